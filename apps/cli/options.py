@@ -1,0 +1,20 @@
+"""Options every command shares (DESIGN.md §8: `--db PATH` and `--json` everywhere)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option("--db", help="Store file (default: $FINOPS_DB, else ~/.local/share/finops/finops.duckdb).",
+                 envvar="FINOPS_DB", show_envvar=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+# Exit codes of the command-line contract.
+EXIT_OK = 0
+EXIT_NEEDS_APPROVAL = 1
+EXIT_BAD_INPUT = 2

@@ -1,0 +1,339 @@
+"""The DuckDB schema of the store, as an ordered list of forward migrations.
+
+Migration N brings a store from schema version N-1 to N. A store made by an older release opens after
+an upgrade because `knowledge.store.migrate` applies the missing migrations in one transaction.
+Never edit a released migration: append a new one.
+
+Money is DECIMAL(38,12); unit prices DECIMAL(38,15) (per-token prices such as 7.5e-8).
+"""
+
+from __future__ import annotations
+
+MONEY = "DECIMAL(38,12)"
+UNIT_PRICE = "DECIMAL(38,15)"
+QUANTITY = "DECIMAL(38,12)"
+
+# FOCUS 1.2 columns, names verbatim (../shared/data/focus_columns.csv), with their store types.
+# FOCUS 1.0 files (the FinOps Foundation sample) carry a subset of these; absent columns load as NULL.
+FOCUS_COLUMNS: dict[str, str] = {
+    "AvailabilityZone": "VARCHAR",
+    "BilledCost": MONEY,
+    "BillingAccountId": "VARCHAR",
+    "BillingAccountName": "VARCHAR",
+    "BillingAccountType": "VARCHAR",
+    "BillingCurrency": "VARCHAR",
+    "BillingPeriodEnd": "TIMESTAMP",
+    "BillingPeriodStart": "TIMESTAMP",
+    "CapacityReservationId": "VARCHAR",
+    "CapacityReservationStatus": "VARCHAR",
+    "ChargeCategory": "VARCHAR",
+    "ChargeClass": "VARCHAR",
+    "ChargeDescription": "VARCHAR",
+    "ChargeFrequency": "VARCHAR",
+    "ChargePeriodEnd": "TIMESTAMP",
+    "ChargePeriodStart": "TIMESTAMP",
+    "CommitmentDiscountCategory": "VARCHAR",
+    "CommitmentDiscountId": "VARCHAR",
+    "CommitmentDiscountName": "VARCHAR",
+    "CommitmentDiscountQuantity": QUANTITY,
+    "CommitmentDiscountStatus": "VARCHAR",
+    "CommitmentDiscountType": "VARCHAR",
+    "CommitmentDiscountUnit": "VARCHAR",
+    "ConsumedQuantity": QUANTITY,
+    "ConsumedUnit": "VARCHAR",
+    "ContractedCost": MONEY,
+    "ContractedUnitPrice": UNIT_PRICE,
+    "EffectiveCost": MONEY,
+    "InvoiceId": "VARCHAR",
+    "InvoiceIssuerName": "VARCHAR",
+    "ListCost": MONEY,
+    "ListUnitPrice": UNIT_PRICE,
+    "PricingCategory": "VARCHAR",
+    "PricingCurrency": "VARCHAR",
+    "PricingCurrencyContractedUnitPrice": UNIT_PRICE,
+    "PricingCurrencyEffectiveCost": MONEY,
+    "PricingCurrencyListUnitPrice": UNIT_PRICE,
+    "PricingQuantity": QUANTITY,
+    "PricingUnit": "VARCHAR",
+    "ProviderName": "VARCHAR",
+    "PublisherName": "VARCHAR",
+    "RegionId": "VARCHAR",
+    "RegionName": "VARCHAR",
+    "ResourceId": "VARCHAR",
+    "ResourceName": "VARCHAR",
+    "ResourceType": "VARCHAR",
+    "ServiceCategory": "VARCHAR",
+    "ServiceName": "VARCHAR",
+    "ServiceSubcategory": "VARCHAR",
+    "SkuId": "VARCHAR",
+    "SkuMeter": "VARCHAR",
+    "SkuPriceDetails": "VARCHAR",
+    "SkuPriceId": "VARCHAR",
+    "SubAccountId": "VARCHAR",
+    "SubAccountName": "VARCHAR",
+    "SubAccountType": "VARCHAR",
+    "Tags": "MAP(VARCHAR, VARCHAR)",
+}
+
+# FOCUS columns that must hold a value on every row (Mandatory and not nullable in FOCUS 1.2,
+# restricted to those FOCUS 1.0 exports carry too, so 1.0 files load unchanged).
+FOCUS_REQUIRED: tuple[str, ...] = (
+    "BilledCost",
+    "BillingAccountId",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "EffectiveCost",
+    "ProviderName",
+    "ServiceName",
+)
+
+_focus_columns_ddl = ",\n    ".join(f'"{name}" {sql_type}' for name, sql_type in FOCUS_COLUMNS.items())
+
+MIGRATION_1 = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    ingest_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,              -- focus | llm-calls | gpu-jobs | endpoints | ownership | budgets | demo
+    file VARCHAR,
+    billing_account VARCHAR,
+    billing_period VARCHAR,               -- e.g. 2024-09 (FOCUS BillingPeriodStart month), NULL if n/a
+    rows_read BIGINT NOT NULL DEFAULT 0,
+    rows_loaded BIGINT NOT NULL DEFAULT 0,
+    rows_quarantined BIGINT NOT NULL DEFAULT 0,
+    rows_replaced BIGINT NOT NULL DEFAULT 0,
+    status VARCHAR NOT NULL DEFAULT 'ok',
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    ingest_id VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    line BIGINT NOT NULL,                 -- 1-based physical line in the file (header = line 1)
+    reason VARCHAR NOT NULL,
+    raw VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS focus_charges (
+    {_focus_columns_ddl},
+    x_source_file VARCHAR,
+    x_ingest_id VARCHAR,
+    x_line BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS llm_prices (
+    model VARCHAR PRIMARY KEY,
+    provider VARCHAR,
+    mode VARCHAR,
+    input_cost_per_token {UNIT_PRICE},
+    output_cost_per_token {UNIT_PRICE},
+    cache_read_input_token_cost {UNIT_PRICE},
+    cache_creation_input_token_cost {UNIT_PRICE},
+    max_input_tokens BIGINT,
+    max_output_tokens BIGINT,
+    tier VARCHAR,                         -- frontier | mid | small (derived, see knowledge/prices.py)
+    source VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS gpu_prices (
+    instance_type VARCHAR NOT NULL,
+    provider VARCHAR NOT NULL,
+    region VARCHAR NOT NULL,
+    gpu_model VARCHAR,
+    gpu_type VARCHAR,                     -- short name: H100, A100, L4, ... (derived)
+    gpu_count DECIMAL(10,3),
+    gpu_memory VARCHAR,
+    vcpu INTEGER,
+    memory_gib DECIMAL(12,3),
+    on_demand_usd_per_hour {UNIT_PRICE},
+    reserved_1yr_no_upfront_usd_per_hour {UNIT_PRICE},
+    source VARCHAR,
+    PRIMARY KEY (instance_type, provider, region)
+);
+
+CREATE TABLE IF NOT EXISTS llm_calls (
+    ts TIMESTAMP NOT NULL,
+    provider VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    app VARCHAR,
+    feature VARCHAR,
+    team VARCHAR,
+    prompt_id VARCHAR,
+    prompt_version VARCHAR,
+    calls BIGINT NOT NULL DEFAULT 1,      -- 1 per call, or N for a per-minute/bucket aggregate
+    input_tokens BIGINT NOT NULL,
+    cached_input_tokens BIGINT NOT NULL DEFAULT 0,
+    output_tokens BIGINT NOT NULL,
+    max_tokens BIGINT,                    -- NULL = the caller set no max_tokens
+    latency_ms BIGINT,
+    status VARCHAR,
+    customer_id VARCHAR,
+    cost {MONEY},                         -- from llm_prices at ingest; NULL when the price is unknown
+    x_source_file VARCHAR,
+    x_ingest_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS gpu_jobs (
+    job_id VARCHAR PRIMARY KEY,
+    name VARCHAR,
+    kind VARCHAR,                         -- training | fine-tune | batch-inference | experiment | sweep
+    team VARCHAR,
+    owner VARCHAR,
+    project VARCHAR,
+    environment VARCHAR,                  -- dev | prod
+    cluster VARCHAR,
+    resource_id VARCHAR,                  -- the billed resource (FOCUS ResourceId) the job ran on
+    gpu_type VARCHAR,
+    gpu_count INTEGER,
+    instance_type VARCHAR,
+    started_at TIMESTAMP,
+    ended_at TIMESTAMP,                   -- NULL = still running
+    last_progress_at TIMESTAMP,
+    ttl_hours DOUBLE,
+    budget {MONEY},
+    avg_gpu_util DOUBLE,                  -- 0..1
+    estimated_cost {MONEY},
+    actual_cost {MONEY},
+    outcome VARCHAR,                      -- e.g. completed | discarded | failed | running
+    manifest VARCHAR,
+    x_ingest_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS endpoints (
+    endpoint_id VARCHAR PRIMARY KEY,
+    resource_id VARCHAR,
+    name VARCHAR,
+    model VARCHAR,
+    team VARCHAR,
+    owner VARCHAR,
+    environment VARCHAR,
+    instance_type VARCHAR,
+    gpu_type VARCHAR,
+    gpu_count INTEGER,
+    hourly_cost {MONEY},
+    created_at TIMESTAMP,
+    created_by_job VARCHAR,
+    last_request_at TIMESTAMP,
+    x_ingest_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS endpoint_usage_daily (
+    endpoint_id VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    requests BIGINT,
+    tokens BIGINT,
+    avg_gpu_util DOUBLE,
+    PRIMARY KEY (endpoint_id, day)
+);
+
+CREATE TABLE IF NOT EXISTS teams (
+    team VARCHAR PRIMARY KEY,
+    cost_center VARCHAR,
+    slack_channel VARCHAR,
+    lead VARCHAR,
+    approvers VARCHAR                     -- comma-separated Slack user ids allowed to approve estimates
+);
+
+CREATE TABLE IF NOT EXISTS ownership (
+    rule_id INTEGER PRIMARY KEY,
+    match_kind VARCHAR NOT NULL,          -- resource_id | resource_pattern (SQL LIKE on ResourceId or ResourceName) | sub_account | tag
+    pattern VARCHAR NOT NULL,             -- for tag: 'key=value'
+    team VARCHAR NOT NULL,
+    owner VARCHAR,
+    source VARCHAR,                       -- where the rule came from (cmdb, terraform, manual ...)
+    priority INTEGER NOT NULL DEFAULT 100 -- lower wins
+);
+
+CREATE TABLE IF NOT EXISTS budgets (
+    scope_kind VARCHAR NOT NULL,          -- team | project | service | total
+    scope_name VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,              -- monthly | quarterly
+    period_start DATE NOT NULL,
+    amount {MONEY} NOT NULL,
+    alert_thresholds VARCHAR NOT NULL DEFAULT '0.8,1.0',
+    PRIMARY KEY (scope_kind, scope_name, period_start)
+);
+
+CREATE TABLE IF NOT EXISTS prompts (
+    prompt_id VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    app VARCHAR,
+    team VARCHAR,
+    model VARCHAR,
+    system_prompt_tokens BIGINT,
+    max_tokens BIGINT,                    -- NULL = not set
+    task_type VARCHAR,                    -- classification | extraction | routing | chat | generation | summarization ...
+    caching_enabled BOOLEAN DEFAULT FALSE,
+    text VARCHAR,                         -- untrusted: shown quoted, never spliced into instructions
+    PRIMARY KEY (prompt_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS estimates (
+    estimate_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    name VARCHAR,
+    team VARCHAR,
+    kind VARCHAR,
+    expected_cost {MONEY},
+    p10 {MONEY},
+    p90 {MONEY},
+    budget {MONEY},
+    verdict VARCHAR,
+    manifest VARCHAR,
+    result_json VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS approvals (
+    estimate_id VARCHAR NOT NULL,
+    decided_by VARCHAR NOT NULL,
+    decision VARCHAR NOT NULL,            -- approved | rejected
+    ts TIMESTAMP NOT NULL,
+    channel VARCHAR,
+    note VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS demo_facts (key VARCHAR PRIMARY KEY, value JSON);
+
+-- Who owns each billed resource when its charges carry no team tag: an ownership rule first
+-- (lowest priority number wins), then endpoint metadata, then the GPU job that ran on it.
+CREATE OR REPLACE VIEW resource_owners AS
+WITH res AS (
+    SELECT DISTINCT ResourceId, ResourceName, SubAccountId, SubAccountName
+    FROM focus_charges WHERE ResourceId IS NOT NULL
+),
+hits AS (
+    SELECT res.ResourceId, o.team, o.owner, 'ownership rule #' || o.rule_id AS how,
+           0.9 AS confidence, o.priority AS prio, o.rule_id AS tie
+    FROM res JOIN ownership o
+      ON (o.match_kind = 'resource_id' AND o.pattern = res.ResourceId)
+      OR (o.match_kind = 'resource_pattern' AND (res.ResourceId LIKE o.pattern OR res.ResourceName LIKE o.pattern))
+      OR (o.match_kind = 'sub_account' AND (o.pattern = res.SubAccountId OR o.pattern = res.SubAccountName))
+    UNION ALL
+    SELECT resource_id, team, owner, 'endpoint ' || endpoint_id, 0.8, 100000, 0
+    FROM endpoints WHERE resource_id IS NOT NULL AND team IS NOT NULL
+    UNION ALL
+    SELECT resource_id, team, owner, 'gpu job ' || job_id, 0.7, 100001, 0
+    FROM gpu_jobs WHERE resource_id IS NOT NULL AND team IS NOT NULL
+)
+SELECT ResourceId, team, owner, how, confidence FROM (
+    SELECT *, row_number() OVER (PARTITION BY ResourceId ORDER BY prio, tie, how) AS rn FROM hits
+) WHERE rn = 1;
+
+-- Every charge with the team it is allocated to: the `team` tag, else resource_owners; NULL = unallocated.
+CREATE OR REPLACE VIEW charges_allocated AS
+SELECT c.*,
+       coalesce(nullif(c.Tags['team'], ''), ro.team) AS x_team,
+       CASE WHEN nullif(c.Tags['team'], '') IS NOT NULL THEN 'tag'
+            WHEN ro.team IS NOT NULL THEN ro.how END AS x_team_source
+FROM focus_charges c LEFT JOIN resource_owners ro ON ro.ResourceId = c.ResourceId;
+"""
+
+# Append new migrations here; never edit an earlier one.
+MIGRATIONS: list[str] = [MIGRATION_1]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,70 @@
+"""Period parsing and name resolution, shared by every tool."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, strategies as st
+
+from tools.contract import PeriodError, UnknownNameError
+from tools.names import resolve_in
+from tools.periods import parse_period
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "last"),
+    [
+        ("last week", date(2026, 11, 16), date(2026, 11, 22)),
+        ("last month", date(2026, 10, 1), date(2026, 10, 31)),
+        ("this quarter", date(2026, 10, 1), date(2026, 11, 25)),
+        ("since Oct 1", date(2026, 10, 1), date(2026, 11, 25)),
+        ("2026-W47", date(2026, 11, 16), date(2026, 11, 22)),
+        ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
+        ("September 2024", date(2024, 9, 1), date(2024, 9, 30)),
+        ("last 30 days", date(2026, 10, 26), date(2026, 11, 24)),
+        ("2026-11-01..2026-11-15", date(2026, 11, 1), date(2026, 11, 15)),
+        ("2026-11-03", date(2026, 11, 3), date(2026, 11, 3)),
+        ("yesterday", date(2026, 11, 24), date(2026, 11, 24)),
+    ],
+)
+def test_period_phrases(text: str, start: date, last: date) -> None:
+    period = parse_period(text, TODAY)
+    assert (period.start, period.last_day) == (start, last)
+
+
+def test_previous_of_a_month_is_the_calendar_month_before() -> None:
+    prev = parse_period("2026-03", TODAY).previous()
+    assert (prev.start, prev.last_day) == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_future_period_is_an_error() -> None:
+    with pytest.raises(PeriodError, match="in the future"):
+        parse_period("2027-01", TODAY)
+
+
+def test_gibberish_period_says_what_is_understood() -> None:
+    with pytest.raises(PeriodError, match="last week"):
+        parse_period("the blue moon", TODAY)
+
+
+@given(st.integers(min_value=1, max_value=400))
+def test_last_n_days_has_n_days_and_previous_abuts(n: int) -> None:
+    period = parse_period(f"last {n} days", TODAY)
+    assert period.days == n and period.end == TODAY
+    assert period.previous().end == period.start and period.previous().days == n
+
+
+def test_names_exact_and_folded() -> None:
+    names = ["search", "ml-platform", "Support Bot"]
+    assert resolve_in("search", names, "team") == "search"
+    assert resolve_in("ML Platform", names, "team") == "ml-platform"
+    assert resolve_in("support_bot", names, "team") == "Support Bot"
+
+
+def test_unknown_name_says_did_you_mean() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        resolve_in("serch", ["search", "research", "ml-platform"], "team")
+    assert str(info.value).startswith("unknown team 'serch'; did you mean 'search'")

@@ -1,0 +1,97 @@
+"""Name resolution shared by every tool: exact, then case/punctuation-folded, else "did you mean".
+
+A fuzzy match is never used silently: 'serch' is not taken to mean 'search'; the user is asked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import duckdb
+from rapidfuzz import fuzz, process
+
+from tools.contract import UnknownNameError
+
+NameKind = Literal["team", "model", "resource", "project", "service", "account", "app", "provider", "region", "prompt", "feature", "customer", "environment"]
+
+# Where each kind of name lives in the store. Each query yields one VARCHAR column of candidates.
+_CANDIDATES: dict[str, list[str]] = {
+    "team": [
+        "SELECT team FROM teams",
+        "SELECT DISTINCT Tags['team'] FROM focus_charges",
+        "SELECT DISTINCT team FROM ownership",
+        "SELECT DISTINCT team FROM llm_calls",
+        "SELECT DISTINCT team FROM gpu_jobs",
+        "SELECT DISTINCT team FROM endpoints",
+    ],
+    "model": [
+        "SELECT DISTINCT model FROM llm_calls",
+        "SELECT DISTINCT model FROM endpoints",
+        "SELECT DISTINCT model FROM prompts",
+    ],
+    "resource": [
+        "SELECT DISTINCT ResourceId FROM focus_charges",
+        "SELECT DISTINCT ResourceName FROM focus_charges",
+        "SELECT endpoint_id FROM endpoints",
+        "SELECT name FROM endpoints",
+        "SELECT job_id FROM gpu_jobs",
+        "SELECT name FROM gpu_jobs",
+    ],
+    "project": ["SELECT DISTINCT Tags['project'] FROM focus_charges", "SELECT DISTINCT project FROM gpu_jobs"],
+    "service": ["SELECT DISTINCT ServiceName FROM focus_charges"],
+    "account": [
+        "SELECT DISTINCT SubAccountName FROM focus_charges",
+        "SELECT DISTINCT SubAccountId FROM focus_charges",
+        "SELECT DISTINCT BillingAccountName FROM focus_charges",
+        "SELECT DISTINCT BillingAccountId FROM focus_charges",
+    ],
+    "app": ["SELECT DISTINCT app FROM llm_calls", "SELECT DISTINCT app FROM prompts"],
+    "provider": ["SELECT DISTINCT ProviderName FROM focus_charges", "SELECT DISTINCT provider FROM llm_calls"],
+    "region": ["SELECT DISTINCT RegionId FROM focus_charges"],
+    "prompt": ["SELECT DISTINCT prompt_id FROM prompts", "SELECT DISTINCT prompt_id FROM llm_calls"],
+    "feature": ["SELECT DISTINCT feature FROM llm_calls"],
+    "customer": ["SELECT DISTINCT customer_id FROM llm_calls"],
+    "environment": ["SELECT DISTINCT Tags['env'] FROM focus_charges", "SELECT DISTINCT environment FROM gpu_jobs"],
+}
+
+
+def fold(text: str) -> str:
+    """Case- and punctuation-insensitive form: 'Search-Team ' -> 'searchteam'."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def candidates(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
+    """Every known name of a kind, deduplicated, in a stable order."""
+    if kind not in _CANDIDATES:
+        raise ValueError(f"unknown name kind {kind!r}")
+    union = " UNION ".join(f"({q})" for q in _CANDIDATES[kind])
+    rows = con.execute(f"SELECT DISTINCT n FROM ({union}) AS u(n) WHERE n IS NOT NULL AND n <> '' ORDER BY n").fetchall()
+    return [r[0] for r in rows]
+
+
+def suggest(name: str, names: list[str], limit: int = 3) -> list[str]:
+    """Closest names by fuzzy score (rapidfuzz WRatio on folded text), best first."""
+    if not names:
+        return []
+    folded = {n: fold(n) for n in names}
+    matches = process.extract(fold(name), folded, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+    return [key for _, _, key in matches]
+
+
+def resolve_in(name: str, names: list[str], kind: str) -> str:
+    """Resolve `name` against `names`: exact, then folded; else raise UnknownNameError with suggestions."""
+    if name in names:
+        return name
+    target = fold(name)
+    folded_hits = [n for n in names if fold(n) == target]
+    if len(folded_hits) == 1:
+        return folded_hits[0]
+    if len(folded_hits) > 1:
+        raise UnknownNameError(kind, name, folded_hits)
+    raise UnknownNameError(kind, name, suggest(name, names))
+
+
+def resolve(con: duckdb.DuckDBPyConnection, kind: str, name: str) -> str:
+    """The canonical spelling of a team/model/resource/... name in the store, or UnknownNameError."""
+    return resolve_in(name.strip(), candidates(con, kind), kind)

@@ -1,0 +1,196 @@
+"""The single tool registry. One entry per tool feeds the model binding, the offline planner, the CLI
+and any other surface; no tool is described twice.
+
+    @tool("spend", "Cost grouped by team, service, ... over a period, with change vs the previous one.",
+          examples=["How much did we spend last month by team?"])
+    def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult: ...
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ValidationError
+
+from knowledge.store import Store
+from tools.contract import Evidence, FinopsError, SourceFreshness, SqlRun, ToolResult
+from tools.names import resolve
+from tools.periods import Period, parse_period
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=ToolResult)
+
+# (source name, table, timestamp expression, ingest_runs.source)
+_FRESHNESS_SOURCES: tuple[tuple[str, str, str, str], ...] = (
+    ("billing (FOCUS)", "focus_charges", "max(ChargePeriodEnd)", "focus"),
+    ("LLM calls", "llm_calls", "max(ts)", "llm-calls"),
+    ("GPU jobs", "gpu_jobs", "max(coalesce(ended_at, last_progress_at, started_at))", "gpu-jobs"),
+    ("endpoint usage", "endpoint_usage_daily", "CAST(max(day) + INTERVAL 1 DAY AS TIMESTAMP)", "endpoints"),
+)
+
+
+class ToolContext:
+    """What a tool gets: the store, a recorder of the SQL it runs, name and period helpers."""
+
+    def __init__(self, store: Store, tool_name: str):
+        self.store = store
+        self.con = store.con
+        self.tool_name = tool_name
+        self.runs: list[SqlRun] = []
+        self.notes: list[str] = []
+        self._today: date | None = None
+
+    @property
+    def today(self) -> date:
+        if self._today is None:
+            self._today = self.store.today()
+        return self._today
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run parameterised SQL, record it as evidence, return rows as dicts."""
+        started = time.perf_counter()
+        cur = self.con.execute(sql, list(params))
+        cols = [d[0] for d in cur.description] if cur.description else []
+        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        self.runs.append(SqlRun(sql=_tidy(sql), params=[_jsonable(p) for p in params], rows=len(rows),
+                                ms=round((time.perf_counter() - started) * 1000, 2)))
+        return rows
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self.query(sql, params)
+        return next(iter(rows[0].values())) if rows else None
+
+    def resolve(self, kind: str, name: str) -> str:
+        return resolve(self.con, kind, name)
+
+    def period(self, text: str | None, *, allow_future: bool = False) -> Period:
+        return parse_period(text, self.today, allow_future=allow_future)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def freshness(self) -> list[SourceFreshness]:
+        out: list[SourceFreshness] = []
+        for label, table, expr, ingest_source in _FRESHNESS_SOURCES:
+            latest, rows = self.con.execute(f"SELECT {expr}, count(*) FROM {table}").fetchone()
+            if not rows:
+                continue
+            ingest = self.con.execute(
+                "SELECT max(finished_at) FROM ingest_runs WHERE source IN (?, 'demo') AND status = 'ok'",
+                [ingest_source],
+            ).fetchone()[0]
+            out.append(SourceFreshness(source=label, latest_data=latest, latest_ingest=ingest, rows=rows))
+        return out
+
+    def evidence(self, args: BaseModel) -> Evidence:
+        return Evidence(tool=self.tool_name, args=args.model_dump(mode="json"), sql=list(self.runs),
+                        freshness=self.freshness(), notes=list(self.notes))
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    result_model: type[ToolResult]
+    fn: Callable[[ToolContext, Any], ToolResult]
+    examples: tuple[str, ...] = field(default_factory=tuple)
+
+    def parse_args(self, args: Mapping[str, Any] | BaseModel | None) -> BaseModel:
+        if isinstance(args, self.args_model):
+            return args
+        data = args.model_dump() if isinstance(args, BaseModel) else dict(args or {})
+        try:
+            return self.args_model.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors())
+            raise FinopsError(f"bad arguments for {self.name}: {problems}") from exc
+
+    def openai_tool(self) -> dict[str, Any]:
+        """The function-calling schema a chat model is bound with."""
+        schema = self.args_model.model_json_schema()
+        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": schema}}
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._tools: dict[str, ToolSpec] = {}
+
+    def tool(self, name: str, description: str, *, examples: Sequence[str] = ()) -> Callable[[Callable[[ToolContext, ArgsT], ResultT]], Callable[[ToolContext, ArgsT], ResultT]]:
+        def register(fn: Callable[[ToolContext, ArgsT], ResultT]) -> Callable[[ToolContext, ArgsT], ResultT]:
+            hints = get_type_hints(fn)
+            args_model, result_model = hints.get("args"), hints.get("return")
+            if not (isinstance(args_model, type) and issubclass(args_model, BaseModel)):
+                raise TypeError(f"tool {name}: annotate `args` with a pydantic model")
+            if not (isinstance(result_model, type) and issubclass(result_model, ToolResult)):
+                raise TypeError(f"tool {name}: annotate the return type with a ToolResult subclass")
+            if name in self._tools and self._tools[name].fn.__qualname__ != fn.__qualname__:
+                raise ValueError(f"tool {name!r} registered twice")
+            self._tools[name] = ToolSpec(name, description, args_model, result_model, fn, tuple(examples))
+            return fn
+
+        return register
+
+    def get(self, name: str) -> ToolSpec:
+        load_all()
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise FinopsError(f"unknown tool '{name}'; tools: {', '.join(sorted(self._tools))}") from None
+
+    def all(self) -> list[ToolSpec]:
+        load_all()
+        return [self._tools[k] for k in sorted(self._tools)]
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.all()]
+
+
+registry = Registry()
+tool = registry.tool
+
+# Modules of this package that hold infrastructure, not tools.
+_INFRASTRUCTURE = {"contract", "registry", "names", "periods", "allocation", "sqlparts"}
+_loaded = False
+
+
+def load_all() -> None:
+    """Import every tool module in this package so that it registers itself."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import tools
+
+    for info in pkgutil.iter_modules(tools.__path__):
+        if info.name.startswith("_") or info.name in _INFRASTRUCTURE:
+            continue
+        importlib.import_module(f"tools.{info.name}")
+
+
+def run_tool(store: Store, name: str, args: Mapping[str, Any] | BaseModel | None = None) -> ToolResult:
+    """Validate args, run the tool, attach evidence. Typed FinopsErrors propagate to the surface."""
+    spec = registry.get(name)
+    parsed = spec.parse_args(args)
+    ctx = ToolContext(store, name)
+    result = spec.fn(ctx, parsed)
+    result.evidence = ctx.evidence(parsed)
+    return result
+
+
+def _tidy(sql: str) -> str:
+    lines = [line.rstrip() for line in sql.strip().splitlines()]
+    indent = min((len(l) - len(l.lstrip()) for l in lines[1:] if l.strip()), default=0)
+    return "\n".join([lines[0].strip()] + [l[indent:] for l in lines[1:]])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
