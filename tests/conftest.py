@@ -24,3 +24,43 @@ def copy_store(src: Path, dst_dir: Path, name: str = "copy.duckdb") -> Path:
     dst = dst_dir / name
     shutil.copy(src, dst)
     return dst
+
+
+# -- the demo company, built once per test session (knowledge.demo.build_demo) ----------------------
+DEMO_AS_OF = "2026-11-25"
+DEMO_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of a demo store built once per session. Open it read-only, or copy it to write."""
+    from datetime import date
+
+    from knowledge.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo(path, as_of=date.fromisoformat(DEMO_AS_OF), seed=DEMO_SEED)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db: Path) -> Store:
+    """A read-only connection to the session's demo store."""
+    store = open_store(demo_db, read_only=True)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def demo_facts(demo_db: Path) -> dict:
+    """The planted facts, read from the store's demo_facts table (never hard-coded in tests)."""
+    import json
+
+    with open_store(demo_db, read_only=True) as store:
+        return {k: json.loads(v) for k, v in store.con.execute("SELECT key, value FROM demo_facts").fetchall()}
+
+
+@pytest.fixture
+def writable_demo(demo_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo store for tests that write."""
+    return copy_store(demo_db, tmp_path, "demo-copy.duckdb")
