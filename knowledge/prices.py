@@ -101,3 +101,17 @@ def load_catalogs(
     n_llm = con.execute("SELECT count(*) FROM llm_prices").fetchone()[0]
     n_gpu = con.execute("SELECT count(*) FROM gpu_prices").fetchone()[0]
     return n_llm, n_gpu
+
+
+def llm_cost_sql(calls: str = "c", price: str = "p") -> str:
+    """SQL expression for the cost of LLM call rows `calls` joined to their `llm_prices` row `price`.
+
+    cost = uncached input x input price + cached input x cache-read price (input price when the
+    catalog has none) + output x output price. NULL when the model has no price (unknown, never $0).
+    """
+    return (
+        f"CAST(CASE WHEN {price}.model IS NULL THEN NULL ELSE "
+        f"({calls}.input_tokens - coalesce({calls}.cached_input_tokens, 0)) * {price}.input_cost_per_token"
+        f" + coalesce({calls}.cached_input_tokens, 0) * coalesce({price}.cache_read_input_token_cost, {price}.input_cost_per_token)"
+        f" + {calls}.output_tokens * {price}.output_cost_per_token END AS DECIMAL(38,12))"
+    )
