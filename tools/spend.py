@@ -1,0 +1,321 @@
+"""spend: billed and effective cost grouped by a dimension over a period, top-N with "other",
+spend nobody owns as its own "unallocated" line, and the change vs the previous period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.contract import TableView, ToolResult, money, pct
+from tools.periods import Period
+from tools.registry import ToolContext, tool
+from tools.sqlparts import CHARGE_IN_PERIOD, dec, period_params, ratio, require_charges, show
+
+GroupBy = Literal["team", "service", "model", "provider", "project", "env", "resource", "region", "account", "day", "week"]
+
+UNALLOCATED = "unallocated"
+OTHER_LABEL = "other"
+
+# group_by -> SQL key expression over `focus_charges` / `charges_allocated` (no user text in here).
+_KEYS: dict[str, str] = {
+    "team": "x_team",
+    "service": "ServiceName",
+    "model": "coalesce(nullif(Tags['model'], ''), CASE WHEN ServiceCategory = 'AI and Machine Learning' THEN coalesce(SkuMeter, ResourceName) END)",
+    "provider": "ProviderName",
+    "project": "nullif(Tags['project'], '')",
+    "env": "nullif(Tags['env'], '')",
+    "resource": "ResourceId",
+    "region": "RegionId",
+    "account": "coalesce(SubAccountName, SubAccountId)",
+    "day": "CAST(ChargePeriodStart AS DATE)",
+    "week": "CAST(date_trunc('week', ChargePeriodStart) AS DATE)",
+}
+_TIME_DIMS = {"day", "week"}
+
+# filter field -> (name kind for resolution, SQL condition with one or two `?`)
+_FILTERS: dict[str, tuple[str, str]] = {
+    "team": ("team", "x_team = ?"),
+    "service": ("service", "ServiceName = ?"),
+    "provider": ("provider", "ProviderName = ?"),
+    "project": ("project", "Tags['project'] = ?"),
+    "env": ("environment", "Tags['env'] = ?"),
+    "region": ("region", "RegionId = ?"),
+    "account": ("account", "(SubAccountName = ? OR SubAccountId = ?)"),
+    "resource": ("resource", "(ResourceId = ? OR ResourceName = ?)"),
+    "model": ("model", "coalesce(nullif(Tags['model'], ''), CASE WHEN ServiceCategory = 'AI and Machine Learning' THEN coalesce(SkuMeter, ResourceName) END) = ?"),
+}
+
+
+class SpendArgs(BaseModel):
+    period: str = Field("last 30 days", description="Period, e.g. 'last month', 'last week', '2026-11', 'since Oct 1'.")
+    group_by: GroupBy = Field("team", description="Dimension to group cost by.")
+    team: str | None = Field(None, description="Only this team ('unallocated' = spend no team owns).")
+    service: str | None = Field(None, description="Only this service, e.g. 'Amazon EC2'.")
+    provider: str | None = Field(None, description="Only this provider, e.g. 'AWS', 'OpenAI'.")
+    project: str | None = Field(None, description="Only this project tag.")
+    env: str | None = Field(None, description="Only this env tag, e.g. 'prod'.")
+    region: str | None = Field(None, description="Only this region id.")
+    account: str | None = Field(None, description="Only this sub-account (name or id).")
+    resource: str | None = Field(None, description="Only this resource (id or name).")
+    model: str | None = Field(None, description="Only this model.")
+    top: int = Field(10, ge=1, le=100, description="Rows to show before folding the rest into 'other'.")
+    compare: bool = Field(True, description="Compare with the previous period of the same length.")
+
+
+class SpendRow(BaseModel):
+    key: str
+    name: str | None = None            # resource name when grouping by resource
+    billed: Decimal
+    effective: Decimal
+    share: Decimal | None = None       # of the period's billed total
+    previous_billed: Decimal | None = None
+    change: Decimal | None = None
+    change_pct: Decimal | None = None
+    charges: int = 0
+    folded: int = 1                    # how many keys this row stands for ("other" > 1)
+    is_other: bool = False
+    is_unallocated: bool = False
+
+
+class SpendResult(ToolResult):
+    period: Period
+    previous: Period | None = None
+    group_by: str
+    filters: dict[str, str] = Field(default_factory=dict)
+    rows: list[SpendRow]
+    total_billed: Decimal
+    total_effective: Decimal
+    previous_total_billed: Decimal | None = None
+    change: Decimal | None = None
+    change_pct: Decimal | None = None
+    unallocated_billed: Decimal | None = None  # spend no team owns (when grouped or filtered by team)
+    charges: int = 0
+    previous_partial_from: date | None = None  # billing data starts inside the previous period
+
+    def summary(self) -> str:
+        scope = f" for {_describe_filters(self.filters)}" if self.filters else ""
+        if self.charges == 0:
+            return (f"No charges{scope} in {self.period.describe()}: billed cost $0.00 "
+                    f"(the period itself holds billing data).")
+        head = (f"Billed cost{scope} in {self.period.describe()} was {money(self.total_billed)} "
+                f"(effective cost {money(self.total_effective)})")
+        if self.previous is not None and self.change is not None:
+            if not self.change:
+                head += f", unchanged from {self.previous.describe()}"
+            else:
+                direction = "up" if self.change > 0 else "down"
+                size = (f"{pct(abs(self.change_pct))} ({money(abs(self.change))})" if self.change_pct is not None
+                        else money(abs(self.change)))
+                head += (f", {direction} {size} from {money(self.previous_total_billed)} "
+                         f"in {self.previous.describe()}")
+            if self.previous_partial_from is not None:
+                head += (f" (the previous period is only partly covered: billing data starts "
+                         f"{self.previous_partial_from.isoformat()})")
+        elif self.previous is not None:
+            head += f"; there is no billing data for {self.previous.describe()} to compare with"
+        parts = [head + "."]
+        if self.group_by in _TIME_DIMS:
+            peak = max((r for r in self.rows if r.billed), key=lambda r: (r.billed, r.key), default=None)
+            if peak is not None:
+                parts.append(f"Highest {self.group_by}: {peak.key} at {money(peak.billed)}.")
+        else:
+            shown = [r for r in self.rows if not r.is_other][:6]
+            items = [f"{_row_label(r)} {money(r.billed)} ({pct(r.share)})" for r in shown]
+            other = next((r for r in self.rows if r.is_other), None)
+            if other is not None:
+                items.append(f"{other.folded} others {money(other.billed)} ({pct(other.share)})")
+            elif len(self.rows) > len(shown):
+                items.append(f"{len(self.rows) - len(shown)} more in the table")
+            parts.append(f"By {self.group_by}: " + "; ".join(items) + ".")
+        if (self.unallocated_billed and self.group_by != "team" and self.filters.get("team") != UNALLOCATED):
+            parts.append(f"{money(self.unallocated_billed)} of it has no owning team (unallocated).")
+        return " ".join(parts)
+
+    def table(self) -> TableView:
+        cols = [self.group_by, "billed", "effective", "share"]
+        if self.group_by == "resource":
+            cols.insert(1, "name")
+        with_prev = self.previous is not None and self.previous_total_billed is not None and self.group_by not in _TIME_DIMS
+        if with_prev:
+            cols += ["previous", "change", "change %"]
+        rows: list[list[Any]] = []
+        for r in self.rows:
+            line: list[Any] = [_row_label(r), money(r.billed), money(r.effective), pct(r.share)]
+            if self.group_by == "resource":
+                line.insert(1, r.name or "")
+            if with_prev:
+                line += [money(r.previous_billed), money(r.change), pct(r.change_pct)]
+            rows.append(line)
+        total: list[Any] = ["total", money(self.total_billed), money(self.total_effective), pct(Decimal(1) if self.total_billed else None)]
+        if self.group_by == "resource":
+            total.insert(1, "")
+        if with_prev:
+            total += [money(self.previous_total_billed), money(self.change), pct(self.change_pct)]
+        rows.append(total)
+        return TableView(columns=cols, rows=rows)
+
+
+def _row_label(r: SpendRow) -> str:
+    if r.is_other:
+        return f"{OTHER_LABEL} ({r.folded})"
+    if r.name and r.name != r.key:
+        return f"{show(r.key)} ({show(r.name)})"
+    return show(r.key)
+
+
+def _describe_filters(filters: dict[str, str]) -> str:
+    return ", ".join(f"{k} {show(v)}" for k, v in filters.items())
+
+
+@tool(
+    "spend",
+    "Billed and effective cost over a period grouped by team, service, model, provider, project, env, "
+    "resource, region, account, day or week; filters; top-N with 'other'; unallocated spend; change vs previous period.",
+    examples=[
+        "How much did we spend last month by team?",
+        "What did we spend on OpenAI last week?",
+        "Top 5 services this month",
+        "Daily cost of the search team over the last 30 days",
+        "Spend by region vs the previous month",
+    ],
+)
+def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
+    period = ctx.period(args.period)
+    where: list[str] = []
+    params: list[Any] = []
+    filters: dict[str, str] = {}
+    for field, (kind, cond) in _FILTERS.items():
+        raw = getattr(args, field)
+        if raw is None or not str(raw).strip():
+            continue
+        if field == "team" and str(raw).strip().lower() in (UNALLOCATED, "none", "unowned", "no team"):
+            where.append("x_team IS NULL")
+            filters["team"] = UNALLOCATED
+            continue
+        name = ctx.resolve(kind, str(raw))
+        where.append(cond)
+        params.extend([name] * cond.count("?"))
+        filters[field] = name
+
+    data = require_charges(ctx, period)
+    needs_alloc = args.group_by == "team" or "team" in filters
+    source = "charges_allocated" if needs_alloc else "focus_charges"
+    previous = period.previous() if args.compare else None
+    scan_start = previous.start if previous is not None else period.start
+    key = _KEYS[args.group_by]
+    name_expr = "ResourceName" if args.group_by == "resource" else "NULL"
+    unalloc_expr = "sum(BilledCost) FILTER (WHERE cur AND x_team IS NULL)" if needs_alloc else "NULL"
+    cond = "".join(f" AND {c}" for c in where)
+
+    grouped = f"""
+        WITH base AS (
+            SELECT {key} AS k, {name_expr} AS nm, BilledCost, EffectiveCost,
+                   ChargePeriodStart >= ? AS cur{", x_team" if needs_alloc else ""}
+            FROM {source}
+            WHERE {CHARGE_IN_PERIOD}{cond}
+        ),
+        g AS (
+            SELECT k, min(nm) AS nm,
+                   sum(BilledCost) FILTER (WHERE cur) AS billed,
+                   sum(EffectiveCost) FILTER (WHERE cur) AS effective,
+                   sum(BilledCost) FILTER (WHERE NOT cur) AS prev_billed,
+                   count(*) FILTER (WHERE cur) AS n,
+                   count(*) FILTER (WHERE NOT cur) AS prev_n,
+                   {unalloc_expr} AS unalloc
+            FROM base GROUP BY k
+        )"""
+    scan = [period_params(period)[0]] + [period_params(period)[0] if previous is None else period_params(previous)[0],
+                                         period_params(period)[1]] + params
+    if args.group_by in _TIME_DIMS:
+        sql = grouped + """
+        SELECT k AS key, nm, billed, effective, prev_billed, n, prev_n, unalloc, 1 AS folded, 1 AS slot
+        FROM g ORDER BY k"""
+        rows = ctx.query(sql, scan)
+    else:
+        sql = grouped + """,
+        ranked AS (
+            SELECT g.*, CASE WHEN k IS NULL THEN 0 ELSE row_number() OVER (
+                       PARTITION BY k IS NULL
+                       ORDER BY coalesce(billed, 0) DESC, coalesce(prev_billed, 0) DESC, k) END AS rn
+            FROM g
+        ),
+        slotted AS (SELECT ranked.*, CASE WHEN rn <= ? THEN rn ELSE ? END AS slot FROM ranked)
+        SELECT slot, CAST(min(k) AS VARCHAR) AS key, min(nm) AS nm,
+               sum(billed) AS billed, sum(effective) AS effective, sum(prev_billed) AS prev_billed,
+               sum(n) AS n, sum(prev_n) AS prev_n, sum(unalloc) AS unalloc, count(*) AS folded
+        FROM slotted
+        GROUP BY slot
+        ORDER BY slot"""
+        rows = ctx.query(sql, scan + [args.top, args.top + 1])
+
+    cur_rows = [r for r in rows if r["n"]] if args.group_by in _TIME_DIMS else rows
+    total_billed = sum((dec(r["billed"]) for r in rows), Decimal(0))
+    total_effective = sum((dec(r["effective"]) for r in rows), Decimal(0))
+    charges = sum(int(r["n"] or 0) for r in rows)
+    # The previous period is comparable only when the store holds billing data for it.
+    prev_covered = previous is not None and data.first is not None and data.first.date() < period.start
+    partial_from = None
+    if previous is not None and data.first is not None and previous.start < data.first.date() < period.start:
+        partial_from = data.first.date()
+        ctx.note(f"the previous period is only partly covered: billing data starts {partial_from.isoformat()}")
+    prev_total = sum((dec(r["prev_billed"]) for r in rows), Decimal(0)) if prev_covered else None
+    if data.last is not None and data.last.date() < period.end - timedelta(days=1):
+        ctx.note(f"billing data ends {data.last.date().isoformat()}; later days of the period hold no data yet")
+
+    out: list[SpendRow] = []
+    if args.group_by in _TIME_DIMS:
+        out = _time_rows(cur_rows, period, args.group_by, total_billed)
+    else:
+        for r in rows:
+            billed, prev = dec(r["billed"]), (dec(r["prev_billed"]) if prev_covered else None)
+            slot = int(r["slot"])
+            is_other = slot == args.top + 1
+            is_unalloc = slot == 0
+            label = ((UNALLOCATED if args.group_by == "team" else f"(no {args.group_by})") if is_unalloc
+                     else OTHER_LABEL if is_other else str(r["key"]))
+            out.append(SpendRow(
+                key=label, name=None if is_other else r["nm"], billed=billed, effective=dec(r["effective"]),
+                share=ratio(billed, total_billed), previous_billed=prev,
+                change=None if prev is None else billed - prev,
+                change_pct=None if prev is None else ratio(billed - prev, prev),
+                charges=int(r["n"] or 0), folded=int(r["folded"]), is_other=is_other,
+                is_unallocated=is_unalloc and args.group_by == "team",
+            ))
+        # Biggest first; "unallocated"/"(none)" and "other" keep their own lines, ordered by amount too.
+        out.sort(key=lambda s: (s.is_other, -s.billed, s.key))
+    unallocated = None
+    if needs_alloc:
+        unallocated = sum((dec(r["unalloc"]) for r in rows), Decimal(0))
+    change = None if prev_total is None else total_billed - prev_total
+    return SpendResult(
+        period=period, previous=previous, group_by=args.group_by, filters=filters, rows=out,
+        total_billed=total_billed, total_effective=total_effective, previous_total_billed=prev_total,
+        change=change, change_pct=None if change is None else ratio(change, prev_total),
+        unallocated_billed=unallocated, charges=charges, previous_partial_from=partial_from,
+    )
+
+
+def _time_rows(rows: list[dict[str, Any]], period: Period, unit: str, total: Decimal) -> list[SpendRow]:
+    """One row per day/week of the period, gaps filled with zero (in Python, not generate_series)."""
+    by_key = {r["key"]: r for r in rows}
+    step = timedelta(days=1 if unit == "day" else 7)
+    first: date = period.start if unit == "day" else period.start - timedelta(days=period.start.weekday())
+    out: list[SpendRow] = []
+    k = first
+    while k < period.end:
+        r = by_key.get(k)
+        billed = dec(r["billed"]) if r else Decimal(0)
+        label = k.isoformat()
+        if unit == "week":
+            iso = k.isocalendar()
+            label = f"{iso.year}-W{iso.week:02d}"
+            if k < period.start or k + step > period.end:
+                lo, hi = max(k, period.start), min(k + step, period.end) - timedelta(days=1)
+                label += f" ({lo.isoformat()} to {hi.isoformat()} only)"
+        out.append(SpendRow(key=label, billed=billed, effective=dec(r["effective"]) if r else Decimal(0),
+                            share=ratio(billed, total), charges=int(r["n"] or 0) if r else 0))
+        k += step
+    return out

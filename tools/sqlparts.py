@@ -1,0 +1,141 @@
+"""SQL fragments and checks shared by the cost tools.
+
+Everything here keeps to DESIGN.md §12: the few DuckDB-specific constructs a tool needs (percentiles,
+listing the keys of a tag map) live in one helper each, so a transpiler has one place to change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tools.contract import NoDataError
+from tools.periods import Period
+
+if TYPE_CHECKING:  # pragma: no cover - import for type hints only
+    from tools.registry import ToolContext
+
+# Charges whose ChargePeriodStart falls inside a half-open period; params: period_params(p).
+CHARGE_IN_PERIOD = "ChargePeriodStart >= ? AND ChargePeriodStart < ?"
+# LLM calls whose timestamp falls inside a half-open period; params: period_params(p).
+CALL_IN_PERIOD = "ts >= ? AND ts < ?"
+
+# The ownership sources and the confidence each carries (mirrors the `resource_owners` view:
+# ownership rule 0.9, endpoint metadata 0.8, GPU job 0.7; a team tag on the charge itself is 1.0).
+CONFIDENCE_TAG = Decimal("1.0")
+CONFIDENCE_RULE = Decimal("0.9")
+CONFIDENCE_ENDPOINT = Decimal("0.8")
+CONFIDENCE_JOB = Decimal("0.7")
+CONFIDENCE_HINT_TAG = Decimal("0.5")  # an owner-like tag that is not `team` (business_unit, CostCenter, ...)
+
+MONTH_DAYS = 30  # "per month" in run rates and savings means 30 days; stated in every arithmetic line
+
+
+def day_start(d: date) -> datetime:
+    return datetime.combine(d, time())
+
+
+def period_params(period: Period) -> list[datetime]:
+    """[start, end) of a period as naive UTC timestamps, for CHARGE_IN_PERIOD / CALL_IN_PERIOD."""
+    return [day_start(period.start), day_start(period.end)]
+
+
+def percentile(expr: str, q: float) -> str:
+    """The continuous percentile of `expr` (the one dialect-specific percentile in the tools)."""
+    if not 0 <= q <= 1:
+        raise ValueError("q must be within [0, 1]")
+    return f"quantile_cont({expr}, {q!r})"
+
+
+def tag_keys_sql() -> str:
+    """Distinct tag keys over focus_charges (the one list function on a map the tools use)."""
+    return "SELECT DISTINCT unnest(map_keys(Tags)) AS k FROM focus_charges WHERE Tags IS NOT NULL ORDER BY k"
+
+
+def quote(value: str | None) -> str:
+    """Untrusted text (a tag value, a resource name) as a quoted literal for display, unchanged inside."""
+    if value is None:
+        return "(none)"
+    return json.dumps(value, ensure_ascii=False)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9(][A-Za-z0-9 _.:/@+#()=-]{0,79}")
+
+
+def show(value: str | None) -> str:
+    """A name for a sentence: plain identifiers as they are, anything else (spaces and punctuation that
+    could read as instructions, markup, very long text) as a quoted literal, unchanged inside."""
+    if value is None:
+        return "(none)"
+    if _PLAIN.fullmatch(value) and "  " not in value and len(value.split()) <= 4:
+        return value
+    return quote(value)
+
+
+@dataclass(frozen=True)
+class DataRange:
+    """What a table holds: first and last instant, number of rows."""
+
+    first: datetime | None
+    last: datetime | None
+    rows: int
+
+    def describe(self) -> str:
+        if not self.rows or self.first is None or self.last is None:
+            return "holds no rows"
+        last_day = (self.last - timedelta(microseconds=1)).date() if self.last.time() == time() else self.last.date()
+        return f"holds data from {self.first.date().isoformat()} to {last_day.isoformat()}"
+
+
+def charges_range(ctx: "ToolContext") -> DataRange:
+    row = ctx.query("SELECT min(ChargePeriodStart) AS first, max(ChargePeriodEnd) AS last, count(*) AS n FROM focus_charges")[0]
+    return DataRange(row["first"], row["last"], int(row["n"]))
+
+
+def calls_range(ctx: "ToolContext") -> DataRange:
+    row = ctx.query("SELECT min(ts) AS first, max(ts) AS last, count(*) AS n FROM llm_calls")[0]
+    last = row["last"]
+    # ts is an instant, not a period end: report the day it falls on as the last day.
+    return DataRange(row["first"], None if last is None else day_start(last.date() + timedelta(days=1)), int(row["n"]))
+
+
+def no_data(what: str, period: Period, data: DataRange, hint: str = "") -> NoDataError:
+    """A NoDataError that says what was asked and what the store actually holds."""
+    if not data.rows:
+        return NoDataError(f"the store holds no {what}{hint}")
+    return NoDataError(f"no {what} for {period.describe()}; the store {data.describe()}")
+
+
+def require_charges(ctx: "ToolContext", period: Period) -> DataRange:
+    """Raise NoDataError unless some charge falls inside `period`; returns the store's charge range."""
+    data = charges_range(ctx)
+    if not data.rows or data.first is None or data.last is None:
+        raise no_data("billing data", period, data, " (ingest a FOCUS export with `finops ingest focus`)")
+    if data.last <= day_start(period.start) or data.first >= day_start(period.end):
+        raise no_data("billing data", period, data)
+    return data
+
+
+def ratio(part: Decimal | int | None, whole: Decimal | int | None) -> Decimal | None:
+    """part / whole computed in Python from exact sums (None when whole is 0 or unknown)."""
+    if part is None or whole is None:
+        return None
+    whole_d = Decimal(whole)
+    if whole_d == 0:
+        return None
+    return Decimal(part) / whole_d
+
+
+def dec(value: Any) -> Decimal:
+    """A SQL aggregate (possibly NULL) as an exact Decimal, NULL -> 0."""
+    if value is None:
+        return Decimal(0)
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def per_month(daily: Decimal) -> Decimal:
+    return daily * MONTH_DAYS
