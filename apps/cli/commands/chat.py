@@ -1,0 +1,28 @@
+"""`finops chat [--db P] [--session ID] [--planner auto|offline|model]`: the terminal chat (Textual)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional, cast
+
+import typer
+
+from apps.cli.options import DbOption
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("chat")
+    def chat(
+        db: DbOption = None,
+        session: Annotated[Optional[str], typer.Option(
+            "--session", help="Conversation id: reuse one to continue its memory (default: a new one per run).")] = None,
+        planner: Annotated[str, typer.Option(
+            "--planner", help="auto (a model when OPENAI_API_KEY is set, else offline), offline or model.")] = "auto",
+    ) -> None:
+        """Chat with your cost data in the terminal: answers with their rows, chart, SQL and freshness."""
+        if planner not in ("auto", "offline", "model"):
+            typer.echo(f"error: --planner must be auto, offline or model, not {planner!r}", err=True)
+            raise typer.Exit(2)
+        from apps.tui.app import ChatApp
+        from apps.tui.ask import Planner
+
+        ChatApp(db=db, session_id=session, planner=cast(Planner, planner)).run()

@@ -1,0 +1,171 @@
+"""`ChatApp`: the terminal chat. One conversation pane, a question input, the footer of key bindings.
+
+Each question runs in a thread worker (the UI never freezes) and calls the agent with this app's
+session id, so follow-ups ("and last month?") have the conversation's memory. Everything works from
+the keyboard, in 80x24, over SSH (copy goes through OSC 52, which terminals forward).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Input
+
+from agent.answer import Answer
+from apps.tui.ask import AskFn, Planner, agent_ask
+from apps.tui.export import clipboard_text, export_answer_csv
+from apps.tui.palette import QuestionsProvider
+from apps.tui.questions import COMMON_QUESTIONS, WELCOME_QUESTIONS
+from apps.tui.widgets.answer_view import AnswerView
+from apps.tui.widgets.question_input import QuestionInput
+from apps.tui.widgets.welcome import Welcome
+from tools.contract import FinopsError
+
+
+class ChatApp(App[None]):
+    """Ask cost questions; see each answer's rows, chart, SQL and freshness."""
+
+    TITLE = "finops chat"
+    CSS_PATH = "chat.tcss"
+    COMMANDS = App.COMMANDS | {QuestionsProvider}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+y", "copy_answer", "Copy"),
+        Binding("ctrl+e", "export_csv", "Export CSV", priority=True),
+        Binding("ctrl+t", "toggle_sql", "SQL"),
+        Binding("ctrl+l", "clear", "Clear"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("escape", "focus_input", "Input", show=False),
+        Binding("pageup", "scroll_conversation(-1)", "Scroll up", show=False),
+        Binding("pagedown", "scroll_conversation(1)", "Scroll down", show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        db: str | Path | None = None,
+        session_id: str | None = None,
+        planner: Planner = "auto",
+        ask: AskFn = agent_ask,
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.session_id = session_id or uuid.uuid4().hex
+        self.planner: Planner = planner
+        self.export_dir = export_dir
+        self.answers: list[Answer] = []
+        self._ask = ask
+        self._busy = False
+        self.sub_title = f"{Path(db).name if db else 'default store'} · session {self.session_id[:12]}"
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="$")
+        with VerticalScroll(id="conversation", can_focus=False):
+            yield Welcome(WELCOME_QUESTIONS, store_label=str(self.db) if self.db else "$FINOPS_DB or the default")
+        yield QuestionInput(COMMON_QUESTIONS, placeholder="Ask a cost question… (↑ history, ^p common questions)",
+                            id="question")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(QuestionInput).focus()
+
+    # -- asking ---------------------------------------------------------------------------------
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, QuestionInput):
+            self.ask(event.value)
+
+    def ask(self, question: str) -> None:
+        """Ask a question (from the input or the command palette); the answer appears when ready."""
+        question = question.strip()
+        if not question:
+            return
+        if self._busy:
+            self.notify("Still answering the previous question…", severity="warning")
+            return
+        box = self.query_one(QuestionInput)
+        box.remember(question)
+        box.clear()
+        view = AnswerView(question)
+        self.query_one("#conversation", VerticalScroll).mount(view)
+        view.scroll_visible(animate=False)
+        self._busy = True
+        self._answer_in_thread(question, view)
+
+    @work(thread=True, group="ask", exit_on_error=False)
+    def _answer_in_thread(self, question: str, view: AnswerView) -> None:
+        try:
+            answer = self._ask(question, db=self.db, session_id=self.session_id, planner=self.planner)
+        except FinopsError as exc:
+            answer = Answer(question=question, text=str(exc), kind="error", session_id=self.session_id)
+        except Exception as exc:  # the chat stays up; the error is shown where the answer would be
+            answer = Answer(question=question, text=f"Error: {type(exc).__name__}: {exc}", kind="error",
+                            session_id=self.session_id)
+        self.call_from_thread(self._show_answer, view, answer)
+
+    def _show_answer(self, view: AnswerView, answer: Answer) -> None:
+        self._busy = False
+        self.answers.append(answer)
+        view.show(answer)
+        self.call_after_refresh(view.scroll_visible, animate=False, top=True)
+
+    # -- the current answer: the one holding focus, else the latest that has what is needed ----------
+    def current_view(self, wants: Callable[[Answer], bool] = lambda _: True) -> AnswerView | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, AnswerView) and node.answer is not None and wants(node.answer):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        done = [v for v in self.query(AnswerView) if v.answer is not None and wants(v.answer)]
+        return done[-1] if done else None
+
+    def action_copy_answer(self) -> None:
+        view = self.current_view()
+        if view is None or view.answer is None:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        text = clipboard_text(view.answer)
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the answer ({len(text):,} characters).")
+
+    def action_export_csv(self) -> None:
+        view = self.current_view(lambda a: bool(a.tables))
+        if view is None or view.answer is None:
+            self.notify("No rows to export: ask a question whose answer has a table.", severity="warning")
+            return
+        directory = self.export_dir or Path.cwd()
+        try:
+            written = export_answer_csv(view.answer, directory)
+        except OSError as exc:
+            self.notify(f"Could not write the CSV in {directory}: {exc}", severity="error")
+            return
+        self.notify("\n".join(f"Exported {rows:,} rows to {path}" for path, rows in written), markup=False)
+
+    def action_toggle_sql(self) -> None:
+        view = self.current_view(lambda a: bool(a.evidence or a.tool_calls))
+        if view is None or view.evidence is None:
+            self.notify("No SQL to show: the answer called no tool.", severity="warning")
+            return
+        view.evidence.collapsed = not view.evidence.collapsed
+        if not view.evidence.collapsed:
+            self.call_after_refresh(view.evidence.scroll_visible, animate=False)
+
+    def action_clear(self) -> None:
+        """Clear the screen; the session (and so the conversation's memory) goes on."""
+        if self._busy:
+            self.notify("Wait for the current answer before clearing.", severity="warning")
+            return
+        self.query(AnswerView).remove()
+
+    def action_focus_input(self) -> None:
+        self.query_one(QuestionInput).focus()
+
+    def action_scroll_conversation(self, direction: int) -> None:
+        pane = self.query_one("#conversation", VerticalScroll)
+        (pane.scroll_page_down if direction > 0 else pane.scroll_page_up)(animate=False)

@@ -1,0 +1,84 @@
+"""Which chart, if any, suits the rows behind an answer: a time series (sparkline) or a breakdown (bars).
+
+Pure functions over `TableView`; the widgets in `apps.tui.widgets.charts` draw what they return.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from apps.tui.cells import as_number, cell_plain, is_money_column
+from tools.contract import TableView
+
+_TIME_COLUMNS = {"day", "date", "week", "month", "period", "hour", "ts", "timestamp", "period_start"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T]\d{2}:\d{2}.*)?$|^\d{4}-W\d{2}$")
+_NOT_A_MEASURE = ("share", "pct", "percent", "%", "change", "delta", "ratio", "rank")
+MAX_BARS = 12
+
+
+class ChartPoint(BaseModel):
+    label: str
+    value: float          # only scales the drawing
+    shown: str            # the figure as the table shows it (exact)
+
+
+class ChartSpec(BaseModel):
+    kind: Literal["series", "bars"]
+    title: str
+    points: list[ChartPoint]
+    more: int = 0         # rows not drawn (bars are capped at MAX_BARS)
+
+
+def chart_for(table: TableView) -> ChartSpec | None:
+    """A chart for a table whose first column is a time or a category and which has a measure."""
+    if len(table.columns) < 2 or len(table.rows) < 2:
+        return None
+    measure = _measure_column(table)
+    if measure is None:
+        return None
+    key_name, measure_name = table.columns[0], table.columns[measure]
+    keys = [row[0] for row in table.rows]
+    points = [
+        ChartPoint(label=cell_plain(key_name, row[0]), value=value, shown=cell_plain(measure_name, row[measure]))
+        for row in table.rows
+        if (value := as_number(row[measure])) is not None
+    ]
+    if len(points) < 2:
+        return None
+    if _is_time(key_name, keys):
+        if len(points) < 3:
+            return None
+        points.sort(key=lambda p: p.label)
+        return ChartSpec(kind="series", title=f"{measure_name} by {key_name}", points=points)
+    if any(p.value < 0 for p in points):
+        return None
+    return ChartSpec(kind="bars", title=f"{measure_name} by {key_name}", points=points[:MAX_BARS],
+                     more=max(0, len(points) - MAX_BARS))
+
+
+def _measure_column(table: TableView) -> int | None:
+    """The money column if there is one, else the first numeric column that is not a share or rank."""
+    numeric = [
+        i for i in range(1, len(table.columns))
+        if all(row[i] is None or as_number(row[i]) is not None for row in table.rows)
+        and any(as_number(row[i]) is not None for row in table.rows)
+    ]
+    for i in numeric:
+        if is_money_column(table.columns[i]):
+            return i
+    for i in numeric:
+        name = table.columns[i].lower()
+        if not any(h in name for h in _NOT_A_MEASURE) and not name.endswith("id"):
+            return i
+    return None
+
+
+def _is_time(column: str, values: list[Any]) -> bool:
+    if column.lower() in _TIME_COLUMNS:
+        return True
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, date) or (isinstance(v, str) and _ISO_DATE.match(v)) for v in present)
