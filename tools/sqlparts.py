@@ -63,15 +63,18 @@ def quote(value: str | None) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9(][A-Za-z0-9 _.:/@+#()=-]{0,79}")
+_PLAIN_ID = re.compile(r"[A-Za-z0-9(][A-Za-z0-9_.:/@+#()=,-]{0,255}")
+_PLAIN_WORDS = re.compile(r"[A-Za-z0-9(][A-Za-z0-9 _.:/@+#()=-]{0,79}")
 
 
 def show(value: str | None) -> str:
-    """A name for a sentence: plain identifiers as they are, anything else (spaces and punctuation that
-    could read as instructions, markup, very long text) as a quoted literal, unchanged inside."""
+    """A name for a sentence: an identifier (no spaces) or up to four plain words as they are; anything
+    else (text that could read as an instruction, markup, quotes) as a quoted literal, unchanged inside."""
     if value is None:
         return "(none)"
-    if _PLAIN.fullmatch(value) and "  " not in value and len(value.split()) <= 4:
+    if _PLAIN_ID.fullmatch(value):
+        return value
+    if _PLAIN_WORDS.fullmatch(value) and "  " not in value and len(value.split()) <= 4:
         return value
     return quote(value)
 

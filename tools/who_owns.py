@@ -1,0 +1,416 @@
+"""who_owns: a resource by id, name or loose text ("the $20K cluster", "llama 70b endpoint") -> team,
+owner, Slack channel, how each is known (tag, ownership rule, endpoint metadata, GPU job) with the
+confidence of each source, and the resource's monthly run rate and last-30-day cost."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.contract import TableView, ToolResult, UnknownNameError, money
+from tools.names import candidates, fold, suggest
+from tools.periods import Period
+from tools.registry import ToolContext, tool
+from tools.sqlparts import (
+    CONFIDENCE_ENDPOINT,
+    CONFIDENCE_HINT_TAG,
+    CONFIDENCE_JOB,
+    CONFIDENCE_RULE,
+    CONFIDENCE_TAG,
+    MONTH_DAYS,
+    charges_range,
+    day_start,
+    dec,
+    quote,
+    show,
+)
+
+RUN_RATE_DAYS = 7
+# Tag keys (folded) that hint at an owner when there is no `team`/`owner` tag.
+_HINT_KEYS = ("businessunit", "costcenter", "department", "msdepartment", "org", "organization", "owner", "team",
+              "application", "app", "createdby", "contact")
+_STOP = {"the", "a", "an", "this", "that", "our", "my", "who", "owns", "own", "owner", "of", "for", "is", "which",
+         "what", "whose", "per", "month", "monthly", "day", "daily", "mo", "one", "thing", "resource", "about"}
+_TYPE_WORDS = {
+    "endpoint": "endpoint", "endpoints": "endpoint", "model": "endpoint", "serving": "endpoint",
+    "cluster": "compute", "instance": "compute", "node": "compute", "nodes": "compute", "server": "compute",
+    "machine": "compute", "vm": "compute", "gpu": "compute", "gpus": "compute", "box": "compute",
+    "job": "job", "run": "job", "training": "job",
+    "bucket": "storage", "storage": "storage", "disk": "storage", "volume": "storage",
+    "database": "database", "db": "database",
+}
+_AMOUNT = re.compile(
+    r"(?:\$\s*(?P<a>\d[\d,]*(?:\.\d+)?)\s*(?P<am>[kKmM])?|(?P<b>\d[\d,]*(?:\.\d+)?)\s*(?P<bm>[kKmM])\b)"
+    r"(?:\s*(?:/|per|a)\s*(?P<unit>month|mo|day|hour|hr|h)\b)?"
+)
+
+
+class WhoOwnsArgs(BaseModel):
+    resource: str = Field(..., min_length=1, description="Resource id, name or loose description, e.g. "
+                          "'i-0abc12', 'inference-h100-a', 'the $20K cluster', 'llama 70b endpoint'.")
+
+
+class OwnerSource(BaseModel):
+    source: Literal["tag", "ownership_rule", "endpoint", "gpu_job", "tag_hint"]
+    team: str | None = None
+    owner: str | None = None
+    confidence: Decimal
+    detail: str
+
+
+class ResourceMatch(BaseModel):
+    resource_id: str
+    resource_name: str | None = None
+    service: str | None = None
+    provider: str | None = None
+    region: str | None = None
+    account: str | None = None
+    run_rate_monthly: Decimal | None = None
+    cost_last_30d: Decimal | None = None
+    matched_by: str = ""
+
+
+class WhoOwnsResult(ToolResult):
+    query: str
+    resource: ResourceMatch
+    team: str | None = None
+    owner: str | None = None
+    owner_note: str | None = None          # e.g. "team lead" when no source names a person
+    slack_channel: str | None = None
+    known_from: str | None = None          # the source that decides the team (as charges_allocated does)
+    team_in_registry: bool = True          # False when the team is not in the `teams` table
+    confidence: Decimal | None = None
+    sources: list[OwnerSource] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)   # latest tags on the resource: data, shown quoted
+    window: Period
+    run_rate_basis: str = ""
+    alternatives: list[ResourceMatch] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        r = self.resource
+        what = f"resource {show(r.resource_id)}"
+        detail = ", ".join(show(x) for x in (r.resource_name, r.service, r.region) if x)
+        if detail:
+            what += f" ({detail})"
+        rate = f"The {money(r.run_rate_monthly)}/month " if r.run_rate_monthly is not None else "The "
+        if self.team is None:
+            text = (f"{rate}{what} has no known owner: no team tag, and no ownership rule, endpoint or GPU job "
+                    f"names one.")
+            hints = [s for s in self.sources if s.source == "tag_hint"]
+            if hints:
+                text += " Owner-like tags on it: " + "; ".join(s.detail for s in hints) + "."
+        else:
+            who = ", ".join(x for x in (show(self.owner) if self.owner else None,
+                                        f"Slack {self.slack_channel}" if self.slack_channel else None) if x)
+            if self.owner and self.owner_note:
+                who = who.replace(show(self.owner), f"{show(self.owner)}, {self.owner_note}", 1)
+            text = f"{rate}{what} is owned by team {show(self.team)}" + (f" ({who})" if who else "")
+            if not self.team_in_registry:
+                text += " (not a team in the teams table)"
+            known = [s for s in self.sources if s.source != "tag_hint"]
+            text += ", known from " + " and from ".join(
+                f"{s.detail} (confidence {s.confidence})" for s in known) + "."
+            if not any(s.source == "tag" for s in self.sources):
+                text += " Its charges carry no team tag."
+            disagree = sorted({s.team for s in known if s.team and s.team != self.team})
+            if disagree:
+                text += " Other sources name " + ", ".join(f"team {show(t)}" for t in disagree) + "."
+        if r.matched_by and r.matched_by != "id or name":
+            text += f" Matched {quote(self.query)} by: {r.matched_by}."
+        if r.cost_last_30d is not None:
+            text += f" It cost {money(r.cost_last_30d)} in {self.window.describe()}"
+            text += f"; the run rate is {self.run_rate_basis}." if self.run_rate_basis else "."
+        if self.alternatives:
+            text += " Other close matches: " + "; ".join(
+                f"{show(a.resource_id)} ({show(a.resource_name) if a.resource_name else 'no name'}, "
+                f"{money(a.run_rate_monthly)}/month)" for a in self.alternatives[:3]) + "."
+        return text
+
+    def table(self) -> TableView:
+        rows: list[list[Any]] = [[s.source, s.team or "", s.owner or "", str(s.confidence), s.detail] for s in self.sources]
+        return TableView(columns=["source", "team", "owner", "confidence", "detail"], rows=rows)
+
+
+@tool(
+    "who_owns",
+    "Who owns a resource (by id, name or loose text like 'the $20K cluster' or 'llama 70b endpoint'): team, "
+    "owner, Slack channel, how it is known with confidence per source, monthly run rate and last-30-day cost.",
+    examples=[
+        "Who owns the $20K/month inference cluster?",
+        "Which team owns i-0abc123?",
+        "Whose is the llama 70b endpoint?",
+    ],
+)
+def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
+    text = args.resource.strip()
+    data = charges_range(ctx)
+    anchor = ctx.today
+    if data.last is not None and data.last.date() < anchor:
+        anchor = data.last.date()
+        ctx.note(f"billing data ends {anchor.isoformat()}; costs are for the 30 days before that")
+    window = Period(start=anchor - timedelta(days=30), end=anchor, label="the last 30 days of data")
+    rate_start = anchor - timedelta(days=RUN_RATE_DAYS)
+
+    matches = _exact(ctx, text, window, rate_start)
+    if not matches:
+        matches = _loose(ctx, text, window, rate_start)
+    if not matches:
+        names = candidates(ctx.con, "resource")
+        raise UnknownNameError("resource", text, suggest(text, names))
+    best, alternatives = matches[0], matches[1:4]
+
+    sources, tags = _sources(ctx, best.resource_id)
+    decided = next((s for s in sources if s.source != "tag_hint"), None)
+    team = decided.team if decided else None
+    owner, owner_note = (decided.owner if decided else None), None
+    if decided is not None and owner is None:
+        owner = next((s.owner for s in sources if s.owner and s.team == team and s.source != "tag_hint"), None)
+    slack, in_registry = None, True
+    if team is not None:
+        row = ctx.query("SELECT slack_channel, lead FROM teams WHERE team = ?", [team])
+        if row:
+            slack = row[0]["slack_channel"]
+            if owner is None and row[0]["lead"]:
+                owner, owner_note = row[0]["lead"], "team lead"
+        elif ctx.scalar("SELECT count(*) FROM teams"):
+            in_registry = False
+            ctx.note(f"team {quote(team)} is not in the teams table")
+    basis = ""
+    if best.run_rate_monthly is not None:
+        basis = (f"{money(best.run_rate_monthly)}/month = cost of the last {RUN_RATE_DAYS} days "
+                 f"({rate_start.isoformat()} to {(anchor - timedelta(days=1)).isoformat()}) / {RUN_RATE_DAYS} × {MONTH_DAYS}")
+    return WhoOwnsResult(
+        query=text, resource=best, team=team, owner=owner, owner_note=owner_note, slack_channel=slack,
+        known_from=decided.detail if decided else None, confidence=decided.confidence if decided else None,
+        sources=sources, tags=tags, window=window, run_rate_basis=basis, alternatives=alternatives,
+        team_in_registry=in_registry,
+    )
+
+
+# -- finding the resource ---------------------------------------------------------------------------
+_RESOURCE_SQL = """
+    SELECT ResourceId AS rid, min(ResourceName) AS name, min(ServiceName) AS service, min(ProviderName) AS provider,
+           min(RegionId) AS region, min(coalesce(SubAccountName, SubAccountId)) AS account,
+           sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_rate,
+           sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_30
+    FROM focus_charges
+    WHERE ResourceId IS NOT NULL AND {where}
+    GROUP BY ResourceId"""
+
+
+def _rate_params(window: Period, rate_start: date) -> list[Any]:
+    return [day_start(rate_start), day_start(window.start)]
+
+
+def _to_match(row: dict[str, Any], window: Period, how: str) -> ResourceMatch:
+    last_rate = dec(row["last_rate"])
+    return ResourceMatch(
+        resource_id=row["rid"], resource_name=row["name"], service=row["service"], provider=row["provider"],
+        region=row["region"], account=row["account"],
+        run_rate_monthly=last_rate / RUN_RATE_DAYS * MONTH_DAYS, cost_last_30d=dec(row["last_30"]), matched_by=how,
+    )
+
+
+def _exact(ctx: ToolContext, text: str, window: Period, rate_start: date) -> list[ResourceMatch]:
+    """Id or name, exact or case/punctuation-folded; endpoint and job ids/names map to their resource."""
+    rows = ctx.query(
+        _RESOURCE_SQL.format(where="ChargePeriodStart < ? AND (ResourceId = ? OR ResourceName = ? OR ResourceId IN ("
+                             "SELECT resource_id FROM endpoints WHERE endpoint_id = ? OR name = ? UNION "
+                             "SELECT resource_id FROM gpu_jobs WHERE job_id = ? OR name = ?))")
+        + " ORDER BY last_30 DESC NULLS LAST, rid",
+        _rate_params(window, rate_start) + [day_start(window.end)] + [text] * 6,
+    )
+    if not rows:
+        # A folded spelling of one identifier ('I-0ABC_12' -> 'i-0abc-12'); loose text goes to _loose.
+        target = fold(text)
+        if not target or " " in text or "$" in text:
+            return []
+        hits = [n for n in candidates(ctx.con, "resource") if fold(n) == target]
+        if len(hits) != 1 or hits[0] == text:
+            return []
+        return _exact(ctx, hits[0], window, rate_start)
+    return [_to_match(r, window, "id or name") for r in rows]
+
+
+def _parse_amount(text: str) -> tuple[Decimal | None, str, str]:
+    """'the $20K cluster' -> (20000, 'month', 'the cluster')."""
+    m = _AMOUNT.search(text)
+    if not m:
+        return None, "month", text
+    num, mult = (m.group("a"), m.group("am")) if m.group("a") else (m.group("b"), m.group("bm"))
+    value = Decimal(num.replace(",", "")) * {"k": 1000, "m": 1_000_000}.get((mult or "").lower(), 1)
+    unit = {"mo": "month", "hr": "hour", "h": "hour"}.get(m.group("unit") or "month", m.group("unit") or "month")
+    return value, unit, (text[: m.start()] + " " + text[m.end():]).strip()
+
+
+def _tokens(text: str) -> tuple[list[str], set[str]]:
+    words = [w for w in re.split(r"[^a-z0-9.]+", text.lower()) if w and w.strip(".")]
+    words = [w.strip(".") for w in words]
+    kinds = {_TYPE_WORDS[w] for w in words if w in _TYPE_WORDS}
+    return [w for w in words if w not in _STOP and w not in _TYPE_WORDS and len(w) > 1], kinds
+
+
+def _loose(ctx: ToolContext, text: str, window: Period, rate_start: date) -> list[ResourceMatch]:
+    amount, unit, rest = _parse_amount(text)
+    words, kinds = _tokens(rest)
+    if amount is None and not words:
+        return []
+    monthly = None
+    if amount is not None:
+        monthly = amount * {"month": 1, "day": MONTH_DAYS, "hour": 24 * MONTH_DAYS}[unit]
+    params: list[Any] = _rate_params(window, rate_start) + [day_start(window.start), day_start(window.end)]
+    having = ""
+    if monthly is not None:
+        # Run rate within a factor of 1.6 either way of the amount said ("$20K" for $20,160.00/month).
+        week = monthly / MONTH_DAYS * RUN_RATE_DAYS
+        having = " HAVING sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) BETWEEN ? AND ?"
+        params += [day_start(rate_start), week / Decimal("1.6"), week * Decimal("1.6")]
+    word_filter = ""
+    if monthly is None:
+        word_filter = "WHERE " + " OR ".join(["haystack LIKE ?"] * len(words))
+        params += [f"%{w}%" for w in words]
+    # The searchable text of a resource: id, name, service, category, and its endpoint / job metadata.
+    sql = f"""
+        WITH r AS (
+            SELECT ResourceId AS rid, min(ResourceName) AS name, min(ServiceName) AS service,
+                   min(ProviderName) AS provider, min(RegionId) AS region,
+                   min(coalesce(SubAccountName, SubAccountId)) AS account, min(ServiceCategory) AS category,
+                   sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_rate,
+                   sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_30
+            FROM focus_charges
+            WHERE ResourceId IS NOT NULL AND ChargePeriodStart >= ? AND ChargePeriodStart < ?
+            GROUP BY ResourceId{having}
+        ),
+        e AS (
+            SELECT resource_id, string_agg(concat_ws(' ', endpoint_id, name, model, instance_type, gpu_type), ' ') AS txt
+            FROM endpoints WHERE resource_id IS NOT NULL GROUP BY resource_id
+        ),
+        j AS (
+            SELECT resource_id, string_agg(concat_ws(' ', job_id, name, kind, instance_type, gpu_type), ' ') AS txt
+            FROM gpu_jobs WHERE resource_id IS NOT NULL GROUP BY resource_id
+        ),
+        x AS (
+            SELECT r.*, lower(concat_ws(' ', r.rid, r.name, r.service, r.category, e.txt, j.txt)) AS haystack,
+                   e.resource_id IS NOT NULL AS is_endpoint, j.resource_id IS NOT NULL AS has_job
+            FROM r LEFT JOIN e ON e.resource_id = r.rid LEFT JOIN j ON j.resource_id = r.rid
+        )
+        SELECT * FROM x {word_filter} ORDER BY rid"""
+    rows = ctx.query(sql, params)
+    scored: list[tuple[tuple[Any, ...], ResourceMatch]] = []
+    for row in rows:
+        hay = row["haystack"] or ""
+        hits = sum(1 for w in words if w in hay)
+        kind_hits = sum(1 for k in kinds if _is_kind(k, row))
+        score = Decimal(hits + kind_hits) / Decimal(max(1, len(words) + len(kinds)))
+        how = []
+        match = _to_match(row, window, "")
+        if monthly is not None:
+            rr = match.run_rate_monthly or Decimal(0)
+            closeness = abs(rr - monthly) / monthly
+            how.append(f"run rate {money(rr)}/month ≈ {money(monthly)}/month said")
+            key: tuple[Any, ...] = (-score if words or kinds else 0, closeness, -(match.cost_last_30d or 0), match.resource_id)
+        else:
+            if hits == 0:
+                continue
+            key = (-score, -(match.cost_last_30d or 0), match.resource_id)
+        if words:
+            how.append(f"{hits} of {len(words)} words ({', '.join(words)}) in its id, name or metadata")
+        if kinds:
+            kind_text = "/".join(sorted(kinds))
+            article = "an" if kind_text[0] in "aeiou" else "a"
+            how.append(f"{'is' if kind_hits else 'is not'} {article} {kind_text} resource")
+        match.matched_by = "; ".join(how)
+        scored.append((key, match))
+    scored.sort(key=lambda kv: kv[0])
+    return [m for _, m in scored[:6]]
+
+
+def _is_kind(kind: str, row: dict[str, Any]) -> bool:
+    category = (row.get("category") or "").lower()
+    service = (row.get("service") or "").lower()
+    if kind == "endpoint":
+        return bool(row["is_endpoint"]) or "sagemaker" in service or "endpoint" in (row["haystack"] or "")
+    if kind == "compute":
+        return category == "compute" or bool(row["has_job"]) or bool(row["is_endpoint"])
+    if kind == "job":
+        return bool(row["has_job"])
+    if kind == "storage":
+        return category == "storage"
+    if kind == "database":
+        return category == "databases"
+    return False
+
+
+# -- how ownership is known -------------------------------------------------------------------------
+def _sources(ctx: ToolContext, rid: str) -> tuple[list[OwnerSource], dict[str, str]]:
+    """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job."""
+    out: list[OwnerSource] = []
+    tag_rows = ctx.query(
+        """SELECT nullif(Tags['team'], '') AS team, nullif(Tags['owner'], '') AS owner,
+                  max(ChargePeriodStart) AS last_seen, count(*) AS n
+           FROM focus_charges WHERE ResourceId = ? AND nullif(Tags['team'], '') IS NOT NULL
+           GROUP BY nullif(Tags['team'], ''), nullif(Tags['owner'], '')
+           ORDER BY last_seen DESC, n DESC, team, owner""",
+        [rid],
+    )
+    for t in tag_rows:
+        out.append(OwnerSource(source="tag", team=t["team"], owner=t["owner"], confidence=CONFIDENCE_TAG,
+                               detail=f"the team tag {quote(t['team'])} on {t['n']} of its charges"))
+    rules = ctx.query(
+        """SELECT o.rule_id, o.match_kind, o.pattern, o.team, o.owner, o.source, o.priority
+           FROM ownership o
+           JOIN (SELECT DISTINCT ResourceId, ResourceName, SubAccountId, SubAccountName
+                 FROM focus_charges WHERE ResourceId = ?) r
+             ON (o.match_kind = 'resource_id' AND o.pattern = r.ResourceId)
+             OR (o.match_kind = 'resource_pattern' AND (r.ResourceId LIKE o.pattern OR r.ResourceName LIKE o.pattern))
+             OR (o.match_kind = 'sub_account' AND (o.pattern = r.SubAccountId OR o.pattern = r.SubAccountName))
+           GROUP BY o.rule_id, o.match_kind, o.pattern, o.team, o.owner, o.source, o.priority
+           ORDER BY o.priority, o.rule_id""",
+        [rid],
+    )
+    for r in rules:
+        origin = f" from {r['source']}" if r["source"] else ""
+        out.append(OwnerSource(source="ownership_rule", team=r["team"], owner=r["owner"], confidence=CONFIDENCE_RULE,
+                               detail=f"ownership rule #{r['rule_id']} ({r['match_kind']} {quote(r['pattern'])}{origin})"))
+    endpoints = ctx.query(
+        """SELECT e.endpoint_id, e.name, e.team, e.owner, e.created_by_job, j.team AS job_team, j.owner AS job_owner
+           FROM endpoints e LEFT JOIN gpu_jobs j ON j.job_id = e.created_by_job
+           WHERE e.resource_id = ? ORDER BY e.endpoint_id""",
+        [rid],
+    )
+    for e in endpoints:
+        if e["team"]:
+            out.append(OwnerSource(source="endpoint", team=e["team"], owner=e["owner"], confidence=CONFIDENCE_ENDPOINT,
+                                   detail=f"endpoint {show(e['endpoint_id'])} metadata"))
+        if e["created_by_job"] and e["job_team"]:
+            out.append(OwnerSource(source="gpu_job", team=e["job_team"], owner=e["job_owner"], confidence=CONFIDENCE_JOB,
+                                   detail=f"job {show(e['created_by_job'])}, which created endpoint {show(e['endpoint_id'])}"))
+    jobs = ctx.query(
+        """SELECT job_id, name, team, owner, started_at FROM gpu_jobs
+           WHERE resource_id = ? AND team IS NOT NULL ORDER BY job_id""",
+        [rid],
+    )
+    seen_jobs = {s.detail.split(",")[0] for s in out if s.source == "gpu_job"}
+    for j in jobs:
+        detail = f"job {show(j['job_id'])}"
+        if detail in seen_jobs:
+            continue
+        out.append(OwnerSource(source="gpu_job", team=j["team"], owner=j["owner"], confidence=CONFIDENCE_JOB,
+                               detail=f"{detail} ({show(j['name'])}), which ran on it" if j["name"] else f"{detail}, which ran on it"))
+    latest = ctx.query(
+        """SELECT Tags FROM focus_charges WHERE ResourceId = ? AND Tags IS NOT NULL
+           ORDER BY ChargePeriodStart DESC, BilledCost DESC LIMIT 1""",
+        [rid],
+    )
+    tags: dict[str, str] = dict(latest[0]["Tags"]) if latest and latest[0]["Tags"] else {}
+    if not tag_rows:
+        for k in sorted(tags):
+            fk = fold(k)
+            if fk in _HINT_KEYS and fk != "team" and tags[k]:
+                out.append(OwnerSource(source="tag_hint", team=None, owner=tags[k] if fk == "owner" else None,
+                                       confidence=CONFIDENCE_HINT_TAG, detail=f"tag {quote(k)} = {quote(tags[k])}"))
+    return out, tags
