@@ -1,0 +1,114 @@
+"""Cost scopes (team, service, model, project, resource, provider, total) and their daily cost series.
+
+Shared by estimate (team month-to-date), anomalies, budgets and forecast, so that they all measure a
+scope the same way: BilledCost of `charges_allocated` (team = the view's `x_team`: the team tag, else
+the ownership registry). Days with no charge are filled with zero in Python (no generate_series).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover - type hints only
+    from tools.registry import ToolContext
+
+ScopeKind = Literal["team", "service", "model", "project", "resource", "provider", "total"]
+
+# The cost measure of every scope series: what the invoice says.
+COST = "BilledCost"
+
+# scope kind -> SQL expression over charges_allocated (no user text in here).
+SCOPE_KEYS: dict[str, str] = {
+    "team": "x_team",
+    "service": "ServiceName",
+    "model": "coalesce(nullif(Tags['model'], ''), CASE WHEN ServiceCategory = 'AI and Machine Learning' "
+             "THEN coalesce(SkuMeter, ResourceName) END)",
+    "project": "nullif(Tags['project'], '')",
+    "resource": "ResourceId",
+    "provider": "ProviderName",
+    "total": "'total'",
+}
+
+# scope kind -> the name kind tools.names resolves it as.
+NAME_KINDS: dict[str, str] = {
+    "team": "team", "service": "service", "model": "model", "project": "project",
+    "resource": "resource", "provider": "provider",
+}
+
+
+def ts(d: date) -> datetime:
+    """Midnight of a day as a naive UTC timestamp (charge periods are compared as timestamps)."""
+    return datetime.combine(d, time())
+
+
+def days_between(start: date, end: date) -> list[date]:
+    """Every day of [start, end)."""
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def resolve_scope(ctx: "ToolContext", kind: str, name: str | None) -> str | None:
+    """The canonical name of a scope (did-you-mean on a typo); None for 'total' or no name."""
+    if name is None or kind == "total":
+        return None
+    return ctx.resolve(NAME_KINDS[kind], name)
+
+
+def scope_spend(ctx: "ToolContext", kind: str, name: str | None, start: date, end: date) -> Decimal:
+    """Exact BilledCost of one scope over [start, end)."""
+    where, params = _scope_filter(kind, name)
+    value = ctx.scalar(
+        f"""
+        SELECT sum({COST}) AS cost FROM charges_allocated
+        WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?{where}
+        """,
+        [ts(start), ts(end), *params],
+    )
+    return Decimal(0) if value is None else Decimal(value)
+
+
+def daily_costs(ctx: "ToolContext", kind: str, start: date, end: date, name: str | None = None,
+                only: list[str] | None = None) -> dict[str, dict[date, Decimal]]:
+    """Cost per day per scope key over [start, end), as {key: {day: cost}} (days without charges absent).
+
+    `name` restricts to one scope; `only` to a list of keys. NULL keys (e.g. unallocated) are kept
+    under the key '(unallocated)' for team and '(none)' otherwise.
+    """
+    key = SCOPE_KEYS[kind]
+    where, params = _scope_filter(kind, name)
+    if only is not None:
+        if not only:
+            return {}
+        where += f" AND {key} IN ({', '.join('?' for _ in only)})"
+        params += list(only)
+    rows = ctx.query(
+        f"""
+        SELECT {key} AS k, CAST(ChargePeriodStart AS DATE) AS d, sum({COST}) AS cost
+        FROM charges_allocated
+        WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?{where}
+        GROUP BY {key}, CAST(ChargePeriodStart AS DATE)
+        ORDER BY k NULLS LAST, d
+        """,
+        [ts(start), ts(end), *params],
+    )
+    missing = "(unallocated)" if kind == "team" else "(none)"
+    out: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    for r in rows:
+        k = r["k"] if r["k"] is not None else missing
+        out[k][r["d"]] = out[k].get(r["d"], Decimal(0)) + Decimal(r["cost"] or 0)
+    return dict(out)
+
+
+def filled(series: dict[date, Decimal], start: date, end: date) -> list[Decimal]:
+    """Values for every day of [start, end), zero where the series has no charge."""
+    return [series.get(d, Decimal(0)) for d in days_between(start, end)]
+
+
+def _scope_filter(kind: str, name: str | None) -> tuple[str, list[object]]:
+    if name is None or kind == "total":
+        return "", []
+    if kind == "resource":
+        return " AND (ResourceId = ? OR ResourceName = ?)", [name, name]
+    return f" AND {SCOPE_KEYS[kind]} = ?", [name]
