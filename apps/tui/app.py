@@ -36,10 +36,11 @@ class ChatApp(App[None]):
     CSS_PATH = "chat.tcss"
     COMMANDS = App.COMMANDS | {QuestionsProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+y", "copy_answer", "Copy"),
+        # priority: they work wherever the focus is (ctrl+e wins over the input's "end"; End still works)
+        Binding("ctrl+y", "copy_answer", "Copy", priority=True),
         Binding("ctrl+e", "export_csv", "Export CSV", priority=True),
-        Binding("ctrl+t", "toggle_sql", "SQL"),
-        Binding("ctrl+l", "clear", "Clear"),
+        Binding("ctrl+t", "toggle_sql", "SQL", priority=True),
+        Binding("ctrl+l", "clear", "Clear", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("escape", "focus_input", "Input", show=False),
         Binding("pageup", "scroll_conversation(-1)", "Scroll up", show=False),
@@ -63,7 +64,7 @@ class ChatApp(App[None]):
         self.answers: list[Answer] = []
         self._ask = ask
         self._busy = False
-        self.sub_title = f"{Path(db).name if db else 'default store'} · session {self.session_id[:12]}"
+        self.sub_title = f"{Path(db).name if db else 'default store'} · session {self.session_id}"
 
     def compose(self) -> ComposeResult:
         yield Header(icon="$")

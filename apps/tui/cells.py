@@ -20,6 +20,7 @@ _MONEY_HINTS = ("cost", "spend", "billed", "amount", "total", "effective", "savi
                 "price", "excess", "baseline", "run_rate", "usd", "$")
 _SHARE_HINTS = ("share", "pct", "percent", "%", "ratio", "util")
 _NUMBER_RE = re.compile(r"^[-+]?\$?-?[\d,]*\.?\d+(?:[eE][-+]?\d+)?$")
+_PERCENT_RE = re.compile(r"^[-+]?[\d,]*\.?\d+%$")
 
 
 def is_money_column(column: str) -> bool:
@@ -64,7 +65,7 @@ def cell_plain(column: str, value: Any) -> str:
 def cell_text(column: str, value: Any) -> Text:
     """A cell as plain (never markup) Text, numbers right-aligned."""
     plain = cell_plain(column, value)
-    numeric = isinstance(value, (Decimal, int, float)) and not isinstance(value, bool)
+    numeric = as_number(value) is not None or (isinstance(value, str) and _PERCENT_RE.match(value) is not None)
     style = "dim" if value is None else ""
     return Text(plain, style=style, justify="right" if numeric else "left", no_wrap=True)
 
