@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from tools.contract import TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
-from tools.sqlparts import CHARGE_IN_PERIOD, dec, period_params, ratio, require_charges, show
+from tools.sqlparts import CHARGE_IN_PERIOD, dec, during, period_params, ratio, require_charges, show
 
 GroupBy = Literal["team", "service", "model", "provider", "project", "env", "resource", "region", "account", "day", "week"]
 
@@ -98,9 +98,9 @@ class SpendResult(ToolResult):
     def summary(self) -> str:
         scope = f" for {_describe_filters(self.filters)}" if self.filters else ""
         if self.charges == 0:
-            return (f"No charges{scope} in {self.period.describe()}: billed cost $0.00 "
+            return (f"No charges{scope} {during(self.period)}: billed cost $0.00 "
                     f"(the period itself holds billing data).")
-        head = (f"Billed cost{scope} in {self.period.describe()} was {money(self.total_billed)} "
+        head = (f"Billed cost{scope} {during(self.period)} was {money(self.total_billed)} "
                 f"(effective cost {money(self.total_effective)})")
         if self.previous is not None and self.change is not None:
             if not self.change:

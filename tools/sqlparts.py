@@ -44,6 +44,16 @@ def period_params(period: Period) -> list[datetime]:
     return [day_start(period.start), day_start(period.end)]
 
 
+def during(period: Period) -> str:
+    """'in last week (2026-11-16 to 2026-11-22)', 'yesterday (2026-11-24)': a period inside a sentence."""
+    dates = period.start.isoformat() if period.days == 1 else f"{period.start.isoformat()} to {period.last_day.isoformat()}"
+    if period.label in ("yesterday", "today"):
+        return f"{period.label} ({dates})"
+    if period.label == period.start.isoformat() and period.days == 1:
+        return f"on {dates}"
+    return f"in {period.label} ({dates})"
+
+
 def percentile(expr: str, q: float) -> str:
     """The continuous percentile of `expr` (the one dialect-specific percentile in the tools)."""
     if not 0 <= q <= 1:

@@ -163,7 +163,7 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
         raise UnknownNameError("resource", text, suggest(text, names))
     best, alternatives = matches[0], matches[1:4]
 
-    sources, tags = _sources(ctx, best.resource_id)
+    sources, tags = ownership_sources(ctx, best.resource_id)
     decided = next((s for s in sources if s.source != "tag_hint"), None)
     team = decided.team if decided else None
     owner, owner_note = (decided.owner if decided else None), None
@@ -346,7 +346,7 @@ def _is_kind(kind: str, row: dict[str, Any]) -> bool:
 
 
 # -- how ownership is known -------------------------------------------------------------------------
-def _sources(ctx: ToolContext, rid: str) -> tuple[list[OwnerSource], dict[str, str]]:
+def ownership_sources(ctx: ToolContext, rid: str) -> tuple[list[OwnerSource], dict[str, str]]:
     """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job."""
     out: list[OwnerSource] = []
     tag_rows = ctx.query(

@@ -1,0 +1,314 @@
+"""explain_charge: "what's this $17K charge from last week?" -> the charges near that amount and date
+(a single charge line, a resource's day, a resource over the period, a service's day), broken down by
+SKU / resource / usage, with the owner."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.contract import TableView, ToolResult, money, pct
+from tools.periods import Period
+from tools.registry import ToolContext, tool
+from tools.sqlparts import CHARGE_IN_PERIOD, dec, during, period_params, quote, ratio, require_charges, show
+from tools.who_owns import OwnerSource, ownership_sources
+
+Grain = Literal["charge", "resource-day", "resource-period", "service-day"]
+TOLERANCE = Decimal("0.10")   # within 10% of the amount said counts as "near"
+WIDEN_DAYS = 3                # when nothing is near inside the period, look this many days either side
+
+_GRAIN_TEXT = {
+    "charge": "a single charge line",
+    "resource-day": "one resource's charges for one day",
+    "resource-period": "one resource's charges over the period searched",
+    "service-day": "one service's charges for one day",
+}
+
+
+class ExplainChargeArgs(BaseModel):
+    amount: Decimal | None = Field(None, gt=0, description="Approximate amount in USD, e.g. 17000 for '$17K'.")
+    period: str = Field("last 30 days", description="When it was charged: a date or period, e.g. 'last week', '2026-11-18'.")
+    top: int = Field(5, ge=1, le=20, description="How many candidate charges to list.")
+
+
+class ChargeCandidate(BaseModel):
+    grain: Grain
+    billed: Decimal
+    effective: Decimal
+    start: date
+    end: date                                # last day (inclusive)
+    resource_id: str | None = None
+    resource_name: str | None = None
+    service: str | None = None
+    provider: str | None = None
+    sku_id: str | None = None
+    description: str | None = None
+    category: str | None = None
+    frequency: str | None = None
+    team_tag: str | None = None
+    rows: int = 0
+    distance: Decimal | None = None          # |billed - amount|
+    distance_pct: Decimal | None = None
+
+    def describe(self) -> str:
+        when = self.start.isoformat() if self.start == self.end else f"{self.start.isoformat()} to {self.end.isoformat()}"
+        what = [show(x) for x in (self.provider, self.service) if x]
+        if self.resource_id:
+            what.append(f"resource {show(self.resource_id)}" + (f" ({show(self.resource_name)})" if self.resource_name else ""))
+        if self.grain == "charge" and self.description:
+            what.append(quote(self.description))
+        if self.grain == "charge" and self.sku_id:
+            what.append(f"SKU {show(self.sku_id)}")
+        return f"{money(self.billed)} on {when}: " + ", ".join(what)
+
+
+class BreakdownLine(BaseModel):
+    sku_id: str | None = None
+    description: str | None = None
+    resource_id: str | None = None
+    resource_name: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    billed: Decimal
+    effective: Decimal
+    share: Decimal | None = None
+    team: str | None = None                  # the line's team tag when all its charges carry the same one
+    rows: int = 0
+
+
+class ExplainChargeResult(ToolResult):
+    amount: Decimal | None = None
+    period: Period
+    searched: Period
+    match: ChargeCandidate | None = None
+    near: bool = False                       # the match is within 10% of the amount
+    breakdown: list[BreakdownLine] = Field(default_factory=list)
+    team: str | None = None
+    owner: str | None = None
+    slack_channel: str | None = None
+    owner_sources: list[OwnerSource] = Field(default_factory=list)
+    others: list[ChargeCandidate] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        m = self.match
+        if m is None:
+            return f"No charges {during(self.searched)}."
+        if self.amount is not None:
+            lead = (f"The charge nearest {money(self.amount)} {during(self.searched)} is "
+                    if self.near else
+                    f"Nothing within {pct(TOLERANCE, 0)} of {money(self.amount)} was charged "
+                    f"{during(self.searched)}; the closest is ")
+        else:
+            lead = f"The largest charge {during(self.searched)} is "
+        text = lead + f"{_GRAIN_TEXT[m.grain]}, {m.describe()}"
+        kind = " ".join(x for x in (m.frequency, m.category) if x)
+        if kind and m.grain == "charge":
+            text += f" ({kind} charge)"
+        text += f"; effective cost {money(m.effective)}."
+        if len(self.breakdown) > 1:
+            parts = [f"{_line_label(b)} {money(b.billed)} ({pct(b.share)})" for b in self.breakdown[:4]]
+            text += " It breaks down into " + "; ".join(parts) + (
+                f"; and {len(self.breakdown) - 4} more lines" if len(self.breakdown) > 4 else "") + "."
+        elif self.breakdown and self.breakdown[0].quantity is not None:
+            b = self.breakdown[0]
+            text += f" Usage: {b.quantity.normalize():f} {b.unit or 'units'}."
+        if self.team:
+            decided = next((s for s in self.owner_sources if s.source != "tag_hint"), None)
+            how = f" (known from {decided.detail}, confidence {decided.confidence})" if decided else ""
+            who = ", ".join(x for x in (show(self.owner) if self.owner else None, self.slack_channel) if x)
+            text += f" Owner: team {show(self.team)}" + (f", {who}" if who else "") + how + "."
+        elif m.resource_id is None and m.grain == "service-day":
+            teams = sorted({b.team for b in self.breakdown if b.team})
+            text += (" Owners by line: " + ", ".join(f"team {show(t)}" for t in teams) + "." if teams
+                     else " No line of it carries a team tag.")
+        else:
+            text += " Owner: unallocated (no team tag, and no ownership rule, endpoint or job names one)."
+        if self.others:
+            text += " Other candidates: " + "; ".join(f"{o.describe()} ({_GRAIN_TEXT[o.grain]})" for o in self.others[:3]) + "."
+        return text
+
+    def table(self) -> TableView:
+        rows: list[list[Any]] = [
+            [b.sku_id or "", b.description or "", b.resource_id or "", b.resource_name or "",
+             "" if b.quantity is None else f"{b.quantity.normalize():f} {b.unit or ''}".strip(),
+             money(b.billed), money(b.effective), pct(b.share), b.rows]
+            for b in self.breakdown
+        ]
+        return TableView(columns=["sku", "description", "resource", "name", "usage", "billed", "effective", "share", "rows"],
+                         rows=rows)
+
+
+def _line_label(b: BreakdownLine) -> str:
+    label = f"SKU {show(b.sku_id)}" if b.sku_id else quote(b.description) if b.description else "(no SKU)"
+    if b.resource_id:
+        label += f" on {show(b.resource_id)}"
+    if b.quantity is not None:
+        label += f" ({b.quantity.normalize():f} {b.unit or 'units'})"
+    return label
+
+
+@tool(
+    "explain_charge",
+    "Explain a charge: given an approximate amount and/or a date or period, find the charges near it (a charge "
+    "line, a resource-day, a resource over the period, a service-day), break it down by SKU/resource/usage, with owner.",
+    examples=[
+        "What's this $17K charge from last week?",
+        "What was the big charge on 2026-11-18?",
+        "Explain the $3,000 charge yesterday",
+    ],
+)
+def explain_charge(ctx: ToolContext, args: ExplainChargeArgs) -> ExplainChargeResult:
+    period = ctx.period(args.period)
+    data = require_charges(ctx, period)
+    searched = period
+    cands = _candidates(ctx, searched, args.amount, args.top)
+    if args.amount is not None and not _is_near(cands, args.amount):
+        lo = max(period.start - timedelta(days=WIDEN_DAYS), data.first.date() if data.first else period.start)
+        hi = period.end + timedelta(days=WIDEN_DAYS)
+        if data.last is not None:
+            hi = min(hi, max(period.end, data.last.date()))
+        if (lo, hi) != (period.start, period.end):
+            wider = Period(start=lo, end=hi, label=f"{period.label} ± {WIDEN_DAYS} days")
+            more = _candidates(ctx, wider, args.amount, args.top)
+            if _is_near(more, args.amount):
+                ctx.note(f"nothing within {pct(TOLERANCE, 0)} inside {period.describe()}; widened by {WIDEN_DAYS} days")
+                searched, cands = wider, more
+    best = cands[0] if cands else None
+    result = ExplainChargeResult(amount=args.amount, period=period, searched=searched, match=best,
+                                 near=best is not None and args.amount is not None and _is_near([best], args.amount),
+                                 others=cands[1:])
+    if best is None:
+        return result
+    result.breakdown = _breakdown(ctx, best)
+    _owner(ctx, best, result)
+    return result
+
+
+def _is_near(cands: list[ChargeCandidate], amount: Decimal) -> bool:
+    return bool(cands) and cands[0].distance is not None and cands[0].distance <= amount * TOLERANCE
+
+
+_GRAIN_ORDER = {"charge": 0, "resource-day": 1, "service-day": 2, "resource-period": 3}
+
+
+def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: int) -> list[ChargeCandidate]:
+    """Single charge lines, and sums per resource-day / resource / service-day, nearest the amount first
+    (or largest first when no amount is given)."""
+    order = "abs(billed - ?)" if amount is not None else "-billed"
+    order_params = [amount] if amount is not None else []
+    lines = ctx.query(
+        f"""SELECT 'charge' AS grain, BilledCost AS billed, EffectiveCost AS effective,
+                   CAST(ChargePeriodStart AS DATE) AS start, CAST(ChargePeriodEnd AS DATE) AS stop,
+                   ResourceId AS rid, ResourceName AS name, ServiceName AS service, ProviderName AS provider,
+                   SkuId AS sku, ChargeDescription AS descr, ChargeCategory AS category, ChargeFrequency AS freq,
+                   nullif(Tags['team'], '') AS team_tag, 1 AS n
+            FROM focus_charges WHERE {CHARGE_IN_PERIOD}
+            ORDER BY {order}, ChargePeriodStart, ResourceId NULLS LAST, SkuId NULLS LAST, ChargeDescription NULLS LAST
+            LIMIT ?""",
+        period_params(period) + order_params + [top],
+    )
+    groups = ctx.query(
+        f"""WITH g AS (
+                SELECT CASE WHEN GROUPING(ServiceName) = 0 THEN 'service-day'
+                            WHEN GROUPING(day) = 0 THEN 'resource-day' ELSE 'resource-period' END AS grain,
+                       sum(BilledCost) AS billed, sum(EffectiveCost) AS effective,
+                       min(day) AS start, max(day) AS stop, ResourceId AS rid, min(ResourceName) AS name,
+                       ServiceName AS service, min(ProviderName) AS provider, count(*) AS n,
+                       CASE WHEN count(nullif(Tags['team'], '')) = count(*)
+                             AND min(nullif(Tags['team'], '')) = max(nullif(Tags['team'], ''))
+                            THEN min(nullif(Tags['team'], '')) END AS team_tag
+                FROM (SELECT *, CAST(ChargePeriodStart AS DATE) AS day FROM focus_charges WHERE {CHARGE_IN_PERIOD}) c
+                GROUP BY GROUPING SETS ((ResourceId, day), (ResourceId), (ServiceName, day))
+            )
+            SELECT * FROM g
+            WHERE (grain = 'service-day' OR rid IS NOT NULL) AND n > 1{"" if amount is not None else " AND grain = 'resource-day'"}
+            ORDER BY {order}, grain, start, rid NULLS LAST, service NULLS LAST
+            LIMIT ?""",
+        period_params(period) + order_params + [top],
+    )
+    out: list[ChargeCandidate] = []
+    seen: set[tuple[Any, ...]] = set()
+    for r in lines + groups:
+        billed = dec(r["billed"])
+        start, stop = r["start"], r["stop"]
+        if r["grain"] == "charge":  # a charge period [start, end): its last day is end - 1 (at least start)
+            stop = max(start, stop - timedelta(days=1)) if isinstance(stop, date) else start
+        if r["grain"] == "resource-period":
+            start, stop = period.start, period.last_day
+        key = (billed, r["rid"], start, stop)  # the same money found at two grains: keep the finer one
+        if key in seen:
+            continue
+        seen.add(key)
+        dist = abs(billed - amount) if amount is not None else None
+        out.append(ChargeCandidate(
+            grain=r["grain"], billed=billed, effective=dec(r["effective"]), start=start, end=stop,
+            resource_id=r["rid"], resource_name=r["name"], service=r["service"], provider=r["provider"],
+            sku_id=r.get("sku"), description=r.get("descr"), category=r.get("category"), frequency=r.get("freq"),
+            team_tag=r["team_tag"], rows=int(r["n"]), distance=dist, distance_pct=ratio(dist, amount),
+        ))
+    if amount is not None:
+        out.sort(key=lambda c: (c.distance, _GRAIN_ORDER[c.grain], c.start, c.resource_id or "", c.service or ""))
+    else:
+        out.sort(key=lambda c: (-c.billed, _GRAIN_ORDER[c.grain], c.start, c.resource_id or "", c.service or ""))
+    return out[:top]
+
+
+def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> list[BreakdownLine]:
+    where = ["ChargePeriodStart >= ?", "ChargePeriodStart < ?"]
+    params: list[Any] = [datetime.combine(c.start, datetime.min.time()),
+                         datetime.combine(c.end + timedelta(days=1), datetime.min.time())]
+    if c.grain == "charge":
+        for col, value in (("ResourceId", c.resource_id), ("SkuId", c.sku_id), ("ChargeDescription", c.description),
+                           ("ServiceName", c.service)):
+            if value is None:
+                where.append(f"{col} IS NULL")
+            else:
+                where.append(f"{col} = ?")
+                params.append(value)
+        where.append("BilledCost = ?")
+        params.append(c.billed)
+    elif c.grain in ("resource-day", "resource-period"):
+        where.append("ResourceId = ?")
+        params.append(c.resource_id)
+    else:
+        where.append("ServiceName = ?")
+        params.append(c.service)
+    rows = ctx.query(
+        f"""SELECT SkuId AS sku, min(ChargeDescription) AS descr, ResourceId AS rid, min(ResourceName) AS name,
+                   sum(ConsumedQuantity) AS qty, coalesce(ConsumedUnit, PricingUnit) AS unit,
+                   sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, count(*) AS n,
+                   CASE WHEN count(nullif(Tags['team'], '')) = count(*)
+                         AND min(nullif(Tags['team'], '')) = max(nullif(Tags['team'], ''))
+                        THEN min(nullif(Tags['team'], '')) END AS team
+            FROM focus_charges WHERE {' AND '.join(where)}
+            GROUP BY SkuId, ResourceId, coalesce(ConsumedUnit, PricingUnit)
+            ORDER BY billed DESC, sku NULLS LAST, rid NULLS LAST, unit NULLS LAST
+            LIMIT 20""",
+        params,
+    )
+    total = sum((dec(r["billed"]) for r in rows), Decimal(0))
+    return [BreakdownLine(sku_id=r["sku"], description=r["descr"], resource_id=r["rid"], resource_name=r["name"],
+                          quantity=r["qty"], unit=r["unit"], billed=dec(r["billed"]), effective=dec(r["effective"]),
+                          share=ratio(dec(r["billed"]), total), team=r["team"], rows=int(r["n"]))
+            for r in rows]
+
+
+def _owner(ctx: ToolContext, c: ChargeCandidate, result: ExplainChargeResult) -> None:
+    sources: list[OwnerSource] = []
+    if c.resource_id:
+        sources, _ = ownership_sources(ctx, c.resource_id)
+    elif c.team_tag:
+        sources = [OwnerSource(source="tag", team=c.team_tag, confidence=Decimal("1.0"),
+                               detail=f"the team tag {quote(c.team_tag)} on the charge")]
+    decided = next((s for s in sources if s.source != "tag_hint"), None)
+    result.owner_sources = sources
+    if decided is None:
+        return
+    result.team, result.owner = decided.team, decided.owner
+    row = ctx.query("SELECT slack_channel, lead FROM teams WHERE team = ?", [decided.team])
+    if row:
+        result.slack_channel = row[0]["slack_channel"]
+        result.owner = result.owner or row[0]["lead"]
