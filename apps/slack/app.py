@@ -1,0 +1,459 @@
+"""The Bolt app: app mentions, direct messages, `/finops`, and the buttons (evidence, approvals).
+
+Listeners acknowledge at once and hand the work to `ConversationWorkers`; the answer is posted in the
+thread of the question with `chat.postMessage`. The conversation id given to the agent is
+`<channel>:<thread ts>`, so a follow-up in the same thread continues the conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from decimal import Decimal, InvalidOperation
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from agent.answer import Answer, ToolCallRecord
+from knowledge.store import Store, StoreError
+from tools.contract import FinopsError, ToolResult
+from tools.registry import run_tool
+
+from apps.slack import approvals
+from apps.slack.access import AccessPolicy, check, refusal_text, touched_teams
+from apps.slack.estimate_command import parse_estimate_text
+from apps.slack.mrkdwn import escape, question_text, truncate
+from apps.slack.render import SHOW_EVIDENCE_ACTION, SlackMessage, answer_messages, evidence_messages, section
+from apps.slack.settings import SlackSettings
+from apps.slack.storelock import StoreAccess, StoreBusyError
+from apps.slack.workers import ConversationWorkers
+
+log = logging.getLogger(__name__)
+
+
+class AskFn(Protocol):
+    def __call__(self, question: str, *, db: Any = None, session_id: str | None = None,
+                 planner: str = "auto") -> Answer: ...
+
+
+def _agent_ask(question: str, *, db: Any = None, session_id: str | None = None, planner: str = "auto") -> Answer:
+    from agent.service import ask  # imported on first question: start-up stays fast
+
+    return ask(question, db=db, session_id=session_id, planner=planner)
+
+
+class _Bounded:
+    """A small thread-safe LRU map (evidence behind buttons, event ids already handled)."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            return self._data.get(key)
+
+    def add_new(self, key: str) -> bool:
+        """True if `key` was not there (and is now)."""
+        with self._lock:
+            if key in self._data:
+                return False
+            self._data[key] = True
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+            return True
+
+
+@dataclass
+class Conversation:
+    """Where a question came from and where its answer goes."""
+
+    user: str | None
+    channel: str
+    thread_ts: str
+
+    @property
+    def session_id(self) -> str:
+        return f"{self.channel}:{self.thread_ts}"
+
+
+@dataclass
+class SlackBot:
+    """The Bolt app and what its listeners share."""
+
+    app: App
+    settings: SlackSettings
+    workers: ConversationWorkers
+    store: StoreAccess
+    policy: AccessPolicy
+    ask: AskFn
+    evidence: _Bounded = field(default_factory=lambda: _Bounded(2000))
+    seen_events: _Bounded = field(default_factory=lambda: _Bounded(5000))
+    _teams_cache: tuple[float, set[str]] | None = None
+
+    @property
+    def client(self) -> WebClient:
+        return self.app.client
+
+    def close(self) -> None:
+        self.workers.shutdown(wait=True)
+
+    # -- answering ------------------------------------------------------------------------------
+    def answer_question(self, question: str, where: Conversation) -> None:
+        """Ask the agent and post the answer (or a refusal / an error) in the thread."""
+        scope = self.policy.scope_for(where.user, where.channel)
+        try:
+            answer = self.store.shared(lambda: self.ask(question, db=self.settings.db, session_id=where.session_id,
+                                                        planner=self.settings.planner))
+        except FinopsError as exc:
+            self.post(where, self.error_message(str(exc)))
+            return
+        except StoreError as exc:
+            self.post(where, self.error_message(f"the cost store is not available: {exc}"))
+            return
+        except Exception:
+            log.exception("question failed: %r", question)
+            self.post(where, self.error_message("something went wrong while answering; the error is in the bot's log"))
+            return
+        if not scope.all:
+            denied = check(scope, touched_teams(answer, self.known_teams()))
+            if denied:
+                self.post(where, SlackMessage(text="Sorry, you can't see these costs here.",
+                                              blocks=[section(refusal_text(where.user, scope, denied))]))
+                return
+        self.post_answer(answer, where)
+        self.request_approvals(answer, where)
+
+    def run_estimate(self, text: str, where: Conversation) -> None:
+        """`/finops estimate …`: run the estimate tool (it stores the estimate), post it, ask for approval."""
+        try:
+            args = parse_estimate_text(text)
+            result = self.store.write(lambda store: run_tool(store, "estimate", args))
+        except (FinopsError, StoreBusyError) as exc:
+            self.post(where, self.error_message(str(exc)))
+            return
+        except StoreError as exc:
+            self.post(where, self.error_message(f"the cost store is not available: {exc}"))
+            return
+        except Exception:
+            log.exception("estimate failed: %r", text)
+            self.post(where, self.error_message("something went wrong while estimating; the error is in the bot's log"))
+            return
+        answer = _answer_from_result("estimate " + text, "estimate", args, result)
+        scope = self.policy.scope_for(where.user, where.channel)
+        if not scope.all:
+            denied = check(scope, touched_teams(answer, self.known_teams()))
+            if denied:
+                self.post(where, SlackMessage(text="Sorry, you can't see these costs here.",
+                                              blocks=[section(refusal_text(where.user, scope, denied))]))
+                return
+        self.post_answer(answer, where)
+        self.request_approvals(answer, where)
+
+    def post_answer(self, answer: Answer, where: Conversation, *, preface: str | None = None) -> None:
+        key = None
+        if answer.evidence or answer.tool_calls:
+            key = uuid.uuid4().hex
+            self.evidence.put(key, answer.evidence_text())
+        for message in answer_messages(answer, evidence_key=key, preface=preface):
+            self.post(where, message)
+
+    def request_approvals(self, answer: Answer, where: Conversation) -> None:
+        """Approve/Reject buttons for each estimate in the answer that needs a person's approval.
+
+        An estimate the agent computed on its read-only connection is not stored yet; it is re-run on a
+        short writable connection (same inputs, same estimate id) so the approval can refer to it.
+        """
+        for args, result in _estimate_results(answer):
+            estimate_id = result.get("estimate_id")
+            if not isinstance(estimate_id, str) or not estimate_id:
+                continue
+            if not result.get("stored", True) and self._might_need_approval(result):
+                if not args:
+                    self.post(where, SlackMessage(text="approval", blocks=[section(
+                        "To ask for approval of this run, use `/finops estimate` with its manifest or flags.")]))
+                    continue
+                try:
+                    stored = self.store.write(lambda store: run_tool(store, "estimate", {**args, "record": True}))
+                except (FinopsError, StoreError, StoreBusyError) as exc:
+                    self.post(where, self.error_message(f"I could not store this estimate for approval: {exc}"))
+                    continue
+                estimate_id = getattr(stored, "estimate_id", estimate_id)
+            self.request_approval(estimate_id, where)
+
+    def _might_need_approval(self, result: dict[str, Any]) -> bool:
+        if result.get("verdict") in approvals.NEEDS_A_PERSON:
+            return True
+        try:
+            cost = Decimal(str(result.get("expected_cost")))
+        except (InvalidOperation, ValueError):
+            return True
+        return cost > self.settings.approval_threshold
+
+    def request_approval(self, estimate_id: str, where: Conversation) -> None:
+        def load(store: Store) -> tuple[approvals.EstimateInfo | None, list[str], approvals.Decision | None]:
+            info = approvals.load_estimate(store, estimate_id)
+            return (info, approvals.team_approvers(store, info.team if info else None),
+                    approvals.latest_decision(store, estimate_id))
+
+        info, approvers, earlier = self.store.read(load)
+        if info is None:
+            return
+        reason = approvals.approval_reason(info, self.settings.approval_threshold)
+        if reason is None:
+            return
+        if earlier is not None:
+            self.post(where, SlackMessage(text=f"already {earlier.decision}",
+                                          blocks=approvals.decided_blocks(info, reason, earlier)))
+            return
+        self.post(where, SlackMessage(text=approvals.request_text(info, reason),
+                                      blocks=approvals.request_blocks(info, reason, approvers)))
+
+    def decide(self, estimate_id: str, decision: str, user: str, channel: str, message_ts: str,
+               thread_ts: str | None) -> None:
+        """An Approve/Reject click: refuse non-approvers; record once; update the message."""
+        where = Conversation(user=user, channel=channel, thread_ts=thread_ts or message_ts)
+
+        def load(store: Store) -> tuple[approvals.EstimateInfo | None, list[str]]:
+            info = approvals.load_estimate(store, estimate_id)
+            return info, approvals.team_approvers(store, info.team if info else None)
+
+        try:
+            info, approvers = self.store.read(load)
+        except StoreError as exc:
+            self.ephemeral(where, f"The cost store is not available: {escape(str(exc))}")
+            return
+        if info is None:
+            self.ephemeral(where, f"I can't find estimate `{escape(estimate_id)}` in the store.")
+            return
+        if user not in approvers:
+            who = ", ".join(f"<@{u}>" for u in approvers) or "nobody yet (set `teams.approvers`)"
+            self.ephemeral(where, f"Sorry <@{user}>, only the approvers of team `{escape(info.team or '?')}` "
+                                  f"can decide on this run: {who}. Nothing was recorded.")
+            return
+
+        def record(store: Store) -> tuple[approvals.Decision, bool]:
+            earlier = approvals.latest_decision(store, estimate_id)
+            if earlier is not None:
+                return earlier, False
+            new = approvals.Decision(estimate_id=estimate_id, decided_by=user, decision=decision,
+                                     ts=approvals.now_utc(), channel=channel, note=f"slack message {message_ts}")
+            approvals.record_decision(store, new)
+            return new, True
+
+        try:
+            outcome, recorded = self.store.write(record)
+        except (StoreBusyError, StoreError) as exc:
+            self.ephemeral(where, f"Your decision was not recorded: {escape(str(exc))}")
+            return
+        reason = approvals.approval_reason(info, self.settings.approval_threshold)
+        blocks = approvals.decided_blocks(info, reason, outcome)
+        try:
+            self.client.chat_update(channel=channel, ts=message_ts, blocks=blocks,
+                                    text=f"{outcome.decision} by {outcome.decided_by}")
+        except SlackApiError as exc:
+            log.warning("chat.update failed: %s", exc.response.get("error"))
+        if not recorded:
+            self.ephemeral(where, f"This run was already {outcome.decision} by <@{outcome.decided_by}> "
+                                  f"at {outcome.ts:%Y-%m-%d %H:%M} UTC.")
+
+    def show_evidence(self, key: str, where: Conversation) -> None:
+        text = self.evidence.get(key)
+        if text is None:
+            self.ephemeral(where, "That evidence is no longer in memory (the bot restarted). Ask again to see it.")
+            return
+        for message in evidence_messages(text):
+            self.post(where, message)
+
+    # -- Slack calls ----------------------------------------------------------------------------
+    def post(self, where: Conversation, message: SlackMessage) -> str | None:
+        try:
+            response = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts, text=message.text,
+                                                    blocks=message.blocks, unfurl_links=False, unfurl_media=False)
+        except SlackApiError as exc:
+            log.warning("chat.postMessage to %s failed: %s", where.channel, exc.response.get("error"))
+            return None
+        return response.get("ts")
+
+    def ephemeral(self, where: Conversation, text: str) -> None:
+        if not where.user:
+            return
+        try:
+            self.client.chat_postEphemeral(channel=where.channel, user=where.user, thread_ts=where.thread_ts,
+                                           text=text, blocks=[section(text)])
+        except SlackApiError as exc:
+            log.warning("chat.postEphemeral failed: %s", exc.response.get("error"))
+
+    def error_message(self, text: str) -> SlackMessage:
+        shown = ":warning: " + escape(truncate(text, 2800))
+        return SlackMessage(text=truncate(text, 3000), blocks=[section(shown)])
+
+    def known_teams(self) -> set[str]:
+        cached = self._teams_cache
+        if cached and time.monotonic() - cached[0] < 60:
+            return cached[1]
+        teams = self.store.read(lambda s: {r[0] for r in s.con.execute("SELECT team FROM teams").fetchall() if r[0]})
+        self._teams_cache = (time.monotonic(), teams)
+        return teams
+
+
+def _estimate_results(answer: Answer) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(tool arguments, result) of each estimate in the answer."""
+    results = [r for r in answer.results if isinstance(r, dict) and r.get("estimate_id")]
+    calls = [c.args for c in answer.tool_calls if c.tool == "estimate" and c.ok]
+    if len(calls) != len(results):
+        calls = [{} for _ in results]
+    return list(zip(calls, results))
+
+
+def _answer_from_result(question: str, tool_name: str, args: dict[str, Any], result: ToolResult) -> Answer:
+    table = result.table()
+    return Answer(question=question, text=result.summary(), kind="answer",
+                  tool_calls=[ToolCallRecord(tool=tool_name, args=args, ok=True)],
+                  evidence=[result.evidence] if result.evidence else [],
+                  tables=[table] if table is not None else [],
+                  results=[result.model_dump(mode="json")])
+
+
+HELP_TEXT = (
+    "*Ask me about cloud and AI costs* — mention me in a channel, DM me, or use `/finops`:\n"
+    "• `/finops which team owns the $20K/month inference cluster?`\n"
+    "• `/finops what did we spend last month by team?`\n"
+    "• `/finops anything unusual this week?`\n"
+    "• `/finops estimate --team search --name llama-sft --gpu-type H100 --gpu-count 64 --hours 72`\n"
+    "  (or paste a YAML manifest after `/finops estimate`)\n"
+    "Answers come in a thread with their evidence; reply in the thread to follow up."
+)
+
+
+def create_bot(settings: SlackSettings, *, ask: AskFn | None = None, client: WebClient | None = None) -> SlackBot:
+    """Build the bot. Nothing here talks to Slack (no token check at start-up)."""
+    if client is None:
+        client = WebClient(token=settings.bot_token or None, base_url=settings.api_url)
+    app = App(client=client, signing_secret=settings.signing_secret, token_verification_enabled=False,
+              name="finops")
+    bot = SlackBot(app=app, settings=settings, workers=ConversationWorkers(settings.workers),
+                   store=StoreAccess(settings.db), policy=AccessPolicy.load(settings.access_file),
+                   ask=ask or _agent_ask)
+    _register(bot)
+    return bot
+
+
+def _register(bot: SlackBot) -> None:
+    app = bot.app
+
+    def first_time(body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        return not event_id or bot.seen_events.add_new(str(event_id))
+
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        if not first_time(body):
+            return
+        where = Conversation(user=event.get("user"), channel=event["channel"],
+                             thread_ts=event.get("thread_ts") or event["ts"])
+        question = question_text(event.get("text", ""), context.bot_user_id)
+        _dispatch_text(bot, question, where)
+
+    @app.event("message")
+    def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return                      # channel messages come as app_mention; edits, joins, bots: ignored
+        if not first_time(body):
+            return
+        where = Conversation(user=event.get("user"), channel=event["channel"],
+                             thread_ts=event.get("thread_ts") or event["ts"])
+        question = question_text(event.get("text", ""), context.bot_user_id)
+        _dispatch_text(bot, question, where)
+
+    @app.command("/finops")
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        text = (command.get("text") or "").strip()
+        user, channel = command.get("user_id"), command["channel_id"]
+        word = text.split(maxsplit=1)[0].lower() if text else ""
+        if word in ("", "help", "?"):
+            ack(text=HELP_TEXT, response_type="ephemeral")
+            return
+        ack(text=f"Working on it: _{escape(truncate(text, 200))}_", response_type="ephemeral")
+        is_estimate = word == "estimate"
+        label = "asked for an estimate" if is_estimate else "asked"
+        shown = escape(truncate(text, 2500))
+        opening = SlackMessage(text=f"{label}: {truncate(text, 200)}",
+                               blocks=[section(f"<@{user}> {label} via `/finops`:\n>{shown.replace(chr(10), chr(10) + '>')}")])
+
+        def job() -> None:
+            try:
+                ts = bot.client.chat_postMessage(channel=channel, text=opening.text, blocks=opening.blocks,
+                                                 unfurl_links=False, unfurl_media=False).get("ts")
+            except SlackApiError as exc:
+                log.warning("cannot post in %s (%s); answering privately", channel, exc.response.get("error"))
+                respond(text="I can't post in this conversation (invite me to the channel, or DM me). "
+                             "Ask again once I'm in.", response_type="ephemeral")
+                return
+            where = Conversation(user=user, channel=channel, thread_ts=str(ts))
+            if is_estimate:
+                parts = text.split(maxsplit=1)
+                bot.run_estimate(parts[1] if len(parts) > 1 else "", where)
+            else:
+                bot.answer_question(text, where)
+
+        bot.workers.submit(f"command:{command.get('trigger_id') or uuid.uuid4().hex}", job)
+
+    @app.action(SHOW_EVIDENCE_ACTION)
+    def on_show_evidence(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        where = _where_from_action(body)
+        bot.workers.submit(f"evidence:{where.session_id}", lambda: bot.show_evidence(str(action.get("value")), where))
+
+    def on_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        decision = approvals.DECISIONS[action["action_id"]]
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        message_ts = container.get("message_ts") or message.get("ts")
+        user = (body.get("user") or {}).get("id")
+        estimate_id = str(action.get("value"))
+        bot.workers.submit(f"approval:{estimate_id}", lambda: bot.decide(
+            estimate_id, decision, user, channel, message_ts, message.get("thread_ts")))
+
+    app.action(approvals.APPROVE_ACTION)(on_decision)
+    app.action(approvals.REJECT_ACTION)(on_decision)
+
+
+def _dispatch_text(bot: SlackBot, question: str, where: Conversation) -> None:
+    if not question or question.lower() in ("help", "?"):
+        bot.workers.submit(where.session_id, lambda: bot.post(where, SlackMessage(text="How to use finops",
+                                                                                  blocks=[section(HELP_TEXT)])))
+        return
+    parts = question.split(maxsplit=1)
+    if parts[0].lower() == "estimate" and len(parts) > 1:
+        rest = parts[1]
+        bot.workers.submit(where.session_id, lambda: bot.run_estimate(rest, where))
+        return
+    bot.workers.submit(where.session_id, lambda: bot.answer_question(question, where))
+
+
+def _where_from_action(body: dict[str, Any]) -> Conversation:
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = message.get("thread_ts") or container.get("thread_ts") or container.get("message_ts") or message.get("ts")
+    return Conversation(user=(body.get("user") or {}).get("id"), channel=str(channel), thread_ts=str(ts))
+
+
+__all__ = ["Conversation", "SlackBot", "create_bot", "HELP_TEXT"]

@@ -1,0 +1,70 @@
+"""The bot's configuration, read from the environment (documented in the README's Slack section)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_APPROVAL_THRESHOLD = Decimal("10000")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used (shown to the operator as is)."""
+
+
+class SlackSettings(BaseModel):
+    """Everything `create_bot` needs. Nothing here reaches Slack."""
+
+    bot_token: str = Field("", description="SLACK_BOT_TOKEN (xoxb-...)")
+    signing_secret: str = Field("", description="SLACK_SIGNING_SECRET: verifies HTTP requests")
+    app_token: str | None = Field(None, description="SLACK_APP_TOKEN (xapp-...): Socket Mode when set")
+    api_url: str = Field(DEFAULT_API_URL, description="SLACK_API_URL: Web API base URL (proxies, tests)")
+    db: Path | None = Field(None, description="store file; None = FINOPS_DB or the default location")
+    approval_threshold: Decimal = Field(DEFAULT_APPROVAL_THRESHOLD, description="FINOPS_APPROVAL_THRESHOLD (USD)")
+    access_file: Path | None = Field(None, description="FINOPS_SLACK_ACCESS: YAML mapping of users/channels to teams")
+    planner: str = Field("auto", description="FINOPS_PLANNER: auto | offline | model")
+    workers: int = Field(8, ge=1, le=64, description="FINOPS_SLACK_WORKERS: questions answered at once")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, db: Path | None = None) -> "SlackSettings":
+        env = os.environ if env is None else env
+        api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
+        if not api_url.endswith("/"):
+            api_url += "/"
+        raw_threshold = env.get("FINOPS_APPROVAL_THRESHOLD")
+        try:
+            threshold = Decimal(raw_threshold) if raw_threshold else DEFAULT_APPROVAL_THRESHOLD
+        except InvalidOperation:
+            raise SettingsError(f"FINOPS_APPROVAL_THRESHOLD must be a number of USD, got {raw_threshold!r}") from None
+        raw_workers = env.get("FINOPS_SLACK_WORKERS") or "8"
+        if not raw_workers.isdigit():
+            raise SettingsError(f"FINOPS_SLACK_WORKERS must be a whole number, got {raw_workers!r}")
+        access = env.get("FINOPS_SLACK_ACCESS")
+        return cls(
+            bot_token=env.get("SLACK_BOT_TOKEN", ""),
+            signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+            app_token=env.get("SLACK_APP_TOKEN") or None,
+            api_url=api_url,
+            db=db,
+            approval_threshold=threshold,
+            access_file=Path(access).expanduser() if access else None,
+            planner=env.get("FINOPS_PLANNER") or "auto",
+            workers=int(raw_workers),
+        )
+
+    def check(self, *, http_mode: bool) -> None:
+        """Refuse to start without what Slack requires (no network: nothing is verified remotely)."""
+        missing = []
+        if not self.bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if http_mode and not self.signing_secret:
+            missing.append("SLACK_SIGNING_SECRET")
+        if not http_mode and not self.app_token:
+            missing.append("SLACK_APP_TOKEN")
+        if missing:
+            raise SettingsError("missing environment variable(s): " + ", ".join(missing))
