@@ -430,7 +430,7 @@ def _gpu_price(ctx: ToolContext, spec: GpuJobSpec) -> tuple[GpuPriceBasis, int]:
             raise spec.problem("instance_type", f"unknown instance type '{spec.instance_type}'")
         in_region = [r for r in rows if r["region"] == region]
         if not in_region:
-            regions = ", ".join(sorted({r["region"] for r in rows})[:8])
+            regions = ", ".join(sorted({r["region"] for r in rows})[:30])
             raise spec.problem("region", f"no price for {spec.instance_type} in '{region}'; priced in: {regions}")
         row = in_region[0]
         if gpu_type is not None and row["gpu_type"] != gpu_type:
@@ -450,8 +450,8 @@ def _gpu_price(ctx: ToolContext, spec: GpuJobSpec) -> tuple[GpuPriceBasis, int]:
         if not rows:
             regions = [r["region"] for r in ctx.query(
                 "SELECT DISTINCT region FROM gpu_prices WHERE gpu_type = ? ORDER BY region", [gpu_type])]
-            raise spec.problem("region", f"no {gpu_type} price in '{region}'; priced in: {', '.join(regions[:8])}"
-                               + (" ..." if len(regions) > 8 else ""))
+            raise spec.problem("region", f"no {gpu_type} price in '{region}'; priced in: {', '.join(regions[:30])}"
+                               + (" ..." if len(regions) > 30 else ""))
         assert spec.gpu_count is not None
         gpu_count = spec.gpu_count
         # A whole number of instances first, then the cheapest GPU-hour, then the biggest instance.

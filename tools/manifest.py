@@ -278,9 +278,13 @@ def parse_manifest(text: str, source: str = "manifest") -> JobSpec:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
+            # The context mark is where the broken construct starts (an unclosed [ or quote);
+            # the problem mark is where the parser gave up. Name the first, mention the second.
+            mark = exc.context_mark or exc.problem_mark
             line = mark.line + 1 if mark else None
             detail = " ".join(p for p in (exc.context, exc.problem) if p)
+            if exc.context_mark and exc.problem_mark and exc.problem_mark.line != exc.context_mark.line:
+                detail += f" (on line {exc.problem_mark.line + 1})"
             raise ManifestError(source, [ManifestProblem(line=line, message=f"not valid YAML: {detail}")]) from None
         except yaml.YAMLError as exc:
             raise ManifestError(source, [ManifestProblem(message=f"not valid YAML: {exc}")]) from None
