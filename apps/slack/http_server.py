@@ -34,7 +34,8 @@ class SlackHTTPServer(ThreadingHTTPServer):
         return int(self.server_address[1])
 
     def start_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="finops-slack-http", daemon=True)
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
+                                  name="finops-slack-http", daemon=True)
         thread.start()
         return thread
 

@@ -31,7 +31,13 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    response: dict[str, Any] | str = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+
+    @property
+    def ts(self) -> str | None:
+        """The ts Slack gave the posted message."""
+        return self.response.get("ts") if isinstance(self.response, dict) else None
 
     def texts(self) -> str:
         """All text of a message call: `text` plus every text inside its blocks (for assertions)."""
@@ -62,7 +68,8 @@ class FakeSlackApi:
         self._ts = 1_700_000_000_000_000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     @property
     def url(self) -> str:
@@ -119,8 +126,9 @@ def _handler_for(api: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization") or ""
             token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.get("token")
             method = parsed.path.strip("/")
-            api.record(Call(method=method, args=args, token=token))
-            self._reply(_answer(api, method, args, token))
+            answer = _answer(api, method, args, token)
+            api.record(Call(method=method, args=args, token=token, response=answer))
+            self._reply(answer)
 
         do_GET = do_POST
 
