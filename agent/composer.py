@@ -1,0 +1,138 @@
+"""Composing the Answer from the turn's tool outcomes.
+
+Offline, the text is the tools' own summaries (figures formatted by the tools, from SQL). With a model,
+the model's final text is kept only when the grounding check passes; otherwise the answer is recomposed
+from the results and flagged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
+from agent.grounding import check
+from agent.state import AgentState, ToolOutcome
+from tools.contract import Evidence, TableView
+
+STEP_LIMIT_NOTE = "I reached the limit of {n} tool rounds for one question; here is what I found so far."
+NOTHING_FOUND = ("I could not answer that from the tools' results. Try rephrasing, or ask `help` for the "
+                 "questions I can answer.")
+
+
+def compose(state: AgentState, *, max_steps: int) -> Answer:
+    outcomes: list[ToolOutcome] = list(state.get("outcomes") or [])
+    reply = state.get("reply") or {}
+    planner = state.get("planner", "offline")
+    flags: list[str] = list(reply.get("flags") or [])
+    suggestions: list[str] = list(reply.get("suggestions") or [])
+    kind: AnswerKind = _kind(reply.get("kind"), outcomes)
+    grounded = True
+
+    offline_text = _from_outcomes(outcomes)
+    if kind == "did_you_mean":
+        suggestions = _suggestions(outcomes) or suggestions
+    if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
+        model_text = (reply.get("text") or "").strip()
+        sources = [o.get("result") for o in outcomes if o.get("ok")]
+        sources += [o.get("summary") for o in outcomes if o.get("ok")]
+        sources += [o.get("table") for o in outcomes if o.get("ok")]
+        report = check(model_text, sources, state.get("question", ""))
+        if model_text and report.grounded:
+            text = model_text
+        else:
+            grounded = False
+            if report.unsupported:
+                flags.append("ungrounded: the model's answer stated " + ", ".join(report.unsupported[:5]) +
+                             ", not found in any tool result; recomposed from the results")
+            else:
+                flags.append("empty model answer; recomposed from the results")
+            text = offline_text or NOTHING_FOUND
+    elif outcomes:
+        text = offline_text
+        if reply.get("text") and kind in ("help", "refusal", "error") and not any(o.get("ok") for o in outcomes):
+            text = reply["text"] + ("\n\n" + offline_text if offline_text else "")
+    else:
+        text = reply.get("text") or NOTHING_FOUND
+    if state.get("step_limited"):
+        flags.append("step_limit")
+        text = STEP_LIMIT_NOTE.format(n=max_steps) + ("\n\n" + text if text else "")
+
+    tokens = None
+    if planner == "model":
+        tokens = TokenUsage(prompt_tokens=state.get("prompt_tokens", 0), completion_tokens=state.get("completion_tokens", 0))
+    return Answer(
+        question=state.get("question", ""),
+        text=text,
+        kind=kind,
+        planner="model" if planner == "model" else "offline",
+        tool_calls=[_record(o) for o in outcomes],
+        evidence=[Evidence.model_validate(o["result"]["evidence"]) for o in outcomes
+                  if o.get("ok") and (o.get("result") or {}).get("evidence")],
+        tables=[TableView.model_validate(o["table"]) for o in outcomes if o.get("ok") and o.get("table")],
+        results=[_without_evidence(o["result"]) for o in outcomes if o.get("ok") and o.get("result") is not None],
+        grounded=grounded,
+        flags=flags,
+        suggestions=suggestions,
+        tokens=tokens,
+    )
+
+
+def _kind(reply_kind: str | None, outcomes: list[ToolOutcome]) -> AnswerKind:
+    if any(o.get("error_kind") == "unknown_name" for o in outcomes):
+        return "did_you_mean"
+    if outcomes and not any(o.get("ok") for o in outcomes):
+        kinds = {o.get("error_kind") for o in outcomes}
+        return "answer" if kinds == {"no_data"} else "error"
+    if outcomes:
+        return "answer"
+    if reply_kind in ("answer", "did_you_mean", "refusal", "help", "error"):
+        return reply_kind  # type: ignore[return-value]
+    return "help"
+
+
+def _from_outcomes(outcomes: list[ToolOutcome]) -> str:
+    parts: list[str] = []
+    for o in outcomes:
+        if o.get("ok"):
+            if o.get("summary"):
+                parts.append(o["summary"].strip())
+        else:
+            parts.append(_error_text(o))
+    return "\n\n".join(_dedupe(parts))
+
+
+def _error_text(o: ToolOutcome) -> str:
+    error = o.get("error") or "failed"
+    if o.get("error_kind") == "unknown_name":
+        return error[0].upper() + error[1:]
+    if o.get("error_kind") == "no_data":
+        return f"No data: {error}"
+    return f"Could not run {o['tool']}: {error}"
+
+
+def _suggestions(outcomes: list[ToolOutcome]) -> list[str]:
+    out: list[str] = []
+    for o in outcomes:
+        for s in o.get("suggestions") or []:
+            if s not in out:
+                out.append(s)
+    return out
+
+
+def _record(o: ToolOutcome) -> ToolCallRecord:
+    return ToolCallRecord(tool=o["tool"], args=o.get("args") or {}, ok=bool(o.get("ok")),
+                          error=None if o.get("ok") else o.get("error"), summary=o.get("summary"))
+
+
+def _without_evidence(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "evidence"}
+
+
+def _dedupe(parts: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for p in parts:
+        if p and p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out

@@ -1,0 +1,273 @@
+"""Entity extraction for the offline planner: periods, group-by, amounts, counts, and names resolved
+against the store (exact or folded; a near miss becomes an "unknown name" so the user is asked).
+
+Everything is deterministic and table-driven; the tables are at the top of the module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable
+
+import duckdb
+from rapidfuzz import fuzz
+
+from tools.names import candidates, fold
+from tools.periods import find_period_phrase
+
+# -- tables ------------------------------------------------------------------------------------------
+# Name kinds looked up in the question, in priority order when one span matches several kinds.
+NAME_KINDS: tuple[str, ...] = ("app", "prompt", "project", "model", "team", "provider", "service", "region",
+                               "account", "feature", "resource", "customer", "environment")
+# Words people use for a name that the store spells differently (alias -> (kind, canonical)).
+ALIASES: dict[str, tuple[str, str]] = {
+    "azure": ("provider", "Microsoft"), "gcp": ("provider", "Google Cloud"), "google": ("provider", "Google Cloud"),
+    "amazon": ("provider", "AWS"), "aws": ("provider", "AWS"), "openai": ("provider", "OpenAI"),
+    "anthropic": ("provider", "Anthropic"), "claude": ("provider", "Anthropic"),
+    "ec2": ("service", "Amazon Elastic Compute Cloud"), "s3": ("service", "Amazon Simple Storage Service"),
+    "rds": ("service", "Amazon Relational Database Service"), "lambda": ("service", "AWS Lambda"),
+    "sagemaker": ("service", "Amazon SageMaker"), "cloudwatch": ("service", "Amazon CloudWatch"),
+    "gce": ("service", "Compute Engine"), "gke": ("service", "Kubernetes Engine"), "gcs": ("service", "Cloud Storage"),
+    "bigquery": ("service", "BigQuery"), "vertex": ("service", "Vertex AI"), "vertex ai": ("service", "Vertex AI"),
+    "cosmos": ("service", "Azure Cosmos DB"), "cosmos db": ("service", "Azure Cosmos DB"),
+    "production": ("environment", "prod"), "development": ("environment", "dev"),
+}
+# Single English words that are also names: they count only next to a word that says what they are.
+AMBIGUOUS = {"data", "support", "research", "search", "prod", "dev", "staging", "test", "storage", "compute",
+             "default", "main", "web", "api", "other", "none", "unknown", "ai", "ml", "training", "inference"}
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "team": ("team", "teams", "squad", "group"),
+    "app": ("app", "apps", "application", "bot", "service"),
+    "model": ("model", "models"),
+    "project": ("project", "projects"),
+    "environment": ("env", "environment", "environments"),
+    "provider": ("provider", "cloud", "vendor"),
+    "service": ("service", "services"),
+    "region": ("region",),
+    "account": ("account", "subaccount"),
+    "prompt": ("prompt",),
+    "resource": ("resource", "cluster", "endpoint", "bucket", "instance", "job"),
+    "customer": ("customer",),
+    "feature": ("feature",),
+}
+# Prepositions that make an ambiguous word a team name ("for research", "did search spend").
+TEAM_LEADS = ("for", "of", "on", "by", "did", "does", "do", "is", "team", "from", "about", "and")
+# group-by phrases -> canonical dimension (tools validate against their own Literal choices).
+GROUP_WORDS: dict[str, str] = {
+    "team": "team", "teams": "team", "service": "service", "services": "service", "model": "model",
+    "models": "model", "provider": "provider", "providers": "provider", "vendor": "provider", "cloud": "provider",
+    "project": "project", "projects": "project", "env": "env", "environment": "env", "environments": "env",
+    "resource": "resource", "resources": "resource", "region": "region", "regions": "region",
+    "account": "account", "accounts": "account", "day": "day", "days": "day", "daily": "day", "week": "week",
+    "weeks": "week", "weekly": "week", "app": "app", "apps": "app", "application": "app", "feature": "feature",
+    "features": "feature", "prompt": "prompt", "prompts": "prompt", "customer": "customer", "customers": "customer",
+    "sku": "sku", "skus": "sku", "month": "month", "monthly": "month", "tier": "tier", "key": "key",
+}
+STOPWORDS = {
+    "what", "whats", "which", "who", "whom", "whose", "where", "when", "why", "how", "much", "many", "the", "a",
+    "an", "this", "that", "these", "those", "our", "we", "us", "is", "are", "was", "were", "be", "been", "do",
+    "does", "did", "done", "for", "of", "on", "in", "by", "to", "from", "at", "and", "or", "but", "with", "per",
+    "any", "all", "it", "its", "they", "them", "their", "there", "here", "me", "my", "you", "your", "cost",
+    "costs", "costing", "spend", "spent", "spending", "money", "dollars", "month", "week", "year", "day", "last",
+    "next", "this", "since", "show", "tell", "give", "list", "top", "most", "least", "more", "less", "than",
+    "over", "under", "about", "approve", "should", "would", "could", "will", "still", "worth", "running",
+    "paying", "prediction", "predictions", "inference", "inferences", "training", "untagged", "tagged",
+    "budget", "budgets", "closest", "anything", "unusual", "jump", "jumped", "first", "fix", "save", "saves",
+    "saving", "savings", "charge", "charges", "cluster", "owns", "owner", "zombie", "idle", "gpus", "gpu", "jobs",
+    "prompts", "system", "trimming", "trim", "frontier", "mini", "apps", "set", "max_tokens", "tokens",
+    "looks", "like", "prod", "dev", "traffic", "scale", "scaled", "times", "spike", "break", "down", "breakdown",
+    "team", "teams", "model", "models", "service", "services", "help", "please", "thanks", "total", "overall",
+    "forecast", "expect", "expected", "end", "waste", "wasted", "anomaly", "anomalies", "cheaper", "instead",
+    "tag", "tags", "caching", "cache", "cached", "calls", "call", "usage", "used", "using", "unit", "units",
+    "customer", "customers", "feature", "features", "app", "application", "project", "projects", "resource",
+    "resources", "provider", "providers", "region", "regions", "account", "accounts", "each", "every",
+    "now", "then", "also", "same", "again", "only", "just", "other", "else", "else's", "thing", "things",
+    "estimate", "run", "runs", "job", "launch", "starting", "start", "hours", "hour", "days", "weeks", "months",
+    "daily", "weekly", "monthly", "quarter", "yesterday", "today", "ago", "between", "vs", "versus", "compared",
+    "compare", "against", "change", "changed", "increase", "decrease", "grew", "growth", "went", "going", "up",
+}
+FUZZY_KINDS = ("team", "app", "model", "project", "provider", "prompt")
+FUZZY_MIN = 84
+
+_TOKEN = re.compile(r"[a-z0-9$][a-z0-9._\-/]*[a-z0-9%]|[a-z0-9]")
+_AMOUNT = re.compile(
+    r"(?<![\w.])(?:\$\s?(?P<a>\d[\d,]*(?:\.\d+)?)\s?(?P<am>k|m|thousand|million)?"
+    r"|(?P<b>\d[\d,]*(?:\.\d+)?)\s?(?P<bm>k|m|thousand|million)(?![a-z0-9]))"
+    r"(?:\s?(?:/|per|a|an)\s?(?P<unit>month|mo|day|hour|hr|week|year)\b|\s(?P<monthly>monthly)\b)?"
+)
+_MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
+_TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b")
+_GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
+_WHICH = re.compile(r"\b(?:which|what|whose)\s+([a-z_]+)")
+
+
+@dataclass(frozen=True)
+class NameHit:
+    kind: str
+    name: str        # canonical spelling in the store
+    span: str        # as written
+
+
+@dataclass
+class Entities:
+    question: str
+    text: str                                    # lower-cased, normalised
+    tokens: list[str]
+    period: str | None = None
+    amounts: list[Decimal] = field(default_factory=list)
+    amount_unit: str | None = None               # month | day | hour | week | year when stated
+    multiplier: Decimal | None = None
+    top: int | None = None
+    group_by: list[str] = field(default_factory=list)   # canonical dimensions, most explicit first
+    names: list[NameHit] = field(default_factory=list)
+    unknown: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (kind, as written, suggestions)
+
+    def first(self, kind: str) -> str | None:
+        return next((h.name for h in self.names if h.kind == kind), None)
+
+    def all(self, kind: str) -> list[str]:
+        return [h.name for h in self.names if h.kind == kind]
+
+    def has(self, pattern: str) -> bool:
+        return re.search(pattern, self.text) is not None
+
+
+def normalise(question: str) -> str:
+    q = question.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
+    q = re.sub(r"(\d),(\d{3})", r"\1\2", q)            # 1,000 -> 1000 (twice for millions)
+    q = re.sub(r"(\d),(\d{3})", r"\1\2", q)
+    return re.sub(r"\s+", " ", q).strip()
+
+
+class NameIndex:
+    """Every known name of every kind in the store, folded for lookup. Built once per question."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, kinds: Iterable[str] = NAME_KINDS):
+        self.by_kind: dict[str, list[str]] = {}
+        self.folded: dict[str, dict[str, str]] = {}
+        for kind in kinds:
+            try:
+                names = candidates(con, kind)
+            except duckdb.Error:
+                names = []
+            self.by_kind[kind] = names
+            index: dict[str, str] = {}
+            for n in names:
+                index.setdefault(fold(n), n)
+            self.folded[kind] = index
+
+    def lookup(self, span: str) -> list[tuple[str, str]]:
+        key = fold(span)
+        if not key:
+            return []
+        hits = [(kind, idx[key]) for kind, idx in self.folded.items() if key in idx]
+        alias = ALIASES.get(span.strip().lower())
+        if alias and alias[1] in self.by_kind.get(alias[0], []) and alias not in hits:
+            hits.append(alias)
+        return hits
+
+
+def extract(question: str, index: NameIndex) -> Entities:
+    text = normalise(question)
+    tokens = _TOKEN.findall(text)
+    ent = Entities(question=question, text=text, tokens=tokens)
+    ent.period = find_period_phrase(text)
+    _amounts(ent)
+    m = _MULTIPLIER.search(text)
+    if m:
+        ent.multiplier = Decimal(m.group(1))
+    m = _TOP.search(text)
+    if m:
+        ent.top = int(m.group(1))
+    _group(ent)
+    _names(ent, index)
+    return ent
+
+
+def _amounts(ent: Entities) -> None:
+    scale = {"k": 1000, "thousand": 1000, "m": 10**6, "million": 10**6}
+    for m in _AMOUNT.finditer(ent.text):
+        raw, suffix = (m.group("a"), m.group("am")) if m.group("a") else (m.group("b"), m.group("bm"))
+        value = Decimal(raw.replace(",", "")) * scale.get(suffix or "", 1)
+        ent.amounts.append(value)
+        unit = m.group("unit") or ("month" if m.group("monthly") else None)
+        if unit and ent.amount_unit is None:
+            ent.amount_unit = {"mo": "month", "hr": "hour"}.get(unit, unit)
+
+
+def _group(ent: Entities) -> None:
+    for pattern in (_GROUP, _WHICH):
+        for m in pattern.finditer(ent.text):
+            word = m.group(1)
+            if word in GROUP_WORDS and GROUP_WORDS[word] not in ent.group_by:
+                # "per 1K calls", "per month" as a rate is not a grouping
+                if pattern is _GROUP and word in ("month", "day", "week") and m.group(0).startswith("per"):
+                    continue
+                ent.group_by.append(GROUP_WORDS[word])
+    if re.search(r"\bdaily\b|\bday by day\b|\bper day\b|\beach day\b", ent.text) and "day" not in ent.group_by:
+        ent.group_by.append("day")
+
+
+def _names(ent: Entities, index: NameIndex) -> None:
+    tokens = ent.tokens
+    used = [False] * len(tokens)
+    for n in (4, 3, 2, 1):
+        for i in range(len(tokens) - n + 1):
+            if any(used[i:i + n]):
+                continue
+            span = " ".join(tokens[i:i + n])
+            hits = index.lookup(span)
+            if not hits:
+                continue
+            if n == 1 and span in AMBIGUOUS and not _has_context(tokens, i, hits):
+                continue
+            if n == 1 and span in STOPWORDS and span not in AMBIGUOUS and not _has_context(tokens, i, hits):
+                continue
+            for i2 in range(i, i + n):
+                used[i2] = True
+            for kind, name in hits:
+                if not any(h.kind == kind and h.name == name for h in ent.names):
+                    ent.names.append(NameHit(kind, name, span))
+    known = {fold(h.name) for h in ent.names}
+    for i, tok in enumerate(tokens):
+        if used[i] or tok in STOPWORDS or len(tok) < 4 or not re.search(r"[a-z]", tok) or fold(tok) in known:
+            continue
+        if tok in GROUP_WORDS or tok.endswith("'s"):
+            continue
+        near_kind = _kind_near(tokens, i)
+        best: tuple[int, str, list[str]] | None = None
+        for kind in FUZZY_KINDS:
+            names = index.by_kind.get(kind, [])
+            scored = sorted(((fuzz.ratio(fold(tok), fold(n)), n) for n in names), key=lambda x: (-x[0], x[1]))
+            threshold = FUZZY_MIN - (10 if near_kind == kind else 0)
+            close = [n for s, n in scored if s >= threshold][:3]
+            if close and (best is None or scored[0][0] > best[0]):
+                best = (scored[0][0], kind, close)
+        if best is not None:
+            ent.unknown.append((best[1], tok, best[2]))
+
+
+def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]]) -> bool:
+    kinds = {k for k, _ in hits}
+    prev = tokens[i - 1] if i > 0 else ""
+    prev2 = tokens[i - 2] if i > 1 else ""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    for kind in kinds:
+        words = KIND_WORDS.get(kind, ())
+        if nxt in words or prev in words or (prev == "the" and prev2 in words):
+            return True
+    if "team" in kinds and (prev in TEAM_LEADS or (prev == "the" and nxt in ("team", "teams"))):
+        return True
+    if "environment" in kinds and prev in ("in", "on") and nxt not in ("that", "which"):
+        return True
+    return False
+
+
+def _kind_near(tokens: list[str], i: int) -> str | None:
+    window = tokens[max(0, i - 2):i] + tokens[i + 1:i + 3]
+    for kind, words in KIND_WORDS.items():
+        if any(w in words for w in window):
+            return kind
+    return None

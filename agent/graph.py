@@ -1,0 +1,98 @@
+"""The agent graph: plan -> tools -> (plan again while the planner asks for more, up to a step limit)
+-> compose. Shaped like the LangGraph react-agent template: typed state, small nodes, a runtime
+context carrying what is not state (the open store, the planner, the settings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Checkpointer
+
+from knowledge.store import Store
+
+from agent.composer import compose
+from agent.configuration import AgentConfig
+from agent.execution import execute
+from agent.planning import Planner
+from agent.state import AgentState, Turn
+
+MAX_KEYS = 50
+
+
+@dataclass
+class AgentContext:
+    store: Store
+    planner: Planner
+    config: AgentConfig
+
+
+def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    steps = state.get("steps", 0)
+    # The step limit: stop planning and answer with what the tools gave so far (never loop forever,
+    # never hit LangGraph's recursion error).
+    if steps >= ctx.config.max_steps or state.get("remaining_steps", 99) <= 2:
+        return {"step_limited": True, "pending": []}
+    step = ctx.planner.plan(state, ctx.store)
+    update: dict[str, Any] = {
+        "steps": steps + 1,
+        "prompt_tokens": state.get("prompt_tokens", 0) + step.prompt_tokens,
+        "completion_tokens": state.get("completion_tokens", 0) + step.completion_tokens,
+        "pending": list(step.calls),
+    }
+    if step.calls:
+        update["rounds"] = [*(state.get("rounds") or []), list(step.calls)]
+    else:
+        update["reply"] = step.reply or {"kind": "answer", "text": ""}
+    return update
+
+
+def tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    store = runtime.context.store
+    outcomes = [execute(store, call) for call in state.get("pending") or []]
+    return {"outcomes": [*(state.get("outcomes") or []), *outcomes], "pending": []}
+
+
+def compose_answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    answer = compose(state, max_steps=runtime.context.config.max_steps)
+    turn: Turn = {
+        "question": answer.question,
+        "planner": answer.planner,
+        "kind": answer.kind,
+        "text": answer.text,
+        "calls": [{"tool": o["tool"], "args": o.get("args") or {}} for o in state.get("outcomes") or [] if o.get("ok")],
+        "keys": _keys(answer.tables[0].rows) if answer.tables else [],
+    }
+    return {"answer": answer.model_dump(mode="json"), "history": [turn]}
+
+
+def after_plan(state: AgentState) -> Literal["tools", "compose"]:
+    return "tools" if state.get("pending") else "compose"
+
+
+def after_tools(state: AgentState) -> Literal["plan", "compose"]:
+    # A name that does not resolve ends the turn: the user is asked ("did you mean"), never guessed for.
+    if any(o.get("error_kind") == "unknown_name" for o in state.get("outcomes") or []):
+        return "compose"
+    return "plan"
+
+
+def build_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
+    graph = StateGraph(AgentState, context_schema=AgentContext)
+    graph.add_node("plan", plan)
+    graph.add_node("tools", tools)
+    graph.add_node("compose", compose_answer)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", after_plan, {"tools": "tools", "compose": "compose"})
+    graph.add_conditional_edges("tools", after_tools, {"plan": "plan", "compose": "compose"})
+    graph.add_edge("compose", END)
+    return graph.compile(checkpointer=checkpointer, name="finops-agent")
+
+
+def _keys(rows: list[list[Any]]) -> list[str]:
+    return [str(r[0]) for r in rows[:MAX_KEYS] if r and r[0] is not None]

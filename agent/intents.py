@@ -1,0 +1,119 @@
+"""The offline planner's intent table: for each tool, the phrases that point at it, with weights.
+
+A question's score for an intent is the sum of the weights of the cues it matches; the best intent at or
+above THRESHOLD wins (ties: the earlier row). `preset` arguments are set when the intent wins (the
+planner drops any the tool's args model does not have). Cues are regular expressions over the
+normalised question (lower case, "1,000" -> "1000", "×" -> "x").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+THRESHOLD = 1.0
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    tool: str
+    cues: tuple[tuple[str, float], ...]
+    preset: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, text: str) -> float:
+        return sum(w for pattern, w in self.cues if re.search(pattern, text))
+
+
+AMOUNT = r"(?:\$\s?\d[\d.]*\s?(?:k|m)?|\b\d[\d.]*\s?(?:k|m)\b)"
+GPU = r"(?:h100|h200|a100|l40s|a10g|l4|b200|v100|t4|gpus?)"
+
+INTENTS: tuple[Intent, ...] = (
+    Intent("who_owns", "who_owns", (
+        (r"\bwho (?:owns|is responsible for|runs|pays for|created|launched|started|is the owner)\b", 2.5),
+        (r"\b(?:which|what) team (?:owns|is responsible|runs|pays)\b", 2.5),
+        (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
+        (r"\bbelongs? to\b|\bownership\b", 1.0),
+    )),
+    Intent("explain_charge", "explain_charge", (
+        (rf"\bwhat(?:'s| is| was| are)? (?:this|that|the|these)\s+(?:one-off\s+|big\s+|huge\s+)?{AMOUNT}.{{0,30}}\b(?:charges?|line|bill|item|invoice)", 3.0),
+        (r"\b(?:explain|break down|what is|what's|why is there|why was there|where does|where did)\b.{0,40}\bcharges?\b", 2.0),
+        (r"\bcharges?\b", 0.8),
+        (r"\b(?:line item|invoice line|one-off|one off)\b", 1.0),
+        (AMOUNT, 0.3),
+    )),
+    Intent("estimate", "estimate", (
+        (rf"\b\d+\s?x?\s?{GPU}", 1.5),
+        (r"\bestimate\b|\bpre-?launch\b|\bbefore (?:we |i )?(?:launch|start|run)\b", 1.5),
+        (r"\bapprove\b|\bapproval\b|\bgo ahead\b|\bsign off\b", 1.5),
+        (r"\b(?:will|would) (?:this|it|that|the job|the run|a run) cost\b|\bhow much (?:will|would)\b", 1.2),
+        (r"\bfor \d+(?:\.\d+)? ?(?:hours?|hrs?|h|days?)\b", 0.8),
+        (r"\b(?:training|fine-?tune|job|run|batch)\b", 0.3),
+    )),
+    Intent("tag_audit", "tag_audit", (
+        (r"\buntagged\b|\bnot tagged\b|\bwithout (?:a |any )?(?:team |owner |project |env )?tags?\b|\bmissing (?:a |the )?(?:team |owner )?tags?\b", 2.5),
+        (r"\bmis-?tagged\b|\btag(?:ging)? (?:coverage|compliance|audit|hygiene|policy)\b|\bbad tags?\b", 2.5),
+        (r"\bunallocated\b|\bunowned\b|\bno owner\b|\bwho should own\b|\bnobody owns\b", 1.5),
+    )),
+    Intent("prompt_audit", "prompt_audit", (
+        (r"\bsystem prompts?\b|\bprompts?\b", 1.2),
+        (r"\btrim(?:ming|med)?\b|\bshorter prompt\b|\bprompt caching\b|\bcach(?:e|ing)\b", 1.0),
+        (r"\bmax_tokens\b|\bmax tokens\b|\bmax-tokens\b|\boutput (?:token )?limit\b", 2.0),
+        (r"\bfrontier model\b|\bcheaper model\b|\bsmaller model\b|\bmini would do\b|\ba mini\b|\boverkill\b|\bcheaper tier\b", 2.0),
+        (r"\bclassification\b|\btask type\b", 0.5),
+    )),
+    Intent("llm_spend", "llm_spend", (
+        (r"\bllms?\b|\btokens?\b|\bgpt\b|\bgpt-\d|\bclaude\b|\bopenai\b|\banthropic\b|\bapi calls?\b|\bai api\b", 1.2),
+        (r"\bgpt-?4-?class\b|\bfrontier models?\b|\bper token\b|\bcost per (?:1k|1000|thousand) calls\b", 1.0),
+        (r"\bby (?:app|prompt|feature|model)\b|\bper (?:app|prompt|model)\b|\bwhich models?\b|\bwhat models?\b", 0.8),
+        (r"\b(?:spend|spent|cost|costing|bill)\b", 0.3),
+    )),
+    Intent("anomalies", "anomalies", (
+        (r"\bunusual\b|\banomal\w*\b|\bspikes?\b|\bspiked\b|\bweird\b|\bodd\b|\bunexpected\b|\bstrange\b|\bout of the ordinary\b|\bsurprises?\b", 2.5),
+        (r"\bwhy did\b.{0,60}\b(?:jump|spike|go up|increase|rise|double)\b|\bjump(?:ed)?\b|\bsurged?\b|\bdrift(?:ing)?\b|\bcreep(?:ing)?\b", 2.0),
+    )),
+    Intent("waste", "waste", (
+        (r"\bidle\b|\bzombies?\b|\babandoned\b|\bunused\b|\borphan(?:ed)?\b|\bforgotten\b|\bleft (?:on|running)\b", 2.5),
+        (r"\bunder-?utili[sz]ed\b|\blow(?:ly)? utili[sz](?:ed|ation)\b|\bpast (?:their |its )?ttl\b|\bwaste\w*\b|\bnot used\b", 2.5),
+        (r"\b(?:looks|look|running|runs|behaves) like prod\b|\bdev\b.{0,40}\bprod\b", 2.0),
+        (r"\bstill worth (?:running|keeping|it)\b|\bworth running\b|\bzero traffic\b|\bno traffic\b", 2.0),
+    )),
+    Intent("remediations", "remediations", (
+        (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),
+        (r"\bsave (?:the )?most\b|\bsavings? (?:opportunit\w*|ideas?)\b|\bquick wins?\b|\bcut (?:our )?(?:costs?|spend|the bill)\b|\breduce (?:our )?(?:costs?|spend|the bill)\b|\bbiggest savings\b", 2.5),
+        (r"\bsave per month\b|\bsaves? per month\b|\bwhat does it save\b", 1.0),
+    )),
+    Intent("budgets", "budgets", (
+        (r"\bbudgets?\b", 2.0),
+        (r"\bclosest to\b|\bover (?:its |their )?(?:budget|limit)\b|\bburn(?:ing| rate)?\b|\bheadroom\b|\boverspend\w*\b", 1.0),
+    )),
+    Intent("forecast", "forecast", (
+        (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
+        (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b", 1.0),
+    )),
+    Intent("unit_costs", "unit_costs", (
+        (r"\bcost per\b|\bper (?:1k|1000|thousand|million|1m) (?:inferences?|requests?|calls?|predictions?|queries|tickets?)\b|\bunit costs?\b", 2.5),
+        (r"\bper (?:prediction|inference|request|query|call|customer|feature|training run|run|ticket|user)\b", 2.0),
+        (r"\b(?:scale|scaled|grow|grows|goes) (?:it |this |that )?(?:up )?to \d+(?:\.\d+)?\s?x\b|\b\d+(?:\.\d+)?\s?x (?:the )?(?:traffic|volume|usage|requests|calls)\b", 2.5),
+    )),
+    Intent("spend", "spend", (
+        (r"\bhow much\b.{0,40}\b(?:spend|spent|spending|cost|costing|pay|paying|paid)\b", 1.5),
+        (r"\bwhat did we spend\b|\bwhat (?:do|did) we pay\b|\bcosting us\b|\bour (?:cloud |total )?bill\b|\btotal (?:cost|spend)\b", 1.5),
+        (r"\b(?:spend|spent|spending|cost|costs|billed|bill)\b", 1.0),
+        (r"\bby (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)\b", 0.8),
+        (r"\btop \d+ (?:services|teams|resources|projects|regions|accounts|providers)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b", 1.2),
+        (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
+    )),
+)
+
+HELP = re.compile(r"^\s*(?:help|\?|what can (?:you|i) (?:do|ask)|what do you (?:know|do)|how do i use)\b|\bwhat can you (?:do|answer)\b|\bwhich questions\b")
+GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay)\b[\s!.?]*$")
+
+
+def ranked(text: str, available: set[str] | None = None) -> list[tuple[float, Intent]]:
+    """Intents with a positive score, best first (ties keep table order)."""
+    scored = [(i.score(text), n, i) for n, i in enumerate(INTENTS) if available is None or i.tool in available]
+    scored = [s for s in scored if s[0] > 0]
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [(score, intent) for score, _, intent in scored]

@@ -1,0 +1,208 @@
+"""The offline planner: deterministic intent + entities -> tool calls, no model and no network.
+
+1. Help and greetings get the list of what can be asked (each tool's examples).
+2. Follow-ups ("and last month?", "what about search?", "by service instead") re-run the previous turn's
+   calls with the new period / names / grouping.
+3. Otherwise the best intent of `agent.intents.INTENTS` picks the tool; its arguments are filled from
+   the entities (`agent.entities`) by field name, then by the tool's hook in `agent.arg_hooks`.
+   "Those"/"them" questions inherit the previous turn's period and, where the tool takes them, its keys.
+4. A question it cannot map gets a helpful reply with examples, never a number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from knowledge.store import Store
+from tools.contract import UnknownNameError
+from tools.registry import ToolSpec, registry
+
+from agent.arg_hooks import HOOKS, NeedMore
+from agent.entities import Entities, NameIndex, extract
+from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
+from agent.planning import PlanStep
+from agent.state import AgentState, PlannedCall, Reply, Turn
+
+# args-model field -> the name kind it takes (any tool whose args have such a field gets it filled)
+NAME_FIELDS: dict[str, str] = {
+    "team": "team", "service": "service", "provider": "provider", "project": "project", "env": "environment",
+    "environment": "environment", "region": "region", "account": "account", "model": "model", "app": "app",
+    "prompt_id": "prompt", "prompt": "prompt", "feature": "feature", "customer": "customer",
+    "customer_id": "customer", "resource": "resource",
+}
+GROUP_FIELDS = ("group_by", "by", "dimension")
+FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same (?:for|but|thing|question)|now|ok(?:ay)?|also|then|just|but)\b"
+                       r"|^(?:for|in|by|over|during|only|instead)\b")
+REFERENCE = re.compile(r"\b(?:those|these|them|of that|that list|the same|ones)\b")
+STRONG = 2.0
+
+
+class OfflinePlanner:
+    name = "offline"
+
+    def plan(self, state: AgentState, store: Store) -> PlanStep:
+        if state.get("rounds"):
+            return PlanStep(reply={"kind": "answer"})   # one round of calls answers an offline question
+        question = state.get("question", "")
+        index = NameIndex(store.con)
+        ent = extract(question, index)
+        return decide(ent, list(state.get("history") or []), registry.all())
+
+
+def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec]) -> PlanStep:
+    """The pure decision: tool calls for the question in `ent`, or a reply."""
+    by_name = {s.name: s for s in specs}
+    text = ent.text
+    if not text or HELP.search(text) or GREETING.match(text):
+        return PlanStep(reply=help_reply(specs, intro=None if text and not GREETING.match(text) else ""))
+    scores = ranked(text, set(by_name))
+    best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
+    prev = next((t for t in reversed(history) if t.get("calls")), None)
+
+    follow = prev is not None and (
+        (FOLLOW_UP.match(text) and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
+        or (best is None and (ent.period or ent.group_by or ent.names or ent.unknown))
+    )
+    if follow and prev is not None:
+        calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent) for c in prev["calls"] if c["tool"] in by_name]
+        if calls:
+            return _finish(calls, ent, by_name)
+    if best is None:
+        return PlanStep(reply=help_reply(specs, intro=(
+            "I could not map that question to one of my tools, so I have no figure for it. "
+            "These are the kinds of questions I can answer:")))
+    intent = best[1]
+    spec = by_name[intent.tool]
+    base: dict[str, Any] = {}
+    if prev is not None and REFERENCE.search(text):
+        base = _inherit(spec, prev)
+    try:
+        args = fill(spec, intent, ent, base)
+    except NeedMore as need:
+        return PlanStep(reply=need.reply)
+    return _finish([(spec, args)], ent, by_name)
+
+
+def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Arguments for `spec` from the question's entities, by field name, then the tool's hook."""
+    fields = spec.args_model.model_fields
+    props = _properties(spec)
+    args: dict[str, Any] = {k: v for k, v in (base or {}).items() if k in fields}
+    args.update({k: v for k, v in intent.preset.items() if k in fields})
+    if "period" in fields and ent.period:
+        args["period"] = ent.period
+    for gf in GROUP_FIELDS:
+        if gf in fields and ent.group_by:
+            allowed = _choices(props.get(gf, {}))
+            pick = next((g for g in ent.group_by if not allowed or g in allowed), None)
+            if pick:
+                args[gf] = pick
+    if "top" in fields and ent.top:
+        args["top"] = ent.top
+    for fname, kind in NAME_FIELDS.items():
+        if fname in fields and fname not in args:
+            found = ent.first(kind)
+            if found is not None and _accepts_str(props.get(fname, {})):
+                args[fname] = found
+    hook = HOOKS.get(spec.name)
+    if hook is not None:
+        args = hook(args, ent, spec)   # may raise NeedMore
+    for kind, raw, _ in ent.unknown:
+        fname = next((f for f, k in NAME_FIELDS.items() if k == kind and f in fields and f not in args), None)
+        if fname is not None:
+            args[fname] = raw   # the tool resolves it and answers "unknown ...; did you mean ...?"
+    return args
+
+
+def _finish(calls: list[tuple[ToolSpec, dict[str, Any]]], ent: Entities, by_name: dict[str, ToolSpec]) -> PlanStep:
+    planned: list[PlannedCall] = []
+    for n, (spec, args) in enumerate(calls):
+        # A name the question misspells that no argument of the tool can carry: ask, do not drop it.
+        for kind, raw, suggestions in ent.unknown:
+            if not any(v == raw for v in args.values()):
+                exc = UnknownNameError(kind, raw, suggestions)
+                return PlanStep(reply={"kind": "did_you_mean", "text": str(exc)[0].upper() + str(exc)[1:],
+                                       "suggestions": suggestions})
+        planned.append(PlannedCall(id=f"offline_{n}", tool=spec.name, args=args))
+    return PlanStep(calls=planned)
+
+
+def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities) -> tuple[ToolSpec, dict[str, Any]]:
+    """The previous call with what the follow-up changes: period, grouping, names, top."""
+    fields = spec.args_model.model_fields
+    props = _properties(spec)
+    args = dict(prev_args)
+    if "period" in fields and ent.period:
+        args["period"] = ent.period
+    for gf in GROUP_FIELDS:
+        if gf in fields and ent.group_by:
+            allowed = _choices(props.get(gf, {}))
+            pick = next((g for g in ent.group_by if not allowed or g in allowed), None)
+            if pick:
+                args[gf] = pick
+    if "top" in fields and ent.top:
+        args["top"] = ent.top
+    for fname, kind in NAME_FIELDS.items():
+        found = ent.first(kind)
+        if fname in fields and found is not None and _accepts_str(props.get(fname, {})):
+            args[fname] = found
+    for kind, raw, _ in ent.unknown:
+        fname = next((f for f, k in NAME_FIELDS.items() if k == kind and f in fields), None)
+        if fname is not None:
+            args[fname] = raw
+    return spec, args
+
+
+def _inherit(spec: ToolSpec, prev: Turn) -> dict[str, Any]:
+    """What a "those"/"them" question takes from the previous turn: its period and, when the tool has a
+    list field for them, the keys the previous answer listed."""
+    fields = spec.args_model.model_fields
+    out: dict[str, Any] = {}
+    for call in prev.get("calls") or []:
+        period = (call.get("args") or {}).get("period")
+        if period and "period" in fields:
+            out["period"] = period
+            break
+    keys = [k for k in prev.get("keys") or [] if k not in ("total", "other", "unallocated") and not k.startswith("other (")]
+    if keys:
+        for fname in ("resources", "keys", "names", "scope_keys"):
+            if fname in fields:
+                out[fname] = keys
+                break
+    return out
+
+
+def _same_tool(intent: Intent, prev: Turn) -> bool:
+    return any(c["tool"] == intent.tool for c in prev.get("calls") or [])
+
+
+def help_reply(specs: list[ToolSpec], intro: str | None = None) -> Reply:
+    lines = [intro if intro is not None else "I answer cost questions from the store, with the evidence behind "
+             "every figure. You can ask, for example:"]
+    if intro == "":
+        lines = ["Hello! I answer cost questions from the store, with the evidence behind every figure. For example:"]
+    suggestions: list[str] = []
+    for spec in specs:
+        if spec.examples:
+            lines.append(f"- {spec.examples[0]}  ({spec.name})")
+            suggestions.extend(spec.examples[:2])
+    return {"kind": "help", "text": "\n".join(lines), "suggestions": suggestions}
+
+
+def _properties(spec: ToolSpec) -> dict[str, Any]:
+    return spec.args_model.model_json_schema().get("properties", {})
+
+
+def _choices(prop: dict[str, Any]) -> list[str]:
+    if "enum" in prop:
+        return list(prop["enum"])
+    for alt in prop.get("anyOf", []):
+        if "enum" in alt:
+            return list(alt["enum"])
+    return []
+
+
+def _accepts_str(prop: dict[str, Any]) -> bool:
+    types = {prop.get("type")} | {a.get("type") for a in prop.get("anyOf", [])}
+    return "string" in types or not (types - {None})

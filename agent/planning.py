@@ -1,0 +1,32 @@
+"""The one interface both planners implement: look at the turn so far, ask for tool calls or reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from knowledge.store import Store
+
+from agent.state import AgentState, PlannedCall, Reply
+
+
+@dataclass
+class PlanStep:
+    """Either tool calls to run next, or a reply that ends the planning of this turn."""
+
+    calls: list[PlannedCall] = field(default_factory=list)
+    reply: Reply | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Planner(Protocol):
+    name: str
+
+    def plan(self, state: AgentState, store: Store) -> PlanStep:
+        """The next step of the turn in `state` (question, outcomes so far, earlier turns)."""
+        ...
+
+
+class PlannerUnavailable(Exception):
+    """The planner cannot work at all (model server unreachable, key rejected): the turn is an error."""

@@ -1,0 +1,92 @@
+"""`ask`: the one entry point every surface calls (CLI, Slack, TUI, evals).
+
+Per question: make sure a store exists (the demo company is built on first use), open it READ-ONLY (so
+ingestion can run while a bot is up), run the graph with the conversation's memory, close the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from knowledge.store import StoreError, open_store, resolve_db_path
+
+from agent.answer import Answer
+from agent.configuration import AgentConfig
+from agent.graph import AgentContext, build_graph
+from agent.memory import open_memory, prune
+from agent.model_planner import ModelPlanner
+from agent.offline_planner import OfflinePlanner
+from agent.planning import Planner, PlannerUnavailable
+from agent.state import new_turn
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+
+
+def ask(question: str, *, db: Path | str | None = None, session_id: str | None = None,
+        planner: Literal["auto", "offline", "model"] = "auto", config: AgentConfig | None = None) -> Answer:
+    """Answer one question. Never raises for a user-facing problem: those come back as an Answer of kind
+    "error" (unreachable model server, bad key, no store) or "did_you_mean" (a name that does not resolve)."""
+    question = (question or "").strip()[:MAX_QUESTION_CHARS]
+    cfg = config or AgentConfig.from_env(planner)
+    try:
+        path, notice = _ensure(db)
+    except (StoreError, OSError) as exc:
+        return _error(question, str(exc), cfg, session_id)
+    try:
+        chosen = make_planner(cfg)
+    except PlannerUnavailable as exc:
+        return _error(question, str(exc), cfg, session_id, notice)
+    try:
+        store = open_store(path, read_only=True)
+    except StoreError as exc:
+        return _error(question, str(exc), cfg, session_id, notice)
+    try:
+        answer = _run(question, store, chosen, cfg, session_id, path)
+    except PlannerUnavailable as exc:
+        answer = _error(question, str(exc), cfg, session_id)
+    finally:
+        store.close()
+    answer.session_id = session_id
+    answer.notice = notice
+    return answer
+
+
+def make_planner(cfg: AgentConfig) -> Planner:
+    return ModelPlanner(cfg) if cfg.planner == "model" else OfflinePlanner()
+
+
+def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: str | None, path: Path) -> Answer:
+    context = AgentContext(store=store, planner=chosen, config=cfg)
+    limit = {"recursion_limit": 3 * cfg.max_steps + 6}
+    turn = new_turn(question, cfg.planner)
+    if session_id is None:
+        graph = build_graph()
+        state = graph.invoke(turn, {**limit, "configurable": {"thread_id": uuid.uuid4().hex}}, context=context)
+        return Answer.model_validate(state["answer"])
+    with open_memory(path) as saver:
+        graph = build_graph(saver)
+        state = graph.invoke(turn, {**limit, "configurable": {"thread_id": session_id}}, context=context)
+        try:
+            prune(saver, session_id)
+        except Exception:  # pruning is housekeeping; an answer is never lost to it
+            log.warning("could not prune the checkpoints of session %s", session_id, exc_info=True)
+    return Answer.model_validate(state["answer"])
+
+
+def _ensure(db: Path | str | None) -> tuple[Path, str | None]:
+    """The store path and the one-line notice of knowledge.bootstrap.ensure_store (None when nothing
+    had to be done)."""
+    from knowledge.bootstrap import ensure_store
+
+    result = ensure_store(db)
+    return resolve_db_path(db), result
+
+
+def _error(question: str, message: str, cfg: AgentConfig, session_id: str | None, notice: str | None = None) -> Answer:
+    return Answer(question=question, text=message, kind="error", planner=cfg.planner, session_id=session_id,
+                  notice=notice, flags=["error"])

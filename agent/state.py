@@ -1,0 +1,102 @@
+"""The graph's typed state. Everything in it is plain JSON (dicts, lists, strings) so that the on-disk
+checkpointer can store it without pickling; tool results live here as `model_dump(mode="json")`.
+
+Per-turn fields are reset by the input of each `ask`; `history` accumulates across the turns of one
+conversation (thread), which is what follow-ups ("and last month?") read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypedDict
+
+from langgraph.managed import RemainingSteps
+
+ErrorKind = Literal["unknown_name", "period", "no_data", "bad_args", "finops", "internal"]
+
+
+class PlannedCall(TypedDict):
+    """One tool call the planner asks for."""
+
+    id: str
+    tool: str
+    args: dict[str, Any]
+
+
+class ToolOutcome(TypedDict, total=False):
+    """What running one planned call gave: a result (JSON) or a typed error."""
+
+    id: str
+    tool: str
+    args: dict[str, Any]
+    ok: bool
+    summary: str
+    result: dict[str, Any]
+    table: dict[str, Any] | None
+    error: str
+    error_kind: ErrorKind
+    suggestions: list[str]
+    name_kind: str
+    name: str
+
+
+class Turn(TypedDict, total=False):
+    """One finished question of a conversation, as the next questions need it."""
+
+    question: str
+    planner: str
+    kind: str
+    text: str
+    calls: list[dict[str, Any]]      # [{"tool": ..., "args": {...}}] that succeeded
+    keys: list[str]                  # the first column of the rows the answer listed ("those")
+
+
+class Reply(TypedDict, total=False):
+    """A direct reply by the planner (no tool needed, or nothing it can map), or a model's final text."""
+
+    kind: str                        # answer | help | did_you_mean | refusal | error
+    text: str
+    suggestions: list[str]
+    flags: list[str]
+
+
+MAX_TURNS = 20
+
+
+def keep_recent(old: list[Turn] | None, new: list[Turn] | None) -> list[Turn]:
+    """The history reducer: append the finished turn, keep the last MAX_TURNS."""
+    return [*(old or []), *(new or [])][-MAX_TURNS:]
+
+
+class AgentState(TypedDict, total=False):
+    # -- per turn (reset by each ask) ---------------------------------------------------------------
+    question: str
+    planner: str                     # offline | model
+    rounds: list[list[PlannedCall]]  # the calls of each planning step, in order
+    pending: list[PlannedCall]       # calls the planner asked for and the tools node has not run yet
+    outcomes: list[ToolOutcome]
+    reply: Reply | None              # set when the planner answers without (more) tools
+    steps: int                       # planning steps taken this turn
+    step_limited: bool
+    prompt_tokens: int
+    completion_tokens: int
+    answer: dict[str, Any] | None    # the composed agent.answer.Answer, model_dump(mode="json")
+    # -- across turns -------------------------------------------------------------------------------
+    history: Annotated[list[Turn], keep_recent]
+    remaining_steps: RemainingSteps
+
+
+def new_turn(question: str, planner: str) -> dict[str, Any]:
+    """The input that starts a turn: resets every per-turn field (the checkpointer keeps `history`)."""
+    return {
+        "question": question,
+        "planner": planner,
+        "rounds": [],
+        "pending": [],
+        "outcomes": [],
+        "reply": None,
+        "steps": 0,
+        "step_limited": False,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "answer": None,
+    }
