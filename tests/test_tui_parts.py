@@ -11,6 +11,7 @@ from agent.answer import Answer
 from apps.tui.cells import as_number, cell_plain
 from apps.tui.charts import MAX_BARS, chart_for
 from apps.tui.export import clipboard_text, export_answer_csv
+from apps.tui.retry import corrected_question
 from tools.contract import TableView
 
 
@@ -64,3 +65,11 @@ def test_clipboard_text_holds_question_answer_rows() -> None:
     text = clipboard_text(Answer(question="Q?", text="The answer.", tables=[table]))
     assert text.splitlines()[:3] == ["Q: Q?", "", "The answer."]
     assert "team\tbilled\nsearch\t$1.00" in text
+
+
+def test_a_misspelt_name_is_corrected_in_the_question() -> None:
+    assert corrected_question("How much did team serch spend last month?", "search") == \
+        "How much did team search spend last month?"
+    assert corrected_question("cost of ml-platfrom last week", "ml-platform") == "cost of ml-platform last week"
+    assert corrected_question("spend of search", "search") is None
+    assert corrected_question("what about xyz", "recsys") is None

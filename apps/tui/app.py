@@ -23,10 +23,32 @@ from apps.tui.ask import AskFn, Planner, agent_ask
 from apps.tui.export import clipboard_text, export_answer_csv
 from apps.tui.palette import QuestionsProvider
 from apps.tui.questions import COMMON_QUESTIONS, WELCOME_QUESTIONS
+from apps.tui.retry import corrected_question
 from apps.tui.widgets.answer_view import AnswerView
 from apps.tui.widgets.question_input import QuestionInput
 from apps.tui.widgets.welcome import Welcome
 from tools.contract import FinopsError
+
+
+def _has_tables(answer: Answer) -> bool:
+    return bool(answer.tables)
+
+
+def _has_evidence(answer: Answer) -> bool:
+    return bool(answer.evidence or answer.tool_calls)
+
+
+def _did_you_mean(answer: Answer) -> bool:
+    return answer.kind == "did_you_mean" and bool(answer.suggestions)
+
+
+def _any(answer: Answer) -> bool:
+    return True
+
+
+_ACTION_NEEDS: dict[str, Callable[[Answer], bool]] = {
+    "copy_answer": _any, "export_csv": _has_tables, "toggle_sql": _has_evidence, "retry": _did_you_mean,
+}
 
 
 class ChatApp(App[None]):
@@ -40,6 +62,7 @@ class ChatApp(App[None]):
         Binding("ctrl+y", "copy_answer", "Copy", priority=True),
         Binding("ctrl+e", "export_csv", "Export CSV", priority=True),
         Binding("ctrl+t", "toggle_sql", "SQL", priority=True),
+        Binding("ctrl+r", "retry", "Fix name", priority=True),
         Binding("ctrl+l", "clear", "Clear", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("escape", "focus_input", "Input", show=False),
@@ -115,9 +138,10 @@ class ChatApp(App[None]):
         self.answers.append(answer)
         view.show(answer)
         self.call_after_refresh(view.scroll_visible, animate=False, top=True)
+        self.refresh_bindings()
 
     # -- the current answer: the one holding focus, else the latest that has what is needed ----------
-    def current_view(self, wants: Callable[[Answer], bool] = lambda _: True) -> AnswerView | None:
+    def current_view(self, wants: Callable[[Answer], bool] = _any) -> AnswerView | None:
         node = self.focused
         while node is not None:
             if isinstance(node, AnswerView) and node.answer is not None and wants(node.answer):
@@ -125,6 +149,16 @@ class ChatApp(App[None]):
             node = node.parent  # type: ignore[assignment]
         done = [v for v in self.query(AnswerView) if v.answer is not None and wants(v.answer)]
         return done[-1] if done else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Footer state: copy/export/SQL dimmed until an answer has what they need; "Fix name" only
+        after a "did you mean"."""
+        wants = _ACTION_NEEDS.get(action)
+        if wants is None:
+            return True
+        if self.current_view(wants) is not None:
+            return True
+        return False if action == "retry" else None
 
     def action_copy_answer(self) -> None:
         view = self.current_view()
@@ -136,7 +170,7 @@ class ChatApp(App[None]):
         self.notify(f"Copied the answer ({len(text):,} characters).")
 
     def action_export_csv(self) -> None:
-        view = self.current_view(lambda a: bool(a.tables))
+        view = self.current_view(_has_tables)
         if view is None or view.answer is None:
             self.notify("No rows to export: ask a question whose answer has a table.", severity="warning")
             return
@@ -149,7 +183,7 @@ class ChatApp(App[None]):
         self.notify("\n".join(f"Exported {rows:,} rows to {path}" for path, rows in written), markup=False)
 
     def action_toggle_sql(self) -> None:
-        view = self.current_view(lambda a: bool(a.evidence or a.tool_calls))
+        view = self.current_view(_has_evidence)
         if view is None or view.evidence is None:
             self.notify("No SQL to show: the answer called no tool.", severity="warning")
             return
@@ -157,12 +191,27 @@ class ChatApp(App[None]):
         if not view.evidence.collapsed:
             self.call_after_refresh(view.evidence.scroll_visible, animate=False)
 
+    def action_retry(self) -> None:
+        """Put the last "did you mean" question, with the name corrected, in the input (enter asks it)."""
+        view = self.current_view(_did_you_mean)
+        fixed = None
+        if view is not None and view.answer is not None:
+            fixed = corrected_question(view.answer.question, view.answer.suggestions[0])
+        if fixed is None:
+            self.notify("No misspelt name to fix.", severity="warning")
+            return
+        box = self.query_one(QuestionInput)
+        box.value = fixed
+        box.cursor_position = len(fixed)
+        box.focus()
+
     def action_clear(self) -> None:
         """Clear the screen; the session (and so the conversation's memory) goes on."""
         if self._busy:
             self.notify("Wait for the current answer before clearing.", severity="warning")
             return
         self.query(AnswerView).remove()
+        self.call_after_refresh(self.refresh_bindings)
 
     def action_focus_input(self) -> None:
         self.query_one(QuestionInput).focus()

@@ -33,5 +33,7 @@ def palette_questions() -> list[str]:
             out.extend(spec.examples)
     except Exception:  # a broken tool module must not take the palette down; the common list remains
         pass
-    seen: set[str] = set()
-    return [q for q in out if not (q.lower() in seen or seen.add(q.lower()))]
+    unique: dict[str, str] = {}
+    for question in out:
+        unique.setdefault(question.casefold(), question)
+    return list(unique.values())

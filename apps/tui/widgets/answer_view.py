@@ -57,7 +57,8 @@ class AnswerView(Vertical):
         if answer.suggestions and answer.kind in ("did_you_mean", "help", "error"):
             label = "Did you mean: " if answer.kind == "did_you_mean" else "Try: "
             shown = " · ".join(f"'{s}'" for s in answer.suggestions[:MAX_SUGGESTIONS])
-            yield Static(Text.assemble((label, "bold"), shown), classes="suggestions")
+            hint = ("  (^r: fix the name and ask again)", "dim") if answer.kind == "did_you_mean" else ("", "")
+            yield Static(Text.assemble((label, "bold"), shown, hint), classes="suggestions")
         charted = False
         for table in answer.tables:
             if not table.columns:

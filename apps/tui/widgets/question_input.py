@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import Input
 
@@ -25,10 +25,21 @@ class QuestionSuggester(Suggester):
         return None
 
 
-class QuestionInput(Input):
+def _without_ctrl_e(bindings: list[BindingType]) -> list[BindingType]:
+    """Input's bindings, with "end" no longer on ctrl+e: ctrl+e is the app's CSV export."""
+    out: list[BindingType] = []
+    for b in bindings:
+        if isinstance(b, Binding) and b.action == "end" and "ctrl+e" in b.key:
+            b = Binding("end", "end", b.description, show=False)
+        out.append(b)
+    return out
+
+
+class QuestionInput(Input, inherit_bindings=False):
     """An Input with a per-session history of the questions asked."""
 
     BINDINGS = [
+        *_without_ctrl_e(list(Input.BINDINGS)),
         Binding("up", "history_previous", "Previous question", show=False),
         Binding("down", "history_next", "Next question", show=False),
     ]

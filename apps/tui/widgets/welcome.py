@@ -16,6 +16,6 @@ class Welcome(Static):
         for q in examples:
             text.append("  • ")
             text.append(q + "\n")
-        text.append("enter ask · ↑/↓ history · → accept suggestion · ^p common questions · "
-                    "tab to the tables", style="dim")
+        text.append("enter asks · ↑↓ history · → accepts a suggestion · ^p questions · tab: tables",
+                    style="dim")
         super().__init__(text, id="welcome")
