@@ -130,7 +130,7 @@ def build_mini_store(path: Path) -> Path:
             ('p-support', 'v1', 'support-bot', 'support', 'gpt-4o', 800, 512, 'chat', FALSE, 'You are ...'),
             ('p-triage', 'v1', 'ticket-router', 'support', 'gpt-4o', 200, 50, 'classification', FALSE, 'Classify ...'),
             ('p-writer', 'v1', 'writer', 'search', 'gpt-4o-mini', 100, NULL, 'generation', TRUE, 'Write ...')""")
-        for i in range(60):
+        for i in range((MINI_AS_OF - date(2026, 1, 1)).days):
             day = datetime(2026, 1, 1) + timedelta(days=i)
             # support-bot: 1,000 calls/day, 1,000 input tokens each (800 system), 200 output, no cache
             con.execute("INSERT INTO llm_calls (ts, provider, model, app, feature, team, prompt_id, prompt_version, calls, "

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from tools.contract import TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
-from tools.sqlparts import CHARGE_IN_PERIOD, dec, during, period_params, ratio, require_charges, show
+from tools.sqlparts import CHARGE_IN_PERIOD, dec, during, period_params, ratio, require_charges, show, top_n_sql
 
 GroupBy = Literal["team", "service", "model", "provider", "project", "env", "resource", "region", "account", "day", "week"]
 
@@ -23,7 +23,7 @@ OTHER_LABEL = "other"
 _KEYS: dict[str, str] = {
     "team": "x_team",
     "service": "ServiceName",
-    "model": "coalesce(nullif(Tags['model'], ''), CASE WHEN ServiceCategory = 'AI and Machine Learning' THEN coalesce(SkuMeter, ResourceName) END)",
+    "model": "x_model",
     "provider": "ProviderName",
     "project": "nullif(Tags['project'], '')",
     "env": "nullif(Tags['env'], '')",
@@ -35,6 +35,18 @@ _KEYS: dict[str, str] = {
 }
 _TIME_DIMS = {"day", "week"}
 
+# The model a charge pays for: a `model` tag, else the SKU of an AI API invoice line when it names a
+# model (in the price catalog or the call logs), else the model the endpoint on that resource serves.
+_MODEL_SOURCE = """(
+    SELECT c.*, coalesce(nullif(c.Tags['model'], ''),
+                         CASE WHEN c.SkuId IN (SELECT model FROM llm_prices UNION SELECT model FROM llm_calls)
+                              THEN c.SkuId END,
+                         em.model) AS x_model
+    FROM {source} c
+    LEFT JOIN (SELECT resource_id, min(model) AS model FROM endpoints
+               WHERE resource_id IS NOT NULL GROUP BY resource_id) em ON em.resource_id = c.ResourceId
+) AS charges"""
+
 # filter field -> (name kind for resolution, SQL condition with one or two `?`)
 _FILTERS: dict[str, tuple[str, str]] = {
     "team": ("team", "x_team = ?"),
@@ -45,7 +57,7 @@ _FILTERS: dict[str, tuple[str, str]] = {
     "region": ("region", "RegionId = ?"),
     "account": ("account", "(SubAccountName = ? OR SubAccountId = ?)"),
     "resource": ("resource", "(ResourceId = ? OR ResourceName = ?)"),
-    "model": ("model", "coalesce(nullif(Tags['model'], ''), CASE WHEN ServiceCategory = 'AI and Machine Learning' THEN coalesce(SkuMeter, ResourceName) END) = ?"),
+    "model": ("model", "x_model = ?"),
 }
 
 
@@ -203,6 +215,8 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
     data = require_charges(ctx, period)
     needs_alloc = args.group_by == "team" or "team" in filters
     source = "charges_allocated" if needs_alloc else "focus_charges"
+    if args.group_by == "model" or "model" in filters:
+        source = _MODEL_SOURCE.format(source=source)
     previous = period.previous() if args.compare else None
     scan_start = previous.start if previous is not None else period.start
     key = _KEYS[args.group_by]
@@ -235,20 +249,8 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         FROM g ORDER BY k"""
         rows = ctx.query(sql, scan)
     else:
-        sql = grouped + """,
-        ranked AS (
-            SELECT g.*, CASE WHEN k IS NULL THEN 0 ELSE row_number() OVER (
-                       PARTITION BY k IS NULL
-                       ORDER BY coalesce(billed, 0) DESC, coalesce(prev_billed, 0) DESC, k) END AS rn
-            FROM g
-        ),
-        slotted AS (SELECT ranked.*, CASE WHEN rn <= ? THEN rn ELSE ? END AS slot FROM ranked)
-        SELECT slot, CAST(min(k) AS VARCHAR) AS key, min(nm) AS nm,
-               sum(billed) AS billed, sum(effective) AS effective, sum(prev_billed) AS prev_billed,
-               sum(n) AS n, sum(prev_n) AS prev_n, sum(unalloc) AS unalloc, count(*) AS folded
-        FROM slotted
-        GROUP BY slot
-        ORDER BY slot"""
+        sql = top_n_sql(grouped, ["coalesce(billed, 0)", "coalesce(prev_billed, 0)"],
+                        ["billed", "effective", "prev_billed", "n", "prev_n", "unalloc"], extra="min(nm) AS nm,")
         rows = ctx.query(sql, scan + [args.top, args.top + 1])
 
     cur_rows = [r for r in rows if r["n"]] if args.group_by in _TIME_DIMS else rows

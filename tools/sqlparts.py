@@ -54,6 +54,30 @@ def during(period: Period) -> str:
     return f"in {period.label} ({dates})"
 
 
+def top_n_sql(grouped: str, rank_by: list[str], sums: list[str], extra: str = "") -> str:
+    """Fold the groups of CTE `g` (key column `k`) beyond the top N into one 'other' slot.
+
+    `grouped` is a `WITH ... g AS (...)` prefix; groups are ranked by the `rank_by` expressions (each
+    descending, then k). `extra` adds aggregate columns (e.g. "min(nm) AS nm,").
+    The NULL key keeps its own slot 0 (unallocated / none: never folded into "other"); slots 1..N are
+    the top N; slot N+1 is everything else. Params after those of `grouped`: [N, N + 1].
+    Output columns: slot, key (VARCHAR), folded (how many keys the slot holds), then sum(c) AS c for `sums`.
+    """
+    sum_cols = ", ".join(f"sum({c}) AS {c}" for c in sums)
+    order = ", ".join(f"{e} DESC" for e in rank_by)
+    return f"""{grouped},
+        ranked AS (
+            SELECT g.*, CASE WHEN k IS NULL THEN 0 ELSE row_number() OVER (
+                       PARTITION BY k IS NULL ORDER BY {order}, k) END AS rn
+            FROM g
+        ),
+        slotted AS (SELECT ranked.*, CASE WHEN rn <= ? THEN rn ELSE ? END AS slot FROM ranked)
+        SELECT slot, CAST(min(k) AS VARCHAR) AS key, count(*) AS folded, {extra} {sum_cols}
+        FROM slotted
+        GROUP BY slot
+        ORDER BY slot"""
+
+
 def percentile(expr: str, q: float) -> str:
     """The continuous percentile of `expr` (the one dialect-specific percentile in the tools)."""
     if not 0 <= q <= 1:
