@@ -48,16 +48,24 @@ def create_staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGING} ({cols})")
 
 
-_TAGS = (
-    "map_from_entries(list_filter(["
-    "{'key': 'team', 'value': s.team}, {'key': 'project', 'value': s.project}, "
-    "{'key': 'env', 'value': s.env}, {'key': 'owner', 'value': s.owner}, "
-    "{'key': coalesce(s.extra_key, 'x'), 'value': s.extra_value}], x -> x.value IS NOT NULL))"
-)
+def tags_sql(alias: str = "s") -> str:
+    """SQL building the Tags MAP from the staging tag columns (keys whose value is NULL are left out)."""
+    a = alias
+    return (
+        "map_from_entries(list_filter(["
+        f"{{'key': 'team', 'value': {a}.team}}, {{'key': 'project', 'value': {a}.project}}, "
+        f"{{'key': 'env', 'value': {a}.env}}, {{'key': 'owner', 'value': {a}.owner}}, "
+        f"{{'key': coalesce({a}.extra_key, 'x'), 'value': {a}.extra_value}}], x -> x.value IS NOT NULL))"
+    )
 
 
-def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str, params: list | None = None) -> int:
-    """INSERT the charges `source_sql` yields (all staging columns) into focus_charges; returns rows added."""
+def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str, params: list | None = None,
+                 *, prebuilt_tags: bool = False) -> int:
+    """INSERT the charges `source_sql` yields (all staging columns) into focus_charges; returns rows added.
+
+    With `prebuilt_tags` the source has a `tags` MAP column (built once per resource: much cheaper than
+    building a map per row) instead of being built from team/project/env/owner/extra_*.
+    """
     before = con.execute("SELECT count(*) FROM focus_charges").fetchone()[0]
     con.execute(
         f"""
@@ -102,7 +110,7 @@ def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str
             s.sku AS SkuPriceId,
             s.sub_account_id AS SubAccountId,
             s.sub_account_name AS SubAccountName,
-            {_TAGS} AS Tags,
+            {'s.tags' if prebuilt_tags else tags_sql('s')} AS Tags,
             'demo' AS x_source_file,
             '{ingest_id}' AS x_ingest_id
         FROM ({source_sql}) s JOIN _demo_accounts a ON a.provider = s.provider

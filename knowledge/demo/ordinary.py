@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from knowledge.demo.company import ORDINARY_RESOURCES_PER_SCALE, SERVICES, UNTAGGED_TARGET, WEEKEND_FACTOR
-from knowledge.demo.focus import insert_focus
+from knowledge.demo.focus import insert_focus, tags_sql
 from knowledge.demo.rand import pick, uniform
 
 
@@ -94,11 +94,23 @@ def choose_untagged(con: duckdb.DuckDBPyConnection, seed: int) -> None:
 
 
 def insert_ordinary_charges(con: duckdb.DuckDBPyConnection, seed: int, ingest_id: str) -> int:
+    # Tags once per resource; untagged resources lose `team` and `owner`.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _demo_tagged_resources AS
+        SELECT r.*, {tags_sql('t')} AS tags
+        FROM _demo_resources r
+        LEFT JOIN _demo_untagged ut ON ut.i = r.i
+        CROSS JOIN LATERAL (SELECT CASE WHEN ut.i IS NULL THEN r.team END AS team, r.project, r.env,
+                                   CASE WHEN ut.i IS NULL THEN r.owner END AS owner,
+                                   CAST(NULL AS VARCHAR) AS extra_key, CAST(NULL AS VARCHAR) AS extra_value) t
+        """
+    )
     noise = uniform(seed, "res_day", "r.i", "d.idx")
     daily = f"""
         SELECT r.*, d.day, CAST(round(r.base * (CASE WHEN r.seasonal AND d.weekend THEN {WEEKEND_FACTOR} ELSE 1.0 END)
                                       * (0.96 + 0.08 * {noise}), 4) AS DECIMAL(18,4)) AS day_cost
-        FROM _demo_resources r
+        FROM _demo_tagged_resources r
         JOIN _demo_days d ON d.idx >= r.start_day AND d.idx < r.end_day
     """
     source = f"""
@@ -108,10 +120,8 @@ def insert_ordinary_charges(con: duckdb.DuckDBPyConnection, seed: int, ingest_id
                CAST(round(r.day_cost / r.unit_price, 6) AS DECIMAL(38,12)) AS quantity, r.unit_price,
                CAST(r.day_cost AS DECIMAL(38,12)) AS cost, NULL AS list_cost,
                'Standard' AS pricing_category, 'Usage' AS charge_category, 'Usage-Based' AS charge_frequency,
-               CASE WHEN ut.i IS NULL THEN r.team END AS team, r.project, r.env,
-               CASE WHEN ut.i IS NULL THEN r.owner END AS owner, NULL AS extra_key, NULL AS extra_value
+               r.tags
         FROM ({daily}) r
-        LEFT JOIN _demo_untagged ut ON ut.i = r.i
     """
-    return insert_focus(con, source, ingest_id)
+    return insert_focus(con, source, ingest_id, prebuilt_tags=True)
 
