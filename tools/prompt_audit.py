@@ -1,0 +1,403 @@
+"""prompt_audit: per prompt / app, what the fixed system-prompt prefix costs (tokens x calls per day) and
+what four changes would save per month, each with its arithmetic:
+
+- trimming the system prompt by N%;
+- prompt caching of the prefix, at the catalog's cache-read price;
+- setting max_tokens where none is set and the P95 output is far above the median;
+- moving a task that does not need a frontier model (classification, extraction, routing) to the
+  cheapest adequate model of the same provider in the catalog.
+
+The savings overlap (trimming and caching act on the same prefix): each is shown on its own, never summed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_CEILING, Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.contract import NoDataError, TableView, ToolResult, money, pct
+from tools.periods import Period
+from tools.registry import ToolContext, tool
+from tools.sqlparts import CALL_IN_PERIOD, MONTH_DAYS, calls_range, dec, during, no_data, percentile, period_params, show
+
+SIMPLE_TASKS = ("classification", "extraction", "routing")
+LONG_TAIL_RATIO = Decimal(2)             # P95 output at least this many times the median: "far above"
+CACHE_MIN_TOKENS = 1024                  # OpenAI and Anthropic cache only prefixes of about this length or more
+# Catalog entries that are not general chat models a task could move to.
+_NOT_A_TARGET = ("ft:", "audio", "realtime", "search", "preview", "transcribe", "tts", "image", "embed",
+                 "computer-use", "codex", "deep-research", "moderation", "instruct")
+
+
+_SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
+
+
+class PromptAuditArgs(BaseModel):
+    period: str = Field("last 30 days", description="Period over which calls per day and output lengths are measured.")
+    trim_pct: int = Field(20, ge=1, le=90, description="Trim the system prompt by this percent.")
+    app: str | None = Field(None, description="Only this app.")
+    prompt: str | None = Field(None, description="Only this prompt id.")
+    team: str | None = Field(None, description="Only this team's prompts.")
+    top: int = Field(10, ge=1, le=50, description="How many prompts to list.")
+
+
+class Saving(BaseModel):
+    kind: Literal["trim", "caching", "max_tokens", "model_tier"]
+    monthly: Decimal
+    arithmetic: str
+    caveat: str | None = None
+
+
+class ModelOption(BaseModel):
+    model: str
+    tier: str | None
+    monthly_cost: Decimal
+    monthly_saving: Decimal
+
+
+class PromptAuditRow(BaseModel):
+    prompt_id: str
+    version: str | None = None
+    app: str | None = None
+    team: str | None = None
+    model: str
+    provider: str | None = None
+    tier: str | None = None
+    task_type: str | None = None
+    system_prompt_tokens: int | None = None
+    caching_enabled: bool | None = None
+    calls: int
+    calls_per_day: Decimal
+    input_tokens_per_day: Decimal
+    output_tokens_per_day: Decimal
+    cached_share: Decimal | None = None
+    prefix_tokens_per_day: Decimal | None = None
+    prefix_cost_per_day: Decimal | None = None
+    cost_per_day: Decimal | None = None      # what its calls actually cost per day (None: unknown price)
+    max_tokens: int | None = None            # the largest max_tokens its calls set
+    calls_without_max_tokens: int = 0
+    median_output: Decimal | None = None
+    p95_output: Decimal | None = None
+    output_basis: str | None = None          # "per call" or "hourly averages"
+    suggested_max_tokens: int | None = None
+    savings: list[Saving] = Field(default_factory=list)
+    suggested_model: str | None = None
+    model_options: list[ModelOption] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def best(self) -> Decimal:
+        return max((s.monthly for s in self.savings), default=Decimal(0))
+
+
+class PromptAuditResult(ToolResult):
+    period: Period
+    measured: Period                         # the part of the period the call logs cover
+    trim_pct: int
+    rows: list[PromptAuditRow]
+
+    def summary(self) -> str:
+        if not self.rows:
+            return f"No LLM calls with a prompt id {during(self.period)}."
+        parts = []
+        for r in self.rows[:4]:
+            who = f"{show(r.app or r.prompt_id)} (prompt {show(r.prompt_id)}" + (f" {show(r.version)}" if r.version else "") + f", {show(r.model)})"
+            head = who + ":"
+            if r.system_prompt_tokens is not None and r.prefix_cost_per_day is not None:
+                head += (f" its {r.system_prompt_tokens:,}-token system prompt runs {_num(r.calls_per_day)} times a day"
+                         f" = {_num(r.prefix_tokens_per_day)} prefix tokens/day costing {money(r.prefix_cost_per_day)}/day"
+                         f" ({money(r.prefix_cost_per_day * MONTH_DAYS)}/month)"
+                         + (", with no caching" if not r.cached_share else f", {pct(r.cached_share)} of input cached") + ".")
+            else:
+                head += f" {_num(r.calls_per_day)} calls a day, system prompt size unknown."
+            if r.calls_without_max_tokens and r.p95_output is not None and r.median_output is not None:
+                head += (f" It sets no max_tokens on {r.calls_without_max_tokens:,} calls; output P95 {_num(r.p95_output)}"
+                         f" vs median {_num(r.median_output)} tokens ({r.output_basis}).")
+            for s in sorted(r.savings, key=lambda s: -s.monthly):
+                if s.monthly < Decimal("0.005"):
+                    continue
+                head += f" {_KIND_TEXT[s.kind](r)} would save {money(s.monthly)}/month ({s.arithmetic}"
+                head += f"; {s.caveat})." if s.caveat else ")."
+            if not any(s.monthly >= Decimal("0.005") for s in r.savings):
+                head += " No saving found."
+            parts.append(head)
+        text = " ".join(parts)
+        if len(self.rows) > 4:
+            text += f" {len(self.rows) - 4} more prompts in the table."
+        if any(len(r.savings) > 1 for r in self.rows):
+            text += " Savings of one prompt overlap (trimming and caching act on the same prefix): do not add them."
+        return text
+
+    def table(self) -> TableView:
+        rows: list[list[Any]] = []
+        for r in self.rows:
+            by = {s.kind: money(s.monthly) for s in r.savings}
+            rows.append([r.app or "", r.prompt_id, r.model, r.task_type or "", "" if r.system_prompt_tokens is None else r.system_prompt_tokens,
+                         _num(r.calls_per_day), money(r.prefix_cost_per_day), money(r.cost_per_day),
+                         by.get("trim", "–"), by.get("caching", "–"), by.get("max_tokens", "–"),
+                         by.get("model_tier", "–"), r.suggested_model or ""])
+        return TableView(columns=["app", "prompt", "model", "task", "system tokens", "calls/day", "prefix $/day",
+                                  "cost $/day", "trim $/mo", "caching $/mo", "max_tokens $/mo", "cheaper model $/mo",
+                                  "suggested model"], rows=rows)
+
+
+_KIND_TEXT = {
+    "trim": lambda r: "Trimming the system prompt",
+    "caching": lambda r: "Caching the prefix",
+    "max_tokens": lambda r: f"Setting max_tokens={r.suggested_max_tokens:,} (none is set)",
+    "model_tier": lambda r: f"Moving this {r.task_type} task from frontier model {show(r.model)} to {show(r.suggested_model)}",
+}
+
+
+def _num(v: Decimal | int | None) -> str:
+    if v is None:
+        return "unknown"
+    d = Decimal(v)
+    if d == d.to_integral_value():
+        return f"{int(d):,}"
+    return f"{d:,.1f}"
+
+
+def _per_m(price: Decimal | None) -> str:
+    """A per-token price as dollars per 1M tokens, without rounding it away ($0.075/1M)."""
+    if price is None:
+        return "unknown"
+    per_m = (Decimal(price) * 1_000_000).normalize()
+    text = f"{per_m:f}"
+    if "." in text and len(text.split(".")[1]) < 2:
+        text = f"{per_m:.2f}"
+    elif "." not in text:
+        text = f"{per_m:.2f}"
+    return f"${text}/1M"
+
+
+@tool(
+    "prompt_audit",
+    "Per prompt/app: system-prompt tokens x calls/day -> prefix tokens and cost per day; monthly savings from trimming "
+    "N%, prompt caching, setting max_tokens where P95 output >> median, and moving classification/extraction/routing "
+    "off a frontier model to the cheapest adequate model of the same provider; arithmetic shown.",
+    examples=[
+        "Which prompts cost the most? What would trimming the system prompt save?",
+        "Our 800-token system prompt runs 500K times a day: what does it cost?",
+        "Are we using a frontier model where a mini would do?",
+        "Which apps don't set max_tokens?",
+    ],
+)
+def prompt_audit(ctx: ToolContext, args: PromptAuditArgs) -> PromptAuditResult:
+    period = ctx.period(args.period)
+    filters: list[str] = []
+    params: list[Any] = []
+    for field, kind, column in (("app", "app", "c.app"), ("prompt", "prompt", "c.prompt_id"), ("team", "team", "c.team")):
+        raw = getattr(args, field)
+        if raw is not None and str(raw).strip():
+            filters.append(f"{column} = ?")
+            params.append(ctx.resolve(kind, str(raw)))
+    data = calls_range(ctx)
+    if not data.rows or data.first is None or data.last is None:
+        raise no_data("LLM calls", period, data, " (prompt_audit needs call logs: `finops ingest llm-calls`)")
+    lo, hi = max(period.start, data.first.date()), min(period.end, data.last.date())
+    if hi <= lo:
+        raise no_data("LLM calls", period, data)
+    measured = Period(start=lo, end=hi, label=period.label if (lo, hi) == (period.start, period.end) else "days with call logs")
+    if measured.days < period.days:
+        ctx.note(f"call logs cover {measured.describe()} of {period.describe()}; per-day figures use those {measured.days} days")
+    days = Decimal(measured.days)
+    cond = "".join(f" AND {f}" for f in filters)
+    mp = period_params(measured)
+
+    rows = ctx.query(
+        f"""
+        SELECT c.prompt_id, c.prompt_version AS version, c.model, min(c.app) AS app, min(c.team) AS team,
+               sum(c.calls) AS calls, sum(c.input_tokens) AS input_tokens,
+               sum(c.cached_input_tokens) AS cached_tokens, sum(c.output_tokens) AS output_tokens,
+               sum(c.cost) AS cost, count(*) FILTER (WHERE c.cost IS NULL) AS unpriced_rows,
+               max(c.max_tokens) AS max_tokens, sum(c.calls) FILTER (WHERE c.max_tokens IS NULL) AS no_max_calls,
+               max(CAST(c.input_tokens AS DOUBLE) / c.calls) AS max_input_per_call,
+               count(*) FILTER (WHERE c.calls = 1) AS single_rows,
+               {percentile('c.output_tokens', 0.5)} FILTER (WHERE c.calls = 1) AS p50_call,
+               {percentile('c.output_tokens', 0.95)} FILTER (WHERE c.calls = 1) AS p95_call,
+               {percentile('CAST(c.output_tokens AS DOUBLE) / c.calls', 0.5)} AS p50_row,
+               {percentile('CAST(c.output_tokens AS DOUBLE) / c.calls', 0.95)} AS p95_row
+        FROM llm_calls c
+        WHERE c.prompt_id IS NOT NULL AND {CALL_IN_PERIOD.replace('ts', 'c.ts')}{cond}
+        GROUP BY c.prompt_id, c.prompt_version, c.model
+        ORDER BY calls DESC, c.prompt_id, version NULLS LAST, c.model
+        """,
+        mp + params,
+    )
+    if not rows:
+        raise NoDataError(f"no LLM calls with a prompt id {during(period)}"
+                          + (" for the filters given" if filters else ""))
+    prompts = {(r["prompt_id"], r["version"]): r for r in ctx.query(
+        "SELECT prompt_id, version, app, team, model, system_prompt_tokens, max_tokens, task_type, caching_enabled "
+        "FROM prompts ORDER BY prompt_id, version")}
+    prices = {r["model"]: r for r in ctx.query(
+        """SELECT model, provider, mode, input_cost_per_token AS inp, output_cost_per_token AS outp,
+                  cache_read_input_token_cost AS cache, max_input_tokens, max_output_tokens, tier
+           FROM llm_prices WHERE model IN (SELECT DISTINCT model FROM llm_calls WHERE prompt_id IS NOT NULL)
+           ORDER BY model""")}
+    out: list[PromptAuditRow] = []
+    for r in rows:
+        p = prompts.get((r["prompt_id"], r["version"])) or _latest(prompts, r["prompt_id"])
+        price = prices.get(r["model"])
+        row = _audit(r, p, price, days, args.trim_pct)
+        if row.calls_without_max_tokens and row.p95_output and row.median_output and \
+                row.p95_output >= LONG_TAIL_RATIO * row.median_output and price is not None:
+            _max_tokens_saving(ctx, row, price, measured, cond, params, days)
+        if row.task_type in SIMPLE_TASKS and row.tier == "frontier" and price is not None:
+            _model_tier_saving(ctx, row, price, r, days)
+        out.append(row)
+    out.sort(key=lambda x: (-x.best, -(x.prefix_cost_per_day or 0), -x.calls, x.prompt_id))
+    return PromptAuditResult(period=period, measured=measured, trim_pct=args.trim_pct, rows=out[: args.top])
+
+
+def _latest(prompts: dict[tuple[str, str], dict[str, Any]], prompt_id: str) -> dict[str, Any] | None:
+    versions = sorted((k for k in prompts if k[0] == prompt_id), key=lambda k: k[1])
+    return prompts[versions[-1]] if versions else None
+
+
+def _audit(r: dict[str, Any], p: dict[str, Any] | None, price: dict[str, Any] | None, days: Decimal,
+           trim_pct: int) -> PromptAuditRow:
+    calls = int(r["calls"])
+    per_day = Decimal(calls) / days
+    per_call = int(r["single_rows"] or 0) > 0
+    p50 = r["p50_call"] if per_call else r["p50_row"]
+    p95 = r["p95_call"] if per_call else r["p95_row"]
+    row = PromptAuditRow(
+        prompt_id=r["prompt_id"], version=r["version"], app=r["app"] or (p or {}).get("app"),
+        team=r["team"] or (p or {}).get("team"), model=r["model"],
+        provider=price["provider"] if price else None, tier=price["tier"] if price else None,
+        task_type=(p or {}).get("task_type"), system_prompt_tokens=(p or {}).get("system_prompt_tokens"),
+        caching_enabled=(p or {}).get("caching_enabled"), calls=calls, calls_per_day=per_day,
+        input_tokens_per_day=Decimal(int(r["input_tokens"])) / days,
+        output_tokens_per_day=Decimal(int(r["output_tokens"])) / days,
+        cached_share=None if not r["input_tokens"] else Decimal(int(r["cached_tokens"] or 0)) / Decimal(int(r["input_tokens"])),
+        cost_per_day=None if r["unpriced_rows"] else dec(r["cost"]) / days,
+        max_tokens=r["max_tokens"], calls_without_max_tokens=int(r["no_max_calls"] or 0),
+        median_output=None if p50 is None else Decimal(str(round(float(p50), 1))),
+        p95_output=None if p95 is None else Decimal(str(round(float(p95), 1))),
+        output_basis=("per call" if per_call else "hourly averages") if p50 is not None else None,
+    )
+    if p is None:
+        row.notes.append("no row in the prompts table: system prompt size and task type unknown")
+    if price is None:
+        row.notes.append(f"model {r['model']} has no price in the catalog: costs unknown")
+        return row
+    spt = row.system_prompt_tokens
+    if spt is None:
+        return row
+    inp = Decimal(price["inp"])
+    cache = Decimal(price["cache"]) if price["cache"] is not None else None
+    prefix_per_day = Decimal(spt) * per_day
+    # Share of the prefix already served from cache (cached tokens can only come from the prefix).
+    f = min(Decimal(1), Decimal(int(r["cached_tokens"] or 0)) / (Decimal(spt) * calls)) if calls and spt else Decimal(0)
+    blended = (1 - f) * inp + f * (cache if cache is not None else inp)
+    row.prefix_tokens_per_day = prefix_per_day
+    row.prefix_cost_per_day = prefix_per_day * blended
+    trimmed = Decimal(spt) * trim_pct / 100
+    price_text = _per_m(inp) + " input" if f == 0 else f"{_per_m(blended)} (blend of input and cached price)"
+    row.savings.append(Saving(
+        kind="trim", monthly=trimmed * per_day * blended * MONTH_DAYS,
+        arithmetic=(f"{spt:,} tokens × {trim_pct}% = {_num(trimmed)} tokens × {_num(per_day)} calls/day × {price_text}"
+                    f" × {MONTH_DAYS} days"),
+    ))
+    if cache is not None and cache < inp and f < Decimal("0.99"):
+        uncached = Decimal(spt) * (1 - f)
+        caveat = None
+        if spt < CACHE_MIN_TOKENS:
+            caveat = (f"providers cache only a repeated prefix of about {CACHE_MIN_TOKENS:,}+ tokens; this "
+                      f"{spt:,}-token system prompt needs a longer static prefix to qualify")
+        row.savings.append(Saving(
+            kind="caching", monthly=uncached * per_day * (inp - cache) * MONTH_DAYS,
+            arithmetic=(f"{_num(uncached)} uncached prefix tokens × {_num(per_day)} calls/day × "
+                        f"({_per_m(inp)} input − {_per_m(cache)} cached) × {MONTH_DAYS} days"),
+            caveat=caveat,
+        ))
+    return row
+
+
+def _max_tokens_saving(ctx: ToolContext, row: PromptAuditRow, price: dict[str, Any], measured: Period,
+                       cond: str, params: list[Any], days: Decimal) -> None:
+    """Cap at the P95 (rounded up to 100 tokens): the tokens above it over the period, per day, x output price."""
+    assert row.p95_output is not None and row.median_output is not None
+    cap = int((row.p95_output / 100).to_integral_value(rounding=ROUND_CEILING) * 100)
+    per_call = row.output_basis == "per call"
+    excess_expr = "greatest(c.output_tokens - ?, 0)" if per_call else "greatest(c.output_tokens - ? * c.calls, 0)"
+    over = ctx.scalar(
+        f"""SELECT sum({excess_expr}) FROM llm_calls c
+            WHERE c.prompt_id = ? AND c.model = ? AND c.max_tokens IS NULL
+              AND {'c.calls = 1 AND ' if per_call else ''}{CALL_IN_PERIOD.replace('ts', 'c.ts')}{cond}""",
+        [cap, row.prompt_id, row.model] + period_params(measured) + params,
+    )
+    over_per_day = Decimal(int(over or 0)) / days
+    outp = Decimal(price["outp"])
+    row.suggested_max_tokens = cap
+    row.savings.append(Saving(
+        kind="max_tokens", monthly=over_per_day * outp * MONTH_DAYS,
+        arithmetic=(f"P95 output {_num(row.p95_output)} vs median {_num(row.median_output)} tokens ({row.output_basis}); "
+                    f"max_tokens={cap:,} cuts {_num(over_per_day)} output tokens/day × {_per_m(outp)} output × {MONTH_DAYS} days"),
+        caveat="answers longer than the cap are cut off; check the longest outputs before setting it",
+    ))
+
+
+def _model_tier_saving(ctx: ToolContext, row: PromptAuditRow, price: dict[str, Any], r: dict[str, Any],
+                       days: Decimal) -> None:
+    """The cheapest adequate model of the same provider: chat, not frontier, priced, context and output
+    limits that fit this prompt's calls; the same family's smaller models are listed too."""
+    need_in = int(math.ceil(float(r["max_input_per_call"] or 0)))
+    need_out = int(max(float(row.p95_output or 0), float(row.max_tokens or 0)))
+    rows = ctx.query(
+        """SELECT model, tier, input_cost_per_token AS inp, output_cost_per_token AS outp,
+                  cache_read_input_token_cost AS cache
+           FROM llm_prices
+           WHERE provider = ? AND mode = 'chat' AND tier <> 'frontier'
+             AND input_cost_per_token IS NOT NULL AND output_cost_per_token IS NOT NULL
+             AND (max_input_tokens IS NULL OR max_input_tokens >= ?)
+             AND (max_output_tokens IS NULL OR max_output_tokens >= ?)
+           ORDER BY model""",
+        [price["provider"], need_in, need_out],
+    )
+    rows = [c for c in rows if not any(bad in c["model"].lower() for bad in _NOT_A_TARGET)]
+    # A dated snapshot (gpt-4o-mini-2024-07-18) when its alias (gpt-4o-mini) is there too: keep the alias.
+    names = {c["model"] for c in rows}
+    rows = [c for c in rows if _SNAPSHOT.sub("", c["model"]) == c["model"] or _SNAPSHOT.sub("", c["model"]) not in names]
+    if not rows:
+        row.notes.append(f"no cheaper adequate {price['provider']} model in the catalog")
+        return
+    in_day, out_day = row.input_tokens_per_day, row.output_tokens_per_day
+    cached_day = (row.cached_share or Decimal(0)) * in_day
+
+    def daily(inp: Decimal, outp: Decimal, cache: Decimal | None) -> Decimal:
+        return (in_day - cached_day) * inp + cached_day * (cache if cache is not None else inp) + out_day * outp
+
+    current = daily(Decimal(price["inp"]), Decimal(price["outp"]),
+                    Decimal(price["cache"]) if price["cache"] is not None else None)
+    options = []
+    for c in rows:
+        cost = daily(Decimal(c["inp"]), Decimal(c["outp"]), Decimal(c["cache"]) if c["cache"] is not None else None)
+        if cost < current:
+            options.append((cost, len(c["model"]), c["model"], c))
+    if not options:
+        return
+    options.sort(key=lambda o: (o[0], o[1], o[2]))
+    best = options[0]
+    family = [o for o in options if o[2].startswith(row.model + "-")]
+    chosen = [best] + [o for o in family[:2] if o[2] != best[2]]
+    row.model_options = [ModelOption(model=o[2], tier=o[3]["tier"], monthly_cost=o[0] * MONTH_DAYS,
+                                     monthly_saving=(current - o[0]) * MONTH_DAYS) for o in chosen]
+    row.suggested_model = best[2]
+    c = best[3]
+    arithmetic = (f"{_num(in_day)} input tokens/day × ({_per_m(Decimal(price['inp']))} − {_per_m(Decimal(c['inp']))})"
+                  f" + {_num(out_day)} output tokens/day × ({_per_m(Decimal(price['outp']))} − {_per_m(Decimal(c['outp']))})"
+                  f" = {money(current - best[0])}/day × {MONTH_DAYS} days")
+    if cached_day:
+        arithmetic += " (cached input at each model's cache-read price)"
+    others = [o for o in row.model_options[1:]]
+    caveat = "check quality on a sample of this task before switching"
+    if others:
+        caveat += "; same-family option: " + ", ".join(f"{o.model} saves {money(o.monthly_saving)}/month" for o in others)
+    row.savings.append(Saving(kind="model_tier", monthly=(current - best[0]) * MONTH_DAYS, arithmetic=arithmetic,
+                              caveat=caveat))
