@@ -102,34 +102,36 @@ class PromptAuditResult(ToolResult):
     def summary(self) -> str:
         if not self.rows:
             return f"No LLM calls with a prompt id {during(self.period)}."
-        parts = []
-        for r in self.rows[:4]:
-            who = f"{show(r.app or r.prompt_id)} (prompt {show(r.prompt_id)}" + (f" {show(r.version)}" if r.version else "") + f", {show(r.model)})"
-            head = who + ":"
-            if r.system_prompt_tokens is not None and r.prefix_cost_per_day is not None:
-                head += (f" its {r.system_prompt_tokens:,}-token system prompt runs {_num(r.calls_per_day)} times a day"
-                         f" = {_num(r.prefix_tokens_per_day)} prefix tokens/day costing {money(r.prefix_cost_per_day)}/day"
-                         f" ({money(r.prefix_cost_per_day * MONTH_DAYS)}/month)"
-                         + (", with no caching" if not r.cached_share else f", {pct(r.cached_share)} of input cached") + ".")
-            else:
-                head += f" {_num(r.calls_per_day)} calls a day, system prompt size unknown."
-            if r.calls_without_max_tokens and r.p95_output is not None and r.median_output is not None:
-                head += (f" It sets no max_tokens on {r.calls_without_max_tokens:,} calls; output P95 {_num(r.p95_output)}"
-                         f" vs median {_num(r.median_output)} tokens ({r.output_basis}).")
-            for s in sorted(r.savings, key=lambda s: -s.monthly):
-                if s.monthly < Decimal("0.005"):
-                    continue
-                head += f" {_KIND_TEXT[s.kind](r)} would save {money(s.monthly)}/month ({s.arithmetic}"
-                head += f"; {s.caveat})." if s.caveat else ")."
-            if not any(s.monthly >= Decimal("0.005") for s in r.savings):
-                head += " No saving found."
-            parts.append(head)
-        text = " ".join(parts)
-        if len(self.rows) > 4:
-            text += f" {len(self.rows) - 4} more prompts in the table."
-        if any(len(r.savings) > 1 for r in self.rows):
-            text += " Savings of one prompt overlap (trimming and caching act on the same prefix): do not add them."
-        return text
+        parts: list[str] = []
+        by_prefix = sorted((r for r in self.rows if r.prefix_cost_per_day is not None),
+                           key=lambda r: (-(r.prefix_cost_per_day or 0), r.prompt_id))
+        for r in by_prefix[:3]:
+            text = (f"{_who(r)}: its {r.system_prompt_tokens:,}-token system prompt runs {_num(r.calls_per_day)} times a"
+                    f" day = {_num(r.prefix_tokens_per_day)} prefix tokens/day costing {money(r.prefix_cost_per_day)}/day"
+                    f" ({money((r.prefix_cost_per_day or Decimal(0)) * MONTH_DAYS)}/month)"
+                    + (", with no caching." if not r.cached_share else f"; {pct(r.cached_share)} of its input is cached."))
+            for sv in sorted((x for x in r.savings if x.kind in ("caching", "trim")), key=lambda x: -x.monthly):
+                text += " " + _saving_text(r, sv)
+            parts.append(text)
+        for r in self.rows:
+            for sv in r.savings:
+                if sv.kind == "model_tier":
+                    parts.append(f"{_who(r)} runs a {r.task_type} task on frontier model {show(r.model)}. " + _saving_text(r, sv))
+        for r in self.rows:
+            if r.calls_without_max_tokens and r.p95_output is not None and r.median_output is not None and \
+                    r.p95_output >= LONG_TAIL_RATIO * r.median_output:
+                text = (f"{_who(r)} sets no max_tokens on {r.calls_without_max_tokens:,} calls and its output P95 is "
+                        f"{_num(r.p95_output)} tokens vs a median of {_num(r.median_output)} ({r.output_basis}).")
+                for sv in r.savings:
+                    if sv.kind == "max_tokens":
+                        text += " " + _saving_text(r, sv)
+                parts.append(text)
+        unpriced = [r for r in self.rows if r.provider is None]
+        if unpriced:
+            parts.append("No catalog price for " + ", ".join(show(r.model) for r in unpriced) + ": their costs are unknown.")
+        if any(len([x for x in r.savings if x.kind in ("trim", "caching")]) > 1 for r in self.rows):
+            parts.append("Trimming and caching act on the same prefix: their savings overlap, do not add them.")
+        return " ".join(parts)
 
     def table(self) -> TableView:
         rows: list[list[Any]] = []
@@ -144,11 +146,21 @@ class PromptAuditResult(ToolResult):
                                   "suggested model"], rows=rows)
 
 
+def _who(r: PromptAuditRow) -> str:
+    return (f"{show(r.app or r.prompt_id)} (prompt {show(r.prompt_id)}" + (f" {show(r.version)}" if r.version else "")
+            + f", {show(r.model)})")
+
+
+def _saving_text(r: PromptAuditRow, sv: Saving) -> str:
+    text = f"{_KIND_TEXT[sv.kind](r)} would save {money(sv.monthly)}/month ({sv.arithmetic}"
+    return text + (f"; {sv.caveat})." if sv.caveat else ").")
+
+
 _KIND_TEXT = {
     "trim": lambda r: "Trimming the system prompt",
     "caching": lambda r: "Caching the prefix",
     "max_tokens": lambda r: f"Setting max_tokens={r.suggested_max_tokens:,} (none is set)",
-    "model_tier": lambda r: f"Moving this {r.task_type} task from frontier model {show(r.model)} to {show(r.suggested_model)}",
+    "model_tier": lambda r: f"Moving it to {show(r.suggested_model)}, the cheapest adequate {r.provider} model in the catalog,",
 }
 
 
@@ -156,8 +168,8 @@ def _num(v: Decimal | int | None) -> str:
     if v is None:
         return "unknown"
     d = Decimal(v)
-    if d == d.to_integral_value():
-        return f"{int(d):,}"
+    if d == d.to_integral_value() or abs(d) >= 1000:
+        return f"{int(d.to_integral_value()):,}"
     return f"{d:,.1f}"
 
 

@@ -135,12 +135,16 @@ class SpendResult(ToolResult):
                 parts.append(f"Highest {self.group_by}: {peak.key} at {money(peak.billed)}.")
         else:
             shown = [r for r in self.rows if not r.is_other][:6]
+            # Spend nobody owns is always named, even when it is not among the biggest lines.
+            shown += [r for r in self.rows if r.is_unallocated and r not in shown]
             items = [f"{_row_label(r)} {money(r.billed)} ({pct(r.share)})" for r in shown]
             other = next((r for r in self.rows if r.is_other), None)
             if other is not None:
                 items.append(f"{other.folded} others {money(other.billed)} ({pct(other.share)})")
             elif len(self.rows) > len(shown):
                 items.append(f"{len(self.rows) - len(shown)} more in the table")
+            if self.group_by == "team" and not any(r.is_unallocated for r in self.rows):
+                items.append("unallocated $0.00")
             parts.append(f"By {self.group_by}: " + "; ".join(items) + ".")
         if (self.unallocated_billed and self.group_by != "team" and self.filters.get("team") != UNALLOCATED):
             parts.append(f"{money(self.unallocated_billed)} of it has no owning team (unallocated).")

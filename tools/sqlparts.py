@@ -85,21 +85,21 @@ def percentile(expr: str, q: float) -> str:
     return f"quantile_cont({expr}, {q!r})"
 
 
-def tag_keys_sql(period: bool = False) -> str:
-    """Distinct tag keys over focus_charges, optionally of the charges in a period (params:
-    period_params). The one list function on a map the tools use."""
-    where = f" AND {CHARGE_IN_PERIOD}" if period else ""
-    return f"SELECT DISTINCT unnest(map_keys(Tags)) AS k FROM focus_charges WHERE Tags IS NOT NULL{where} ORDER BY k"
+def tag_keys_sql(table: str = "focus_charges") -> str:
+    """Distinct keys of the `Tags` maps of a table (the one list function on a map the tools use).
+    `table` is a name the caller made up, never user text."""
+    return f"SELECT DISTINCT unnest(map_keys(Tags)) AS k FROM {table} WHERE Tags IS NOT NULL ORDER BY k"
 
 
 # Characters cloud providers allow in tag values (AWS: letters, digits, spaces and _ . : / = + - @; at
 # most 256). A value outside this set did not come from a tagging policy.
-TAG_VALUE_PATTERN = "[A-Za-z0-9 _.:/=+@-]{1,256}"
+TAG_VALUE_PATTERN = "[A-Za-z0-9 _.:/=+@-]+"
+TAG_VALUE_MAX = 256
 
 
 def well_formed_sql(expr: str) -> str:
     """SQL: is `expr` a well-formed tag value (the one regular-expression helper)."""
-    return f"regexp_full_match({expr}, '{TAG_VALUE_PATTERN}')"
+    return f"(length({expr}) <= {TAG_VALUE_MAX} AND regexp_full_match({expr}, '{TAG_VALUE_PATTERN}'))"
 
 
 def quote(value: str | None) -> str:

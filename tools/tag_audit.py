@@ -11,6 +11,7 @@ value sits under a differently-spelled key. Tag values come back exactly as stor
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -187,12 +188,30 @@ class TagAuditResult(ToolResult):
 def tag_audit(ctx: ToolContext, args: TagAuditArgs) -> TagAuditResult:
     period = ctx.period(args.period)
     require_charges(ctx, period)
-    keys = args.keys
-    headline = "team" if "team" in keys else keys[0]
     have_teams = bool(ctx.scalar("SELECT count(*) FROM teams"))
 
+    # One scan of the period's charges: spend per account, service, resource and tag set. Tag values are
+    # read from this small table (reading a MAP column dominates the cost of a scan).
+    grouped = f"_tag_audit_{uuid.uuid4().hex[:12]}"
+    ctx.query(
+        f"""CREATE TEMP TABLE {grouped} AS
+            SELECT coalesce(SubAccountName, SubAccountId) AS account, ServiceName AS service, ResourceId,
+                   ResourceName, Tags, sum(BilledCost) AS BilledCost, count(*) AS charges
+            FROM focus_charges WHERE {CHARGE_IN_PERIOD}
+            GROUP BY coalesce(SubAccountName, SubAccountId), ServiceName, ResourceId, ResourceName, Tags""",
+        period_params(period),
+    )
+    try:
+        return _audit(ctx, args, period, grouped, have_teams)
+    finally:
+        ctx.con.execute(f"DROP TABLE IF EXISTS {grouped}")
+
+
+def _audit(ctx: ToolContext, args: TagAuditArgs, period: Period, grouped: str, have_teams: bool) -> TagAuditResult:
+    keys = args.keys
+    headline = "team" if "team" in keys else keys[0]
     # Keys spelled differently from a required key ('Team', 'Project') that the period's charges carry.
-    present = [r["k"] for r in ctx.query(tag_keys_sql(period=True), period_params(period))]
+    present = [r["k"] for r in ctx.query(tag_keys_sql(grouped))]
     variants = {k: [p for p in present if p not in keys and (fold(p) == fold(k) or fold(p) in _ALIASES.get(fold(k), ()))]
                 for k in keys}
 
@@ -216,15 +235,27 @@ def tag_audit(ctx: ToolContext, args: TagAuditArgs) -> TagAuditResult:
         team_check = f" WHEN v{i} NOT IN (SELECT team FROM teams) THEN 'unknown_team'" if k == "team" and have_teams else ""
         states.append(f"CASE WHEN v{i} IS NULL AND a{i} IS NULL THEN 'untagged' WHEN v{i} IS NULL THEN 'variant_key'"
                       f"{team_check} WHEN NOT {well_formed_sql(f'v{i}')} THEN 'malformed' END AS s{i}")
-    any_bad = " OR ".join(f"s{i} IS NOT NULL" for i in range(len(keys)))
-    staged = f"""
+    stated = f"{grouped}_s"
+    ctx.query(
+        f"""CREATE TEMP TABLE {stated} AS
         WITH c AS (
-            SELECT BilledCost, coalesce(SubAccountName, SubAccountId) AS account, ServiceName AS service,
-                   ResourceId, ResourceName, {', '.join(cols)}
-            FROM focus_charges WHERE {CHARGE_IN_PERIOD}
-        ),
-        s AS (SELECT c.*, {', '.join(states)} FROM c)"""
-    staged_params = col_params + period_params(period)
+            SELECT BilledCost, account, service, ResourceId, ResourceName, Tags, {', '.join(cols)}
+            FROM {grouped}
+        )
+        SELECT c.*, {', '.join(states)} FROM c""",
+        col_params,
+    )
+    try:
+        return _report(ctx, args, period, keys, headline, variants, stated, have_teams)
+    finally:
+        ctx.con.execute(f"DROP TABLE IF EXISTS {stated}")
+
+
+def _report(ctx: ToolContext, args: TagAuditArgs, period: Period, keys: list[str], headline: str,
+            variants: dict[str, list[str]], stated: str, have_teams: bool) -> TagAuditResult:
+    staged = f"WITH s AS (SELECT * FROM {stated})"
+    staged_params: list[Any] = []
+    any_bad = " OR ".join(f"s{i} IS NOT NULL" for i in range(len(keys)))
     h = keys.index(headline)
 
     per_key_cols = ", ".join(
@@ -286,7 +317,7 @@ def tag_audit(ctx: ToolContext, args: TagAuditArgs) -> TagAuditResult:
                for r in totals if r["dim"] == dim]
         return sorted(out, key=lambda g: (-g.untagged, -g.any_missing, g.name or ""))[:10]
 
-    offenders = _offenders(ctx, staged, staged_params, keys, any_bad, args.top, have_teams)
+    offenders = _offenders(ctx, staged, staged_params, keys, any_bad, args.top, have_teams, h)
     untagged = per_key[h].untagged
     any_missing = dec(total_row["any_bad"])
     share = ratio(untagged, total)
@@ -300,7 +331,9 @@ def tag_audit(ctx: ToolContext, args: TagAuditArgs) -> TagAuditResult:
 
 
 def _offenders(ctx: ToolContext, staged: str, params: list[Any], keys: list[str], any_bad: str, top: int,
-               have_teams: bool) -> list[Offender]:
+               have_teams: bool, h: int) -> list[Offender]:
+    """The resources with the most spend missing the headline key (then any required key), with the
+    owner the registry, endpoint or job metadata, or the resource's own well-tagged charges suggest."""
     team_known = " AND Tags['team'] IN (SELECT team FROM teams)" if have_teams else ""
     flags = ", ".join(
         f"max(CASE WHEN s{i} = 'untagged' THEN 1 ELSE 0 END) AS miss{i}, "
@@ -310,15 +343,15 @@ def _offenders(ctx: ToolContext, staged: str, params: list[Any], keys: list[str]
         f"""{staged},
         o AS (
             SELECT ResourceId AS rid, min(ResourceName) AS name, min(service) AS service, min(account) AS account,
-                   sum(BilledCost) AS billed, {flags}
+                   sum(BilledCost) AS billed, sum(BilledCost) FILTER (WHERE s{h} IS NOT NULL) AS head_billed, {flags}
             FROM s WHERE {any_bad}
             GROUP BY ResourceId
-            ORDER BY billed DESC, rid NULLS FIRST
+            ORDER BY head_billed DESC NULLS LAST, billed DESC, rid NULLS FIRST
             LIMIT ?
         ),
         tagged AS (
             SELECT ResourceId AS rid, min(nullif(Tags['team'], '')) AS team, min(nullif(Tags['owner'], '')) AS owner
-            FROM focus_charges
+            FROM s
             WHERE ResourceId IN (SELECT rid FROM o) AND nullif(Tags['team'], '') IS NOT NULL
               AND {well_formed_sql("Tags['team']")}{team_known}
             GROUP BY ResourceId
@@ -326,11 +359,12 @@ def _offenders(ctx: ToolContext, staged: str, params: list[Any], keys: list[str]
         SELECT o.*, ro.team AS ro_team, ro.owner AS ro_owner, ro.how AS ro_how, ro.confidence AS ro_conf,
                t.team AS tag_team, t.owner AS tag_owner
         FROM o
-        LEFT JOIN resource_owners ro ON ro.ResourceId = o.rid
+        LEFT JOIN (SELECT * FROM resource_owners WHERE ResourceId IN (SELECT rid FROM o)) ro ON ro.ResourceId = o.rid
         LEFT JOIN tagged t ON t.rid = o.rid
-        ORDER BY o.billed DESC, o.rid NULLS FIRST""",
+        ORDER BY o.head_billed DESC NULLS LAST, o.billed DESC, o.rid NULLS FIRST""",
         params + [top],
     )
+    leads = {r["team"]: r["lead"] for r in ctx.query("SELECT team, lead FROM teams ORDER BY team")}
     out = []
     for r in rows:
         team, owner, how, conf = None, None, None, None
@@ -338,6 +372,9 @@ def _offenders(ctx: ToolContext, staged: str, params: list[Any], keys: list[str]
             team, owner, how, conf = r["ro_team"], r["ro_owner"], r["ro_how"], dec(r["ro_conf"])
         elif r["tag_team"]:
             team, owner, how, conf = r["tag_team"], r["tag_owner"], "its other charges' team tag", Decimal("0.8")
+        if team is not None and owner is None and leads.get(team):
+            owner = leads[team]
+            how = f"{how}; owner = the team lead"
         out.append(Offender(
             resource_id=r["rid"], resource_name=r["name"], service=r["service"], account=r["account"],
             billed=dec(r["billed"]),
