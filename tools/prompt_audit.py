@@ -137,13 +137,15 @@ class PromptAuditResult(ToolResult):
         rows: list[list[Any]] = []
         for r in self.rows:
             by = {s.kind: money(s.monthly) for s in r.savings}
-            rows.append([r.app or "", r.prompt_id, r.model, r.task_type or "", "" if r.system_prompt_tokens is None else r.system_prompt_tokens,
-                         _num(r.calls_per_day), money(r.prefix_cost_per_day), money(r.cost_per_day),
-                         by.get("trim", "–"), by.get("caching", "–"), by.get("max_tokens", "–"),
-                         by.get("model_tier", "–"), r.suggested_model or ""])
-        return TableView(columns=["app", "prompt", "model", "task", "system tokens", "calls/day", "prefix $/day",
-                                  "cost $/day", "trim $/mo", "caching $/mo", "max_tokens $/mo", "cheaper model $/mo",
-                                  "suggested model"], rows=rows)
+            tier = by.get("model_tier", "–")
+            if r.suggested_model:
+                tier += f" ({r.suggested_model})"
+            rows.append([r.app or r.prompt_id, r.model, r.task_type or "",
+                         "" if r.system_prompt_tokens is None else f"{r.system_prompt_tokens:,}", _num(r.calls_per_day),
+                         money(r.prefix_cost_per_day), by.get("trim", "–"), by.get("caching", "–"),
+                         by.get("max_tokens", "–"), tier])
+        return TableView(columns=["app", "model", "task", "system tokens", "calls/day", "prefix $/day",
+                                  "trim $/mo", "caching $/mo", "max_tokens $/mo", "cheaper model $/mo"], rows=rows)
 
 
 def _who(r: PromptAuditRow) -> str:

@@ -166,12 +166,14 @@ class TagAuditResult(ToolResult):
     def table(self) -> TableView:
         rows: list[list[Any]] = []
         for o in self.offenders:
-            rows.append([o.resource_id or "(no resource id)", o.resource_name or "", o.service or "", o.account or "",
-                         money(o.billed), ", ".join(o.missing_keys), ", ".join(o.mistagged_keys),
-                         o.suggested_team or "", o.suggested_owner or "", o.suggestion_source or "",
-                         "" if o.confidence is None else str(o.confidence)])
-        return TableView(columns=["resource", "name", "service", "account", "billed", "missing", "mis-tagged",
-                                  "suggested team", "suggested owner", "from", "confidence"], rows=rows)
+            suggested = ""
+            if o.suggested_team:
+                suggested = o.suggested_team + (f" ({o.suggested_owner})" if o.suggested_owner else "")
+            source = "" if o.suggestion_source is None else f"{o.suggestion_source} ({o.confidence})"
+            rows.append([o.resource_name or o.resource_id or "(no resource id)", o.service or "", money(o.billed),
+                         ", ".join(o.missing_keys), ", ".join(o.mistagged_keys), suggested, source])
+        return TableView(columns=["resource", "service", "billed", "missing", "mis-tagged", "suggested owner", "from"],
+                         rows=rows)
 
 
 @tool(
