@@ -191,7 +191,7 @@ LLM_APPS: list[LlmApp] = [
            text="Explain in one sentence why this item is recommended."),
     LlmApp(app="doc-extractor", feature="invoice-fields", team="data", provider="anthropic",
            model="claude-haiku-4-5", prompt_id="invoice-extract", version="v4", task_type="extraction",
-           system_prompt_tokens=600, max_tokens=800, caching=True, calls_per_day=30_000, seasonal=True,
+           system_prompt_tokens=600, max_tokens=800, caching=True, calls_per_day=120_000, seasonal=True,
            user_tokens=1400, output_tokens=220, per_call=False,
            text="Extract vendor, date, total and line items as JSON."),
     LlmApp(app="eval-judge", feature="model-eval", team="research", provider="anthropic", model="claude-opus-4-5",

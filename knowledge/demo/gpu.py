@@ -69,10 +69,10 @@ def _history_sql(seed: int, window: DemoWindow, n: int) -> str:
                       WHEN 'batch-inference' THEN (CASE WHEN {u('gt')} < 0.5 THEN 'A10G' ELSE 'L4' END)
                       WHEN 'experiment' THEN (CASE WHEN {u('gt')} < 0.5 THEN 'L40S' ELSE 'A10G' END)
                       ELSE 'L40S' END AS gpu_type,
-            CAST(CASE kind WHEN 'training' THEN 1 + floor({u('nodes')} * 4) WHEN 'fine-tune' THEN 1 + floor({u('nodes')} * 2)
+            CAST(CASE kind WHEN 'training' THEN 1 + floor({u('nodes')} * 2) WHEN 'fine-tune' THEN 1
                       WHEN 'batch-inference' THEN 1 + floor({u('nodes')} * 2) WHEN 'sweep' THEN 1 + floor({u('nodes')} * 3)
                       ELSE 1 END AS INTEGER) AS nodes,
-            CAST(CASE kind WHEN 'training' THEN 8 + floor({u('hours')} * 64) WHEN 'fine-tune' THEN 2 + floor({u('hours')} * 22)
+            CAST(CASE kind WHEN 'training' THEN 8 + floor({u('hours')} * 40) WHEN 'fine-tune' THEN 2 + floor({u('hours')} * 22)
                       WHEN 'batch-inference' THEN 1 + floor({u('hours')} * 11) WHEN 'experiment' THEN 1 + floor({u('hours')} * 7)
                       ELSE 4 + floor({u('hours')} * 20) END AS INTEGER) AS hours,
             CASE kind WHEN 'training' THEN exp(0.12 + 0.15 * {z}) WHEN 'fine-tune' THEN exp(0.05 + 0.12 * {z})
