@@ -1,0 +1,370 @@
+"""Load one file into the store in one transaction: stage, check, replace, insert, quarantine, record.
+
+Set-based: DuckDB reads and types the whole file in one statement into a temp stage (file order kept, so
+a stage row's `rowid + 1` is its record number); the good rows go to the table in one INSERT ... SELECT.
+Python only works out line numbers and raw text for the rejected rows (lines.py) and 'did you mean'
+hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discards the open transaction).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import duckdb
+
+from knowledge.ingest import llm
+from knowledge.ingest.header import HeaderPlan
+from knowledge.ingest.lines import LineMap, count_lines, map_records, regular
+from knowledge.ingest.models import FileReport, QuarantinedRow
+from knowledge.ingest.progress import ProgressSink, polled
+from knowledge.ingest.source import SourceFile, relation_sql
+from knowledge.ingest.specs import TableSpec
+from knowledge.ingest.staging import STAGE, bind, ident, stage_columns, stage_sql
+
+_REJECTS = "_ingest_rejects"
+_SCANS = "_ingest_scans"
+_LINES = "_ingest_reject_lines"
+_BREAKS = "_ingest_breaks"
+_TEMPS = (STAGE, _REJECTS, _SCANS, _LINES, _BREAKS)
+
+# How DuckDB's CSV reader names rows it cannot split, in words for the quarantine reason.
+_SPLIT_ERRORS = {
+    "MISSING COLUMNS": "too few fields",
+    "TOO MANY COLUMNS": "too many fields",
+    "UNQUOTED VALUE": "bad quoting",
+    "INVALID UNICODE": "invalid UTF-8",
+    "LINE SIZE OVER MAXIMUM": "line too long",
+    "INVALID STATE": "bad quoting",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _split_reason(error_type: str, messages: list[str]) -> str:
+    """Words for a row DuckDB could not split. It logs one entry per missing or extra field, so the
+    row's real field count is the lowest 'Found' for too few fields and the highest for too many."""
+    words = _SPLIT_ERRORS.get(error_type, error_type.lower())
+    found = [re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", m or "") for m in messages]
+    pairs = [(int(m.group(1)), int(m.group(2))) for m in found if m]
+    if pairs:
+        expected = pairs[0][0]
+        got = min(p[1] for p in pairs) if error_type == "MISSING COLUMNS" else max(p[1] for p in pairs)
+        return f"cannot split the row: {words} (expected {expected}, found {got})"
+    return f"cannot split the row: {words}"
+
+
+class _LineCounter(threading.Thread):
+    """Counts a CSV file's physical lines while DuckDB stages it (only needed when nothing is rejected)."""
+
+    def __init__(self, src: SourceFile):
+        super().__init__(name="ingest-line-count", daemon=True)
+        self.src = src
+        self.lines: int | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.lines = count_lines(self.src, self.stop)
+        except OSError:
+            self.lines = None
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    src: SourceFile,
+    plan: HeaderPlan,
+    *,
+    ingest_id: str,
+    run_ids: list[str],
+    sink: ProgressSink | None = None,
+    prices: list[tuple] | None = None,
+    prices_name: str | None = None,
+) -> FileReport:
+    """Load `src` as `spec.kind` in one transaction and return its report. `run_ids`: ingest ids of
+    files loaded earlier in the same command (parts of one export do not replace each other)."""
+    started = _now()
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    if plan.extra:
+        what = "FOCUS" if spec.kind == "focus" else f"table {spec.table}"
+        notes.append(f"column(s) not in {what}, not loaded: {', '.join(plan.extra)}")
+    if spec.kind == "focus" and plan.absent:
+        notes.append(f"{len(plan.absent)} FOCUS column(s) absent from the file load as NULL")
+    watch = sink is not None and sink.start(str(src.path), src.estimated_rows)
+    psink = sink if watch else None
+    counter = _LineCounter(src) if src.format == "csv" else None
+
+    tz = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    in_transaction = False
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        _drop_temps(con)
+        # Stage outside the transaction: temp tables live in memory, not in the store file, and a
+        # committed temp table numbers its rows 0..n-1 in file order.
+        bindings = bind(spec, plan.source_columns)
+        source_sql, params = relation_sql(src, _REJECTS, _SCANS)
+        if counter is not None:
+            counter.start()
+        with polled(con, psink, "reading"):
+            con.execute(stage_sql(spec, bindings, source_sql), params)
+        staged, first_id, last_id = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {STAGE}").fetchone()
+        if staged and (first_id != 0 or last_id != staged - 1):
+            raise RuntimeError(f"ingest stage rows are not numbered 0..{staged - 1}")
+        if psink:
+            psink.update("checking", None)
+        con.execute("BEGIN TRANSACTION")
+        in_transaction = True
+        if spec.kind == "llm-calls":
+            notes.extend(llm.prepare(con, prices, prices_name))
+            notes.extend(llm.flag_unknown_models(con))
+        if spec.replace == "key":
+            _flag_duplicate_keys(con, spec)
+        rejected = con.execute(f"SELECT count(x_reason) FROM {STAGE}").fetchone()[0]
+        split_rows = _split_rejects(con) if src.format == "csv" else []
+        line_sql, mapping = _locate(con, src, staged, rejected, split_rows, counter, notes)
+        if psink:
+            psink.update("replacing", None)
+        replaced = _replace(con, spec, src, run_ids)
+        cols = stage_columns(spec, bindings)
+        with polled(con, psink, "loading"):
+            loaded = _insert(con, spec, cols, line_sql, src, ingest_id)
+        quarantined = _quarantine(con, src, ingest_id, rejected, split_rows, mapping)
+        read = staged + len(split_rows)
+        if read != loaded + quarantined:  # the invariant every report states; never commit without it
+            raise RuntimeError(f"ingest bookkeeping error: read {read} != loaded {loaded} + quarantined {quarantined}")
+        accounts, periods, billed = _focus_summary(con) if spec.kind == "focus" else ([], [], {})
+        if spec.kind == "llm-calls":
+            unpriced = con.execute(
+                "SELECT count(*) FROM llm_calls WHERE x_ingest_id = ? AND cost IS NULL", [ingest_id]
+            ).fetchone()[0]
+            if unpriced:
+                notes.append(f"{unpriced} row(s) have a model whose catalog row lacks a price: cost unknown (NULL)")
+        first = [
+            QuarantinedRow(line=line, reason=reason)
+            for line, reason in con.execute(
+                "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
+            ).fetchall()
+        ]
+        con.execute(
+            "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, "
+            "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)",
+            [ingest_id, spec.kind, str(src.path), ",".join(accounts) or None, ",".join(periods) or None,
+             read, loaded, quarantined, replaced, started, _now()],
+        )
+        con.execute("COMMIT")
+        in_transaction = False
+    except BaseException:
+        if in_transaction:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+        raise
+    finally:
+        try:
+            _drop_temps(con)
+            con.execute(f"SET TimeZone = '{tz}'" if re.fullmatch(r"[A-Za-z0-9_/+\-]+", tz) else "RESET TimeZone")
+        except duckdb.Error:
+            pass
+        if counter is not None and counter.is_alive():
+            counter.stop.set()
+            counter.join()
+        if psink:
+            psink.finish()
+    return FileReport(
+        file=str(src.path), ingest_id=ingest_id, kind=spec.kind, format=src.label,
+        rows_read=read, rows_loaded=loaded, rows_quarantined=quarantined, rows_replaced=replaced,
+        billing_accounts=accounts, billing_periods=periods, billed_cost=billed, notes=notes,
+        first_rejects=first, seconds=round(time.perf_counter() - t0, 3),
+    )
+
+
+def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
+    for table in _TEMPS:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _flag_duplicate_keys(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """A key may appear once per file: later repeats are quarantined (the first one loads)."""
+    keys = ", ".join(ident(k) for k in spec.replace_by)
+    shown = " || ', ' || ".join(f"'{k} ''' || {ident(k)} || ''''" for k in spec.replace_by)
+    con.execute(
+        f"UPDATE {STAGE} SET x_reason = 'duplicate ' || {shown} || ' (an earlier row of this file has it)' "
+        f"WHERE rowid IN (SELECT rid FROM (SELECT rowid AS rid, row_number() OVER (PARTITION BY {keys} "
+        f"ORDER BY rowid) AS k FROM {STAGE} WHERE x_reason IS NULL) AS d WHERE k > 1)"
+    )
+
+
+def _split_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, str, str]]:
+    """Rows DuckDB's CSV reader set aside: (byte position, its line count, reason, its raw text)."""
+    rows = con.execute(
+        f"SELECT line_byte_position, min(line), min(error_type::VARCHAR), list(error_message), min(csv_line) "
+        f"FROM {_REJECTS} GROUP BY line_byte_position ORDER BY line_byte_position"
+    ).fetchall()
+    return [(int(pos), int(line), _split_reason(etype, msgs), raw) for pos, line, etype, msgs, raw in rows]
+
+
+def _locate(
+    con: duckdb.DuckDBPyConnection,
+    src: SourceFile,
+    staged: int,
+    rejected: int,
+    split_rows: list[tuple[int, int, str, str]],
+    counter: _LineCounter | None,
+    notes: list[str],
+) -> tuple[str, LineMap | None]:
+    """How to number loaded rows (SQL for x_line over stage alias `s` with its `x_rn`), and the line map
+    for rejected rows. Scans the file in Python only when something was rejected or lines are irregular."""
+    if src.format == "parquet":
+        return "s.x_rn", None
+    if counter is not None:
+        counter.join()
+    if rejected == 0 and not split_rows and counter is not None and counter.lines is not None:
+        if regular(counter.lines, staged, 0):
+            return "s.x_rn + 1", None
+    wanted = {r[0] + 1 for r in con.execute(f"SELECT rowid FROM {STAGE} WHERE x_reason IS NOT NULL").fetchall()}
+    mapping = map_records(src, wanted, [r[0] for r in split_rows], staged)
+    if not mapping.exact:
+        notes.append("line numbers are approximate: the file's quoting could not be followed exactly")
+        return "CAST(NULL AS BIGINT)", mapping
+    con.execute(f"DROP TABLE IF EXISTS {_BREAKS}")
+    firsts, deltas = zip(*mapping.breakpoints) if mapping.breakpoints else ((), ())
+    con.execute(
+        f"CREATE TEMP TABLE {_BREAKS} AS SELECT unnest(?::BIGINT[]) AS rn, unnest(?::BIGINT[]) AS delta",
+        [list(firsts), list(deltas)],
+    )
+    if len(mapping.breakpoints) <= 1:
+        delta = mapping.breakpoints[0][1] if mapping.breakpoints else 1
+        return f"s.x_rn + {int(delta)}", mapping
+    return "s.x_rn + b.delta", mapping
+
+
+def _replace(con: duckdb.DuckDBPyConnection, spec: TableSpec, src: SourceFile, run_ids: list[str]) -> int:
+    """Delete the rows this file replaces; returns how many."""
+    table = ident(spec.table)
+    if spec.replace == "file":
+        return con.execute(f"DELETE FROM {table} WHERE x_source_file = ?", [str(src.path)]).fetchone()[0]
+    match = " AND ".join(f"{table}.{ident(k)} = k.{ident(k)}" for k in spec.replace_by)
+    keys = ", ".join(ident(k) for k in spec.replace_by)
+    sql = f"DELETE FROM {table} USING (SELECT DISTINCT {keys} FROM {STAGE} WHERE x_reason IS NULL) AS k WHERE {match}"
+    params: list[object] = []
+    if spec.replace == "groups" and run_ids:
+        sql += f" AND ({table}.x_ingest_id IS NULL OR {table}.x_ingest_id NOT IN (SELECT unnest(?::VARCHAR[])))"
+        params.append(run_ids)
+    return con.execute(sql, params).fetchone()[0]
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[str], line_sql: str, src: SourceFile, ingest_id: str
+) -> int:
+    targets = [ident(c) for c in cols]
+    values = [f"s.{ident(c)}" for c in cols]
+    params: list[object] = []
+    joins = ""
+    if spec.kind == "llm-calls":
+        from knowledge.prices import llm_cost_sql
+
+        joins += " LEFT JOIN llm_prices p ON p.model = s.model"
+        if "provider" in cols:
+            values[cols.index("provider")] = "coalesce(nullif(s.provider, ''), p.provider)"
+        else:
+            targets.append("provider")
+            values.append("p.provider")
+        targets.append("cost")
+        values.append(llm_cost_sql("s", "p"))
+    if "x_source_file" in spec.lineage:
+        targets.append("x_source_file")
+        values.append("?")
+        params.append(str(src.path))
+    if "x_ingest_id" in spec.lineage:
+        targets.append("x_ingest_id")
+        values.append("?")
+        params.append(ingest_id)
+    if "x_line" in spec.lineage:
+        targets.append("x_line")
+        values.append(line_sql)
+        if "b.delta" in line_sql:
+            joins += f" ASOF LEFT JOIN {_BREAKS} b ON s.x_rn >= b.rn"
+    source = f"(SELECT rowid + 1 AS x_rn, * FROM {STAGE} WHERE x_reason IS NULL) AS s"
+    sql = f"INSERT INTO {ident(spec.table)} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {source}{joins}"
+    return con.execute(sql, params).fetchone()[0]
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    src: SourceFile,
+    ingest_id: str,
+    rejected: int,
+    split_rows: list[tuple[int, int, str, str]],
+    mapping: LineMap | None,
+) -> int:
+    file = str(src.path)
+    count = 0
+    if rejected:
+        con.execute(f"DROP TABLE IF EXISTS {_LINES}")
+        if src.format == "parquet":
+            con.execute(
+                f"CREATE TEMP TABLE {_LINES} AS SELECT p.file_row_number + 1 AS rn, p.file_row_number + 1 AS line, "
+                "CAST(json_merge_patch(to_json(p), '{\"file_row_number\": null}') AS VARCHAR) AS raw "
+                "FROM read_parquet(?, file_row_number = true) AS p "
+                f"WHERE p.file_row_number + 1 IN (SELECT rowid + 1 FROM {STAGE} WHERE x_reason IS NOT NULL)",
+                [file],
+            )
+        else:
+            assert mapping is not None
+            if mapping.exact:
+                rns = sorted(mapping.wanted)
+                lines = [mapping.wanted[rn][0] for rn in rns]
+                raws = [mapping.wanted[rn][1] for rn in rns]
+            else:  # best effort: record number + 1, raw text unknown
+                rns = sorted(mapping.wanted) or [r[0] + 1 for r in con.execute(
+                    f"SELECT rowid FROM {STAGE} WHERE x_reason IS NOT NULL").fetchall()]
+                lines = [mapping.wanted.get(rn, (rn + 1, ""))[0] for rn in rns]
+                raws = [mapping.wanted.get(rn, (0, None))[1] for rn in rns]
+            con.execute(
+                f"CREATE TEMP TABLE {_LINES} AS SELECT unnest(?::BIGINT[]) AS rn, unnest(?::BIGINT[]) AS line, "
+                "unnest(?::VARCHAR[]) AS raw",
+                [rns, lines, raws],
+            )
+        count += con.execute(
+            f"INSERT INTO quarantine (ingest_id, file, line, reason, raw) "
+            f"SELECT ?, ?, coalesce(l.line, s.x_rn + 1), s.x_reason, l.raw "
+            f"FROM (SELECT rowid + 1 AS x_rn, x_reason FROM {STAGE} WHERE x_reason IS NOT NULL) AS s "
+            f"LEFT JOIN {_LINES} l ON l.rn = s.x_rn",
+            [ingest_id, file],
+        ).fetchone()[0]
+    if split_rows:
+        if mapping is not None and mapping.exact and len(mapping.set_aside) == len(split_rows):
+            lines = [line for line, _ in mapping.set_aside]
+            raws = [raw for _, raw in mapping.set_aside]
+        else:
+            lines = [r[1] for r in split_rows]
+            raws = [r[3] for r in split_rows]
+        count += con.execute(
+            "INSERT INTO quarantine (ingest_id, file, line, reason, raw) "
+            "SELECT ?, ?, unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [ingest_id, file, lines, [r[2] for r in split_rows], raws],
+        ).fetchone()[0]
+    return count
+
+
+def _focus_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], dict[str, Decimal]]:
+    accounts = [r[0] for r in con.execute(
+        f"SELECT DISTINCT BillingAccountId FROM {STAGE} WHERE x_reason IS NULL ORDER BY 1"
+    ).fetchall()]
+    periods = [r[0] for r in con.execute(
+        f"SELECT DISTINCT strftime(BillingPeriodStart, '%Y-%m') FROM {STAGE} WHERE x_reason IS NULL ORDER BY 1"
+    ).fetchall()]
+    billed = {cur: total for cur, total in con.execute(
+        f"SELECT BillingCurrency, sum(BilledCost) FROM {STAGE} WHERE x_reason IS NULL "
+        "GROUP BY BillingCurrency ORDER BY BillingCurrency"
+    ).fetchall()}
+    return accounts, periods, billed

@@ -1,0 +1,131 @@
+"""An ingest command: check every file first, open the store (waiting if another process holds it),
+then load the files one transaction each.
+
+If any file fails its checks (missing, empty, a directory, wrong columns) nothing is loaded at all.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from knowledge.ingest import llm
+from knowledge.ingest.errors import IngestError, StoreBusyError
+from knowledge.ingest.header import HeaderPlan, plan_header
+from knowledge.ingest.load import load_file
+from knowledge.ingest.models import FileReport, IngestReport
+from knowledge.ingest.progress import ProgressSink
+from knowledge.ingest.source import SourceFile, inspect
+from knowledge.ingest.specs import SPECS, KINDS
+from knowledge.store import Store, StoreError, open_store, resolve_db_path
+
+DEFAULT_WAIT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    shown: str
+    source: SourceFile
+    plan: HeaderPlan
+
+
+def check_files(kind: str, paths: Sequence[str | Path]) -> list[CheckedFile]:
+    """Inspect every file and match its header; raises IngestError on the first bad one."""
+    if kind not in SPECS:
+        raise IngestError(f"unknown ingest kind {kind!r}; use one of {', '.join(KINDS)}")
+    if not paths:
+        raise IngestError("no files given")
+    spec = SPECS[kind]
+    out: list[CheckedFile] = []
+    seen: set[Path] = set()
+    for path in paths:
+        src = inspect(path)
+        if src.path in seen:  # the same file twice in one command would count its rows twice
+            continue
+        seen.add(src.path)
+        out.append(CheckedFile(str(path), src, plan_header(spec, src, str(path))))
+    return out
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text
+
+
+def open_for_write(db: str | Path | None, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Store:
+    """Open the store for writing; while another process holds it, retry for `wait_seconds`."""
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    delay = 0.1
+    while True:
+        try:
+            return open_store(db)
+        except StoreError as exc:
+            if not _is_lock_error(exc):
+                raise IngestError(str(exc).splitlines()[0]) from exc
+            if time.monotonic() >= deadline:
+                path = resolve_db_path(db)
+                raise StoreBusyError(
+                    f"the store {path} is in use by another process (waited {wait_seconds:g} s); "
+                    "try again when it is done"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def new_ingest_id(kind: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{kind}-{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def ingest_into(
+    store: Store,
+    kind: str,
+    files: Sequence[CheckedFile],
+    *,
+    sink: ProgressSink | None = None,
+    prices_file: str | Path | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> IngestReport:
+    """Load already-checked files into an open, writable store; `on_file` hears of each as it commits."""
+    spec = SPECS[kind]
+    prices = llm.read_price_file(prices_file) if prices_file is not None else None
+    report = IngestReport(kind=kind, db=str(store.path))
+    run_ids: list[str] = []
+    for f in files:
+        ingest_id = new_ingest_id(kind)
+        done = load_file(
+            store.con, spec, f.source, f.plan, ingest_id=ingest_id, run_ids=list(run_ids), sink=sink,
+            prices=prices, prices_name=Path(prices_file).name if prices_file is not None else None,
+        )
+        report.files.append(done)
+        run_ids.append(ingest_id)
+        if on_file is not None:
+            on_file(done)
+    return report
+
+
+def ingest(
+    db: str | Path | None,
+    kind: str,
+    paths: Sequence[str | Path],
+    *,
+    sink: ProgressSink | None = None,
+    prices_file: str | Path | None = None,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> IngestReport:
+    """`finops ingest KIND PATH...`: check all files, then load each in its own transaction.
+
+    Raises IngestError (nothing changed) for bad input, StoreBusyError when the store stays locked.
+    """
+    files = check_files(kind, paths)
+    if kind == "llm-calls" and prices_file is not None:
+        llm.read_price_file(prices_file)  # a bad price file is refused before the store is touched
+    elif prices_file is not None:
+        raise IngestError("--prices applies to llm-calls only")
+    with open_for_write(db, wait_seconds) as store:
+        return ingest_into(store, kind, files, sink=sink, prices_file=prices_file, on_file=on_file)

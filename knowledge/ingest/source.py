@@ -1,0 +1,184 @@
+"""A file to ingest: checked before anything is written, and read by DuckDB as text columns.
+
+`inspect` raises IngestError (one line) for a missing file, a directory, an empty file, a header with no
+rows, or a file that is neither CSV (optionally gzip) nor Parquet. `relation_sql` gives the SQL that reads
+it: every column as VARCHAR named c0, c1, ... (the file's own header never enters the SQL text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from knowledge.ingest.errors import IngestError
+
+Format = Literal["csv", "parquet"]
+Compression = Literal["none", "gzip"]
+
+_SAMPLE_BYTES = 1 << 20
+_DELIMITERS = (",", ";", "\t", "|")
+_NESTED_PREFIXES = ("MAP(", "STRUCT(", "UNION(", "JSON")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    format: Format
+    compression: Compression
+    header: tuple[str, ...]
+    delimiter: str = ","
+    parquet_types: tuple[str, ...] = ()
+    size: int = 0
+    estimated_rows: int = 0
+
+    @property
+    def label(self) -> str:
+        return "Parquet" if self.format == "parquet" else ("CSV.gz" if self.compression == "gzip" else "CSV")
+
+    def source_columns(self) -> list[str]:
+        return [f"c{i}" for i in range(len(self.header))]
+
+
+def inspect(path: str | Path) -> SourceFile:
+    """Check a path and read what the load needs to know (format, header, size); changes nothing."""
+    p = Path(path).expanduser()
+    shown = str(path)
+    if not p.exists():
+        raise IngestError(f"{shown}: no such file")
+    if p.is_dir():
+        raise IngestError(f"{shown}: is a directory; give the files inside it")
+    if not p.is_file():
+        raise IngestError(f"{shown}: not a regular file")
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise IngestError(f"{shown}: cannot read ({exc.strerror or exc})") from exc
+    if size == 0:
+        raise IngestError(f"{shown}: empty file")
+    p = p.resolve()
+    if magic == b"PAR1":
+        return _inspect_parquet(p, shown, size)
+    compression: Compression = "gzip" if magic[:2] == b"\x1f\x8b" else "none"
+    if magic[:4] == b"\x28\xb5\x2f\xfd":
+        raise IngestError(f"{shown}: zstd-compressed files are not supported; use CSV, CSV.gz or Parquet")
+    return _inspect_csv(p, shown, size, compression)
+
+
+def _sample(path: Path, compression: Compression, shown: str) -> tuple[bytes, float]:
+    """The first ~1 MB of the file's text and its compression ratio (uncompressed / compressed)."""
+    with open(path, "rb") as fh:
+        if compression == "none":
+            return fh.read(_SAMPLE_BYTES), 1.0
+        decomp = zlib.decompressobj(wbits=31)
+        out = bytearray()
+        consumed = 0
+        try:
+            while len(out) < _SAMPLE_BYTES:
+                chunk = fh.read(64 * 1024)
+                if not chunk:
+                    break
+                consumed += len(chunk)
+                out += decomp.decompress(chunk, _SAMPLE_BYTES - len(out))
+                while decomp.unconsumed_tail and len(out) < _SAMPLE_BYTES:
+                    out += decomp.decompress(decomp.unconsumed_tail, _SAMPLE_BYTES - len(out))
+                if decomp.eof:
+                    break
+        except zlib.error as exc:
+            raise IngestError(f"{shown}: not a readable gzip file ({exc})") from exc
+        return bytes(out), (len(out) / consumed if consumed else 1.0)
+
+
+def _inspect_csv(path: Path, shown: str, size: int, compression: Compression) -> SourceFile:
+    raw, ratio = _sample(path, compression, shown)
+    if not raw.strip():
+        raise IngestError(f"{shown}: empty file")
+    if b"\x00" in raw:
+        raise IngestError(f"{shown}: not a CSV, CSV.gz or Parquet file (binary content)")
+    truncated = len(raw) >= _SAMPLE_BYTES
+    if truncated:  # keep whole lines only
+        cut = raw.rfind(b"\n")
+        raw = raw[: cut + 1] if cut > 0 else raw
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{shown}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from exc
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(_DELIMITERS, key=lambda d: first_line.count(d))
+    if first_line.count(delimiter) == 0:
+        delimiter = ","
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    try:
+        header = next(records)
+        data_rows = [r for _, r in zip(range(200), records) if any(field.strip() for field in r)]
+    except (csv.Error, StopIteration) as exc:
+        raise IngestError(f"{shown}: not a readable CSV file ({exc})") from exc
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise IngestError(f"{shown}: empty header line")
+    if not data_rows:
+        if truncated:
+            raise IngestError(f"{shown}: the first 1 MB holds no complete data row; is it a CSV file?")
+        raise IngestError(f"{shown}: has a header but no data rows")
+    _check_header(header, shown)
+    per_row = len(raw) / max(raw.count(b"\n"), 1)  # bytes per line of the sample
+    estimated = int(size * ratio / per_row)
+    return SourceFile(path, "csv", compression, tuple(header), delimiter, (), size, max(estimated, len(data_rows)))
+
+
+def _check_header(header: list[str], shown: str) -> None:
+    seen: dict[str, str] = {}
+    for name in header:
+        if not name:
+            raise IngestError(f"{shown}: the header has an empty column name")
+        key = name.lower()
+        if key in seen:
+            raise IngestError(f"{shown}: column {name!r} appears twice in the header")
+        seen[key] = name
+
+
+def _inspect_parquet(path: Path, shown: str, size: int) -> SourceFile:
+    con = duckdb.connect(":memory:")
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        rows = con.execute("SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)]).fetchone()[0]
+    except duckdb.Error as exc:
+        raise IngestError(f"{shown}: not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
+    finally:
+        con.close()
+    header = [str(r[0]).strip() for r in described]
+    _check_header(header, shown)
+    if int(rows) == 0:
+        raise IngestError(f"{shown}: Parquet file with no rows")
+    return SourceFile(path, "parquet", "none", tuple(header), ",", tuple(str(r[1]) for r in described), size, int(rows))
+
+
+def relation_sql(src: SourceFile, rejects_table: str, rejects_scan: str) -> tuple[str, list[Any]]:
+    """SQL (with its parameters) that yields the file's rows in file order, all columns as text c0..cN.
+
+    CSV: DuckDB's reader with an explicit dialect; rows it cannot split (wrong field count, bad quoting,
+    invalid UTF-8) go to the temp table `rejects_table` with their position, instead of failing the load.
+    An unquoted NULL token or an empty unquoted field is NULL; a quoted "" stays an empty string.
+    """
+    if src.format == "parquet":
+        cols = []
+        for i, (name, typ) in enumerate(zip(src.header, src.parquet_types)):
+            ref = '"' + name.replace('"', '""') + '"'
+            nested = typ.upper().startswith(_NESTED_PREFIXES) or typ.endswith("]")
+            cols.append(f"CAST(to_json({ref}) AS VARCHAR) AS c{i}" if nested else f"CAST({ref} AS VARCHAR) AS c{i}")
+        return f"SELECT {', '.join(cols)} FROM read_parquet(?)", [str(src.path)]
+    columns = {c: "VARCHAR" for c in src.source_columns()}
+    sql = (
+        "SELECT * FROM read_csv(?, header = true, auto_detect = false, columns = ?, delim = ?, quote = '\"', "
+        "escape = '\"', nullstr = ['NULL', ''], allow_quoted_nulls = false, compression = ?, "
+        "store_rejects = true, rejects_table = ?, rejects_scan = ?, max_line_size = 16777216)"
+    )
+    compression = "gzip" if src.compression == "gzip" else "none"
+    return sql, [str(src.path), columns, src.delimiter, compression, rejects_table, rejects_scan]

@@ -1,0 +1,168 @@
+"""SQL that types and checks a file's rows in one set-based pass.
+
+The source relation gives every file column as text (`c0`, `c1`, ...). The staging query casts each
+bound column to its store type with TRY_CAST and builds `x_reason`: NULL for a good row, else every
+problem found, joined with '; '. Rows keep the file's order, so a stage row's `rowid + 1` is its record
+number in the file.
+
+Only our own constants (column names, allowed values, currency codes) are written into the SQL; file
+values are data, compared and concatenated by SQL, never spliced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from knowledge.ingest.currencies import ISO_4217
+from knowledge.ingest.specs import Column, TableSpec
+
+STAGE = "_ingest_stage"
+
+# Timestamps: anything DuckDB reads as TIMESTAMPTZ (ISO 8601 with or without zone, 'Z', offsets), stored
+# as naive UTC (the session runs with TimeZone=UTC); also Azure's '2024-01-01T00:00Z' (no seconds).
+_TS = (
+    "(coalesce(TRY_CAST({v} AS TIMESTAMPTZ), TRY_CAST(TRY_STRPTIME({v}, '%Y-%m-%dT%H:%MZ') AS TIMESTAMPTZ))"
+    " AT TIME ZONE 'UTC')"
+)
+
+_WHAT = {
+    "timestamp": "a date/time",
+    "date": "a date",
+    "decimal": "a decimal number",
+    "integer": "a whole number",
+    "double": "a number",
+    "boolean": "true/false",
+    "map": "a JSON object",
+}
+
+
+def lit(text: str) -> str:
+    """A SQL string literal for one of our own constants."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _shown(expr: str) -> str:
+    """SQL showing a file value inside a reason: quoted, at most 40 characters."""
+    return f"'''' || left(CAST({expr} AS VARCHAR), 40) || ''''"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A target column read from source column `source` (c0, c1, ...) of the file."""
+
+    column: Column
+    source: str
+    index: int  # position in the staging select; t{index} is its typed value, r{index} its text
+
+    @property
+    def typed(self) -> str:
+        return f"t{self.index}"
+
+    @property
+    def text(self) -> str:
+        return f"r{self.index}"
+
+
+def typed_expr(column: Column, text: str) -> str:
+    kind = column.kind
+    if kind == "text":
+        return text
+    if kind == "timestamp":
+        return _TS.format(v=text)
+    if kind == "map":
+        return f"TRY_CAST(TRY_CAST({text} AS JSON) AS MAP(VARCHAR, VARCHAR))"
+    return f"TRY_CAST({text} AS {column.sql_type})"
+
+
+def _value(b: Binding) -> str:
+    """The value a bound column loads with: typed, with its default when the file has none."""
+    if b.column.default is not None:
+        return f"coalesce({b.typed}, {b.column.default})"
+    return b.typed
+
+
+def _column_checks(b: Binding) -> list[str]:
+    col, t, r = b.column, b.typed, b.text
+    name = col.name
+    out: list[str] = []
+    if col.kind != "text":
+        out.append(f"CASE WHEN {r} IS NOT NULL AND {t} IS NULL THEN {lit(name + ': not ' + _WHAT[col.kind] + ' ')} || {_shown(r)} END")
+    if col.kind == "integer":
+        out.append(
+            f"CASE WHEN {t} IS NOT NULL AND TRY_CAST({r} AS DOUBLE) <> {t} "
+            f"THEN {lit(name + ': not a whole number ')} || {_shown(r)} END"
+        )
+    if col.kind == "double":
+        out.append(f"CASE WHEN NOT isfinite({t}) THEN {lit(name + ': not a finite number ')} || {_shown(r)} END")
+    value = _value(b)
+    if col.required and col.default is None:
+        missing = f"{r} IS NULL" if col.kind != "text" else f"coalesce({t}, '') = ''"
+        out.append(f"CASE WHEN {missing} THEN {lit(name + ' is missing')} END")
+    if col.non_negative:
+        out.append(f"CASE WHEN {value} < 0 THEN {lit(name + ' is negative: ')} || {value} END")
+    if col.unit_interval:
+        out.append(f"CASE WHEN {value} < 0 OR {value} > 1 THEN {lit(name + ' is not between 0 and 1: ')} || {value} END")
+    if col.allowed:
+        values = ", ".join(lit(v) for v in col.allowed)
+        out.append(
+            f"CASE WHEN {value} NOT IN ({values}) THEN {lit(name + ' ')} || {_shown(value)} "
+            f"|| {lit(' is not one of ' + ', '.join(col.allowed))} END"
+        )
+    if col.currency:
+        codes = ", ".join(lit(c) for c in sorted(ISO_4217))
+        out.append(
+            f"CASE WHEN {value} <> '' AND {value} NOT IN ({codes}) THEN {lit('unknown currency ')} || {_shown(value)}"
+            f" || CASE WHEN upper({value}) IN ({codes}) THEN {lit(' (ISO 4217 codes are upper case: ')} "
+            f"|| {_shown('upper(' + value + ')')} || ')' ELSE '' END END"
+        )
+    return out
+
+
+def bind(spec: TableSpec, source_columns: dict[str, str]) -> list[Binding]:
+    """Bindings for the spec columns present in the file; `source_columns` maps column name -> c{i}."""
+    return [
+        Binding(col, source_columns[col.name], i)
+        for i, col in enumerate(spec.columns)
+        if col.name in source_columns
+    ]
+
+
+def stage_sql(spec: TableSpec, bindings: list[Binding], source_sql: str) -> str:
+    """CREATE TEMP TABLE _ingest_stage: the typed columns (store names) and `x_reason`, in file order."""
+    inner: list[str] = []
+    for b in bindings:
+        if b.column.kind == "text":
+            inner.append(f"{b.source} AS {b.typed}")
+        else:
+            text = f"nullif({b.source}, '')"
+            inner.append(f"{text} AS {b.text}")
+            inner.append(f"{typed_expr(b.column, text)} AS {b.typed}")
+    checks: list[str] = []
+    for b in bindings:
+        checks.extend(_column_checks(b))
+    present = {b.column.name: _value(b) for b in bindings}
+    for check in spec.checks:
+        if all(c in present for c in check.columns):
+            cond = check.bad_when.format(**present)
+            reason = check.reason.format(**present)
+            checks.append(f"CASE WHEN {cond} THEN {reason} END")
+    outer = [f"{_value(b)} AS {ident(b.column.name)}" for b in bindings]
+    bound = {b.column.name for b in bindings}
+    for col in spec.columns:  # absent from the file but with a default: load the default
+        if col.name not in bound and col.default is not None:
+            outer.append(f"CAST({col.default} AS {col.sql_type}) AS {ident(col.name)}")
+    reason = f"nullif(concat_ws('; ', {', '.join(checks)}), '')" if checks else "CAST(NULL AS VARCHAR)"
+    return (
+        f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(outer)}, {reason} AS x_reason "
+        f"FROM (SELECT {', '.join(inner)} FROM ({source_sql}) AS src) AS typed"
+    )
+
+
+def stage_columns(spec: TableSpec, bindings: list[Binding]) -> list[str]:
+    """Target columns the stage holds: the bound ones and the defaulted absent ones, in spec order."""
+    bound = {b.column.name for b in bindings}
+    return [c.name for c in spec.columns if c.name in bound or c.default is not None]
