@@ -390,6 +390,7 @@ def test_finops_demo_cli_is_deterministic_and_atomic(tmp_path: Path, demo_facts:
     assert _facts(target) == demo_facts                                      # a failed run changes nothing
 
 
+@pytest.mark.slow
 def test_scale_two_doubles_ordinary_rows_and_keeps_facts(tmp_path: Path, demo_db: Path, demo_facts: dict) -> None:
     from knowledge.demo import build_demo
 
