@@ -73,3 +73,12 @@ def test_a_misspelt_name_is_corrected_in_the_question() -> None:
     assert corrected_question("cost of ml-platfrom last week", "ml-platform") == "cost of ml-platform last week"
     assert corrected_question("spend of search", "search") is None
     assert corrected_question("what about xyz", "recsys") is None
+
+
+def test_summary_rows_are_not_drawn() -> None:
+    series = TableView(columns=["day", "billed"],
+                       rows=[["2026-10-01", "$1.00"], ["2026-10-02", "$2.00"], ["2026-10-03", "$3.00"], ["total", "$6.00"]])
+    spec = chart_for(series)
+    assert spec is not None and [p.label for p in spec.points] == ["2026-10-01", "2026-10-02", "2026-10-03"]
+    bars = chart_for(TableView(columns=["team", "billed"], rows=[["a", "$1.00"], ["b", "$2.00"], ["total", "$3.00"]]))
+    assert bars is not None and [p.label for p in bars.points] == ["a", "b"]

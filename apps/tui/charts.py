@@ -41,20 +41,20 @@ def chart_for(table: TableView) -> ChartSpec | None:
     if measure is None:
         return None
     key_name, measure_name = table.columns[0], table.columns[measure]
-    keys = [row[0] for row in table.rows]
+    series = _is_time(key_name, [row[0] for row in table.rows])
     points = [
         ChartPoint(label=cell_plain(key_name, row[0]), value=value, shown=cell_plain(measure_name, row[measure]))
         for row in table.rows
-        if (value := as_number(row[measure])) is not None
-    ]
-    if len(points) < 2:
+        if (value := as_number(row[measure])) is not None and (not series or _is_time_value(row[0]))
+    ]  # a series drops its summary rows ("total"): only dated points are drawn
+    if len(points) < (3 if series else 2):
         return None
-    if _is_time(key_name, keys):
-        if len(points) < 3:
-            return None
+    if series:
         points.sort(key=lambda p: p.label)
         return ChartSpec(kind="series", title=f"{measure_name} by {key_name}", points=points)
-    if any(p.value < 0 for p in points):
+    if points[-1].label.casefold() == "total" and table.rows[-1][0] == points[-1].label:
+        points.pop()  # the table's summary row is not a part of the breakdown
+    if len(points) < 2 or any(p.value < 0 for p in points):
         return None
     return ChartSpec(kind="bars", title=f"{measure_name} by {key_name}", points=points[:MAX_BARS],
                      more=max(0, len(points) - MAX_BARS))
@@ -78,7 +78,12 @@ def _measure_column(table: TableView) -> int | None:
 
 
 def _is_time(column: str, values: list[Any]) -> bool:
+    """A time axis: a time-named first column, or one whose values are all dates."""
     if column.lower() in _TIME_COLUMNS:
-        return True
+        return any(_is_time_value(v) for v in values)
     present = [v for v in values if v is not None]
-    return bool(present) and all(isinstance(v, date) or (isinstance(v, str) and _ISO_DATE.match(v)) for v in present)
+    return bool(present) and all(_is_time_value(v) for v in present)
+
+
+def _is_time_value(value: Any) -> bool:
+    return isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value) is not None)
