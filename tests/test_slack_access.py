@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from fakes.slack_api import BotHarness, FakeSlackApi
 from apps.slack.access import AccessError, AccessPolicy
 from knowledge.prices import load_catalogs
 from knowledge.store import open_store
+from tools.contract import money
 
 ACCESS = """\
 default: []
@@ -107,3 +109,33 @@ def test_bad_mapping_file_is_a_clear_error(tmp_path: Path) -> None:
         AccessPolicy.load(path)
     with pytest.raises(AccessError, match="cannot read"):
         AccessPolicy.load(tmp_path / "missing.yaml")
+
+
+@pytest.fixture
+def demo_harness(writable_demo: Path, tmp_path: Path):
+    access = tmp_path / "access.yaml"
+    access.write_text(ACCESS)
+    with FakeSlackApi() as api:
+        h = BotHarness(api, writable_demo, access_file=access, planner="offline")
+        yield h
+        h.close()
+
+
+def test_questions_about_another_teams_resource_are_refused(demo_harness: BotHarness, demo_facts: dict) -> None:
+    cluster = demo_facts["cluster_20k"]
+    assert cluster["team"] == "search"
+    question = f"who owns {cluster['resource_id']}?"
+    demo_harness.mention(question, user="U0RESEARCH1", channel="C0GENERAL", ts="1810000000.000001")
+    refused = demo_harness.api.wait_for("chat.postMessage", timeout=60,
+                                        where=lambda c: c.args.get("thread_ts") == "1810000000.000001")[0].texts()
+    assert "sorry" in refused and "team `search`" in refused
+    assert "$" not in refused and cluster["owner"] not in refused
+    demo_harness.mention("how much did we spend last month by team?", user="U0SEARCH1", channel="C0GENERAL",
+                         ts="1810000000.000002")
+    company = demo_harness.api.wait_for("chat.postMessage", timeout=60,
+                                        where=lambda c: c.args.get("thread_ts") == "1810000000.000002")[0].texts()
+    assert "sorry" in company and "$" not in company                       # other teams' figures in it
+    demo_harness.mention(question, user="U0SEARCH1", channel="C0GENERAL", ts="1810000000.000003")
+    shown = demo_harness.api.wait_for("chat.postMessage", timeout=60,
+                                      where=lambda c: c.args.get("thread_ts") == "1810000000.000003")[0].texts()
+    assert money(Decimal(cluster["monthly_cost"])) in shown and cluster["owner"] in shown

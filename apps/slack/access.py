@@ -17,6 +17,7 @@ restricted by the user's teams only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -124,16 +125,30 @@ def touched_teams(answer: Answer, known_teams: set[str]) -> Touched:
     for ev in answer.evidence:
         _walk(ev.args, known_teams, found, under_team_key=False)
     for table in answer.tables:
-        team_cols = [i for i, c in enumerate(table.columns) if str(c).lower() in _TEAM_KEYS]
+        team_cols = {i for i, c in enumerate(table.columns) if str(c).lower() in _TEAM_KEYS}
         for row in table.rows:
             for i, value in enumerate(row):
-                if i in team_cols and value in (None, "", "unallocated", "(unallocated)"):
-                    found.unallocated = True
-                elif isinstance(value, str) and (value in known_teams or i in team_cols):
+                if i in team_cols:
+                    _team_cell(value, found)
+                elif isinstance(value, str) and value in known_teams:
                     found.teams.add(value)
     if not found.teams:
         found.unallocated = True
     return found
+
+
+_OTHERS = re.compile(r"^\(?(\d+ )?others?\)?$|^\(?(unallocated|no team|none)\)?$", re.I)
+
+
+def _team_cell(value: Any, found: Touched) -> None:
+    """A cell of a table's team column: a team, the total line, or spend of no / other teams."""
+    text = "" if value is None else str(value).strip()
+    if text.lower() == "total":
+        return                      # the sum of the rows above it, each checked on its own
+    if not text or text in ("—", "-") or _OTHERS.match(text):
+        found.unallocated = True
+    else:
+        found.teams.add(text)
 
 
 def _walk(value: Any, known: set[str], found: Touched, *, under_team_key: bool) -> None:

@@ -344,8 +344,10 @@ def create_bot(settings: SlackSettings, *, ask: AskFn | None = None, client: Web
     """Build the bot. Nothing here talks to Slack (no token check at start-up)."""
     if client is None:
         client = WebClient(token=settings.bot_token or None, base_url=settings.api_url)
+    # process_before_response: listeners only acknowledge and queue work, so they run on the request's
+    # own thread; the HTTP response (or Socket Mode envelope ack) follows at once.
     app = App(client=client, signing_secret=settings.signing_secret, token_verification_enabled=False,
-              name="finops")
+              process_before_response=True, name="finops")
     bot = SlackBot(app=app, settings=settings, workers=ConversationWorkers(settings.workers),
                    store=StoreAccess(settings.db), policy=AccessPolicy.load(settings.access_file),
                    ask=ask or _agent_ask)

@@ -8,6 +8,7 @@ the signing helper for requests *to* the bot (Slack's v0 signature over `v0:<ts>
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -222,6 +223,7 @@ class BotHarness:
     """The real Bolt app of `apps.slack`, its Web API pointed at a FakeSlackApi, fed signed requests."""
 
     SECRET = "test-signing-secret"
+    _counter = itertools.count(1)          # unique ts / event ids across harnesses (shared session files)
 
     def __init__(self, api: FakeSlackApi, db: Any, **settings: Any):
         from apps.slack.app import create_bot
@@ -231,7 +233,6 @@ class BotHarness:
         self.settings = SlackSettings(bot_token="xoxb-test-token", signing_secret=self.SECRET, api_url=api.url,
                                       db=db, **settings)
         self.bot = create_bot(self.settings)
-        self._n = 0
 
     def close(self) -> None:
         self.bot.close()
@@ -243,8 +244,7 @@ class BotHarness:
         return self.bot.app.dispatch(BoltRequest(body=body, headers=headers))
 
     def _id(self) -> int:
-        self._n += 1
-        return self._n
+        return next(self._counter)
 
     def mention(self, text: str, *, user: str, channel: str = "C0FINOPS", ts: str | None = None,
                 thread_ts: str | None = None) -> Any:
@@ -275,3 +275,72 @@ class BotHarness:
         body = action_body(action_id, value, user=user, channel=channel, message_ts=message_ts,
                            thread_ts=thread_ts, response_url=f"{self.api.url}response/click")
         return self.dispatch(body, "application/x-www-form-urlencoded")
+
+
+# -- load: many questions at once over real HTTP ------------------------------------------------------
+@dataclass
+class LoadResult:
+    sent: int
+    acked: int                       # HTTP 200 from the bot
+    answered: int                    # threads that got an answer
+    duplicated: int                  # threads where the same message was posted twice
+    ack_ms: list[float]
+    answer_ms: list[float]
+
+
+def run_load(api: FakeSlackApi, url: str, secret: str, questions: list[str], *, timeout: float = 120.0,
+             round_id: int = 0) -> LoadResult:
+    """Send every question as an app mention in its own thread, all at once; wait for the answers.
+
+    An answer is the first chat.postMessage in the question's thread; latency is measured from the
+    moment the request was sent to the moment the fake Slack received the answer.
+    """
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    start_gate = threading.Barrier(len(questions))
+    sent_at: dict[str, float] = {}
+    ack_ms: list[float] = []
+
+    def send(i: int) -> int:
+        ts = f"{1900000000 + round_id}.{i:06d}"
+        body = event_body({"type": "app_mention", "user": "U0LOAD", "channel": f"C0LOAD{i % 7}", "ts": ts,
+                           "text": f"<@{BOT_USER_ID}> {questions[i]}"}, event_id=f"EvLOAD{round_id}x{i:06d}")
+        headers = {k: v[0] for k, v in signed_headers(secret, body).items()}
+        request = urllib.request.Request(url, data=body.encode(), method="POST", headers=headers)
+        start_gate.wait()
+        began = time.monotonic()
+        sent_at[ts] = began
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = response.status
+        ack_ms.append((time.monotonic() - began) * 1000)
+        return status
+
+    with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+        statuses = list(pool.map(send, range(len(questions))))
+    wanted = set(sent_at)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answered = {c.args.get("thread_ts") for c in api.of("chat.postMessage")} & wanted
+        if answered == wanted:
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)                                             # let a duplicate, if any, arrive
+    first: dict[str, float] = {}
+    texts: dict[str, list[str]] = {}
+    for call in api.of("chat.postMessage"):
+        ts = call.args.get("thread_ts")
+        if ts in wanted:
+            texts.setdefault(ts, []).append(call.texts())
+            first.setdefault(ts, call.at)
+    answer_ms = sorted((first[ts] - sent_at[ts]) * 1000 for ts in first)
+    return LoadResult(sent=len(questions), acked=sum(1 for s in statuses if s == 200), answered=len(first),
+                      duplicated=sum(1 for t in texts.values() if len(set(t)) < len(t)), ack_ms=sorted(ack_ms), answer_ms=answer_ms)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of sorted values."""
+    if not values:
+        return float("nan")
+    rank = max(1, min(len(values), round(q * len(values) + 0.5)))
+    return values[rank - 1]
