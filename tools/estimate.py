@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from knowledge.prices import SPOT_DISCOUNT
 from tools.contract import FinopsError, TableView, ToolResult, UnknownNameError, money, pct
 from tools.manifest import GpuJobSpec, JobSpec, LlmBatchSpec, ManifestError, ManifestProblem, build_spec, parse_manifest
+from tools.llm_models import cheaper_models, provider_prices, token_cost
 from tools.names import resolve_in
 from tools.registry import ToolContext, tool
 from tools.scopes import scope_spend
@@ -501,16 +502,7 @@ def _llm_batch(ctx: ToolContext, spec: LlmBatchSpec) -> dict[str, Any]:
         model = resolve_in(spec.model.strip(), names, "model")
     except UnknownNameError as exc:
         raise _name_error(spec, "model", exc) from None
-    prices = ctx.query(
-        """
-        SELECT model, provider, mode, tier, input_cost_per_token AS inp, output_cost_per_token AS outp,
-               cache_read_input_token_cost AS cache
-        FROM llm_prices
-        WHERE provider = (SELECT provider FROM llm_prices WHERE model = ?)
-        ORDER BY model
-        """,
-        [model],
-    )
+    prices = provider_prices(ctx.query, model)
     own = next(p for p in prices if p["model"] == model)
     calls = Decimal(spec.calls)
     cached = Decimal(spec.input_tokens) * spec.cached_share * calls
@@ -518,10 +510,8 @@ def _llm_batch(ctx: ToolContext, spec: LlmBatchSpec) -> dict[str, Any]:
     output = Decimal(spec.output_tokens) * calls
 
     def batch_cost(p: dict[str, Any]) -> Decimal | None:
-        if p["inp"] is None or p["outp"] is None:
-            return None
-        cache_price = p["cache"] if p["cache"] is not None else p["inp"]
-        return cents(uncached * p["inp"] + cached * cache_price + output * p["outp"])
+        cost = token_cost(p, uncached, cached, output)
+        return None if cost is None else cents(cost)
 
     cache_price = own["cache"] if own["cache"] is not None else own["inp"]
     million = Decimal(1_000_000)
@@ -537,51 +527,13 @@ def _llm_batch(ctx: ToolContext, spec: LlmBatchSpec) -> dict[str, Any]:
     if not cached:
         lines.pop(1)
     expected = batch_cost(own)
-    alternatives = [] if expected is None else _cheaper_models(model, own, prices, batch_cost, expected)
+    alternatives = [] if expected is None else [
+        Alternative(option=p["model"], cost=cost, savings=expected - cost,
+                    note=f"{p['tier']} tier; check quality on a sample first")
+        for p, cost in cheaper_models(model, prices, batch_cost, expected)]
     warnings = [] if expected is not None else [f"{model} has no price in the catalog: cost unknown"]
     return {"expected_cost": expected, "p10": None, "p90": None, "hours": None, "lines": lines, "gpu": None,
             "pricing": None, "model": model, "alternatives": alternatives, "history": None, "warnings": warnings}
-
-
-_TIER_RANK = {"small": 0, "mid": 1, "frontier": 2}
-
-
-def _cheaper_models(model: str, own: dict[str, Any], prices: list[dict[str, Any]], cost_of: Any,
-                    expected: Decimal) -> list[Alternative]:
-    """Per tier at or below the model's, the cheaper chat model of the same provider closest in name."""
-    import re
-
-    undated = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-v\d+:\d+|-preview.*|-latest)$")
-    own_rank = _TIER_RANK.get(own["tier"] or "mid", 1)
-    best: dict[str, tuple[tuple[int, Decimal, str], dict[str, Any], Decimal]] = {}
-    for p in prices:
-        if p["model"] == model or p["mode"] != "chat" or undated.search(p["model"]) or "/" in p["model"]:
-            continue
-        if _TIER_RANK.get(p["tier"] or "mid", 1) > own_rank:
-            continue
-        cost = cost_of(p)
-        if cost is None or cost >= expected:
-            continue
-        key = (-_common_prefix(model, p["model"]), -cost, p["model"])
-        tier = p["tier"] or "mid"
-        if tier not in best or key < best[tier][0]:
-            best[tier] = (key, p, cost)
-    out = []
-    for tier in ("frontier", "mid", "small"):
-        if tier in best:
-            _, p, cost = best[tier]
-            out.append(Alternative(option=p["model"], cost=cost, savings=expected - cost,
-                                   note=f"{tier} tier; check quality on a sample first"))
-    return out
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 # -- budget, verdict, approvals, storage ------------------------------------------------------------

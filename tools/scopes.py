@@ -39,6 +39,11 @@ NAME_KINDS: dict[str, str] = {
 }
 
 
+def source(kind: str, team: str | None = None) -> str:
+    """The relation to read: the allocation view only when a team is needed (its join costs time)."""
+    return "charges_allocated" if kind == "team" or team is not None else "focus_charges"
+
+
 def ts(d: date) -> datetime:
     """Midnight of a day as a naive UTC timestamp (charge periods are compared as timestamps)."""
     return datetime.combine(d, time())
@@ -61,7 +66,7 @@ def scope_spend(ctx: "ToolContext", kind: str, name: str | None, start: date, en
     where, params = _scope_filter(kind, name)
     value = ctx.scalar(
         f"""
-        SELECT sum({COST}) AS cost FROM charges_allocated
+        SELECT sum({COST}) AS cost FROM {source(kind)}
         WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?{where}
         """,
         [ts(start), ts(end), *params],
@@ -70,14 +75,17 @@ def scope_spend(ctx: "ToolContext", kind: str, name: str | None, start: date, en
 
 
 def daily_costs(ctx: "ToolContext", kind: str, start: date, end: date, name: str | None = None,
-                only: list[str] | None = None) -> dict[str, dict[date, Decimal]]:
+                only: list[str] | None = None, team: str | None = None) -> dict[str, dict[date, Decimal]]:
     """Cost per day per scope key over [start, end), as {key: {day: cost}} (days without charges absent).
 
-    `name` restricts to one scope; `only` to a list of keys. NULL keys (e.g. unallocated) are kept
-    under the key '(unallocated)' for team and '(none)' otherwise.
+    `name` restricts to one scope; `only` to a list of keys; `team` to the charges allocated to a team.
+    NULL keys are kept under "unallocated" for team and '(none)' otherwise.
     """
     key = SCOPE_KEYS[kind]
     where, params = _scope_filter(kind, name)
+    if team is not None:
+        where += " AND x_team = ?"
+        params.append(team)
     if only is not None:
         if not only:
             return {}
@@ -86,14 +94,14 @@ def daily_costs(ctx: "ToolContext", kind: str, start: date, end: date, name: str
     rows = ctx.query(
         f"""
         SELECT {key} AS k, CAST(ChargePeriodStart AS DATE) AS d, sum({COST}) AS cost
-        FROM charges_allocated
+        FROM {source(kind, team)}
         WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?{where}
         GROUP BY {key}, CAST(ChargePeriodStart AS DATE)
         ORDER BY k NULLS LAST, d
         """,
         [ts(start), ts(end), *params],
     )
-    missing = "(unallocated)" if kind == "team" else "(none)"
+    missing = "unallocated" if kind == "team" else "(none)"
     out: dict[str, dict[date, Decimal]] = defaultdict(dict)
     for r in rows:
         k = r["k"] if r["k"] is not None else missing

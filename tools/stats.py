@@ -57,3 +57,26 @@ def theil_sen_slope(ys: Sequence[Decimal]) -> Decimal:
     """Median of pairwise slopes of ys against their index (robust to outliers)."""
     slopes = [(ys[j] - ys[i]) / (j - i) for i in range(len(ys)) for j in range(i + 1, len(ys))]
     return median(slopes) if slopes else Decimal(0)
+
+
+def weighted_quantile(pairs: Sequence[tuple[Decimal, int]], q: Decimal | float | str) -> Decimal:
+    """`quantile` of the multiset where each value appears `count` times, without expanding it."""
+    items = sorted((Decimal(v), int(n)) for v, n in pairs if int(n) > 0)
+    total = sum(n for _, n in items)
+    if total == 0:
+        raise ValueError("quantile of no values")
+    position = Decimal(str(q)) * (total - 1)
+    lower = int(position)
+    fraction = position - lower
+
+    def nth(k: int) -> Decimal:
+        seen = 0
+        for v, n in items:
+            seen += n
+            if k < seen:
+                return v
+        return items[-1][0]
+
+    lo = nth(lower)
+    hi = nth(min(lower + 1, total - 1))
+    return lo + (hi - lo) * fraction
