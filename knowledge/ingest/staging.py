@@ -102,10 +102,13 @@ def _column_checks(b: Binding) -> list[str]:
     if col.required and col.default is None:
         missing = f"{r} IS NULL" if col.kind != "text" else f"coalesce({t}, '') = ''"
         out.append(f"CASE WHEN {missing} THEN {lit(name + ' is missing')} END")
+    shown_value = r if col.kind != "text" else value
     if col.non_negative:
-        out.append(f"CASE WHEN {value} < 0 THEN {lit(name + ' is negative: ')} || {value} END")
+        out.append(f"CASE WHEN {value} < 0 THEN {lit(name + ' is negative: ')} || {shown_value} END")
     if col.unit_interval:
-        out.append(f"CASE WHEN {value} < 0 OR {value} > 1 THEN {lit(name + ' is not between 0 and 1: ')} || {value} END")
+        out.append(
+            f"CASE WHEN {value} < 0 OR {value} > 1 THEN {lit(name + ' is not between 0 and 1: ')} || {shown_value} END"
+        )
     if col.allowed:
         values = ", ".join(lit(v) for v in col.allowed)
         out.append(
