@@ -165,17 +165,23 @@ def explain_charge(ctx: ToolContext, args: ExplainChargeArgs) -> ExplainChargeRe
     data = require_charges(ctx, period)
     searched = period
     cands = _candidates(ctx, searched, args.amount, args.top)
-    if args.amount is not None and not _is_near(cands, args.amount):
+    amount = args.amount
+    if amount is not None and not any(c.grain in _FINE and _within(c, amount) for c in cands):
+        # No single line near the amount in the period said: people misremember dates by a day or two,
+        # so look a few days either side; a line found there must beat the period's candidates.
         lo = max(period.start - timedelta(days=WIDEN_DAYS), data.first.date() if data.first else period.start)
         hi = period.end + timedelta(days=WIDEN_DAYS)
         if data.last is not None:
             hi = min(hi, max(period.end, data.last.date()))
         if (lo, hi) != (period.start, period.end):
             wider = Period(start=lo, end=hi, label=f"{period.label} ± {WIDEN_DAYS} days")
-            more = _candidates(ctx, wider, args.amount, args.top)
-            if _is_near(more, args.amount):
-                ctx.note(f"nothing within {pct(TOLERANCE, 0)} inside {period.describe()}; widened by {WIDEN_DAYS} days")
-                searched, cands = wider, more
+            merged = {_key(c): c for c in _candidates(ctx, wider, amount, args.top)}
+            merged.update({_key(c): c for c in cands})
+            ranked = sorted(merged.values(), key=lambda c: _rank(c, amount, period))
+            if ranked and not _inside(ranked[0], period):
+                ctx.note(f"no charge near {money(amount)} inside {period.describe()}; searched {WIDEN_DAYS} days either side")
+                searched = wider
+            cands = ranked[: args.top]
     best = cands[0] if cands else None
     result = ExplainChargeResult(amount=args.amount, period=period, searched=searched, match=best,
                                  near=best is not None and args.amount is not None and _is_near([best], args.amount),
@@ -188,10 +194,35 @@ def explain_charge(ctx: ToolContext, args: ExplainChargeArgs) -> ExplainChargeRe
 
 
 def _is_near(cands: list[ChargeCandidate], amount: Decimal) -> bool:
-    return bool(cands) and cands[0].distance is not None and cands[0].distance <= amount * TOLERANCE
+    return any(_within(c, amount) for c in cands[:1])
+
+
+def _within(c: ChargeCandidate, amount: Decimal) -> bool:
+    return c.distance is not None and c.distance <= amount * TOLERANCE
+
+
+def _inside(c: ChargeCandidate, period: Period) -> bool:
+    return period.start <= c.start and c.end <= period.last_day
+
+
+def _key(c: ChargeCandidate) -> tuple[Any, ...]:
+    return (c.grain, c.billed, c.start, c.end, c.resource_id, c.service, c.sku_id, c.description)
+
+
+def _rank(c: ChargeCandidate, amount: Decimal, period: Period | None = None) -> tuple[Any, ...]:
+    outside = Decimal("0.01") if period is not None and not _inside(c, period) else Decimal(0)
+    return ((c.distance_pct or Decimal(0)) + _GRAIN_PENALTY[c.grain] + outside, _GRAIN_ORDER[c.grain], c.start,
+            c.resource_id or "", c.service or "")
+
+
+_FINE = ("charge", "resource-day")
 
 
 _GRAIN_ORDER = {"charge": 0, "resource-day": 1, "service-day": 2, "resource-period": 3}
+# People asking about "a $17K charge" mostly mean one line of the bill: a sum over many lines must be
+# this much closer (as a share of the amount) to win over a single line.
+_GRAIN_PENALTY = {"charge": Decimal(0), "resource-day": Decimal("0.005"), "resource-period": Decimal("0.02"),
+                  "service-day": Decimal("0.03")}
 
 
 def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: int) -> list[ChargeCandidate]:
@@ -227,7 +258,7 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
             WHERE (grain = 'service-day' OR rid IS NOT NULL) AND n > 1{"" if amount is not None else " AND grain = 'resource-day'"}
             ORDER BY {order}, grain, start, rid NULLS LAST, service NULLS LAST
             LIMIT ?""",
-        period_params(period) + order_params + [top],
+        period_params(period) + order_params + [top * 3],
     )
     out: list[ChargeCandidate] = []
     seen: set[tuple[Any, ...]] = set()
@@ -250,7 +281,7 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
             team_tag=r["team_tag"], rows=int(r["n"]), distance=dist, distance_pct=ratio(dist, amount),
         ))
     if amount is not None:
-        out.sort(key=lambda c: (c.distance, _GRAIN_ORDER[c.grain], c.start, c.resource_id or "", c.service or ""))
+        out.sort(key=lambda c: _rank(c, amount))
     else:
         out.sort(key=lambda c: (-c.billed, _GRAIN_ORDER[c.grain], c.start, c.resource_id or "", c.service or ""))
     return out[:top]
