@@ -99,8 +99,9 @@ def column(view: AnswerView, name: str) -> int:
 
 
 @pytest.fixture
-def chat(demo_db: Path, tmp_path: Path) -> ChatApp:
-    return ChatApp(db=demo_db, session_id="test-session", planner="offline", export_dir=tmp_path)
+def chat(demo_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> ChatApp:
+    """The app on the session's demo store; one conversation per test (the agent keeps its memory)."""
+    return ChatApp(db=demo_db, session_id=f"tui-{request.node.name}", planner="offline", export_dir=tmp_path)
 
 
 # -- the tests ---------------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ def test_follow_up_uses_the_session_memory(chat: ChatApp, demo_db: Path, demo_fa
         assert first.answer is not None and first.answer.kind == "answer"
         follow = await ask(pilot, "and last month?")
         assert follow.answer is not None and follow.answer.kind == "answer"
-        assert follow.answer.session_id in (None, "test-session")
+        assert follow.answer.session_id == pilot.app.session_id
         assert money(search_last_month) in shown_text(follow)
 
     run(chat, script)
