@@ -46,7 +46,7 @@ SENSITIVITY: dict[str, tuple[Decimal, Decimal]] = {
     "medium": (Decimal(4), Decimal("0.25")),
     "high": (Decimal(3), Decimal("0.15")),
 }
-ALL_SCOPES = ("service", "team", "model")
+ALL_SCOPES = ("service", "team")
 SCOPE_ORDER = {"service": 0, "team": 1, "model": 2, "project": 3, "resource": 4}
 METHOD = ("each day vs the median of the same weekday over the previous 8 weeks (robust z = excess / "
           "(1.4826 x MAD)); drifts by a flat-then-linear fit on weekday-adjusted costs")
@@ -55,7 +55,7 @@ METHOD = ("each day vs the median of the same weekday over the previous 8 weeks 
 class AnomaliesArgs(BaseModel):
     period: str = Field("last 30 days", description="Days to check, e.g. 'last week', 'last 30 days'.")
     scope: Literal["all", "team", "service", "model", "project", "resource"] = Field(
-        "all", description="Scope to check; 'all' = service, team and model.")
+        "all", description="Scope to check; 'all' = service and team (model and resource on request).")
     name: str | None = Field(None, description="Only this scope name (e.g. a service or team).")
     team: str | None = Field(None, description="Only charges allocated to this team.")
     sensitivity: Literal["low", "medium", "high"] = Field("medium", description="high = more alerts.")
@@ -338,19 +338,24 @@ def _attach_drivers(ctx: ToolContext, found: list[Anomaly], team: str | None, to
         params += [*cparams, ts(begin), ts(after)]
         cols.append(f"sum({COST}) FILTER (WHERE {cond} AND ChargePeriodStart >= ? AND ChargePeriodStart < ?) AS u{i}")
         params += [*cparams, ts(before), ts(a.start)]
-    needs_team = team is not None or any(a.scope_kind == "team" for a in found)
     team_filter = " AND x_team = ?" if team else ""
     lo = min(w[0] for w in windows)
     hi = max(w[2] for w in windows)
+    # Only rows of some anomaly's scope (cheap scope tests first, so few rows reach the FILTERs).
+    scopes = sorted({(a.scope_kind, a.scope) for a in found})
+    any_scope = " OR ".join(f"{SCOPE_KEYS[k]} IS NULL" if v == "unallocated" else
+                            f"(ServiceCategory = 'AI and Machine Learning' AND {SCOPE_KEYS[k]} = ?)" if k == "model" else
+                            f"{SCOPE_KEYS[k]} = ?" for k, v in scopes)
+    scope_params = [v for _, v in scopes if v != "unallocated"]
     rows = ctx.query(
         f"""
         SELECT ResourceId AS resource_id, min(ResourceName) AS resource_name, {', '.join(cols)}
-        FROM {"charges_allocated" if needs_team else "focus_charges"}
-        WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?{team_filter}
+        FROM {source({a.scope_kind for a in found}, team)}
+        WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?{team_filter} AND ({any_scope})
         GROUP BY ResourceId
         ORDER BY ResourceId NULLS LAST
         """,
-        [*params, ts(lo), ts(hi), *([team] if team else [])],
+        [*params, ts(lo), ts(hi), *([team] if team else []), *scope_params],
     )
     cent = Decimal("0.01")
     for i, a in enumerate(found):

@@ -147,9 +147,9 @@ def _from_waste(items: list[WasteItem], per_team: bool = False) -> list[Remediat
     if zombies:
         total = sum((z.monthly_cost or Decimal(0) for z in zombies), Decimal(0))
         teams = sorted({z.team or "unallocated" for z in zombies})
-        commands = "\n".join(
-            f"# {z.ref} {quote(z.name)} ({z.team}, {z.owner}) on {z.details.get('cluster')}: {money(z.monthly_cost)}/month\n"
-            f"kubectl delete job {shlex.quote(z.name or z.ref)}   # or your scheduler's cancel; checkpoint first if the run matters"
+        commands = "# checkpoint first any run that still matters; outside Kubernetes use your scheduler's cancel\n" + "\n".join(
+            f"kubectl delete job {shlex.quote(z.name or z.ref)}   # {z.ref}, {z.team}, {z.owner}, "
+            f"{z.details.get('cluster')}, {money(z.monthly_cost)}/month"
             for z in zombies)
         out.append(Remediation(
             action="kill_job", title=f"Kill or checkpoint {len(zombies)} zombie job{'s' if len(zombies) > 1 else ''}",

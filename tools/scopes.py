@@ -20,12 +20,14 @@ ScopeKind = Literal["team", "service", "model", "project", "resource", "provider
 # The cost measure of every scope series: what the invoice says.
 COST = "BilledCost"
 
-# scope kind -> SQL expression over charges_allocated (no user text in here).
+# scope kind -> SQL expression over `source(...)` (no user text in here).
+# A model is a model tag, else the model an inference endpoint serves (endpoints.model), else the SKU of
+# a token-priced AI API charge; only AI and Machine Learning charges have one (others: NULL).
 SCOPE_KEYS: dict[str, str] = {
     "team": "x_team",
     "service": "ServiceName",
-    "model": "coalesce(nullif(Tags['model'], ''), CASE WHEN ServiceCategory = 'AI and Machine Learning' "
-             "THEN coalesce(SkuMeter, ResourceName) END)",
+    "model": "CASE WHEN ServiceCategory = 'AI and Machine Learning' THEN coalesce(nullif(Tags['model'], ''), "
+             "x_endpoint_model, CASE WHEN PricingUnit ILIKE '%token%' THEN coalesce(SkuMeter, SkuId) END) END",
     "project": "nullif(Tags['project'], '')",
     "resource": "ResourceId",
     "provider": "ProviderName",
@@ -39,9 +41,16 @@ NAME_KINDS: dict[str, str] = {
 }
 
 
-def source(kind: str, team: str | None = None) -> str:
-    """The relation to read: the allocation view only when a team is needed (its join costs time)."""
-    return "charges_allocated" if kind == "team" or team is not None else "focus_charges"
+def source(kind: str | set[str], team: str | None = None) -> str:
+    """The relation to read for scope kind(s): the allocation view only when a team is needed (its
+    join and tag lookup cost time), joined to endpoint models only when a model is needed."""
+    kinds = {kind} if isinstance(kind, str) else set(kind)
+    base = "charges_allocated" if "team" in kinds or team is not None else "focus_charges"
+    if "model" not in kinds:
+        return base
+    return (f"(SELECT b.*, ep.model AS x_endpoint_model FROM {base} b LEFT JOIN "
+            "(SELECT resource_id, min(model) AS model FROM endpoints GROUP BY resource_id) ep "
+            "ON ep.resource_id = b.ResourceId) AS src")
 
 
 def ts(d: date) -> datetime:
@@ -86,6 +95,8 @@ def daily_costs(ctx: "ToolContext", kind: str, start: date, end: date, name: str
     if team is not None:
         where += " AND x_team = ?"
         params.append(team)
+    if kind == "model":   # only AI charges have a model; filtering first spares the tag lookups
+        where += " AND ServiceCategory = 'AI and Machine Learning'"
     if only is not None:
         if not only:
             return {}

@@ -108,7 +108,9 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
     items: list[WasteItem] = []
     endpoints = _endpoints(ctx, args) if {"idle_endpoint", "low_util_gpu", "dev_like_prod"} & set(kinds) else []
     jobs = _running_jobs(ctx, now) if {"zombie_job", "low_util_gpu", "dev_like_prod"} & set(kinds) else []
-    rates = _run_rates(ctx, [e["resource_id"] for e in endpoints] + [j["resource_id"] for j in jobs], last_day)
+    ids = [e["resource_id"] for e in endpoints] + [j["resource_id"] for j in jobs]
+    rates = _run_rates(ctx, ids, last_day)
+    tags = _resource_tags(ctx, ids)
     zombies: set[str] = set()
     idle: set[str] = set()
     for e in endpoints:
@@ -151,10 +153,14 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
     if "low_util_gpu" in kinds:
         items += _low_util(endpoints, jobs, rates, idle, zombies, args.low_util)
     if "dev_like_prod" in kinds:
-        items += _dev_like_prod(ctx, endpoints, jobs, rates, zombies, now)
+        items += _dev_like_prod(ctx, endpoints, jobs, rates, zombies, now, tags)
     if "left_on" in kinds:
-        items += _left_on(ctx, last_day)
-    items = _with_owners(ctx, items)
+        left = _left_on(ctx, last_day)
+        untagged = [i.resource_id for i in left if i.team is None]
+        if untagged:
+            tags.update(_resource_tags(ctx, untagged))
+        items += left
+    items = _with_owners(items, tags)
     if team is not None:
         items = [i for i in items if i.team == team]
     items.sort(key=lambda i: (ALL_KINDS.index(i.kind), -(i.monthly_cost or Decimal(0)), i.ref))
@@ -271,8 +277,9 @@ def _low_util(endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]], rates
 
 
 def _dev_like_prod(ctx: ToolContext, endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]],
-                   rates: dict[str, tuple[date, Decimal | None]], zombies: set[str], now: datetime) -> list[WasteItem]:
-    tagged_dev = _tagged_env(ctx, [e["resource_id"] for e in endpoints] + [j["resource_id"] for j in jobs])
+                   rates: dict[str, tuple[date, Decimal | None]], zombies: set[str], now: datetime,
+                   tags: dict[str, dict[str, Any]]) -> list[WasteItem]:
+    tagged_dev = {rid: t["env"] for rid, t in tags.items() if t["env"]}
     out = []
     for e in endpoints:
         env = e["environment"] or tagged_dev.get(e["resource_id"])
@@ -298,19 +305,22 @@ def _dev_like_prod(ctx: ToolContext, endpoints: list[dict[str, Any]], jobs: list
     return out
 
 
-def _tagged_env(ctx: ToolContext, resource_ids: list[str | None]) -> dict[str, str]:
+def _resource_tags(ctx: ToolContext, resource_ids: list[str | None]) -> dict[str, dict[str, Any]]:
+    """Per resource: its env/team/owner tags and the ownership registry's team/owner (one scan)."""
     ids = sorted({r for r in resource_ids if r})
     if not ids:
         return {}
     rows = ctx.query(
         f"""
-        SELECT ResourceId AS rid, max(Tags['env']) AS env FROM focus_charges
-        WHERE ResourceId IN ({', '.join('?' for _ in ids)})
-        GROUP BY ResourceId ORDER BY ResourceId
+        SELECT c.ResourceId AS rid, max(nullif(c.Tags['env'], '')) AS env, max(nullif(c.Tags['team'], '')) AS tag_team,
+               max(nullif(c.Tags['owner'], '')) AS tag_owner, max(ro.team) AS rule_team, max(ro.owner) AS rule_owner
+        FROM focus_charges c LEFT JOIN resource_owners ro ON ro.ResourceId = c.ResourceId
+        WHERE c.ResourceId IN ({', '.join('?' for _ in ids)})
+        GROUP BY c.ResourceId ORDER BY c.ResourceId
         """,
         ids,
     )
-    return {r["rid"]: r["env"] for r in rows if r["env"]}
+    return {r["rid"]: r for r in rows}
 
 
 def _left_on(ctx: ToolContext, last_day: date | None) -> list[WasteItem]:
@@ -324,7 +334,7 @@ def _left_on(ctx: ToolContext, last_day: date | None) -> list[WasteItem]:
                count(DISTINCT CAST(ChargePeriodStart AS DATE)) AS days_billed,
                sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_day_cost,
                max(Tags['env']) AS env, max(Tags['project']) AS project, max(ChargeDescription) AS description,
-               max(SkuId) AS sku
+               max(SkuId) AS sku, max(nullif(Tags['team'], '')) AS tag_team, max(nullif(Tags['owner'], '')) AS tag_owner
         FROM focus_charges
         WHERE ResourceId IN (
             SELECT DISTINCT ResourceId FROM focus_charges
@@ -348,31 +358,17 @@ def _left_on(ctx: ToolContext, last_day: date | None) -> list[WasteItem]:
                   f"({r['days_billed']} days{env}), {money(r['last_day_cost'])} a day")
         rate = Decimal(r["last_day_cost"]) * MONTH_DAYS
         out.append(WasteItem(kind="left_on", ref=r["resource_id"], name=r["name"], resource_id=r["resource_id"],
-                             team=None, owner=None, monthly_cost=rate, run_rate_monthly=rate, since=r["first_day"],
+                             team=r["tag_team"], owner=r["tag_owner"], monthly_cost=rate, run_rate_monthly=rate, since=r["first_day"],
                              reason=reason, details={"service": r["service"], "provider": r["provider"],
                                                      "region": r["region"], "env": r["env"], "project": r["project"],
                                                      "replication": replication, "sku": r["sku"]}))
     return out
 
 
-def _with_owners(ctx: ToolContext, items: list[WasteItem]) -> list[WasteItem]:
+def _with_owners(items: list[WasteItem], tags: dict[str, dict[str, Any]]) -> list[WasteItem]:
     """Fill team/owner from the billing tags or the ownership registry where the item has none."""
-    ids = sorted({i.resource_id for i in items if i.resource_id and (i.team is None or i.owner is None)})
-    if not ids:
-        return items
-    rows = ctx.query(
-        f"""
-        SELECT c.ResourceId AS rid, max(nullif(c.Tags['team'], '')) AS tag_team, max(nullif(c.Tags['owner'], '')) AS tag_owner,
-               max(ro.team) AS rule_team, max(ro.owner) AS rule_owner
-        FROM focus_charges c LEFT JOIN resource_owners ro ON ro.ResourceId = c.ResourceId
-        WHERE c.ResourceId IN ({', '.join('?' for _ in ids)})
-        GROUP BY c.ResourceId ORDER BY c.ResourceId
-        """,
-        ids,
-    )
-    found = {r["rid"]: r for r in rows}
     for i in items:
-        r = found.get(i.resource_id or "")
+        r = tags.get(i.resource_id or "")
         if r is None:
             continue
         i.team = i.team or r["tag_team"] or r["rule_team"]
