@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ from tools.registry import ToolSpec
 from agent.entities import Entities
 from agent.state import Reply
 
-Hook = Callable[[dict[str, Any], Entities, ToolSpec], dict[str, Any]]
+Hook = Callable[[dict[str, Any], Entities, ToolSpec], "dict[str, Any] | list[dict[str, Any]]"]
 
 
 class NeedMore(Exception):
@@ -54,6 +55,8 @@ def who_owns(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
 
 # -- estimate ----------------------------------------------------------------------------------------------
 _GPU = re.compile(r"(?<![\w.])(\d+)\s?(?:x\s?)?(h100|h200|a100|l40s|a10g|l4|b200|v100|t4)s?\b")
+_GPU_COUNT_FIRST = re.compile(r"(?<![\w.])(\d+)[\s-]?gpus?\b(?:\s(?:of\s)?(h100|h200|a100|l40s|a10g|l4|b200|v100|t4)s?\b)?")
+_GPU_TYPE_FIRST = re.compile(r"\b(h100|h200|a100|l40s|a10g|l4|b200|v100|t4)s?\s?(?:x|\*)\s?(\d+)\b")
 _GPU_ONLY = re.compile(r"\b(h100|h200|a100|l40s|a10g|l4|b200|v100|t4)s?\b")
 _INSTANCE = re.compile(r"\b([a-z]\d[a-z0-9-]*\.\d*x?large)\b")
 _HOURS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(hours?|hrs?|h|days?|weeks?)\b")
@@ -80,8 +83,16 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     if m:
         _set(args, spec, "gpu_count", int(m.group(1)))
         _set(args, spec, "gpu_type", m.group(2).upper())
-    elif _GPU_ONLY.search(t):
-        _set(args, spec, "gpu_type", _GPU_ONLY.search(t).group(1).upper())
+    elif (m := _GPU_TYPE_FIRST.search(t)) is not None:
+        _set(args, spec, "gpu_type", m.group(1).upper())
+        _set(args, spec, "gpu_count", int(m.group(2)))
+    else:
+        m = _GPU_COUNT_FIRST.search(t)
+        if m:
+            _set(args, spec, "gpu_count", int(m.group(1)))
+        only = _GPU_ONLY.search(t)
+        if only:
+            _set(args, spec, "gpu_type", only.group(1).upper())
     m = _INSTANCE.search(t)
     if m:
         _set(args, spec, "instance_type", m.group(1))
@@ -129,7 +140,169 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     return args
 
 
+# -- llm_spend -----------------------------------------------------------------------------------------------
+# "GPT-4-class models": every model of the store in that family (one call each), small tiers excluded.
+_FAMILY = re.compile(r"\b(gpt-?4|gpt-?5|gpt-?3\.?5|claude|sonnet|opus|haiku|llama|gemini|mistral)"
+                     r"(?:[\s-]?(?:class|family|series|tier|models?|line))\b")
+_SMALL = re.compile(r"mini|nano|small|lite|flash|haiku")
+MAX_FAMILY_CALLS = 4
+
+
+def family_models(family: str, models: list[str]) -> list[str]:
+    key = family.replace("-", "").replace(".", "")
+    out = []
+    for m in models:
+        folded = m.lower().replace("-", "").replace(".", "")
+        if folded.startswith(key) or (key in ("sonnet", "opus", "haiku") and key in folded):
+            if key not in ("haiku",) and _SMALL.search(m.lower()):
+                continue
+            out.append(m)
+    return out
+
+
+def llm_spend(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any] | list[dict[str, Any]]:
+    m = _FAMILY.search(ent.text)
+    if m and "model" in _fields(spec) and "model" not in args:
+        models = family_models(m.group(1), ent.known.get("model", []))[:MAX_FAMILY_CALLS]
+        if models:
+            if "group_by" in _fields(spec) and "group_by" not in args:
+                args["group_by"] = "team"
+            return [{**args, "model": model} for model in models]
+    return args
+
+
+# -- scoped tools: one `name` plus the kind of scope it is -------------------------------------------------
+# (tool, scope field) -> [(name kind found in the question, scope value)], first match wins.
+_SCOPES: dict[str, tuple[str | None, list[tuple[str, str]]]] = {
+    "anomalies": ("scope", [("service", "service"), ("model", "model"), ("project", "project"), ("resource", "resource")]),
+    "forecast": ("scope", [("team", "team"), ("service", "service"), ("model", "model"), ("project", "project")]),
+    "budgets": ("scope_kind", [("team", "team"), ("project", "project"), ("service", "service")]),
+    "unit_costs": ("by", [("app", "app"), ("project", "training_run"), ("model", "model"), ("feature", "feature"),
+                          ("customer", "customer"), ("resource", "endpoint")]),
+}
+
+
+def _scoped(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    scope_field, kinds = _SCOPES[spec.name]
+    fields = _fields(spec)
+    for kind, scope in kinds:
+        found = ent.first(kind)
+        if found is None:
+            continue
+        if spec.name == "anomalies" and kind == "team":
+            break
+        if scope_field and scope_field in fields and scope_field not in args:
+            args[scope_field] = scope
+        if "name" in fields and "name" not in args:
+            args["name"] = found
+        break
+    if spec.name in ("forecast", "budgets") and "name" not in args and (team := ent.first("team")):
+        args.setdefault(scope_field, "team")
+        args["name"] = team
+    # "team" of a scoped tool: anomalies has its own `team` filter (filled by field name already)
+    return args
+
+
+_WEEKDAY = re.compile(r"\bon (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
+
+
+def anomalies(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    if "period" not in args and _WEEKDAY.search(ent.text):
+        args["period"] = "last 14 days"     # "on Tuesday": the last two weeks hold the latest Tuesdays
+    if re.search(r"\bdrift|\bcreep|\bslowly\b|\bgradual", ent.text):
+        _set(args, spec, "drift", True)
+    return _scoped(args, ent, spec)
+
+
+_HORIZON = re.compile(r"\bnext (\d+|one|two|three|six|twelve) (day|week|month|quarter)s?\b|\bnext (day|week|month|quarter|year)\b")
+_WORDS = {"one": 1, "two": 2, "three": 3, "six": 6, "twelve": 12}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
+
+
+def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    m = _HORIZON.search(ent.text)
+    if m and "horizon_days" in _fields(spec):
+        if m.group(3):
+            args["horizon_days"] = _UNIT_DAYS[m.group(3)]
+        else:
+            n = int(m.group(1)) if m.group(1).isdigit() else _WORDS[m.group(1)]
+            args["horizon_days"] = n * _UNIT_DAYS[m.group(2)]
+    elif re.search(r"\bend of (?:the |this )?month\b", ent.text) and ent.today is not None:
+        month_end = (ent.today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        _set(args, spec, "horizon_days", max(1, (month_end - ent.today).days))
+    return _scoped(args, ent, spec)
+
+
+def budgets(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    if re.search(r"\bover (?:its |their |the )?budget\b|\balerts?\b|\bbreach", ent.text):
+        _set(args, spec, "alerts_only", True)
+    return _scoped(args, ent, spec)
+
+
+def unit_costs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    t = ent.text
+    if re.search(r"\b(?:per|each|a) (?:[\w-]+ )?(?:training )?run\b|\btraining runs?\b", t):
+        args.setdefault("by", "training_run")
+        if (project := ent.first("project")) is not None:
+            args.setdefault("name", project)
+    elif re.search(r"\bcustomers?\b", t):
+        args.setdefault("by", "customer")
+    elif re.search(r"\bfeatures?\b", t):
+        args.setdefault("by", "feature")
+    return _scoped(args, ent, spec)
+
+
+_WASTE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\bidle\b|\bunused\b|\bnot used\b|\bzero traffic\b|\bno traffic\b|\bworth (?:running|keeping)\b|\bendpoints?\b",
+     ("idle_endpoint",)),
+    (r"\bidle gpus?\b|\bgpus? (?:are |sit )?idle\b|\bunder-?utili[sz]ed\b|\blow(?:ly)? utili[sz]|\bgpu utili[sz]ation\b",
+     ("low_util_gpu", "idle_endpoint")),
+    (r"\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\bstuck jobs?\b|\bforgotten jobs?\b|\bno progress\b",
+     ("zombie_job",)),
+    (r"\blike prod\w*\b|\bdev\b.{0,40}\bprod\w*\b|\bquietly became\b", ("dev_like_prod",)),
+    (r"\bleft on\b|\breplication\b|\bleft running\b|\bforg[eo]t\w* to (?:turn|switch|shut)", ("left_on",)),
+)
+
+
+def waste(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    kinds: list[str] = []
+    for pattern, found in _WASTE_KINDS:
+        if re.search(pattern, ent.text):
+            kinds += [k for k in found if k not in kinds]
+    if "kinds" in _fields(spec) and "kinds" not in args:
+        allowed = _literal_items(spec, "kinds")
+        args["kinds"] = [k for k in kinds if k in allowed] or list(allowed)
+    return args
+
+
+def _literal_items(spec: ToolSpec, name: str) -> list[str]:
+    prop = spec.args_model.model_json_schema().get("properties", {}).get(name, {})
+    items = prop.get("items", {})
+    if "enum" in items:
+        return list(items["enum"])
+    ref = items.get("$ref", "")
+    defs = spec.args_model.model_json_schema().get("$defs", {})
+    return list(defs.get(ref.rsplit("/", 1)[-1], {}).get("enum", []))
+
+
+_TRIM = re.compile(r"\btrim\w*\b.{0,30}?(\d{1,2})\s?%|(\d{1,2})\s?%\s?(?:trim|shorter|smaller)")
+
+
+def prompt_audit(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    m = _TRIM.search(ent.text)
+    if m:
+        _set(args, spec, "trim_pct", int(m.group(1) or m.group(2)))
+    return args
+
+
 HOOKS: dict[str, Hook] = {
+    "anomalies": anomalies,
+    "forecast": forecast,
+    "budgets": budgets,
+    "unit_costs": unit_costs,
+    "waste": waste,
+    "prompt_audit": prompt_audit,
+    "llm_spend": llm_spend,
     "who_owns": who_owns,
     "estimate": estimate,
 }

@@ -7,6 +7,7 @@ from the results and flagged.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
@@ -29,6 +30,9 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
     grounded = True
 
     offline_text = _from_outcomes(outcomes)
+    note = focus_note(state.get("focus") or [], outcomes)
+    if note:
+        offline_text = note + "\n\n" + offline_text
     if kind == "did_you_mean":
         suggestions = _suggestions(outcomes) or suggestions
     if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
@@ -75,6 +79,38 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
         suggestions=suggestions,
         tokens=tokens,
     )
+
+
+def focus_note(focus: list[list[str]], outcomes: list[ToolOutcome]) -> str | None:
+    """For "which of those ...": which of the previous answer's items (each [key, name?]) appear in this
+    result's rows, with the figures of those rows exactly as the result shows them."""
+    if not focus:
+        return None
+    keys = {spelling for item in focus for spelling in item}
+    for o in outcomes:
+        table = o.get("table") if o.get("ok") else None
+        if not table or not table.get("rows"):
+            continue
+        columns = [str(c) for c in table["columns"]]
+        hits = [row for row in table["rows"] if any(_is_key(str(c), keys) for c in row[:2] if c not in (None, ""))]
+        if not hits:
+            return (f"None of the {len(focus)} items of the previous answer are among the "
+                    f"{len(table['rows'])} rows of this result.")
+        items = []
+        for row in hits[:10]:
+            figures = [f"{columns[i]} {row[i]}" for i in range(1, len(row)) if isinstance(row[i], str) and "$" in row[i]]
+            items.append(str(row[0]) + (f" ({', '.join(figures[:2])})" if figures else ""))
+        more = f"; and {len(hits) - 10} more" if len(hits) > 10 else ""
+        verb = "appears" if len(hits) == 1 else "appear"
+        return (f"Of the {len(focus)} items of the previous answer, {len(hits)} {verb} in this result: "
+                + "; ".join(items) + more + ".")
+    return None
+
+
+def _is_key(cell: str, keys: set[str]) -> bool:
+    if cell in keys:
+        return True
+    return any(cell.startswith(k + " (") or cell == json.dumps(k, ensure_ascii=False) for k in keys)
 
 
 def _kind(reply_kind: str | None, outcomes: list[ToolOutcome]) -> AnswerKind:

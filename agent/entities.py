@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from typing import Iterable
+from pathlib import Path
 
 import duckdb
 from rapidfuzz import fuzz
 
-from tools.names import candidates, fold
+from tools.names import fold
 from tools.periods import find_period_phrase
 
 # -- tables ------------------------------------------------------------------------------------------
@@ -88,6 +89,7 @@ STOPWORDS = {
     "daily", "weekly", "monthly", "quarter", "yesterday", "today", "ago", "between", "vs", "versus", "compared",
     "compare", "against", "change", "changed", "increase", "decrease", "grew", "growth", "went", "going", "up",
 }
+FAMILY_WORDS = {"class", "family", "series", "tier", "models", "line"}
 FUZZY_KINDS = ("team", "app", "model", "project", "provider", "prompt")
 FUZZY_MIN = 84
 
@@ -100,7 +102,7 @@ _AMOUNT = re.compile(
 _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
 _TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
-_WHICH = re.compile(r"\b(?:which|what|whose)\s+([a-z_]+)")
+_WHICH = re.compile(r"\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest)\s+([a-z_]+)")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class Entities:
     group_by: list[str] = field(default_factory=list)   # canonical dimensions, most explicit first
     names: list[NameHit] = field(default_factory=list)
     unknown: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (kind, as written, suggestions)
+    known: dict[str, list[str]] = field(default_factory=dict)                 # every name of each kind in the store
+    today: date | None = None                                                 # the store's reference date
 
     def first(self, kind: str) -> str | None:
         return next((h.name for h in self.names if h.kind == kind), None)
@@ -141,22 +145,68 @@ def normalise(question: str) -> str:
     return re.sub(r"\s+", " ", q).strip()
 
 
-class NameIndex:
-    """Every known name of every kind in the store, folded for lookup. Built once per question."""
+# Where each kind of name lives, read in one scan per table (tools.names resolves the same kinds one
+# query per kind; the planner needs all kinds for every question, so it reads each table once).
+_SCANS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("focus_charges",
+     "SELECT DISTINCT Tags['team'], Tags['project'], Tags['env'], ServiceName, ProviderName, RegionId, "
+     "SubAccountName, SubAccountId, BillingAccountName, BillingAccountId, ResourceId, ResourceName FROM focus_charges",
+     ("team", "project", "environment", "service", "provider", "region", "account", "account", "account", "account",
+      "resource", "resource")),
+    ("llm_calls", "SELECT DISTINCT app, model, feature, team, provider, prompt_id, customer_id FROM llm_calls",
+     ("app", "model", "feature", "team", "provider", "prompt", "customer")),
+    ("teams", "SELECT team FROM teams", ("team",)),
+    ("ownership", "SELECT DISTINCT team FROM ownership", ("team",)),
+    ("gpu_jobs", "SELECT DISTINCT team, project, environment, job_id, name FROM gpu_jobs",
+     ("team", "project", "environment", "resource", "resource")),
+    ("endpoints", "SELECT DISTINCT team, model, endpoint_id, name FROM endpoints", ("team", "model", "resource", "resource")),
+    ("prompts", "SELECT DISTINCT model, app, prompt_id FROM prompts", ("model", "app", "prompt")),
+)
+_CACHE: dict[tuple[str, int, int], "NameIndex"] = {}
+_CACHE_SIZE = 4
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, kinds: Iterable[str] = NAME_KINDS):
-        self.by_kind: dict[str, list[str]] = {}
+
+class NameIndex:
+    """Every known name of every kind in the store, folded for lookup."""
+
+    def __init__(self, by_kind: dict[str, list[str]]):
+        self.by_kind = {k: sorted(set(v)) for k, v in by_kind.items()}
         self.folded: dict[str, dict[str, str]] = {}
-        for kind in kinds:
-            try:
-                names = candidates(con, kind)
-            except duckdb.Error:
-                names = []
-            self.by_kind[kind] = names
+        for kind in NAME_KINDS:
             index: dict[str, str] = {}
-            for n in names:
+            for n in self.by_kind.get(kind, []):
                 index.setdefault(fold(n), n)
             self.folded[kind] = index
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> "NameIndex":
+        found: dict[str, set[str]] = {k: set() for k in NAME_KINDS}
+        for _table, sql, kinds in _SCANS:
+            try:
+                rows = con.execute(sql).fetchall()
+            except duckdb.Error:
+                continue
+            for row in rows:
+                for kind, value in zip(kinds, row):
+                    if value is not None and value != "":
+                        found[kind].add(str(value))
+        return cls({k: list(v) for k, v in found.items()})
+
+    @classmethod
+    def for_store(cls, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> "NameIndex":
+        """`read`, cached per store file version (path, mtime, size): a bot answering many questions
+        reads the names once per ingest, not once per question."""
+        if path is None or not path.exists():
+            return cls.read(con)
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+        hit = _CACHE.get(key)
+        if hit is None:
+            hit = cls.read(con)
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = hit
+        return hit
 
     def lookup(self, span: str) -> list[tuple[str, str]]:
         key = fold(span)
@@ -169,10 +219,10 @@ class NameIndex:
         return hits
 
 
-def extract(question: str, index: NameIndex) -> Entities:
+def extract(question: str, index: NameIndex, today: date | None = None) -> Entities:
     text = normalise(question)
     tokens = _TOKEN.findall(text)
-    ent = Entities(question=question, text=text, tokens=tokens)
+    ent = Entities(question=question, text=text, tokens=tokens, known=index.by_kind, today=today)
     ent.period = find_period_phrase(text)
     _amounts(ent)
     m = _MULTIPLIER.search(text)
@@ -236,6 +286,10 @@ def _names(ent: Entities, index: NameIndex) -> None:
             continue
         if tok in GROUP_WORDS or tok.endswith("'s"):
             continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if (nxt in FAMILY_WORDS or re.search(r"-(?:class|family|series|tier)$", tok)) and any(
+                fold(n).startswith(fold(tok.split("-class")[0])) for n in index.by_kind.get("model", [])):
+            continue   # "GPT-4 class models": a family, not a misspelt model
         near_kind = _kind_near(tokens, i)
         best: tuple[int, str, list[str]] | None = None
         for kind in FUZZY_KINDS:

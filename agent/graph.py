@@ -19,7 +19,7 @@ from agent.composer import compose
 from agent.configuration import AgentConfig
 from agent.execution import execute
 from agent.planning import Planner
-from agent.state import AgentState, Turn
+from agent.state import AgentState, ToolOutcome, Turn
 
 MAX_KEYS = 50
 
@@ -45,6 +45,8 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         "completion_tokens": state.get("completion_tokens", 0) + step.completion_tokens,
         "pending": list(step.calls),
     }
+    if step.focus:
+        update["focus"] = list(step.focus)
     if step.calls:
         update["rounds"] = [*(state.get("rounds") or []), list(step.calls)]
     else:
@@ -66,7 +68,7 @@ def compose_answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
         "kind": answer.kind,
         "text": answer.text,
         "calls": [{"tool": o["tool"], "args": o.get("args") or {}} for o in state.get("outcomes") or [] if o.get("ok")],
-        "keys": _keys(answer.tables[0].rows) if answer.tables else [],
+        "keys": result_keys(state.get("outcomes") or []),
     }
     return {"answer": answer.model_dump(mode="json"), "history": [turn]}
 
@@ -94,5 +96,32 @@ def build_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
     return graph.compile(checkpointer=checkpointer, name="finops-agent")
 
 
-def _keys(rows: list[list[Any]]) -> list[str]:
-    return [str(r[0]) for r in rows[:MAX_KEYS] if r and r[0] is not None]
+# Where a result lists the things it is about: (list field, key field, name field) in its JSON.
+_KEY_FIELDS = (("rows", "key", "name"), ("offenders", "resource_id", "resource_name"),
+               ("items", "resource_id", "name"), ("findings", "resource_id", "name"),
+               ("matches", "resource_id", "resource_name"), ("candidates", "resource_id", "resource_name"),
+               ("actions", "resource_id", "name"), ("anomalies", "scope", None), ("prompts", "prompt_id", "app"))
+_NOT_KEYS = {"total", "other", "unallocated"}
+
+
+def result_keys(outcomes: list[ToolOutcome]) -> list[list[str]]:
+    """The things the answer listed ("those" in the next question): for each, its key and its name."""
+    for o in outcomes:
+        if not o.get("ok"):
+            continue
+        result = o.get("result") or {}
+        for list_field, key_field, name_field in _KEY_FIELDS:
+            items = result.get(list_field)
+            if isinstance(items, list) and items and isinstance(items[0], dict) and key_field in items[0]:
+                out: list[list[str]] = []
+                for item in items:
+                    key = item.get(key_field)
+                    if key in (None, "") or str(key) in _NOT_KEYS or str(key).startswith("("):
+                        continue
+                    name = item.get(name_field) if name_field else None
+                    out.append([str(key)] + ([str(name)] if name not in (None, "", key) else []))
+                return out[:MAX_KEYS]
+        table = o.get("table") or {}
+        rows = table.get("rows") or []
+        return [[str(r[0])] for r in rows[:MAX_KEYS] if r and r[0] not in (None, "") and str(r[0]) not in _NOT_KEYS]
+    return []

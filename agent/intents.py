@@ -1,7 +1,7 @@
 """The offline planner's intent table: for each tool, the phrases that point at it, with weights.
 
-A question's score for an intent is the sum of the weights of the cues it matches; the best intent at or
-above THRESHOLD wins (ties: the earlier row). `preset` arguments are set when the intent wins (the
+A question's score for an intent is the sum of the weights of the cues it matches (a negative weight marks
+words of a more specific tool); the best intent at or above THRESHOLD wins (ties: the earlier row). `preset` arguments are set when the intent wins (the
 planner drops any the tool's args model does not have). Cues are regular expressions over the
 normalised question (lower case, "1,000" -> "1000", "×" -> "x").
 """
@@ -53,21 +53,23 @@ INTENTS: tuple[Intent, ...] = (
     )),
     Intent("tag_audit", "tag_audit", (
         (r"\buntagged\b|\bnot tagged\b|\bwithout (?:a |any )?(?:team |owner |project |env )?tags?\b|\bmissing (?:a |the )?(?:team |owner )?tags?\b", 2.5),
+        (r"\b(?:has|have|with|carr(?:y|ies)) no (?:team |owner |project |env )?tags?\b|\bno (?:team|owner|project|env) tag\b|\btags? (?:is |are )?missing\b", 2.5),
         (r"\bmis-?tagged\b|\btag(?:ging)? (?:coverage|compliance|audit|hygiene|policy)\b|\bbad tags?\b", 2.5),
         (r"\bunallocated\b|\bunowned\b|\bno owner\b|\bwho should own\b|\bnobody owns\b", 1.5),
     )),
     Intent("prompt_audit", "prompt_audit", (
-        (r"\bsystem prompts?\b|\bprompts?\b", 1.2),
+        (r"\bsystem prompts?\b", 3.0),
+        (r"\bprompts?\b", 1.2),
         (r"\btrim(?:ming|med)?\b|\bshorter prompt\b|\bprompt caching\b|\bcach(?:e|ing)\b", 1.0),
         (r"\bmax_tokens\b|\bmax tokens\b|\bmax-tokens\b|\boutput (?:token )?limit\b", 2.0),
         (r"\bfrontier model\b|\bcheaper model\b|\bsmaller model\b|\bmini would do\b|\ba mini\b|\boverkill\b|\bcheaper tier\b", 2.0),
         (r"\bclassification\b|\btask type\b", 0.5),
     )),
     Intent("llm_spend", "llm_spend", (
-        (r"\bllms?\b|\btokens?\b|\bgpt\b|\bgpt-\d|\bclaude\b|\bopenai\b|\banthropic\b|\bapi calls?\b|\bai api\b", 1.2),
+        (r"\bllms?\b|\btokens?\b|\bgpt\b|\bgpt-\d|\bclaude\b|\bopenai\b|\banthropic\b|\bapi calls?\b|\bai apis?\b", 2.0),
         (r"\bgpt-?4-?class\b|\bfrontier models?\b|\bper token\b|\bcost per (?:1k|1000|thousand) calls\b", 1.0),
         (r"\bby (?:app|prompt|feature|model)\b|\bper (?:app|prompt|model)\b|\bwhich models?\b|\bwhat models?\b", 0.8),
-        (r"\b(?:spend|spent|cost|costing|bill)\b", 0.3),
+        (r"\b(?:spend|spent|spending|cost|costs|costing|bill|pay|paying)\b", 0.9),
     )),
     Intent("anomalies", "anomalies", (
         (r"\bunusual\b|\banomal\w*\b|\bspikes?\b|\bspiked\b|\bweird\b|\bodd\b|\bunexpected\b|\bstrange\b|\bout of the ordinary\b|\bsurprises?\b", 2.5),
@@ -76,7 +78,8 @@ INTENTS: tuple[Intent, ...] = (
     Intent("waste", "waste", (
         (r"\bidle\b|\bzombies?\b|\babandoned\b|\bunused\b|\borphan(?:ed)?\b|\bforgotten\b|\bleft (?:on|running)\b", 2.5),
         (r"\bunder-?utili[sz]ed\b|\blow(?:ly)? utili[sz](?:ed|ation)\b|\bpast (?:their |its )?ttl\b|\bwaste\w*\b|\bnot used\b", 2.5),
-        (r"\b(?:looks|look|running|runs|behaves) like prod\b|\bdev\b.{0,40}\bprod\b", 2.0),
+        (r"\b(?:looks|look|running|runs|behaves|behave|acts?) like prod\w*\b|\bdev\b.{0,40}\bprod\w*\b", 2.0),
+        (r"\bforg[eo]t\w* to (?:turn|switch|shut) (?:it |them )?off\b|\bstill (?:on|running)\b", 2.0),
         (r"\bstill worth (?:running|keeping|it)\b|\bworth running\b|\bzero traffic\b|\bno traffic\b", 2.0),
     )),
     Intent("remediations", "remediations", (
@@ -93,17 +96,24 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b", 1.0),
     )),
     Intent("unit_costs", "unit_costs", (
-        (r"\bcost per\b|\bper (?:1k|1000|thousand|million|1m) (?:inferences?|requests?|calls?|predictions?|queries|tickets?)\b|\bunit costs?\b", 2.5),
+        (r"\bcost per (?!team|service|provider|project|env|region|account|resource|day|week|month|model\b|app\b)|\bper (?:1k|1000|thousand|million|1m) (?:inferences?|requests?|calls?|predictions?|queries|tickets?)\b|\bunit costs?\b", 2.5),
         (r"\bper (?:prediction|inference|request|query|call|customer|feature|training run|run|ticket|user)\b", 2.0),
+        (r"\beach (?:[\w-]+ )?(?:training |fine-tuning )?run\b|\bper (?:[\w-]+ )?training run\b", 2.0),
         (r"\b(?:scale|scaled|grow|grows|goes) (?:it |this |that )?(?:up )?to \d+(?:\.\d+)?\s?x\b|\b\d+(?:\.\d+)?\s?x (?:the )?(?:traffic|volume|usage|requests|calls)\b", 2.5),
     )),
+    Intent("ai_spend", "spend", (
+        (r"\b(?:all (?:this|the|our) |our |the )?ai\b.{0,20}\b(?:cost|costing|spend|spending|bill)|\bai (?:spend|costs?|bill)\b", 3.5),
+        (r"\bgenai\b|\bgen ai\b|\bartificial intelligence\b", 1.5),
+    ), preset={"group_by": "model"}),
     Intent("spend", "spend", (
         (r"\bhow much\b.{0,40}\b(?:spend|spent|spending|cost|costing|pay|paying|paid)\b", 1.5),
         (r"\bwhat did we spend\b|\bwhat (?:do|did) we pay\b|\bcosting us\b|\bour (?:cloud |total )?bill\b|\btotal (?:cost|spend)\b", 1.5),
         (r"\b(?:spend|spent|spending|cost|costs|billed|bill)\b", 1.0),
-        (r"\bby (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)\b", 0.8),
+        (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
         (r"\btop \d+ (?:services|teams|resources|projects|regions|accounts|providers)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b", 1.2),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
+        # words of a more specific tool: the generic spend question steps back
+        (r"\bllms?\b|\btokens?\b|\bgpt-?\d?\b|\bclaude\b|\bapi calls?\b|\bai apis?\b", -2.0),
     )),
 )
 

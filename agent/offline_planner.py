@@ -5,17 +5,20 @@
    calls with the new period / names / grouping.
 3. Otherwise the best intent of `agent.intents.INTENTS` picks the tool; its arguments are filled from
    the entities (`agent.entities`) by field name, then by the tool's hook in `agent.arg_hooks`.
-   "Those"/"them" questions inherit the previous turn's period and, where the tool takes them, its keys.
+   "Those"/"them" questions inherit the previous turn's period, and the answer says which of the
+   previous answer's rows (its keys) appear in the new result.
 4. A question it cannot map gets a helpful reply with examples, never a number.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from knowledge.store import Store
-from tools.contract import UnknownNameError
+from tools.contract import FinopsError, UnknownNameError
+from tools.periods import parse_period
 from tools.registry import ToolSpec, registry
 
 from agent.arg_hooks import HOOKS, NeedMore
@@ -34,6 +37,8 @@ NAME_FIELDS: dict[str, str] = {
 GROUP_FIELDS = ("group_by", "by", "dimension")
 FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same (?:for|but|thing|question)|now|ok(?:ay)?|also|then|just|but)\b"
                        r"|^(?:for|in|by|over|during|only|instead)\b")
+EARLIER = re.compile(r"\b(?:the )?(?:day|week|month|quarter|year|period) before\b|\bbefore that\b|\bthe one before\b"
+                     r"|\bprior (?:day|week|month|quarter|period)\b|\ba (?:week|month) earlier\b")
 REFERENCE = re.compile(r"\b(?:those|these|them|of that|that list|the same|ones)\b")
 STRONG = 2.0
 
@@ -45,12 +50,13 @@ class OfflinePlanner:
         if state.get("rounds"):
             return PlanStep(reply={"kind": "answer"})   # one round of calls answers an offline question
         question = state.get("question", "")
-        index = NameIndex(store.con)
-        ent = extract(question, index)
-        return decide(ent, list(state.get("history") or []), registry.all())
+        index = NameIndex.for_store(store.con, store.path)
+        today = store.today()
+        ent = extract(question, index, today)
+        return decide(ent, list(state.get("history") or []), registry.all(), today=today)
 
 
-def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec]) -> PlanStep:
+def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: date | None = None) -> PlanStep:
     """The pure decision: tool calls for the question in `ent`, or a reply."""
     by_name = {s.name: s for s in specs}
     text = ent.text
@@ -60,12 +66,14 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec]) -> PlanSte
     best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
+    earlier = EARLIER.search(text) is not None
     follow = prev is not None and (
         (FOLLOW_UP.match(text) and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
-        or (best is None and (ent.period or ent.group_by or ent.names or ent.unknown))
+        or (best is None and (ent.period or ent.group_by or ent.names or ent.unknown or earlier))
     )
     if follow and prev is not None:
-        calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent) for c in prev["calls"] if c["tool"] in by_name]
+        calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None)
+                 for c in prev["calls"] if c["tool"] in by_name]
         if calls:
             return _finish(calls, ent, by_name)
     if best is None:
@@ -75,17 +83,22 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec]) -> PlanSte
     intent = best[1]
     spec = by_name[intent.tool]
     base: dict[str, Any] = {}
+    focus: list[list[str]] = []
     if prev is not None and REFERENCE.search(text):
         base = _inherit(spec, prev)
+        focus = _focus(prev)
     try:
-        args = fill(spec, intent, ent, base)
+        arg_sets = fill(spec, intent, ent, base)
     except NeedMore as need:
         return PlanStep(reply=need.reply)
-    return _finish([(spec, args)], ent, by_name)
+    step = _finish([(spec, args) for args in arg_sets], ent, by_name)
+    step.focus = focus
+    return step
 
 
-def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Arguments for `spec` from the question's entities, by field name, then the tool's hook."""
+def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Arguments for `spec` from the question's entities, by field name, then the tool's hook (which may
+    ask for several calls, e.g. one per model of a family)."""
     fields = spec.args_model.model_fields
     props = _properties(spec)
     args: dict[str, Any] = {k: v for k, v in (base or {}).items() if k in fields}
@@ -100,19 +113,24 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
                 args[gf] = pick
     if "top" in fields and ent.top:
         args["top"] = ent.top
-    for fname, kind in NAME_FIELDS.items():
-        if fname in fields and fname not in args:
-            found = ent.first(kind)
-            if found is not None and _accepts_str(props.get(fname, {})):
-                args[fname] = found
-    hook = HOOKS.get(spec.name)
-    if hook is not None:
-        args = hook(args, ent, spec)   # may raise NeedMore
+    if "amount" in fields and ent.amounts and "amount" not in args:
+        args["amount"] = str(ent.amounts[0])
+    used_spans: set[str] = set()
+    for hit in ent.names:                       # each name as written fills one field (its first kind)
+        fname = next((f for f, k in NAME_FIELDS.items() if k == hit.kind and f in fields), None)
+        if fname is None or fname in args or hit.span in used_spans or not _accepts_str(props.get(fname, {})):
+            continue
+        args[fname] = hit.name
+        used_spans.add(hit.span)
     for kind, raw, _ in ent.unknown:
         fname = next((f for f, k in NAME_FIELDS.items() if k == kind and f in fields and f not in args), None)
         if fname is not None:
             args[fname] = raw   # the tool resolves it and answers "unknown ...; did you mean ...?"
-    return args
+    hook = HOOKS.get(spec.name)
+    if hook is None:
+        return [args]
+    out = hook(args, ent, spec)   # may raise NeedMore
+    return out if isinstance(out, list) else [out]
 
 
 def _finish(calls: list[tuple[ToolSpec, dict[str, Any]]], ent: Entities, by_name: dict[str, ToolSpec]) -> PlanStep:
@@ -128,13 +146,23 @@ def _finish(calls: list[tuple[ToolSpec, dict[str, Any]]], ent: Entities, by_name
     return PlanStep(calls=planned)
 
 
-def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities) -> tuple[ToolSpec, dict[str, Any]]:
-    """The previous call with what the follow-up changes: period, grouping, names, top."""
+def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities,
+              earlier_than: date | None = None) -> tuple[ToolSpec, dict[str, Any]]:
+    """The previous call with what the follow-up changes: period ("the week before": the period before
+    the previous one, relative to `earlier_than` = today), grouping, names, top."""
     fields = spec.args_model.model_fields
     props = _properties(spec)
     args = dict(prev_args)
     if "period" in fields and ent.period:
         args["period"] = ent.period
+    elif "period" in fields and earlier_than is not None:
+        shown = spec.args_model.model_fields["period"].default
+        try:
+            before = parse_period(args.get("period") or shown, earlier_than).previous()
+        except FinopsError:
+            before = None
+        if before is not None:
+            args["period"] = f"{before.start.isoformat()}..{before.last_day.isoformat()}"
     for gf in GROUP_FIELDS:
         if gf in fields and ent.group_by:
             allowed = _choices(props.get(gf, {}))
@@ -155,8 +183,8 @@ def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities) -> tuple
 
 
 def _inherit(spec: ToolSpec, prev: Turn) -> dict[str, Any]:
-    """What a "those"/"them" question takes from the previous turn: its period and, when the tool has a
-    list field for them, the keys the previous answer listed."""
+    """What a "those"/"them" question takes from the previous turn: its period, and the longest list the
+    tool can give (so the rows of "those" are more likely among the rows it returns)."""
     fields = spec.args_model.model_fields
     out: dict[str, Any] = {}
     for call in prev.get("calls") or []:
@@ -164,13 +192,14 @@ def _inherit(spec: ToolSpec, prev: Turn) -> dict[str, Any]:
         if period and "period" in fields:
             out["period"] = period
             break
-    keys = [k for k in prev.get("keys") or [] if k not in ("total", "other", "unallocated") and not k.startswith("other (")]
-    if keys:
-        for fname in ("resources", "keys", "names", "scope_keys"):
-            if fname in fields:
-                out[fname] = keys
-                break
+    top = _properties(spec).get("top", {})
+    if "top" in fields and isinstance(top.get("maximum"), int):
+        out["top"] = top["maximum"]
     return out
+
+
+def _focus(prev: Turn) -> list[list[str]]:
+    return [k if isinstance(k, list) else [str(k)] for k in prev.get("keys") or [] if k]
 
 
 def _same_tool(intent: Intent, prev: Turn) -> bool:

@@ -11,7 +11,8 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from knowledge.store import StoreError, open_store, resolve_db_path
+from knowledge.bootstrap import ensure_store
+from knowledge.store import StoreError, open_store
 
 from agent.answer import Answer
 from agent.configuration import AgentConfig
@@ -80,11 +81,8 @@ def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: st
 
 def _ensure(db: Path | str | None) -> tuple[Path, str | None]:
     """The store path and the one-line notice of knowledge.bootstrap.ensure_store (None when nothing
-    had to be done)."""
-    from knowledge.bootstrap import ensure_store
-
-    result = ensure_store(db)
-    return resolve_db_path(db), result
+    had to be done; the demo company is built on first use)."""
+    return ensure_store(db)
 
 
 def _error(question: str, message: str, cfg: AgentConfig, session_id: str | None, notice: str | None = None) -> Answer:

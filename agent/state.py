@@ -47,7 +47,7 @@ class Turn(TypedDict, total=False):
     kind: str
     text: str
     calls: list[dict[str, Any]]      # [{"tool": ..., "args": {...}}] that succeeded
-    keys: list[str]                  # the first column of the rows the answer listed ("those")
+    keys: list[list[str]]            # the things the answer listed ("those"): [key, name?] each
 
 
 class Reply(TypedDict, total=False):
@@ -80,6 +80,7 @@ class AgentState(TypedDict, total=False):
     prompt_tokens: int
     completion_tokens: int
     answer: dict[str, Any] | None    # the composed agent.answer.Answer, model_dump(mode="json")
+    focus: list[list[str]]           # "which of those ...": the previous answer's things, [key, name?] each
     # -- across turns -------------------------------------------------------------------------------
     history: Annotated[list[Turn], keep_recent]
     remaining_steps: RemainingSteps
@@ -99,4 +100,5 @@ def new_turn(question: str, planner: str) -> dict[str, Any]:
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "answer": None,
+        "focus": [],
     }
