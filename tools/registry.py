@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,20 +159,32 @@ tool = registry.tool
 # Modules of this package that hold infrastructure, not tools.
 _INFRASTRUCTURE = {"contract", "registry", "names", "periods", "allocation", "sqlparts"}
 _loaded = False
+_loading = False
+_load_lock = threading.RLock()
 
 
 def load_all() -> None:
-    """Import every tool module in this package so that it registers itself."""
-    global _loaded
+    """Import every tool module in this package so that it registers itself.
+
+    Thread-safe: other threads wait until every tool is registered (a bot answers questions in
+    parallel); a re-entrant call from a tool module being imported returns at once."""
+    global _loaded, _loading
     if _loaded:
         return
-    _loaded = True
-    import tools
+    with _load_lock:
+        if _loaded or _loading:
+            return
+        _loading = True
+        try:
+            import tools
 
-    for info in pkgutil.iter_modules(tools.__path__):
-        if info.name.startswith("_") or info.name in _INFRASTRUCTURE:
-            continue
-        importlib.import_module(f"tools.{info.name}")
+            for info in pkgutil.iter_modules(tools.__path__):
+                if info.name.startswith("_") or info.name in _INFRASTRUCTURE:
+                    continue
+                importlib.import_module(f"tools.{info.name}")
+            _loaded = True
+        finally:
+            _loading = False
 
 
 def run_tool(store: Store, name: str, args: Mapping[str, Any] | BaseModel | None = None) -> ToolResult:
