@@ -28,7 +28,7 @@ class SlackSettings(BaseModel):
     approval_threshold: Decimal = Field(DEFAULT_APPROVAL_THRESHOLD, description="FINOPS_APPROVAL_THRESHOLD (USD)")
     access_file: Path | None = Field(None, description="FINOPS_SLACK_ACCESS: YAML mapping of users/channels to teams")
     planner: str = Field("auto", description="FINOPS_PLANNER: auto | offline | model")
-    workers: int = Field(8, ge=1, le=64, description="FINOPS_SLACK_WORKERS: questions answered at once")
+    workers: int = Field(4, ge=1, le=64, description="FINOPS_SLACK_WORKERS: questions answered at once")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, db: Path | None = None) -> "SlackSettings":
@@ -41,7 +41,7 @@ class SlackSettings(BaseModel):
             threshold = Decimal(raw_threshold) if raw_threshold else DEFAULT_APPROVAL_THRESHOLD
         except InvalidOperation:
             raise SettingsError(f"FINOPS_APPROVAL_THRESHOLD must be a number of USD, got {raw_threshold!r}") from None
-        raw_workers = env.get("FINOPS_SLACK_WORKERS") or "8"
+        raw_workers = env.get("FINOPS_SLACK_WORKERS") or "4"
         if not raw_workers.isdigit():
             raise SettingsError(f"FINOPS_SLACK_WORKERS must be a whole number, got {raw_workers!r}")
         access = env.get("FINOPS_SLACK_ACCESS")
