@@ -84,3 +84,15 @@ def test_missing_configuration_is_a_clear_error(tmp_path: Path) -> None:
                              str(tmp_path / "x.duckdb")], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_app_token_selects_socket_mode_through_the_configured_api(tmp_path: Path) -> None:
+    """With SLACK_APP_TOKEN, `finops slack` opens a Socket Mode connection via SLACK_API_URL; a refused
+    app token is a clear error (exit 2), not a traceback."""
+    with FakeSlackApi(failing={"apps.connections.open": "invalid_auth"}) as api:
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-sock", "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_API_URL": api.url}
+        result = subprocess.run([sys.executable, "-m", "apps.cli.main", "slack", "--db", str(tmp_path / "x.duckdb")],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert [(c.method, c.token) for c in api.calls] == [("apps.connections.open", "xapp-1-test")]
+    assert result.returncode == 2
+    assert "Socket Mode" in result.stderr and "invalid_auth" in result.stderr and "Traceback" not in result.stderr

@@ -51,9 +51,17 @@ def slack(
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+        from slack_sdk.errors import SlackApiError
+
         handler = SocketModeHandler(bot.app, settings.app_token)
-        err.print(f"finops Slack bot: Socket Mode, store {store_path}", highlight=False)
-        handler.connect()
+        try:
+            handler.connect()
+        except SlackApiError as exc:
+            err.print(f"[red]error:[/red] Socket Mode: Slack refused the connection "
+                      f"({exc.response.get('error')}); check SLACK_APP_TOKEN (xapp-…, scope connections:write)")
+            bot.close()
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        print(f"finops Slack bot connected in Socket Mode (store {store_path})", flush=True)
         try:
             stop.wait()
         except KeyboardInterrupt:
