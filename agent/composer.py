@@ -8,10 +8,13 @@ from the results and flagged.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
+from agent.what_if import what_if_scaled
 from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
 from agent.grounding import check
+from agent.safety import echoes, looks_like_instruction, untrusted_spans
 from agent.state import AgentState, ToolOutcome
 from tools.contract import Evidence, TableView
 
@@ -33,6 +36,10 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
     note = focus_note(state.get("focus") or [], outcomes)
     if note:
         offline_text = note + "\n\n" + offline_text
+    if state.get("scale"):
+        scaled = what_if_scaled(Decimal(state["scale"]), outcomes)
+        if scaled:
+            offline_text = scaled + "\n\n" + offline_text
     if kind == "did_you_mean":
         suggestions = _suggestions(outcomes) or suggestions
     if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
@@ -41,11 +48,15 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
         sources += [o.get("summary") for o in outcomes if o.get("ok")]
         sources += [o.get("table") for o in outcomes if o.get("ok")]
         report = check(model_text, sources, state.get("question", ""))
-        if model_text and report.grounded:
+        followed = echoes(model_text, _untrusted(outcomes))
+        if model_text and report.grounded and not followed:
             text = model_text
         else:
             grounded = False
-            if report.unsupported:
+            if followed:
+                flags.append("rejected: the model's answer repeats or reads like instructions found in the data; "
+                             "recomposed from the results")
+            elif report.unsupported:
                 flags.append("ungrounded: the model's answer stated " + ", ".join(report.unsupported[:5]) +
                              ", not found in any tool result; recomposed from the results")
             else:
@@ -79,6 +90,16 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
         suggestions=suggestions,
         tokens=tokens,
     )
+
+
+def _untrusted(outcomes: list[ToolOutcome]) -> list[str]:
+    spans: list[str] = []
+    for o in outcomes:
+        if o.get("ok"):
+            spans += untrusted_spans(o.get("summary") or "")
+            for row in (o.get("table") or {}).get("rows") or []:
+                spans += [str(c) for c in row if isinstance(c, str) and looks_like_instruction(c)]
+    return spans
 
 
 def focus_note(focus: list[list[str]], outcomes: list[ToolOutcome]) -> str | None:

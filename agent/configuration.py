@@ -29,7 +29,7 @@ class AgentConfig(BaseModel):
     @classmethod
     def from_env(cls, planner: PlannerChoice = "auto", **overrides: object) -> "AgentConfig":
         """`OPENAI_API_KEY` (model planner when present), `OPENAI_BASE_URL`, `FINOPS_MODEL`,
-        `FINOPS_MAX_STEPS`, `FINOPS_MODEL_TIMEOUT`, `FINOPS_TOOL_LIMIT`."""
+        `FINOPS_MAX_STEPS`, `FINOPS_MODEL_TIMEOUT`, `FINOPS_MODEL_RETRIES`, `FINOPS_TOOL_LIMIT`."""
         key = os.environ.get("OPENAI_API_KEY") or None
         chosen: Literal["offline", "model"]
         if planner == "auto":
@@ -44,6 +44,8 @@ class AgentConfig(BaseModel):
         }
         if os.environ.get("FINOPS_MAX_STEPS"):
             values["max_steps"] = int(os.environ["FINOPS_MAX_STEPS"])
+        if os.environ.get("FINOPS_MODEL_RETRIES"):
+            values["max_retries"] = int(os.environ["FINOPS_MODEL_RETRIES"])
         if os.environ.get("FINOPS_TOOL_LIMIT"):
             values["tool_limit"] = int(os.environ["FINOPS_TOOL_LIMIT"])
         if os.environ.get("FINOPS_MODEL_TIMEOUT"):

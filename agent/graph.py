@@ -47,6 +47,8 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     }
     if step.focus:
         update["focus"] = list(step.focus)
+    if step.scale:
+        update["scale"] = step.scale
     if step.calls:
         update["rounds"] = [*(state.get("rounds") or []), list(step.calls)]
     else:

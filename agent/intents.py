@@ -84,7 +84,8 @@ INTENTS: tuple[Intent, ...] = (
     )),
     Intent("remediations", "remediations", (
         (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),
-        (r"\bsave (?:the )?most\b|\bsavings? (?:opportunit\w*|ideas?)\b|\bquick wins?\b|\bcut (?:our )?(?:costs?|spend|the bill)\b|\breduce (?:our )?(?:costs?|spend|the bill)\b|\bbiggest savings\b", 2.5),
+        (r"\bsave (?:the )?most\b|\bsavings? (?:opportunit\w*|ideas?)\b|\bquick wins?\b|\bbiggest savings\b|\beasiest savings\b|\bwhich savings\b", 2.5),
+        (r"\b(?:cut|reduce|lower|trim|shrink|bring down) (?:our |the |my )?(?:[\w-]+ )?(?:costs?|spend|spending|bill)\b", 4.0),
         (r"\bsave per month\b|\bsaves? per month\b|\bwhat does it save\b", 1.0),
     )),
     Intent("budgets", "budgets", (

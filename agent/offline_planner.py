@@ -39,6 +39,8 @@ FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same (?:for|but|thing|ques
                        r"|^(?:for|in|by|over|during|only|instead)\b")
 EARLIER = re.compile(r"\b(?:the )?(?:day|week|month|quarter|year|period) before\b|\bbefore that\b|\bthe one before\b"
                      r"|\bprior (?:day|week|month|quarter|period)\b|\ba (?:week|month) earlier\b")
+PRONOUN = re.compile(r"\b(?:this|it|that|its)\b")
+SCALABLE = {"unit_costs", "llm_spend"}   # results whose cost can be shown scaled ("at 10x traffic")
 REFERENCE = re.compile(r"\b(?:those|these|them|of that|that list|the same|ones)\b")
 STRONG = 2.0
 
@@ -87,12 +89,16 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     if prev is not None and REFERENCE.search(text):
         base = _inherit(spec, prev)
         focus = _focus(prev)
+    elif prev is not None and PRONOUN.search(text) and _same_tool(intent, prev):
+        base = next(dict(c.get("args") or {}) for c in prev["calls"] if c["tool"] == intent.tool)
     try:
         arg_sets = fill(spec, intent, ent, base)
     except NeedMore as need:
         return PlanStep(reply=need.reply)
     step = _finish([(spec, args) for args in arg_sets], ent, by_name)
     step.focus = focus
+    if ent.multiplier is not None and intent.tool in SCALABLE and step.calls:
+        step.scale = str(ent.multiplier)
     return step
 
 

@@ -17,6 +17,7 @@ class PlanStep:
     calls: list[PlannedCall] = field(default_factory=list)
     reply: Reply | None = None
     focus: list[list[str]] = field(default_factory=list)   # "those": the previous answer's [key, name?]
+    scale: str | None = None                                # "at 10x traffic": a what-if factor
     prompt_tokens: int = 0
     completion_tokens: int = 0
 

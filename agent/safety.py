@@ -68,6 +68,31 @@ def redact(text: str) -> tuple[str, int]:
     return "\n".join(lines), count
 
 
+def untrusted_spans(text: str) -> list[str]:
+    """The instruction-like pieces of `text` that `redact` would withhold."""
+    spans = [m.group("d") or m.group("c") or m.group("s") or "" for m in _QUOTED.finditer(text)]
+    spans = [s for s in spans if looks_like_instruction(s)]
+    for line in _QUOTED.sub(" ", text).split("\n"):
+        m = _INSTRUCTION_LIKE.search(line)
+        if m:
+            end = _UNQUOTED_END.search(line, m.end())
+            spans.append(line[m.start(): end.start() if end else len(line)])
+    return spans
+
+
+def echoes(answer: str, spans: list[str], n: int = 4) -> bool:
+    """Does `answer` repeat a run of `n` words of any untrusted instruction (or read like one itself)?"""
+    if looks_like_instruction(answer):
+        return True
+    said = _grams(answer, n)
+    return any(said & _grams(span, n) for span in spans)
+
+
+def _grams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9$']+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
 def redact_value(value: object) -> tuple[object, int]:
     """`redact` applied to a table cell or JSON leaf."""
     if isinstance(value, str) and looks_like_instruction(value):

@@ -81,6 +81,7 @@ class AgentState(TypedDict, total=False):
     completion_tokens: int
     answer: dict[str, Any] | None    # the composed agent.answer.Answer, model_dump(mode="json")
     focus: list[list[str]]           # "which of those ...": the previous answer's things, [key, name?] each
+    scale: str | None                # "if we scale it to 10x": the factor (Decimal as text)
     # -- across turns -------------------------------------------------------------------------------
     history: Annotated[list[Turn], keep_recent]
     remaining_steps: RemainingSteps
@@ -101,4 +102,5 @@ def new_turn(question: str, planner: str) -> dict[str, Any]:
         "completion_tokens": 0,
         "answer": None,
         "focus": [],
+        "scale": None,
     }
