@@ -112,7 +112,7 @@ def test_filters_and_trim_argument(demo_store: Store, demo_facts: dict) -> None:
         run_tool(demo_store, "prompt_audit", {"trim_pct": 0})
 
 
-def test_unknown_prices_and_mini_store(mini_store: Store) -> None:
+def test_mini_store_prompts(mini_store: Store) -> None:
     r = run_tool(mini_store, "prompt_audit", {})
     router = next(row for row in r.rows if row.prompt_id == "p-triage")
     assert router.suggested_model is not None and any(s.kind == "model_tier" for s in router.savings)

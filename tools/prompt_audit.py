@@ -190,9 +190,8 @@ def _per_m(price: Decimal | None) -> str:
 
 @tool(
     "prompt_audit",
-    "Per prompt/app: system-prompt tokens x calls/day -> prefix tokens and cost per day; monthly savings from trimming "
-    "N%, prompt caching, setting max_tokens where P95 output >> median, and moving classification/extraction/routing "
-    "off a frontier model to the cheapest adequate model of the same provider; arithmetic shown.",
+    "Per prompt/app: system-prompt tokens x calls/day -> prefix cost per day; monthly savings from trimming N%, "
+    "caching, max_tokens where P95 output >> median, and a cheaper model for classification/extraction/routing.",
     examples=[
         "Which prompts cost the most? What would trimming the system prompt save?",
         "Our 800-token system prompt runs 500K times a day: what does it cost?",
