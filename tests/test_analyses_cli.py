@@ -1,0 +1,34 @@
+"""The analysis commands through the real CLI in a subprocess: --db, --json, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+
+def finops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "200"})
+
+
+def test_waste_json_and_remediations_text(demo_db: Path, demo_facts, tmp_path: Path) -> None:
+    p = finops("waste", "--db", str(demo_db), "--json", "--kind", "zombie_job", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert sorted(i["ref"] for i in out["items"]) == sorted(demo_facts["zombie_jobs"]["job_ids"])
+    assert Decimal(out["total_monthly"]).quantize(Decimal("0.01")) == Decimal(demo_facts["zombie_jobs"]["monthly_cost"])
+    assert out["evidence"]["sql"]
+    p = finops("remediations", "--db", str(demo_db), "--top", "5", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "Nothing is executed" in p.stdout and "kubectl delete job" in p.stdout
+    assert "aws sagemaker delete-endpoint --endpoint-name " + demo_facts["idle_endpoint"]["name"] in p.stdout
+
+
+def test_bad_input_exits_2(demo_db: Path, tmp_path: Path) -> None:
+    p = finops("anomalies", "--db", str(demo_db), "--team", "suport", cwd=tmp_path)
+    assert p.returncode == 2 and "did you mean 'support'" in p.stderr
+    p = finops("budgets", "--db", str(tmp_path / "missing.duckdb"), cwd=tmp_path)
+    assert p.returncode == 2 and "no store" in p.stderr
