@@ -1,0 +1,165 @@
+"""Running a set: prepare its store, compute every expected answer first (gold SQL / facts), then ask
+each question through `agent.service.ask` (the entry point every surface uses) and score it.
+
+- demo: the demo company built into a temp dir with DEMO_AS_OF / DEMO_SEED (the same as the test
+  fixture, so facts line up), or an existing demo store (`--db`).
+- focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
+  `knowledge.ingest`; gold SQL reads the raw file, not the store.
+The store is opened read-only by the agent; its row counts are checked before and after the run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from agent.answer import Answer
+from evals.gold import Expected, GoldContext
+from evals.report import CaseResult, SetReport
+from evals.scoring import excerpt, score
+from evals.spec import Question, load_set
+
+DEMO_AS_OF = date(2026, 11, 25)
+DEMO_SEED = 7
+SETS = ("demo", "focus")
+Planner = Literal["offline", "model"]
+Progress = Callable[[CaseResult], None]
+
+
+def focus_sample() -> Path:
+    """The FOCUS 1.0 sample (FinOps Foundation, CC BY 4.0) shipped with the package."""
+    return Path(__file__).resolve().parent / "data" / "focus_sample_1000.csv.gz"
+
+
+@dataclass
+class Prepared:
+    store: Path
+    gold: GoldContext
+    untrusted: list[str]
+    note: str
+
+
+def build_demo_store(directory: Path) -> Path:
+    from knowledge.demo import build_demo
+
+    path = directory / "demo.duckdb"
+    build_demo(path, as_of=DEMO_AS_OF, seed=DEMO_SEED)
+    return path
+
+
+def prepare_demo(db: Path | None, workdir: Path) -> Prepared:
+    if db is None:
+        started = time.perf_counter()
+        db = build_demo_store(workdir)
+        note = f"demo store built (as_of {DEMO_AS_OF}, seed {DEMO_SEED}) in {time.perf_counter() - started:.1f} s"
+    else:
+        note = f"demo store {db}"
+    gold = GoldContext.for_demo(db)
+    planted = (gold.facts.get("prompt_injection") or {}).get("tag_value")
+    return Prepared(db, gold, [planted] if planted else [], note)
+
+
+def prepare_focus(workdir: Path, sample: Path | None = None) -> Prepared:
+    from knowledge.ingest import ingest
+
+    sample = sample or focus_sample()
+    path = workdir / "focus.duckdb"
+    started = time.perf_counter()
+    report = ingest(path, "focus", [sample])
+    counts = "; ".join(f.counts_line() for f in report.files)
+    note = f"FOCUS sample {sample.name} ingested into a temp store ({counts}) in {time.perf_counter() - started:.1f} s"
+    return Prepared(path, GoldContext.for_focus_file(sample), [], note)
+
+
+def row_counts(path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
+@contextmanager
+def _clean_env() -> Iterator[None]:
+    """The run answers as of the store's own date: FINOPS_TODAY would shift every relative period."""
+    saved = {k: os.environ.pop(k) for k in ("FINOPS_TODAY",) if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def run_set(name: str, *, planner: Planner = "offline", db: Path | None = None, only: str | None = None,
+            progress: Progress | None = None) -> SetReport:
+    """Run one set and score it. `only` keeps questions whose id contains it."""
+    if name not in SETS:
+        raise ValueError(f"unknown set {name!r}; sets: {', '.join(SETS)}")
+    questions = [q for q in load_set(name) if not only or only in q.id]
+    from agent.service import ask
+
+    with tempfile.TemporaryDirectory(prefix=f"finops-eval-{name}-") as tmp:
+        work = Path(tmp)
+        prepared = prepare_demo(db, work) if name == "demo" else prepare_focus(work)
+        try:
+            expected = {q.id: prepared.gold.expected(q) for q in questions}
+        finally:
+            prepared.gold.close()
+        before = row_counts(prepared.store)
+        sessions = {q.session: f"eval-{q.session}-{uuid.uuid4().hex[:8]}" for q in questions if q.session}
+        results: list[CaseResult] = []
+        with _clean_env():
+            for q in questions:
+                result = _ask_one(q, expected[q.id], prepared, planner, sessions.get(q.session or ""), ask)
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+        after = row_counts(prepared.store)
+    changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+    return SetReport(name=name, planner=planner, note=prepared.note, cases=results,
+                     store_unchanged=not changed, changed_tables=changed)
+
+
+def _ask_one(q: Question, exp: Expected, prepared: Prepared, planner: Planner, session: str | None,
+             ask: Callable[..., Answer]) -> CaseResult:
+    started = time.perf_counter()
+    try:
+        answer = ask(q.q, db=prepared.store, session_id=session, planner=planner)
+    except Exception as exc:  # a crash is a failed answer, reported with the question
+        ms = (time.perf_counter() - started) * 1000
+        return CaseResult.of(q, exp, passed=False, why=f"crashed: {type(exc).__name__}: {exc}".splitlines()[0][:300],
+                             got=f"(exception {type(exc).__name__})", ms=ms)
+    ms = (time.perf_counter() - started) * 1000
+    verdict = score(q, exp, answer, untrusted=prepared.untrusted)
+    tokens = (answer.tokens.prompt_tokens + answer.tokens.completion_tokens) if answer.tokens else None
+    return CaseResult.of(q, exp, passed=verdict.passed, why=verdict.why, got=excerpt(answer), ms=ms,
+                         answer_kind=answer.kind, tools=[c.tool for c in answer.tool_calls], tokens=tokens,
+                         found=verdict.found)
+
+
+def run(sets: list[str], *, planner: Planner = "offline", db: Path | None = None, only: str | None = None,
+        progress: Progress | None = None) -> list[SetReport]:
+    return [run_set(s, planner=planner, db=db if s == "demo" else None, only=only, progress=progress) for s in sets]
+
+
+def expected_for(name: str, db: Path | None = None) -> dict[str, Any]:
+    """Every question's expected answer, without asking anything (to check the question files)."""
+    questions = load_set(name)
+    with tempfile.TemporaryDirectory(prefix=f"finops-gold-{name}-") as tmp:
+        prepared = prepare_demo(db, Path(tmp)) if name == "demo" else prepare_focus(Path(tmp))
+        try:
+            return {q.id: prepared.gold.expected(q) for q in questions}
+        finally:
+            prepared.gold.close()

@@ -1,0 +1,151 @@
+"""Question files: what a question asks, its kind, and where its expected answer comes from.
+
+A file holds one set (`set: demo`) and a list of questions. A question either stands alone or is a
+`conversation` whose turns share one session id (follow-ups such as "and the month before?"):
+
+    set: demo
+    questions:
+      - id: spend.total.last-month
+        kind: number            # see Kind
+        tool: spend             # the tool a right answer comes from (evidence checks it; reports group by it)
+        style: terse            # plain | terse | typo | analyst | slack | followup | adversarial
+        q: "spend last month?"
+        gold_sql: |             # expected values: every cell of every row (named $params: see evals.anchors)
+          SELECT sum(BilledCost) FROM focus_charges
+          WHERE ChargePeriodStart >= $last_month_start AND ChargePeriodStart < $last_month_end
+      - id: conv.search
+        conversation:
+          - {kind: number, q: "how much did search spend last month?", gold_sql: "..."}
+          - {kind: number, q: "and the month before?", gold_sql: "..."}
+
+Expected answers come from `gold_sql` (run on the store for the demo set, on the raw file for the focus
+set) or `fact` (a path into the demo's `demo_facts`, e.g. `cluster_20k.monthly_cost`), never from the
+agent. Money is exact to the cent unless `tolerance` (USD) or `tolerance_pct` says otherwise.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Kind = Literal["number", "count", "percent", "entity", "estimate", "forecast", "did_you_mean", "refusal",
+               "evidence", "injection"]
+Style = Literal["plain", "terse", "typo", "analyst", "slack", "followup", "adversarial"]
+ValueType = Literal["money", "count", "percent", "text"]
+SetName = Literal["demo", "focus"]
+
+VALUE_KINDS: tuple[str, ...] = ("number", "count", "percent", "entity", "estimate", "forecast")
+# The value type a fact holds when the question does not say (`fact_as`), by kind.
+FACT_TYPE: dict[str, ValueType] = {"number": "money", "estimate": "money", "forecast": "money", "count": "count",
+                                   "percent": "percent"}
+CENT_TOLERANCE = Decimal("0.005")
+
+
+class SpecError(Exception):
+    """A question file that cannot be loaded; the message names the file and the question."""
+
+
+class Question(BaseModel):
+    """One scored question (a conversation's turn is one too)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    set: SetName = "demo"
+    kind: Kind
+    q: str = Field(..., min_length=1, description="The question as a person types it.")
+    tool: str | None = None
+    style: Style = "plain"
+    gold_sql: str | None = None
+    fact: str | list[str] | None = None
+    fact_as: ValueType | None = None
+    match: Literal["all", "any", "first"] = "all"
+    tolerance: Decimal | None = Field(None, ge=0, description="Absolute tolerance in USD (default: to the cent).")
+    tolerance_pct: Decimal | None = Field(None, ge=0, description="Relative tolerance in percent (estimates, forecasts).")
+    tables: bool = Field(False, description="Also look for expected values in the answer's tables.")
+    must_not: list[str] = Field(default_factory=list, description="Regular expressions the answer must not match.")
+    no_figures: bool = Field(False, description="The answer must state no money figure (refusals, no-data).")
+    note: str | None = None
+    session: str | None = None     # conversation id (turns of one conversation share it)
+    turn: int = 0                  # 1-based turn number inside a conversation, 0 when standalone
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Question":
+        if self.match == "first" and self.kind != "entity":
+            raise ValueError("match: first ranks names; it applies to entity questions")
+        has_expected = bool(self.gold_sql) or bool(self.fact)
+        if self.kind in VALUE_KINDS or self.kind == "did_you_mean":
+            if not has_expected:
+                raise ValueError(f"a {self.kind} question needs gold_sql or fact")
+        if self.gold_sql and self.fact:
+            raise ValueError("give gold_sql or fact, not both")
+        if self.kind in ("estimate", "forecast") and self.tolerance is None and self.tolerance_pct is None:
+            raise ValueError(f"a {self.kind} question states its tolerance (tolerance or tolerance_pct)")
+        return self
+
+    @property
+    def money_tolerance(self) -> Decimal:
+        return CENT_TOLERANCE if self.tolerance is None else max(self.tolerance, CENT_TOLERANCE)
+
+    def tolerance_text(self) -> str:
+        if self.tolerance_pct is not None:
+            return f"±{self.tolerance_pct}%"
+        if self.tolerance is not None:
+            return f"±${self.tolerance}"
+        return "to the cent"
+
+
+class QuestionFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    set: SetName
+    description: str | None = None
+    questions: list[dict[str, Any]]
+
+
+def questions_dir() -> Path:
+    return Path(__file__).resolve().parent / "questions"
+
+
+def load_file(path: Path) -> list[Question]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = QuestionFile.model_validate(raw)
+    except (yaml.YAMLError, ValidationError, OSError) as exc:
+        raise SpecError(f"{path.name}: {exc}") from exc
+    out: list[Question] = []
+    for n, item in enumerate(doc.questions, start=1):
+        where = f"{path.name}: question {n} ({item.get('id', '?')})"
+        try:
+            if "conversation" in item:
+                conv_id = item["id"]
+                extra = set(item) - {"id", "conversation", "note"}
+                if extra:
+                    raise SpecError(f"{where}: a conversation takes id, note and conversation, not {sorted(extra)}")
+                for t, turn in enumerate(item["conversation"], start=1):
+                    data = {"style": "followup" if t > 1 else "plain", **turn, "set": doc.set}
+                    out.append(Question.model_validate({**data, "id": f"{conv_id}#{t}", "session": conv_id, "turn": t}))
+            else:
+                out.append(Question.model_validate({**item, "set": doc.set}))
+        except ValidationError as exc:
+            raise SpecError(f"{where}: {exc}") from exc
+    return out
+
+
+def load_set(name: str, directory: Path | None = None) -> list[Question]:
+    """Every question of set `name` from the question files (file order, then question order)."""
+    directory = directory or questions_dir()
+    questions: list[Question] = []
+    for path in sorted(directory.glob("*.yaml")):
+        loaded = load_file(path)
+        questions.extend(q for q in loaded if q.set == name)
+    seen: set[str] = set()
+    for q in questions:
+        if q.id in seen:
+            raise SpecError(f"question id {q.id!r} is used twice in set {name}")
+        seen.add(q.id)
+    return questions
