@@ -11,10 +11,10 @@ import logging
 import threading
 import time
 import uuid
-from decimal import Decimal, InvalidOperation
 from collections import OrderedDict
+from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -37,12 +37,15 @@ from apps.slack.workers import ConversationWorkers
 log = logging.getLogger(__name__)
 
 
+Planner = Literal["auto", "offline", "model"]
+
+
 class AskFn(Protocol):
     def __call__(self, question: str, *, db: Any = None, session_id: str | None = None,
-                 planner: str = "auto") -> Answer: ...
+                 planner: Planner = "auto") -> Answer: ...
 
 
-def _agent_ask(question: str, *, db: Any = None, session_id: str | None = None, planner: str = "auto") -> Answer:
+def _agent_ask(question: str, *, db: Any = None, session_id: str | None = None, planner: Planner = "auto") -> Answer:
     from agent.service import ask  # imported on first question: start-up stays fast
 
     return ask(question, db=db, session_id=session_id, planner=planner)
@@ -115,7 +118,6 @@ class SlackBot:
     # -- answering ------------------------------------------------------------------------------
     def answer_question(self, question: str, where: Conversation) -> None:
         """Ask the agent and post the answer (or a refusal / an error) in the thread."""
-        scope = self.policy.scope_for(where.user, where.channel)
         try:
             answer = self.store.shared(lambda: self.ask(question, db=self.settings.db, session_id=where.session_id,
                                                         planner=self.settings.planner))
@@ -129,6 +131,11 @@ class SlackBot:
             log.exception("question failed: %r", question)
             self.post(where, self.error_message("something went wrong while answering; the error is in the bot's log"))
             return
+        self.deliver(answer, where)
+
+    def deliver(self, answer: Answer, where: Conversation) -> None:
+        """Post the answer and any approval request, or a polite refusal if the asker may not see it."""
+        scope = self.policy.scope_for(where.user, where.channel)
         if not scope.all:
             denied = check(scope, touched_teams(answer, self.known_teams()))
             if denied:
@@ -153,16 +160,7 @@ class SlackBot:
             log.exception("estimate failed: %r", text)
             self.post(where, self.error_message("something went wrong while estimating; the error is in the bot's log"))
             return
-        answer = _answer_from_result("estimate " + text, "estimate", args, result)
-        scope = self.policy.scope_for(where.user, where.channel)
-        if not scope.all:
-            denied = check(scope, touched_teams(answer, self.known_teams()))
-            if denied:
-                self.post(where, SlackMessage(text="Sorry, you can't see these costs here.",
-                                              blocks=[section(refusal_text(where.user, scope, denied))]))
-                return
-        self.post_answer(answer, where)
-        self.request_approvals(answer, where)
+        self.deliver(_answer_from_result("estimate " + text, "estimate", args, result), where)
 
     def post_answer(self, answer: Answer, where: Conversation, *, preface: str | None = None) -> None:
         key = None
@@ -192,7 +190,7 @@ class SlackBot:
                 except (FinopsError, StoreError, StoreBusyError) as exc:
                     self.post(where, self.error_message(f"I could not store this estimate for approval: {exc}"))
                     continue
-                estimate_id = getattr(stored, "estimate_id", estimate_id)
+                estimate_id = str(getattr(stored, "estimate_id", estimate_id))
             self.request_approval(estimate_id, where)
 
     def _might_need_approval(self, result: dict[str, Any]) -> bool:
@@ -430,8 +428,11 @@ def _register(bot: SlackBot) -> None:
         message_ts = container.get("message_ts") or message.get("ts")
         user = (body.get("user") or {}).get("id")
         estimate_id = str(action.get("value"))
+        if not (channel and message_ts and user):
+            log.warning("ignoring a decision click without channel, message or user")
+            return
         bot.workers.submit(f"approval:{estimate_id}", lambda: bot.decide(
-            estimate_id, decision, user, channel, message_ts, message.get("thread_ts")))
+            estimate_id, decision, str(user), str(channel), str(message_ts), message.get("thread_ts")))
 
     app.action(approvals.APPROVE_ACTION)(on_decision)
     app.action(approvals.REJECT_ACTION)(on_decision)
@@ -439,8 +440,10 @@ def _register(bot: SlackBot) -> None:
 
 def _dispatch_text(bot: SlackBot, question: str, where: Conversation) -> None:
     if not question or question.lower() in ("help", "?"):
-        bot.workers.submit(where.session_id, lambda: bot.post(where, SlackMessage(text="How to use finops",
-                                                                                  blocks=[section(HELP_TEXT)])))
+        def post_help() -> None:
+            bot.post(where, SlackMessage(text="How to use finops", blocks=[section(HELP_TEXT)]))
+
+        bot.workers.submit(where.session_id, post_help)
         return
     parts = question.split(maxsplit=1)
     if parts[0].lower() == "estimate" and len(parts) > 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
@@ -60,9 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(413, b"request too large", "text/plain")
             return
         body = self.rfile.read(length).decode("utf-8") if length else ""
-        headers: dict[str, list[str]] = {}
+        grouped: dict[str, list[str]] = {}
         for key, value in self.headers.items():
-            headers.setdefault(key.lower(), []).append(value)
+            grouped.setdefault(key.lower(), []).append(value)
+        headers: dict[str, str | Sequence[str]] = dict(grouped)
         request = BoltRequest(body=body, query=parsed.query, headers=headers)
         response = self.server.app.dispatch(request)
         payload = (response.body or "").encode("utf-8")

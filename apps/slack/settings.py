@@ -6,11 +6,15 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Literal, cast
 
 from pydantic import BaseModel, Field
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_APPROVAL_THRESHOLD = Decimal("10000")
+
+
+PlannerName = Literal["auto", "offline", "model"]
 
 
 class SettingsError(ValueError):
@@ -27,7 +31,7 @@ class SlackSettings(BaseModel):
     db: Path | None = Field(None, description="store file; None = FINOPS_DB or the default location")
     approval_threshold: Decimal = Field(DEFAULT_APPROVAL_THRESHOLD, description="FINOPS_APPROVAL_THRESHOLD (USD)")
     access_file: Path | None = Field(None, description="FINOPS_SLACK_ACCESS: YAML mapping of users/channels to teams")
-    planner: str = Field("auto", description="FINOPS_PLANNER: auto | offline | model")
+    planner: PlannerName = Field("auto", description="FINOPS_PLANNER: auto | offline | model")
     workers: int = Field(4, ge=1, le=64, description="FINOPS_SLACK_WORKERS: questions answered at once")
 
     @classmethod
@@ -45,6 +49,9 @@ class SlackSettings(BaseModel):
         if not raw_workers.isdigit():
             raise SettingsError(f"FINOPS_SLACK_WORKERS must be a whole number, got {raw_workers!r}")
         access = env.get("FINOPS_SLACK_ACCESS")
+        planner = env.get("FINOPS_PLANNER") or "auto"
+        if planner not in ("auto", "offline", "model"):
+            raise SettingsError(f"FINOPS_PLANNER must be auto, offline or model, got {planner!r}")
         return cls(
             bot_token=env.get("SLACK_BOT_TOKEN", ""),
             signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
@@ -53,7 +60,7 @@ class SlackSettings(BaseModel):
             db=db,
             approval_threshold=threshold,
             access_file=Path(access).expanduser() if access else None,
-            planner=env.get("FINOPS_PLANNER") or "auto",
+            planner=cast(PlannerName, planner),
             workers=int(raw_workers),
         )
 
