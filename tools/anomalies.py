@@ -321,59 +321,51 @@ def _screen_resources(ctx: ToolContext, start: date, check_from: date, end: date
 
 def _attach_drivers(ctx: ToolContext, found: list[Anomaly], team: str | None, top: int = 3) -> None:
     """Per anomaly, the resources whose cost rose most against their average day in the 28 days before
-    it started. One scan for all anomalies: a pair of FILTERed sums per anomaly, grouped by resource."""
+    it started. One statement for all anomalies: the charges are hash-joined to a small table of
+    (anomaly, scope, window) per scope kind, so each row's scope key is computed once."""
     if not found:
         return
-    cols: list[str] = []
+    windows: dict[int, tuple[date, date, date]] = {}
+    parts: list[str] = []
     params: list[object] = []
-    windows: list[tuple[date, date, date]] = []
-    for i, a in enumerate(found):
-        key = SCOPE_KEYS[a.scope_kind]
-        cond, cparams = (f"{key} IS NULL", []) if a.scope == "unallocated" else (f"{key} = ?", [a.scope])
-        before = a.start - timedelta(days=DRIVER_LOOKBACK_DAYS)
-        begin = a.start + timedelta(days=1) if a.kind == "drift" else a.start
-        after = a.end + timedelta(days=1)
-        windows.append((before, begin, after))
-        cols.append(f"sum({COST}) FILTER (WHERE {cond} AND ChargePeriodStart >= ? AND ChargePeriodStart < ?) AS d{i}")
-        params += [*cparams, ts(begin), ts(after)]
-        cols.append(f"sum({COST}) FILTER (WHERE {cond} AND ChargePeriodStart >= ? AND ChargePeriodStart < ?) AS u{i}")
-        params += [*cparams, ts(before), ts(a.start)]
-    team_filter = " AND x_team = ?" if team else ""
-    lo = min(w[0] for w in windows)
-    hi = max(w[2] for w in windows)
-    # Only rows of some anomaly's scope (cheap scope tests first, so few rows reach the FILTERs).
-    scopes = sorted({(a.scope_kind, a.scope) for a in found})
-    any_scope = " OR ".join(f"{SCOPE_KEYS[k]} IS NULL" if v == "unallocated" else
-                            f"(ServiceCategory = 'AI and Machine Learning' AND {SCOPE_KEYS[k]} = ?)" if k == "model" else
-                            f"{SCOPE_KEYS[k]} = ?" for k, v in scopes)
-    scope_params = [v for _, v in scopes if v != "unallocated"]
-    rows = ctx.query(
-        f"""
-        SELECT ResourceId AS resource_id, min(ResourceName) AS resource_name, {', '.join(cols)}
-        FROM {source({a.scope_kind for a in found}, team)}
-        WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?{team_filter} AND ({any_scope})
-        GROUP BY ResourceId
-        ORDER BY ResourceId NULLS LAST
-        """,
-        [*params, ts(lo), ts(hi), *([team] if team else []), *scope_params],
-    )
+    for kind in sorted({a.scope_kind for a in found}):
+        rows = [(i, a) for i, a in enumerate(found) if a.scope_kind == kind]
+        values = []
+        for i, a in rows:
+            before = a.start - timedelta(days=DRIVER_LOOKBACK_DAYS)
+            begin = a.start + timedelta(days=1) if a.kind == "drift" else a.start
+            after = a.end + timedelta(days=1)
+            windows[i] = (before, begin, after)
+            values.append("(?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))")
+            params += [i, "" if a.scope == "unallocated" else a.scope, ts(before), ts(begin), ts(a.start), ts(after)]
+        team_filter = " AND c.x_team = ?" if team else ""
+        if team:
+            params.append(team)
+        key = SCOPE_KEYS[kind]
+        parts.append(
+            f"""
+            SELECT a.i, c.ResourceId AS resource_id, min(c.ResourceName) AS resource_name,
+                   sum(c.{COST}) FILTER (WHERE c.ChargePeriodStart >= a.b) AS during,
+                   sum(c.{COST}) FILTER (WHERE c.ChargePeriodStart < a.s) AS usual
+            FROM (SELECT *, coalesce({key}, '') AS x_key FROM {source(kind, team)}) c
+            JOIN (VALUES {', '.join(values)}) AS a(i, scope, lo, b, s, hi)
+              ON c.x_key = a.scope AND c.ChargePeriodStart >= a.lo AND c.ChargePeriodStart < a.hi{team_filter}
+            GROUP BY a.i, c.ResourceId"""
+        )
+    rows = ctx.query(" UNION ALL ".join(parts) + "\nORDER BY i, resource_id NULLS LAST", params)
     cent = Decimal("0.01")
-    for i, a in enumerate(found):
-        _, begin, after = windows[i]
+    drivers: dict[int, list[Driver]] = {i: [] for i in range(len(found))}
+    for r in rows:
+        _, begin, after = windows[r["i"]]
         days = Decimal((after - begin).days)
-        drivers = []
-        for r in rows:
-            during, usual_total = r[f"d{i}"], r[f"u{i}"]
-            if during is None and usual_total is None:
-                continue
-            during = Decimal(during or 0)
-            usual = Decimal(usual_total or 0) / DRIVER_LOOKBACK_DAYS * days
-            excess = (during - usual).quantize(cent, rounding=ROUND_HALF_UP)
-            if excess > 0:
-                drivers.append(Driver(resource_id=r["resource_id"], resource_name=r["resource_name"], cost=during,
-                                      usual=usual.quantize(cent, rounding=ROUND_HALF_UP), excess=excess))
-        drivers.sort(key=lambda d: (-d.excess, d.resource_id or ""))
-        a.drivers = drivers[:top]
+        during = Decimal(r["during"] or 0)
+        usual = Decimal(r["usual"] or 0) / DRIVER_LOOKBACK_DAYS * days
+        excess = (during - usual).quantize(cent, rounding=ROUND_HALF_UP)
+        if excess > 0:
+            drivers[r["i"]].append(Driver(resource_id=r["resource_id"], resource_name=r["resource_name"], cost=during,
+                                          usual=usual.quantize(cent, rounding=ROUND_HALF_UP), excess=excess))
+    for i, a in enumerate(found):
+        a.drivers = sorted(drivers[i], key=lambda d: (-d.excess, d.resource_id or ""))[:top]
 
 
 def _merge_same_events(ctx: ToolContext, found: list[Anomaly], team: str | None) -> list[Anomaly]:
