@@ -18,7 +18,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+_ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this folder comes first on sys.path, where benchmarks/agent.py would shadow the
+# `agent` package: put the repository root (and tests/, for the fake Slack) first instead.
+sys.path[:] = [str(_ROOT), str(_ROOT / "tests")] + [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "benchmarks"]
 
 from fakes.slack_api import FakeSlackApi, percentile, run_load  # noqa: E402
 

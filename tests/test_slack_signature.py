@@ -54,3 +54,17 @@ def test_signed_request_is_accepted_and_answered(harness: BotHarness) -> None:
     posted = harness.api.wait_for("chat.postMessage")[0]
     assert posted.args["channel"] == "C0FINOPS" and posted.args["thread_ts"] == "1800000000.000001"
     assert "/finops" in posted.texts()            # the help text
+
+
+def test_command_where_the_bot_cannot_post_answers_privately(tmp_path: Path) -> None:
+    """`/finops` in a channel the bot is not in: Slack refuses chat.postMessage, so the user is told
+    privately (through the command's response_url) how to fix it, instead of silence."""
+    with FakeSlackApi(failing={"chat.postMessage": "not_in_channel"}) as api:
+        h = BotHarness(api, tmp_path / "no-store.duckdb")
+        try:
+            assert h.command("who owns i-0abc?", user="U0SEARCH1", channel="C0ELSEWHERE").status == 200
+            reply = api.wait_for("response/", prefix=True)[0]
+            assert "invite me to the channel" in reply.args["text"]
+            assert reply.args["response_type"] == "ephemeral"
+        finally:
+            h.close()

@@ -67,6 +67,7 @@ class FakeSlackApi:
         self.failing = dict(failing or {})       # method -> Slack error code to answer with
         self._cond = threading.Condition()
         self._ts = 1_700_000_000_000_000
+        self.uploads: dict[str, bytes] = {}      # file id -> bytes received at its upload URL (files_upload_v2)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -100,12 +101,14 @@ class FakeSlackApi:
             return [c for c in self.calls if c.method == method and (where is None or where(c))]
 
     def wait_for(self, method: str, count: int = 1, *, where: Callable[[Call], bool] | None = None,
-                 timeout: float = 30.0) -> list[Call]:
-        """Wait until at least `count` calls of `method` (matching `where`) arrived; return them."""
+                 timeout: float = 30.0, prefix: bool = False) -> list[Call]:
+        """Wait until at least `count` calls of `method` (matching `where`) arrived; return them.
+        With prefix=True, `method` matches every path that starts with it (e.g. "response/")."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [c for c in self.calls if c.method == method and (where is None or where(c))]
+                found = [c for c in self.calls if (c.method.startswith(method) if prefix else c.method == method)
+                         and (where is None or where(c))]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
@@ -122,7 +125,13 @@ def _handler_for(api: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             parsed = urlparse(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode("utf-8") if length else ""
+            body = self.rfile.read(length) if length else b""
+            if parsed.path.startswith("/upload/"):     # files_upload_v2 step 2: raw bytes, no token
+                with api._cond:
+                    api.uploads[parsed.path[len("/upload/"):]] = body
+                self._reply("OK")
+                return
+            raw = body.decode("utf-8")
             args = _parse(raw, self.headers.get("Content-Type") or "", parsed.query)
             auth = self.headers.get("Authorization") or ""
             token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.get("token")
@@ -179,6 +188,14 @@ def _answer(api: FakeSlackApi, method: str, args: dict[str, Any], token: str | N
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
     if method == "chat.postEphemeral":
         return {"ok": True, "message_ts": api.next_ts()}
+    if method == "files.getUploadURLExternal":
+        file_id = f"F{api.next_ts().replace('.', '')}"
+        return {"ok": True, "file_id": file_id, "upload_url": f"{api.url}upload/{file_id}"}
+    if method == "files.completeUploadExternal":
+        files = args.get("files")
+        files = json.loads(files) if isinstance(files, str) else (files or [])
+        return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title"), "channels": [args.get("channel_id")]}
+                                      for f in files]}
     return {"ok": True}
 
 
