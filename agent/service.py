@@ -7,6 +7,7 @@ ingestion can run while a bot is up), run the graph with the conversation's memo
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Literal
@@ -18,7 +19,6 @@ from agent.answer import Answer
 from agent.configuration import AgentConfig
 from agent.graph import AgentContext, build_graph
 from agent.memory import open_memory, prune
-from agent.model_planner import ModelPlanner
 from agent.offline_planner import OfflinePlanner
 from agent.planning import Planner, PlannerUnavailable
 from agent.state import new_turn
@@ -58,25 +58,38 @@ def ask(question: str, *, db: Path | str | None = None, session_id: str | None =
 
 
 def make_planner(cfg: AgentConfig) -> Planner:
-    return ModelPlanner(cfg) if cfg.planner == "model" else OfflinePlanner()
+    if cfg.planner != "model":
+        return OfflinePlanner()
+    from agent.model_planner import ModelPlanner   # langchain-openai loads only when a model is used
+
+    return ModelPlanner(cfg)
 
 
 def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: str | None, path: Path) -> Answer:
     context = AgentContext(store=store, planner=chosen, config=cfg)
     limit = {"recursion_limit": 3 * cfg.max_steps + 6}
     turn = new_turn(question, cfg.planner)
-    if session_id is None:
-        graph = build_graph()
-        state = graph.invoke(turn, {**limit, "configurable": {"thread_id": uuid.uuid4().hex}}, context=context)
-        return Answer.model_validate(state["answer"])
-    with open_memory(path) as saver:
-        graph = build_graph(saver)
-        state = graph.invoke(turn, {**limit, "configurable": {"thread_id": session_id}}, context=context)
+    if session_id is not None:
         try:
-            prune(saver, session_id)
-        except Exception:  # pruning is housekeeping; an answer is never lost to it
-            log.warning("could not prune the checkpoints of session %s", session_id, exc_info=True)
-    return Answer.model_validate(state["answer"])
+            with open_memory(path) as saver:
+                graph = build_graph(saver)
+                state = graph.invoke(turn, {**limit, "configurable": {"thread_id": session_id}}, context=context)
+                try:
+                    prune(saver, session_id)
+                except sqlite3.Error:  # pruning is housekeeping; an answer is never lost to it
+                    log.warning("could not prune the checkpoints of session %s", session_id, exc_info=True)
+            return Answer.model_validate(state["answer"])
+        except sqlite3.Error as exc:      # e.g. the store's directory is read-only: answer without memory
+            log.warning("conversation memory unavailable: %s", exc)
+            memory_problem = f"conversation memory unavailable ({exc}); answered without earlier turns"
+    else:
+        memory_problem = None
+    graph = build_graph()
+    state = graph.invoke(turn, {**limit, "configurable": {"thread_id": uuid.uuid4().hex}}, context=context)
+    answer = Answer.model_validate(state["answer"])
+    if memory_problem:
+        answer.flags.append(memory_problem)
+    return answer
 
 
 def _ensure(db: Path | str | None) -> tuple[Path, str | None]:

@@ -231,6 +231,18 @@ def per_prediction(a: Answer, f: dict[str, Any], sql: Callable[..., Any]) -> Non
     assert "per 1K requests" in a.text and endpoint in a.text
 
 
+def fix_first(a: Answer, f: dict[str, Any], sql: Callable[..., Any]) -> None:
+    z = f["zombie_jobs"]
+    first = a.text.split("2. ", 1)[0]
+    assert f"{z['count']} zombie jobs" in first and f"{usd(z['monthly_cost'])}/month" in first
+
+
+def scaled_10x(a: Answer, f: dict[str, Any], sql: Callable[..., Any]) -> None:
+    cost = Decimal(sql("SELECT sum(cost) FROM llm_calls WHERE app = 'support-bot' AND ts >= ? AND ts < ?",
+                       "2026-10-26", AS_OF.isoformat()))
+    assert a.text.startswith("At 10x the volume") and usd(cost * 10) in a.text and usd(cost) in a.text
+
+
 CASES: dict[str, Case] = {
     "who owns the $20K cluster": Case("who_owns", (
         "Which team owns this $20K/month inference cluster?",
@@ -338,6 +350,15 @@ CASES: dict[str, Case] = {
         "Cost per training run for llama-ft?",
         "what does each llama-ft training run cost?",
     ), per_training_run),
+    "fix first": Case("remediations", (
+        "What should we fix first, and what does it save per month?",
+        "How can we cut our AI costs?",
+        "what are our biggest savings opportunities?",
+    ), fix_first),
+    "10x traffic": Case("unit_costs", (
+        "What would the support bot cost at 10x traffic?",
+        "if support-bot traffic grows to 10x, what will it cost?",
+    ), scaled_10x),
     "per prediction": Case("unit_costs", (
         "Are we paying $0.50 or $0.05 per prediction?",
         "what's our cost per inference by endpoint?",
@@ -406,6 +427,16 @@ def test_and_last_month_reruns_the_previous_tool(offline: Callable[..., Answer],
     assert usd(month) in second.text
     third = offline("and the week before?", session="t-follow-1")
     assert third.tool_calls[0].args["period"] == "2026-09-01..2026-09-30"
+
+
+def test_scale_it_follows_the_previous_subject(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    first = offline("What's our cost per 1,000 inferences on the support bot?", session="t-scale-1")
+    assert first.tool_calls[0].args == {"by": "app", "name": "support-bot"}
+    second = offline("What will this cost if we scale it to 10× traffic?", session="t-scale-1")
+    assert second.tool_calls[0].args == {"by": "app", "name": "support-bot"}
+    cost = Decimal(sql("SELECT sum(cost) FROM llm_calls WHERE app = 'support-bot' AND ts >= ? AND ts < ?",
+                       "2026-10-26", AS_OF.isoformat()))
+    assert second.text.startswith("At 10x the volume") and usd(cost * 10) in second.text
 
 
 def test_which_of_those_is_untagged(offline: Callable[..., Answer], facts: dict[str, Any]) -> None:
