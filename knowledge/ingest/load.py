@@ -59,6 +59,19 @@ def _split_reason(error_type: str, messages: list[str]) -> str:
     return f"cannot split the row: {words}"
 
 
+class _Laps:
+    """Seconds spent in each phase of a load, for the report (and the benchmark)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self._last, 3)
+        self._last = now
+
+
 class _LineCounter(threading.Thread):
     """Counts a CSV file's physical lines while DuckDB stages it (only needed when nothing is rejected)."""
 
@@ -112,8 +125,10 @@ def load_file(
         source_sql, params = relation_sql(src, _REJECTS, _SCANS)
         if counter is not None:
             counter.start()
+        lap = _Laps()
         with polled(con, psink, "reading"):
             con.execute(stage_sql(spec, bindings, source_sql), params)
+        lap("reading")
         staged, first_id, last_id = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {STAGE}").fetchone()
         if staged and (first_id != 0 or last_id != staged - 1):
             raise RuntimeError(f"ingest stage rows are not numbered 0..{staged - 1}")
@@ -128,14 +143,19 @@ def load_file(
             _flag_duplicate_keys(con, spec)
         rejected = con.execute(f"SELECT count(x_reason) FROM {STAGE}").fetchone()[0]
         split_rows = _split_rejects(con) if src.format == "csv" else []
+        lap("checking")
         line_sql, mapping = _locate(con, src, staged, rejected, split_rows, counter, notes)
+        lap("locating lines")
         if psink:
             psink.update("replacing", None)
         replaced = _replace(con, spec, src, run_ids)
+        lap("replacing")
         cols = stage_columns(spec, bindings)
         with polled(con, psink, "loading"):
             loaded = _insert(con, spec, cols, line_sql, src, ingest_id)
+        lap("loading")
         quarantined = _quarantine(con, src, ingest_id, rejected, split_rows, mapping)
+        lap("quarantining")
         read = staged + len(split_rows)
         if read != loaded + quarantined:  # the invariant every report states; never commit without it
             raise RuntimeError(f"ingest bookkeeping error: read {read} != loaded {loaded} + quarantined {quarantined}")
@@ -161,6 +181,7 @@ def load_file(
         )
         con.execute("COMMIT")
         in_transaction = False
+        lap("committing")
     except BaseException:
         if in_transaction:
             try:
@@ -183,7 +204,7 @@ def load_file(
         file=str(src.path), ingest_id=ingest_id, kind=spec.kind, format=src.label,
         rows_read=read, rows_loaded=loaded, rows_quarantined=quarantined, rows_replaced=replaced,
         billing_accounts=accounts, billing_periods=periods, billed_cost=billed, notes=notes,
-        first_rejects=first, seconds=round(time.perf_counter() - t0, 3),
+        first_rejects=first, seconds=round(time.perf_counter() - t0, 3), phases=lap.seconds,
     )
 
 

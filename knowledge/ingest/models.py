@@ -27,6 +27,7 @@ class FileReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
     first_rejects: list[QuarantinedRow] = Field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = Field(default_factory=dict)  # seconds per phase (reading, loading, ...)
 
     def counts_line(self) -> str:
         """The contract line: `read N, loaded L, quarantined Q`."""
