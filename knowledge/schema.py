@@ -333,7 +333,23 @@ SELECT c.*,
 FROM focus_charges c LEFT JOIN resource_owners ro ON ro.ResourceId = c.ResourceId;
 """
 
+# Weekly summaries posted to Slack, one row per (week, scope, channel): `finops summary --post` skips a
+# channel that already holds that week's summary, so a re-run (cron retry) never double-posts.
+MIGRATION_2 = """
+CREATE TABLE IF NOT EXISTS summary_posts (
+    week VARCHAR NOT NULL,                -- ISO week, e.g. 2026-W47
+    scope VARCHAR NOT NULL,               -- '(company)' or a team name
+    channel VARCHAR NOT NULL,             -- as configured: teams.slack_channel or FINOPS_SUMMARY_CHANNEL
+    channel_id VARCHAR,                   -- the channel id Slack answered with
+    ts VARCHAR,                           -- the message's ts
+    file_id VARCHAR,                      -- the chart uploaded in its thread (NULL if the upload failed)
+    as_of DATE,
+    posted_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (week, scope, channel)
+);
+"""
+
 # Append new migrations here; never edit an earlier one.
-MIGRATIONS: list[str] = [MIGRATION_1]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
 
 SCHEMA_VERSION = len(MIGRATIONS)
