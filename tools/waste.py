@@ -110,12 +110,14 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
     jobs = _running_jobs(ctx, now) if {"zombie_job", "low_util_gpu", "dev_like_prod"} & set(kinds) else []
     ids = [e["resource_id"] for e in endpoints] + [j["resource_id"] for j in jobs]
     rates = _run_rates(ctx, ids, last_day)
-    tags = _resource_tags(ctx, ids)
+    tags = _resource_tags(ctx, [e["resource_id"] for e in endpoints if e["team"] is None or e["environment"] is None]
+                          + [j["resource_id"] for j in jobs if j["team"] is None or j["environment"] is None], last_day)
     zombies: set[str] = set()
     idle: set[str] = set()
     for e in endpoints:
         rate = _monthly(rates.get(e["resource_id"]), e["hourly_cost"])
-        running = e["resource_id"] not in rates or rates[e["resource_id"]][1] is not None
+        # With billing data, billing is the truth: an endpoint not billed on the last day is gone.
+        running = last_day is None or (e["resource_id"] in rates and rates[e["resource_id"]][1] is not None)
         if not running:
             continue
         requests, days = int(e["requests"] or 0), int(e["days"] or 0)
@@ -158,7 +160,7 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
         left = _left_on(ctx, last_day)
         untagged = [i.resource_id for i in left if i.team is None]
         if untagged:
-            tags.update(_resource_tags(ctx, untagged))
+            tags.update(_resource_tags(ctx, untagged, last_day))
         items += left
     items = _with_owners(items, tags)
     if team is not None:
@@ -215,7 +217,8 @@ def _running_jobs(ctx: ToolContext, now: datetime) -> list[dict[str, Any]]:
 
 
 def _run_rates(ctx: ToolContext, resource_ids: list[str | None], last_day: date | None) -> dict[str, tuple[date, Decimal | None]]:
-    """Per resource: last billed day and its cost on the last day of data (None when not billed that day)."""
+    """Per resource billed in the last week of data: its last billed day and its cost on the last day of
+    data (None when not billed that day). Only the last week is read, so older row groups are skipped."""
     ids = sorted({r for r in resource_ids if r})
     if not ids or last_day is None:
         return {}
@@ -224,11 +227,11 @@ def _run_rates(ctx: ToolContext, resource_ids: list[str | None], last_day: date 
         SELECT ResourceId AS rid, CAST(max(ChargePeriodStart) AS DATE) AS last_billed,
                sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_day_cost
         FROM focus_charges
-        WHERE ResourceId IN ({', '.join('?' for _ in ids)})
+        WHERE ChargePeriodStart >= ? AND ResourceId IN ({', '.join('?' for _ in ids)})
         GROUP BY ResourceId
         ORDER BY ResourceId
         """,
-        [ts(last_day), *ids],
+        [ts(last_day), ts(last_day - timedelta(days=6)), *ids],
     )
     return {r["rid"]: (r["last_billed"], None if r["last_day_cost"] is None else Decimal(r["last_day_cost"])) for r in rows}
 
@@ -236,7 +239,7 @@ def _run_rates(ctx: ToolContext, resource_ids: list[str | None], last_day: date 
 def _monthly(rate: tuple[date, Decimal | None] | None, hourly: Decimal | None) -> Decimal | None:
     if rate is not None and rate[1] is not None:
         return rate[1] * MONTH_DAYS
-    if rate is None and hourly is not None:
+    if hourly is not None:
         return Decimal(hourly) * HOURS_PER_MONTH
     return None
 
@@ -305,45 +308,64 @@ def _dev_like_prod(ctx: ToolContext, endpoints: list[dict[str, Any]], jobs: list
     return out
 
 
-def _resource_tags(ctx: ToolContext, resource_ids: list[str | None]) -> dict[str, dict[str, Any]]:
-    """Per resource: its env/team/owner tags and the ownership registry's team/owner (one scan)."""
+def _resource_tags(ctx: ToolContext, resource_ids: list[str | None], last_day: date | None) -> dict[str, dict[str, Any]]:
+    """Per resource: its env/team/owner tags on its charges of the last week of data, and (only for
+    resources without a team tag) the ownership registry's team and owner."""
     ids = sorted({r for r in resource_ids if r})
-    if not ids:
+    if not ids or last_day is None:
         return {}
     rows = ctx.query(
         f"""
-        SELECT c.ResourceId AS rid, max(nullif(c.Tags['env'], '')) AS env, max(nullif(c.Tags['team'], '')) AS tag_team,
-               max(nullif(c.Tags['owner'], '')) AS tag_owner, max(ro.team) AS rule_team, max(ro.owner) AS rule_owner
-        FROM focus_charges c LEFT JOIN resource_owners ro ON ro.ResourceId = c.ResourceId
-        WHERE c.ResourceId IN ({', '.join('?' for _ in ids)})
-        GROUP BY c.ResourceId ORDER BY c.ResourceId
+        SELECT ResourceId AS rid, max(nullif(Tags['env'], '')) AS env, max(nullif(Tags['team'], '')) AS tag_team,
+               max(nullif(Tags['owner'], '')) AS tag_owner
+        FROM focus_charges
+        WHERE ChargePeriodStart >= ? AND ResourceId IN ({', '.join('?' for _ in ids)})
+        GROUP BY ResourceId ORDER BY ResourceId
         """,
-        ids,
+        [ts(last_day - timedelta(days=6)), *ids],
     )
-    return {r["rid"]: r for r in rows}
+    out = {r["rid"]: {**r, "rule_team": None, "rule_owner": None} for r in rows}
+    untagged = sorted(rid for rid, r in out.items() if r["tag_team"] is None)
+    if untagged:
+        rules = ctx.query(
+            f"SELECT ResourceId AS rid, team, owner FROM resource_owners WHERE ResourceId IN "
+            f"({', '.join('?' for _ in untagged)}) ORDER BY ResourceId",
+            untagged,
+        )
+        for r in rules:
+            out[r["rid"]]["rule_team"], out[r["rid"]]["rule_owner"] = r["team"], r["owner"]
+    return out
 
 
 def _left_on(ctx: ToolContext, last_day: date | None) -> list[WasteItem]:
     if last_day is None:
         return []
     envs = ", ".join("?" for _ in TEMP_ENVS)
+    # Candidates and their tags from the last week of data (recent row groups only), then the whole
+    # billing history of those few resources for their first day.
     rows = ctx.query(
         f"""
-        SELECT ResourceId AS resource_id, min(ResourceName) AS name, min(ServiceName) AS service,
-               min(ProviderName) AS provider, min(RegionId) AS region, CAST(min(ChargePeriodStart) AS DATE) AS first_day,
-               count(DISTINCT CAST(ChargePeriodStart AS DATE)) AS days_billed,
-               sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_day_cost,
-               max(Tags['env']) AS env, max(Tags['project']) AS project, max(ChargeDescription) AS description,
-               max(SkuId) AS sku, max(nullif(Tags['team'], '')) AS tag_team, max(nullif(Tags['owner'], '')) AS tag_owner
-        FROM focus_charges
-        WHERE ResourceId IN (
-            SELECT DISTINCT ResourceId FROM focus_charges
+        WITH recent AS (
+            SELECT ResourceId, max(Tags['env']) AS env, max(Tags['project']) AS project,
+                   max(nullif(Tags['team'], '')) AS tag_team, max(nullif(Tags['owner'], '')) AS tag_owner,
+                   sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_day_cost
+            FROM focus_charges
             WHERE ChargePeriodStart >= ? AND ResourceId IS NOT NULL
               AND (SkuId ILIKE '%replicat%' OR SkuId ILIKE '%CRR%' OR ChargeDescription ILIKE '%replicat%'
                    OR lower(Tags['env']) IN ({envs}))
+            GROUP BY ResourceId
+        ), history AS (
+            SELECT ResourceId, min(ResourceName) AS name, min(ServiceName) AS service, min(ProviderName) AS provider,
+                   min(RegionId) AS region, CAST(min(ChargePeriodStart) AS DATE) AS first_day,
+                   count(DISTINCT CAST(ChargePeriodStart AS DATE)) AS days_billed,
+                   max(ChargeDescription) AS description, max(SkuId) AS sku
+            FROM focus_charges WHERE ResourceId IN (SELECT ResourceId FROM recent)
+            GROUP BY ResourceId
         )
-        GROUP BY ResourceId
-        ORDER BY ResourceId
+        SELECT h.ResourceId AS resource_id, h.name, h.service, h.provider, h.region, h.first_day, h.days_billed,
+               h.description, h.sku, r.env, r.project, r.tag_team, r.tag_owner, r.last_day_cost
+        FROM history h JOIN recent r ON r.ResourceId = h.ResourceId
+        ORDER BY h.ResourceId
         """,
         [ts(last_day), ts(last_day - timedelta(days=6)), *TEMP_ENVS],
     )
