@@ -48,7 +48,6 @@ class ChargeCandidate(BaseModel):
     description: str | None = None
     category: str | None = None
     frequency: str | None = None
-    team_tag: str | None = None
     rows: int = 0
     distance: Decimal | None = None          # |billed - amount|
     distance_pct: Decimal | None = None
@@ -235,7 +234,7 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
                    CAST(ChargePeriodStart AS DATE) AS start, CAST(ChargePeriodEnd AS DATE) AS stop,
                    ResourceId AS rid, ResourceName AS name, ServiceName AS service, ProviderName AS provider,
                    SkuId AS sku, ChargeDescription AS descr, ChargeCategory AS category, ChargeFrequency AS freq,
-                   nullif(Tags['team'], '') AS team_tag, 1 AS n
+                   1 AS n
             FROM focus_charges WHERE {CHARGE_IN_PERIOD}
             ORDER BY {order}, ChargePeriodStart, ResourceId NULLS LAST, SkuId NULLS LAST, ChargeDescription NULLS LAST
             LIMIT ?""",
@@ -247,10 +246,7 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
                             WHEN GROUPING(day) = 0 THEN 'resource-day' ELSE 'resource-period' END AS grain,
                        sum(BilledCost) AS billed, sum(EffectiveCost) AS effective,
                        min(day) AS start, max(day) AS stop, ResourceId AS rid, min(ResourceName) AS name,
-                       ServiceName AS service, min(ProviderName) AS provider, count(*) AS n,
-                       CASE WHEN count(nullif(Tags['team'], '')) = count(*)
-                             AND min(nullif(Tags['team'], '')) = max(nullif(Tags['team'], ''))
-                            THEN min(nullif(Tags['team'], '')) END AS team_tag
+                       ServiceName AS service, min(ProviderName) AS provider, count(*) AS n
                 FROM (SELECT *, CAST(ChargePeriodStart AS DATE) AS day FROM focus_charges WHERE {CHARGE_IN_PERIOD}) c
                 GROUP BY GROUPING SETS ((ResourceId, day), (ResourceId), (ServiceName, day))
             )
@@ -278,7 +274,7 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
             grain=r["grain"], billed=billed, effective=dec(r["effective"]), start=start, end=stop,
             resource_id=r["rid"], resource_name=r["name"], service=r["service"], provider=r["provider"],
             sku_id=r.get("sku"), description=r.get("descr"), category=r.get("category"), frequency=r.get("freq"),
-            team_tag=r["team_tag"], rows=int(r["n"]), distance=dist, distance_pct=ratio(dist, amount),
+            rows=int(r["n"]), distance=dist, distance_pct=ratio(dist, amount),
         ))
     if amount is not None:
         out.sort(key=lambda c: _rank(c, amount))
@@ -331,9 +327,10 @@ def _owner(ctx: ToolContext, c: ChargeCandidate, result: ExplainChargeResult) ->
     sources: list[OwnerSource] = []
     if c.resource_id:
         sources, _ = ownership_sources(ctx, c.resource_id)
-    elif c.team_tag:
-        sources = [OwnerSource(source="tag", team=c.team_tag, confidence=Decimal("1.0"),
-                               detail=f"the team tag {quote(c.team_tag)} on the charge")]
+    elif c.grain == "charge" and result.breakdown and result.breakdown[0].team:
+        team = result.breakdown[0].team
+        sources = [OwnerSource(source="tag", team=team, confidence=Decimal("1.0"),
+                               detail=f"the team tag {quote(team)} on the charge")]
     decided = next((s for s in sources if s.source != "tag_hint"), None)
     result.owner_sources = sources
     if decided is None:

@@ -20,6 +20,7 @@ from tools.registry import ToolContext, tool
 from tools.sqlparts import (
     CALL_IN_PERIOD,
     CHARGE_IN_PERIOD,
+    DataRange,
     calls_range,
     dec,
     during,
@@ -189,17 +190,17 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
         filters[field] = name
         where.append(f"{column} = ?")
         params.append(name)
-    data = calls_range(ctx)
-    if not data.rows:
-        return _from_bill(ctx, args, period, previous, filters)
-    if data.last is None or data.first is None or data.last.date() <= period.start or data.first.date() >= period.end:
-        raise no_data("LLM calls", period, data)
+    data = None
+    if filters:  # filtered, the main query cannot tell "no calls at all" from "no call matched"
+        data = _require_calls(ctx, period)
+        if data is None:
+            return _from_bill(ctx, args, period, previous, filters)
 
     cond = "".join(f" AND {c}" for c in where)
     grouped = f"""
         WITH base AS (
             SELECT {_KEYS[args.group_by]} AS k, calls, input_tokens, cached_input_tokens, output_tokens, cost,
-                   model, ts >= ? AS cur
+                   model, ts, ts >= ? AS cur
             FROM llm_calls WHERE {CALL_IN_PERIOD}{cond}
         ),
         g AS (
@@ -213,17 +214,28 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
                    sum(calls) FILTER (WHERE cur AND cost IS NOT NULL) AS priced_calls,
                    sum(input_tokens + output_tokens) FILTER (WHERE cur AND cost IS NOT NULL) AS priced_tokens,
                    sum(cost) FILTER (WHERE NOT cur) AS prev_cost,
-                   count(*) FILTER (WHERE NOT cur) AS prev_rows
+                   count(*) FILTER (WHERE NOT cur) AS prev_rows,
+                   count(*) FILTER (WHERE cur) AS cur_rows,
+                   min(ts) AS first_ts
             FROM base GROUP BY k
         )"""
     sums = ["calls", "input_tokens", "cached_input_tokens", "output_tokens", "cost", "unknown_calls",
-            "priced_calls", "priced_tokens", "prev_cost", "prev_rows"]
+            "priced_calls", "priced_tokens", "prev_cost", "prev_rows", "cur_rows"]
     scan = [period_params(period)[0], period_params(previous)[0], period_params(period)[1]] + params
     if args.group_by in _TIME_DIMS:
-        rows = ctx.query(grouped + f" SELECT k AS key, 1 AS folded, 1 AS slot, {', '.join(sums)} FROM g ORDER BY k", scan)
+        rows = ctx.query(grouped + f" SELECT k AS key, 1 AS folded, 1 AS slot, first_ts, {', '.join(sums)} "
+                                   "FROM g ORDER BY k", scan)
     else:
-        rows = ctx.query(top_n_sql(grouped, ["coalesce(cost, 0)", "coalesce(calls, 0)"], sums),
+        rows = ctx.query(top_n_sql(grouped, ["coalesce(cost, 0)", "coalesce(calls, 0)"], sums,
+                                   extra="min(first_ts) AS first_ts,"),
                          scan + [args.top, args.top + 1])
+    if data is None:
+        if not any(r["cur_rows"] for r in rows):
+            data = _require_calls(ctx, period)
+            if data is None:
+                return _from_bill(ctx, args, period, previous, filters)
+        firsts = [r["first_ts"] for r in rows if r["first_ts"] is not None]
+        data = DataRange(min(firsts), None, sum(int(r["cur_rows"] or 0) for r in rows))
     cur_rows = [r for r in rows if r["calls"]]
     if not cur_rows:
         ctx.note("no LLM calls match the filters in the period")
@@ -245,6 +257,17 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
             period_params(period) + params)]
     return LlmSpendResult(period=period, previous=previous, group_by=args.group_by, filters=filters, rows=out,
                           total=total, previous_cost=total.previous_cost, daily=daily, unknown_models=unknown)
+
+
+def _require_calls(ctx: ToolContext, period: Period) -> DataRange | None:
+    """The call logs' range; None when the store holds no call logs at all; NoDataError when the period
+    holds none."""
+    data = calls_range(ctx)
+    if not data.rows:
+        return None
+    if data.last is None or data.first is None or data.last.date() <= period.start or data.first.date() >= period.end:
+        raise no_data("LLM calls", period, data)
+    return data
 
 
 def _sum(rows: list[dict[str, Any]], col: str) -> Any:

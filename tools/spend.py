@@ -12,7 +12,17 @@ from pydantic import BaseModel, Field
 from tools.contract import TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
-from tools.sqlparts import CHARGE_IN_PERIOD, dec, during, period_params, ratio, require_charges, show, top_n_sql
+from tools.sqlparts import (
+    CHARGE_IN_PERIOD,
+    DataRange,
+    dec,
+    during,
+    period_params,
+    ratio,
+    require_charges,
+    show,
+    top_n_sql,
+)
 
 GroupBy = Literal["team", "service", "model", "provider", "project", "env", "resource", "region", "account", "day", "week"]
 
@@ -216,7 +226,8 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         params.extend([name] * cond.count("?"))
         filters[field] = name
 
-    data = require_charges(ctx, period)
+    # With filters the main query cannot tell "no data" from "nothing matched": check the period first.
+    data = require_charges(ctx, period) if filters else None
     needs_alloc = args.group_by == "team" or "team" in filters
     source = "charges_allocated" if needs_alloc else "focus_charges"
     if args.group_by == "model" or "model" in filters:
@@ -230,7 +241,7 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
 
     grouped = f"""
         WITH base AS (
-            SELECT {key} AS k, {name_expr} AS nm, BilledCost, EffectiveCost,
+            SELECT {key} AS k, {name_expr} AS nm, BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd,
                    ChargePeriodStart >= ? AS cur{", x_team" if needs_alloc else ""}
             FROM {source}
             WHERE {CHARGE_IN_PERIOD}{cond}
@@ -242,25 +253,34 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
                    sum(BilledCost) FILTER (WHERE NOT cur) AS prev_billed,
                    count(*) FILTER (WHERE cur) AS n,
                    count(*) FILTER (WHERE NOT cur) AS prev_n,
-                   {unalloc_expr} AS unalloc
+                   {unalloc_expr} AS unalloc,
+                   min(ChargePeriodStart) AS first_ts, max(ChargePeriodEnd) AS last_ts
             FROM base GROUP BY k
         )"""
     scan = [period_params(period)[0]] + [period_params(period)[0] if previous is None else period_params(previous)[0],
                                          period_params(period)[1]] + params
     if args.group_by in _TIME_DIMS:
         sql = grouped + """
-        SELECT k AS key, nm, billed, effective, prev_billed, n, prev_n, unalloc, 1 AS folded, 1 AS slot
+        SELECT k AS key, nm, billed, effective, prev_billed, n, prev_n, unalloc, first_ts, last_ts,
+               1 AS folded, 1 AS slot
         FROM g ORDER BY k"""
         rows = ctx.query(sql, scan)
     else:
         sql = top_n_sql(grouped, ["coalesce(billed, 0)", "coalesce(prev_billed, 0)"],
-                        ["billed", "effective", "prev_billed", "n", "prev_n", "unalloc"], extra="min(nm) AS nm,")
+                        ["billed", "effective", "prev_billed", "n", "prev_n", "unalloc"],
+                        extra="min(nm) AS nm, min(first_ts) AS first_ts, max(last_ts) AS last_ts,")
         rows = ctx.query(sql, scan + [args.top, args.top + 1])
 
     cur_rows = [r for r in rows if r["n"]] if args.group_by in _TIME_DIMS else rows
     total_billed = sum((dec(r["billed"]) for r in rows), Decimal(0))
     total_effective = sum((dec(r["effective"]) for r in rows), Decimal(0))
     charges = sum(int(r["n"] or 0) for r in rows)
+    if data is None:
+        if not charges:
+            require_charges(ctx, period)  # raises NoDataError naming the range the store holds
+        # Unfiltered, the scan itself tells where the data starts and ends (no second pass over the bill).
+        data = DataRange(min(r["first_ts"] for r in rows if r["first_ts"] is not None),
+                         max(r["last_ts"] for r in rows if r["last_ts"] is not None), charges)
     # The previous period is comparable only when the store holds billing data for it.
     prev_covered = previous is not None and data.first is not None and data.first.date() < period.start
     partial_from = None

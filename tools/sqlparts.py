@@ -78,6 +78,31 @@ def top_n_sql(grouped: str, rank_by: list[str], sums: list[str], extra: str = ""
         ORDER BY slot"""
 
 
+def owner_hits_sql(resources: str) -> str:
+    """The owner of each resource of relation `resources` (columns ResourceId, ResourceName, SubAccountId,
+    SubAccountName) by the rule of the store's `resource_owners` view: an ownership rule first (lowest
+    priority number, then rule id), then endpoint metadata, then the GPU job that ran on it. The view
+    does this for every resource in focus_charges; this does it for a few, without a scan of the bill.
+    Columns: ResourceId, team, owner, how, confidence."""
+    return f"""
+        SELECT ResourceId, team, owner, how, confidence FROM (
+            SELECT hits.*, row_number() OVER (PARTITION BY ResourceId ORDER BY prio, tie, how) AS rn FROM (
+                SELECT r.ResourceId, o.team, o.owner, 'ownership rule #' || o.rule_id AS how,
+                       {CONFIDENCE_RULE} AS confidence, o.priority AS prio, o.rule_id AS tie
+                FROM {resources} r JOIN ownership o
+                  ON (o.match_kind = 'resource_id' AND o.pattern = r.ResourceId)
+                  OR (o.match_kind = 'resource_pattern' AND (r.ResourceId LIKE o.pattern OR r.ResourceName LIKE o.pattern))
+                  OR (o.match_kind = 'sub_account' AND (o.pattern = r.SubAccountId OR o.pattern = r.SubAccountName))
+                UNION ALL
+                SELECT resource_id, team, owner, 'endpoint ' || endpoint_id, {CONFIDENCE_ENDPOINT}, 100000, 0
+                FROM endpoints WHERE team IS NOT NULL AND resource_id IN (SELECT ResourceId FROM {resources})
+                UNION ALL
+                SELECT resource_id, team, owner, 'gpu job ' || job_id, {CONFIDENCE_JOB}, 100001, 0
+                FROM gpu_jobs WHERE team IS NOT NULL AND resource_id IN (SELECT ResourceId FROM {resources})
+            ) hits
+        ) ranked WHERE rn = 1"""
+
+
 def percentile(expr: str, q: float) -> str:
     """The continuous percentile of `expr` (the one dialect-specific percentile in the tools)."""
     if not 0 <= q <= 1:

@@ -27,6 +27,7 @@ from tools.sqlparts import (
     during,
     period_params,
     quote,
+    owner_hits_sql,
     ratio,
     require_charges,
     show,
@@ -197,10 +198,11 @@ def tag_audit(ctx: ToolContext, args: TagAuditArgs) -> TagAuditResult:
     grouped = f"_tag_audit_{uuid.uuid4().hex[:12]}"
     ctx.query(
         f"""CREATE TEMP TABLE {grouped} AS
-            SELECT coalesce(SubAccountName, SubAccountId) AS account, ServiceName AS service, ResourceId,
-                   ResourceName, Tags, sum(BilledCost) AS BilledCost, count(*) AS charges
+            SELECT coalesce(SubAccountName, SubAccountId) AS account, SubAccountId, SubAccountName,
+                   ServiceName AS service, ResourceId, ResourceName, Tags, sum(BilledCost) AS BilledCost,
+                   count(*) AS charges
             FROM focus_charges WHERE {CHARGE_IN_PERIOD}
-            GROUP BY coalesce(SubAccountName, SubAccountId), ServiceName, ResourceId, ResourceName, Tags""",
+            GROUP BY SubAccountId, SubAccountName, ServiceName, ResourceId, ResourceName, Tags""",
         period_params(period),
     )
     try:
@@ -241,7 +243,8 @@ def _audit(ctx: ToolContext, args: TagAuditArgs, period: Period, grouped: str, h
     ctx.query(
         f"""CREATE TEMP TABLE {stated} AS
         WITH c AS (
-            SELECT BilledCost, account, service, ResourceId, ResourceName, Tags, {', '.join(cols)}
+            SELECT BilledCost, account, SubAccountId, SubAccountName, service, ResourceId, ResourceName, Tags,
+                   {', '.join(cols)}
             FROM {grouped}
         )
         SELECT c.*, {', '.join(states)} FROM c""",
@@ -357,11 +360,16 @@ def _offenders(ctx: ToolContext, staged: str, params: list[Any], keys: list[str]
             WHERE ResourceId IN (SELECT rid FROM o) AND nullif(Tags['team'], '') IS NOT NULL
               AND {well_formed_sql("Tags['team']")}{team_known}
             GROUP BY ResourceId
-        )
+        ),
+        res AS (
+            SELECT DISTINCT ResourceId, ResourceName, SubAccountId, SubAccountName FROM s
+            WHERE ResourceId IN (SELECT rid FROM o)
+        ),
+        ro AS ({owner_hits_sql("res")})
         SELECT o.*, ro.team AS ro_team, ro.owner AS ro_owner, ro.how AS ro_how, ro.confidence AS ro_conf,
                t.team AS tag_team, t.owner AS tag_owner
         FROM o
-        LEFT JOIN (SELECT * FROM resource_owners WHERE ResourceId IN (SELECT rid FROM o)) ro ON ro.ResourceId = o.rid
+        LEFT JOIN ro ON ro.ResourceId = o.rid
         LEFT JOIN tagged t ON t.rid = o.rid
         ORDER BY o.head_billed DESC NULLS LAST, o.billed DESC, o.rid NULLS FIRST""",
         params + [top],

@@ -22,7 +22,6 @@ from tools.sqlparts import (
     CONFIDENCE_RULE,
     CONFIDENCE_TAG,
     MONTH_DAYS,
-    charges_range,
     day_start,
     dec,
     quote,
@@ -147,15 +146,15 @@ class WhoOwnsResult(ToolResult):
 )
 def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
     text = args.resource.strip()
-    data = charges_range(ctx)
+    last = ctx.scalar("SELECT max(ChargePeriodEnd) FROM focus_charges")
     anchor = ctx.today
-    if data.last is not None and data.last.date() < anchor:
-        anchor = data.last.date()
+    if last is not None and last.date() < anchor:
+        anchor = last.date()
         ctx.note(f"billing data ends {anchor.isoformat()}; costs are for the 30 days before that")
     window = Period(start=anchor - timedelta(days=30), end=anchor, label="the last 30 days of data")
     rate_start = anchor - timedelta(days=RUN_RATE_DAYS)
 
-    matches = _exact(ctx, text, window, rate_start)
+    matches = [] if "$" in text else _exact(ctx, text, window, rate_start)
     if not matches:
         matches = _loose(ctx, text, window, rate_start)
     if not matches:
@@ -347,30 +346,45 @@ def _is_kind(kind: str, row: dict[str, Any]) -> bool:
 
 # -- how ownership is known -------------------------------------------------------------------------
 def ownership_sources(ctx: ToolContext, rid: str) -> tuple[list[OwnerSource], dict[str, str]]:
-    """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job."""
+    """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job.
+
+    One pass over the resource's charges (its names, accounts and tag sets); the rules, endpoints and jobs
+    are matched against those in the small registry tables."""
     out: list[OwnerSource] = []
-    tag_rows = ctx.query(
-        """SELECT nullif(Tags['team'], '') AS team, nullif(Tags['owner'], '') AS owner,
-                  max(ChargePeriodStart) AS last_seen, count(*) AS n
-           FROM focus_charges WHERE ResourceId = ? AND nullif(Tags['team'], '') IS NOT NULL
-           GROUP BY nullif(Tags['team'], ''), nullif(Tags['owner'], '')
-           ORDER BY last_seen DESC, n DESC, team, owner""",
+    seen = ctx.query(
+        """SELECT ResourceName AS name, SubAccountId AS sub_id, SubAccountName AS sub_name, Tags,
+                  count(*) AS n, max(ChargePeriodStart) AS last_seen
+           FROM focus_charges WHERE ResourceId = ?
+           GROUP BY ResourceName, SubAccountId, SubAccountName, Tags
+           ORDER BY last_seen DESC, n DESC, name NULLS LAST, sub_id NULLS LAST, CAST(Tags AS VARCHAR) NULLS LAST""",
         [rid],
     )
-    for t in tag_rows:
-        out.append(OwnerSource(source="tag", team=t["team"], owner=t["owner"], confidence=CONFIDENCE_TAG,
-                               detail=f"the team tag {quote(t['team'])} on {t['n']} of its charges"))
+    # team tags: (team, owner) -> [charges, last seen]
+    tagged: dict[tuple[str, str | None], list[Any]] = {}
+    for row in seen:
+        t = dict(row["Tags"] or {})
+        team = (t.get("team") or "").strip() and t.get("team")
+        if team:
+            owner = t.get("owner") or None
+            entry = tagged.setdefault((team, owner), [0, row["last_seen"]])
+            entry[0] += int(row["n"])
+            entry[1] = max(entry[1], row["last_seen"])
+    for (team, owner), (n, _) in sorted(tagged.items(), key=lambda kv: (-kv[1][1].timestamp(), -kv[1][0], kv[0][0], kv[0][1] or "")):
+        out.append(OwnerSource(source="tag", team=team, owner=owner, confidence=CONFIDENCE_TAG,
+                               detail=f"the team tag {quote(team)} on {n} of its charges"))
+    names = sorted({(row["name"], row["sub_id"], row["sub_name"]) for row in seen}, key=lambda x: tuple(v or "" for v in x))
+    if not names:
+        names = [(None, None, None)]
+    values = ", ".join(["(CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR))"] * len(names))
     rules = ctx.query(
-        """SELECT o.rule_id, o.match_kind, o.pattern, o.team, o.owner, o.source, o.priority
+        f"""SELECT DISTINCT o.rule_id, o.match_kind, o.pattern, o.team, o.owner, o.source, o.priority
            FROM ownership o
-           JOIN (SELECT DISTINCT ResourceId, ResourceName, SubAccountId, SubAccountName
-                 FROM focus_charges WHERE ResourceId = ?) r
+           JOIN (VALUES {values}) AS r(ResourceId, ResourceName, SubAccountId, SubAccountName)
              ON (o.match_kind = 'resource_id' AND o.pattern = r.ResourceId)
              OR (o.match_kind = 'resource_pattern' AND (r.ResourceId LIKE o.pattern OR r.ResourceName LIKE o.pattern))
              OR (o.match_kind = 'sub_account' AND (o.pattern = r.SubAccountId OR o.pattern = r.SubAccountName))
-           GROUP BY o.rule_id, o.match_kind, o.pattern, o.team, o.owner, o.source, o.priority
            ORDER BY o.priority, o.rule_id""",
-        [rid],
+        [x for n in names for x in (rid, *n)],
     )
     for r in rules:
         origin = f" from {r['source']}" if r["source"] else ""
@@ -401,13 +415,9 @@ def ownership_sources(ctx: ToolContext, rid: str) -> tuple[list[OwnerSource], di
             continue
         out.append(OwnerSource(source="gpu_job", team=j["team"], owner=j["owner"], confidence=CONFIDENCE_JOB,
                                detail=f"{detail} ({show(j['name'])}), which ran on it" if j["name"] else f"{detail}, which ran on it"))
-    latest = ctx.query(
-        """SELECT Tags FROM focus_charges WHERE ResourceId = ? AND Tags IS NOT NULL
-           ORDER BY ChargePeriodStart DESC, BilledCost DESC LIMIT 1""",
-        [rid],
-    )
-    tags: dict[str, str] = dict(latest[0]["Tags"]) if latest and latest[0]["Tags"] else {}
-    if not tag_rows:
+    latest = next((row["Tags"] for row in seen if row["Tags"]), None)
+    tags: dict[str, str] = dict(latest) if latest else {}
+    if not tagged:
         for k in sorted(tags):
             fk = fold(k)
             if fk in _HINT_KEYS and fk != "team" and tags[k]:
