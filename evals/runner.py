@@ -110,6 +110,9 @@ def run_set(name: str, *, planner: Planner = "offline", db: Path | None = None, 
     questions = [q for q in load_set(name) if not only or only in q.id]
     from agent.service import ask
 
+    if planner == "model":
+        _check_model_planner()
+
     with tempfile.TemporaryDirectory(prefix=f"finops-eval-{name}-") as tmp:
         work = Path(tmp)
         prepared = prepare_demo(db, work) if name == "demo" else prepare_focus(work)
@@ -130,6 +133,18 @@ def run_set(name: str, *, planner: Planner = "offline", db: Path | None = None, 
     changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
     return SetReport(name=name, planner=planner, note=prepared.note, cases=results,
                      store_unchanged=not changed, changed_tables=changed)
+
+
+def _check_model_planner() -> None:
+    """Fail before building anything when the model planner cannot run (no key, no server)."""
+    from agent.configuration import AgentConfig
+    from agent.planning import PlannerUnavailable
+    from agent.service import make_planner
+
+    try:
+        make_planner(AgentConfig.from_env("model"))
+    except PlannerUnavailable as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _ask_one(q: Question, exp: Expected, prepared: Prepared, planner: Planner, session: str | None,
