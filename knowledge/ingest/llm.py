@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from knowledge.ingest.errors import IngestError
-from knowledge.ingest.staging import STAGE
+from knowledge.ingest.postchecks import distinct_values, flag_values
 from knowledge.ingest.suggest import unknown
 from knowledge.prices import FRONTIER_INPUT_PRICE, load_catalogs
 
@@ -120,23 +120,11 @@ def prepare(con: duckdb.DuckDBPyConnection, prices: list[tuple] | None, prices_n
 
 def flag_unknown_models(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Add "unknown model 'x'; did you mean 'y'?" to the reason of stage rows whose model has no price row."""
-    unknown_models = [r[0] for r in con.execute(
-        f"SELECT DISTINCT s.model FROM {STAGE} s WHERE s.model IS NOT NULL AND s.model <> '' "
-        "AND NOT EXISTS (SELECT 1 FROM llm_prices p WHERE p.model = s.model) ORDER BY 1"
-    ).fetchall()]
+    catalog = [r[0] for r in con.execute("SELECT model FROM llm_prices ORDER BY model").fetchall()]
+    known = set(catalog)
+    unknown_models = [m for m in distinct_values(con, "model") if m not in known]
     if not unknown_models:
         return []
-    catalog = [r[0] for r in con.execute("SELECT model FROM llm_prices ORDER BY model").fetchall()]
-    messages = [unknown("model", m, catalog) for m in unknown_models]
-    con.execute("DROP TABLE IF EXISTS _ingest_model_hints")
-    con.execute(
-        "CREATE TEMP TABLE _ingest_model_hints AS SELECT unnest(?::VARCHAR[]) AS model, unnest(?::VARCHAR[]) AS message",
-        [unknown_models, messages],
-    )
-    con.execute(
-        f"UPDATE {STAGE} SET x_reason = concat_ws('; ', {STAGE}.x_reason, h.message) "
-        f"FROM _ingest_model_hints h WHERE {STAGE}.model = h.model"
-    )
-    con.execute("DROP TABLE _ingest_model_hints")
+    flag_values(con, "model", {m: unknown("model", m, catalog) for m in unknown_models})
     shown = ", ".join(repr(m) for m in unknown_models[:5]) + (" ..." if len(unknown_models) > 5 else "")
     return [f"{len(unknown_models)} unknown model name(s) quarantined: {shown}"]

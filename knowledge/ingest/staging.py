@@ -14,16 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.ingest.currencies import ISO_4217
 from knowledge.ingest.specs import Column, TableSpec
 
 STAGE = "_ingest_stage"
 
 # Timestamps: anything DuckDB reads as TIMESTAMPTZ (ISO 8601 with or without zone, 'Z', offsets), stored
 # as naive UTC (the session runs with TimeZone=UTC); also Azure's '2024-01-01T00:00Z' (no seconds).
+# 'YYYY-MM-DD HH:MM:SS' (19 characters, no room for a zone) takes the ~2x cheaper plain TIMESTAMP cast.
 _TS = (
+    "CASE WHEN length({v}) = 19 THEN TRY_CAST({v} AS TIMESTAMP) ELSE "
     "(coalesce(TRY_CAST({v} AS TIMESTAMPTZ), TRY_CAST(TRY_STRPTIME({v}, '%Y-%m-%dT%H:%MZ') AS TIMESTAMPTZ))"
-    " AT TIME ZONE 'UTC')"
+    " AT TIME ZONE 'UTC') END"
 )
 
 _WHAT = {
@@ -129,13 +130,6 @@ def _column_checks(b: Binding) -> list[str]:
         out.append(
             f"CASE WHEN {value} NOT IN ({values}) THEN {lit(name + ' ')} || {_shown(value)} "
             f"|| {lit(' is not one of ' + ', '.join(col.allowed))} END"
-        )
-    if col.currency:
-        codes = ", ".join(lit(c) for c in sorted(ISO_4217))
-        out.append(
-            f"CASE WHEN {value} <> '' AND {value} NOT IN ({codes}) THEN {lit('unknown currency ')} || {_shown(value)}"
-            f" || CASE WHEN upper({value}) IN ({codes}) THEN {lit(' (ISO 4217 codes are upper case: ')} "
-            f"|| {_shown('upper(' + value + ')')} || ')' ELSE '' END END"
         )
     return out
 
