@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from tools.contract import TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
+from tools.sqlparts import quote
 from tools.stats import MAD_TO_SIGMA, mad
 from tools.scopes import COST, SCOPE_KEYS, daily_costs, days_between, filled, resolve_scope, source, ts
 from tools.timeseries import hinge_fit, weekday_baseline, weekday_factors
@@ -94,13 +95,15 @@ class Anomaly(BaseModel):
     also_in: list[str] = Field(default_factory=list)
 
     def label(self) -> str:
-        return f"{self.scope} ({self.scope_kind})"
+        # Project and resource names come from tags and billing files: shown quoted, as data.
+        name = quote(self.scope) if self.scope_kind in ("project", "resource") else self.scope
+        return f"{name} ({self.scope_kind})"
 
     def sentence(self) -> str:
         drv = ""
         if self.drivers:
             drv = "; driven by " + ", ".join(
-                f"{d.resource_name or d.resource_id} ({'+' if d.excess >= 0 else ''}{money(d.excess)})" for d in self.drivers)
+                f"{quote(d.resource_name or d.resource_id)} (+{money(d.excess)})" for d in self.drivers)
         also = f"; also seen in {', '.join(self.also_in)}" if self.also_in else ""
         if self.kind == "drift":
             return (f"{self.label()} has drifted up since {_day(self.start)}: from about {money(self.daily_from)}/day "
