@@ -55,6 +55,8 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 }
 # Prepositions that make an ambiguous word a team name ("for research", "did search spend").
 TEAM_LEADS = ("for", "of", "on", "by", "did", "does", "do", "is", "team", "from", "about", "and")
+# Words after an ambiguous word that make it a team ("search spend", "research's budget").
+TEAM_TRAILS = ("spend", "spending", "spent", "cost", "costs", "budget", "budgets", "bill", "usage", "'s", "owns")
 # group-by phrases -> canonical dimension (tools validate against their own Literal choices).
 GROUP_WORDS: dict[str, str] = {
     "team": "team", "teams": "team", "service": "service", "services": "service", "model": "model",
@@ -280,7 +282,7 @@ def _names(ent: Entities, index: NameIndex) -> None:
             for kind, name in hits:
                 if not any(h.kind == kind and h.name == name for h in ent.names):
                     ent.names.append(NameHit(kind, name, span))
-    known = {fold(h.name) for h in ent.names}
+    known = {fold(h.name) for h in ent.names} | {f for idx in index.folded.values() for f in idx}
     for i, tok in enumerate(tokens):
         if used[i] or tok in STOPWORDS or len(tok) < 4 or not re.search(r"[a-z]", tok) or fold(tok) in known:
             continue
@@ -312,9 +314,12 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]]) -> bool
         words = KIND_WORDS.get(kind, ())
         if nxt in words or prev in words or (prev == "the" and prev2 in words):
             return True
-    if "team" in kinds and (prev in TEAM_LEADS or (prev == "the" and nxt in ("team", "teams"))):
+    if "team" in kinds and (prev in TEAM_LEADS or (prev == "the" and nxt in ("team", "teams"))
+                            or nxt in TEAM_TRAILS):
         return True
     if "environment" in kinds and prev in ("in", "on") and nxt not in ("that", "which"):
+        return True
+    if prev in ("vs", "versus") or nxt in ("vs", "versus"):     # "prod vs dev", "search vs recsys"
         return True
     return False
 

@@ -21,9 +21,11 @@ class Intent:
     tool: str
     cues: tuple[tuple[str, float], ...]
     preset: dict[str, Any] = field(default_factory=dict)
+    kinds: dict[str, float] = field(default_factory=dict)   # names of these kinds in the question add weight
 
-    def score(self, text: str) -> float:
-        return sum(w for pattern, w in self.cues if re.search(pattern, text))
+    def score(self, text: str, kinds: frozenset[str] = frozenset()) -> float:
+        return (sum(w for pattern, w in self.cues if re.search(pattern, text))
+                + sum(w for kind, w in self.kinds.items() if kind in kinds))
 
 
 AMOUNT = r"(?:\$\s?\d[\d.]*\s?(?:k|m)?|\b\d[\d.]*\s?(?:k|m)\b)"
@@ -35,6 +37,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:which|what) team (?:owns|is responsible|runs|pays)\b", 2.5),
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
         (r"\bbelongs? to\b|\bownership\b", 1.0),
+        (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
     )),
     Intent("explain_charge", "explain_charge", (
         (rf"\bwhat(?:'s| is| was| are)? (?:this|that|the|these)\s+(?:one-off\s+|big\s+|huge\s+)?{AMOUNT}.{{0,30}}\b(?:charges?|line|bill|item|invoice)", 3.0),
@@ -50,6 +53,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:will|would) (?:this|it|that|the job|the run|a run) cost\b|\bhow much (?:will|would)\b", 1.2),
         (r"\bfor \d+(?:\.\d+)? ?(?:hours?|hrs?|h|days?)\b", 0.8),
         (r"\b(?:training|fine-?tune|job|run|batch)\b", 0.3),
+        (r"\b\d+(?:\.\d+)?\s?(?:k|m|million|thousand)?\s?(?:calls|requests)\b.{0,60}\b(?:input|output|prompt|completion) tokens?\b", 3.0),
     )),
     Intent("tag_audit", "tag_audit", (
         (r"\buntagged\b|\bnot tagged\b|\bwithout (?:a |any )?(?:team |owner |project |env )?tags?\b|\bmissing (?:a |the )?(?:team |owner )?tags?\b", 2.5),
@@ -67,10 +71,10 @@ INTENTS: tuple[Intent, ...] = (
     )),
     Intent("llm_spend", "llm_spend", (
         (r"\bllms?\b|\btokens?\b|\bgpt\b|\bgpt-\d|\bclaude\b|\bopenai\b|\banthropic\b|\bapi calls?\b|\bai apis?\b", 2.0),
-        (r"\bgpt-?4-?class\b|\bfrontier models?\b|\bper token\b|\bcost per (?:1k|1000|thousand) calls\b", 1.0),
+        (r"\bgpt-?4-?class\b|\bfrontier models?\b|\bper token\b", 1.0),
         (r"\bby (?:app|prompt|feature|model)\b|\bper (?:app|prompt|model)\b|\bwhich models?\b|\bwhat models?\b", 0.8),
         (r"\b(?:spend|spent|spending|cost|costs|costing|bill|pay|paying)\b", 0.9),
-    )),
+    ), kinds={"app": 2.0, "prompt": 1.0, "feature": 1.0, "customer": 1.0}),
     Intent("anomalies", "anomalies", (
         (r"\bunusual\b|\banomal\w*\b|\bspikes?\b|\bspiked\b|\bweird\b|\bodd\b|\bunexpected\b|\bstrange\b|\bout of the ordinary\b|\bsurprises?\b", 2.5),
         (r"\bwhy did\b.{0,60}\b(?:jump|spike|go up|increase|rise|double)\b|\bjump(?:ed)?\b|\bsurged?\b|\bdrift(?:ing)?\b|\bcreep(?:ing)?\b", 2.0),
@@ -97,10 +101,10 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b", 1.0),
     )),
     Intent("unit_costs", "unit_costs", (
-        (r"\bcost per (?!team|service|provider|project|env|region|account|resource|day|week|month|model\b|app\b)|\bper (?:1k|1000|thousand|million|1m) (?:inferences?|requests?|calls?|predictions?|queries|tickets?)\b|\bunit costs?\b", 2.5),
+        (r"\bcost per (?!team|service|provider|project|env|region|account|resource|day|week|month|model\b|app\b)|\bper (?:1k|1000|thousand|million|1m) (?:inferences?|requests?|calls?|predictions?|queries|tickets?)\b|\bunit costs?\b", 3.5),
         (r"\bper (?:prediction|inference|request|query|call|customer|feature|training run|run|ticket|user)\b", 2.0),
         (r"\beach (?:[\w-]+ )?(?:training |fine-tuning )?run\b|\bper (?:[\w-]+ )?training run\b", 2.0),
-        (r"\b(?:scale|scaled|grow|grows|goes) (?:it |this |that )?(?:up )?to \d+(?:\.\d+)?\s?x\b|\b\d+(?:\.\d+)?\s?x (?:the )?(?:traffic|volume|usage|requests|calls)\b", 2.5),
+        (r"\b(?:scale|scaled|grow|grows|goes) (?:it |this |that )?(?:up )?to \d+(?:\.\d+)?\s?x\b|\b\d+(?:\.\d+)?\s?x (?:the )?(?:traffic|volume|usage|requests|calls)\b|\bat \d+(?:\.\d+)?\s?x\b", 3.5),
     )),
     Intent("ai_spend", "spend", (
         (r"\b(?:all (?:this|the|our) |our |the )?ai\b.{0,20}\b(?:cost|costing|spend|spending|bill)|\bai (?:spend|costs?|bill)\b", 3.5),
@@ -122,9 +126,10 @@ HELP = re.compile(r"^\s*(?:help|\?|what can (?:you|i) (?:do|ask)|what do you (?:
 GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay)\b[\s!.?]*$")
 
 
-def ranked(text: str, available: set[str] | None = None) -> list[tuple[float, Intent]]:
-    """Intents with a positive score, best first (ties keep table order)."""
-    scored = [(i.score(text), n, i) for n, i in enumerate(INTENTS) if available is None or i.tool in available]
+def ranked(text: str, available: set[str] | None = None, kinds: frozenset[str] = frozenset()) -> list[tuple[float, Intent]]:
+    """Intents with a positive score, best first (ties keep table order); `kinds`: the kinds of the names
+    found in the question."""
+    scored = [(i.score(text, kinds), n, i) for n, i in enumerate(INTENTS) if available is None or i.tool in available]
     scored = [s for s in scored if s[0] > 0]
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [(score, intent) for score, _, intent in scored]

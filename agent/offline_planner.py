@@ -35,6 +35,7 @@ NAME_FIELDS: dict[str, str] = {
     "customer_id": "customer", "resource": "resource",
 }
 GROUP_FIELDS = ("group_by", "by", "dimension")
+KIND_DIMENSION = {"environment": "env"}   # name kind -> group-by value, where they differ
 FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same (?:for|but|thing|question)|now|ok(?:ay)?|also|then|just|but)\b"
                        r"|^(?:for|in|by|over|during|only|instead)\b")
 EARLIER = re.compile(r"\b(?:the )?(?:day|week|month|quarter|year|period) before\b|\bbefore that\b|\bthe one before\b"
@@ -64,17 +65,20 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     text = ent.text
     if not text or HELP.search(text) or GREETING.match(text):
         return PlanStep(reply=help_reply(specs, intro=None if text and not GREETING.match(text) else ""))
-    scores = ranked(text, set(by_name))
+    scores = ranked(text, set(by_name), frozenset(h.kind for h in ent.names))
     best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
     earlier = EARLIER.search(text) is not None
+    marked = FOLLOW_UP.match(text) is not None
     follow = prev is not None and (
-        (FOLLOW_UP.match(text) and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
+        (marked and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
         or (best is None and (ent.period or ent.group_by or ent.names or ent.unknown or earlier))
     )
     if follow and prev is not None:
-        calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None)
+        # "and for search?" adds to the previous filters; an unmarked "support-bot last week" replaces them
+        calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None,
+                           replace_names=not marked)
                  for c in prev["calls"] if c["tool"] in by_name]
         if calls:
             return _finish(calls, ent, by_name)
@@ -117,6 +121,13 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
             pick = next((g for g in ent.group_by if not allowed or g in allowed), None)
             if pick:
                 args[gf] = pick
+    compared = _compared_kind(ent)
+    if compared is not None:
+        gf = next((g for g in GROUP_FIELDS if g in fields), None)
+        dim = KIND_DIMENSION.get(compared, compared)
+        if gf is not None and dim in _choices(props.get(gf, {})):
+            args[gf] = dim                       # "prod vs dev": group by env, filter neither
+            ent = _without_kind(ent, compared)
     if "top" in fields and ent.top:
         args["top"] = ent.top
     if "amount" in fields and ent.amounts and "amount" not in args:
@@ -152,13 +163,32 @@ def _finish(calls: list[tuple[ToolSpec, dict[str, Any]]], ent: Entities, by_name
     return PlanStep(calls=planned)
 
 
-def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities,
-              earlier_than: date | None = None) -> tuple[ToolSpec, dict[str, Any]]:
+def _compared_kind(ent: Entities) -> str | None:
+    """The kind of two or more names compared in the question ("prod vs dev", "search and recsys")."""
+    if not re.search(r"\bvs\.?\b|\bversus\b|\bcompared? (?:to|with)\b|\band\b|\bor\b", ent.text):
+        return None
+    for kind in dict.fromkeys(h.kind for h in ent.names):
+        if len({h.name for h in ent.names if h.kind == kind}) >= 2:
+            return kind
+    return None
+
+
+def _without_kind(ent: Entities, kind: str) -> Entities:
+    from dataclasses import replace
+
+    return replace(ent, names=[h for h in ent.names if h.kind != kind])
+
+
+def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities, earlier_than: date | None = None,
+              *, replace_names: bool = False) -> tuple[ToolSpec, dict[str, Any]]:
     """The previous call with what the follow-up changes: period ("the week before": the period before
-    the previous one, relative to `earlier_than` = today), grouping, names, top."""
+    the previous one, relative to `earlier_than` = today), grouping, names (added to the previous
+    filters, or replacing them), top."""
     fields = spec.args_model.model_fields
     props = _properties(spec)
     args = dict(prev_args)
+    if replace_names and (ent.names or ent.unknown):
+        args = {k: v for k, v in args.items() if k not in NAME_FIELDS}
     if "period" in fields and ent.period:
         args["period"] = ent.period
     elif "period" in fields and earlier_than is not None:
