@@ -53,3 +53,43 @@ def test_finops_eval_cli(tmp_path: Path):
     md = (tmp_path / "eval-report.md").read_text()
     assert md.rstrip().endswith(last) and "| kind | passed | total | accuracy |" in md
     assert '"cases"' in (tmp_path / "eval-report.json").read_text()
+
+
+def test_model_planner_path_reports_tokens_per_answer(monkeypatch: pytest.MonkeyPatch):
+    """The same suite on the model path: the real ChatOpenAI against the loopback OpenAI-compatible
+    server (tests/fakes), which plays a model calling `spend` and quoting its figures; a follow-up
+    shares the session. The report carries tokens per answer."""
+    from fakes.openai_server import FakeOpenAI, Script, final, tool_call
+
+    script = Script([
+        tool_call("spend", {"period": "2024-09", "provider": "Oracle"}),
+        final("Oracle billed $0.54 in September 2024."),
+        tool_call("spend", {"period": "2024-09", "provider": "AWS"}),
+        final("AWS billed $18.01 in September 2024."),
+    ])
+    with FakeOpenAI(script) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("FINOPS_MODEL", "fake-model")
+        monkeypatch.setenv("FINOPS_MODEL_TIMEOUT", "20")
+        report = run_set("focus", planner="model", only="conv.focus.providers")
+    assert [c.id for c in report.cases] == ["conv.focus.providers#1", "conv.focus.providers#2"]
+    assert all(c.passed for c in report.cases), [(c.id, c.why, c.got) for c in report.cases]
+    assert all(c.tokens and c.tokens > 0 for c in report.cases)
+    suite = SuiteReport(planner="model", sets=[report], threshold=0.0)
+    assert f"Tokens per answer: {report.tokens_per_answer():.0f}." in suite.to_markdown()
+    # the follow-up went out with the first turn in its history (one session)
+    assert "Oracle" in json_dump(server.requests[-1].body)
+
+
+def test_model_planner_without_a_key_is_refused_before_any_work(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        run_set("focus", planner="model", only="focus.aws")
+
+
+def json_dump(body: object) -> str:
+    import json
+
+    return json.dumps(body)
