@@ -386,7 +386,7 @@ def test_finops_demo_cli_is_deterministic_and_atomic(tmp_path: Path, demo_facts:
     assert _facts(target) == demo_facts                                      # same seed -> identical facts
     bad = subprocess.run([*_finops(), "demo", "--db", str(target), "--as-of", "2026-02-30"],
                          capture_output=True, text=True, env=env, timeout=120)
-    assert bad.returncode == 2 and "--as-of" in bad.stderr
+    assert bad.returncode == 2 and "--as-of" in bad.stderr, bad.stderr
     assert _facts(target) == demo_facts                                      # a failed run changes nothing
 
 

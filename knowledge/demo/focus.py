@@ -112,10 +112,10 @@ def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str
             s.sub_account_name AS SubAccountName,
             {'s.tags' if prebuilt_tags else tags_sql('s')} AS Tags,
             'demo' AS x_source_file,
-            '{ingest_id}' AS x_ingest_id
+            CAST(? AS VARCHAR) AS x_ingest_id
         FROM ({source_sql}) s JOIN _demo_accounts a ON a.provider = s.provider
         """,
-        params or [],
+        [ingest_id, *(params or [])],
     )
     return con.execute("SELECT count(*) FROM focus_charges").fetchone()[0] - before
 

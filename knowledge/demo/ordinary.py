@@ -7,6 +7,8 @@ expected cost so that untagged spend lands near `UNTAGGED_TARGET` of the total a
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import duckdb
 
 from knowledge.demo.company import ORDINARY_RESOURCES_PER_SCALE, SERVICES, UNTAGGED_TARGET, WEEKEND_FACTOR
@@ -63,23 +65,25 @@ def create_resources(con: duckdb.DuckDBPyConnection, seed: int, scale: int, days
 
 
 def choose_untagged(con: duckdb.DuckDBPyConnection, seed: int) -> None:
-    """Mark ordinary resources untagged, cheapest-first in hash order, until the expected untagged spend
+    """Mark ordinary resources untagged, in seeded hash order, until the expected untagged spend
     (planted rows already in focus_charges + marked ordinary ones) reaches the target share."""
     planted_total, planted_untagged = con.execute(
         "SELECT coalesce(sum(BilledCost), 0), coalesce(sum(BilledCost) FILTER (WHERE nullif(Tags['team'], '') IS NULL), 0) "
         "FROM focus_charges"
     ).fetchone()
+    # Expected cost per resource as an exact DECIMAL, so the choice cannot depend on float summation order.
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _demo_expected AS
-        SELECT r.i, r.base * CASE WHEN r.seasonal THEN ce.cum - cs.cum ELSE r.end_day - r.start_day END AS expected
+        SELECT r.i, CAST(round(r.base * CASE WHEN r.seasonal THEN ce.cum - cs.cum ELSE r.end_day - r.start_day END, 4)
+                         AS DECIMAL(18,4)) AS expected
         FROM _demo_resources r
         JOIN _demo_season_cum cs ON cs.idx = r.start_day
         JOIN _demo_season_cum ce ON ce.idx = r.end_day
         """
     )
     ordinary_total = con.execute("SELECT coalesce(sum(expected), 0) FROM _demo_expected").fetchone()[0]
-    need = float(UNTAGGED_TARGET) * (float(planted_total) + ordinary_total) - float(planted_untagged)
+    need = UNTAGGED_TARGET * (Decimal(planted_total) + Decimal(ordinary_total)) - Decimal(planted_untagged)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _demo_untagged AS
@@ -106,12 +110,21 @@ def insert_ordinary_charges(con: duckdb.DuckDBPyConnection, seed: int, ingest_id
                                    CAST(NULL AS VARCHAR) AS extra_key, CAST(NULL AS VARCHAR) AS extra_value) t
         """
     )
+    # The (resource, day) pairs as a table of their own: scanning it runs on every core (DuckDB parallelises
+    # scans by row group; the resources table alone is too small to split), so the wide INSERT does too.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _demo_resource_days AS
+        SELECT r.i, d.idx FROM _demo_resources r JOIN _demo_days d ON d.idx >= r.start_day AND d.idx < r.end_day
+        """
+    )
     noise = uniform(seed, "res_day", "r.i", "d.idx")
     daily = f"""
         SELECT r.*, d.day, CAST(round(r.base * (CASE WHEN r.seasonal AND d.weekend THEN {WEEKEND_FACTOR} ELSE 1.0 END)
                                       * (0.96 + 0.08 * {noise}), 4) AS DECIMAL(18,4)) AS day_cost
-        FROM _demo_tagged_resources r
-        JOIN _demo_days d ON d.idx >= r.start_day AND d.idx < r.end_day
+        FROM _demo_resource_days k
+        JOIN _demo_tagged_resources r ON r.i = k.i
+        JOIN _demo_days d ON d.idx = k.idx
     """
     source = f"""
         SELECT r.day, r.provider, r.service, r.category, r.region, r.sub_account_id, r.sub_account_name,
