@@ -18,6 +18,13 @@ HISTORY_JOBS = 240
 ZOMBIE_TTL_HOURS = 72
 ZOMBIE_TEAMS = ["research"] * 5 + ["search"] * 3 + ["recsys"] * 3 + ["ml-platform"] * 2 + ["data"]
 
+# Planted resources shared by jobs, endpoints and billing.
+CLUSTER_RESOURCE_ID = "arn:aws:ec2:us-east-1:210987654321:cluster/llm-serving-h100-a"
+CLUSTER_RESOURCE_NAME = "llm-serving-h100-a"
+CLUSTER_AGE_DAYS = 84
+RESEARCH_ENDPOINT_RESOURCE_ID = "arn:aws:sagemaker:us-east-1:410987654321:endpoint/llama-ft-summarizer"
+RESEARCH_ENDPOINT_AGE_DAYS = 70
+
 
 def hourly_price(con: duckdb.DuckDBPyConnection, instance_type: str) -> Decimal:
     row = con.execute(
@@ -248,14 +255,6 @@ def _insert_planted_jobs(con: duckdb.DuckDBPyConnection, seed: int, window: Demo
     )
     return PlantedJobs(zombie_ids=zombie_ids, discarded_id=discarded_id, cluster_job_id=cluster_job_id,
                        research_job_id=research_job_id)
-
-
-# Planted resources shared by jobs, endpoints and billing.
-CLUSTER_RESOURCE_ID = "arn:aws:ec2:us-east-1:210987654321:cluster/llm-serving-h100-a"
-CLUSTER_RESOURCE_NAME = "llm-serving-h100-a"
-CLUSTER_AGE_DAYS = 84
-RESEARCH_ENDPOINT_RESOURCE_ID = "arn:aws:sagemaker:us-east-1:410987654321:endpoint/llama-ft-summarizer"
-RESEARCH_ENDPOINT_AGE_DAYS = 70
 
 
 def insert_job_billing_sql(window: DemoWindow) -> str:
