@@ -287,6 +287,7 @@ def _charts(calls: _Calls, week: ReportWeek, team: str | None, primary: SpendRes
         result, cid = calls.run("spend", {"period": week.period(), "group_by": "day", "compare": False, **flt},
                                 f"daily spend of {charts.daily_by} {name}")
         charts.evidence.append(cid)
+        charts.daily_evidence.append(cid)
         if not isinstance(result, SpendResult):
             continue
         values = [r.billed for r in result.rows]
@@ -295,6 +296,7 @@ def _charts(calls: _Calls, week: ReportWeek, team: str | None, primary: SpendRes
     total, cid = calls.run("spend", {"period": week.period(), "group_by": "day", "compare": False, "team": team},
                            "daily spend of " + ("the company" if team is None else f"team {team}"))
     charts.evidence.append(cid)
+    charts.daily_evidence.append(cid)
     if isinstance(total, SpendResult):
         charts.days = [_iso_day(r.key) for r in total.rows]
         charts.day_totals = [r.billed for r in total.rows]

@@ -121,7 +121,7 @@ def _mover_table(movers: list[Mover], name: str) -> Table:
 # -- sections ------------------------------------------------------------------------------------------
 def _overview(s: WeeklySummary) -> DocSection:
     o = s.overview
-    sec = DocSection(key="overview", title="The week", lead="", evidence=o.evidence + s.charts.evidence[-1:])
+    sec = DocSection(key="overview", title="The week", lead="", evidence=o.evidence + s.charts.daily_evidence)
     if o.total is None:
         sec.lead = "No spend figure for the week: " + "; ".join(o.problems)
         return sec

@@ -149,6 +149,7 @@ class Charts(BaseModel):
     movers: list[ChartBar] = Field(default_factory=list)       # change vs the previous week
     llm_models: list[ChartBar] = Field(default_factory=list)   # the week's known LLM cost per model
     evidence: list[str] = Field(default_factory=list)
+    daily_evidence: list[str] = Field(default_factory=list)    # the calls behind the daily chart
 
 
 class WeeklySummary(BaseModel):

@@ -36,9 +36,10 @@ def _plain(text: str) -> str:
 
 
 def _dollars(value: float, _pos: object = None) -> str:
-    if abs(value) >= 1000:
-        return _plain(f"${value / 1000:,.0f}K" if abs(value) >= 10000 else f"${value / 1000:,.1f}K")
-    return _plain(f"${value:,.0f}")
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    if size >= 1000:
+        return _plain(f"{sign}${size / 1000:,.0f}K" if size >= 10000 else f"{sign}${size / 1000:,.1f}K")
+    return _plain(f"{sign}${size:,.0f}")
 
 
 def _png(fig: Figure) -> bytes:
