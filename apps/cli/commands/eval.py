@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional, cast
+from typing import TYPE_CHECKING, Annotated, Literal, Optional, cast
 
 import typer
 
-from apps.cli.options import EXIT_BAD_INPUT, EXIT_OK, DbOption, JsonOption
+from apps.cli.options import EXIT_BAD_INPUT, EXIT_OK, JsonOption
+
+if TYPE_CHECKING:
+    from evals.report import CaseResult
 
 EXIT_BELOW_THRESHOLD = 1
+Planner = Literal["offline", "model"]
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +30,10 @@ def register(app: typer.Typer) -> None:
     def eval_command(
         set_name: Annotated[str, typer.Option("--set", help="demo, focus or all.")] = "all",
         planner: Annotated[str, typer.Option("--planner", help="offline (default, no key) or model.")] = "offline",
-        db: DbOption = None,
+        db: Annotated[Optional[Path], typer.Option(
+            "--db", help="A demo store (finops demo) to run the demo set on. Default: a fresh demo built in a "
+                         "temp dir with the suite's as-of date and seed; $FINOPS_DB is not used, since the set "
+                         "needs the demo's planted facts.")] = None,
         json_out: JsonOption = False,
         out: Annotated[Optional[Path], typer.Option(
             "--out", help="Directory for eval-report.md and eval-report.json.")] = None,
@@ -44,6 +52,7 @@ def register(app: typer.Typer) -> None:
         if db is not None and not db.exists():
             typer.echo(f"error: no store at {db} (the demo set needs a demo store: finops demo --db {db})", err=True)
             raise typer.Exit(EXIT_BAD_INPUT)
+        import duckdb
         from rich.console import Console
 
         from evals.report import SuiteReport
@@ -59,11 +68,10 @@ def register(app: typer.Typer) -> None:
         try:
             for name in sets:
                 err.print(f"eval: {name} set, {planner} planner …", markup=False, highlight=False)
-                reports.append(run_set(name, planner=cast("object", planner),  # type: ignore[arg-type]
-                                       db=db if name == "demo" else None, only=only,
-                                       progress=None if json_out else _dot(err)))
+                reports.append(run_set(name, planner=cast(Planner, planner), db=db if name == "demo" else None,
+                                       only=only, progress=None if json_out else _dot(err)))
                 err.print("", markup=False)
-        except (SpecError, ValueError, OSError) as exc:
+        except (SpecError, ValueError, OSError, duckdb.Error) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT)
         suite = SuiteReport(planner=planner, sets=reports, threshold=threshold.overall,
@@ -78,8 +86,9 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(EXIT_BELOW_THRESHOLD if suite.below_threshold() else EXIT_OK)
 
 
-def _dot(console):  # type: ignore[no-untyped-def]
-    def progress(result) -> None:  # type: ignore[no-untyped-def]
+def _dot(console: object) -> Callable[[CaseResult], None]:
+    """One character per answer on stderr: '.' right, 'F' wrong."""
+    def progress(result: CaseResult) -> None:
         sys.stderr.write("." if result.passed else "F")
         sys.stderr.flush()
 
