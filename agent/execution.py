@@ -17,10 +17,15 @@ from agent.state import ErrorKind, PlannedCall, ToolOutcome
 
 log = logging.getLogger(__name__)
 
+INVALID_ARGS = "__invalid_arguments__"   # a model's tool call whose arguments were not valid JSON
+
 
 def execute(store: Store, call: PlannedCall) -> ToolOutcome:
     """Run one call. Typed errors become error outcomes; anything else is an internal error outcome."""
     base: ToolOutcome = {"id": call["id"], "tool": call["tool"], "args": dict(call["args"])}
+    if INVALID_ARGS in call["args"]:
+        return {**base, "ok": False, "error_kind": "bad_args",
+                "error": f"the arguments for {call['tool']} were not valid JSON: {call['args'][INVALID_ARGS]}"}
     try:
         result = run_tool(store, call["tool"], call["args"])
     except UnknownNameError as exc:

@@ -21,6 +21,7 @@ from tools.registry import registry
 
 from agent.configuration import AgentConfig
 from agent.digest import digest
+from agent.execution import INVALID_ARGS
 from agent.planning import PlannerUnavailable, PlanStep
 from agent.prompts import system_prompt
 from agent.state import AgentState, PlannedCall, ToolOutcome
@@ -66,7 +67,7 @@ class ModelPlanner:
                           for i, tc in enumerate(ai.tool_calls)]
         elif ai.invalid_tool_calls:
             step.calls = [PlannedCall(id=tc.get("id") or f"call_{round_no}_{i}", tool=tc.get("name") or "unknown",
-                                      args={"_unparsed": tc.get("args")})
+                                      args={INVALID_ARGS: str(tc.get("args"))[:500]})
                           for i, tc in enumerate(ai.invalid_tool_calls)]
         else:
             step.reply = {"kind": "answer", "text": _text(ai.content)}

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -133,10 +134,13 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
     if "amount" in fields and ent.amounts and "amount" not in args:
         args["amount"] = str(ent.amounts[0])
     used_spans: set[str] = set()
+    inherited = set(base or {})
     for hit in ent.names:                       # each name as written fills one field (its first kind)
         fname = next((f for f, k in NAME_FIELDS.items() if k == hit.kind and f in fields), None)
-        if fname is None or fname in args or hit.span in used_spans or not _accepts_str(props.get(fname, {})):
+        if fname is None or (fname in args and fname not in inherited) or hit.span in used_spans \
+                or not _accepts_str(props.get(fname, {})):
             continue
+        inherited.discard(fname)
         args[fname] = hit.name
         used_spans.add(hit.span)
     for kind, raw, _ in ent.unknown:
@@ -174,8 +178,6 @@ def _compared_kind(ent: Entities) -> str | None:
 
 
 def _without_kind(ent: Entities, kind: str) -> Entities:
-    from dataclasses import replace
-
     return replace(ent, names=[h for h in ent.names if h.kind != kind])
 
 

@@ -235,3 +235,21 @@ def test_a_real_model_answers_from_the_tools(demo_db: Path) -> None:
     assert a.kind == "answer" and a.planner == "model"
     assert "spend" in [c.tool for c in a.tool_calls]
     assert a.tokens is not None and a.tokens.prompt_tokens > 0
+
+
+def test_bad_tool_arguments_go_back_to_the_model_as_an_error(demo_db: Path, model_env: Callable[..., None],
+                                                             sql: Callable[..., Any]) -> None:
+    broken = Reply(tool_calls=[{"id": "call_bad", "type": "function",
+                                "function": {"name": "spend", "arguments": "{period: last month"}}])
+    script = Script([broken, tool_call("spend", {"period": "last month", "group_by": "bogus"}),
+                     tool_call("spend", {"period": "last month"}), quoting_model])
+    with FakeOpenAI(script) as server:
+        model_env(server)
+        a = ask("How much did we spend last month?", db=demo_db, planner="model")
+    first_error, second_error = (tool_messages(r.body)[-1]["content"] for r in server.chat_requests()[1:3])
+    assert first_error.startswith("ERROR from spend") and "not valid JSON" in first_error
+    assert second_error.startswith("ERROR from spend") and "group_by" in second_error
+    total = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?",
+                *LAST_MONTH)
+    assert a.kind == "answer" and a.grounded and a.text == f"The total was {usd(total)}."
+    assert [c.ok for c in a.tool_calls] == [False, False, True]
