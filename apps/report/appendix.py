@@ -7,7 +7,7 @@ import json
 
 from pydantic import BaseModel
 
-from apps.report.layout import _day_end
+from apps.report.layout import day_end
 from apps.report.model import ToolCall
 
 
@@ -42,7 +42,7 @@ def appendix(calls: list[ToolCall]) -> list[AppendixItem]:
             args=json.dumps(c.args, sort_keys=True, ensure_ascii=False), error=c.error,
             sql=[SqlItem(sql=r.sql, params=json.dumps(r.params, ensure_ascii=False), rows=r.rows) for r in ev.sql]
             if ev else [],
-            freshness=[f"{f.source}: data through {_day_end(f.latest_data)}, {f.rows:,} rows"
+            freshness=[f"{f.source}: data through {day_end(f.latest_data)}, {f.rows:,} rows"
                        + (f", ingested {f.latest_ingest.isoformat(sep=' ', timespec='seconds')}" if f.latest_ingest else "")
                        for f in ev.freshness] if ev else [],
             notes=list(ev.notes) if ev else [],

@@ -96,7 +96,7 @@ def _direction(change: Decimal | None, change_pct: Decimal | None, against: str)
     return f"{'up' if change > 0 else 'down'} {size} from {against}"
 
 
-def _day_end(ts: datetime | None) -> str:
+def day_end(ts: datetime | None) -> str:
     if ts is None:
         return "n/a"
     last = ts - timedelta(microseconds=1) if ts.time() == time() else ts
@@ -107,7 +107,7 @@ def freshness_line(calls: list[ToolCall]) -> str:
     evidence: Evidence | None = next((c.evidence for c in calls if c.evidence is not None and c.evidence.freshness), None)
     if evidence is None:
         return "data freshness unknown"
-    return "Data: " + "; ".join(f"{f.source} through {_day_end(f.latest_data)} ({f.rows:,} rows)"
+    return "Data: " + "; ".join(f"{f.source} through {day_end(f.latest_data)} ({f.rows:,} rows)"
                                 for f in evidence.freshness)
 
 
@@ -127,7 +127,11 @@ def _overview(s: WeeklySummary) -> DocSection:
         return sec
     avg_weeks = (f"{o.average_weeks[0].week} to {o.average_weeks[-1].week}" if len(o.average_weeks) > 1
                  else (o.average_weeks[0].week if o.average_weeks else ""))
-    sec.lead = (f"Spend for {s.scope_label} in {s.week.label} was {money(o.total)}, "
+    partial = ""
+    if s.week.partial:
+        days = (s.week.as_of - s.week.start).days
+        partial = f" so far ({days} of 7 days, compared with whole weeks)"
+    sec.lead = (f"Spend for {s.scope_label} in {s.week.label}{partial} was {money(o.total)}, "
                 f"{_direction(o.change, o.change_pct, 'the previous week')} and "
                 f"{_direction(o.change_vs_average, o.change_vs_average_pct, f'the {len(o.average_weeks)}-week average of {money(o.average_4w)}')}.")
     items = [f"Previous week: {money(o.previous_total)} (change {signed_money(o.change)}, {signed_pct(o.change_pct)})"]
@@ -193,7 +197,8 @@ def _budgets(s: WeeklySummary) -> DocSection:
         sec.lead = "; ".join(f"{x.scope} ({x.scope_kind}) has spent {pct(x.pct)} of its {x.period} budget "
                              f"({money(x.spent)} of {money(x.amount)}): {', '.join(x.alerts)}" for x in alerted) + "."
     elif b.items:
-        sec.lead = f"All {len(b.items)} budgets are under their alert thresholds."
+        n = len(b.items)
+        sec.lead = f"{n} budget{'s' if n != 1 else ''} for the current period, none past an alert threshold."
     else:
         sec.lead = "No budget covers the current period." if not b.problems else "Budgets: " + "; ".join(b.problems)
     if b.items:
