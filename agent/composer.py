@@ -14,11 +14,14 @@ from typing import Any
 from agent.what_if import what_if_scaled
 from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
 from agent.grounding import check
+from agent.help import help_reply
+from tools.registry import registry
 from agent.safety import echoes, looks_like_instruction, untrusted_spans
 from agent.state import AgentState, ToolOutcome
 from tools.contract import Evidence, TableView
 
 STEP_LIMIT_NOTE = "I reached the limit of {n} tool rounds for one question; here is what I found so far."
+NO_FIGURE = "I have no tool result to answer that from, so I give no figure. I can answer questions like these:"
 NOTHING_FOUND = ("I could not answer that from the tools' results. Try rephrasing, or ask `help` for the "
                  "questions I can answer.")
 
@@ -61,7 +64,10 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
                              ", not found in any tool result; recomposed from the results")
             else:
                 flags.append("empty model answer; recomposed from the results")
-            text = offline_text or NOTHING_FOUND
+            text = offline_text
+            if not text:                 # no tool was called: say what can be asked instead
+                help_ = help_reply(registry.all(), intro=NO_FIGURE)
+                text, kind, suggestions = help_["text"], "help", list(help_.get("suggestions") or [])
     elif outcomes:
         text = offline_text
         if reply.get("text") and kind in ("help", "refusal", "error") and not any(o.get("ok") for o in outcomes):

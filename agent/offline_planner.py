@@ -24,9 +24,10 @@ from tools.registry import ToolSpec, registry
 
 from agent.arg_hooks import HOOKS, NeedMore
 from agent.entities import Entities, NameIndex, extract
+from agent.help import help_reply
 from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
 from agent.planning import PlanStep
-from agent.state import AgentState, PlannedCall, Reply, Turn
+from agent.state import AgentState, PlannedCall, Turn
 
 # args-model field -> the name kind it takes (any tool whose args have such a field gets it filled)
 NAME_FIELDS: dict[str, str] = {
@@ -242,19 +243,6 @@ def _focus(prev: Turn) -> list[list[str]]:
 
 def _same_tool(intent: Intent, prev: Turn) -> bool:
     return any(c["tool"] == intent.tool for c in prev.get("calls") or [])
-
-
-def help_reply(specs: list[ToolSpec], intro: str | None = None) -> Reply:
-    lines = [intro if intro is not None else "I answer cost questions from the store, with the evidence behind "
-             "every figure. You can ask, for example:"]
-    if intro == "":
-        lines = ["Hello! I answer cost questions from the store, with the evidence behind every figure. For example:"]
-    suggestions: list[str] = []
-    for spec in specs:
-        if spec.examples:
-            lines.append(f"- {spec.examples[0]}  ({spec.name})")
-            suggestions.extend(spec.examples[:2])
-    return {"kind": "help", "text": "\n".join(lines), "suggestions": suggestions}
 
 
 def _properties(spec: ToolSpec) -> dict[str, Any]:

@@ -253,3 +253,19 @@ def test_bad_tool_arguments_go_back_to_the_model_as_an_error(demo_db: Path, mode
                 *LAST_MONTH)
     assert a.kind == "answer" and a.grounded and a.text == f"The total was {usd(total)}."
     assert [c.ok for c in a.tool_calls] == [False, False, True]
+
+
+def test_a_figure_without_any_tool_call_is_not_passed_on(demo_db: Path, model_env: Callable[..., None]) -> None:
+    with FakeOpenAI(Script([final("You spent about $987,654.32 on AI last month.")])) as server:
+        model_env(server)
+        a = ask("How much did we spend on AI last month?", db=demo_db, planner="model")
+    assert not a.tool_calls and not a.grounded and a.kind == "help"
+    assert "$987,654.32" not in a.text and a.suggestions
+    assert any("$987,654.32" in f for f in a.flags)
+
+
+def test_a_plain_reply_without_figures_is_kept(demo_db: Path, model_env: Callable[..., None]) -> None:
+    with FakeOpenAI(Script([final("Hello! Ask me about cloud and AI costs.")])) as server:
+        model_env(server)
+        a = ask("hello", db=demo_db, planner="model")
+    assert a.grounded and a.text == "Hello! Ask me about cloud and AI costs." and a.kind == "answer"
