@@ -247,7 +247,9 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
                        sum(BilledCost) AS billed, sum(EffectiveCost) AS effective,
                        min(day) AS start, max(day) AS stop, ResourceId AS rid, min(ResourceName) AS name,
                        ServiceName AS service, min(ProviderName) AS provider, count(*) AS n
-                FROM (SELECT *, CAST(ChargePeriodStart AS DATE) AS day FROM focus_charges WHERE {CHARGE_IN_PERIOD}) c
+                FROM (SELECT ResourceId, ResourceName, ServiceName, ProviderName, BilledCost, EffectiveCost,
+                             CAST(ChargePeriodStart AS DATE) AS day
+                      FROM focus_charges WHERE {CHARGE_IN_PERIOD}) c
                 GROUP BY GROUPING SETS ((ResourceId, day), (ResourceId), (ServiceName, day))
             )
             SELECT * FROM g

@@ -223,53 +223,89 @@ def prompt_audit(ctx: ToolContext, args: PromptAuditArgs) -> PromptAuditResult:
 
     rows = ctx.query(
         f"""
-        SELECT c.prompt_id, c.prompt_version AS version, c.model, min(c.app) AS app, min(c.team) AS team,
-               sum(c.calls) AS calls, sum(c.input_tokens) AS input_tokens,
-               sum(c.cached_input_tokens) AS cached_tokens, sum(c.output_tokens) AS output_tokens,
-               sum(c.cost) AS cost, count(*) FILTER (WHERE c.cost IS NULL) AS unpriced_rows,
-               max(c.max_tokens) AS max_tokens, sum(c.calls) FILTER (WHERE c.max_tokens IS NULL) AS no_max_calls,
-               max(CAST(c.input_tokens AS DOUBLE) / c.calls) AS max_input_per_call,
-               count(*) FILTER (WHERE c.calls = 1) AS single_rows,
-               {percentile('c.output_tokens', 0.5)} FILTER (WHERE c.calls = 1) AS p50_call,
-               {percentile('c.output_tokens', 0.95)} FILTER (WHERE c.calls = 1) AS p95_call,
-               {percentile('CAST(c.output_tokens AS DOUBLE) / c.calls', 0.5)} AS p50_row,
-               {percentile('CAST(c.output_tokens AS DOUBLE) / c.calls', 0.95)} AS p95_row
-        FROM llm_calls c
-        WHERE c.prompt_id IS NOT NULL AND {CALL_IN_PERIOD.replace('ts', 'c.ts')}{cond}
-        GROUP BY c.prompt_id, c.prompt_version, c.model
-        ORDER BY calls DESC, c.prompt_id, version NULLS LAST, c.model
+        WITH c AS (
+            SELECT c.* FROM llm_calls c
+            WHERE c.prompt_id IS NOT NULL AND {CALL_IN_PERIOD.replace('ts', 'c.ts')}{cond}
+        ),
+        g AS (
+            SELECT c.prompt_id, c.prompt_version AS version, c.model, min(c.app) AS app, min(c.team) AS team,
+                   sum(c.calls) AS calls, sum(c.input_tokens) AS input_tokens,
+                   sum(c.cached_input_tokens) AS cached_tokens, sum(c.output_tokens) AS output_tokens,
+                   sum(c.cost) AS cost, count(*) FILTER (WHERE c.cost IS NULL) AS unpriced_rows,
+                   max(c.max_tokens) AS max_tokens, sum(c.calls) FILTER (WHERE c.max_tokens IS NULL) AS no_max_calls,
+                   max(CAST(c.input_tokens AS DOUBLE) / c.calls) AS max_input_per_call,
+                   count(*) FILTER (WHERE c.calls = 1) AS single_rows,
+                   {percentile('c.output_tokens', 0.5)} FILTER (WHERE c.calls = 1) AS p50_call,
+                   {percentile('c.output_tokens', 0.95)} FILTER (WHERE c.calls = 1) AS p95_call,
+                   {percentile('CAST(c.output_tokens AS DOUBLE) / c.calls', 0.5)} AS p50_row,
+                   {percentile('CAST(c.output_tokens AS DOUBLE) / c.calls', 0.95)} AS p95_row
+            FROM c GROUP BY c.prompt_id, c.prompt_version, c.model
+        ),
+        caps AS (
+            -- a max_tokens cap at the P95 output, rounded up to 100 tokens (per call when calls are logged one by one)
+            SELECT prompt_id, version, model, single_rows > 0 AS per_call,
+                   CAST(ceil(CASE WHEN single_rows > 0 THEN p95_call ELSE p95_row END / 100) * 100 AS BIGINT) AS cap
+            FROM g
+        ),
+        over AS (
+            SELECT c.prompt_id, c.prompt_version AS version, c.model,
+                   sum(CASE WHEN caps.per_call THEN greatest(c.output_tokens - caps.cap, 0)
+                            ELSE greatest(c.output_tokens - caps.cap * c.calls, 0) END) AS over_cap
+            FROM c JOIN caps ON caps.prompt_id = c.prompt_id AND caps.version IS NOT DISTINCT FROM c.prompt_version
+                             AND caps.model = c.model
+            WHERE c.max_tokens IS NULL AND (NOT caps.per_call OR c.calls = 1)
+            GROUP BY c.prompt_id, c.prompt_version, c.model
+        ),
+        latest AS (
+            SELECT * FROM (SELECT prompts.*, row_number() OVER (PARTITION BY prompt_id ORDER BY version DESC) AS rn
+                           FROM prompts) WHERE rn = 1
+        )
+        SELECT g.*, caps.cap, over.over_cap,
+               coalesce(p.system_prompt_tokens, pl.system_prompt_tokens) AS system_prompt_tokens,
+               coalesce(p.task_type, pl.task_type) AS task_type,
+               coalesce(p.caching_enabled, pl.caching_enabled) AS caching_enabled,
+               coalesce(p.app, pl.app) AS p_app, coalesce(p.team, pl.team) AS p_team, pl.prompt_id IS NOT NULL AS known,
+               lp.provider, lp.input_cost_per_token AS inp, lp.output_cost_per_token AS outp,
+               lp.cache_read_input_token_cost AS cache, lp.tier, lp.model AS priced_model
+        FROM g
+        LEFT JOIN caps ON caps.prompt_id = g.prompt_id AND caps.version IS NOT DISTINCT FROM g.version AND caps.model = g.model
+        LEFT JOIN over ON over.prompt_id = g.prompt_id AND over.version IS NOT DISTINCT FROM g.version AND over.model = g.model
+        LEFT JOIN prompts p ON p.prompt_id = g.prompt_id AND p.version = g.version
+        LEFT JOIN latest pl ON pl.prompt_id = g.prompt_id
+        LEFT JOIN llm_prices lp ON lp.model = g.model
+        ORDER BY g.calls DESC, g.prompt_id, g.version NULLS LAST, g.model
         """,
         mp + params,
     )
     if not rows:
         raise NoDataError(f"no LLM calls with a prompt id {during(period)}"
                           + (" for the filters given" if filters else ""))
-    prompts = {(r["prompt_id"], r["version"]): r for r in ctx.query(
-        "SELECT prompt_id, version, app, team, model, system_prompt_tokens, max_tokens, task_type, caching_enabled "
-        "FROM prompts ORDER BY prompt_id, version")}
-    prices = {r["model"]: r for r in ctx.query(
-        """SELECT model, provider, mode, input_cost_per_token AS inp, output_cost_per_token AS outp,
-                  cache_read_input_token_cost AS cache, max_input_tokens, max_output_tokens, tier
-           FROM llm_prices WHERE model IN (SELECT DISTINCT model FROM llm_calls WHERE prompt_id IS NOT NULL)
-           ORDER BY model""")}
     out: list[PromptAuditRow] = []
+    tier_rows: list[tuple[PromptAuditRow, dict[str, Any]]] = []
     for r in rows:
-        p = prompts.get((r["prompt_id"], r["version"])) or _latest(prompts, r["prompt_id"])
-        price = prices.get(r["model"])
-        row = _audit(r, p, price, days, args.trim_pct)
+        price = r if r["priced_model"] is not None else None
+        row = _audit(r, r if r["known"] else None, price, days, args.trim_pct)
         if row.calls_without_max_tokens and row.p95_output and row.median_output and \
                 row.p95_output >= LONG_TAIL_RATIO * row.median_output and price is not None:
-            _max_tokens_saving(ctx, row, price, measured, cond, params, days)
+            _max_tokens_saving(row, r, days)
         if row.task_type in SIMPLE_TASKS and row.tier == "frontier" and price is not None:
-            _model_tier_saving(ctx, row, price, r, days)
+            tier_rows.append((row, r))
         out.append(row)
+    if tier_rows:
+        catalog = ctx.query(
+            f"""SELECT model, provider, tier, input_cost_per_token AS inp, output_cost_per_token AS outp,
+                       cache_read_input_token_cost AS cache, max_input_tokens, max_output_tokens
+                FROM llm_prices
+                WHERE provider IN ({', '.join(['?'] * len({r['provider'] for _, r in tier_rows}))})
+                  AND mode = 'chat' AND tier <> 'frontier'
+                  AND input_cost_per_token IS NOT NULL AND output_cost_per_token IS NOT NULL
+                ORDER BY model""",
+            sorted({r["provider"] for _, r in tier_rows}),
+        )
+        for row, r in tier_rows:
+            _model_tier_saving(row, r, catalog)
     out.sort(key=lambda x: (-x.best, -(x.prefix_cost_per_day or 0), -x.calls, x.prompt_id))
     return PromptAuditResult(period=period, measured=measured, trim_pct=args.trim_pct, rows=out[: args.top])
-
-
-def _latest(prompts: dict[tuple[str, str], dict[str, Any]], prompt_id: str) -> dict[str, Any] | None:
-    versions = sorted((k for k in prompts if k[0] == prompt_id), key=lambda k: k[1])
-    return prompts[versions[-1]] if versions else None
 
 
 def _audit(r: dict[str, Any], p: dict[str, Any] | None, price: dict[str, Any] | None, days: Decimal,
@@ -280,8 +316,8 @@ def _audit(r: dict[str, Any], p: dict[str, Any] | None, price: dict[str, Any] | 
     p50 = r["p50_call"] if per_call else r["p50_row"]
     p95 = r["p95_call"] if per_call else r["p95_row"]
     row = PromptAuditRow(
-        prompt_id=r["prompt_id"], version=r["version"], app=r["app"] or (p or {}).get("app"),
-        team=r["team"] or (p or {}).get("team"), model=r["model"],
+        prompt_id=r["prompt_id"], version=r["version"], app=r["app"] or (p or {}).get("p_app"),
+        team=r["team"] or (p or {}).get("p_team"), model=r["model"],
         provider=price["provider"] if price else None, tier=price["tier"] if price else None,
         task_type=(p or {}).get("task_type"), system_prompt_tokens=(p or {}).get("system_prompt_tokens"),
         caching_enabled=(p or {}).get("caching_enabled"), calls=calls, calls_per_day=per_day,
@@ -332,21 +368,13 @@ def _audit(r: dict[str, Any], p: dict[str, Any] | None, price: dict[str, Any] | 
     return row
 
 
-def _max_tokens_saving(ctx: ToolContext, row: PromptAuditRow, price: dict[str, Any], measured: Period,
-                       cond: str, params: list[Any], days: Decimal) -> None:
-    """Cap at the P95 (rounded up to 100 tokens): the tokens above it over the period, per day, x output price."""
+def _max_tokens_saving(row: PromptAuditRow, r: dict[str, Any], days: Decimal) -> None:
+    """Cap at the P95 (rounded up to 100 tokens): the output tokens above it over the period (from SQL),
+    per day, x the output price."""
     assert row.p95_output is not None and row.median_output is not None
-    cap = int((row.p95_output / 100).to_integral_value(rounding=ROUND_CEILING) * 100)
-    per_call = row.output_basis == "per call"
-    excess_expr = "greatest(c.output_tokens - ?, 0)" if per_call else "greatest(c.output_tokens - ? * c.calls, 0)"
-    over = ctx.scalar(
-        f"""SELECT sum({excess_expr}) FROM llm_calls c
-            WHERE c.prompt_id = ? AND c.model = ? AND c.max_tokens IS NULL
-              AND {'c.calls = 1 AND ' if per_call else ''}{CALL_IN_PERIOD.replace('ts', 'c.ts')}{cond}""",
-        [cap, row.prompt_id, row.model] + period_params(measured) + params,
-    )
-    over_per_day = Decimal(int(over or 0)) / days
-    outp = Decimal(price["outp"])
+    cap = int(r["cap"])
+    over_per_day = Decimal(int(r["over_cap"] or 0)) / days
+    outp = Decimal(r["outp"])
     row.suggested_max_tokens = cap
     row.savings.append(Saving(
         kind="max_tokens", monthly=over_per_day * outp * MONTH_DAYS,
@@ -356,23 +384,14 @@ def _max_tokens_saving(ctx: ToolContext, row: PromptAuditRow, price: dict[str, A
     ))
 
 
-def _model_tier_saving(ctx: ToolContext, row: PromptAuditRow, price: dict[str, Any], r: dict[str, Any],
-                       days: Decimal) -> None:
+def _model_tier_saving(row: PromptAuditRow, price: dict[str, Any], catalog: list[dict[str, Any]]) -> None:
     """The cheapest adequate model of the same provider: chat, not frontier, priced, context and output
     limits that fit this prompt's calls; the same family's smaller models are listed too."""
-    need_in = int(math.ceil(float(r["max_input_per_call"] or 0)))
+    need_in = int(math.ceil(float(price["max_input_per_call"] or 0)))
     need_out = int(max(float(row.p95_output or 0), float(row.max_tokens or 0)))
-    rows = ctx.query(
-        """SELECT model, tier, input_cost_per_token AS inp, output_cost_per_token AS outp,
-                  cache_read_input_token_cost AS cache
-           FROM llm_prices
-           WHERE provider = ? AND mode = 'chat' AND tier <> 'frontier'
-             AND input_cost_per_token IS NOT NULL AND output_cost_per_token IS NOT NULL
-             AND (max_input_tokens IS NULL OR max_input_tokens >= ?)
-             AND (max_output_tokens IS NULL OR max_output_tokens >= ?)
-           ORDER BY model""",
-        [price["provider"], need_in, need_out],
-    )
+    rows = [c for c in catalog if c["provider"] == price["provider"]
+            and (c["max_input_tokens"] is None or c["max_input_tokens"] >= need_in)
+            and (c["max_output_tokens"] is None or c["max_output_tokens"] >= need_out)]
     rows = [c for c in rows if not any(bad in c["model"].lower() for bad in _NOT_A_TARGET)]
     # A dated snapshot (gpt-4o-mini-2024-07-18) when its alias (gpt-4o-mini) is there too: keep the alias.
     names = {c["model"] for c in rows}

@@ -77,6 +77,11 @@ class ToolContext:
         self.notes.append(text)
 
     def freshness(self) -> list[SourceFreshness]:
+        # A read-only store cannot change while it is open (DuckDB admits no writer then): compute its
+        # freshness once per connection, not on every tool call (it scans the whole bill).
+        cached = getattr(self.store, "_finops_freshness", None) if self.store.read_only else None
+        if cached is not None:
+            return [f.model_copy() for f in cached]
         out: list[SourceFreshness] = []
         for label, table, expr, ingest_source in _FRESHNESS_SOURCES:
             latest, rows = self.con.execute(f"SELECT {expr}, count(*) FROM {table}").fetchone()
@@ -87,6 +92,8 @@ class ToolContext:
                 [ingest_source],
             ).fetchone()[0]
             out.append(SourceFreshness(source=label, latest_data=latest, latest_ingest=ingest, rows=rows))
+        if self.store.read_only:
+            setattr(self.store, "_finops_freshness", [f.model_copy() for f in out])
         return out
 
     def evidence(self, args: BaseModel) -> Evidence:

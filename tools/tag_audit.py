@@ -344,36 +344,42 @@ def _offenders(ctx: ToolContext, staged: str, params: list[Any], keys: list[str]
         f"max(CASE WHEN s{i} = 'untagged' THEN 1 ELSE 0 END) AS miss{i}, "
         f"max(CASE WHEN s{i} IS NOT NULL AND s{i} <> 'untagged' THEN 1 ELSE 0 END) AS bad{i}"
         for i in range(len(keys)))
-    rows = ctx.query(
-        f"""{staged},
-        o AS (
-            SELECT ResourceId AS rid, min(ResourceName) AS name, min(service) AS service, min(account) AS account,
-                   sum(BilledCost) AS billed, sum(BilledCost) FILTER (WHERE s{h} IS NOT NULL) AS head_billed, {flags}
-            FROM s WHERE {any_bad}
-            GROUP BY ResourceId
-            ORDER BY head_billed DESC NULLS LAST, billed DESC, rid NULLS FIRST
-            LIMIT ?
-        ),
-        tagged AS (
-            SELECT ResourceId AS rid, min(nullif(Tags['team'], '')) AS team, min(nullif(Tags['owner'], '')) AS owner
-            FROM s
-            WHERE ResourceId IN (SELECT rid FROM o) AND nullif(Tags['team'], '') IS NOT NULL
-              AND {well_formed_sql("Tags['team']")}{team_known}
-            GROUP BY ResourceId
-        ),
-        res AS (
-            SELECT DISTINCT ResourceId, ResourceName, SubAccountId, SubAccountName FROM s
-            WHERE ResourceId IN (SELECT rid FROM o)
-        ),
-        ro AS ({owner_hits_sql("res")})
-        SELECT o.*, ro.team AS ro_team, ro.owner AS ro_owner, ro.how AS ro_how, ro.confidence AS ro_conf,
-               t.team AS tag_team, t.owner AS tag_owner
-        FROM o
-        LEFT JOIN ro ON ro.ResourceId = o.rid
-        LEFT JOIN tagged t ON t.rid = o.rid
-        ORDER BY o.head_billed DESC NULLS LAST, o.billed DESC, o.rid NULLS FIRST""",
+    offenders = ctx.query(
+        f"""{staged}
+        SELECT ResourceId AS rid, min(ResourceName) AS name, min(service) AS service, min(account) AS account,
+               sum(BilledCost) AS billed, sum(BilledCost) FILTER (WHERE s{h} IS NOT NULL) AS head_billed, {flags}
+        FROM s WHERE {any_bad}
+        GROUP BY ResourceId
+        ORDER BY head_billed DESC NULLS LAST, billed DESC, rid NULLS FIRST
+        LIMIT ?""",
         params + [top],
     )
+    rids = [r["rid"] for r in offenders if r["rid"] is not None]
+    hints: dict[str, dict[str, Any]] = {}
+    if rids:
+        marks = ", ".join(["?"] * len(rids))
+        for h_row in ctx.query(
+            f"""{staged},
+            res AS (SELECT DISTINCT ResourceId, ResourceName, SubAccountId, SubAccountName FROM s
+                    WHERE ResourceId IN ({marks})),
+            ro AS ({owner_hits_sql("res")}),
+            tagged AS (
+                SELECT ResourceId, min(nullif(Tags['team'], '')) AS team, min(nullif(Tags['owner'], '')) AS owner
+                FROM s
+                WHERE ResourceId IN ({marks}) AND nullif(Tags['team'], '') IS NOT NULL
+                  AND {well_formed_sql("Tags['team']")}{team_known}
+                GROUP BY ResourceId
+            )
+            SELECT r.ResourceId AS rid, ro.team AS ro_team, ro.owner AS ro_owner, ro.how AS ro_how,
+                   ro.confidence AS ro_conf, t.team AS tag_team, t.owner AS tag_owner
+            FROM (SELECT DISTINCT ResourceId FROM res) r
+            LEFT JOIN ro ON ro.ResourceId = r.ResourceId
+            LEFT JOIN tagged t ON t.ResourceId = r.ResourceId
+            ORDER BY rid""",
+            params + rids + rids,
+        ):
+            hints[h_row["rid"]] = h_row
+    rows = [{**r, **hints.get(r["rid"], {"ro_team": None, "tag_team": None})} for r in offenders]
     leads = {r["team"]: r["lead"] for r in ctx.query("SELECT team, lead FROM teams ORDER BY team")}
     out = []
     for r in rows:
