@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from knowledge.store import Store
 from tools.contract import FinopsError, UnknownNameError
-from tools.periods import parse_period
+from tools.periods import Period, parse_period
 from tools.registry import ToolSpec, registry
 
 from agent.arg_hooks import HOOKS, NeedMore
@@ -197,7 +197,7 @@ def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities, earlier_
     elif "period" in fields and earlier_than is not None:
         shown = spec.args_model.model_fields["period"].default
         try:
-            before = parse_period(args.get("period") or shown, earlier_than).previous()
+            before = period_before(parse_period(args.get("period") or shown, earlier_than), ent.text)
         except FinopsError:
             before = None
         if before is not None:
@@ -219,6 +219,22 @@ def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities, earlier_
         if fname is not None:
             args[fname] = raw
     return spec, args
+
+
+def period_before(period: Period, text: str) -> Period:
+    """"The week before" / "the day before" / "the month before" a period, or the period of the same
+    length just before it ("before that", "the one before")."""
+    m = re.search(r"\b(day|week|month)s? before\b|\bprior (day|week|month)\b|\ba (week|month) earlier\b", text)
+    unit = next((g for g in m.groups() if g), None) if m else None
+    if unit == "day":
+        return Period(start=period.start - timedelta(days=1), end=period.start, label="the day before")
+    if unit == "week":
+        return Period(start=period.start - timedelta(days=7), end=period.start, label="the week before")
+    if unit == "month" and period.days < 28:
+        start = (period.start.replace(day=1) - timedelta(days=1)).replace(day=1)
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return Period(start=start, end=end, label=start.strftime("%B %Y"))
+    return period.previous()
 
 
 def _inherit(spec: ToolSpec, prev: Turn) -> dict[str, Any]:

@@ -425,8 +425,10 @@ def test_and_last_month_reruns_the_previous_tool(offline: Callable[..., Answer],
     month = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'search' AND ChargePeriodStart >= ? "
                 "AND ChargePeriodStart < ?", *LAST_MONTH)
     assert usd(month) in second.text
-    third = offline("and the week before?", session="t-follow-1")
+    third = offline("and the month before?", session="t-follow-1")
     assert third.tool_calls[0].args["period"] == "2026-09-01..2026-09-30"
+    fourth = offline("and the week before that?", session="t-follow-1")
+    assert fourth.tool_calls[0].args == {"period": "2026-08-25..2026-08-31", "team": "search"}
 
 
 def test_scale_it_follows_the_previous_subject(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
