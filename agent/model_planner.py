@@ -17,7 +17,6 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_openai import ChatOpenAI
 
 from knowledge.store import Store
-from tools.registry import registry
 
 from agent.configuration import AgentConfig
 from agent.digest import digest

@@ -19,7 +19,6 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from agent.answer import Answer
 from agent.safety import MARKER
 from agent.service import ask
 from agent.tool_schemas import compact
