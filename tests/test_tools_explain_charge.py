@@ -66,6 +66,10 @@ def test_service_day_candidates_sum_exactly(mini_store: Store) -> None:
     r = run_tool(mini_store, "explain_charge", {"amount": 772, "period": "2026-02-10"})
     assert r.match is not None and r.match.grain == "service-day" and r.match.billed == Decimal("772")
     assert sorted(b.billed for b in r.breakdown) == [Decimal("100"), Decimal("672")]
+    effective = mini_store.con.execute(
+        "SELECT sum(EffectiveCost) FROM focus_charges WHERE ServiceName = 'Amazon EC2' "
+        "AND CAST(ChargePeriodStart AS DATE) = DATE '2026-02-10'").fetchone()[0]
+    assert r.match.effective == effective and r.match.provider == "AWS"
     assert "Owners by line" in r.summary()
 
 

@@ -37,7 +37,7 @@ class ExplainChargeArgs(BaseModel):
 class ChargeCandidate(BaseModel):
     grain: Grain
     billed: Decimal
-    effective: Decimal
+    effective: Decimal | None = None         # known for single lines; for sums, from the breakdown of the match
     start: date
     end: date                                # last day (inclusive)
     resource_id: str | None = None
@@ -71,6 +71,7 @@ class BreakdownLine(BaseModel):
     resource_name: str | None = None
     quantity: Decimal | None = None
     unit: str | None = None
+    provider: str | None = None
     billed: Decimal
     effective: Decimal
     share: Decimal | None = None
@@ -188,6 +189,10 @@ def explain_charge(ctx: ToolContext, args: ExplainChargeArgs) -> ExplainChargeRe
     if best is None:
         return result
     result.breakdown = _breakdown(ctx, best)
+    if best.resource_id and best.resource_name is None:
+        best.resource_name = next((b.resource_name for b in result.breakdown if b.resource_name), None)
+    if best.provider is None:
+        best.provider = next((b.provider for b in result.breakdown if b.provider), None)
     _owner(ctx, best, result)
     return result
 
@@ -240,21 +245,21 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
             LIMIT ?""",
         period_params(period) + order_params + [top],
     )
+    # Sums read only the columns they group and add (names, providers and effective cost of the chosen
+    # candidate come from its breakdown): at 10M rows every extra column read costs.
     groups = ctx.query(
         f"""WITH g AS (
                 SELECT CASE WHEN GROUPING(ServiceName) = 0 THEN 'service-day'
                             WHEN GROUPING(day) = 0 THEN 'resource-day' ELSE 'resource-period' END AS grain,
-                       sum(BilledCost) AS billed, sum(EffectiveCost) AS effective,
-                       min(day) AS start, max(day) AS stop, ResourceId AS rid, min(ResourceName) AS name,
-                       ServiceName AS service, min(ProviderName) AS provider, count(*) AS n
-                FROM (SELECT ResourceId, ResourceName, ServiceName, ProviderName, BilledCost, EffectiveCost,
-                             CAST(ChargePeriodStart AS DATE) AS day
+                       sum(BilledCost) AS billed, day AS start, day AS stop, ResourceId AS rid,
+                       ServiceName AS service, count(*) AS n
+                FROM (SELECT ResourceId, ServiceName, BilledCost, CAST(ChargePeriodStart AS DATE) AS day
                       FROM focus_charges WHERE {CHARGE_IN_PERIOD}) c
                 GROUP BY GROUPING SETS ((ResourceId, day), (ResourceId), (ServiceName, day))
             )
             SELECT * FROM g
             WHERE (grain = 'service-day' OR rid IS NOT NULL) AND n > 1{"" if amount is not None else " AND grain = 'resource-day'"}
-            ORDER BY {order}, grain, start, rid NULLS LAST, service NULLS LAST
+            ORDER BY {order}, grain, start NULLS FIRST, rid NULLS LAST, service NULLS LAST
             LIMIT ?""",
         period_params(period) + order_params + [top * 3],
     )
@@ -273,8 +278,9 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
         seen.add(key)
         dist = abs(billed - amount) if amount is not None else None
         out.append(ChargeCandidate(
-            grain=r["grain"], billed=billed, effective=dec(r["effective"]), start=start, end=stop,
-            resource_id=r["rid"], resource_name=r["name"], service=r["service"], provider=r["provider"],
+            grain=r["grain"], billed=billed, effective=dec(r["effective"]) if "effective" in r else None,
+            start=start, end=stop, resource_id=r["rid"], resource_name=r.get("name"), service=r["service"],
+            provider=r.get("provider"),
             sku_id=r.get("sku"), description=r.get("descr"), category=r.get("category"), frequency=r.get("freq"),
             rows=int(r["n"]), distance=dist, distance_pct=ratio(dist, amount),
         ))
@@ -307,19 +313,23 @@ def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> list[BreakdownLine]:
         params.append(c.service)
     rows = ctx.query(
         f"""SELECT SkuId AS sku, min(ChargeDescription) AS descr, ResourceId AS rid, min(ResourceName) AS name,
+                   min(ProviderName) AS provider,
                    sum(ConsumedQuantity) AS qty, coalesce(ConsumedUnit, PricingUnit) AS unit,
                    sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, count(*) AS n,
                    CASE WHEN count(nullif(Tags['team'], '')) = count(*)
                          AND min(nullif(Tags['team'], '')) = max(nullif(Tags['team'], ''))
-                        THEN min(nullif(Tags['team'], '')) END AS team
+                        THEN min(nullif(Tags['team'], '')) END AS team,
+                   sum(sum(BilledCost)) OVER () AS all_billed, sum(sum(EffectiveCost)) OVER () AS all_effective
             FROM focus_charges WHERE {' AND '.join(where)}
             GROUP BY SkuId, ResourceId, coalesce(ConsumedUnit, PricingUnit)
             ORDER BY billed DESC, sku NULLS LAST, rid NULLS LAST, unit NULLS LAST
             LIMIT 20""",
         params,
     )
-    total = sum((dec(r["billed"]) for r in rows), Decimal(0))
+    total = dec(rows[0]["all_billed"]) if rows else Decimal(0)
+    c.effective = c.effective if c.effective is not None else (dec(rows[0]["all_effective"]) if rows else Decimal(0))
     return [BreakdownLine(sku_id=r["sku"], description=r["descr"], resource_id=r["rid"], resource_name=r["name"],
+                          provider=r["provider"],
                           quantity=r["qty"], unit=r["unit"], billed=dec(r["billed"]), effective=dec(r["effective"]),
                           share=ratio(dec(r["billed"]), total), team=r["team"], rows=int(r["n"]))
             for r in rows]
