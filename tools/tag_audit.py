@@ -296,7 +296,7 @@ def _report(ctx: ToolContext, args: TagAuditArgs, period: Period, keys: list[str
         SELECT i, key, reason, value, key_used, sum(BilledCost) AS billed
         FROM x WHERE reason <> 'untagged'
         GROUP BY i, key, reason, value, key_used
-        ORDER BY i, billed DESC, value NULLS LAST, key_used""",
+        ORDER BY i, billed DESC, value NULLS LAST, key_used NULLS LAST, reason""",
         staged_params + [x for i, k in enumerate(keys) for x in (i, k)],
     )
     known_teams = [r["team"] for r in ctx.query("SELECT team FROM teams ORDER BY team")] if have_teams else []
