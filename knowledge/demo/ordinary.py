@@ -110,21 +110,12 @@ def insert_ordinary_charges(con: duckdb.DuckDBPyConnection, seed: int, ingest_id
                                    CAST(NULL AS VARCHAR) AS extra_key, CAST(NULL AS VARCHAR) AS extra_value) t
         """
     )
-    # The (resource, day) pairs as a table of their own: scanning it runs on every core (DuckDB parallelises
-    # scans by row group; the resources table alone is too small to split), so the wide INSERT does too.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _demo_resource_days AS
-        SELECT r.i, d.idx FROM _demo_resources r JOIN _demo_days d ON d.idx >= r.start_day AND d.idx < r.end_day
-        """
-    )
     noise = uniform(seed, "res_day", "r.i", "d.idx")
     daily = f"""
         SELECT r.*, d.day, CAST(round(r.base * (CASE WHEN r.seasonal AND d.weekend THEN {WEEKEND_FACTOR} ELSE 1.0 END)
                                       * (0.96 + 0.08 * {noise}), 4) AS DECIMAL(18,4)) AS day_cost
-        FROM _demo_resource_days k
-        JOIN _demo_tagged_resources r ON r.i = k.i
-        JOIN _demo_days d ON d.idx = k.idx
+        FROM _demo_tagged_resources r
+        JOIN _demo_days d ON d.idx >= r.start_day AND d.idx < r.end_day
     """
     source = f"""
         SELECT r.day, r.provider, r.service, r.category, r.region, r.sub_account_id, r.sub_account_name,
