@@ -43,6 +43,9 @@ _KEYS = {
 _FILTERS = {"model": ("model", "model"), "app": ("app", "app"), "feature": ("feature", "feature"),
             "team": ("team", "team"), "provider": ("provider", "provider"), "prompt": ("prompt", "prompt_id"),
             "customer": ("customer", "customer_id")}
+# Columns whose spelling differs between sources ('OpenAI' on the bill, 'openai' in call logs): matched
+# case-insensitively.
+_CASELESS = {"provider"}
 # The bill's AI lines when there are no call logs: what each grouping maps to.
 _BILL_KEYS = {
     "model": "coalesce(nullif(Tags['model'], ''), SkuId)", "provider": "ProviderName", "team": "x_team",
@@ -101,12 +104,27 @@ class LlmSpendResult(ToolResult):
     daily: list[DailyCost] = Field(default_factory=list)
     unknown_models: list[str] = Field(default_factory=list)
 
+    def nothing_matched(self) -> bool:
+        """Filters that match no call (or bill line) in the period: not the same as a $0 cost."""
+        if not self.filters:
+            return False
+        return not self.rows if self.source == "billing" else not self.total.calls
+
     def summary(self) -> str:
         t = self.total
         scope = f" for {', '.join(f'{k} {show(v)}' for k, v in self.filters.items())}" if self.filters else ""
+        if self.source == "billing" and self.nothing_matched():
+            return (f"The store holds no LLM call logs, and no AI-service line of the bill matches{scope} "
+                    f"{during(self.period)}, so there is no LLM cost to report for it.")
         if self.source == "billing":
             text = (f"The store holds no LLM call logs, so this is the AI-service lines of the bill: "
                     f"{money(t.cost)}{scope} {during(self.period)} (tokens unknown).")
+        elif self.nothing_matched():
+            # nothing matched: say so, never "$0.00 over 0 calls"
+            text = f"No LLM calls match {scope[len(' for '):]} {during(self.period)}, so there is no LLM cost to report for it."
+            if self.previous_cost:
+                text += f" There were {money(self.previous_cost)} of such calls in {self.previous.describe()}."
+            return text
         else:
             cost = money(t.cost) if t.cost is not None else "unknown"
             if t.cost is not None and t.unknown_calls:
@@ -138,6 +156,8 @@ class LlmSpendResult(ToolResult):
         cols = [self.group_by, "calls", "input tokens", "cached %", "output tokens", "cost", "per 1K calls",
                 "per 1M tokens", "share", "previous", "change %"]
         rows: list[list[Any]] = []
+        if self.nothing_matched():
+            return TableView(columns=cols, rows=rows)   # nothing matched: no "$0.00" total row
         for r in self.rows + [self.total]:
             cost = money(r.cost) if not (r.unknown_calls and r.cost is None) else "unknown"
             if r.unknown_calls and r.cost is not None:
@@ -188,7 +208,7 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
             continue
         name = ctx.resolve(kind, str(raw))
         filters[field] = name
-        where.append(f"{column} = ?")
+        where.append(f"lower({column}) = lower(?)" if field in _CASELESS else f"{column} = ?")
         params.append(name)
     data = None
     if filters:  # filtered, the main query cannot tell "no calls at all" from "no call matched"
@@ -331,7 +351,7 @@ def _from_bill(ctx: ToolContext, args: LlmSpendArgs, period: Period, previous: P
     where = [_AI_BILL_LINES]
     params: list[Any] = []
     if "provider" in filters:
-        where.append("ProviderName = ?")
+        where.append("lower(ProviderName) = lower(?)")
         params.append(filters["provider"])
     if "team" in filters:
         where.append("x_team = ?")
