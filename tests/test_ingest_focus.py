@@ -287,3 +287,51 @@ def test_wrong_columns_are_refused_and_nothing_changes(tmp_path: Path) -> None:
 def test_focus_columns_cover_the_store_table() -> None:
     from knowledge.ingest.specs import FOCUS
     assert {c.name: c.sql_type for c in FOCUS.columns} == FOCUS_COLUMNS
+
+
+class RecordingSink:
+    """A progress consumer (like the CLI's bar) that records what it was told."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, int]] = []
+        self.updates: list[tuple[str, float | None]] = []
+        self.finished = 0
+
+    def start(self, file: str, estimated_rows: int) -> bool:
+        self.started.append((file, estimated_rows))
+        return True
+
+    def update(self, phase: str, fraction: float | None) -> None:
+        self.updates.append((phase, fraction))
+
+    def finish(self) -> None:
+        self.finished += 1
+
+
+def test_progress_is_reported_per_phase(tmp_path: Path) -> None:
+    sink = RecordingSink()
+    ingest(tmp_path / "s.duckdb", "focus", [SAMPLE], sink=sink)
+    assert sink.started == [(str(SAMPLE.resolve()), sink.started[0][1])]
+    assert 500 <= sink.started[0][1] <= 2000  # the row estimate from the file's first megabyte
+    phases = [p for p, _ in sink.updates]
+    assert phases.index("reading") < phases.index("loading")
+    assert ("reading", 1.0) in sink.updates and ("loading", 1.0) in sink.updates
+    assert sink.finished == 1
+
+
+def test_broken_quoting_still_reconciles(tmp_path: Path) -> None:
+    """An unterminated quote: DuckDB sets the row aside and resynchronises; counts still reconcile and
+    the loss is exactly that row (line numbers of the rest are then flagged as approximate)."""
+    with gzip.open(SAMPLE, "rt", newline="", encoding="utf-8") as fh:
+        lines = fh.read().split("\n")[:21]  # header + 20 rows, one physical line each
+    lines[6] = lines[6].replace('"Usage"', '"Usage', 1)
+    path = tmp_path / "broken.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    f = ingest(db, "focus", [path]).files[0]
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (20, 19, 1)
+    assert table(db, "SELECT line, reason FROM quarantine") == [
+        (7, "cannot split the row: too few fields (expected 44, found 42)")]
+    header, rows = sample_rows()
+    expected = sum((Decimal(r[header.index("BilledCost")]) for i, r in enumerate(rows[:20]) if i != 5), Decimal(0))
+    assert table(db, "SELECT sum(BilledCost) FROM focus_charges") == [(expected,)]

@@ -54,9 +54,9 @@ def corrupt(row: list[str], how: str, pick: int) -> list[str]:
     return r
 
 
-def render(row: list[str]) -> str:
+def render(row: list[str], eol: str = "\n") -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(row)
+    csv.writer(buf, lineterminator=eol).writerow(row)
     return buf.getvalue()
 
 
@@ -67,7 +67,8 @@ def damaged_files(draw: st.DrawFn) -> dict:
     multiline = draw(st.sets(st.integers(0, ROWS - 1), max_size=6))  # good or bad rows whose text spans lines
     blanks = draw(st.sets(st.integers(0, ROWS - 1), max_size=3))  # blank lines before these rows
     gz = draw(st.booleans())
-    return {"bad": bad, "multiline": multiline, "blanks": blanks, "gz": gz}
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    return {"bad": bad, "multiline": multiline, "blanks": blanks, "gz": gz, "eol": eol}
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +83,14 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(case=damaged_files())
 def test_nothing_lost_or_double_counted(store: Store, case: dict) -> None:
-    text = [render(HEADER)]
+    eol = case["eol"]
+    text = [render(HEADER, eol)]
     line = 2
     start_of: dict[int, int] = {}
     raw_of: dict[int, str] = {}
     for i, row in enumerate(BASE):
         if i in case["blanks"]:
-            text.append("\n")
+            text.append(eol)
             line += 1
         r = list(row)
         if i in case["multiline"]:
@@ -96,9 +98,9 @@ def test_nothing_lost_or_double_counted(store: Store, case: dict) -> None:
         if i in case["bad"]:
             how, pick = case["bad"][i]
             r = corrupt(r, how, pick)
-        rendered = render(r)
+        rendered = render(r, eol)
         start_of[i] = line
-        raw_of[i] = rendered.rstrip("\n")
+        raw_of[i] = rendered[: -len(eol)]
         text.append(rendered)
         line += rendered.count("\n")
     body = "".join(text).encode("utf-8")

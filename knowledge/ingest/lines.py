@@ -63,7 +63,8 @@ def _decode(raw: bytes) -> str:
 
 def map_records(src: SourceFile, wanted: set[int], set_aside_positions: list[int], expected_rows: int) -> LineMap:
     """Scan the file once. `set_aside_positions`: byte positions DuckDB reported for rows it could not
-    split (each identifies the record containing it). `expected_rows`: rows DuckDB staged; the map is
+    split; each lands in that record or in blank lines just before it, so it belongs to the first non-blank
+    record that ends after it. `expected_rows`: rows DuckDB staged; the map is
     `exact` when the scan finds the same number of records."""
     out = LineMap()
     positions = sorted(set_aside_positions)
@@ -73,7 +74,7 @@ def map_records(src: SourceFile, wanted: set[int], set_aside_positions: list[int
     line_no = 0
     pos = 0
     last_delta: int | None = None
-    rec_start_line = rec_start_pos = 0
+    rec_start_line = 0
     parts: list[bytes] = []
     odd = False
 
@@ -83,16 +84,15 @@ def map_records(src: SourceFile, wanted: set[int], set_aside_positions: list[int
         raw = b"".join(parts)
         if record_index == 0:
             return
+        if not raw.strip():
+            return  # a blank line: DuckDB skips it (and may report a set-aside row from the blank before it)
         hit = False
-        while pi < len(positions) and positions[pi] < end_pos:
-            if positions[pi] >= rec_start_pos:
-                hit = True
+        while pi < len(positions) and positions[pi] < end_pos:  # DuckDB's positions land near the record start
+            hit = True
             pi += 1
         if hit:
             out.set_aside.append((rec_start_line, _decode(raw)))
             return
-        if not raw.strip():
-            return  # a blank line: DuckDB skips it
         rn += 1
         delta = rec_start_line - rn
         if delta != last_delta:
@@ -105,7 +105,7 @@ def map_records(src: SourceFile, wanted: set[int], set_aside_positions: list[int
         for line in fh:
             line_no += 1
             if not odd:
-                rec_start_line, rec_start_pos = line_no, pos
+                rec_start_line = line_no
                 parts = [line]
             else:
                 parts.append(line)

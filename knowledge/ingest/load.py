@@ -20,7 +20,7 @@ from knowledge.ingest import llm
 from knowledge.ingest.header import HeaderPlan
 from knowledge.ingest.lines import LineMap, count_lines, map_records, regular
 from knowledge.ingest.models import FileReport, QuarantinedRow
-from knowledge.ingest.postchecks import flag_unknown_currencies
+from knowledge.ingest.postchecks import flag_disallowed, flag_unknown_currencies
 from knowledge.ingest.progress import ProgressSink, polled
 from knowledge.ingest.source import SourceFile, relation_sql
 from knowledge.ingest.specs import TableSpec
@@ -141,6 +141,7 @@ def load_file(
             notes.extend(llm.prepare(con, prices, prices_name))
             notes.extend(llm.flag_unknown_models(con))
         flag_unknown_currencies(con, bindings)
+        flag_disallowed(con, bindings)
         if spec.replace == "key":
             _flag_duplicate_keys(con, spec)
         rejected = con.execute(f"SELECT count(x_reason) FROM {STAGE}").fetchone()[0]

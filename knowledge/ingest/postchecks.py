@@ -1,8 +1,9 @@
 """Checks run on the staged rows after the set-based pass, for values with few distinct forms.
 
-Looking a value up in a list (currency codes, model names) is cheap per distinct value and expensive per
-row, so these checks read the distinct values from the stage, judge them in Python (with 'did you mean'
-hints) and mark the matching rows with one UPDATE ... FROM a small temp table.
+Looking a value up in a list (currency codes, allowed values, model names) is cheap per distinct value and
+costly per row (an IN list also turns into a join that hides DuckDB's progress), so these checks read the
+distinct values from the stage, judge them in Python (with hints) and mark the matching rows with one
+UPDATE ... FROM a small temp table.
 """
 
 from __future__ import annotations
@@ -53,4 +54,17 @@ def flag_unknown_currencies(con: duckdb.DuckDBPyConnection, bindings: list[Bindi
             if value.strip().upper() in ISO_4217:
                 msg += f" (ISO 4217 codes are upper case: '{value.strip().upper()}')"
             messages[value] = msg
+        flag_values(con, b.column.name, messages)
+
+
+def flag_disallowed(con: duckdb.DuckDBPyConnection, bindings: list[Binding]) -> None:
+    """Rows whose value is not one of the column's allowed values (exact, case-sensitive)."""
+    for b in bindings:
+        allowed = b.column.allowed
+        if not allowed:
+            continue
+        messages = {
+            v: f"{b.column.name} '{v[:40]}' is not one of {', '.join(allowed)}"
+            for v in distinct_values(con, b.column.name) if v not in allowed
+        }
         flag_values(con, b.column.name, messages)

@@ -44,6 +44,7 @@ def polled(con: duckdb.DuckDBPyConnection, sink: ProgressSink | None, phase: str
 
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
+    con.execute("SET progress_bar_time = 0")  # track from the start (the default waits 2 s)
     thread = threading.Thread(target=poll, name="ingest-progress", daemon=True)
     thread.start()
     try:

@@ -125,12 +125,6 @@ def _column_checks(b: Binding) -> list[str]:
         out.append(
             f"CASE WHEN {value} < 0 OR {value} > 1 THEN {lit(name + ' is not between 0 and 1: ')} || {shown_value} END"
         )
-    if col.allowed:
-        values = ", ".join(lit(v) for v in col.allowed)
-        out.append(
-            f"CASE WHEN {value} NOT IN ({values}) THEN {lit(name + ' ')} || {_shown(value)} "
-            f"|| {lit(' is not one of ' + ', '.join(col.allowed))} END"
-        )
     return out
 
 
@@ -150,7 +144,8 @@ def stage_sql(spec: TableSpec, bindings: list[Binding], source_sql: str) -> str:
         if b.column.kind == "text":
             inner.append(f"{b.source} AS {b.typed}")
         else:
-            text = f"nullif({b.source}, '')"
+            # a typed column has no value spelled '' or NULL: both are NULL even when quoted
+            text = f"nullif(nullif({b.source}, ''), 'NULL')"
             inner.append(f"{text} AS {b.text}")
             inner.append(f"{typed_expr(b.column, text)} AS {b.typed}")
     checks: list[str] = []
