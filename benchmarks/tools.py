@@ -1,7 +1,7 @@
 """Milliseconds per call of each cost tool next to the same aggregate written by hand in DuckDB SQL.
 
     python benchmarks/tools.py                 # demo size (scale 1, ~110K FOCUS rows)
-    python benchmarks/tools.py --scale 100     # ~11M FOCUS rows (built once, cached)
+    python benchmarks/tools.py --scale 100     # ~11M FOCUS rows (built once, cached in $TMPDIR/finops-bench)
     python benchmarks/tools.py --db PATH       # an existing demo store
 
 For each tool: the median over --repeat runs (after one warm-up) of the whole `run_tool` call (name
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,7 +149,7 @@ def freshness_ms(store: Store, repeat: int) -> float:
 def ensure_demo(scale: int, db: Path | None) -> Path:
     if db is not None:
         return db
-    path = ROOT / "benchmarks" / ".cache" / f"demo-s{scale}-{AS_OF.isoformat()}-seed{SEED}.duckdb"
+    path = Path(tempfile.gettempdir()) / "finops-bench" / f"demo-s{scale}-{AS_OF.isoformat()}-seed{SEED}.duckdb"
     if not path.exists():
         from knowledge.demo import build_demo
 
