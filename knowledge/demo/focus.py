@@ -55,7 +55,7 @@ def tags_sql(alias: str = "s") -> str:
         "map_from_entries(list_filter(["
         f"{{'key': 'team', 'value': {a}.team}}, {{'key': 'project', 'value': {a}.project}}, "
         f"{{'key': 'env', 'value': {a}.env}}, {{'key': 'owner', 'value': {a}.owner}}, "
-        f"{{'key': coalesce({a}.extra_key, 'x'), 'value': {a}.extra_value}}], x -> x.value IS NOT NULL))"
+        f"{{'key': coalesce({a}.extra_key, 'x'), 'value': {a}.extra_value}}], lambda x: x.value IS NOT NULL))"
     )
 
 
