@@ -30,5 +30,7 @@ def test_waste_json_and_remediations_text(demo_db: Path, demo_facts, tmp_path: P
 def test_bad_input_exits_2(demo_db: Path, tmp_path: Path) -> None:
     p = finops("anomalies", "--db", str(demo_db), "--team", "suport", cwd=tmp_path)
     assert p.returncode == 2 and "did you mean 'support'" in p.stderr
-    p = finops("budgets", "--db", str(tmp_path / "missing.duckdb"), cwd=tmp_path)
-    assert p.returncode == 2 and "no store" in p.stderr
+    garbage = tmp_path / "not-a-store.duckdb"
+    garbage.write_text("this is not a DuckDB file")
+    p = finops("budgets", "--db", str(garbage), cwd=tmp_path)
+    assert p.returncode == 2 and "cannot open" in p.stderr

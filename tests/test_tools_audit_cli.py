@@ -52,5 +52,15 @@ def test_audit_errors_exit_2(demo_db: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "did you mean 'support-bot'" in res.stderr
     res = runner.invoke(app, ["audit", "tags", "--db", str(demo_db), "--period", "2031-01"])
     assert res.exit_code == 2 and "in the future" in res.stderr
-    res = runner.invoke(app, ["audit", "tags", "--db", str(tmp_path / "missing.duckdb")])
-    assert res.exit_code == 2 and "no store at" in res.stderr
+    garbage = tmp_path / "not-a-store.duckdb"
+    garbage.write_text("this is not a DuckDB file")
+    res = runner.invoke(app, ["audit", "tags", "--db", str(garbage)])
+    assert res.exit_code == 2 and "cannot open" in res.stderr
+
+
+def test_audit_on_a_missing_store_builds_the_demo_first(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.duckdb"
+    res = runner.invoke(app, ["audit", "tags", "--db", str(path)])
+    assert res.exit_code == 0
+    assert res.stderr.startswith(f"No store at {path}: built the demo company")
+    assert "untagged" in res.stdout

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from apps.cli.options import EXIT_BAD_INPUT, EXIT_OK, DbOption, JsonOption
+from apps.cli.options import DbOption, JsonOption
+from apps.cli.tool_runner import run_tool_command
 
 PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Period, e.g. 'last 30 days', 'last week', '2026-11'.")]
 TeamOption = Annotated[Optional[str], typer.Option("--team", help="Only this team.")]
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
         args: dict[str, Any] = {"team": team, "no_progress_hours": no_progress_hours, "top": top}
         if kind:
             args["kinds"] = kind
-        _run(db, "waste", args, json_out)
+        run_tool_command(db, "waste", args, json_out)
 
     @app.command("anomalies")
     def anomalies_command(
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
         top: Annotated[int, typer.Option("--top", min=1, max=200)] = 20,
     ) -> None:
         """Cost spikes against each scope's same-weekday baseline, and slow drifts, with their drivers."""
-        _run(db, "anomalies", {"period": period, "scope": scope, "name": name, "team": team,
+        run_tool_command(db, "anomalies", {"period": period, "scope": scope, "name": name, "team": team,
                                "sensitivity": sensitivity, "min_excess": min_excess, "drift": drift, "top": top}, json_out)
 
     @app.command("budgets")
@@ -62,7 +63,7 @@ def register(app: typer.Typer) -> None:
         alerts_only: Annotated[bool, typer.Option("--alerts-only", help="Only budgets with an alert.")] = False,
     ) -> None:
         """Burn vs budget for the current period, forecast to its end, alerts at 80% and 100%."""
-        _run(db, "budgets", {"scope_kind": scope_kind, "name": name, "alerts_only": alerts_only}, json_out)
+        run_tool_command(db, "budgets", {"scope_kind": scope_kind, "name": name, "alerts_only": alerts_only}, json_out)
 
     @app.command("forecast")
     def forecast_command(
@@ -75,7 +76,7 @@ def register(app: typer.Typer) -> None:
         top: Annotated[int, typer.Option("--top", min=1, max=100)] = 10,
     ) -> None:
         """Spend forecast for a scope over the next days, with an 80% interval."""
-        _run(db, "forecast", {"scope": scope, "name": name, "horizon_days": horizon, "history_days": history,
+        run_tool_command(db, "forecast", {"scope": scope, "name": name, "horizon_days": horizon, "history_days": history,
                               "top": top}, json_out)
 
     @app.command("remediations")
@@ -87,7 +88,8 @@ def register(app: typer.Typer) -> None:
         top: Annotated[int, typer.Option("--top", min=1, max=200)] = 20,
     ) -> None:
         """What to fix first: actions ranked by monthly savings, with the change to apply (nothing is executed)."""
-        _run(db, "remediations", {"team": team, "min_savings": min_savings, "top": top}, json_out)
+        run_tool_command(db, "remediations", {"team": team, "min_savings": min_savings, "top": top}, json_out,
+                         render=_render_actions)
 
     @app.command("unit-costs")
     def unit_costs_command(
@@ -99,56 +101,14 @@ def register(app: typer.Typer) -> None:
         top: Annotated[int, typer.Option("--top", min=1, max=500)] = 20,
     ) -> None:
         """Cost per 1K inferences (endpoint, model, app, feature, customer) or per training run."""
-        _run(db, "unit_costs", {"by": by, "period": period, "name": name, "top": top}, json_out)
+        run_tool_command(db, "unit_costs", {"by": by, "period": period, "name": name, "top": top}, json_out)
 
 
-def _run(db: Any, tool: str, args: dict[str, Any], json_out: bool) -> None:
-    from knowledge.store import StoreError, open_store
-    from tools.contract import FinopsError
-    from tools.registry import run_tool
-
-    args = {k: v for k, v in args.items() if v is not None}
-    try:
-        with open_store(db, read_only=True) as store:
-            result = run_tool(store, tool, args)
-    except (FinopsError, StoreError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    if json_out:
-        typer.echo(result.model_dump_json(indent=2))
-    elif tool == "remediations":
-        _render_actions(result)
-    else:
-        _render(result)
-    raise typer.Exit(EXIT_OK)
-
-
-def _render(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console()
-    # Text objects, never markup strings: resource names and tag values are data.
-    console.print(Text(result.summary()))
-    view = result.table()
-    if view is not None and view.rows:
-        table = Table(header_style="bold")
-        for col in view.columns:
-            table.add_column(Text(col), overflow="fold")
-        for row in view.rows:
-            table.add_row(*(Text("" if c is None else str(c)) for c in row))
-        console.print(table)
-    _evidence(console, result)
-
-
-def _render_actions(result: Any) -> None:
-    from rich.console import Console
+def _render_actions(console: Any, result: Any) -> None:
     from rich.text import Text
 
     from tools.contract import money
 
-    console = Console()
     console.print(Text(f"{len(result.actions)} actions, {money(result.total_monthly)} per month in total "
                        "(alternatives not added). Nothing is executed: apply the changes below yourself."))
     for n, a in enumerate(result.actions, 1):
@@ -160,18 +120,4 @@ def _render_actions(result: Any) -> None:
         console.print(Text(f"   risk: {a.risk_note}" + (f"; alternative to: {a.alternative_to}" if a.alternative_to else "")))
         for line in a.change.splitlines():
             console.print(Text(f"     {line}", style="cyan"))
-    _evidence(console, result)
 
-
-def _evidence(console: Any, result: Any) -> None:
-    from rich.text import Text
-
-    ev = result.evidence
-    if ev is None:
-        return
-    fresh = "; ".join(f"{f.source} through {f.latest_data.date().isoformat() if f.latest_data else 'n/a'}"
-                      for f in ev.freshness)
-    line = f"Evidence: {len(ev.sql)} SQL statements" + (f"; data: {fresh}" if fresh else "")
-    for note in ev.notes:
-        line += f"; {note}"
-    console.print(Text(line, style="dim"))

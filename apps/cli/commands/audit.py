@@ -11,7 +11,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from apps.cli.options import EXIT_BAD_INPUT, EXIT_OK, DbOption, JsonOption
+from apps.cli.options import DbOption, JsonOption
+from apps.cli.tool_runner import run_tool_command as _run
 
 PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Period, e.g. 'last 30 days', 'last month', '2026-11'.")]
 TopOption = Annotated[int, typer.Option("--top", help="How many rows to list.", min=1, max=50)]
@@ -53,47 +54,3 @@ def register(app: typer.Typer) -> None:
             args["team"] = team
         _run(db, "prompt_audit", args, json_out)
 
-
-def _run(db: Any, tool: str, args: dict[str, Any], json_out: bool) -> None:
-    from knowledge.store import StoreError, open_store
-    from tools.contract import FinopsError
-    from tools.registry import run_tool
-
-    try:
-        with open_store(db, read_only=True) as store:
-            result = run_tool(store, tool, args)
-    except (FinopsError, StoreError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    if json_out:
-        typer.echo(result.model_dump_json(indent=2))
-    else:
-        _render(result)
-    raise typer.Exit(EXIT_OK)
-
-
-def _render(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console()
-    # Text objects, not markup strings: resource names and tag values are data, never Rich markup.
-    console.print(Text(result.summary()))
-    view = result.table()
-    if view is not None and view.rows:
-        table = Table(show_lines=False, header_style="bold")
-        for col in view.columns:
-            numeric = any(c in col for c in ("$", "billed", "cost", "calls", "tokens", "confidence"))
-            table.add_column(Text(col), justify="right" if numeric else "left", overflow="fold")
-        for row in view.rows:
-            table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
-        console.print(table)
-    ev = result.evidence
-    if ev is not None:
-        fresh = "; ".join(
-            f"{f.source} through {f.latest_data.date().isoformat() if f.latest_data else 'n/a'}" for f in ev.freshness)
-        line = f"Evidence: {len(ev.sql)} SQL statements" + (f"; data: {fresh}" if fresh else "")
-        for note in ev.notes:
-            line += f"; {note}"
-        console.print(Text(line, style="dim"))
