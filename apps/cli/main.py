@@ -18,11 +18,17 @@ app = typer.Typer(
 )
 
 
+# The order `finops --help` lists commands in: questions first, then data, gates, reports, servers.
+# Modules not named here follow in alphabetical order.
+_ORDER = ("ask", "chat", "demo", "ingest", "ingest_providers", "estimate", "audit", "analyses", "summary",
+          "slack", "eval")
+
+
 def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"apps.cli.commands.{info.name}")
+    names = [i.name for i in pkgutil.iter_modules(commands.__path__) if not i.name.startswith("_")]
+    names.sort(key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+    for name in names:
+        module = importlib.import_module(f"apps.cli.commands.{name}")
         module.register(app)
 
 
