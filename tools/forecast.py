@@ -20,11 +20,11 @@ from tools.registry import ToolContext, tool
 from tools.scopes import daily_costs, days_between, filled, resolve_scope
 from tools.timeseries import forecast_series
 
-ForecastScope = Literal["total", "team", "service", "model", "project"]
+ForecastScope = Literal["total", "team", "service", "model", "project", "provider"]
 
 
 class ForecastArgs(BaseModel):
-    scope: ForecastScope = Field("total", description="What to forecast: total, or per team/service/model/project.")
+    scope: ForecastScope = Field("total", description="What to forecast: total, or per team/service/model/project/provider.")
     name: str | None = Field(None, description="One scope name (e.g. a team); empty = every scope of that kind.")
     horizon_days: int = Field(30, ge=1, le=366, description="Days ahead to forecast.")
     history_days: int = Field(56, ge=14, le=366, description="Days of history to learn from.")
