@@ -349,7 +349,108 @@ CREATE TABLE IF NOT EXISTS summary_posts (
 );
 """
 
+# Provider connectors (knowledge/connectors/): OpenAI / Anthropic usage buckets, LiteLLM request ids,
+# DCGM GPU utilisation samples, and the views the tools read them through.
+MIGRATION_3 = f"""
+-- One row per result of a provider usage page (OpenAI Usage API, Anthropic usage report): an aggregate
+-- over [bucket_start, bucket_end) for the dimensions the page was grouped by (NULL = not grouped).
+CREATE TABLE IF NOT EXISTS llm_usage_buckets (
+    provider VARCHAR NOT NULL,            -- openai | anthropic (lower case, as llm_prices.provider)
+    account VARCHAR,                      -- organization, from `--account` (NULL when not given)
+    endpoint VARCHAR NOT NULL,            -- completions, embeddings, moderations, images, audio_speeches, ... ; messages (Anthropic)
+    bucket_start TIMESTAMP NOT NULL,      -- naive UTC, inclusive
+    bucket_end TIMESTAMP NOT NULL,        -- exclusive
+    project_id VARCHAR,                   -- OpenAI project; Anthropic workspace
+    user_id VARCHAR,
+    api_key_id VARCHAR,
+    model VARCHAR,
+    batch BOOLEAN,                        -- OpenAI `batch`; Anthropic service_tier = 'batch'
+    service_tier VARCHAR,
+    context_window VARCHAR,
+    requests BIGINT,                      -- num_model_requests (NULL when the source has none, e.g. Anthropic)
+    input_tokens BIGINT,                  -- all input: uncached + cache reads + cache writes
+    cached_input_tokens BIGINT,           -- cache reads
+    cache_write_input_tokens BIGINT,      -- cache writes (OpenAI input_cache_write_tokens; Anthropic 5m + 1h)
+    cache_write_1h_input_tokens BIGINT,   -- Anthropic 1-hour cache writes (a part of cache_write_input_tokens)
+    output_tokens BIGINT,
+    quantity {QUANTITY},                  -- non-token endpoints: images, characters, seconds, bytes, sessions, requests
+    unit VARCHAR,
+    details JSON,                         -- every other field of the result (modality splits, new fields), as sent
+    cost {MONEY},                         -- from llm_prices at ingest; NULL when the price is unknown
+    x_source_file VARCHAR,
+    x_ingest_id VARCHAR,
+    x_line BIGINT
+);
+
+-- LiteLLM SpendLogs rows carry their request id, so a re-ingest replaces the same requests.
+ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS request_id VARCHAR;
+
+-- DCGM exporter samples, one row per (time, GPU, metric): gpu_util and gr_engine_active as a share of
+-- time busy (0..1; DCGM_FI_DEV_GPU_UTIL is divided by 100), fb_used_mib in MiB.
+CREATE TABLE IF NOT EXISTS gpu_utilization (
+    ts TIMESTAMP NOT NULL,
+    metric VARCHAR NOT NULL,              -- gpu_util | gr_engine_active | fb_used_mib
+    value DOUBLE NOT NULL,
+    hostname VARCHAR,                     -- label `hostname` (or `Hostname`, exporters before 2026-05)
+    gpu VARCHAR,                          -- GPU index label
+    uuid VARCHAR,
+    device VARCHAR,
+    model_name VARCHAR,
+    pci_bus_id VARCHAR,
+    gpu_instance_id VARCHAR,              -- MIG instance (GPU_I_ID), NULL for a whole GPU
+    gpu_instance_profile VARCHAR,
+    namespace VARCHAR,
+    pod VARCHAR,
+    container VARCHAR,
+    x_source_file VARCHAR,
+    x_ingest_id VARCHAR,
+    x_line BIGINT
+);
+
+-- What the LLM spend tool reads: every per-call log row, plus the token usage buckets of the
+-- (provider, UTC day)s that no call log covers. Call logs win where both exist (they carry app, team
+-- and prompt), so nothing is counted twice. A bucket's app is its project (OpenAI) or workspace (Anthropic).
+CREATE OR REPLACE VIEW llm_usage AS
+SELECT ts, provider, model, app, feature, team, prompt_id, prompt_version, calls, input_tokens,
+       cached_input_tokens, output_tokens, max_tokens, latency_ms, status, customer_id, cost,
+       'call log' AS x_basis
+FROM llm_calls
+UNION ALL
+SELECT b.bucket_start, b.provider, b.model, b.project_id, NULL, NULL, NULL, NULL, b.requests,
+       coalesce(b.input_tokens, 0), coalesce(b.cached_input_tokens, 0), coalesce(b.output_tokens, 0),
+       NULL, NULL, NULL, NULL, b.cost, 'usage bucket'
+FROM llm_usage_buckets b
+LEFT JOIN (
+    SELECT DISTINCT provider, CAST(ts AS DATE) AS day FROM llm_calls
+    WHERE provider IN (SELECT DISTINCT provider FROM llm_usage_buckets)
+) covered ON covered.provider = b.provider AND covered.day = CAST(b.bucket_start AS DATE)
+WHERE covered.day IS NULL AND b.endpoint IN ('completions', 'embeddings', 'moderations', 'messages');
+
+-- Endpoints and GPU jobs a DCGM sample belongs to: the sample's pod or hostname equals the workload's
+-- id, name or billed resource id, or the pod is named after it ('<name>-...'); a job only while it ran.
+CREATE OR REPLACE VIEW gpu_utilization_workloads AS
+WITH workloads AS (
+    SELECT 'endpoint' AS kind, endpoint_id AS ref, resource_id, name, team,
+           CAST(NULL AS TIMESTAMP) AS started, CAST(NULL AS TIMESTAMP) AS ended
+    FROM endpoints
+    UNION ALL
+    SELECT 'job', job_id, resource_id, name, team, started_at, ended_at FROM gpu_jobs
+),
+labels AS (SELECT DISTINCT hostname, pod FROM gpu_utilization),
+hits AS (
+    SELECT l.hostname, l.pod, w.* FROM labels l JOIN workloads w
+      ON l.hostname = w.ref OR l.hostname = w.resource_id OR l.hostname = w.name
+      OR l.pod = w.ref OR l.pod = w.name
+      OR left(l.pod, length(w.ref) + 1) = w.ref || '-' OR left(l.pod, length(w.name) + 1) = w.name || '-'
+)
+SELECT u.ts, u.metric, u.value, u.hostname, u.gpu, u.uuid, u.gpu_instance_id, u.namespace, u.pod,
+       h.kind, h.ref, h.resource_id, h.name, h.team
+FROM gpu_utilization u
+JOIN hits h ON h.hostname IS NOT DISTINCT FROM u.hostname AND h.pod IS NOT DISTINCT FROM u.pod
+WHERE (h.started IS NULL OR u.ts >= h.started) AND (h.ended IS NULL OR u.ts < h.ended);
+"""
+
 # Append new migrations here; never edit an earlier one.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
 
 SCHEMA_VERSION = len(MIGRATIONS)

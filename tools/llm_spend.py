@@ -2,6 +2,9 @@
 1K calls and per 1M tokens, cached-token share, and the trend (change vs the previous period, daily cost).
 
 Rows whose model has no catalog price carry cost NULL: their cost is shown as unknown, never $0.
+It reads the `llm_usage` view: every per-call log row (`llm_calls`), plus the provider usage buckets
+(`llm_usage_buckets`: calls = requests, ts = bucket start, app = project) of the provider-days no call
+log covers, so a store with only OpenAI / Anthropic usage exports answers too and nothing counts twice.
 A store without call logs (e.g. the FOCUS sample) falls back to the AI-service lines of the bill: cost
 only, tokens unknown.
 """
@@ -21,7 +24,7 @@ from tools.sqlparts import (
     CALL_IN_PERIOD,
     CHARGE_IN_PERIOD,
     DataRange,
-    calls_range,
+    day_start,
     dec,
     during,
     no_data,
@@ -221,7 +224,7 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
         WITH base AS (
             SELECT {_KEYS[args.group_by]} AS k, calls, input_tokens, cached_input_tokens, output_tokens, cost,
                    model, ts, ts >= ? AS cur
-            FROM llm_calls WHERE {CALL_IN_PERIOD}{cond}
+            FROM llm_usage WHERE {CALL_IN_PERIOD}{cond}
         ),
         g AS (
             SELECT k,
@@ -273,7 +276,8 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
     unknown = []
     if total.unknown_calls:
         unknown = [r["model"] for r in ctx.query(
-            f"""SELECT DISTINCT model FROM llm_calls WHERE {CALL_IN_PERIOD}{cond} AND cost IS NULL ORDER BY model""",
+            f"""SELECT DISTINCT coalesce(model, '(no model: not grouped by model)') AS model FROM llm_usage
+                WHERE {CALL_IN_PERIOD}{cond} AND cost IS NULL ORDER BY model""",
             period_params(period) + params)]
     return LlmSpendResult(period=period, previous=previous, group_by=args.group_by, filters=filters, rows=out,
                           total=total, previous_cost=total.previous_cost, daily=daily, unknown_models=unknown)
@@ -282,12 +286,19 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
 def _require_calls(ctx: ToolContext, period: Period) -> DataRange | None:
     """The call logs' range; None when the store holds no call logs at all; NoDataError when the period
     holds none."""
-    data = calls_range(ctx)
+    data = _usage_range(ctx)
     if not data.rows:
         return None
     if data.last is None or data.first is None or data.last.date() <= period.start or data.first.date() >= period.end:
         raise no_data("LLM calls", period, data)
     return data
+
+
+def _usage_range(ctx: ToolContext) -> DataRange:
+    """The range of the call logs and usage buckets (`llm_usage`), like sqlparts.calls_range for llm_calls."""
+    row = ctx.query("SELECT min(ts) AS first, max(ts) AS last, count(*) AS n FROM llm_usage")[0]
+    last = row["last"]
+    return DataRange(row["first"], None if last is None else day_start(last.date() + timedelta(days=1)), int(row["n"]))
 
 
 def _sum(rows: list[dict[str, Any]], col: str) -> Any:
@@ -328,7 +339,7 @@ def _fill_time(rows: list[LlmSpendRow], period: Period, unit: str) -> list[LlmSp
 
 def _daily(ctx: ToolContext, period: Period, cond: str, params: list[Any]) -> list[DailyCost]:
     rows = ctx.query(
-        f"""SELECT CAST(ts AS DATE) AS day, sum(cost) AS cost FROM llm_calls
+        f"""SELECT CAST(ts AS DATE) AS day, sum(cost) AS cost FROM llm_usage
             WHERE {CALL_IN_PERIOD}{cond} GROUP BY CAST(ts AS DATE) ORDER BY day""",
         period_params(period) + params,
     )

@@ -8,7 +8,9 @@ Rules (each threshold is an argument):
   GPU utilisation under 10% when reported, while still billing;
 - zombie job: still running (no end) and past its TTL, or no progress for `no_progress_hours`;
 - low-utilisation GPU: a running job or endpoint (not already idle or a zombie) under `low_util`
-  average GPU utilisation; the waste counted is the idle share (run rate x (1 - utilisation));
+  average GPU utilisation; the waste counted is the idle share (run rate x (1 - utilisation)). Where DCGM
+  samples of the last 7 days match the workload (`gpu_utilization_workloads`, `finops ingest dcgm`), the
+  measured utilisation (PROF_GR_ENGINE_ACTIVE, else GPU_UTIL) replaces the reported one;
 - dev running like prod: an endpoint tagged dev serving traffic every day of the last week
   (>= 1,000 requests a day), or a dev job running for more than 7 days and still progressing;
 - left on: replication charges (SKU or description mentions replication) or resources tagged env
@@ -153,6 +155,7 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
                                     "gpu_count": j["gpu_count"], "cluster": j["cluster"], "kind": j["kind"],
                                     "avg_gpu_util": j["avg_gpu_util"], "environment": j["environment"]}))
     if "low_util_gpu" in kinds:
+        _use_measured_util(ctx, endpoints, jobs, now)
         items += _low_util(endpoints, jobs, rates, idle, zombies, args.low_util)
     if "dev_like_prod" in kinds:
         items += _dev_like_prod(ctx, endpoints, jobs, rates, zombies, now, tags)
@@ -263,8 +266,9 @@ def _low_util(endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]], rates
             continue
         idle_share = Decimal(str(round(1 - util, 4)))
         out.append(_item("low_util_gpu", e["endpoint_id"], e, rate * idle_share, rate, e["created_at"],
-                         f"GPU {pct(Decimal(str(util)))} busy over the last 7 days",
-                         {"avg_gpu_util": util, "instance_type": e["instance_type"], "gpu_count": e["gpu_count"]}))
+                         f"GPU {pct(Decimal(str(util)))} busy over the last 7 days" + _measured_note(e),
+                         {"avg_gpu_util": util, "instance_type": e["instance_type"], "gpu_count": e["gpu_count"],
+                          "util_source": e.get("util_source", "reported")}))
     for j in jobs:
         util = j["avg_gpu_util"]
         if j["job_id"] in zombies or util is None or util >= threshold:
@@ -274,9 +278,41 @@ def _low_util(endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]], rates
             continue
         idle_share = Decimal(str(round(1 - util, 4)))
         out.append(_item("low_util_gpu", j["job_id"], j, rate * idle_share, rate, j["started_at"].date(),
-                         f"GPU {pct(Decimal(str(util)))} busy on average",
-                         {"avg_gpu_util": util, "gpu_type": j["gpu_type"], "gpu_count": j["gpu_count"]}))
+                         (f"GPU {pct(Decimal(str(util)))} busy over the last 7 days" + _measured_note(j))
+                         if j.get("util_source") else f"GPU {pct(Decimal(str(util)))} busy on average",
+                         {"avg_gpu_util": util, "gpu_type": j["gpu_type"], "gpu_count": j["gpu_count"],
+                          "util_source": j.get("util_source", "reported")}))
     return out
+
+
+def _use_measured_util(ctx: ToolContext, endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]],
+                       now: datetime) -> None:
+    """Replace reported utilisation with DCGM-measured utilisation of the last 7 days where samples exist."""
+    rows = ctx.query(
+        """
+        SELECT kind, ref,
+               coalesce(avg(value) FILTER (WHERE metric = 'gr_engine_active'),
+                        avg(value) FILTER (WHERE metric = 'gpu_util')) AS util,
+               count(*) AS samples, count(DISTINCT coalesce(uuid, hostname || '/' || gpu)) AS gpus
+        FROM gpu_utilization_workloads
+        WHERE ts >= ? AND ts < ? AND metric IN ('gr_engine_active', 'gpu_util')
+        GROUP BY kind, ref
+        ORDER BY kind, ref
+        """,
+        [now - timedelta(days=7), now],
+    )
+    measured = {(r["kind"], r["ref"]): r for r in rows if r["util"] is not None}
+    for kind, items, key, field in (("endpoint", endpoints, "endpoint_id", "util_last_week"),
+                                    ("job", jobs, "job_id", "avg_gpu_util")):
+        for item in items:
+            m = measured.get((kind, item[key]))
+            if m is not None:
+                item[field] = float(m["util"])
+                item["util_source"] = f"measured by DCGM ({int(m['samples']):,} samples, {int(m['gpus'])} GPU(s))"
+
+
+def _measured_note(item: dict[str, Any]) -> str:
+    return f", {item['util_source']}" if item.get("util_source") else ""
 
 
 def _dev_like_prod(ctx: ToolContext, endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]],

@@ -1,0 +1,114 @@
+"""Connectors: what AI teams really have, besides FOCUS billing exports.
+
+    openai-usage     OpenAI Usage API pages            -> llm_usage_buckets
+    openai-costs     OpenAI Costs API pages            -> focus_charges (FOCUS rows)
+    anthropic-usage  Anthropic usage report pages      -> llm_usage_buckets
+    anthropic-costs  Anthropic cost report pages       -> focus_charges (FOCUS rows)
+    litellm-spend    LiteLLM LiteLLM_SpendLogs export  -> llm_calls (one row per request)
+    dcgm             dcgm-exporter Prometheus metrics  -> gpu_utilization
+
+    from knowledge.connectors import ingest_provider
+    report = ingest_provider("finops.duckdb", "openai-usage", ["pages/"])
+    report.files[0].counts_line()   # 'read 12, loaded 11, quarantined 1'
+
+Each source has its own module (a parser that never touches the store); `loader` loads a parsed input
+with the ingest package's bookkeeping (ingest_runs, quarantine with file and line, one transaction per
+input, replace on re-ingest, busy-store wait). Every input is parsed before the store is opened: a
+missing file or an input of the wrong kind changes nothing. `live` pulls pages from the providers' APIs
+into files that then go through the same parsers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Sequence
+
+from knowledge.connectors import anthropic_costs, anthropic_usage, dcgm, litellm_spend, openai_costs, openai_usage
+from knowledge.connectors.inputs import InputDoc, read_inputs
+from knowledge.connectors.loader import load_parsed
+from knowledge.connectors.records import ConnectorOptions, Parsed
+from knowledge.connectors.targets import BUCKETS, CALLS, FOCUS_FROM_COSTS, GPU, Target
+from knowledge.ingest.errors import IngestError
+from knowledge.ingest.models import FileReport, IngestReport
+from knowledge.ingest.runner import DEFAULT_WAIT_SECONDS, new_ingest_id, open_for_write
+from knowledge.store import Store
+
+
+@dataclass(frozen=True)
+class Connector:
+    kind: str
+    target: Target
+    parse: Callable[[InputDoc, ConnectorOptions], Parsed]
+    help: str
+
+
+CONNECTORS: dict[str, Connector] = {c.kind: c for c in (
+    Connector("openai-usage", BUCKETS, openai_usage.parse,
+              "OpenAI Usage API pages (completions, embeddings, images, audio, ...; 2024-12 and current fields) "
+              "into usage buckets; cost from the price catalog. Re-ingesting the same days replaces them."),
+    Connector("openai-costs", FOCUS_FROM_COSTS, openai_costs.parse,
+              "OpenAI Costs API pages into FOCUS rows (ProviderName OpenAI). Re-ingesting the same days of the "
+              "same --account replaces them."),
+    Connector("anthropic-usage", BUCKETS, anthropic_usage.parse,
+              "Anthropic usage report pages (messages) into usage buckets; cost from the price catalog. "
+              "Re-ingesting the same days replaces them."),
+    Connector("anthropic-costs", FOCUS_FROM_COSTS, anthropic_costs.parse,
+              "Anthropic cost report pages (amounts in cents) into FOCUS rows (ProviderName Anthropic). "
+              "Re-ingesting the same days of the same --account replaces them."),
+    Connector("litellm-spend", CALLS, litellm_spend.parse,
+              "LiteLLM LiteLLM_SpendLogs exports (CSV, CSV.gz, JSON, JSON Lines or Parquet) into LLM call rows; "
+              "cost from the price catalog. Re-ingesting a request id replaces it."),
+    Connector("dcgm", GPU, dcgm.parse,
+              "NVIDIA dcgm-exporter metrics (Prometheus text scrapes or Prometheus query JSON): GPU_UTIL, "
+              "PROF_GR_ENGINE_ACTIVE, FB_USED per GPU, matched to endpoints and GPU jobs by pod or hostname."),
+)}
+KINDS: tuple[str, ...] = tuple(CONNECTORS)
+
+
+def parse_inputs(kind: str, paths: Sequence[str | Path], options: ConnectorOptions | None = None,
+                 stdin: BinaryIO | None = None) -> list[Parsed]:
+    """Read and parse every input; raises IngestError (nothing changed) for bad input."""
+    if kind not in CONNECTORS:
+        raise IngestError(f"unknown connector {kind!r}; use one of {', '.join(KINDS)}")
+    opts = options or ConnectorOptions()
+    return [CONNECTORS[kind].parse(doc, opts) for doc in read_inputs(paths, stdin)]
+
+
+def load_into(store: Store, kind: str, parsed: Sequence[Parsed],
+              on_file: Callable[[FileReport], None] | None = None) -> IngestReport:
+    """Load parsed inputs into an open, writable store, one transaction each."""
+    connector = CONNECTORS[kind]
+    report = IngestReport(kind=kind, db=str(store.path))
+    run_ids: list[str] = []
+    for p in parsed:
+        ingest_id = new_ingest_id(kind)
+        done = load_parsed(store.con, connector.target, p, source=kind, ingest_id=ingest_id, run_ids=list(run_ids))
+        report.files.append(done)
+        run_ids.append(ingest_id)
+        if on_file is not None:
+            on_file(done)
+    return report
+
+
+def ingest_provider(
+    db: str | Path | None,
+    kind: str,
+    paths: Sequence[str | Path],
+    *,
+    options: ConnectorOptions | None = None,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    on_file: Callable[[FileReport], None] | None = None,
+    stdin: BinaryIO | None = None,
+) -> IngestReport:
+    """`finops ingest <connector> PATH...`: parse every input, then load each in its own transaction.
+
+    Raises IngestError (nothing changed) for bad input, StoreBusyError when the store stays locked.
+    """
+    parsed = parse_inputs(kind, paths, options, stdin)
+    with open_for_write(db, wait_seconds) as store:
+        return load_into(store, kind, parsed, on_file)
+
+
+__all__ = ["CONNECTORS", "KINDS", "Connector", "ConnectorOptions", "Parsed", "ingest_provider", "load_into",
+           "parse_inputs"]

@@ -1,0 +1,221 @@
+"""Load one parsed input into the store in one transaction: stage, replace, insert (with cost from the
+catalog), quarantine, record the run — the same bookkeeping as `knowledge.ingest` (ingest_runs row,
+quarantine rows with file and line, read = loaded + quarantined, nothing half-written on a crash).
+
+Rows reach DuckDB set-based: Python writes the parsed rows to a temporary CSV (decimals as exact
+strings, times as ISO text) and one `read_csv` with explicit column types stages them; the INSERT is
+one statement. (Binding millions of values as list parameters is far slower than a CSV round trip.)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+import duckdb
+
+from knowledge.connectors.records import Parsed, Reject
+from knowledge.connectors.targets import STAGE, Target, cost_sql
+from knowledge.ingest import llm as llm_catalog
+from knowledge.ingest.models import FileReport, QuarantinedRow
+from knowledge.ingest.suggest import unknown
+
+_REJECTS = "_connector_rejects"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _stage_type(sql_type: str) -> str:
+    return "VARCHAR" if sql_type.startswith("MAP(") or sql_type == "JSON" else sql_type
+
+
+def stage_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]],
+               rows: Iterable[Sequence[Any]]) -> int:
+    """CREATE TEMP TABLE `table` with `columns` from `rows` via a temporary CSV; returns its row count."""
+    fd, path = tempfile.mkstemp(prefix="finops-connector-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            for row in rows:
+                writer.writerow([_cell(v) for v in row])
+        spec = "{" + ", ".join(f"'{name}': '{_stage_type(t)}'" for name, t in columns) + "}"
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+            f"columns = {spec}, delim = ',', quote = '\"', escape = '\"', nullstr = '', "
+            "allow_quoted_nulls = false, strict_mode = true, parallel = false)",
+            [path],
+        )
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        os.unlink(path)
+
+
+def drop_duplicates(parsed: Parsed) -> None:
+    """A record whose key (row['x_key']) appeared earlier in the same input is quarantined; the first loads."""
+    first: dict[Any, int] = {}
+    keep: list[dict[str, Any]] = []
+    for row in parsed.rows:
+        key = row.get("x_key")
+        if key is None:
+            keep.append(row)
+            continue
+        if key in first:
+            parsed.rejects.append(Reject(row["x_line"], f"duplicate of the record at line {first[key]} "
+                                         "(same bucket/time and dimensions)", row.get("x_raw")))
+            continue
+        first[key] = row["x_line"]
+        keep.append(row)
+    parsed.rows = keep
+
+
+def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, *, source: str,
+                ingest_id: str, run_ids: list[str]) -> FileReport:
+    """Load `parsed` into `target.table` as ingest `ingest_id` (ingest_runs.source = `source`)."""
+    started = _now()
+    t0 = time.perf_counter()
+    drop_duplicates(parsed)
+    notes = list(parsed.notes)
+    staged_cols = list(target.columns) + [("x_line", "BIGINT")]
+    in_transaction = False
+    try:
+        staged = stage_rows(con, STAGE, staged_cols,
+                            ([row.get(c) for c, _ in target.columns] + [row.get("x_line")] for row in parsed.rows))
+        if staged != len(parsed.rows):
+            raise RuntimeError(f"connector stage holds {staged} rows, expected {len(parsed.rows)}")
+        stage_rows(con, _REJECTS, [("line", "BIGINT"), ("reason", "VARCHAR"), ("raw", "VARCHAR")],
+                   ((r.line, r.reason, r.raw) for r in parsed.rejects))
+        con.execute("BEGIN TRANSACTION")
+        in_transaction = True
+        if target.priced:
+            notes.extend(llm_catalog.prepare(con, None, None))
+        replaced = con.execute(target.replace_sql, [run_ids]).fetchone()[0] if staged else 0
+        loaded = _insert(con, target, parsed.file, ingest_id)
+        quarantined = con.execute(
+            f"INSERT INTO quarantine (ingest_id, file, line, reason, raw) SELECT ?, ?, line, reason, raw "
+            f"FROM {_REJECTS} ORDER BY line", [ingest_id, parsed.file],
+        ).fetchone()[0]
+        if parsed.read != loaded + quarantined:  # the invariant every report states; never commit without it
+            raise RuntimeError(f"ingest bookkeeping error: read {parsed.read} != loaded {loaded} + "
+                               f"quarantined {quarantined}")
+        if target.priced:
+            notes.extend(_price_notes(con, target, ingest_id))
+        periods = _periods(con, target)
+        con.execute(
+            "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, "
+            "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)",
+            [ingest_id, source, parsed.file, parsed.account, ",".join(periods) or None, parsed.read, loaded,
+             quarantined, replaced, started, _now()],
+        )
+        first = [QuarantinedRow(line=line, reason=reason) for line, reason in con.execute(
+            "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
+        ).fetchall()]
+        con.execute("COMMIT")
+        in_transaction = False
+    except BaseException:
+        if in_transaction:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+        raise
+    finally:
+        for table in (STAGE, _REJECTS):
+            try:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+            except duckdb.Error:
+                pass
+    return FileReport(
+        file=parsed.file, ingest_id=ingest_id, kind=source, format=parsed.format, rows_read=parsed.read,
+        rows_loaded=loaded, rows_quarantined=quarantined, rows_replaced=replaced,
+        billing_accounts=[parsed.account] if parsed.account else [], billing_periods=periods, notes=notes,
+        first_rejects=first, seconds=round(time.perf_counter() - t0, 3),
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, target: Target, file: str, ingest_id: str) -> int:
+    cols = [c for c in target.names if c not in target.stage_only]
+    targets = [f'"{c}"' for c in cols]
+    values = [target.value_sql(c) for c in cols]
+    joins = ""
+    cost = cost_sql(target)
+    if cost is not None:
+        joins = " LEFT JOIN llm_prices p ON p.model = s.model"
+        targets.append("cost")
+        values.append(cost)
+        if target.priced == "calls":  # provider from the catalog when the log has none
+            values[cols.index("provider")] = "coalesce(s.provider, p.provider)"
+    params: list[Any] = []
+    for name, value in (("x_source_file", file), ("x_ingest_id", ingest_id)):
+        if name in target.lineage:
+            targets.append(name)
+            values.append("?")
+            params.append(value)
+    if "x_line" in target.lineage:
+        targets.append("x_line")
+        values.append("s.x_line")
+    sql = (f"INSERT INTO {target.table} ({', '.join(targets)}) SELECT {', '.join(values)} "
+           f"FROM {STAGE} AS s{joins}")
+    return con.execute(sql, params).fetchone()[0]
+
+
+def _price_notes(con: duckdb.DuckDBPyConnection, target: Target, ingest_id: str) -> list[str]:
+    notes: list[str] = []
+    catalog = [r[0] for r in con.execute("SELECT model FROM llm_prices ORDER BY model").fetchall()]
+    unknown_models = [r[0] for r in con.execute(
+        f"SELECT DISTINCT s.model FROM {STAGE} s LEFT JOIN llm_prices p ON p.model = s.model "
+        "WHERE s.model IS NOT NULL AND p.model IS NULL ORDER BY 1"
+    ).fetchall()]
+    if unknown_models:
+        shown = "; ".join(unknown("model", m, catalog) for m in unknown_models[:5])
+        more = f" (and {len(unknown_models) - 5} more)" if len(unknown_models) > 5 else ""
+        notes.append(f"cost unknown (not $0) for {len(unknown_models)} model(s) not in the price catalog: {shown}{more}")
+    n_null = con.execute(f"SELECT count(*) FROM {target.table} WHERE x_ingest_id = ? AND cost IS NULL",
+                         [ingest_id]).fetchone()[0]
+    if n_null:
+        notes.append(f"{n_null} row(s) loaded with cost unknown (NULL): no model, a model without a price, "
+                     "or a usage type the token catalog cannot price")
+    return notes
+
+
+def _periods(con: duckdb.DuckDBPyConnection, target: Target) -> list[str]:
+    col = {"llm_usage_buckets": "bucket_start", "focus_charges": "BillingPeriodStart", "llm_calls": "ts",
+           "gpu_utilization": "ts"}[target.table]
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT strftime({col}, '%Y-%m') FROM {STAGE} WHERE {col} IS NOT NULL ORDER BY 1"
+    ).fetchall()]
