@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -119,7 +120,7 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
         _set(args, spec, "budget", str(Decimal(m.group(1)) * _SCALE.get(m.group(2) or "", 1)))
     # An LLM batch: a model plus a number of calls.
     calls = _CALLS.search(t)
-    model = ent.first("model") or args.get("model")
+    model = ent.first("model") or ent.first("target_model") or args.get("model")
     if calls and model and "gpu_type" not in args and "instance_type" not in args:
         args["kind"] = "llm-batch"
         _set(args, spec, "model", model)
@@ -175,7 +176,8 @@ def llm_spend(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, 
 # (tool, scope field) -> [(name kind found in the question, scope value)], first match wins.
 _SCOPES: dict[str, tuple[str | None, list[tuple[str, str]]]] = {
     "anomalies": ("scope", [("service", "service"), ("model", "model"), ("project", "project"), ("resource", "resource")]),
-    "forecast": ("scope", [("team", "team"), ("service", "service"), ("model", "model"), ("project", "project")]),
+    "forecast": ("scope", [("team", "team"), ("service", "service"), ("model", "model"), ("project", "project"),
+                           ("provider", "provider")]),
     "budgets": ("scope_kind", [("team", "team"), ("project", "project"), ("service", "service")]),
     "unit_costs": ("by", [("app", "app"), ("project", "training_run"), ("model", "model"), ("feature", "feature"),
                           ("customer", "customer"), ("resource", "endpoint")]),
@@ -275,17 +277,22 @@ def waste(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]
     return args
 
 
+@lru_cache(maxsize=64)
+def _schema(spec: ToolSpec) -> dict[str, Any]:
+    return spec.args_model.model_json_schema()
+
+
 def _literal_items(spec: ToolSpec, name: str) -> list[str]:
-    prop = spec.args_model.model_json_schema().get("properties", {}).get(name, {})
+    prop = _schema(spec).get("properties", {}).get(name, {})
     items = prop.get("items", {})
     if "enum" in items:
         return list(items["enum"])
     ref = items.get("$ref", "")
-    defs = spec.args_model.model_json_schema().get("$defs", {})
+    defs = _schema(spec).get("$defs", {})
     return list(defs.get(ref.rsplit("/", 1)[-1], {}).get("enum", []))
 
 
-_TRIM = re.compile(r"\btrim\w*\b.{0,30}?(\d{1,2})\s?%|(\d{1,2})\s?%\s?(?:trim|shorter|smaller)")
+_TRIM = re.compile(r"\b(?:trim|cut|shorten|shrink|reduc)\w*\b.{0,60}?(\d{1,2})\s?%|(\d{1,2})\s?%\s?(?:trim|shorter|smaller|cut)")
 
 
 def prompt_audit(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
@@ -295,7 +302,19 @@ def prompt_audit(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[st
     return args
 
 
+_TAG_KEY = re.compile(r"\b(team|project|env|environment|owner)[- ]tags?\b|\btags? (?:for|of) (?:the )?(team|project|env|environment|owner)\b")
+
+
+def tag_audit(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    """"missing an owner tag": audit that key alone (its share is then the headline)."""
+    keys = list(dict.fromkeys(next(g for g in m.groups() if g) for m in _TAG_KEY.finditer(ent.text)))
+    if keys and "keys" in _fields(spec) and "keys" not in args:
+        args["keys"] = ["env" if k == "environment" else k for k in keys]
+    return args
+
+
 HOOKS: dict[str, Hook] = {
+    "tag_audit": tag_audit,
     "anomalies": anomalies,
     "forecast": forecast,
     "budgets": budgets,

@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from agent.derived import derived_notes
 from agent.what_if import what_if_scaled
 from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
 from agent.grounding import check
@@ -43,6 +44,10 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
         scaled = what_if_scaled(Decimal(state["scale"]), outcomes)
         if scaled:
             offline_text = scaled + "\n\n" + offline_text
+    derived = derived_notes(list(state.get("derive") or []), outcomes)
+    if derived:
+        offline_text = "\n".join(derived) + "\n\n" + offline_text
+    preface = state.get("preface") or {}
     if kind == "did_you_mean":
         suggestions = _suggestions(outcomes) or suggestions
     if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
@@ -74,6 +79,12 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
             text = reply["text"] + ("\n\n" + offline_text if offline_text else "")
     else:
         text = reply.get("text") or NOTHING_FOUND
+    if preface.get("text"):
+        # e.g. a request to change something: declined, then the read-only results about what it concerns
+        lead = "\n\nWhat I can show, read-only:\n\n" if preface.get("kind") == "refusal" else "\n\n"
+        text = preface["text"] + (lead + text if outcomes and text else "")
+        if preface.get("kind") in ("refusal", "help"):
+            kind = preface["kind"]
     if state.get("step_limited"):
         flags.append("step_limit")
         text = STEP_LIMIT_NOTE.format(n=max_steps) + ("\n\n" + text if text else "")

@@ -18,6 +18,8 @@ from rapidfuzz import fuzz
 from tools.names import fold
 from tools.periods import find_period_phrase
 
+from agent.typos import correct
+
 # -- tables ------------------------------------------------------------------------------------------
 # Name kinds looked up in the question, in priority order when one span matches several kinds.
 NAME_KINDS: tuple[str, ...] = ("app", "prompt", "project", "model", "team", "provider", "service", "region",
@@ -94,6 +96,13 @@ STOPWORDS = {
 FAMILY_WORDS = {"class", "family", "series", "tier", "models", "line"}
 FUZZY_KINDS = ("team", "app", "model", "project", "provider", "prompt")
 FUZZY_MIN = 84
+# Words before a price-catalog model that make it the model to move TO ("from gpt-4o to gpt-4o-mini"): such a
+# model need not appear in the store's own calls.
+TARGET_LEADS = ("to", "into", "onto")
+MOVE = re.compile(r"\b(?:mov|switch|migrat|downgrad|upgrad|chang|port|replac)\w*\b")   # a store model after "to"
+# Name kinds whose spans are identifiers, not words: masked in `Entities.cue_text` so that a resource called
+# "llm-serving-h100-a" does not read as a question about LLMs.
+MASKED_KINDS = ("resource",)
 
 _TOKEN = re.compile(r"[a-z0-9$][a-z0-9._\-/]*[a-z0-9%]|[a-z0-9]")
 _AMOUNT = re.compile(
@@ -129,6 +138,8 @@ class Entities:
     unknown: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (kind, as written, suggestions)
     known: dict[str, list[str]] = field(default_factory=dict)                 # every name of each kind in the store
     today: date | None = None                                                 # the store's reference date
+    cue_text: str = ""                           # `text` with identifier-like names masked (intent scoring)
+    fixes: dict[str, str] = field(default_factory=dict)                       # typo -> cue word it was read as
 
     def first(self, kind: str) -> str | None:
         return next((h.name for h in self.names if h.kind == kind), None)
@@ -163,6 +174,7 @@ _SCANS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      ("team", "project", "environment", "resource", "resource")),
     ("endpoints", "SELECT DISTINCT team, model, endpoint_id, name FROM endpoints", ("team", "model", "resource", "resource")),
     ("prompts", "SELECT DISTINCT model, app, prompt_id FROM prompts", ("model", "app", "prompt")),
+    ("llm_prices", "SELECT DISTINCT model FROM llm_prices", ("catalog_model",)),
 )
 _CACHE: dict[tuple[str, int, int], "NameIndex"] = {}
 _CACHE_SIZE = 4
@@ -171,7 +183,7 @@ _CACHE_SIZE = 4
 class NameIndex:
     """Every known name of every kind in the store, folded for lookup."""
 
-    def __init__(self, by_kind: dict[str, list[str]]):
+    def __init__(self, by_kind: dict[str, list[str]], catalog: list[str] | None = None):
         self.by_kind = {k: sorted(set(v)) for k, v in by_kind.items()}
         self.folded: dict[str, dict[str, str]] = {}
         for kind in NAME_KINDS:
@@ -179,10 +191,17 @@ class NameIndex:
             for n in self.by_kind.get(kind, []):
                 index.setdefault(fold(n), n)
             self.folded[kind] = index
+        # The price catalog's models (llm_prices): a model the question moves TO may be one the store never called.
+        self.catalog: dict[str, str] = {}
+        for n in sorted(set(catalog or [])):
+            self.catalog.setdefault(n.lower(), n)
+        # Every word that is a name of some kind: never "corrected" as a typo of a cue word.
+        self.words: frozenset[str] = frozenset(f for idx in self.folded.values() for f in idx) | frozenset(
+            w for names in self.by_kind.values() for n in names for w in re.findall(r"[a-z]+", n.lower()))
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> "NameIndex":
-        found: dict[str, set[str]] = {k: set() for k in NAME_KINDS}
+        found: dict[str, set[str]] = {k: set() for k in (*NAME_KINDS, "catalog_model")}
         for _table, sql, kinds in _SCANS:
             try:
                 rows = con.execute(sql).fetchall()
@@ -192,7 +211,8 @@ class NameIndex:
                 for kind, value in zip(kinds, row):
                     if value is not None and value != "":
                         found[kind].add(str(value))
-        return cls({k: list(v) for k, v in found.items()})
+        catalog = found.pop("catalog_model")
+        return cls({k: list(v) for k, v in found.items()}, sorted(catalog))
 
     @classmethod
     def for_store(cls, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> "NameIndex":
@@ -222,9 +242,9 @@ class NameIndex:
 
 
 def extract(question: str, index: NameIndex, today: date | None = None) -> Entities:
-    text = normalise(question)
+    text, fixes = correct(normalise(question), STOPWORDS | set(GROUP_WORDS) | index.words)
     tokens = _TOKEN.findall(text)
-    ent = Entities(question=question, text=text, tokens=tokens, known=index.by_kind, today=today)
+    ent = Entities(question=question, text=text, tokens=tokens, known=index.by_kind, today=today, fixes=fixes)
     ent.period = find_period_phrase(text)
     _amounts(ent)
     m = _MULTIPLIER.search(text)
@@ -235,7 +255,18 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         ent.top = int(m.group(1))
     _group(ent)
     _names(ent, index)
+    ent.cue_text = _masked(ent)
     return ent
+
+
+def _masked(ent: Entities) -> str:
+    """`ent.text` with identifier-like names of MASKED_KINDS replaced by their kind."""
+    text = ent.text
+    for hit in ent.names:
+        if hit.kind in MASKED_KINDS and re.search(r"[-/:.\d_]", hit.span):
+            text = re.sub(r"(?<![\w-])" + r"\W+".join(re.escape(t) for t in hit.span.split()) + r"(?![\w-])",
+                          hit.kind, text)
+    return text
 
 
 def _amounts(ent: Entities) -> None:
@@ -271,6 +302,11 @@ def _names(ent: Entities, index: NameIndex) -> None:
                 continue
             span = " ".join(tokens[i:i + n])
             hits = index.lookup(span)
+            if i > 0 and tokens[i - 1] in TARGET_LEADS:
+                if not hits and span in index.catalog:
+                    hits = [("target_model", index.catalog[span])]
+                elif any(k == "model" for k, _ in hits) and MOVE.search(ent.text):
+                    hits = [("target_model", next(n for k, n in hits if k == "model"))]
             if not hits:
                 continue
             if n == 1 and span in AMBIGUOUS and not _has_context(tokens, i, hits):

@@ -49,6 +49,10 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         update["focus"] = list(step.focus)
     if step.scale:
         update["scale"] = step.scale
+    if step.preface:
+        update["preface"] = step.preface
+    if step.derive:
+        update["derive"] = list(step.derive)
     if step.calls:
         update["rounds"] = [*(state.get("rounds") or []), list(step.calls)]
     else:
@@ -71,6 +75,7 @@ def compose_answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
         "text": answer.text,
         "calls": [{"tool": o["tool"], "args": o.get("args") or {}} for o in state.get("outcomes") or [] if o.get("ok")],
         "keys": result_keys(state.get("outcomes") or []),
+        "subjects": result_subjects(state.get("outcomes") or []),
     }
     return {"answer": answer.model_dump(mode="json"), "history": [turn]}
 
@@ -126,4 +131,48 @@ def result_keys(outcomes: list[ToolOutcome]) -> list[list[str]]:
         table = o.get("table") or {}
         rows = table.get("rows") or []
         return [[str(r[0])] for r in rows[:MAX_KEYS] if r and r[0] not in (None, "") and str(r[0]) not in _NOT_KEYS]
+    return []
+
+
+# Where a result names the resources it is about, best first: paths into its JSON (a key, or an index
+# into a list; a list met where a key is expected is walked item by item). One resource per listed item
+# (an anomaly's subject is its biggest driver). "Who owns it?" after an answer asks about its first subject.
+_SUBJECT_PATHS: tuple[tuple[str | int, ...], ...] = (
+    ("resource", "resource_id"), ("match", "resource_id"), ("breakdown", "resource_id"),
+    ("anomalies", "drivers", 0, "resource_id"), ("items", "resource_id"), ("actions", "resource_id"),
+    ("offenders", "resource_id"), ("findings", "resource_id"), ("matches", "resource_id"),
+    ("candidates", "resource_id"),
+)
+
+
+def result_subjects(outcomes: list[ToolOutcome]) -> list[str]:
+    """The resource ids the answer is about (its first successful result), best first, deduplicated."""
+    for o in outcomes:
+        if not o.get("ok"):
+            continue
+        result = o.get("result") or {}
+        out: list[str] = []
+        for path in _SUBJECT_PATHS:
+            for value in _walk(result, path):
+                if isinstance(value, str) and value and value not in out:
+                    out.append(value)
+            if out:
+                return out[:MAX_KEYS]
+        rows = result.get("rows")
+        if result.get("group_by") == "resource" and isinstance(rows, list):
+            return [str(r["key"]) for r in rows if isinstance(r, dict) and r.get("key")
+                    and str(r["key"]) not in _NOT_KEYS and not str(r["key"]).startswith("(")][:MAX_KEYS]
+        return []
+    return []
+
+
+def _walk(value: Any, path: tuple[str | int, ...]) -> list[Any]:
+    if not path:
+        return [value]
+    if isinstance(path[0], int):
+        return _walk(value[path[0]], path[1:]) if isinstance(value, list) and len(value) > path[0] else []
+    if isinstance(value, list):
+        return [v for item in value for v in _walk(item, path)]
+    if isinstance(value, dict) and path[0] in value:
+        return _walk(value[path[0]], path[1:])
     return []

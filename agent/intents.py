@@ -34,7 +34,8 @@ GPU = r"(?:h100|h200|a100|l40s|a10g|l4|b200|v100|t4|gpus?)"
 INTENTS: tuple[Intent, ...] = (
     Intent("who_owns", "who_owns", (
         (r"\bwho (?:owns|is responsible for|runs|pays for|created|launched|started|is the owner)\b", 2.5),
-        (r"\b(?:which|what) team (?:owns|is responsible|runs|pays)\b", 2.5),
+        (r"\b(?:which|what) teams? (?:owns?|is responsible|are responsible|runs?|pays?)\b", 2.5),
+        (r"\b(?:which|what) (?:job|pipeline|person|user|deploy\w*) (?:created|launched|started|deployed|spun up)\b", 2.5),
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
         (r"\bbelongs? to\b|\bownership\b", 1.0),
         (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
@@ -42,6 +43,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("explain_charge", "explain_charge", (
         (rf"\bwhat(?:'s| is| was| are)? (?:this|that|the|these)\s+(?:one-off\s+|big\s+|huge\s+)?{AMOUNT}.{{0,30}}\b(?:charges?|line|bill|item|invoice)", 3.0),
         (r"\b(?:explain|break down|what is|what's|why is there|why was there|where does|where did)\b.{0,40}\bcharges?\b", 2.0),
+        (rf"\b(?:who|which team|what team|whose)\b.{{0,40}}{AMOUNT}.{{0,30}}\bcharges?\b", 3.0),
         (r"\bcharges?\b", 0.8),
         (r"\b(?:line item|invoice line|one-off|one off)\b", 1.0),
         (AMOUNT, 0.3),
@@ -50,13 +52,14 @@ INTENTS: tuple[Intent, ...] = (
         (rf"\b\d+\s?x?\s?{GPU}", 1.5),
         (r"\bestimate\b|\bpre-?launch\b|\bbefore (?:we |i )?(?:launch|start|run)\b", 1.5),
         (r"\bapprove\b|\bapproval\b|\bgo ahead\b|\bsign off\b", 1.5),
+        (rf"\b\d+\s?x?\s?{GPU}.{{0,120}}\b(?:will it fit|fits?|within (?:the |its |our )?budget|over (?:the |its |our )?budget|budget of)\b", 2.0),
         (r"\b(?:will|would) (?:this|it|that|the job|the run|a run) cost\b|\bhow much (?:will|would)\b", 1.2),
         (r"\bfor \d+(?:\.\d+)? ?(?:hours?|hrs?|h|days?)\b", 0.8),
         (r"\b(?:training|fine-?tune|job|run|batch)\b", 0.3),
         (r"\b\d+(?:\.\d+)?\s?(?:k|m|million|thousand)?\s?(?:calls|requests)\b.{0,60}\b(?:input|output|prompt|completion) tokens?\b", 3.0),
     )),
     Intent("tag_audit", "tag_audit", (
-        (r"\buntagged\b|\bnot tagged\b|\bwithout (?:a |any )?(?:team |owner |project |env )?tags?\b|\bmissing (?:a |the )?(?:team |owner )?tags?\b", 2.5),
+        (r"\buntagged\b|\bnot tagged\b|\bwithout (?:a |any )?(?:team |owner |project |env )?tags?\b|\bmissing (?:a |an |the )?(?:team |owner |project |env )?tags?\b", 2.5),
         (r"\b(?:has|have|with|carr(?:y|ies)) no (?:team |owner |project |env )?tags?\b|\bno (?:team|owner|project|env) tag\b|\btags? (?:is |are )?missing\b", 2.5),
         (r"\bmis-?tagged\b|\btag(?:ging)? (?:coverage|compliance|audit|hygiene|policy)\b|\bbad tags?\b", 2.5),
         (r"\bunallocated\b|\bunowned\b|\bno owner\b|\bwho should own\b|\bnobody owns\b", 1.5),
@@ -68,7 +71,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bmax_tokens\b|\bmax tokens\b|\bmax-tokens\b|\boutput (?:token )?limit\b", 2.0),
         (r"\bfrontier model\b|\bcheaper model\b|\bsmaller model\b|\bmini would do\b|\ba mini\b|\boverkill\b|\bcheaper tier\b", 2.0),
         (r"\bclassification\b|\btask type\b", 0.5),
-    )),
+        (r"\b(?:mov|switch|migrat|downgrad|port)\w* .{0,60}\bto\b", 1.5),
+    ), kinds={"target_model": 3.0}),   # a catalog model to move to: the audit prices that move
     Intent("llm_spend", "llm_spend", (
         (r"\bllms?\b|\btokens?\b|\bgpt\b|\bgpt-\d|\bclaude\b|\bopenai\b|\banthropic\b|\bapi calls?\b|\bai apis?\b", 2.0),
         (r"\bgpt-?4-?class\b|\bfrontier models?\b|\bper token\b", 1.0),
@@ -85,24 +89,28 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:looks|look|running|runs|behaves|behave|acts?) like prod\w*\b|\bdev\b.{0,40}\bprod\w*\b", 2.0),
         (r"\bforg[eo]t\w* to (?:turn|switch|shut) (?:it |them )?off\b|\bstill (?:on|running)\b", 2.0),
         (r"\bstill worth (?:running|keeping|it)\b|\bworth running\b|\bzero traffic\b|\bno traffic\b", 2.0),
+        (r"\b(?:nobody|no one|no-one|noone) (?:calls?|uses?|hits?|queries|sends)\b|\bnever (?:called|used)\b|\bno (?:requests|calls|users)\b", 2.5),
     )),
     Intent("remediations", "remediations", (
         (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),
         (r"\bsave (?:the )?most\b|\bsavings? (?:opportunit\w*|ideas?)\b|\bquick wins?\b|\bbiggest savings\b|\beasiest savings\b|\bwhich savings\b", 2.5),
         (r"\b(?:cut|reduce|lower|trim|shrink|bring down) (?:our |the |my )?(?:[\w-]+ )?(?:costs?|spend|spending|bill)\b", 4.0),
         (r"\bsave per month\b|\bsaves? per month\b|\bwhat does it save\b", 1.0),
+        (r"\b(?:would|will|could|does|do) (?:we |it |that |this )?.{0,70}\bsave\b|\bby (?:monthly )?savings\b|\brank\w*\b.{0,40}\bsavings\b", 2.0),
     )),
     Intent("budgets", "budgets", (
         (r"\bbudgets?\b", 2.0),
         (r"\bclosest to\b|\bover (?:its |their )?(?:budget|limit)\b|\bburn(?:ing| rate)?\b|\bheadroom\b|\boverspend\w*\b", 1.0),
+        (rf"\b\d+\s?x?\s?{GPU}|\bwith a budget of\b", -2.0),   # a job's own budget: estimate's verdict
     )),
     Intent("forecast", "forecast", (
         (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
-        (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b", 1.0),
+        (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b|\bnext (?:month|quarter|week|year)\b", 1.0),
     )),
     Intent("unit_costs", "unit_costs", (
         (r"\bcost per (?!team|service|provider|project|env|region|account|resource|day|week|month|model\b|app\b)|\bper (?:1k|1000|thousand|million|1m) (?:inferences?|requests?|calls?|predictions?|queries|tickets?)\b|\bunit costs?\b", 3.5),
-        (r"\bper (?:prediction|inference|request|query|call|customer|feature|training run|run|ticket|user)\b", 2.0),
+        (r"\bper (?:prediction|inference|request|query|call|customer|feature|training run|run|ticket|user|answer|response|completion|conversation|message)\b", 2.0),
+        (r"\$\s?\d[\d.]*\s(?:or \$\s?\d[\d.]*\s)?(?:per|a|an|each) (?!month|year|week|day|hour)\w+", 2.0),
         (r"\beach (?:[\w-]+ )?(?:training |fine-tuning )?run\b|\bper (?:[\w-]+ )?training run\b", 2.0),
         (r"\b(?:scale|scaled|grow|grows|goes) (?:it |this |that )?(?:up )?to \d+(?:\.\d+)?\s?x\b|\b\d+(?:\.\d+)?\s?x (?:the )?(?:traffic|volume|usage|requests|calls)\b|\bat \d+(?:\.\d+)?\s?x\b", 3.5),
     )),
@@ -115,10 +123,12 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bwhat did we spend\b|\bwhat (?:do|did) we pay\b|\bcosting us\b|\bour (?:cloud |total )?bill\b|\btotal (?:cost|spend)\b", 1.5),
         (r"\b(?:spend|spent|spending|cost|costs|billed|bill)\b", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
-        (r"\btop \d+ (?:services|teams|resources|projects|regions|accounts|providers)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b", 1.2),
+        (r"\btop (?:\d+ )?(?:services|teams|resources|projects|regions|accounts|providers)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b", 1.2),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
         # words of a more specific tool: the generic spend question steps back
         (r"\bllms?\b|\btokens?\b|\bgpt-?\d?\b|\bclaude\b|\bapi calls?\b|\bai apis?\b", -2.0),
+        (r"\bidle\b|\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\buntagged\b|\bmissing (?:a |an |the )?\w* ?tags?\b"
+         r"|\bnobody (?:calls|uses)\b", -2.0),
     )),
 )
 
@@ -133,3 +143,27 @@ def ranked(text: str, available: set[str] | None = None, kinds: frozenset[str] =
     scored = [s for s in scored if s[0] > 0]
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [(score, intent) for score, _, intent in scored]
+
+
+# -- vocabulary for typo correction ---------------------------------------------------------------------
+# Words of multi-word cues that say which tool is meant ("how much", "who owns") but match no cue alone.
+CUE_WORDS: tuple[str, ...] = (
+    "much", "spend", "spent", "spending", "cost", "costs", "costing", "charge", "charged", "charges", "paid",
+    "owns", "owner", "owned", "responsible", "belongs", "estimate", "approve", "budget", "forecast",
+    "untagged", "tagged", "idle", "zombie", "zombies", "abandoned", "unused", "prompt", "prompts", "system",
+    "tokens", "anomaly", "anomalies", "unusual", "remediation", "remediations", "savings", "waste",
+    "endpoint", "endpoints", "inference", "inferences", "training", "running", "forgotten", "projected",
+)
+
+
+def vocabulary() -> frozenset[str]:
+    """The intent table's words: every word of a cue pattern that matches a cue on its own, plus CUE_WORDS.
+    A misspelt word of the question is corrected only towards one of these (agent.typos)."""
+    words = set(CUE_WORDS)
+    patterns = [p for intent in INTENTS for p, w in intent.cues if w > 0]
+    for pattern in patterns:
+        plain = re.sub(r"\\[a-zA-Z]|\(\?[:!=<]*|[()\[\]|?*+{}.^$,\\]", " ", pattern)
+        for word in re.findall(r"[a-z][a-z_'-]{3,}", plain):
+            if any(re.search(p, word) for p in patterns):
+                words.add(word)
+    return frozenset(words)

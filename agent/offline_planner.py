@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from tools.contract import FinopsError, UnknownNameError
 from tools.periods import Period, parse_period
 from tools.registry import ToolSpec, registry
 
+from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import HOOKS, NeedMore
 from agent.entities import Entities, NameIndex, extract
 from agent.help import help_reply
@@ -46,6 +48,31 @@ PRONOUN = re.compile(r"\b(?:this|it|that|its)\b")
 SCALABLE = {"unit_costs", "llm_spend"}   # results whose cost can be shown scaled ("at 10x traffic")
 REFERENCE = re.compile(r"\b(?:those|these|them|of that|that list|the same|ones)\b")
 STRONG = 2.0
+# "I meant recsys": the previous question again, with the name corrected.
+CORRECTION = re.compile(r"^(?:no[,.!]?\s+|sorry[,.!]?\s+|oops[,.!]?\s+)*(?:i meant|i mean|meant|i said)\s+(?P<rest>.+)$")
+# Pronouns for the previous answer's things: "they"/"them" its items, "it" its first subject.
+PLURAL_REF = re.compile(r"\b(?:they|them|their|those|these)\b")
+SINGULAR_REF = re.compile(r"\b(?:it|its|that one|this one|that resource|this resource|that thing)\b")
+# A question about "them" that the previous tool's own result answers (their cost, their owners): the previous
+# calls run again, so the answer stays about the same items. previous tool -> intents it answers that way.
+ANSWERED_BY_ITEMS: dict[str, frozenset[str]] = {
+    "waste": frozenset({"spend", "who_owns", "waste", "llm_spend"}),
+    "remediations": frozenset({"spend", "who_owns", "remediations"}),
+    "tag_audit": frozenset({"spend", "who_owns", "tag_audit"}),
+    "anomalies": frozenset({"spend", "anomalies"}),
+    "explain_charge": frozenset({"spend", "explain_charge"}),
+}
+# A question about "it" (the previous answer's first subject, a resource): tool -> the field that takes it.
+SUBJECT_FIELD: dict[str, str] = {"who_owns": "resource", "spend": "resource"}
+# "Who owns it?" after an answer listing several things: the owners of its first few, said as such.
+MAX_SUBJECTS = 3
+# Tools whose hook reads numbers a follow-up may change ("and with 32 GPUs?", "for 48 hours?").
+FOLLOW_HOOKS = frozenset({"estimate", "prompt_audit"})
+# Derived figures: the question asks a per-unit cost for one unit ("per prediction"), not per 1K.
+PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|response|completion|message|ticket)\b"
+                     r"|\b(?:a|each|an) (?:prediction|inference|request|query|call|answer|response)\b")
+# "which team has the most zombie jobs?": count the items per team.
+RANK_BY = re.compile(r"\b(?:which|what) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
 
 
 class OfflinePlanner:
@@ -57,8 +84,35 @@ class OfflinePlanner:
         question = state.get("question", "")
         index = NameIndex.for_store(store.con, store.path)
         today = store.today()
+        history = list(state.get("history") or [])
         ent = extract(question, index, today)
-        return decide(ent, list(state.get("history") or []), registry.all(), today=today)
+        corrected = corrected_question(ent, history, index, today)
+        if corrected is not None:
+            ent = extract(corrected, index, today)
+            history = history[:-1]        # the corrected question stands in for the one it corrects
+        return decide(ent, history, registry.all(), today=today)
+
+
+def corrected_question(ent: Entities, history: list[Turn], index: NameIndex, today: date | None) -> str | None:
+    """"I meant recsys" after "how much did team recsyss spend?": the previous question with the name
+    replaced (the misspelt one, else the one of the same kind); None when `ent` is not such a correction."""
+    m = CORRECTION.match(ent.text)
+    if m is None or not history or not history[-1].get("question"):
+        return None
+    previous = history[-1]["question"]
+    said = extract(m.group("rest"), index, today)
+    if not said.names:
+        return None
+    new = said.names[0]
+    before = extract(previous, index, today)
+    spans = [raw for kind, raw, _ in before.unknown if kind == new.kind] + [raw for _, raw, _ in before.unknown]
+    spans += [h.span for h in before.names if h.kind == new.kind]
+    for span in spans:
+        fixed, n = re.subn(r"(?<![\w-])" + re.escape(span) + r"(?![\w-])", new.name, previous, count=1,
+                           flags=re.IGNORECASE)
+        if n:
+            return fixed
+    return None
 
 
 def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: date | None = None) -> PlanStep:
@@ -67,7 +121,10 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     text = ent.text
     if not text or HELP.search(text) or GREETING.match(text):
         return PlanStep(reply=help_reply(specs, intro=None if text and not GREETING.match(text) else ""))
-    scores = ranked(text, set(by_name), frozenset(h.kind for h in ent.names))
+    request = action_request(text)
+    if request is not None:
+        return decline(request, ent, by_name)
+    scores = ranked(ent.cue_text or text, set(by_name), frozenset(h.kind for h in ent.names))
     best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
@@ -79,11 +136,20 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     )
     if follow and prev is not None:
         # "and for search?" adds to the previous filters; an unmarked "support-bot last week" replaces them
-        calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None,
-                           replace_names=not marked)
-                 for c in prev["calls"] if c["tool"] in by_name]
+        try:
+            calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None,
+                               replace_names=not marked)
+                     for c in prev["calls"] if c["tool"] in by_name]
+        except NeedMore as need:
+            return PlanStep(reply=need.reply)
         if calls:
             return _finish(calls, ent, by_name)
+    if prev is not None and best is not None and not ent.names and not ent.unknown:
+        about = about_previous(best[1], ent, prev, by_name)
+        if about is not None:
+            return about
+    if best is None and ent.unknown:
+        return _did_you_mean(*ent.unknown[0])     # a misspelt name and nothing else to go on
     if best is None:
         return PlanStep(reply=help_reply(specs, intro=(
             "I could not map that question to one of my tools, so I have no figure for it. "
@@ -105,7 +171,82 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     step.focus = focus
     if ent.multiplier is not None and intent.tool in SCALABLE and step.calls:
         step.scale = str(ent.multiplier)
+    if step.calls:
+        step.derive = derivations(ent, [c["args"] for c in step.calls])
     return step
+
+
+def derivations(ent: Entities, arg_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the composer should derive from the results in Python (agent.derived): a cost per single unit,
+    items counted per team, one model family's calls added up, a named target model's saving."""
+    out: list[dict[str, Any]] = []
+    if PER_ONE.search(ent.text) and not re.search(r"\bper (?:1k|1000|thousand|million|1m)\b", ent.text):
+        out.append({"kind": "per_unit"})
+    m = RANK_BY.search(ent.text)
+    if m:
+        out.append({"kind": "rank", "by": m.group(1)})
+    models = [a.get("model") for a in arg_sets]
+    if len(arg_sets) > 1 and all(models) and len(set(models)) == len(models):
+        out.append({"kind": "combine", "field": "model", "values": models})
+    target = ent.first("target_model")
+    if target is not None:
+        out.append({"kind": "target_model", "model": target})
+    return out
+
+
+def decline(request: ActionRequest, ent: Entities, by_name: dict[str, ToolSpec]) -> PlanStep:
+    """A request to change something: declined (finops is read-only), with the read-only answer about what
+    it concerns when one tool clearly fits (what the idle endpoint costs, who owns the resource, ...)."""
+    refusal = {"kind": "refusal", "text": request.refusal()}
+    available = {t for t in READ_ALONG if t in by_name}
+    scores = ranked(ent.cue_text or ent.text, available, frozenset(h.kind for h in ent.names))
+    if not scores or scores[0][0] < THRESHOLD:
+        return PlanStep(reply=refusal)
+    intent = scores[0][1]
+    try:
+        arg_sets = fill(by_name[intent.tool], intent, ent)
+    except NeedMore:
+        return PlanStep(reply=refusal)
+    step = _finish([(by_name[intent.tool], args) for args in arg_sets], replace(ent, unknown=[]), by_name)
+    if not step.calls:
+        return PlanStep(reply=refusal)
+    step.preface = refusal
+    return step
+
+
+def about_previous(intent: Intent, ent: Entities, prev: Turn, by_name: dict[str, ToolSpec]) -> PlanStep | None:
+    """A question about the previous answer's things, named only by a pronoun: "how much do they cost?",
+    "which teams own them?" (the previous result answers it: its calls run again), "who owns it?", "how
+    much did it cost last month?" (the tool is asked about the previous answer's first resource)."""
+    prev_tools = [c["tool"] for c in prev.get("calls") or [] if c["tool"] in by_name]
+    if not prev_tools:
+        return None
+    if PLURAL_REF.search(ent.text) and all(intent.tool in ANSWERED_BY_ITEMS.get(t, ()) for t in prev_tools):
+        calls = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]
+        step = _finish(calls, ent, by_name)
+        step.derive = derivations(ent, [a for _, a in calls])
+        return step
+    subjects = prev.get("subjects") or []
+    field_name = SUBJECT_FIELD.get(intent.tool)
+    if SINGULAR_REF.search(ent.text) and subjects and field_name is not None:
+        spec = by_name[intent.tool]
+        # "it" after a list of several things is ambiguous: an owner question answers for the first few
+        several = intent.tool == "who_owns" and len(subjects) > 1
+        chosen = subjects[:MAX_SUBJECTS] if several else subjects[:1]
+        calls: list[tuple[ToolSpec, dict[str, Any]]] = []
+        for subject in chosen:
+            try:
+                arg_sets = fill(spec, intent, ent, {field_name: subject})
+            except NeedMore:
+                return None
+            calls += [(spec, {**args, field_name: subject}) for args in arg_sets]
+        step = _finish(calls, ent, by_name)
+        if several and step.calls:
+            step.preface = {"kind": "answer", "text": (
+                f"The previous answer listed {len(subjects)} things; here is who owns the first {len(chosen)}, "
+                "in its order:")}
+        return step
+    return None
 
 
 def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -161,11 +302,15 @@ def _finish(calls: list[tuple[ToolSpec, dict[str, Any]]], ent: Entities, by_name
         # A name the question misspells that no argument of the tool can carry: ask, do not drop it.
         for kind, raw, suggestions in ent.unknown:
             if not any(v == raw for v in args.values()):
-                exc = UnknownNameError(kind, raw, suggestions)
-                return PlanStep(reply={"kind": "did_you_mean", "text": str(exc)[0].upper() + str(exc)[1:],
-                                       "suggestions": suggestions})
+                return _did_you_mean(kind, raw, suggestions)
         planned.append(PlannedCall(id=f"offline_{n}", tool=spec.name, args=args))
     return PlanStep(calls=planned)
+
+
+def _did_you_mean(kind: str, raw: str, suggestions: list[str]) -> PlanStep:
+    exc = UnknownNameError(kind, raw, suggestions)
+    return PlanStep(reply={"kind": "did_you_mean", "text": str(exc)[0].upper() + str(exc)[1:],
+                           "suggestions": suggestions})
 
 
 def _compared_kind(ent: Entities) -> str | None:
@@ -218,6 +363,10 @@ def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities, earlier_
         fname = next((f for f, k in NAME_FIELDS.items() if k == kind and f in fields), None)
         if fname is not None:
             args[fname] = raw
+    hook = HOOKS.get(spec.name)
+    if hook is not None and spec.name in FOLLOW_HOOKS:
+        out = hook(args, ent, spec)   # numbers the follow-up changes ("with 32 GPUs", "for 48 hours")
+        args = out[0] if isinstance(out, list) else out
     return spec, args
 
 
@@ -261,8 +410,13 @@ def _same_tool(intent: Intent, prev: Turn) -> bool:
     return any(c["tool"] == intent.tool for c in prev.get("calls") or [])
 
 
+@lru_cache(maxsize=64)
+def _schema(spec: ToolSpec) -> dict[str, Any]:
+    return spec.args_model.model_json_schema()
+
+
 def _properties(spec: ToolSpec) -> dict[str, Any]:
-    return spec.args_model.model_json_schema().get("properties", {})
+    return _schema(spec).get("properties", {})
 
 
 def _choices(prop: dict[str, Any]) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from knowledge.store import Store
 
@@ -18,6 +18,8 @@ class PlanStep:
     reply: Reply | None = None
     focus: list[list[str]] = field(default_factory=list)   # "those": the previous answer's [key, name?]
     scale: str | None = None                                # "at 10x traffic": a what-if factor
+    preface: Reply | None = None                            # said before the results (a refusal with read-only help)
+    derive: list[dict[str, Any]] = field(default_factory=list)   # figures the composer derives (agent.derived)
     prompt_tokens: int = 0
     completion_tokens: int = 0
 

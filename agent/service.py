@@ -12,8 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
+from langgraph.graph.state import CompiledStateGraph
+
 from knowledge.bootstrap import ensure_store
-from knowledge.store import StoreError, open_store
+from knowledge.store import StoreError, open_store, resolve_db_path
 
 from agent.answer import Answer
 from agent.configuration import AgentConfig
@@ -26,6 +28,10 @@ from agent.state import new_turn
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+# Stores already found to hold data, by path -> (mtime_ns, size) when checked: `ensure_store` opens the file
+# once more (a second DuckDB connect per question, ~30 ms); an unchanged file need not be checked again.
+_READY: dict[str, tuple[int, int]] = {}
+_GRAPH: CompiledStateGraph | None = None   # the graph without memory: built once per process
 
 
 def ask(question: str, *, db: Path | str | None = None, session_id: str | None = None,
@@ -84,7 +90,7 @@ def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: st
             memory_problem = f"conversation memory unavailable ({exc}); answered without earlier turns"
     else:
         memory_problem = None
-    graph = build_graph()
+    graph = _graph()
     state = graph.invoke(turn, {**limit, "configurable": {"thread_id": uuid.uuid4().hex}}, context=context)
     answer = Answer.model_validate(state["answer"])
     if memory_problem:
@@ -94,8 +100,29 @@ def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: st
 
 def _ensure(db: Path | str | None) -> tuple[Path, str | None]:
     """The store path and the one-line notice of knowledge.bootstrap.ensure_store (None when nothing
-    had to be done; the demo company is built on first use)."""
-    return ensure_store(db)
+    had to be done; the demo company is built on first use). Checked once per version of the file."""
+    path = resolve_db_path(db)
+    key = str(path)
+    try:
+        st = path.stat()
+        if _READY.get(key) == (st.st_mtime_ns, st.st_size):
+            return path, None
+    except OSError:
+        pass
+    path, notice = ensure_store(db)
+    try:
+        st = path.stat()
+        _READY[key] = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        _READY.pop(key, None)
+    return path, notice
+
+
+def _graph() -> CompiledStateGraph:
+    global _GRAPH
+    if _GRAPH is None:
+        _GRAPH = build_graph()
+    return _GRAPH
 
 
 def _error(question: str, message: str, cfg: AgentConfig, session_id: str | None, notice: str | None = None) -> Answer:

@@ -48,6 +48,7 @@ class Turn(TypedDict, total=False):
     text: str
     calls: list[dict[str, Any]]      # [{"tool": ..., "args": {...}}] that succeeded
     keys: list[list[str]]            # the things the answer listed ("those"): [key, name?] each
+    subjects: list[str]              # the resources the answer is about, first = its top one ("it", "they")
 
 
 class Reply(TypedDict, total=False):
@@ -82,6 +83,8 @@ class AgentState(TypedDict, total=False):
     answer: dict[str, Any] | None    # the composed agent.answer.Answer, model_dump(mode="json")
     focus: list[list[str]]           # "which of those ...": the previous answer's things, [key, name?] each
     scale: str | None                # "if we scale it to 10x": the factor (Decimal as text)
+    preface: Reply | None            # said before the results (e.g. a refusal, with what can be shown instead)
+    derive: list[dict[str, Any]]     # figures to derive from the results in Python (agent.derived)
     # -- across turns -------------------------------------------------------------------------------
     history: Annotated[list[Turn], keep_recent]
     remaining_steps: RemainingSteps
@@ -103,4 +106,6 @@ def new_turn(question: str, planner: str) -> dict[str, Any]:
         "answer": None,
         "focus": [],
         "scale": None,
+        "preface": None,
+        "derive": [],
     }

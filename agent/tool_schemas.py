@@ -6,6 +6,7 @@ prompt tokens, same meaning.
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from typing import Any
 
 from tools.registry import ToolSpec, registry
@@ -37,11 +38,15 @@ def compact(schema: Any) -> Any:
     return out
 
 
+@lru_cache(maxsize=64)
+def _compacted(spec: ToolSpec) -> dict[str, Any]:
+    """One tool's compacted schema, built once per process (pydantic regenerates a JSON schema on every
+    call of model_json_schema)."""
+    tool = copy.deepcopy(spec.openai_tool())
+    tool["function"]["parameters"] = compact(tool["function"]["parameters"])
+    return tool
+
+
 def openai_tools(specs: list[ToolSpec] | None = None) -> list[dict[str, Any]]:
     """The function-calling tools for `specs` (default: every registered tool), compacted."""
-    out = []
-    for spec in specs if specs is not None else registry.all():
-        tool = copy.deepcopy(spec.openai_tool())
-        tool["function"]["parameters"] = compact(tool["function"]["parameters"])
-        out.append(tool)
-    return out
+    return [copy.deepcopy(_compacted(spec)) for spec in (specs if specs is not None else registry.all())]

@@ -1,0 +1,139 @@
+"""Figures derived from tool results in Python (Decimal), said before the tools' own summaries:
+
+- per_unit: "$0.50 or $0.05 per answer?": a per-1K unit cost divided by 1,000;
+- rank: "which team has the most zombie jobs?": the result's items counted (and their monthly cost added)
+  per team or owner, most first;
+- combine: one model family asked as several calls ("GPT-4-class models by team"): the calls' rows added
+  up per key;
+- target_model: "moving X to gpt-4o-mini": the saving the prompt audit priced for that model.
+
+Each reads only figures a tool computed from SQL; nothing here is a model's arithmetic. A cost that is
+unknown in any part stays unknown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from tools.contract import money
+
+from agent.state import ToolOutcome
+
+THOUSAND = Decimal(1000)
+MAX_ITEMS = 8
+
+
+def derived_notes(derive: list[dict[str, Any]], outcomes: list[ToolOutcome]) -> list[str]:
+    ok = [o for o in outcomes if o.get("ok") and o.get("result") is not None]
+    notes: list[str] = []
+    for d in derive:
+        fn = _DERIVATIONS.get(str(d.get("kind")))
+        note = fn(d, ok) if fn is not None else None
+        if note:
+            notes.append(note)
+    return notes
+
+
+def per_unit(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    items: list[str] = []
+    for o in outcomes:
+        result = o["result"]
+        if o["tool"] == "unit_costs":
+            for r in result.get("rows") or []:
+                label = str(r.get("per_label") or "")
+                if r.get("per_unit") in (None, "") or not label.startswith("per 1K "):
+                    continue
+                one = Decimal(str(r["per_unit"])) / THOUSAND
+                unit = label.removeprefix("per 1K ").rstrip("s")
+                items.append(f"{r.get('key')}: {money(one, 4)} per {unit} ({money(Decimal(str(r['per_unit'])), 4)} {label} / 1,000)")
+        elif o["tool"] == "llm_spend":
+            total = result.get("total") or {}
+            if total.get("cost_per_1k_calls") not in (None, ""):
+                per_1k = Decimal(str(total["cost_per_1k_calls"]))
+                items.append(f"{money(per_1k / THOUSAND, 4)} per call ({money(per_1k, 4)} per 1K calls / 1,000)")
+    if not items:
+        return None
+    return "Per single unit: " + "; ".join(items[:MAX_ITEMS]) + "."
+
+
+def rank(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    by = str(d.get("by") or "team")
+    for o in outcomes:
+        result = o["result"]
+        items = result.get("items") if isinstance(result.get("items"), list) else result.get("actions")
+        if not isinstance(items, list) or not items:
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        costs: dict[str, Decimal] = defaultdict(Decimal)
+        unknown: set[str] = set()
+        for item in items:
+            key = str(item.get(by) or f"no {by}")
+            counts[key] += 1
+            cost = item.get("monthly_cost", item.get("monthly_savings"))
+            if cost in (None, ""):
+                unknown.add(key)
+            else:
+                costs[key] += Decimal(str(cost))
+        order = sorted(counts, key=lambda k: (-counts[k], -costs[k], k))
+        parts = [f"{k} {counts[k]} ({money(costs[k]) if k not in unknown else 'at least ' + money(costs[k])}/month)"
+                 for k in order[:MAX_ITEMS]]
+        return f"By {by}, most first (items of this answer, their monthly cost added): " + "; ".join(parts) + "."
+    return None
+
+
+def combine(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    values = [str(v) for v in d.get("values") or []]
+    parts = [o for o in outcomes if o["tool"] == "llm_spend"]
+    if len(parts) < 2:
+        return None
+    by_key: dict[str, Decimal] = defaultdict(Decimal)
+    unknown: set[str] = set()
+    total = Decimal(0)
+    total_known = True
+    group = str(parts[0]["result"].get("group_by") or "")
+    for o in parts:
+        result = o["result"]
+        t = (result.get("total") or {}).get("cost")
+        if t in (None, ""):
+            total_known = False
+        else:
+            total += Decimal(str(t))
+        for r in result.get("rows") or []:
+            if r.get("is_other"):
+                continue
+            key = str(r.get("key"))
+            if r.get("cost") in (None, ""):
+                unknown.add(key)
+            else:
+                by_key[key] += Decimal(str(r["cost"]))
+    period = (parts[0]["result"].get("period") or {}).get("label", "the period")
+    head = (f"{' + '.join(values)} together in {period}: "
+            f"{money(total) if total_known else 'at least ' + money(total)}")
+    if not by_key or group in ("model", ""):
+        return head + "."
+    order = sorted(by_key, key=lambda k: (-by_key[k], k))
+    rows = [f"{k} {money(by_key[k]) if k not in unknown else 'at least ' + money(by_key[k])}" for k in order[:MAX_ITEMS]]
+    return head + f"; by {group}: " + "; ".join(rows) + "."
+
+
+def target_model(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    target = str(d.get("model") or "")
+    for o in outcomes:
+        if o["tool"] != "prompt_audit":
+            continue
+        found = []
+        for r in o["result"].get("rows") or []:
+            for opt in r.get("model_options") or []:
+                if opt.get("model") == target and opt.get("monthly_saving") not in (None, ""):
+                    found.append(f"moving {r.get('app') or r.get('prompt_id')} ({r.get('model')}) to {target} would save "
+                                 f"{money(Decimal(str(opt['monthly_saving'])))}/month "
+                                 f"(its calls re-priced at {target}'s catalog prices)")
+        if found:
+            return found[0][0].upper() + found[0][1:] + ("; " + "; ".join(found[1:]) if found[1:] else "") + "."
+        return f"The prompt audit priced no move to {target} for these prompts."
+    return None
+
+
+_DERIVATIONS = {"per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model}

@@ -1,0 +1,65 @@
+"""Typos in the words that pick a tool ("spedn", "chrage", "idel", "untaged", "ownz"): each word of a
+question that is neither a known word nor a name in the store is corrected to the intent table's word
+(agent.intents.vocabulary) one edit away (OSA distance: a transposition counts as one edit), with the same
+first letter. Two edits would turn real words into other cue words ("production" -> "prediction"). Deterministic; names are never corrected here (a misspelt name
+gets "did you mean" from agent.entities instead).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+
+from agent.intents import vocabulary
+
+MIN_LENGTH = 4          # shorter words are too often other words one edit away
+MAX_EDITS = 1
+# Ordinary words one edit away from a cue word: never corrected.
+COMMON: frozenset[str] = frozenset({
+    "post", "cast", "coat", "cots", "host", "lost", "bull", "bell", "ball", "fill", "pill", "will", "till", "tell",
+    "idea", "idly", "isle", "owes", "owed", "spot", "spit", "spin", "span", "trip", "trim", "user", "users",
+    "chance", "change", "charm", "burns", "born", "turn", "budge", "token", "waist", "paste", "paint", "pain",
+    "spice", "slice", "weir", "wired", "month", "much", "such", "touch", "mulch", "tread", "treat", "trend",
+    "drive", "draft", "drifts", "jumps", "costly", "costed", "based", "cased", "spends", "spender",
+})
+
+
+@lru_cache(maxsize=1)
+def _targets() -> tuple[str, ...]:
+    return tuple(sorted(w for w in vocabulary() if w.isascii() and not w.endswith("-")))
+
+
+def correction(word: str) -> str | None:
+    """The cue word `word` is a typo of, or None."""
+    if len(word) < MIN_LENGTH or not word.isalpha() or word in COMMON:
+        return None
+    targets = _targets()
+    if word in targets:
+        return None
+    limit = MAX_EDITS
+    best: tuple[int, str] | None = None
+    for target in targets:
+        if target[0] != word[0] or abs(len(target) - len(word)) > limit:
+            continue
+        d = OSA.distance(word, target, score_cutoff=limit)
+        if d <= limit and (best is None or (d, target) < best):
+            best = (d, target)
+    return best[1] if best else None
+
+
+def correct(text: str, keep: set[str]) -> tuple[str, dict[str, str]]:
+    """`text` (normalised, lower case) with misspelt cue words corrected; `keep`: words never touched (store
+    names, stop words). Returns the text and {typo: correction}."""
+    fixes: dict[str, str] = {}
+    for word in set(re.findall(r"[a-z]+(?:'[a-z]+)?", text)):
+        if word in keep:
+            continue
+        fixed = correction(word)
+        if fixed is not None:
+            fixes[word] = fixed
+    if not fixes:
+        return text, fixes
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True)) + r")\b")
+    return pattern.sub(lambda m: fixes[m.group(1)], text), fixes
