@@ -143,6 +143,7 @@ LLM_CALLS = TableSpec(
         Column("latency_ms", "BIGINT", non_negative=True),
         Column("status", "VARCHAR"),
         Column("customer_id", "VARCHAR"),
+        Column("request_id", "VARCHAR"),  # provider/gateway request id, when the log has one
     ),
     checks=(
         RowCheck(
