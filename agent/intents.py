@@ -114,6 +114,13 @@ INTENTS: tuple[Intent, ...] = (
         (r"\beach (?:[\w-]+ )?(?:training |fine-tuning )?run\b|\bper (?:[\w-]+ )?training run\b", 2.0),
         (r"\b(?:scale|scaled|grow|grows|goes) (?:it |this |that )?(?:up )?to \d+(?:\.\d+)?\s?x\b|\b\d+(?:\.\d+)?\s?x (?:the )?(?:traffic|volume|usage|requests|calls)\b|\bat \d+(?:\.\d+)?\s?x\b", 3.5),
     )),
+    Intent("reconcile", "reconcile", (
+        (r"\breconcil\w*", 3.0),
+        (r"\binvoic\w*", 1.5),
+        (r"\b(?:match|matches|agree|line up|tally|vs\.?|versus|against)\b", 0.8),
+        (r"\b(?:price|pricing) catalog\b|\bcatalog (?:prices?|drift\w*)\b|\bprice drift\w*\b", 2.5),
+        (r"\bcall logs?\b|\busage\b", 0.5),
+    )),
     Intent("ai_spend", "spend", (
         (r"\b(?:all (?:this|the|our) |our |the )?ai\b.{0,20}\b(?:cost|costing|spend|spending|bill)|\bai (?:spend|costs?|bill)\b", 3.5),
         (r"\bgenai\b|\bgen ai\b|\bartificial intelligence\b", 1.5),
