@@ -41,7 +41,7 @@ def to_row(result: dict, start: datetime, end: datetime, options: ConnectorOptio
         quantity=decimal(result, "quantity"), unit=text(result, "quantity_unit"), model=m.group(1) if m else None,
         attributes={"line_item": line_item, "api_key_id": text(result, "api_key_id")},
     )
-    row["x_key"] = (start, end, line_item, row["SubAccountId"], text(result, "api_key_id"))
+    row["x_key"] = (start, end, line_item, row["SubAccountId"], text(result, "api_key_id"), currency.upper())
     return row
 
 
