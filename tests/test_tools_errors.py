@@ -78,7 +78,7 @@ def test_registry_entry_and_evidence(demo_store: Store, tool: str) -> None:
     assert isinstance(result, ToolResult) and result.summary()
     ev = result.evidence
     assert ev is not None and ev.tool == tool and ev.sql and all(run.sql for run in ev.sql)
-    assert any(t in run.sql for run in ev.sql for t in ("focus_charges", "charges_allocated", "llm_calls"))
+    assert any(t in run.sql for run in ev.sql for t in ("focus_charges", "charges_allocated", "llm_calls", "llm_usage"))
     assert {f.source for f in ev.freshness} >= {"billing (FOCUS)"}
     view = result.table()
     assert view is not None and view.rows and all(len(row) == len(view.columns) for row in view.rows)
