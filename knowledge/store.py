@@ -5,7 +5,12 @@ The connection is passed around explicitly (a `Store`); nothing here is global.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -141,3 +146,99 @@ def open_memory_store() -> Store:
     con = duckdb.connect(":memory:")
     migrate(con)
     return Store(con, Path(":memory:"), False)
+
+
+# -- writing while readers stay up ----------------------------------------------------------------
+# DuckDB lets one process write a file, and a writer cannot open it while another process reads it.
+# So writers never write the live file: they take the writer lock (`<store>.lock`, flock), copy the
+# store to a private file beside it, write there, and atomically rename the copy over the live file.
+# Readers that have the old file open keep answering from it; the next question opens the new one.
+# A crash (even kill -9) leaves the live file untouched; the stale copy is removed by the next writer.
+
+
+class StoreBusy(StoreError):
+    """Another writer holds the store (another ingest, or a foreign process with a writable connection)."""
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text
+
+
+@contextmanager
+def writer_lock(path: Path, wait_seconds: float) -> Iterator[None]:
+    """Exclusive writer lock on `<store>.lock`, waiting up to `wait_seconds`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    with open(lock_path, "a+") as fh:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"the store {path} is being written by another finops process (waited {wait_seconds:g} s); "
+                        "try again when it is done"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _snapshot(path: Path, copy: Path, wait_seconds: float) -> None:
+    """Copy the live store to `copy` while holding a read-only connection, so no foreign writer is mid-write."""
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc):
+                raise StoreError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"the store {path} is in use by another process (waited {wait_seconds:g} s); "
+                    "try again when it is done"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    try:
+        shutil.copyfile(path, copy)
+    finally:
+        con.close()
+
+
+@contextmanager
+def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 30.0) -> Iterator[Store]:
+    """A writable store that replaces the live file atomically when the block ends without an error.
+
+    On an exception nothing changes. Readers (the Slack bot, the TUI) stay up during a long write.
+    """
+    path = resolve_db_path(db)
+    with writer_lock(path, wait_seconds):
+        for stale in path.parent.glob(f".{path.name}.writing-*"):
+            stale.unlink(missing_ok=True)
+        copy = path.with_name(f".{path.name}.writing-{os.getpid()}")
+        wal = Path(str(path) + ".wal")
+        if path.exists():
+            if wal.exists():  # a writer that did not checkpoint: fold its log into the file first
+                open_store(path).close()
+            _snapshot(path, copy, wait_seconds)
+        store = open_store(copy)
+        try:
+            yield store
+            store.con.execute("CHECKPOINT")
+        except BaseException:
+            store.close()
+            copy.unlink(missing_ok=True)
+            Path(str(copy) + ".wal").unlink(missing_ok=True)
+            raise
+        store.close()
+        Path(str(copy) + ".wal").unlink(missing_ok=True)
+        os.replace(copy, path)
+        store.path = path

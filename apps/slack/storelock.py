@@ -8,15 +8,12 @@ lock. Writers are preferred so an approval never waits behind a stream of questi
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-import duckdb
-
-from knowledge.store import Store, StoreError, open_store
+from knowledge.store import Store, StoreBusy, open_store, open_store_for_write
 
 T = TypeVar("T")
 
@@ -82,20 +79,13 @@ class StoreAccess:
             return fn()
 
     def write(self, fn: Callable[[Store], T]) -> T:
-        """Run `fn` on a writable connection in one transaction; retry while another process writes."""
+        """Run `fn` in one transaction on a private copy of the store that is swapped in atomically
+        (knowledge.store.open_store_for_write), so other processes reading the store (a TUI, a second
+        bot) are never locked out; wait while another process writes (an ingest)."""
+        wait = self._write_retries * self._retry_delay
         with self.lock.write():
-            for attempt in range(self._write_retries + 1):
-                try:
-                    store = open_store(self.db)
-                except (StoreError, duckdb.IOException) as exc:
-                    if "lock" not in str(exc).lower() or attempt == self._write_retries:
-                        if "lock" in str(exc).lower():
-                            raise StoreBusyError("the store is busy (another process is writing, e.g. an ingest); "
-                                                 "try again in a minute") from exc
-                        raise
-                    time.sleep(self._retry_delay)
-                    continue
-                try:
+            try:
+                with open_store_for_write(self.db, wait_seconds=wait) as store:
                     store.con.execute("BEGIN TRANSACTION")
                     try:
                         result = fn(store)
@@ -104,6 +94,6 @@ class StoreAccess:
                         store.con.execute("ROLLBACK")
                         raise
                     return result
-                finally:
-                    store.close()
-        raise AssertionError("unreachable")
+            except StoreBusy as exc:
+                raise StoreBusyError("the store is busy (another process is writing, e.g. an ingest); "
+                                     "try again in a minute") from exc

@@ -1,13 +1,14 @@
-"""An ingest command: check every file first, open the store (waiting if another process holds it),
-then load the files one transaction each.
+"""An ingest command: check every file first, take the store for writing (waiting if another writer
+holds it), load the files one transaction each on a private copy, then swap the copy in atomically.
 
 If any file fails its checks (missing, empty, a directory, wrong columns) nothing is loaded at all.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +22,7 @@ from knowledge.ingest.models import FileReport, IngestReport
 from knowledge.ingest.progress import ProgressSink
 from knowledge.ingest.source import SourceFile, inspect
 from knowledge.ingest.specs import SPECS, KINDS
-from knowledge.store import Store, StoreError, open_store, resolve_db_path
+from knowledge.store import Store, StoreBusy, StoreError, open_store_for_write
 
 DEFAULT_WAIT_SECONDS = 5.0
 
@@ -51,29 +52,21 @@ def check_files(kind: str, paths: Sequence[str | Path]) -> list[CheckedFile]:
     return out
 
 
-def _is_lock_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "lock" in text or "conflicting" in text
+@contextmanager
+def open_for_write(db: str | Path | None, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[Store]:
+    """A writable store for one ingest command, swapped in atomically when it ends without an error.
 
-
-def open_for_write(db: str | Path | None, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Store:
-    """Open the store for writing; while another process holds it, retry for `wait_seconds`."""
-    deadline = time.monotonic() + max(wait_seconds, 0.0)
-    delay = 0.1
-    while True:
-        try:
-            return open_store(db)
-        except StoreError as exc:
-            if not _is_lock_error(exc):
-                raise IngestError(str(exc).splitlines()[0]) from exc
-            if time.monotonic() >= deadline:
-                path = resolve_db_path(db)
-                raise StoreBusyError(
-                    f"the store {path} is in use by another process (waited {wait_seconds:g} s); "
-                    "try again when it is done"
-                ) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+    The load runs on a private copy of the store (see `knowledge.store.open_store_for_write`), so
+    readers such as the Slack bot keep answering during a long ingest, and a crash changes nothing.
+    While another writer holds the store, wait up to `wait_seconds`.
+    """
+    try:
+        with open_store_for_write(db, wait_seconds=wait_seconds) as store:
+            yield store
+    except StoreBusy as exc:
+        raise StoreBusyError(str(exc)) from exc
+    except StoreError as exc:
+        raise IngestError(str(exc).splitlines()[0]) from exc
 
 
 def new_ingest_id(kind: str) -> str:

@@ -49,7 +49,7 @@ def summary(
 ) -> None:
     """The week's cost summary: totals and change, movers, anomalies, budgets, untagged %, waste, LLM, unit costs."""
     from knowledge.bootstrap import ensure_store
-    from knowledge.store import StoreError, open_store
+    from knowledge.store import StoreError, open_store, open_store_for_write
     from tools.contract import FinopsError
 
     from apps.report.week import resolve_week
@@ -67,7 +67,10 @@ def summary(
         path, notice = ensure_store(db)
         if notice:
             typer.echo(notice, err=True)
-        with open_store(path, read_only=not post) as store:
+        # Posting records what was posted (so a re-run never double-posts); that write goes to a private
+        # copy swapped in at the end, so a bot reading the store stays up meanwhile.
+        opened = open_store_for_write(path) if post else open_store(path, read_only=True)
+        with opened as store:
             report_week = resolve_week(week, pinned or store.today())
             if post:
                 code = _post(store, report_week, team, settings, fmt, out)
