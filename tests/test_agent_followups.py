@@ -179,7 +179,8 @@ def test_typos_of_intent_words_are_read_as_the_word(typo: str, word: str) -> Non
     assert correction(typo) == word
 
 
-@pytest.mark.parametrize("word", ["production", "most", "post", "spent", "idea", "user", "serch", "oracel"])
+@pytest.mark.parametrize("word", ["production", "most", "post", "spent", "idea", "user", "serch", "oracel", "march",
+                                  "speed", "change", "whole"])
 def test_real_words_and_names_are_not_corrected(word: str) -> None:
     assert correction(word) is None
 
