@@ -20,7 +20,8 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 _DECODER = json.JSONDecoder(parse_float=Decimal)
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|\{')
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|\{')
+_BRACE = re.compile(r"\{")
 _SPACE = re.compile(r"\s*")
 
 
@@ -55,7 +56,12 @@ class Broken:
     error: str
 
 
-def _object_offsets(text: str, start: int, end: int) -> list[int]:
+def _object_offsets(text: str, start: int, end: int, expected: int) -> list[int]:
+    """Offsets of the '{' that open objects. Every object has one, so when the text holds exactly as many
+    '{' as the document has dicts, none is inside a string and the quick scan is exact."""
+    braces = [m.start() for m in _BRACE.finditer(text, start, end)]
+    if len(braces) == expected:
+        return braces
     return [m.start() for m in _TOKENS.finditer(text, start, end) if m.group() == "{"]
 
 
@@ -72,8 +78,8 @@ def _dicts_preorder(value: Any) -> Iterator[dict]:
 
 def _with_offsets(value: Any, text: str, start: int, end: int) -> Document:
     doc = Document(value, start, end)
-    offsets = _object_offsets(text, start, end)
     dicts = list(_dicts_preorder(value))
+    offsets = _object_offsets(text, start, end, len(dicts))
     if len(dicts) == len(offsets):  # a duplicate key would hide a dict: then keep document offsets only
         doc.offsets = {id(d): off for d, off in zip(dicts, offsets)}
     return doc

@@ -16,7 +16,7 @@ import tempfile
 import time
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
 
@@ -41,22 +41,22 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return value
+def _to_json(value: Any) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _to_decimal_text(value: Any) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _converter(sql_type: str) -> Callable[[Any], Any] | None:
+    """How a column's Python value is written to the staging CSV; None: as `csv` writes it (str(value):
+    ints, text, floats as repr, datetimes as 'YYYY-MM-DD HH:MM:SS[.ffffff]', booleans as True/False)."""
+    if sql_type.startswith("MAP(") or sql_type == "JSON":
+        return _to_json
+    if sql_type.startswith("DECIMAL"):
+        return _to_decimal_text  # never exponent notation
+    return None
 
 
 def _stage_type(sql_type: str) -> str:
@@ -64,14 +64,20 @@ def _stage_type(sql_type: str) -> str:
 
 
 def stage_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]],
-               rows: Iterable[Sequence[Any]]) -> int:
-    """CREATE TEMP TABLE `table` with `columns` from `rows` via a temporary CSV; returns its row count."""
+               rows: Iterable[dict[str, Any]]) -> int:
+    """CREATE TEMP TABLE `table` with `columns` from dict `rows` via a temporary CSV; returns its row count."""
+    names = [name for name, _ in columns]
+    converters = [(i, conv) for i, (_, t) in enumerate(columns) if (conv := _converter(t)) is not None]
     fd, path = tempfile.mkstemp(prefix="finops-connector-", suffix=".csv")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             for row in rows:
-                writer.writerow([_cell(v) for v in row])
+                values = [row.get(n) for n in names]
+                for i, conv in converters:
+                    if values[i] is not None:
+                        values[i] = conv(values[i])
+                writer.writerow(values)
         spec = "{" + ", ".join(f"'{name}': '{_stage_type(t)}'" for name, t in columns) + "}"
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(
@@ -113,12 +119,11 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
     staged_cols = list(target.columns) + [("x_line", "BIGINT")]
     in_transaction = False
     try:
-        staged = stage_rows(con, STAGE, staged_cols,
-                            ([row.get(c) for c, _ in target.columns] + [row.get("x_line")] for row in parsed.rows))
+        staged = stage_rows(con, STAGE, staged_cols, parsed.rows)
         if staged != len(parsed.rows):
             raise RuntimeError(f"connector stage holds {staged} rows, expected {len(parsed.rows)}")
         stage_rows(con, _REJECTS, [("line", "BIGINT"), ("reason", "VARCHAR"), ("raw", "VARCHAR")],
-                   ((r.line, r.reason, r.raw) for r in parsed.rejects))
+                   ({"line": r.line, "reason": r.reason, "raw": r.raw} for r in parsed.rejects))
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
         if target.priced:

@@ -25,6 +25,8 @@ def shown(value: Any) -> str:
 
 def get(record: dict, key: str) -> Any:
     """The value at `key`; dotted keys walk nested objects ('amount.value'); MISSING when absent."""
+    if "." not in key:
+        return record.get(key, MISSING) if isinstance(record, dict) else MISSING
     cur: Any = record
     for part in key.split("."):
         if not isinstance(cur, dict) or part not in cur:
