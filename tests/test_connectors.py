@@ -117,7 +117,8 @@ def test_every_page_sample_ingests_with_reconciled_counts(tmp_path: Path, kind: 
         assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (expected_rows, expected_rows, 0)
     else:
         assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (1, 0, 1)
-        assert rows(db, "SELECT file, line FROM quarantine") == [(str(path.resolve()), 1)]
+        assert rows(db, "SELECT file, line, reason FROM quarantine") == [
+            (str(path.resolve()), 1, "a single result without its page and bucket: it has no start/end time")]
     run = rows(db, "SELECT source, file, rows_read, rows_loaded, rows_quarantined FROM ingest_runs")
     assert run == [(kind, str(path.resolve()), f.rows_read, f.rows_loaded, f.rows_quarantined)]
     table = "llm_usage_buckets" if kind.endswith("usage") else "focus_charges"

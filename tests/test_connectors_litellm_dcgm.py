@@ -82,7 +82,7 @@ def spend_rows() -> list[dict]:
         dict(base, request_id="req-1", prompt_tokens="1", completion_tokens="1", startTime="2026-11-20 15:00:00",
              model="gpt-4.1"),
         dict(base, request_id="req-8", prompt_tokens="10", completion_tokens="5", startTime="2026-11-20 16:00:00",
-             model="gpt-4.1", metadata="{not json"),
+             model="gpt-4.1", metadata="{not json", cache_hit="f"),  # psql's boolean text: not a cache hit
     ]
 
 

@@ -196,8 +196,9 @@ def reconcile(ctx: ToolContext, args: ReconcileArgs) -> ReconcileResult:
     total_invoiced = sum((r.invoiced for r in both if r.invoiced is not None), Decimal(0))
     if not both:
         ctx.note("no provider-month holds both usage data and an invoice")
-    return ReconcileResult(period=Period(start=start, end=end, label=f"{start:%Y-%m} to "
-                                         f"{date.fromordinal(end.toordinal() - 1):%Y-%m}"),
+    last = date.fromordinal(end.toordinal() - 1)
+    label = f"{start:%Y-%m}" if (start.year, start.month) == (last.year, last.month) else f"{start:%Y-%m} to {last:%Y-%m}"
+    return ReconcileResult(period=Period(start=start, end=end, label=label),
                            rows=rows, total_computed=total_computed, total_invoiced=total_invoiced,
                            total_difference=total_computed - total_invoiced)
 

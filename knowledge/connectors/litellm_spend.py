@@ -39,7 +39,7 @@ import duckdb
 from knowledge.connectors.inputs import InputDoc
 from knowledge.connectors.jsonpages import Broken, Lines, clip, documents, looks_like_json, source_text
 from knowledge.connectors.records import ConnectorOptions, Parsed, Reject
-from knowledge.connectors.values import MISSING, BadValue, count, decimal, flag, get, parse_time, text
+from knowledge.connectors.values import MISSING, BadValue, count, decimal, get, parse_time, text
 from knowledge.ingest.errors import IngestError
 
 KIND = "litellm-spend"
@@ -95,6 +95,13 @@ def _cached_tokens(meta: dict) -> int:
     return 0
 
 
+def _cache_hit(value: Any) -> bool:
+    """SpendLogs.cache_hit is a String column: 'True'/'False' from LiteLLM, 't'/'f' or '' in some exports."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in ("true", "t", "1", "yes")
+
+
 def _time(record: dict, key: str, required: bool) -> datetime | None:
     v = get(record, key)
     if v is MISSING or v is None or (isinstance(v, str) and not v.strip()):
@@ -147,7 +154,7 @@ def to_row(record: dict, parsed: Parsed, spend: list[Decimal]) -> dict[str, Any]
         "calls": 1, "input_tokens": inp, "cached_input_tokens": cached,
         "output_tokens": count(record, "completion_tokens") or 0, "max_tokens": max_tokens, "latency_ms": latency,
         "status": text(record, "status"), "customer_id": text(record, "end_user"), "request_id": request_id,
-        "cache_hit": flag(record, "cache_hit") or False, "x_key": request_id,
+        "cache_hit": _cache_hit(get(record, "cache_hit")), "x_key": request_id,
     }
 
 

@@ -99,7 +99,11 @@ def _page(doc: Document, page: Any, shape: PageShape, parsed: Parsed, to_row: Ro
           lines: Lines) -> None:
     at = doc.offset(page) if isinstance(page, dict) else doc.start
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-        parsed.rejects.append(Reject(lines.line(at), "not a page: no 'data' list", source_text(text, at)))
+        bare = isinstance(page, dict) and (str(page.get("object", "")).endswith(".result") or "amount" in page
+                                           or "output_tokens" in page or "input_tokens" in page)
+        reason = ("a single result without its page and bucket: it has no start/end time" if bare
+                  else "not a page: no 'data' list")
+        parsed.rejects.append(Reject(lines.line(at), reason, source_text(text, at)))
         return
     if "object" in page and page["object"] != "page":
         parsed.rejects.append(Reject(lines.line(at), f"not a page: object is {page['object']!r}", source_text(text, at)))
