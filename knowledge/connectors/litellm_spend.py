@@ -16,7 +16,8 @@ versions, so it is read defensively and a malformed one is ignored with a note):
   prompt_tokens_details.cached_tokens), else 0;
 - team = metadata.user_api_key_team_alias, else team_id; app = spend_logs_metadata.app, else an
   'app:<name>' request tag, else the virtual key's alias (metadata.user_api_key_alias); feature and
-  prompt_id likewise from spend_logs_metadata or 'feature:' / 'prompt_id:' tags; customer_id = end_user;
+  prompt_id likewise from spend_logs_metadata or 'feature:' / 'prompt_id:' tags; customer_id = end_user
+  (the user the request names), else `user` (the internal user whose key made it);
   max_tokens = proxy_server_request.max_tokens (or max_completion_tokens); status = status.
 - cost: from the price catalog at ingest (NULL = unknown for a model the catalog lacks). LiteLLM's own
   `spend` column is its price-map estimate, not an invoice: it is not loaded; its total is noted. A
@@ -153,7 +154,8 @@ def to_row(record: dict, parsed: Parsed, spend: list[Decimal]) -> dict[str, Any]
         "prompt_id": _first(custom.get("prompt_id"), tags.get("prompt_id"), tags.get("prompt")),
         "calls": 1, "input_tokens": inp, "cached_input_tokens": cached,
         "output_tokens": count(record, "completion_tokens") or 0, "max_tokens": max_tokens, "latency_ms": latency,
-        "status": text(record, "status"), "customer_id": text(record, "end_user"), "request_id": request_id,
+        "status": text(record, "status"),
+        "customer_id": _first(get(record, "end_user"), get(record, "user")), "request_id": request_id,
         "cache_hit": _cache_hit(get(record, "cache_hit")), "x_key": request_id,
     }
 
