@@ -202,3 +202,20 @@ def test_cli_reconcile_on_the_demo(demo_db: Path) -> None:
     out = finops("reconcile", "--db", str(demo_db), "--period", "2026-10")
     assert out.returncode == 0, out.stderr.decode()
     assert "LLM usage vs invoices" in out.stdout.decode()
+
+
+def test_busy_store_waits_then_gives_up_unchanged(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    ingest_provider(db, "anthropic-costs", [DATA / "anthropic" / "cost_report.example.json"])
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        out = finops("ingest", "anthropic-usage", str(DATA / "anthropic" / "usage_report_messages.example.json"),
+                     "--db", str(db), "--wait", "0.5")
+        assert out.returncode == 2 and b"in use by another process" in out.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert count(db, "SELECT count(*) FROM llm_usage_buckets") == (0,)
+    assert count(db, "SELECT count(*) FROM ingest_runs") == (1,)
