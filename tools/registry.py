@@ -27,12 +27,14 @@ from tools.periods import Period, parse_period
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=ToolResult)
 
-# (source name, table, timestamp expression, ingest_runs.source)
-_FRESHNESS_SOURCES: tuple[tuple[str, str, str, str], ...] = (
-    ("billing (FOCUS)", "focus_charges", "max(ChargePeriodEnd)", "focus"),
-    ("LLM calls", "llm_calls", "max(ts)", "llm-calls"),
-    ("GPU jobs", "gpu_jobs", "max(coalesce(ended_at, last_progress_at, started_at))", "gpu-jobs"),
-    ("endpoint usage", "endpoint_usage_daily", "CAST(max(day) + INTERVAL 1 DAY AS TIMESTAMP)", "endpoints"),
+# (source name, table, timestamp expression, the ingest_runs.source values that fill the table)
+_FRESHNESS_SOURCES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("billing (FOCUS)", "focus_charges", "max(ChargePeriodEnd)", ("focus", "openai-costs", "anthropic-costs")),
+    ("LLM calls", "llm_calls", "max(ts)", ("llm-calls", "litellm-spend")),
+    ("LLM usage buckets", "llm_usage_buckets", "max(bucket_end)", ("openai-usage", "anthropic-usage")),
+    ("GPU jobs", "gpu_jobs", "max(coalesce(ended_at, last_progress_at, started_at))", ("gpu-jobs",)),
+    ("endpoint usage", "endpoint_usage_daily", "CAST(max(day) + INTERVAL 1 DAY AS TIMESTAMP)", ("endpoints",)),
+    ("GPU utilisation (DCGM)", "gpu_utilization", "max(ts)", ("dcgm",)),
 )
 
 
@@ -83,13 +85,14 @@ class ToolContext:
         if cached is not None:
             return [f.model_copy() for f in cached]
         out: list[SourceFreshness] = []
-        for label, table, expr, ingest_source in _FRESHNESS_SOURCES:
+        for label, table, expr, ingest_sources in _FRESHNESS_SOURCES:
             latest, rows = self.con.execute(f"SELECT {expr}, count(*) FROM {table}").fetchone()
             if not rows:
                 continue
             ingest = self.con.execute(
-                "SELECT max(finished_at) FROM ingest_runs WHERE source IN (?, 'demo') AND status = 'ok'",
-                [ingest_source],
+                "SELECT max(finished_at) FROM ingest_runs WHERE (source IN (SELECT unnest(?)) OR source = 'demo') "
+                "AND status = 'ok'",
+                [list(ingest_sources)],
             ).fetchone()[0]
             out.append(SourceFreshness(source=label, latest_data=latest, latest_ingest=ingest, rows=rows))
         if self.store.read_only:
