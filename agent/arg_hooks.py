@@ -277,6 +277,32 @@ def waste(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]
     return args
 
 
+_OUTCOMES: tuple[tuple[str, str], ...] = (
+    (r"\bdiscard\w*\b|\bthrown? (?:away|out)\b|\bthrew (?:away|out)\b|\bscrapp?\w*\b|\bbinned\b", "discarded"),
+    (r"\bfail\w*\b|\bcrash\w*\b", "failed"),
+    (r"\bcancel+\w*\b|\bkilled\b|\baborted\b", "cancelled"),
+    (r"\bcompleted\b|\bfinished\b|\bsuccessful\b|\bsucceeded\b", "completed"),
+    (r"\bstill running\b|\bcurrently running\b|\brunning (?:jobs|runs)\b", "running"),
+)
+_JOB_KINDS: tuple[tuple[str, str], ...] = (
+    (r"\bfine-?tun\w*\b", "fine-tune"), (r"\bbatch\b", "batch-inference"), (r"\bsweeps?\b", "sweep"),
+    (r"\bexperiments?\b", "experiment"), (r"\btraining\b", "training"),
+)
+
+
+def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    """"which training run was thrown away?": outcome discarded, kind training (first match of each)."""
+    for pattern, outcome in _OUTCOMES:
+        if re.search(pattern, ent.text):
+            _set(args, spec, "outcome", outcome)
+            break
+    for pattern, kind in _JOB_KINDS:
+        if re.search(pattern, ent.text):
+            _set(args, spec, "kind", kind)
+            break
+    return args
+
+
 @lru_cache(maxsize=64)
 def _schema(spec: ToolSpec) -> dict[str, Any]:
     return spec.args_model.model_json_schema()
@@ -320,6 +346,7 @@ HOOKS: dict[str, Hook] = {
     "budgets": budgets,
     "unit_costs": unit_costs,
     "waste": waste,
+    "job_runs": job_runs,
     "prompt_audit": prompt_audit,
     "llm_spend": llm_spend,
     "who_owns": who_owns,

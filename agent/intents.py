@@ -91,6 +91,14 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bstill worth (?:running|keeping|it)\b|\bworth running\b|\bzero traffic\b|\bno traffic\b", 2.0),
         (r"\b(?:nobody|no one|no-one|noone) (?:calls?|uses?|hits?|queries|sends)\b|\bnever (?:called|used)\b|\bno (?:requests|calls|users)\b", 2.5),
     )),
+    Intent("job_runs", "job_runs", (
+        (r"\bdiscard\w*\b|\bthrown? (?:away|out)\b|\bthrew (?:away|out)\b|\bscrapp?\w*\b|\bbinned\b", 3.0),
+        (r"\b(?:job|run|training) history\b|\bhistory of (?:the |our )?(?:gpu |training )?(?:jobs|runs)\b", 3.0),
+        (r"\b(?:failed|crashed|cancel+ed|killed|aborted|completed|finished|successful|past|previous|recent|earlier) "
+         r"(?:gpu |training |fine-?tun\w* |batch )?(?:runs?|jobs?)\b", 2.5),
+        (r"\b(?:runs?|jobs?) (?:that |which )?(?:have |has )?(?:failed|crashed|got cancel+ed|(?:was|were) cancel+ed)\b", 2.5),
+        (r"\b(?:what|which) (?:gpu |training )?(?:jobs|runs) (?:ran|have run|did we run)\b", 2.5),
+    )),
     Intent("remediations", "remediations", (
         (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),
         (r"\bsave (?:the )?most\b|\bsavings? (?:opportunit\w*|ideas?)\b|\bquick wins?\b|\bbiggest savings\b|\beasiest savings\b|\bwhich savings\b", 2.5),
