@@ -39,6 +39,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
         (r"\bbelongs? to\b|\bownership\b", 1.0),
         (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
+        (r"\bwho (?:should|do|can|could|must) (?:i|we) (?:talk|speak|ask|contact|ping|call|email|write)\b|"
+         r"\bwho(?:'s| is) (?:responsible|accountable|in charge)\b|\bwho to (?:talk|speak|ask|contact|ping)\b", 2.5),
     )),
     Intent("explain_charge", "explain_charge", (
         (rf"\bwhat(?:'s| is| was| are)? (?:this|that|the|these)\s+(?:one-off\s+|big\s+|huge\s+)?{AMOUNT}.{{0,30}}\b(?:charges?|line|bill|item|invoice)", 3.0),
@@ -89,6 +91,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:looks|look|running|runs|behaves|behave|acts?) like prod\w*\b|\bdev\b.{0,40}\bprod\w*\b", 2.0),
         (r"\bforg[eo]t\w* to (?:turn|switch|shut) (?:it |them )?off\b|\bstill (?:on|running)\b", 2.0),
         (r"\bstill worth (?:running|keeping|it)\b|\bworth running\b|\bzero traffic\b|\bno traffic\b", 2.0),
+        (r"\bdoing nothing\b|\bsitting (?:idle|there|around)\b|\bburning (?:money|cash)\b|\bnot doing anything\b", 2.5),
         (r"\b(?:nobody|no one|no-one|noone) (?:calls?|uses?|hits?|queries|sends)\b|\bnever (?:called|used)\b|\bno (?:requests|calls|users)\b", 2.5),
     )),
     Intent("job_runs", "job_runs", (
