@@ -40,7 +40,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bbelongs? to\b|\bownership\b", 1.0),
         (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
         (r"\bwho (?:should|do|can|could|must) (?:i|we) (?:talk|speak|ask|contact|ping|call|email|write)\b|"
-         r"\bwho(?:'s| is) (?:responsible|accountable|in charge)\b|\bwho to (?:talk|speak|ask|contact|ping)\b", 2.5),
+         r"\bwho(?:'s| is) (?:accountable|in charge)\b|\bwho to (?:talk|speak|ask|contact|ping)\b", 2.5),
     )),
     Intent("explain_charge", "explain_charge", (
         (rf"\bwhat(?:'s| is| was| are)? (?:this|that|the|these)\s+(?:one-off\s+|big\s+|huge\s+)?{AMOUNT}.{{0,30}}\b(?:charges?|line|bill|item|invoice)", 3.0),
