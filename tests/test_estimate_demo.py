@@ -48,3 +48,20 @@ def test_verdict_against_what_the_team_has_left(writable_demo, demo_facts) -> No
                                               [r.estimate_id]).fetchone() == (fact["team"], "over budget")
         small = run_tool(store, "estimate", {"gpu_type": "L4", "gpu_count": 1, "hours": 2, "team": fact["team"]})
         assert small.expected_cost < left and small.verdict == "within budget"
+
+
+def test_p90_over_the_job_budget_is_flagged_but_the_verdict_rests_on_the_expected_cost(demo_store) -> None:
+    from decimal import Decimal
+
+    from tools.registry import run_tool
+
+    base = {"name": "sft", "team": "search", "kind": "training", "gpu_type": "H100", "gpu_count": 8,
+            "hours": Decimal(24), "ttl_hours": Decimal(30), "record": False}
+    first = run_tool(demo_store, "estimate", base)
+    assert first.p90 is not None and first.p90 > first.expected_cost     # history gives a range
+    budget = first.expected_cost + Decimal("0.01")                         # fits the expected cost only
+    result = run_tool(demo_store, "estimate", {**base, "budget": budget})
+    assert result.verdict == "within budget"
+    assert any("p90 cost" in w and "over the job budget" in w for w in result.warnings)
+    roomy = run_tool(demo_store, "estimate", {**base, "budget": result.p90 + 1})
+    assert not any("over the job budget" in w for w in roomy.warnings)

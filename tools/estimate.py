@@ -266,6 +266,7 @@ def estimate(ctx: ToolContext, args: EstimateArgs) -> EstimateResult:
         body = _gpu_job(ctx, spec)
     budget = _budget_check(ctx, team, spec.budget)
     verdict, reasons = _verdict(body["expected_cost"], budget)
+    body["warnings"] = body["warnings"] + _range_warnings(body.get("p90"), budget)
     estimate_id = _estimate_id(spec, body["expected_cost"])
     approved_by: str | None = None
     if verdict != "within budget":
@@ -566,6 +567,19 @@ def _budget_check(ctx: ToolContext, team: str | None, job_budget: Decimal | None
 def _add_months(d: date, n: int) -> date:
     m = d.month - 1 + n
     return date(d.year + m // 12, m % 12 + 1, 1)
+
+
+def _range_warnings(p90: Decimal | None, b: BudgetCheck) -> list[str]:
+    """The verdict rests on the expected cost; say so when the p90 of similar past jobs would not fit."""
+    out: list[str] = []
+    if p90 is None:
+        return out
+    if b.job_budget is not None and p90 > b.job_budget:
+        out.append(f"the p90 cost {money(p90)} is over the job budget of {money(b.job_budget)}: "
+                   "1 in 10 similar past jobs overran this much")
+    if b.team_left is not None and p90 > b.team_left:
+        out.append(f"the p90 cost {money(p90)} is over what team {b.team} has left this month ({money(b.team_left)})")
+    return out
 
 
 def _verdict(expected: Decimal | None, b: BudgetCheck) -> tuple[Verdict, list[str]]:
