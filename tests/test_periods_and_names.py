@@ -40,13 +40,6 @@ def test_previous_of_a_month_is_the_calendar_month_before() -> None:
     assert (prev.start, prev.last_day) == (date(2026, 2, 1), date(2026, 2, 28))
 
 
-def test_previous_of_month_to_date_is_the_same_days_of_the_month_before() -> None:
-    prev = parse_period("this month", TODAY).previous()           # Nov 1-25 (today included)
-    assert (prev.start, prev.last_day) == (date(2026, 10, 1), date(2026, 10, 25))
-    prev = parse_period("since Mar 1", date(2026, 3, 31)).previous()   # Mar 1-31 -> all of February
-    assert (prev.start, prev.last_day) == (date(2026, 2, 1), date(2026, 2, 28))
-
-
 def test_future_period_is_an_error() -> None:
     with pytest.raises(PeriodError, match="in the future"):
         parse_period("2027-01", TODAY)

@@ -49,11 +49,6 @@ class Period(BaseModel):
             n = _months_between(self.start, self.end)
             start = _add_months(self.start, -n)
             return Period(start=start, end=self.start, label=f"previous {n} month(s)" if n > 1 else start.strftime("%B %Y"))
-        if self.start.day == 1 and _months_between(self.start, self.last_day) == 0:
-            # month to date (e.g. Nov 1-25): the same days of the month before (Oct 1-25), not the 25 days before
-            start = _add_months(self.start, -1)
-            end = min(start + timedelta(days=self.days), self.start)
-            return Period(start=start, end=end, label=f"the same days of {start.strftime('%B %Y')}")
         return Period(start=self.start - timedelta(days=self.days), end=self.start, label=f"the previous {self.days} days")
 
     def describe(self) -> str:
