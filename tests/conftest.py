@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import duckdb
 
 import pytest
 
@@ -54,8 +60,6 @@ def demo_store(demo_db: Path) -> Store:
 @pytest.fixture
 def demo_facts(demo_db: Path) -> dict:
     """The planted facts, read from the store's demo_facts table (never hard-coded in tests)."""
-    import json
-
     with open_store(demo_db, read_only=True) as store:
         return {k: json.loads(v) for k, v in store.con.execute("SELECT key, value FROM demo_facts").fetchall()}
 
@@ -64,3 +68,27 @@ def demo_facts(demo_db: Path) -> dict:
 def writable_demo(demo_db: Path, tmp_path: Path) -> Path:
     """A private copy of the demo store for tests that write."""
     return copy_store(demo_db, tmp_path, "demo-copy.duckdb")
+
+
+def usd(value: Any, places: int = 2) -> str:
+    """Money as the answers print it ($1,234.56), for asserting a figure appears in an answer's text."""
+    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
+    return f"-${abs(d):,}" if d < 0 else f"${d:,}"
+
+
+@pytest.fixture(scope="module")
+def sql(demo_db: Path) -> Iterator[Callable[..., Any]]:
+    """One value from an independent SQL query over the demo store: sql("SELECT ... WHERE x = ?", x)."""
+    con = duckdb.connect(str(demo_db), read_only=True)
+    yield lambda query, *params: con.execute(query, list(params)).fetchone()[0]
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def facts(demo_db: Path) -> dict[str, Any]:
+    """The planted facts (module scope, for module-scoped fixtures; `demo_facts` is the per-test one)."""
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM demo_facts").fetchall()}
+    finally:
+        con.close()

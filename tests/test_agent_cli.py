@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -16,16 +15,13 @@ from typer.testing import CliRunner
 
 from agent.answer import Answer
 from apps.cli.main import app
+from tests.conftest import usd
 
 
 def finops(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FINOPS_DB")}
     return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], capture_output=True, text=True,
                           env={**base, **(env or {})}, timeout=300, cwd=Path(__file__).parent.parent)
-
-
-def usd(value: object) -> str:
-    return f"${Decimal(str(value)).quantize(Decimal('0.01')):,}"
 
 
 def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Path) -> None:

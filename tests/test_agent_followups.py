@@ -6,14 +6,12 @@ Expected figures come from `demo_facts` or SQL written here; never from the tool
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from agent.actions import action_request
@@ -21,35 +19,11 @@ from agent.answer import Answer
 from agent.entities import normalise
 from agent.service import ask
 from agent.typos import correction
+from tests.conftest import usd
 
 D30 = ("2026-10-26", "2026-11-25")
 LAST_MONTH = ("2026-10-01", "2026-11-01")
 LAST_WEEK = ("2026-11-16", "2026-11-23")
-
-
-def usd(value: Any, places: int = 2) -> str:
-    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
-    return f"-${abs(d):,}" if d < 0 else f"${d:,}"
-
-
-@pytest.fixture(scope="module")
-def sql(demo_db: Path) -> Callable[..., Any]:
-    con = duckdb.connect(str(demo_db), read_only=True)
-
-    def one(query: str, *params: Any) -> Any:
-        return con.execute(query, list(params)).fetchone()[0]
-
-    yield one
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def facts(demo_db: Path) -> dict[str, Any]:
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM demo_facts").fetchall()}
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,9 @@ from agent.service import ask
 from agent.tool_schemas import compact
 from fakes.openai_server import FakeOpenAI, Reply, Script, final, tool_call
 from tools.registry import registry
+from tests.conftest import usd
 
 LAST_MONTH = ("2026-10-01", "2026-11-01")
-
-
-def usd(value: Any) -> str:
-    d = Decimal(str(value)).quantize(Decimal("0.01"))
-    return f"-${abs(d):,}" if d < 0 else f"${d:,}"
 
 
 @pytest.fixture
@@ -44,13 +40,6 @@ def model_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeOpenAI], None]:
 
     monkeypatch.delenv("FINOPS_TODAY", raising=False)
     return point_at
-
-
-@pytest.fixture
-def sql(demo_db: Path) -> Iterator[Callable[..., Any]]:
-    con = duckdb.connect(str(demo_db), read_only=True)
-    yield lambda q, *p: con.execute(q, list(p)).fetchone()[0]
-    con.close()
 
 
 def tool_messages(body: dict[str, Any]) -> list[dict[str, Any]]:

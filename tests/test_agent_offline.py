@@ -5,7 +5,6 @@ query written here, formatted here; never from the tools' own output.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,40 +13,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from agent.answer import Answer
 from agent.service import ask
+from tests.conftest import usd
 
 AS_OF = date(2026, 11, 25)          # tests/conftest.py DEMO_AS_OF
 LAST_WEEK = ("2026-11-16", "2026-11-23")
 LAST_MONTH = ("2026-10-01", "2026-11-01")
-
-
-def usd(value: Any) -> str:
-    d = Decimal(str(value)).quantize(Decimal("0.01"))
-    return f"-${abs(d):,}" if d < 0 else f"${d:,}"
-
-
-@pytest.fixture(scope="module")
-def sql(demo_db: Path) -> Callable[..., Any]:
-    con = duckdb.connect(str(demo_db), read_only=True)
-
-    def one(query: str, *params: Any) -> Any:
-        return con.execute(query, list(params)).fetchone()[0]
-
-    yield one
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def facts(demo_db: Path) -> dict[str, Any]:
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM demo_facts").fetchall()}
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
