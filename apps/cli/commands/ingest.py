@@ -7,7 +7,6 @@ store) and nothing changed. The loading itself lives in knowledge.ingest; this m
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Callable, Optional
@@ -16,7 +15,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from apps.cli.options import EXIT_BAD_INPUT, DbOption, JsonOption
+from apps.cli.ingest_output import fail as _fail
+from apps.cli.ingest_output import print_file_report, print_run_report
+from apps.cli.options import DbOption, JsonOption
 from knowledge.ingest import DEFAULT_WAIT_SECONDS, FileReport, IngestError, ingest
 
 BIG_FILE_ROWS = 100_000  # files estimated above this get a progress bar (on a terminal)
@@ -81,28 +82,6 @@ class _RichProgress:
         self.task = None
 
 
-def _print_file(shown: str, report: FileReport) -> None:
-    line = f"{shown}: {report.counts_line()}"
-    if report.rows_replaced:
-        line += f" (replaced {report.rows_replaced} earlier rows)"
-    typer.echo(line)
-    for note in report.notes:
-        typer.echo(f"  note: {note}")
-    for row in report.first_rejects:
-        what = "row" if report.format == "Parquet" else "line"
-        typer.echo(f"  {what} {row.line}: {row.reason}")
-    more = report.rows_quarantined - len(report.first_rejects)
-    if more > 0:
-        typer.echo(f"  ... {more} more in the quarantine table (ingest id {report.ingest_id})")
-
-
-def _fail(message: str, as_json: bool) -> None:
-    typer.echo(f"error: {message}", err=True)
-    if as_json:
-        typer.echo(json.dumps({"error": message}))
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
 def _run(kind: str, paths: list[Path], db: Optional[Path], as_json: bool, wait: float,
          prices: Optional[Path] = None) -> None:
     err = Console(stderr=True)
@@ -111,7 +90,7 @@ def _run(kind: str, paths: list[Path], db: Optional[Path], as_json: bool, wait: 
 
     def on_file(report: FileReport) -> None:
         if not as_json:
-            _print_file(shown.get(report.file, report.file), report)
+            print_file_report(shown.get(report.file, report.file), report)
 
     try:
         report = ingest(db, kind, paths, sink=sink, prices_file=prices, wait_seconds=wait, on_file=on_file)
@@ -122,11 +101,7 @@ def _run(kind: str, paths: list[Path], db: Optional[Path], as_json: bool, wait: 
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         _fail(f"ingest stopped, the file being loaded was rolled back: {first}", as_json)
         return
-    if as_json:
-        typer.echo(report.model_dump_json(indent=2))
-    elif len(report.files) > 1:
-        typer.echo(f"total: read {report.rows_read}, loaded {report.rows_loaded}, "
-                   f"quarantined {report.rows_quarantined}")
+    print_run_report(report, as_json)
 
 
 def _command(kind: str, with_prices: bool) -> Callable[..., None]:

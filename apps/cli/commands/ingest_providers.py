@@ -9,7 +9,6 @@ follow the ingest contract: `read N, loaded L, quarantined Q` per input, exit 0 
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,9 +16,11 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from apps.cli.options import EXIT_BAD_INPUT, EXIT_OK, DbOption, JsonOption
+from apps.cli.ingest_output import fail as _fail
+from apps.cli.ingest_output import print_file_report, print_run_report
+from apps.cli.options import EXIT_OK, DbOption, JsonOption
 from knowledge.connectors import CONNECTORS, ConnectorOptions, ingest_provider
-from knowledge.ingest import DEFAULT_WAIT_SECONDS, FileReport, IngestError
+from knowledge.ingest import DEFAULT_WAIT_SECONDS, IngestError
 from knowledge.store import resolve_db_path
 
 LIVE_KINDS = ("openai-usage", "openai-costs", "anthropic-usage", "anthropic-costs")
@@ -47,27 +48,6 @@ EndpointOption = Annotated[Optional[list[str]], typer.Option(
 PagesDirOption = Annotated[Optional[Path], typer.Option(
     "--pages-dir", help="--from-api: where pages are kept (default: pulls/<kind> next to the store); "
                         "an interrupted pull resumes from there.")]
-
-
-def _fail(message: str, as_json: bool) -> None:
-    typer.echo(f"error: {message}", err=True)
-    if as_json:
-        typer.echo(json.dumps({"error": message}))
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _print_file(report: FileReport, shown: str) -> None:
-    line = f"{shown}: {report.counts_line()}"
-    if report.rows_replaced:
-        line += f" (replaced {report.rows_replaced} earlier rows)"
-    typer.echo(line)
-    for note in report.notes:
-        typer.echo(f"  note: {note}")
-    for row in report.first_rejects:
-        typer.echo(f"  {'row' if report.format == 'Parquet' else 'line'} {row.line}: {row.reason}")
-    more = report.rows_quarantined - len(report.first_rejects)
-    if more > 0:
-        typer.echo(f"  ... {more} more in the quarantine table (ingest id {report.ingest_id})")
 
 
 def _time(text: str, option: str) -> datetime:
@@ -111,7 +91,7 @@ def _run(kind: str, paths: list[str] | None, db: Optional[Path], as_json: bool, 
         if not paths:
             raise IngestError("no files given (or use --from-api)" if kind in LIVE_KINDS else "no files given")
         report = ingest_provider(db, kind, paths, options=opts, wait_seconds=wait,
-                                 on_file=None if as_json else lambda r: _print_file(r, _shown(r.file, paths)))
+                                 on_file=None if as_json else lambda r: print_file_report(_shown(r.file, paths), r))
     except IngestError as exc:
         _fail(str(exc), as_json)
         return
@@ -119,10 +99,7 @@ def _run(kind: str, paths: list[str] | None, db: Optional[Path], as_json: bool, 
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         _fail(f"ingest stopped, the input being loaded was rolled back: {first}", as_json)
         return
-    if as_json:
-        typer.echo(report.model_dump_json(indent=2))
-    elif len(report.files) > 1:
-        typer.echo(f"total: read {report.rows_read}, loaded {report.rows_loaded}, quarantined {report.rows_quarantined}")
+    print_run_report(report, as_json)
     raise typer.Exit(EXIT_OK)
 
 
