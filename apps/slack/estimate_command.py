@@ -14,9 +14,8 @@ import re
 import shlex
 from typing import Any
 
-import yaml
-
 from tools.contract import FinopsError
+from tools.manifest import MAX_MANIFEST_BYTES, core_scalar
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\n?|\n?```$")
 
@@ -32,7 +31,11 @@ def parse_estimate_text(text: str) -> dict[str, Any]:
         flat = body.replace("\u2014", "--").replace("\u2013", "--")
         flat = flat.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
         return _flags(flat)
-    # A manifest: the estimate tool parses it (errors name the field and line).
+    # A manifest: the estimate tool parses it (errors name the field and line; aliases, tags, deep
+    # nesting and YAML 1.1 number forms are refused there, before anything is built).
+    if len(body) > MAX_MANIFEST_BYTES:
+        raise FinopsError(f"the manifest is too large ({len(body):,} characters; the limit is "
+                          f"{MAX_MANIFEST_BYTES // 1024} KB)")
     return {"manifest": body, "manifest_name": "manifest"}
 
 
@@ -46,11 +49,12 @@ def _flags(text: str) -> dict[str, Any]:
     while i < len(words):
         word = words[i]
         if not word.startswith("--") or len(word) == 2:
-            raise FinopsError(f"unexpected {word!r}: flags look like `--gpu-count 64`")
+            shown = word if len(word) <= 40 else word[:40] + "…"
+            raise FinopsError(f"unexpected {shown!r}: flags look like `--gpu-count 64`")
         key, eq, value = word[2:].partition("=")
         if not eq:
             if i + 1 >= len(words) or words[i + 1].startswith("--"):
-                raise FinopsError(f"flag --{key} needs a value")
+                raise FinopsError(f"flag --{key[:40]} needs a value")
             value = words[i + 1]
             i += 1
         args[key.replace("-", "_")] = _scalar(value)
@@ -59,10 +63,11 @@ def _flags(text: str) -> dict[str, Any]:
 
 
 def _scalar(value: str) -> Any:
+    """A flag's value by the manifest's YAML 1.2 core rules (never YAML 1.1: `1:30` is not 90, `010` not 8,
+    `0x10` not 16). Whole numbers and booleans are typed; everything else stays text for the estimate
+    tool's own validation (so `0.1` stays exact, and `1:30` is refused there, naming the flag)."""
     try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
+        parsed = core_scalar(value)
+    except ValueError:
         return value
-    if isinstance(parsed, float):
-        return value                      # keep "0.1" exact; the tool's model parses it
     return parsed if isinstance(parsed, (int, str, bool)) else value

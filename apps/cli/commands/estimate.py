@@ -15,6 +15,7 @@ from apps.cli.options import EXIT_BAD_INPUT, EXIT_NEEDS_APPROVAL, EXIT_OK, DbOpt
 from knowledge.prices import load_catalogs
 from knowledge.store import Store, StoreError, open_store
 from tools.contract import FinopsError
+from tools.manifest import read_manifest_file
 from tools.registry import run_tool
 
 Format = Literal["md", "json", "text"]
@@ -65,9 +66,11 @@ def estimate_command(
     args: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
     if manifest is not None:
         try:
-            args["manifest"] = manifest.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            _fail(f"cannot read manifest {manifest}: {exc}", output)
+            args["manifest"] = read_manifest_file(manifest)   # bounded: a huge file is refused unread
+        except OSError as exc:
+            _fail(f"cannot read manifest {manifest}: {exc.strerror or exc}", output)
+        except FinopsError as exc:
+            _fail(str(exc), output)
         args["manifest_name"] = str(manifest)
     elif not any(k in args for k in ("gpu_type", "instance_type", "model")):
         _fail("give a manifest file, or --gpu-type/--instance-type with --gpu-count and --hours "
