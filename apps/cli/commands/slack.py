@@ -24,7 +24,8 @@ def slack(
     db: DbOption = None,
     port: Annotated[Optional[int], typer.Option("--port", help="HTTP mode on this port (default $PORT or 3000, "
                                                 "unless SLACK_APP_TOKEN selects Socket Mode).")] = None,
-    host: Annotated[str, typer.Option("--host", help="HTTP mode: address to listen on.")] = "0.0.0.0",
+    host: Annotated[str, typer.Option("--host", help="HTTP mode: address to listen on (default 127.0.0.1, loopback "
+                                              "only; 0.0.0.0 for every interface, e.g. in a container).")] = "127.0.0.1",
 ) -> None:
     """Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL,
     FINOPS_APPROVAL_THRESHOLD, FINOPS_SLACK_ACCESS, FINOPS_SLACK_WORKERS."""
@@ -72,7 +73,7 @@ def slack(
 
         listen = port if port is not None else int(os.environ.get("PORT") or 3000)
         try:
-            server = SlackHTTPServer(bot.app, host, listen)
+            server = SlackHTTPServer(bot.app, host, listen, signing_secret=settings.signing_secret)
         except OSError as exc:
             err.print(f"[red]error:[/red] cannot listen on {host}:{listen}: {exc.strerror}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
