@@ -450,7 +450,13 @@ JOIN hits h ON h.hostname IS NOT DISTINCT FROM u.hostname AND h.pod IS NOT DISTI
 WHERE (h.started IS NULL OR u.ts >= h.started) AND (h.ended IS NULL OR u.ts < h.ended);
 """
 
+MIGRATION_4 = """
+-- SHA-256 of the content an ingest loaded (the decompressed text of a CSV.gz; the file's bytes otherwise),
+-- so the same export given twice (under another name, or again later) is recognised and not counted twice.
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR;
+"""
+
 # Append new migrations here; never edit an earlier one.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4]
 
 SCHEMA_VERSION = len(MIGRATIONS)
