@@ -8,6 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowledge.errors import FinopsError, MissingDataError, UnknownNameError
+
+__all__ = ["FinopsError", "MissingDataError", "UnknownNameError"]
+
 
 class SqlRun(BaseModel):
     """One SQL statement a tool ran, with its parameters and how many rows it returned."""
@@ -58,21 +62,6 @@ class ToolResult(BaseModel):
     def table(self) -> TableView | None:
         """The rows behind the answer, if any."""
         return None
-
-
-class FinopsError(Exception):
-    """A typed, user-facing error: its message is shown as is."""
-
-
-class UnknownNameError(FinopsError):
-    def __init__(self, kind: str, name: str, suggestions: list[str]):
-        self.kind, self.name, self.suggestions = kind, name, suggestions
-        msg = f"unknown {kind} '{name}'"
-        if suggestions:
-            msg += "; did you mean " + " or ".join(f"'{s}'" for s in suggestions[:3]) + "?"
-        else:
-            msg += "; no similar name in the store"
-        super().__init__(msg)
 
 
 class PeriodError(FinopsError):

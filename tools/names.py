@@ -5,13 +5,14 @@ A fuzzy match is never used silently: 'serch' is not taken to mean 'search'; the
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 import duckdb
-from rapidfuzz import fuzz, process
 
+from knowledge.naming import fold, suggest
 from tools.contract import UnknownNameError
+
+__all__ = ["candidates", "fold", "resolve", "resolve_in", "suggest"]
 
 NameKind = Literal["team", "model", "resource", "project", "service", "account", "app", "provider", "region", "prompt", "feature", "customer", "environment"]
 
@@ -59,11 +60,6 @@ _CANDIDATES: dict[str, list[str]] = {
 }
 
 
-def fold(text: str) -> str:
-    """Case- and punctuation-insensitive form: 'Search-Team ' -> 'searchteam'."""
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
 def candidates(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
     """Every known name of a kind, deduplicated, in a stable order."""
     if kind not in _CANDIDATES:
@@ -71,15 +67,6 @@ def candidates(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
     union = " UNION ".join(f"({q})" for q in _CANDIDATES[kind])
     rows = con.execute(f"SELECT DISTINCT n FROM ({union}) AS u(n) WHERE n IS NOT NULL AND n <> '' ORDER BY n").fetchall()
     return [r[0] for r in rows]
-
-
-def suggest(name: str, names: list[str], limit: int = 3) -> list[str]:
-    """Closest names by fuzzy score (rapidfuzz WRatio on folded text), best first."""
-    if not names:
-        return []
-    folded = {n: fold(n) for n in names}
-    matches = process.extract(fold(name), folded, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
-    return [key for _, _, key in matches]
 
 
 def resolve_in(name: str, names: list[str], kind: str) -> str:

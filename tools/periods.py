@@ -59,6 +59,10 @@ def _months_between(a: date, b: date) -> int:
     return (b.year - a.year) * 12 + (b.month - a.month)
 
 
+def add_months(d: date, n: int) -> date:
+    return _add_months(d, n)
+
+
 def _add_months(d: date, n: int) -> date:
     m = d.month - 1 + n
     year, month = d.year + m // 12, m % 12 + 1

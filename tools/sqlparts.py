@@ -13,7 +13,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from knowledge.semantic.dialect import percentile, tag_keys_sql
 from tools.contract import NoDataError
+
+__all__ = ["percentile", "tag_keys_sql"]
 from tools.periods import Period
 
 if TYPE_CHECKING:  # pragma: no cover - import for type hints only
@@ -101,19 +104,6 @@ def owner_hits_sql(resources: str) -> str:
                 FROM gpu_jobs WHERE team IS NOT NULL AND resource_id IN (SELECT ResourceId FROM {resources})
             ) hits
         ) ranked WHERE rn = 1"""
-
-
-def percentile(expr: str, q: float) -> str:
-    """The continuous percentile of `expr` (the one dialect-specific percentile in the tools)."""
-    if not 0 <= q <= 1:
-        raise ValueError("q must be within [0, 1]")
-    return f"quantile_cont({expr}, {q!r})"
-
-
-def tag_keys_sql(table: str = "focus_charges") -> str:
-    """Distinct keys of the `Tags` maps of a table (the one list function on a map the tools use).
-    `table` is a name the caller made up, never user text."""
-    return f"SELECT DISTINCT unnest(map_keys(Tags)) AS k FROM {table} WHERE Tags IS NOT NULL ORDER BY k"
 
 
 # Characters cloud providers allow in tag values (AWS: letters, digits, spaces and _ . : / = + - @; at

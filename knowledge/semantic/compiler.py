@@ -1,0 +1,166 @@
+"""The one compiler: a resolved `CostQuery` -> parameterised SQL over the charges.
+
+Portable SQL only (DESIGN §12 subset: aggregates with FILTER, row_number, date_trunc, ILIKE; no
+QUALIFY, no GROUP BY ALL, no map functions), every ORDER BY with full tie-breakers. User text never
+reaches the SQL string: values and tag keys are bound parameters.
+
+Output rows: `is_other` (0 listed, 1 the folded rest), `rn` (0 = the row with no value in any
+dimension, never folded), `d0..dk` keys, `m0..mj` current sums, `p0..pj` comparison sums, `n`/`pn`
+charge counts, `cr` credits (ChargeCategory Credit) within the first money measure, `folded`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from knowledge.semantic.model import Dimension, Measure
+
+# Fold "the rest" only when there is a rest; listed rows + other = total, exactly (same sums).
+_MAX_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) of the asked period and, with a comparison, of the period compared with."""
+
+    start: datetime
+    end: datetime
+    compare_start: datetime | None = None
+    compare_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedFilter:
+    dimension: Dimension
+    op: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedQuery:
+    """A `CostQuery` after validation: objects instead of names, canonical values."""
+
+    measures: tuple[Measure, ...]          # base measures to sum (derived ones are computed from these)
+    group_by: tuple[Dimension, ...]
+    filters: tuple[ResolvedFilter, ...]
+    top: int | None
+    order: str
+
+
+@dataclass
+class Compiled:
+    sql: str
+    params: list[Any] = field(default_factory=list)
+
+
+def relation(dims: list[Dimension]) -> str:
+    """The charges relation a set of dimensions needs: the allocation view only for `team`, the
+    endpoint join only for `model` (each costs time on a big bill)."""
+    joins = {j for d in dims for j in d.joins}
+    base = "charges_allocated" if "allocation" in joins else "focus_charges"
+    if "endpoint_model" not in joins:
+        return f"{base} AS charges"
+    return (f"(SELECT c.*, ep.model AS x_endpoint_model FROM {base} c LEFT JOIN "
+            "(SELECT resource_id, min(model) AS model FROM endpoints WHERE resource_id IS NOT NULL "
+            "GROUP BY resource_id) ep ON ep.resource_id = c.ResourceId) AS charges")
+
+
+def filter_sql(f: ResolvedFilter) -> tuple[str, list[Any]]:
+    """One filter as SQL with its parameters (the dimension's own parameters first)."""
+    expr, params = f.dimension.sql, list(f.dimension.params)
+    if f.op == "is_null":
+        return f"{expr} IS NULL", params
+    if f.op == "not_null":
+        return f"{expr} IS NOT NULL", params
+    if f.op == "eq":
+        return f"{expr} = ?", params + [f.values[0]]
+    if f.op == "ne":
+        return f"({expr} IS NULL OR {expr} <> ?)", params * 2 + [f.values[0]]
+    marks = ", ".join("?" for _ in f.values)
+    if f.op == "in":
+        return f"{expr} IN ({marks})", params + list(f.values)
+    if f.op == "not_in":
+        return f"({expr} IS NULL OR {expr} NOT IN ({marks}))", params * 2 + list(f.values)
+    if f.op == "contains":
+        ors = " OR ".join(f"{expr} ILIKE ? ESCAPE '\\'" for _ in f.values)
+        out: list[Any] = []
+        for v in f.values:
+            out += params + ["%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"]
+        return f"({ors})", out
+    raise ValueError(f"unknown operator {f.op!r}")
+
+
+def measure_input(m: Measure) -> str:
+    value = "1" if m.column is None else m.column
+    # Rows outside the condition count as 0 (no unused commitment is $0, not unknown).
+    return value if m.condition is None else f"CASE WHEN {m.condition} THEN {value} ELSE 0 END"
+
+
+def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
+    params: list[Any] = []
+    dim_cols = []
+    for i, d in enumerate(q.group_by):
+        dim_cols.append(f"{d.sql} AS d{i}")
+        params += list(d.params)
+    # `cur` is true for the asked period; other rows in the scan belong to the comparison period.
+    cur = "(ChargePeriodStart >= ? AND ChargePeriodStart < ?)"
+    params += [window.start, window.end]
+    inputs = [f"{measure_input(m)} AS x{j}" for j, m in enumerate(q.measures)]
+    money = next((m for m in q.measures if m.unit == "USD" and m.condition is None), None)
+    credit = f"CASE WHEN ChargeCategory = 'Credit' THEN {money.column} END" if money else "NULL"
+    where = [cur]
+    where_params: list[Any] = [window.start, window.end]
+    if window.compare_start is not None:
+        where = [f"({cur} OR (ChargePeriodStart >= ? AND ChargePeriodStart < ?))"]
+        where_params = [window.start, window.end, window.compare_start, window.compare_end]
+    for f in q.filters:
+        cond, fp = filter_sql(f)
+        where.append(cond)
+        where_params += fp
+    params += where_params
+    select = ", ".join(dim_cols + [f"{cur} AS cur"] + inputs + [f"{credit} AS xc"])
+    rel = relation(list(q.group_by) + [f.dimension for f in q.filters])
+    base = f"SELECT {select}\n        FROM {rel}\n        WHERE {' AND '.join(where)}"
+
+    sums = ", ".join(f"sum(x{j}) FILTER (WHERE cur) AS m{j}, sum(x{j}) FILTER (WHERE NOT cur) AS p{j}"
+                     for j in range(len(q.measures)))
+    counts = "count(*) FILTER (WHERE cur) AS n, count(*) FILTER (WHERE NOT cur) AS pn, sum(xc) FILTER (WHERE cur) AS cr"
+    if not q.group_by:
+        sql = f"WITH base AS (\n        {base}\n    )\n    SELECT 0 AS is_other, 0 AS rn, {sums}, {counts}, 1 AS folded FROM base"
+        return Compiled(sql, params)
+
+    keys = [f"d{i}" for i in range(len(q.group_by))]
+    key_list = ", ".join(keys)
+    all_null = " AND ".join(f"{k} IS NULL" for k in keys)
+    direction = "ASC" if q.order == "asc" else "DESC"
+    time_keys = [f"d{i}" for i, d in enumerate(q.group_by) if d.kind == "time"]
+    # Time keys first (a series reads in order), then the first measure, then every key: a full tie-break.
+    order = ", ".join([f"{k} ASC" for k in time_keys]
+                      + [f"coalesce(m0, 0) {direction}", f"coalesce(p0, 0) {direction}"]
+                      + [f"{k} ASC" for k in keys])
+    m_cols = ", ".join(f"m{j}, p{j}" for j in range(len(q.measures)))
+    m_sums = ", ".join(f"sum(m{j}) AS m{j}, sum(p{j}) AS p{j}" for j in range(len(q.measures)))
+    nulls = ", ".join(f"NULL AS {k}" for k in keys)
+    top = q.top if q.top is not None else _MAX_ROWS
+    sql = f"""WITH base AS (
+        {base}
+    ),
+    g AS (
+        SELECT {key_list}, {sums}, {counts}
+        FROM base
+        GROUP BY {key_list}
+    ),
+    ranked AS (
+        SELECT g.*, CASE WHEN {all_null} THEN 0 ELSE row_number() OVER (
+                   PARTITION BY CASE WHEN {all_null} THEN 0 ELSE 1 END ORDER BY {order}) END AS rn
+        FROM g
+    )
+    SELECT 0 AS is_other, rn, {key_list}, {m_cols}, n, pn, cr, 1 AS folded FROM ranked WHERE rn <= ?
+    UNION ALL
+    SELECT 1 AS is_other, ? AS rn, {nulls}, {m_sums}, sum(n) AS n, sum(pn) AS pn, sum(cr) AS cr, count(*) AS folded
+    FROM ranked WHERE rn > ? HAVING count(*) > 0
+    ORDER BY is_other, rn"""
+    params += [top, top + 1, top]
+    return Compiled(sql, params)

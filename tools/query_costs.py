@@ -1,0 +1,275 @@
+"""query_costs: any question of the cost model (measures × group-by × filters × period × comparison ×
+top-N) as one validated `CostQuery`, compiled to one SQL statement. Listed rows + "other" add up to the
+total exactly; credits are shown, not silently netted; a column the data lacks is said, not guessed."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from knowledge.semantic.compiler import Window, compile_query
+from knowledge.semantic.model import DerivedMeasure, Measure
+from knowledge.semantic.query import CostQuery
+from knowledge.semantic.validate import resolve_query
+from tools.contract import TableView, ToolResult, money, pct
+from tools.names import candidates
+from tools.periods import Period, add_months
+from tools.registry import ToolContext, tool
+from tools.sqlparts import charges_range, day_start, during, no_data, show
+
+OTHER_LABEL = "other"
+
+
+class MeasureInfo(BaseModel):
+    name: str
+    label: str
+    unit: str
+    description: str
+
+
+class CostRow(BaseModel):
+    keys: list[str | None]
+    values: dict[str, Decimal | None]
+    previous: dict[str, Decimal | None] = Field(default_factory=dict)
+    share: Decimal | None = None          # of the first measure's total
+    charges: int = 0
+    is_other: bool = False
+    folded: int = 1                       # keys this row stands for ("other" > 1)
+
+
+class QueryCostsResult(ToolResult):
+    query: CostQuery
+    period: Period
+    compare_period: Period | None = None
+    measures: list[MeasureInfo]
+    group_by: list[str]
+    group_labels: list[str]
+    null_labels: list[str]
+    filters: list[str]
+    rows: list[CostRow]
+    totals: dict[str, Decimal | None]
+    previous_totals: dict[str, Decimal | None] = Field(default_factory=dict)
+    charges: int = 0
+    previous_charges: int = 0
+    credits: Decimal | None = None        # the credits inside the first money measure's total (negative)
+    data_ends: date | None = None
+
+    # ---- rendering -------------------------------------------------------------------------------
+    def _fmt(self, name: str, value: Decimal | None) -> str:
+        unit = next(m.unit for m in self.measures if m.name == name)
+        if value is None:
+            return "unknown"
+        if unit == "USD":
+            return money(value, 2 if abs(value) >= Decimal("0.01") or value == 0 else 6)
+        if unit == "ratio":
+            return pct(value)
+        if unit == "count":
+            return f"{int(value):,}"
+        return f"{value.normalize():,f}"
+
+    def _label(self, row: CostRow) -> str:
+        if row.is_other:
+            return f"{OTHER_LABEL} ({row.folded})"
+        return " / ".join(show(k) if k is not None else nl for k, nl in zip(row.keys, self.null_labels))
+
+    def summary(self) -> str:
+        first = self.measures[0]
+        scope = f" for {', '.join(self.filters)}" if self.filters else ""
+        if not self.charges:
+            return f"No charges{scope} {during(self.period)}: {first.label} {self._fmt(first.name, Decimal(0)) if first.unit != 'ratio' else 'n/a'}."
+        figures = "; ".join(f"{m.label} {self._fmt(m.name, self.totals.get(m.name))}" for m in self.measures)
+        parts = [f"{figures[0].upper()}{figures[1:]}{scope} {during(self.period)}"]
+        if self.compare_period is not None:
+            prev = self.previous_totals.get(first.name)
+            cur = self.totals.get(first.name)
+            if prev is None or not self.previous_charges:
+                parts.append(f"; no billing data for {self.compare_period.describe()} to compare with")
+            elif cur is not None and first.unit != "ratio":
+                change = cur - prev
+                rel = f" ({pct(change / prev)})" if prev else ""
+                word = "unchanged" if not change else ("up" if change > 0 else "down")
+                parts.append(f", {word}{'' if not change else ' ' + self._fmt(first.name, abs(change)) + rel} "
+                             f"from {self._fmt(first.name, prev)} in {self.compare_period.describe()}")
+        text = "".join(parts) + "."
+        if self.credits and first.unit == "USD" and first.name in ("billed_cost", "effective_cost", "list_cost", "contracted_cost"):
+            cur = self.totals.get(first.name) or Decimal(0)
+            text += (f" That is net of credits of {money(self.credits)}: {money(cur - self.credits)} before credits.")
+        if self.group_by and self.rows:
+            shown = [r for r in self.rows if not r.is_other][:6]
+            items = [f"{self._label(r)} {self._fmt(first.name, r.values.get(first.name))}"
+                     + (f" ({pct(r.share)})" if r.share is not None else "") for r in shown]
+            other = next((r for r in self.rows if r.is_other), None)
+            listed = len([r for r in self.rows if not r.is_other])
+            if listed > len(shown):
+                items.append(f"{listed - len(shown)} more in the table")
+            if other is not None:
+                items.append(f"{other.folded} others {self._fmt(first.name, other.values.get(first.name))}")
+            parts_by = " × ".join(self.group_labels)
+            text += f" By {parts_by}: " + "; ".join(items) + "."
+        notes = [f"{m.label} = {m.description}" for m in self.measures[:2] if m.unit in ("USD", "ratio")]
+        if notes:
+            text += " (" + "; ".join(notes) + ".)"
+        if self.data_ends is not None:
+            text += f" Billing data ends {self.data_ends.isoformat()}: later days of the period hold no data yet."
+        return text
+
+    def table(self) -> TableView:
+        cols = list(self.group_labels) + [m.label for m in self.measures]
+        with_prev = self.compare_period is not None
+        first = self.measures[0]
+        if first.unit != "ratio":
+            cols.append("share")
+        if with_prev:
+            cols += [f"previous {first.label}", "change"]
+        rows: list[list[Any]] = []
+
+        def line(label_cells: list[Any], values: dict[str, Decimal | None], share: Decimal | None,
+                 prev: dict[str, Decimal | None]) -> list[Any]:
+            out = label_cells + [self._fmt(m.name, values.get(m.name)) for m in self.measures]
+            if first.unit != "ratio":
+                out.append(pct(share))
+            if with_prev:
+                p, c = prev.get(first.name), values.get(first.name)
+                out += [self._fmt(first.name, p), "n/a" if p is None or c is None else self._fmt(first.name, c - p)]
+            return out
+
+        for r in self.rows:
+            cells: list[Any] = ([self._label(r)] + [""] * (len(self.group_by) - 1) if r.is_other else
+                                [show(k) if k is not None else nl for k, nl in zip(r.keys, self.null_labels)])
+            rows.append(line(cells, r.values, r.share, r.previous))
+        total_cells: list[Any] = ["total"] + [""] * max(len(self.group_by) - 1, 0)
+        rows.append(line(total_cells if self.group_by else ["total"], self.totals,
+                         Decimal(1) if self.totals.get(first.name) else None, self.previous_totals))
+        if not self.group_by:
+            cols = ["scope"] + cols
+        return TableView(columns=cols, rows=rows)
+
+
+def _compare_period(period: Period, how: str) -> Period | None:
+    if how == "none":
+        return None
+    if how == "year_ago":
+        start, end = add_months(period.start, -12), add_months(period.end, -12)
+        return Period(start=start, end=end, label=f"the same dates a year earlier")
+    whole_months = period.start.day == 1 and period.end.day == 1
+    if period.start.day == 1 and not whole_months and period.days <= 31:
+        # Month to date compares with the same days of the month before (Dec 1-4 with Nov 1-4).
+        start = add_months(period.start, -1)
+        end = min(start + timedelta(days=period.days), period.start)
+        return Period(start=start, end=end, label=f"the same days of {start.strftime('%B %Y')}")
+    return period.previous()
+
+
+def _dec(v: Any) -> Decimal | None:
+    if v is None:
+        return None
+    return v if isinstance(v, Decimal) else Decimal(str(v))
+
+
+def _values(row: dict[str, Any], base: tuple[Measure, ...], asked: tuple[Measure | DerivedMeasure, ...],
+            prefix: str) -> dict[str, Decimal | None]:
+    sums = {m.name: _dec(row[f"{prefix}{j}"]) for j, m in enumerate(base)}
+    for m in base:                       # a count of no rows is 0, a sum of no rows is unknown
+        if m.column is None and sums[m.name] is None:
+            sums[m.name] = Decimal(0)
+    out: dict[str, Decimal | None] = {}
+    for m in asked:
+        out[m.name] = m.compute(sums) if isinstance(m, DerivedMeasure) else sums[m.name]  # type: ignore[assignment]
+    return out
+
+
+def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _describe_filter(dim_label: str, op: str, values: tuple[str, ...], null_label: str) -> str:
+    shown = ", ".join(show(v) for v in values)
+    return {
+        "eq": f"{dim_label} {shown}", "ne": f"{dim_label} not {shown}", "in": f"{dim_label} in ({shown})",
+        "not_in": f"{dim_label} not in ({shown})", "contains": f"{dim_label} containing {shown}",
+        "is_null": f"{dim_label} {null_label}" if null_label != "(none)" else f"no {dim_label}",
+        "not_null": f"any {dim_label}",
+    }[op]
+
+
+@tool(
+    "query_costs",
+    "Any cost question over the billing data (FOCUS): measures (billed, effective/amortized, list, contracted "
+    "cost, quantities, savings, effective savings rate, unit price, commitment utilisation) grouped by up to 3 "
+    "dimensions (team, provider, service, service category, region, account, SKU, charge category, pricing "
+    "category, commitment, tag:<key>, model, day/week/month/quarter …) with filters, a period, a comparison "
+    "and top-N with an exact 'other' row.",
+    examples=[
+        "Effective cost by service category last month",
+        "Savings and effective savings rate by provider in September 2024",
+        "Billed cost by region excluding us-east-1",
+        "Credits by provider and invoice",
+    ],
+)
+def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
+    period = ctx.period(args.period)
+    compare = _compare_period(period, args.compare)
+    resolved, asked = resolve_query(ctx.con, args, known=lambda kind: candidates(ctx.con, kind))
+    window = Window(day_start(period.start), day_start(period.end),
+                    None if compare is None else day_start(compare.start),
+                    None if compare is None else day_start(compare.end))
+    compiled = compile_query(resolved, window)
+    rows = ctx.query(compiled.sql, compiled.params)
+    base = resolved.measures
+    charges = sum(int(r["n"] or 0) for r in rows)
+    prev_charges = sum(int(r["pn"] or 0) for r in rows)
+    data = charges_range(ctx)
+    if not charges and (not data.rows or data.last is None or data.first is None
+                        or data.last <= day_start(period.start) or data.first >= day_start(period.end)):
+        raise no_data("billing data", period, data, " (ingest a FOCUS export with `finops ingest focus`)")
+    # Totals are sums of the same exact sums the rows hold: listed + other = total, to the last digit.
+    total_sums: dict[str, Any] = {}
+    prev_sums: dict[str, Any] = {}
+    for j in range(len(base)):
+        total_sums[f"m{j}"] = None
+        prev_sums[f"p{j}"] = None
+        for r in rows:
+            total_sums[f"m{j}"] = _add(total_sums[f"m{j}"], _dec(r[f"m{j}"]))
+            prev_sums[f"p{j}"] = _add(prev_sums[f"p{j}"], _dec(r[f"p{j}"]))
+    totals = _values(total_sums, base, asked, "m")
+    previous_totals = _values(prev_sums, base, asked, "p") if compare is not None else {}
+    first = asked[0]
+    first_total = totals.get(first.name)
+    out_rows: list[CostRow] = []
+    for r in rows:
+        if resolved.group_by and not int(r["n"] or 0) and not r["is_other"] and compare is None:
+            continue
+        values = _values(r, base, asked, "m")
+        share = None
+        if first.unit != "ratio" and first_total and values.get(first.name) is not None:
+            share = values[first.name] / first_total  # type: ignore[operator]
+        out_rows.append(CostRow(
+            keys=[None if r.get(f"d{i}") is None else str(r[f"d{i}"]) for i in range(len(resolved.group_by))],
+            values=values, previous=_values(r, base, asked, "p") if compare is not None else {},
+            share=share, charges=int(r["n"] or 0), is_other=bool(r["is_other"]), folded=int(r["folded"])))
+    if not resolved.group_by:
+        out_rows = []
+    credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
+    ends = None
+    if data.last is not None and data.last < day_start(period.end) - timedelta(days=1) and data.last > day_start(period.start):
+        ends = (data.last - timedelta(microseconds=1)).date() if data.last.time() == time() else data.last.date()
+        ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
+    if compare is not None and prev_charges == 0:
+        ctx.note(f"no billing data for {compare.describe()}: nothing to compare with")
+    for m in asked:
+        ctx.note(f"{m.label}: {m.description}")
+    return QueryCostsResult(
+        query=args, period=period, compare_period=compare,
+        measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description) for m in asked],
+        group_by=[d.name for d in resolved.group_by], group_labels=[d.label for d in resolved.group_by],
+        null_labels=[d.null_label for d in resolved.group_by],
+        filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
+        rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
+        previous_charges=prev_charges,
+        credits=credits if credits else None, data_ends=ends)
+
