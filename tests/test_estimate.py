@@ -6,7 +6,7 @@ Expected prices are read straight from the shipped catalog CSV (not through the 
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -77,7 +77,9 @@ def test_gpu_manifest_matches_hand_arithmetic_to_the_cent(priced: Store) -> None
         assert reserved.cost is None and "unknown" in r.summary()
     # No history in an empty store: the stated default band.
     assert r.history.default and r.p10 == c(expected * Decimal("0.9")) and r.p90 == c(expected * Decimal("1.3"))
-    assert r.verdict == "within budget" and r.budget.job_budget == Decimal(40000)
+    # Within the job budget, but over the $10,000 approval threshold (tools.approval_policy): a person decides.
+    assert r.verdict == "needs approval" and r.budget.job_budget == Decimal(40000)
+    assert r.reasons == ["over the $10,000 approval threshold"]
     assert f"This run will cost ${expected:,}" in r.summary()
     assert r.table().rows[0][-1] == f"${expected:,}"
 
@@ -164,8 +166,9 @@ def test_team_budget_left_decides_the_verdict_and_an_approval_overrides(priced: 
                                 [r.estimate_id]).fetchone()
     assert stored == (r.expected_cost, "over budget")
     # Same manifest, same id: an approval recorded for it (e.g. from Slack) lets CI pass.
+    # (approvals expire after 14 days of real time: this one was given an hour ago)
     priced.con.execute("INSERT INTO approvals VALUES (?, 'U0SEARCH1', 'approved', ?, 'slack', NULL)",
-                       [r.estimate_id, datetime(2026, 11, 20, 10)])
+                       [r.estimate_id, datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=1)])
     again = run_tool(priced, "estimate", {"manifest": MANIFEST})
     assert again.estimate_id == r.estimate_id and again.verdict == "approved" and again.approved_by == "U0SEARCH1"
     # An approval of a cheaper run does not cover a bigger one.

@@ -58,7 +58,8 @@ def _expected_cost(path: Path) -> Decimal:
 def _approvals(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("SELECT estimate_id, decided_by, decision, channel, ts FROM approvals ORDER BY ts, decided_by").fetchall()
+        return con.execute("SELECT estimate_id, decided_by, decision, channel, ts FROM approvals "
+                           "WHERE decision <> 'requested' ORDER BY ts, decided_by").fetchall()
     finally:
         con.close()
 
@@ -118,7 +119,7 @@ def test_approver_decision_is_stored_and_message_updated(harness: BotHarness, st
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [(estimate_id, "U0SEARCH2", "approved", "C0FINOPS")]
     assert rows[0][4].strftime("%Y-%m-%d %H:%M") in update.texts()                  # when, as stored
 
-    # A second click (the other approver, rejecting) changes nothing: the first decision stands.
+    # A second click (the requester, rejecting) changes nothing: the first decision stands.
     harness.click("finops_reject", estimate_id, user="U0SEARCH1", channel="C0FINOPS", message_ts=message_ts)
     note = harness.api.wait_for("chat.postEphemeral")[0]
     assert "already approved by <@U0SEARCH2>" in note.texts()
@@ -144,13 +145,13 @@ def test_approval_unlocks_the_cli_gate(harness: BotHarness, store_path: Path) ->
     request = _request_approval(harness, budget=20000)
     assert "over the job budget of $20,000.00" in request.texts()
     estimate_id = request.args["blocks"][1]["elements"][0]["value"]
-    harness.click("finops_approve", estimate_id, user="U0SEARCH1", channel="C0FINOPS",
-                  message_ts=_ts_of(harness, request))
+    harness.click("finops_approve", estimate_id, user="U0SEARCH2", channel="C0FINOPS",
+                  message_ts=_ts_of(harness, request))      # U0SEARCH1 asked, so another approver decides
     harness.api.wait_for("chat.update")
     harness.bot.workers.wait_idle(10)
     with open_store(store_path, read_only=True) as store:
         result = run_tool(store, "estimate", {**args, "approval_id": estimate_id})
-    assert result.verdict == "approved" and result.approved_by == "U0SEARCH1"
+    assert result.verdict == "approved" and result.approved_by == "U0SEARCH2"
 
 
 def test_small_estimate_needs_no_approval(harness: BotHarness) -> None:

@@ -13,8 +13,11 @@ and kind, else same kind, else all), applied to the expected cost; with fewer th
 stated default band is used instead. The result says how many jobs the band rests on.
 
 Verdict: over budget when the expected cost exceeds the manifest's budget or what the team has left
-this month (its budget minus month-to-date spend). "approved" when an `approvals` row approves this
-estimate (or the estimate named by `approval_id`, when that one covered at least this cost).
+this month (its budget minus month-to-date spend); needs approval when the cost is unknown, there is no
+budget to check, or the cost is over the approval threshold (`tools.approval_policy`, the rule the Slack
+bot applies too). "approved" when an approval binds to this run: an `approvals` row approving this
+estimate, or the estimate named by `approval_id`, for the same team and job name, a ceiling at least this
+cost, and not expired (`tools.approval_policy`).
 Every estimate is stored in `estimates` under a stable id (same inputs and cost -> same id), so an
 approval given in Slack applies when CI re-runs the same manifest.
 """
@@ -23,13 +26,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from knowledge.prices import SPOT_DISCOUNT
+from tools.approval_policy import (REQUESTED, ApprovedEstimate, RunToGate, approval_problem, approval_threshold,
+                                   approval_valid_days, threshold_reason)
 from tools.contract import FinopsError, TableView, ToolResult, UnknownNameError, money, pct
 from tools.manifest import GpuJobSpec, JobSpec, LlmBatchSpec, ManifestError, ManifestProblem, build_spec, parse_manifest
 from tools.llm_models import cheaper_models, provider_prices, token_cost
@@ -97,7 +102,8 @@ class EstimateArgs(BaseModel):
     input_tokens: int | None = Field(None, description="LLM batch: input tokens per call.")
     output_tokens: int | None = Field(None, description="LLM batch: output tokens per call.")
     cached_share: Decimal | None = Field(None, description="LLM batch: share of input tokens read from cache (0-1).")
-    approval_id: str | None = Field(None, description="An earlier estimate id whose approval covers this run.")
+    approval_id: str | None = Field(None, max_length=64,
+                                    description="An earlier estimate id whose approval covers this run.")
     record: bool = Field(True, description="Store the estimate so an approval can refer to it.")
 
 
@@ -244,7 +250,7 @@ class EstimateResult(ToolResult):
         md.extend(f"- ⚠ {w}" for w in self.warnings)
         if self.approved_by:
             md.append(f"- Approved by {self.approved_by}.")
-        md.append(f"- Estimate id `{self.estimate_id}`" + ("" if self.stored else " (not stored: read-only store)")
+        md.append(f"- Estimate id `{self.estimate_id}`" + ("" if self.stored else " (not recorded in the store)")
                   + (": approval needed from the team's approvers." if self.needs_approval else "."))
         return "\n".join(md)
 
@@ -266,11 +272,17 @@ def estimate(ctx: ToolContext, args: EstimateArgs) -> EstimateResult:
         body = _gpu_job(ctx, spec)
     budget = _budget_check(ctx, team, spec.budget)
     verdict, reasons = _verdict(body["expected_cost"], budget)
+    over_threshold = threshold_reason(body["expected_cost"], approval_threshold())
+    if over_threshold and verdict == "within budget":
+        verdict = "needs approval"           # the same rule the Slack bot applies (tools.approval_policy)
+    if over_threshold:
+        reasons.insert(0, over_threshold)
     body["warnings"] = body["warnings"] + _range_warnings(body.get("p90"), budget)
     estimate_id = _estimate_id(spec, body["expected_cost"])
     approved_by: str | None = None
     if verdict != "within budget":
-        approved_by, approval_note = _approval(ctx, estimate_id, args.approval_id, body["expected_cost"])
+        run = RunToGate(estimate_id=estimate_id, team=team, name=spec.name, expected_cost=body["expected_cost"])
+        approved_by, approval_note = _approval(ctx, run, args.approval_id)
         if approved_by:
             verdict = "approved"
         if approval_note:
@@ -602,31 +614,51 @@ def _verdict(expected: Decimal | None, b: BudgetCheck) -> tuple[Verdict, list[st
     return "within budget", reasons
 
 
-def _approval(ctx: ToolContext, estimate_id: str, approval_id: str | None,
-              expected: Decimal | None) -> tuple[str | None, str | None]:
-    """Who approved this estimate (or the covering one named by approval_id), and a note."""
-    for eid in [estimate_id] + ([approval_id] if approval_id and approval_id != estimate_id else []):
-        rows = ctx.query(
-            """
-            SELECT decision, decided_by, ts FROM approvals WHERE estimate_id = ?
-            ORDER BY ts DESC, decided_by, decision LIMIT 1
-            """,
-            [eid],
-        )
-        if not rows:
-            if eid == approval_id:
-                return None, f"no decision recorded for estimate {approval_id}"
-            continue
-        decision, who = rows[0]["decision"], rows[0]["decided_by"]
-        if decision != "approved":
-            return None, f"estimate {eid} was {decision} by {who}"
-        if eid != estimate_id:
-            approved_cost = ctx.scalar("SELECT expected_cost FROM estimates WHERE estimate_id = ?", [eid])
-            if approved_cost is None or expected is None or expected > Decimal(approved_cost):
-                return None, (f"estimate {eid} was approved for {money(approved_cost)}; this run costs "
-                              f"{money(expected)}: needs a new approval")
-        return who, f"approved by {who} (estimate {eid})"
-    return None, None
+def _approval(ctx: ToolContext, run: RunToGate, approval_id: str | None) -> tuple[str | None, str | None]:
+    """Who approved this run (its own estimate, or the one named by approval_id when that approval binds
+    to this run: tools.approval_policy), and a note saying why an approval does not apply."""
+    own = _decision(ctx, run.estimate_id)
+    if own is not None and own.decision != "approved":
+        return None, f"estimate {own.estimate_id} was {own.decision} by {own.decided_by}"
+    notes: list[str] = []
+    candidates = [own] if own is not None else []
+    if approval_id and approval_id != run.estimate_id:
+        named = _decision(ctx, approval_id)
+        if named is None:
+            notes.append(f"no decision recorded for estimate {approval_id}")
+        else:
+            candidates.append(named)
+    for approval in candidates:
+        problem = approval_problem(approval, run)
+        if problem is None:
+            expires = approval.decided_at + timedelta(days=approval_valid_days())
+            return approval.decided_by, (f"approved by {approval.decided_by} (estimate {approval.estimate_id}, "
+                                         f"up to {money(approval.expected_cost)}, valid until {expires:%Y-%m-%d} UTC)")
+        notes.append(problem)
+    return None, ("; ".join(notes) or None)
+
+
+def _decision(ctx: ToolContext, estimate_id: str) -> ApprovedEstimate | None:
+    """The latest decision on an estimate, with the estimate it was given for and who asked for it."""
+    rows = ctx.query(
+        """
+        SELECT a.decision, a.decided_by, a.ts, e.team, e.name, e.expected_cost
+        FROM approvals a LEFT JOIN estimates e USING (estimate_id)
+        WHERE a.estimate_id = ? AND a.decision IN ('approved', 'rejected')
+        ORDER BY a.ts DESC, a.decided_by, a.decision LIMIT 1
+        """,
+        [estimate_id],
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    requesters = [q["decided_by"] for q in ctx.query(
+        "SELECT DISTINCT decided_by FROM approvals WHERE estimate_id = ? AND decision = ? ORDER BY decided_by",
+        [estimate_id, REQUESTED])]
+    return ApprovedEstimate(estimate_id=estimate_id, team=r["team"], name=r["name"],
+                            expected_cost=None if r["expected_cost"] is None else Decimal(r["expected_cost"]),
+                            decision=r["decision"], decided_by=r["decided_by"], decided_at=r["ts"],
+                            requesters=requesters)
 
 
 def _estimate_id(spec: JobSpec, expected: Decimal | None) -> str:

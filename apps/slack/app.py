@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from agent.answer import Answer, ToolCallRecord
 from knowledge.store import Store, StoreError
+from tools.approval_policy import approval_reasons, who_may_decide
 from tools.contract import FinopsError, ToolResult
 from tools.registry import run_tool
 
@@ -49,6 +50,10 @@ def _agent_ask(question: str, *, db: Any = None, session_id: str | None = None, 
     from agent.service import ask  # imported on first question: start-up stays fast
 
     return ask(question, db=db, session_id=session_id, planner=planner)
+
+
+class _Refused(Exception):
+    """The clicking user may not record this decision (found on the copy being written)."""
 
 
 class _Bounded:
@@ -194,13 +199,14 @@ class SlackBot:
             self.request_approval(estimate_id, where)
 
     def _might_need_approval(self, result: dict[str, Any]) -> bool:
-        if result.get("verdict") in approvals.NEEDS_A_PERSON:
-            return True
         try:
-            cost = Decimal(str(result.get("expected_cost")))
+            cost: Decimal | None = Decimal(str(result.get("expected_cost")))
         except (InvalidOperation, ValueError):
-            return True
-        return cost > self.settings.approval_threshold
+            cost = None
+        if cost is not None and not cost.is_finite():
+            cost = None
+        reasons = [r for r in result.get("reasons") or [] if isinstance(r, str)]
+        return bool(approval_reasons(cost, result.get("verdict"), reasons, self.settings.approval_threshold))
 
     def request_approval(self, estimate_id: str, where: Conversation) -> None:
         def load(store: Store) -> tuple[approvals.EstimateInfo | None, list[str], approvals.Decision | None]:
@@ -218,6 +224,15 @@ class SlackBot:
             self.post(where, SlackMessage(text=f"already {earlier.decision}",
                                           blocks=approvals.decided_blocks(info, reason, earlier)))
             return
+        if where.user:
+            # Who asked is recorded before the buttons appear: they may not approve their own request.
+            try:
+                self.store.write(lambda store: approvals.record_request(store, estimate_id, str(where.user),
+                                                                        where.channel))
+            except (StoreBusyError, StoreError) as exc:
+                self.post(where, self.error_message(f"I could not record this approval request, so I did not "
+                                                    f"ask for an approval: {exc}. Try again in a minute."))
+                return
         self.post(where, SlackMessage(text=approvals.request_text(info, reason),
                                       blocks=approvals.request_blocks(info, reason, approvers)))
 
@@ -226,28 +241,34 @@ class SlackBot:
         """An Approve/Reject click: refuse non-approvers; record once; update the message."""
         where = Conversation(user=user, channel=channel, thread_ts=thread_ts or message_ts)
 
-        def load(store: Store) -> tuple[approvals.EstimateInfo | None, list[str]]:
+        def load(store: Store) -> tuple[approvals.EstimateInfo | None, list[str], list[str]]:
             info = approvals.load_estimate(store, estimate_id)
-            return info, approvals.team_approvers(store, info.team if info else None)
+            return (info, approvals.team_approvers(store, info.team if info else None),
+                    approvals.requesters(store, estimate_id))
 
         try:
-            info, approvers = self.store.read(load)
+            info, approvers, requesters = self.store.read(load)
         except StoreError as exc:
             self.ephemeral(where, f"The cost store is not available: {escape(str(exc))}")
             return
         if info is None:
             self.ephemeral(where, f"I can't find estimate `{escape(estimate_id)}` in the store.")
             return
-        if user not in approvers:
-            who = ", ".join(f"<@{u}>" for u in approvers) or "nobody yet (set `teams.approvers`)"
-            self.ephemeral(where, f"Sorry <@{user}>, only the approvers of team `{escape(info.team or '?')}` "
-                                  f"can decide on this run: {who}. Nothing was recorded.")
+        refusal = who_may_decide(user, decision, approvers, requesters, info.team)
+        if refusal is not None:
+            others = [u for u in approvers if u not in requesters] if decision == "approved" else approvers
+            who = ", ".join(f"<@{u}>" for u in others) or "nobody yet (set `teams.approvers`)"
+            self.ephemeral(where, f"Sorry <@{user}>, {escape(refusal)}. Who can: {who}. Nothing was recorded.")
             return
 
         def record(store: Store) -> tuple[approvals.Decision, bool]:
             earlier = approvals.latest_decision(store, estimate_id)
             if earlier is not None:
                 return earlier, False
+            # Checked again on the copy being written: a request recorded since the read above counts.
+            if who_may_decide(user, decision, approvals.team_approvers(store, info.team),
+                              approvals.requesters(store, estimate_id), info.team) is not None:
+                raise _Refused()
             new = approvals.Decision(estimate_id=estimate_id, decided_by=user, decision=decision,
                                      ts=approvals.now_utc(), channel=channel, note=f"slack message {message_ts}")
             approvals.record_decision(store, new)
@@ -255,6 +276,9 @@ class SlackBot:
 
         try:
             outcome, recorded = self.store.write(record)
+        except _Refused:
+            self.ephemeral(where, f"Sorry <@{user}>, you may not decide on this run any more. Nothing was recorded.")
+            return
         except (StoreBusyError, StoreError) as exc:
             self.ephemeral(where, f"Your decision was not recorded: {escape(str(exc))}")
             return

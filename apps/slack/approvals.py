@@ -1,9 +1,10 @@
 """Estimate approvals in Slack: when to ask, who may decide, and recording the decision.
 
-An estimate needs approval when its expected cost is over the approval threshold
-(FINOPS_APPROVAL_THRESHOLD, USD) or over its budget. Only the approvers of the estimate's team
-(`teams.approvers`, comma-separated Slack user ids) may decide; the decision, who and when is a row
-in `approvals` (the CLI gate `finops estimate --approval-id` reads it).
+The rule (when a run needs approval, who may approve it, when an approval applies) is
+`tools.approval_policy`, the same one the CLI gate applies. Only the approvers of the estimate's team
+(`teams.approvers`, comma-separated Slack user ids) may decide, and never the person who asked: the ask
+is recorded as an `approvals` row with decision 'requested'. The decision, who and when is a row in
+`approvals` (the CLI gate `finops estimate --approval-id` reads it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from knowledge.store import Store
+from tools.approval_policy import DECISIONS as DECIDED, NEEDS_A_PERSON, REQUESTED, approval_reasons
 from tools.contract import money
 
 from apps.slack.mrkdwn import escape
@@ -75,7 +77,8 @@ def team_approvers(store: Store, team: str | None) -> list[str]:
 def latest_decision(store: Store, estimate_id: str) -> Decision | None:
     row = store.con.execute(
         "SELECT estimate_id, decided_by, decision, ts, channel, note FROM approvals WHERE estimate_id = ? "
-        "ORDER BY ts DESC, decided_by DESC, decision DESC LIMIT 1", [estimate_id]).fetchone()
+        "AND decision IN (SELECT unnest(?)) ORDER BY ts DESC, decided_by DESC, decision DESC LIMIT 1",
+        [estimate_id, list(DECIDED)]).fetchone()
     if row is None:
         return None
     return Decision(**dict(zip(("estimate_id", "decided_by", "decision", "ts", "channel", "note"), row)))
@@ -87,21 +90,29 @@ def record_decision(store: Store, decision: Decision) -> None:
         [decision.estimate_id, decision.decided_by, decision.decision, decision.ts, decision.channel, decision.note])
 
 
+def requesters(store: Store, estimate_id: str) -> list[str]:
+    """Who asked for this estimate's approval (they may not approve it)."""
+    rows = store.con.execute("SELECT DISTINCT decided_by FROM approvals WHERE estimate_id = ? AND decision = ? "
+                             "ORDER BY decided_by", [estimate_id, REQUESTED]).fetchall()
+    return [r[0] for r in rows]
+
+
+def record_request(store: Store, estimate_id: str, user: str, channel: str | None) -> None:
+    """Remember who asked for the approval (once per user and estimate)."""
+    if user in requesters(store, estimate_id):
+        return
+    record_decision(store, Decision(estimate_id=estimate_id, decided_by=user, decision=REQUESTED, ts=now_utc(),
+                                    channel=channel, note="approval requested in slack"))
+
+
 def now_utc() -> datetime:
     """Naive UTC, as every timestamp in the store."""
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
-NEEDS_A_PERSON = ("over budget", "needs approval")
-
-
 def approval_reason(info: EstimateInfo, threshold: Decimal) -> str | None:
-    """Why this estimate needs a person's approval (threshold, or the estimate's own verdict), or None."""
-    reasons = []
-    if info.expected_cost is not None and info.expected_cost > threshold:
-        reasons.append(f"over the {money(threshold, 0)} approval threshold")
-    if info.verdict in NEEDS_A_PERSON:
-        reasons += info.reasons or [info.verdict]
+    """Why this estimate needs a person's approval (tools.approval_policy), or None."""
+    reasons = approval_reasons(info.expected_cost, info.verdict, info.reasons, threshold)
     return "; ".join(reasons) if reasons else None
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal, cast
 
 from pydantic import BaseModel, Field
 
+from tools.approval_policy import DEFAULT_APPROVAL_THRESHOLD, approval_threshold
+from tools.contract import FinopsError
+
 DEFAULT_API_URL = "https://slack.com/api/"
-DEFAULT_APPROVAL_THRESHOLD = Decimal("10000")
 
 
 PlannerName = Literal["auto", "offline", "model"]
@@ -40,11 +42,10 @@ class SlackSettings(BaseModel):
         api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
         if not api_url.endswith("/"):
             api_url += "/"
-        raw_threshold = env.get("FINOPS_APPROVAL_THRESHOLD")
-        try:
-            threshold = Decimal(raw_threshold) if raw_threshold else DEFAULT_APPROVAL_THRESHOLD
-        except InvalidOperation:
-            raise SettingsError(f"FINOPS_APPROVAL_THRESHOLD must be a number of USD, got {raw_threshold!r}") from None
+        try:   # the same reading the CLI gate uses (tools.approval_policy): one threshold, both surfaces
+            threshold = approval_threshold(env)
+        except FinopsError as exc:
+            raise SettingsError(str(exc)) from None
         raw_workers = env.get("FINOPS_SLACK_WORKERS") or "4"
         if not raw_workers.isdigit():
             raise SettingsError(f"FINOPS_SLACK_WORKERS must be a whole number, got {raw_workers!r}")

@@ -12,11 +12,10 @@ from typing import Annotated, Any, Literal, Optional
 import typer
 
 from apps.cli.options import EXIT_BAD_INPUT, EXIT_NEEDS_APPROVAL, EXIT_OK, DbOption, JsonOption
-from knowledge.prices import load_catalogs
-from knowledge.store import Store, StoreError, open_store
+from knowledge.store import StoreError
 from tools.contract import FinopsError
 from tools.manifest import read_manifest_file
-from tools.registry import run_tool
+from tools.estimate_record import estimate_and_record
 
 Format = Literal["md", "json", "text"]
 
@@ -76,15 +75,11 @@ def estimate_command(
         _fail("give a manifest file, or --gpu-type/--instance-type with --gpu-count and --hours "
               "(or --kind llm-batch --model ...)", output)
     try:
-        store = _open(db)
+        # Computed and recorded through the store's writer protocol (a private copy swapped in under the
+        # writer lock); when the store stays busy the result says it was not recorded.
+        result = estimate_and_record(db, args)
     except (StoreError, FinopsError) as exc:
         _fail(str(exc), output)
-    try:
-        result = run_tool(store, "estimate", args)
-    except FinopsError as exc:
-        _fail(str(exc), output)
-    finally:
-        store.close()
     code = EXIT_NEEDS_APPROVAL if result.needs_approval else EXIT_OK  # type: ignore[attr-defined]
     if output == "json":
         payload = result.model_dump(mode="json")
@@ -95,19 +90,6 @@ def estimate_command(
     else:
         typer.echo(result.summary())
     raise typer.Exit(code)
-
-
-def _open(db: Path | None) -> Store:
-    """A writable store (estimates are recorded); read-only when another process holds it."""
-    try:
-        store = open_store(db)
-    except StoreError:
-        store = open_store(db, read_only=True)
-    if store.con.execute("SELECT count(*) FROM gpu_prices").fetchone()[0] == 0:
-        if store.read_only:
-            raise FinopsError("the price catalogs are not loaded and the store is busy (read-only)")
-        load_catalogs(store.con)
-    return store
 
 
 def _fail(message: str, output: str) -> None:
