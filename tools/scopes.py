@@ -12,6 +12,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from knowledge.semantic.compiler import ResolvedFilter, filter_sql, relation
+from knowledge.semantic.model import DIMENSIONS
+
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from tools.registry import ToolContext
 
@@ -20,37 +23,22 @@ ScopeKind = Literal["team", "service", "model", "project", "resource", "provider
 # The cost measure of every scope series: what the invoice says.
 COST = "BilledCost"
 
-# scope kind -> SQL expression over `source(...)` (no user text in here).
-# A model is a model tag, else the model an inference endpoint serves (endpoints.model), else the SKU of
-# a token-priced AI API charge; only AI and Machine Learning charges have one (others: NULL).
-SCOPE_KEYS: dict[str, str] = {
-    "team": "x_team",
-    "service": "ServiceName",
-    "model": "CASE WHEN ServiceCategory = 'AI and Machine Learning' THEN coalesce(nullif(Tags['model'], ''), "
-             "x_endpoint_model, CASE WHEN PricingUnit ILIKE '%token%' THEN coalesce(SkuMeter, SkuId) END) END",
-    "project": "nullif(Tags['project'], '')",
-    "resource": "ResourceId",
-    "provider": "ProviderName",
-    "total": "'total'",
-}
+# scope kind -> SQL expression over `source(...)`: the semantic model's dimensions (knowledge/semantic),
+# so a model, a team or a service means the same thing here as in spend and query_costs.
+SCOPE_KINDS = ("team", "service", "model", "project", "resource", "provider")
+SCOPE_KEYS: dict[str, str] = {**{k: DIMENSIONS[k].sql for k in SCOPE_KINDS}, "total": "'total'"}
 
 # scope kind -> the name kind tools.names resolves it as.
-NAME_KINDS: dict[str, str] = {
-    "team": "team", "service": "service", "model": "model", "project": "project",
-    "resource": "resource", "provider": "provider",
-}
+NAME_KINDS: dict[str, str] = {k: DIMENSIONS[k].name_kind or k for k in SCOPE_KINDS}
 
 
 def source(kind: str | set[str], team: str | None = None) -> str:
     """The relation to read for scope kind(s): the allocation view only when a team is needed (its
     join and tag lookup cost time), joined to endpoint models only when a model is needed."""
     kinds = {kind} if isinstance(kind, str) else set(kind)
-    base = "charges_allocated" if "team" in kinds or team is not None else "focus_charges"
-    if "model" not in kinds:
-        return base
-    return (f"(SELECT b.*, ep.model AS x_endpoint_model FROM {base} b LEFT JOIN "
-            "(SELECT resource_id, min(model) AS model FROM endpoints GROUP BY resource_id) ep "
-            "ON ep.resource_id = b.ResourceId) AS src")
+    if team is not None:
+        kinds.add("team")
+    return relation([DIMENSIONS[k] for k in kinds if k in DIMENSIONS])
 
 
 def ts(d: date) -> datetime:
@@ -95,8 +83,8 @@ def daily_costs(ctx: "ToolContext", kind: str, start: date, end: date, name: str
     if team is not None:
         where += " AND x_team = ?"
         params.append(team)
-    if kind == "model":   # only AI charges have a model; filtering first spares the tag lookups
-        where += " AND ServiceCategory = 'AI and Machine Learning'"
+    if kind == "model":   # a charge with no model is no model's spend
+        where += f" AND {key} IS NOT NULL"
     if only is not None:
         if not only:
             return {}
@@ -128,6 +116,5 @@ def filled(series: dict[date, Decimal], start: date, end: date) -> list[Decimal]
 def _scope_filter(kind: str, name: str | None) -> tuple[str, list[object]]:
     if name is None or kind == "total":
         return "", []
-    if kind == "resource":
-        return " AND (ResourceId = ? OR ResourceName = ?)", [name, name]
-    return f" AND {SCOPE_KEYS[kind]} = ?", [name]
+    cond, params = filter_sql(ResolvedFilter(DIMENSIONS[kind], "eq", (name,)))
+    return f" AND {cond}", params

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.semantic.compiler import ResolvedFilter, filter_sql, relation
+from knowledge.semantic.model import DIMENSIONS
 from tools.contract import TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
@@ -24,51 +26,17 @@ from tools.sqlparts import (
     top_n_sql,
 )
 
-GroupBy = Literal["team", "service", "model", "provider", "project", "env", "resource", "region", "account", "day", "week"]
+# The groupings and filters spend offers: a preset over the semantic model (knowledge/semantic), which
+# holds every dimension's SQL. Nothing here defines a dimension.
+SPEND_GROUPS = ("team", "service", "model", "provider", "project", "env", "resource", "region", "account", "day", "week")
+SPEND_FILTERS = ("team", "service", "provider", "project", "env", "region", "account", "resource", "model")
+GroupBy = Literal[SPEND_GROUPS]  # type: ignore[valid-type]
 
 UNALLOCATED = "unallocated"
 OTHER_LABEL = "other"
 
-# group_by -> SQL key expression over `focus_charges` / `charges_allocated` (no user text in here).
-_KEYS: dict[str, str] = {
-    "team": "x_team",
-    "service": "ServiceName",
-    "model": "x_model",
-    "provider": "ProviderName",
-    "project": "nullif(Tags['project'], '')",
-    "env": "nullif(Tags['env'], '')",
-    "resource": "ResourceId",
-    "region": "RegionId",
-    "account": "coalesce(SubAccountName, SubAccountId)",
-    "day": "CAST(ChargePeriodStart AS DATE)",
-    "week": "CAST(date_trunc('week', ChargePeriodStart) AS DATE)",
-}
-_TIME_DIMS = {"day", "week"}
-
-# The model a charge pays for: a `model` tag, else the SKU of an AI API invoice line when it names a
-# model (in the price catalog or the call logs), else the model the endpoint on that resource serves.
-_MODEL_SOURCE = """(
-    SELECT c.*, coalesce(nullif(c.Tags['model'], ''),
-                         CASE WHEN c.SkuId IN (SELECT model FROM llm_prices UNION SELECT model FROM llm_calls)
-                              THEN c.SkuId END,
-                         em.model) AS x_model
-    FROM {source} c
-    LEFT JOIN (SELECT resource_id, min(model) AS model FROM endpoints
-               WHERE resource_id IS NOT NULL GROUP BY resource_id) em ON em.resource_id = c.ResourceId
-) AS charges"""
-
-# filter field -> (name kind for resolution, SQL condition with one or two `?`)
-_FILTERS: dict[str, tuple[str, str]] = {
-    "team": ("team", "x_team = ?"),
-    "service": ("service", "ServiceName = ?"),
-    "provider": ("provider", "ProviderName = ?"),
-    "project": ("project", "Tags['project'] = ?"),
-    "env": ("environment", "Tags['env'] = ?"),
-    "region": ("region", "RegionId = ?"),
-    "account": ("account", "(SubAccountName = ? OR SubAccountId = ?)"),
-    "resource": ("resource", "(ResourceId = ? OR ResourceName = ?)"),
-    "model": ("model", "x_model = ?"),
-}
+_KEYS: dict[str, str] = {g: DIMENSIONS[g].sql for g in SPEND_GROUPS}
+_TIME_DIMS = {g for g in SPEND_GROUPS if DIMENSIONS[g].kind == "time"}
 
 
 class SpendArgs(BaseModel):
@@ -148,11 +116,12 @@ class SpendResult(ToolResult):
             # Spend nobody owns is always named, even when it is not among the biggest lines.
             shown += [r for r in self.rows if r.is_unallocated and r not in shown]
             items = [f"{_row_label(r)} {money(r.billed)} ({pct(r.share)})" for r in shown]
-            other = next((r for r in self.rows if r.is_other), None)
-            if other is not None:
-                items.append(f"{other.folded} others {money(other.billed)} ({pct(other.share)})")
-            elif len(self.rows) > len(shown):
-                items.append(f"{len(self.rows) - len(shown)} more in the table")
+            # Everything not named is summed into one "others" item: named + others = total, exactly.
+            rest = [r for r in self.rows if r not in shown]
+            if rest:
+                rest_billed = sum((r.billed for r in rest), Decimal(0))
+                items.append(f"{sum(r.folded for r in rest)} others {money(rest_billed)} "
+                             f"({pct(ratio(rest_billed, self.total_billed))})")
             if self.group_by == "team" and not any(r.is_unallocated for r in self.rows):
                 items.append("unallocated $0.00")
             parts.append(f"By {self.group_by}: " + "; ".join(items) + ".")
@@ -213,7 +182,8 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
     where: list[str] = []
     params: list[Any] = []
     filters: dict[str, str] = {}
-    for field, (kind, cond) in _FILTERS.items():
+    for field in SPEND_FILTERS:
+        dim = DIMENSIONS[field]
         raw = getattr(args, field)
         if raw is None or not str(raw).strip():
             continue
@@ -221,17 +191,16 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
             where.append("x_team IS NULL")
             filters["team"] = UNALLOCATED
             continue
-        name = ctx.resolve(kind, str(raw))
+        name = ctx.resolve(dim.name_kind or field, str(raw))
+        cond, cond_params = filter_sql(ResolvedFilter(dim, "eq", (name,)))
         where.append(cond)
-        params.extend([name] * cond.count("?"))
+        params.extend(cond_params)
         filters[field] = name
 
     # With filters the main query cannot tell "no data" from "nothing matched": check the period first.
     data = require_charges(ctx, period) if filters else None
     needs_alloc = args.group_by == "team" or "team" in filters
-    source = "charges_allocated" if needs_alloc else "focus_charges"
-    if args.group_by == "model" or "model" in filters:
-        source = _MODEL_SOURCE.format(source=source)
+    source = relation([DIMENSIONS[g] for g in (args.group_by, *filters)])
     previous = period.previous() if args.compare else None
     scan_start = previous.start if previous is not None else period.start
     key = _KEYS[args.group_by]

@@ -18,7 +18,10 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from tools.contract import TableView, ToolResult, money, pct
-from tools.names import fold
+from knowledge.semantic.compiler import relation
+from knowledge.semantic.query import Filter
+from knowledge.semantic.validate import resolve_filters
+from tools.names import candidates, fold
 from tools.periods import Period
 from tools.registry import ToolContext, tool
 from tools.sqlparts import (
@@ -53,6 +56,8 @@ class TagAuditArgs(BaseModel):
     keys: list[str] = Field(default_factory=lambda: list(DEFAULT_KEYS), min_length=1, max_length=12,
                             description="Required tag keys.")
     top: int = Field(10, ge=1, le=50, description="How many offending resources to list.")
+    filters: list[Filter] = Field(default_factory=list, max_length=6,
+                                  description="Scope of the audit, e.g. provider eq Microsoft (semantic-model dimensions).")
 
     @field_validator("keys")
     @classmethod
@@ -110,6 +115,7 @@ class Offender(BaseModel):
 
 class TagAuditResult(ToolResult):
     period: Period
+    scope: list[str] = Field(default_factory=list)   # the audit's filters, described
     keys: list[str]
     headline_key: str
     total: Decimal
@@ -127,7 +133,8 @@ class TagAuditResult(ToolResult):
 
     def summary(self) -> str:
         verdict = "meeting" if self.meets_target else "above"
-        text = (f"{pct(self.untagged_share)} of billed spend {during(self.period)} ({money(self.untagged)} of "
+        scope = f" for {', '.join(self.scope)}" if self.scope else ""
+        text = (f"{pct(self.untagged_share)} of billed spend{scope} {during(self.period)} ({money(self.untagged)} of "
                 f"{money(self.total)}) has no `{self.headline_key}` tag, {verdict} the crawl-stage target of "
                 f"under {pct(self.target, 0)}. {money(self.any_missing)} ({pct(self.any_missing_share)}) misses or "
                 f"mis-tags at least one of {', '.join(f'`{k}`' for k in self.keys)}.")
@@ -195,18 +202,24 @@ def tag_audit(ctx: ToolContext, args: TagAuditArgs) -> TagAuditResult:
 
     # One scan of the period's charges: spend per account, service, resource and tag set. Tag values are
     # read from this small table (reading a MAP column dominates the cost of a scan).
+    scoped, scope_sql, scope_params = resolve_filters(ctx.con, args.filters,
+                                                      known=lambda kind: candidates(ctx.con, kind))
+    rel = relation([f.dimension for f in scoped]) if scoped else "focus_charges"
     grouped = f"_tag_audit_{uuid.uuid4().hex[:12]}"
     ctx.query(
         f"""CREATE TEMP TABLE {grouped} AS
             SELECT coalesce(SubAccountName, SubAccountId) AS account, SubAccountId, SubAccountName,
                    ServiceName AS service, ResourceId, ResourceName, Tags, sum(BilledCost) AS BilledCost,
                    count(*) AS charges
-            FROM focus_charges WHERE {CHARGE_IN_PERIOD}
+            FROM {rel} WHERE {CHARGE_IN_PERIOD}{scope_sql}
             GROUP BY SubAccountId, SubAccountName, ServiceName, ResourceId, ResourceName, Tags""",
-        period_params(period),
+        [*period_params(period), *scope_params],
     )
     try:
-        return _audit(ctx, args, period, grouped, have_teams)
+        result = _audit(ctx, args, period, grouped, have_teams)
+        result.scope = [f"{f.dimension.label} {f.op.replace('_', ' ')} {', '.join(f.values)}".replace(" eq ", " ")
+                        for f in scoped]
+        return result
     finally:
         ctx.con.execute(f"DROP TABLE IF EXISTS {grouped}")
 

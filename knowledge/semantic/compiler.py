@@ -74,6 +74,9 @@ def filter_sql(f: ResolvedFilter) -> tuple[str, list[Any]]:
         return f"{expr} IS NULL", params
     if f.op == "not_null":
         return f"{expr} IS NOT NULL", params
+    if f.op == "eq" and f.dimension.identified_by:
+        ors = " OR ".join(f"{c} = ?" for c in f.dimension.identified_by)
+        return f"({ors})", [f.values[0]] * len(f.dimension.identified_by)
     if f.op == "eq":
         return f"{expr} = ?", params + [f.values[0]]
     if f.op == "ne":

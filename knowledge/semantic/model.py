@@ -86,6 +86,7 @@ class Dimension(BaseModel):
     tables: tuple[str, ...] = ("focus_charges",)
     null_label: str = "(none)"
     params: tuple[str, ...] = ()       # values bound to the `?` in `sql` (a tag key), in order
+    identified_by: tuple[str, ...] = ()  # columns a name of it may match in an eq filter (id or name)
 
 
 class Concept(BaseModel):
@@ -198,7 +199,7 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     _focus("billing_account_name", "BillingAccountName", "billing account name", ()),
     _focus("billing_account_type", "BillingAccountType", "billing account type", ()),
     Dimension(name="account", label="account", sql="coalesce(nullif(SubAccountName, ''), SubAccountId)",
-              focus_column="SubAccountName", name_kind="account",
+              focus_column="SubAccountName", name_kind="account", identified_by=("SubAccountName", "SubAccountId"),
               description="sub account (AWS account, Azure subscription, GCP project): its name, else its id",
               synonyms=("accounts", "sub account", "sub accounts", "subaccount", "subaccounts", "subscription",
                         "subscriptions", "linked account", "gcp project")),
@@ -210,7 +211,9 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     _focus("region", "RegionId", "region", ("regions", "region id"), name_kind="region"),
     _focus("region_name", "RegionName", "region name", ()),
     _focus("availability_zone", "AvailabilityZone", "availability zone", ("az", "azs", "zone", "zones", "availability zones")),
-    _focus("resource", "ResourceId", "resource", ("resources", "resource id"), name_kind="resource"),
+    Dimension(name="resource", label="resource", sql="nullif(ResourceId, '')", focus_column="ResourceId",
+              name_kind="resource", identified_by=("ResourceId", "ResourceName"),
+              synonyms=("resourceid", "resources", "resource id")),
     _focus("resource_name", "ResourceName", "resource name", ()),
     _focus("resource_type", "ResourceType", "resource type", ("resource types",)),
     _focus("sku", "SkuId", "SKU", ("skus", "sku id")),

@@ -26,7 +26,7 @@ from knowledge.semantic.model import (
     tag_dimension,
 )
 from knowledge.semantic.dialect import tag_keys_sql
-from knowledge.semantic.query import CostQuery
+from knowledge.semantic.query import CostQuery, Filter
 
 KnownNames = Callable[[str], list[str]]
 DEFAULT_TOP = 10
@@ -148,6 +148,18 @@ def _resolve_filter(con: duckdb.DuckDBPyConnection, raw_dim: str, op: str, value
                 raise UnknownValueError.with_examples(dim, f"*{v}*", suggest(v, values_), values_)
         return ResolvedFilter(dim, op, values)
     return ResolvedFilter(dim, op, tuple(_resolve_value(con, dim, v, known) for v in values))
+
+
+def resolve_filters(con: duckdb.DuckDBPyConnection, filters: tuple[Filter, ...] | list[Filter],
+                    known: KnownNames | None = None) -> tuple[tuple[ResolvedFilter, ...], str, list[object]]:
+    """Resolve filters for a tool that scopes its own SQL: (filters, ' AND …' condition, its params)."""
+    resolved = tuple(_resolve_filter(con, f.dimension, f.op, f.values, known) for f in filters)
+    conds, params = [], []
+    for f in resolved:
+        c, p = filter_sql(f)
+        conds.append(c)
+        params += p
+    return resolved, "".join(f" AND {c}" for c in conds), params
 
 
 def _check_units(con: duckdb.DuckDBPyConnection, base: tuple[Measure, ...], q: ResolvedQuery) -> None:
