@@ -25,11 +25,15 @@ class AgentConfig(BaseModel):
     rows_for_model: int = Field(5, description="table rows sent to the model with each result summary")
     history_turns: int = Field(3, description="earlier turns of the conversation shown to the model")
     tool_limit: int = Field(4, ge=0, description="tools bound per question, most relevant first (0 = all)")
+    max_tool_calls: int = Field(12, ge=1, le=100, description="tool calls run per question, all rounds together")
+    max_tool_output_chars: int = Field(40_000, ge=1_000, le=1_000_000,
+                                       description="characters of tool results fed back to the model per question")
 
     @classmethod
     def from_env(cls, planner: PlannerChoice = "auto", **overrides: object) -> "AgentConfig":
         """`OPENAI_API_KEY` (model planner when present), `OPENAI_BASE_URL`, `FINOPS_MODEL`,
-        `FINOPS_MAX_STEPS`, `FINOPS_MODEL_TIMEOUT`, `FINOPS_MODEL_RETRIES`, `FINOPS_TOOL_LIMIT`."""
+        `FINOPS_MAX_STEPS`, `FINOPS_MODEL_TIMEOUT`, `FINOPS_MODEL_RETRIES`, `FINOPS_TOOL_LIMIT`,
+        `FINOPS_MAX_TOOL_CALLS`."""
         key = os.environ.get("OPENAI_API_KEY") or None
         chosen: Literal["offline", "model"]
         if planner == "auto":
@@ -48,6 +52,8 @@ class AgentConfig(BaseModel):
             values["max_retries"] = int(os.environ["FINOPS_MODEL_RETRIES"])
         if os.environ.get("FINOPS_TOOL_LIMIT"):
             values["tool_limit"] = int(os.environ["FINOPS_TOOL_LIMIT"])
+        if os.environ.get("FINOPS_MAX_TOOL_CALLS"):
+            values["max_tool_calls"] = int(os.environ["FINOPS_MAX_TOOL_CALLS"])
         if os.environ.get("FINOPS_MODEL_TIMEOUT"):
             values["timeout_s"] = float(os.environ["FINOPS_MODEL_TIMEOUT"])
         values.update(overrides)

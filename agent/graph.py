@@ -1,6 +1,12 @@
 """The agent graph: plan -> tools -> (plan again while the planner asks for more, up to a step limit)
 -> compose. Shaped like the LangGraph react-agent template: typed state, small nodes, a runtime
 context carrying what is not state (the open store, the planner, the settings).
+
+Budgets per question (issue 16: a model asking for 10,000 tool calls ran past 300 s): at most
+`max_steps` planning rounds, at most `max_tool_calls` tool calls over all rounds (calls past it are
+dropped, never run), and no further planning once the tool results fed back to the model reach
+`max_tool_output_chars`. When a budget stops the turn, the answer is composed from the results gathered
+so far, with a note saying which limit was reached.
 """
 
 from __future__ import annotations
@@ -17,11 +23,20 @@ from knowledge.store import Store
 
 from agent.composer import compose
 from agent.configuration import AgentConfig
+from agent.digest import digest
 from agent.execution import execute
 from agent.planning import Planner
 from agent.state import AgentState, ToolOutcome, Turn
 
 MAX_KEYS = 50
+CALL_LIMIT_NOTE = ("I reached the limit of {n} tool calls for one question (more were asked for); "
+                   "here is what I found so far.")
+OUTPUT_LIMIT_NOTE = ("I reached the limit of {n:,} characters of tool results for one question; "
+                     "here is what I found so far.")
+
+
+class GraphState(AgentState, total=False):
+    budget_hit: str | None           # "calls" | "output" when a per-question budget stopped the turn
 
 
 @dataclass
@@ -31,19 +46,32 @@ class AgentContext:
     config: AgentConfig
 
 
-def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+def plan(state: GraphState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
+    cfg = ctx.config
     steps = state.get("steps", 0)
+    fresh: dict[str, Any] = {"budget_hit": None} if steps == 0 else {}   # the field outlives a turn otherwise
     # The step limit: stop planning and answer with what the tools gave so far (never loop forever,
     # never hit LangGraph's recursion error).
-    if steps >= ctx.config.max_steps or state.get("remaining_steps", 99) <= 2:
+    if steps >= cfg.max_steps or state.get("remaining_steps", 99) <= 2:
         return {"step_limited": True, "pending": []}
+    outcomes = state.get("outcomes") or []
+    if len(outcomes) >= cfg.max_tool_calls:
+        return {"budget_hit": "calls", "pending": []}
+    if steps and _output_chars(outcomes, cfg) >= cfg.max_tool_output_chars:
+        return {"budget_hit": "output", "pending": []}
     step = ctx.planner.plan(state, ctx.store)
+    calls = list(step.calls)
+    allowed = cfg.max_tool_calls - len(outcomes)
+    if len(calls) > allowed:         # never run what is past the budget; answer from what was run
+        calls = calls[:allowed]
+        fresh["budget_hit"] = "calls"
     update: dict[str, Any] = {
+        **fresh,
         "steps": steps + 1,
         "prompt_tokens": state.get("prompt_tokens", 0) + step.prompt_tokens,
         "completion_tokens": state.get("completion_tokens", 0) + step.completion_tokens,
-        "pending": list(step.calls),
+        "pending": calls,
     }
     if step.focus:
         update["focus"] = list(step.focus)
@@ -53,8 +81,8 @@ def plan(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         update["preface"] = step.preface
     if step.derive:
         update["derive"] = list(step.derive)
-    if step.calls:
-        update["rounds"] = [*(state.get("rounds") or []), list(step.calls)]
+    if calls:
+        update["rounds"] = [*(state.get("rounds") or []), calls]
     else:
         update["reply"] = step.reply or {"kind": "answer", "text": ""}
     return update
@@ -66,8 +94,20 @@ def tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     return {"outcomes": [*(state.get("outcomes") or []), *outcomes], "pending": []}
 
 
-def compose_answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    answer = compose(state, max_steps=runtime.context.config.max_steps)
+def _output_chars(outcomes: list[ToolOutcome], cfg: AgentConfig) -> int:
+    """Characters of tool results the model has been (or would be) sent this turn."""
+    return sum(len(digest(o, rows=cfg.rows_for_model)[0]) for o in outcomes)
+
+
+def compose_answer(state: GraphState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    cfg = runtime.context.config
+    answer = compose(state, max_steps=cfg.max_steps)
+    hit = state.get("budget_hit")
+    if hit:
+        note = (CALL_LIMIT_NOTE.format(n=cfg.max_tool_calls) if hit == "calls"
+                else OUTPUT_LIMIT_NOTE.format(n=cfg.max_tool_output_chars))
+        answer.text = note + ("\n\n" + answer.text if answer.text else "")
+        answer.flags.append("tool_call_limit" if hit == "calls" else "tool_output_limit")
     turn: Turn = {
         "question": answer.question,
         "planner": answer.planner,
@@ -80,19 +120,21 @@ def compose_answer(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     return {"answer": answer.model_dump(mode="json"), "history": [turn]}
 
 
-def after_plan(state: AgentState) -> Literal["tools", "compose"]:
+def after_plan(state: GraphState) -> Literal["tools", "compose"]:
     return "tools" if state.get("pending") else "compose"
 
 
-def after_tools(state: AgentState) -> Literal["plan", "compose"]:
+def after_tools(state: GraphState) -> Literal["plan", "compose"]:
     # A name that does not resolve ends the turn: the user is asked ("did you mean"), never guessed for.
     if any(o.get("error_kind") == "unknown_name" for o in state.get("outcomes") or []):
+        return "compose"
+    if state.get("budget_hit"):      # the planner asked for more calls than the budget: no more rounds
         return "compose"
     return "plan"
 
 
 def build_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
-    graph = StateGraph(AgentState, context_schema=AgentContext)
+    graph = StateGraph(GraphState, context_schema=AgentContext)
     graph.add_node("plan", plan)
     graph.add_node("tools", tools)
     graph.add_node("compose", compose_answer)

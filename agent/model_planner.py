@@ -28,6 +28,7 @@ from agent.tool_schemas import openai_tools
 from agent.tool_selection import select_tools
 
 MAX_HISTORY_CHARS = 600
+OUTPUT_CUT = "[cut: the limit of tool output for one question was reached]"
 
 
 class ModelPlanner:
@@ -61,13 +62,15 @@ class ModelPlanner:
         step = PlanStep(prompt_tokens=int(usage.get("input_tokens", 0) or 0),
                         completion_tokens=int(usage.get("output_tokens", 0) or 0))
         round_no = len(state.get("rounds") or [])
+        # One past the per-question budget is kept, so the graph sees that more were asked for (and says so).
+        keep = self.config.max_tool_calls + 1
         if ai.tool_calls:
             step.calls = [PlannedCall(id=tc.get("id") or f"call_{round_no}_{i}", tool=tc["name"], args=dict(tc.get("args") or {}))
-                          for i, tc in enumerate(ai.tool_calls)]
+                          for i, tc in enumerate(ai.tool_calls[:keep])]
         elif ai.invalid_tool_calls:
             step.calls = [PlannedCall(id=tc.get("id") or f"call_{round_no}_{i}", tool=tc.get("name") or "unknown",
                                       args={INVALID_ARGS: str(tc.get("args"))[:500]})
-                          for i, tc in enumerate(ai.invalid_tool_calls)]
+                          for i, tc in enumerate(ai.invalid_tool_calls[:keep])]
         else:
             step.reply = {"kind": "answer", "text": _text(ai.content)}
         return step
@@ -82,11 +85,15 @@ class ModelPlanner:
             msgs.append(AIMessage(f"{text}\n[tools used: {calls}]" if calls else text))
         msgs.append(HumanMessage(state.get("question", "")))
         by_id: dict[str, ToolOutcome] = {o["id"]: o for o in state.get("outcomes") or []}
+        left = self.config.max_tool_output_chars     # tool results fed back per question, all rounds together
         for calls in state.get("rounds") or []:
             msgs.append(AIMessage(content="", tool_calls=[{"id": c["id"], "name": c["tool"], "args": c["args"]} for c in calls]))
             for c in calls:
                 outcome = by_id.get(c["id"])
                 content = digest(outcome, rows=self.config.rows_for_model)[0] if outcome else "ERROR: not run"
+                if len(content) > left:
+                    content = content[:max(left, 0)] + f"\n{OUTPUT_CUT}"
+                left -= len(content)
                 msgs.append(ToolMessage(content=content, tool_call_id=c["id"]))
         return msgs
 
