@@ -6,7 +6,7 @@ import csv
 import json
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,12 +48,20 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_within_budget_exits_0_with_a_pr_comment(workdir: Path) -> None:
-    cost = h100_cost(64, 72)
-    assert cost < 40000
-    p = finops("estimate", "job.yaml", "--db", "s.duckdb", cwd=workdir)
+    cost = h100_cost(64, 4)
+    assert cost < 10000                     # under the approval threshold too (tools.approval_policy)
+    p = finops("estimate", "job.yaml", "--hours", "4", "--db", "s.duckdb", cwd=workdir)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith(f"**This run will cost ${cost:,} (p10–p90 ")
     assert "within budget" in p.stdout and "| H100 compute" in p.stdout
+
+
+def test_within_budget_but_over_the_approval_threshold_exits_1(workdir: Path) -> None:
+    cost = h100_cost(64, 72)
+    assert 10000 < cost < 40000
+    p = finops("estimate", "job.yaml", "--db", "s.duckdb", cwd=workdir)
+    assert p.returncode == 1, p.stderr
+    assert "needs approval" in p.stdout and "over the $10,000 approval threshold" in p.stdout
 
 
 def test_over_budget_exits_1_until_approved(workdir: Path) -> None:
@@ -66,14 +74,18 @@ def test_over_budget_exits_1_until_approved(workdir: Path) -> None:
     with open_store(workdir / "s.duckdb") as store:  # the estimate was stored for a Slack approval
         assert store.con.execute("SELECT verdict FROM estimates WHERE estimate_id = ?", [estimate_id]).fetchone() == ("over budget",)
         store.con.execute("INSERT INTO approvals VALUES (?, 'U0SEARCH1', 'approved', ?, 'slack', NULL)",
-                          [estimate_id, datetime(2026, 11, 20, 9)])
+                          [estimate_id, datetime.now(timezone.utc).replace(tzinfo=None)])
     p = finops("estimate", "job.yaml", "--db", "s.duckdb", "--budget", "30000", cwd=workdir)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "approved" in p.stdout and "U0SEARCH1" in p.stdout
-    # A longer run is not covered by that approval.
-    p = finops("estimate", "--gpu-type", "H100", "--gpu-count", "64", "--hours", "96", "--team", "search",
-               "--budget", "30000", "--approval-id", estimate_id, "--db", "s.duckdb", "--format", "text", cwd=workdir)
+    # A longer run of the same job is not covered by that approval (the approved cost is a ceiling) ...
+    p = finops("estimate", "job.yaml", "--hours", "96", "--budget", "30000", "--approval-id", estimate_id,
+               "--db", "s.duckdb", "--format", "text", cwd=workdir)
     assert p.returncode == 1 and "needs a new approval" in p.stdout
+    # ... nor is another job of the team (an approval binds to one job).
+    p = finops("estimate", "--gpu-type", "H100", "--gpu-count", "64", "--hours", "72", "--team", "search",
+               "--budget", "30000", "--approval-id", estimate_id, "--db", "s.duckdb", "--format", "text", cwd=workdir)
+    assert p.returncode == 1 and "it does not apply to this run" in p.stdout
 
 
 def test_flags_without_budget_need_approval(workdir: Path) -> None:
