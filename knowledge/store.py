@@ -126,9 +126,10 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
         version = schema_version(con)
         if version != SCHEMA_VERSION:
             con.close()
-            # An older store: migrate it once with a writable connection, then reopen read-only.
+            # An older store: migrate it once through the writer protocol (a private copy swapped in
+            # under the writer lock, so other readers keep going), then reopen read-only.
             if version < SCHEMA_VERSION:
-                with open_store(path) as _:
+                with open_store_for_write(path):
                     pass
                 return open_store(path, read_only=True)
             raise StoreError(f"{path} has schema version {version}; this finops supports {SCHEMA_VERSION}")
