@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 from rapidfuzz import fuzz
 
+from knowledge.semantic.model import DIMENSIONS
 from tools.names import fold
 from tools.periods import find_period_phrase
 
@@ -59,16 +60,14 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 TEAM_LEADS = ("for", "of", "on", "by", "did", "does", "do", "is", "team", "from", "about", "and")
 # Words after an ambiguous word that make it a team ("search spend", "research's budget").
 TEAM_TRAILS = ("spend", "spending", "spent", "cost", "costs", "budget", "budgets", "bill", "usage", "'s", "owns")
-# group-by phrases -> canonical dimension (tools validate against their own Literal choices).
+# group-by words -> canonical dimension, generated from the semantic model (one-word names and synonyms),
+# plus the groupings only the LLM-usage and prompt tools know (tools validate against their own choices).
+_LLM_GROUP_WORDS = {"feature": "feature", "features": "feature", "prompt": "prompt", "prompts": "prompt",
+                    "customer": "customer", "customers": "customer", "tier": "tier", "key": "key"}
 GROUP_WORDS: dict[str, str] = {
-    "team": "team", "teams": "team", "service": "service", "services": "service", "model": "model",
-    "models": "model", "provider": "provider", "providers": "provider", "vendor": "provider", "cloud": "provider",
-    "project": "project", "projects": "project", "env": "env", "environment": "env", "environments": "env",
-    "resource": "resource", "resources": "resource", "region": "region", "regions": "region",
-    "account": "account", "accounts": "account", "day": "day", "days": "day", "daily": "day", "week": "week",
-    "weeks": "week", "weekly": "week", "app": "app", "apps": "app", "application": "app", "feature": "feature",
-    "features": "feature", "prompt": "prompt", "prompts": "prompt", "customer": "customer", "customers": "customer",
-    "sku": "sku", "skus": "sku", "month": "month", "monthly": "month", "tier": "tier", "key": "key",
+    **{w: d.name for d in DIMENSIONS.values() for w in (d.name, *d.synonyms) if re.fullmatch(r"[a-z0-9]+", w)
+       and w != (d.focus_column or "").lower()},
+    **_LLM_GROUP_WORDS,
 }
 STOPWORDS = {
     "what", "whats", "which", "who", "whom", "whose", "where", "when", "why", "how", "much", "many", "the", "a",
@@ -162,8 +161,8 @@ def normalise(question: str) -> str:
 # query per kind; the planner needs all kinds for every question, so it reads each table once).
 _SCANS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("focus_charges",
-     "SELECT DISTINCT Tags['team'], Tags['project'], Tags['env'], ServiceName, ProviderName, RegionId, "
-     "SubAccountName, SubAccountId, BillingAccountName, BillingAccountId, ResourceId, ResourceName FROM focus_charges",
+     "SELECT DISTINCT Tags['team'], " + ", ".join(DIMENSIONS[d].sql for d in ("project", "env", "service", "provider", "region"))
+     + ", SubAccountName, SubAccountId, BillingAccountName, BillingAccountId, ResourceId, ResourceName FROM focus_charges",
      ("team", "project", "environment", "service", "provider", "region", "account", "account", "account", "account",
       "resource", "resource")),
     ("llm_calls", "SELECT DISTINCT app, model, feature, team, provider, prompt_id, customer_id FROM llm_calls",

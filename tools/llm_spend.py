@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.semantic.compiler import relation
+from knowledge.semantic.model import DIMENSIONS
 from tools.contract import FinopsError, NoDataError, TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
@@ -50,11 +52,8 @@ _FILTERS = {"model": ("model", "model"), "app": ("app", "app"), "feature": ("fea
 # case-insensitively.
 _CASELESS = {"provider"}
 # The bill's AI lines when there are no call logs: what each grouping maps to.
-_BILL_KEYS = {
-    "model": "coalesce(nullif(Tags['model'], ''), SkuId)", "provider": "ProviderName", "team": "x_team",
-    "app": "coalesce(nullif(Tags['app'], ''), SubAccountName)",
-    "day": "CAST(ChargePeriodStart AS DATE)", "week": "CAST(date_trunc('week', ChargePeriodStart) AS DATE)",
-}
+# (Dimensions of the semantic model, knowledge/semantic: the bill's model is the same model spend means.)
+_BILL_KEYS = {k: DIMENSIONS[k].sql for k in ("model", "provider", "team", "app", "day", "week")}
 _AI_BILL_LINES = "ServiceCategory = 'AI and Machine Learning'"
 
 
@@ -367,7 +366,7 @@ def _from_bill(ctx: ToolContext, args: LlmSpendArgs, period: Period, previous: P
     if "team" in filters:
         where.append("x_team = ?")
         params.append(filters["team"])
-    source = "charges_allocated" if args.group_by == "team" or "team" in filters else "focus_charges"
+    source = relation([DIMENSIONS[args.group_by]] + ([DIMENSIONS["team"]] if "team" in filters else []))
     grouped = f"""
         WITH g AS (
             SELECT {_BILL_KEYS[args.group_by]} AS k,

@@ -10,11 +10,17 @@ from typing import Literal
 import duckdb
 
 from knowledge.naming import fold, suggest
+from knowledge.semantic.model import DIMENSIONS
 from tools.contract import UnknownNameError
 
 __all__ = ["candidates", "fold", "resolve", "resolve_in", "suggest"]
 
 NameKind = Literal["team", "model", "resource", "project", "service", "account", "app", "provider", "region", "prompt", "feature", "customer", "environment"]
+
+def _bill(dim: str) -> str:
+    """Names of a dimension on the bill, by the semantic model's definition of it."""
+    return f"SELECT DISTINCT {DIMENSIONS[dim].sql} FROM focus_charges"
+
 
 # Where each kind of name lives in the store. Each query yields one VARCHAR column of candidates.
 _CANDIDATES: dict[str, list[str]] = {
@@ -40,8 +46,8 @@ _CANDIDATES: dict[str, list[str]] = {
         "SELECT job_id FROM gpu_jobs",
         "SELECT name FROM gpu_jobs",
     ],
-    "project": ["SELECT DISTINCT Tags['project'] FROM focus_charges", "SELECT DISTINCT project FROM gpu_jobs"],
-    "service": ["SELECT DISTINCT ServiceName FROM focus_charges"],
+    "project": [_bill("project"), "SELECT DISTINCT project FROM gpu_jobs"],
+    "service": [_bill("service")],
     "account": [
         "SELECT DISTINCT SubAccountName FROM focus_charges",
         "SELECT DISTINCT SubAccountId FROM focus_charges",
@@ -50,13 +56,13 @@ _CANDIDATES: dict[str, list[str]] = {
     ],
     "app": ["SELECT DISTINCT app FROM llm_calls", "SELECT DISTINCT app FROM prompts",
             "SELECT DISTINCT project_id FROM llm_usage_buckets"],
-    "provider": ["SELECT DISTINCT ProviderName FROM focus_charges", "SELECT DISTINCT provider FROM llm_calls",
+    "provider": [_bill("provider"), "SELECT DISTINCT provider FROM llm_calls",
                  "SELECT DISTINCT provider FROM llm_usage_buckets"],
-    "region": ["SELECT DISTINCT RegionId FROM focus_charges"],
+    "region": [_bill("region")],
     "prompt": ["SELECT DISTINCT prompt_id FROM prompts", "SELECT DISTINCT prompt_id FROM llm_calls"],
     "feature": ["SELECT DISTINCT feature FROM llm_calls"],
     "customer": ["SELECT DISTINCT customer_id FROM llm_calls"],
-    "environment": ["SELECT DISTINCT Tags['env'] FROM focus_charges", "SELECT DISTINCT environment FROM gpu_jobs"],
+    "environment": [_bill("env"), "SELECT DISTINCT environment FROM gpu_jobs"],
 }
 
 

@@ -26,10 +26,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.semantic.model import DIMENSIONS
 from tools.contract import TableView, ToolResult, money, pct
 from tools.registry import ToolContext, tool
 from tools.scopes import ts
 from tools.sqlparts import MONTH_DAYS, quote
+
+ENV_SQL = DIMENSIONS["env"].sql          # the semantic model's env and project tags
+PROJECT_SQL = DIMENSIONS["project"].sql
 
 WasteKind = Literal["idle_endpoint", "zombie_job", "low_util_gpu", "dev_like_prod", "left_on"]
 ALL_KINDS: tuple[str, ...] = ("idle_endpoint", "zombie_job", "low_util_gpu", "dev_like_prod", "left_on")
@@ -352,7 +356,7 @@ def _resource_tags(ctx: ToolContext, resource_ids: list[str | None], last_day: d
         return {}
     rows = ctx.query(
         f"""
-        SELECT ResourceId AS rid, max(nullif(Tags['env'], '')) AS env, max(nullif(Tags['team'], '')) AS tag_team,
+        SELECT ResourceId AS rid, max({ENV_SQL}) AS env, max(nullif(Tags['team'], '')) AS tag_team,
                max(nullif(Tags['owner'], '')) AS tag_owner
         FROM focus_charges
         WHERE ChargePeriodStart >= ? AND ResourceId IN ({', '.join('?' for _ in ids)})
@@ -382,13 +386,13 @@ def _left_on(ctx: ToolContext, last_day: date | None) -> list[WasteItem]:
     rows = ctx.query(
         f"""
         WITH recent AS (
-            SELECT ResourceId, max(Tags['env']) AS env, max(Tags['project']) AS project,
+            SELECT ResourceId, max({ENV_SQL}) AS env, max({PROJECT_SQL}) AS project,
                    max(nullif(Tags['team'], '')) AS tag_team, max(nullif(Tags['owner'], '')) AS tag_owner,
                    sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_day_cost
             FROM focus_charges
             WHERE ChargePeriodStart >= ? AND ResourceId IS NOT NULL
               AND (SkuId ILIKE '%replicat%' OR SkuId ILIKE '%CRR%' OR ChargeDescription ILIKE '%replicat%'
-                   OR lower(Tags['env']) IN ({envs}))
+                   OR lower({ENV_SQL}) IN ({envs}))
             GROUP BY ResourceId
         ), history AS (
             SELECT ResourceId, min(ResourceName) AS name, min(ServiceName) AS service, min(ProviderName) AS provider,

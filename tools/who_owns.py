@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.semantic.model import DIMENSIONS
 from tools.contract import TableView, ToolResult, UnknownNameError, money
 from tools.names import candidates, fold, suggest
 from tools.periods import Period
@@ -190,15 +191,17 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
     )
 
 
+ACCOUNT_SQL = DIMENSIONS["account"].sql  # the semantic model's account: sub account name, else its id
+
 # -- finding the resource ---------------------------------------------------------------------------
 _RESOURCE_SQL = """
     SELECT ResourceId AS rid, min(ResourceName) AS name, min(ServiceName) AS service, min(ProviderName) AS provider,
-           min(RegionId) AS region, min(coalesce(SubAccountName, SubAccountId)) AS account,
+           min(RegionId) AS region, min({ACCOUNT_SQL}) AS account,
            sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_rate,
            sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_30
     FROM focus_charges
     WHERE ResourceId IS NOT NULL AND {where}
-    GROUP BY ResourceId"""
+    GROUP BY ResourceId""".replace("{ACCOUNT_SQL}", DIMENSIONS["account"].sql)
 
 
 def _rate_params(window: Period, rate_start: date) -> list[Any]:
@@ -277,7 +280,7 @@ def _loose(ctx: ToolContext, text: str, window: Period, rate_start: date) -> lis
         WITH r AS (
             SELECT ResourceId AS rid, min(ResourceName) AS name, min(ServiceName) AS service,
                    min(ProviderName) AS provider, min(RegionId) AS region,
-                   min(coalesce(SubAccountName, SubAccountId)) AS account, min(ServiceCategory) AS category,
+                   min({ACCOUNT_SQL}) AS account, min(ServiceCategory) AS category,
                    sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_rate,
                    sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_30
             FROM focus_charges

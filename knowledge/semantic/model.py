@@ -252,6 +252,10 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(name="env", label="environment", sql="nullif(Tags['env'], '')", kind="tag", focus_column="Tags",
               name_kind="environment", tables=("focus_charges", "gpu_jobs"), description="the `env` tag",
               synonyms=("environment", "environments", "envs", "stage")),
+    Dimension(name="app", label="app", sql="coalesce(nullif(Tags['app'], ''), nullif(SubAccountName, ''))",
+              kind="tag", focus_column="Tags", name_kind="app", tables=("focus_charges", "llm_calls", "prompts"),
+              description="application: the `app` tag, else the AI API project (sub account name)",
+              synonyms=("apps", "application", "applications")),
     _grain("day", ("daily", "days", "per day", "each day")),
     _grain("week", ("weekly", "weeks", "per week")),
     _grain("month", ("monthly", "months", "per month", "month over month", "mom")),
@@ -260,7 +264,7 @@ _DIMENSIONS: tuple[Dimension, ...] = (
 
 # Dimensions of the LLM usage tables only (call logs and provider usage buckets): `llm_spend` reads
 # them; a CostQuery over billing charges says they are not there rather than guessing.
-LLM_ONLY_DIMENSIONS: dict[str, str] = {"app": "app", "feature": "feature", "prompt": "prompt_id", "customer": "customer_id"}
+LLM_ONLY_DIMENSIONS: dict[str, str] = {"feature": "feature", "prompt": "prompt_id", "customer": "customer_id"}
 
 _CONCEPTS: tuple[Concept, ...] = (
     Concept(words=("database", "databases", "db", "dbs"), dimension="service_category", op="eq", values=("Databases",)),
