@@ -20,6 +20,7 @@ import pytest
 
 from knowledge.connectors import ConnectorOptions, ingest_provider
 from knowledge.ingest import IngestError
+from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 
 DATA = Path(__file__).parent / "data" / "provider-usage"
@@ -372,7 +373,7 @@ def test_reingest_replaces_the_same_days(tmp_path: Path) -> None:
     f = write(tmp_path / "pull.json", "\n".join(dumps(p) for p in pages))
     ingest_provider(db, "openai-usage", [f])
     before = usage_totals(db)
-    again = ingest_provider(db, "openai-usage", [f])
+    again = ingest_provider(db, "openai-usage", [f], policy=LoadPolicy(force=True))  # same content: forced
     assert again.files[0].rows_replaced == 3 and usage_totals(db) == before
     # a re-pull of the first day at 1-hour buckets replaces that day's 1-day bucket, nothing else
     r = pages[0]["data"][0]["results"][0]
@@ -389,7 +390,7 @@ def test_reingest_replaces_the_same_days(tmp_path: Path) -> None:
     c = write(tmp_path / "costs.json", (OPENAI / "costs.example.json").read_text())
     ingest_provider(db, "openai-costs", [c], options=ConnectorOptions(account="org-a"))
     ingest_provider(db, "openai-costs", [c], options=ConnectorOptions(account="org-b"))
-    rep = ingest_provider(db, "openai-costs", [c], options=ConnectorOptions(account="org-a"))
+    rep = ingest_provider(db, "openai-costs", [c], options=ConnectorOptions(account="org-a"), policy=LoadPolicy(force=True))
     assert rep.files[0].rows_replaced == 1
     assert rows(db, "SELECT BillingAccountId, count(*) FROM focus_charges GROUP BY 1 ORDER BY 1") == [
         ("org-a", 1), ("org-b", 1)]

@@ -21,6 +21,7 @@ import pytest
 from knowledge.connectors import ConnectorOptions, ingest_provider
 from knowledge.connectors.dcgm import METRICS
 from knowledge.ingest import IngestError
+from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
 from tools.registry import run_tool
@@ -261,7 +262,7 @@ def test_dcgm_current_labels_timestamps_and_bad_values(tmp_path: Path) -> None:
     assert rows(db, "SELECT line, reason FROM quarantine ORDER BY line") == [
         (7, "DCGM_FI_DEV_GPU_UTIL: 120 is out of range (0 to 100)"),
         (8, "DCGM_FI_PROF_GR_ENGINE_ACTIVE: not a finite number 'NaN'")]
-    again = ingest_provider(db, "dcgm", [f])
+    again = ingest_provider(db, "dcgm", [f], policy=LoadPolicy(force=True))  # same content: forced
     assert again.files[0].rows_replaced == 4 and rows(db, "SELECT count(*) FROM gpu_utilization")[0][0] == 4
 
 

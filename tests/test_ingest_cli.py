@@ -66,7 +66,7 @@ def test_cli_exits_0_with_quarantined_rows_and_json(tmp_path: Path) -> None:
     f = report["files"][0]
     assert (f["rows_read"], f["rows_loaded"], f["rows_quarantined"]) == (8, 4, 4)
     assert {"line": 5, "reason": "unknown model 'gpt4o'; did you mean 'gpt-4o'?"} in f["first_rejects"]
-    text = finops("ingest", "llm-calls", "--db", str(db), str(DATA / "llm_calls.csv"))
+    text = finops("ingest", "llm-calls", "--db", str(db), "--force", str(DATA / "llm_calls.csv"))  # same content
     assert text.returncode == 0
     assert "read 8, loaded 4, quarantined 4 (replaced 4 earlier rows)" in text.stdout
     assert "line 5: unknown model 'gpt4o'; did you mean 'gpt-4o'?" in text.stdout

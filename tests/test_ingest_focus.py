@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from knowledge.ingest import IngestError, ingest
+from knowledge.ingest.limits import LoadPolicy
 from knowledge.schema import FOCUS_COLUMNS
 
 SAMPLE = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
@@ -209,7 +210,7 @@ def test_bad_rows_go_to_quarantine_with_physical_line_reason_and_raw_text(tmp_pa
 def test_reingest_replaces_and_never_double_counts(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     ingest(db, "focus", [SAMPLE])
-    again = ingest(db, "focus", [SAMPLE]).files[0]
+    again = ingest(db, "focus", [SAMPLE], policy=LoadPolicy(force=True)).files[0]  # same content: forced
     assert again.rows_replaced == 1000
     assert store_totals(db) == README_TOTALS
     assert table(db, "SELECT count(*), sum(rows_loaded), sum(rows_replaced) FROM ingest_runs") == [(2, 2000, 1000)]

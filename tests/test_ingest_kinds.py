@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from knowledge.ingest import SPECS, IngestError, ingest
+from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
 
@@ -93,7 +94,8 @@ def test_llm_calls_cost_at_ingest_and_quarantine(tmp_path: Path) -> None:
 def test_llm_calls_with_the_users_own_prices(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     ingest(db, "llm-calls", [DATA / "llm_calls.csv"])
-    f = ingest(db, "llm-calls", [DATA / "llm_calls.csv"], prices_file=DATA / "prices_override.csv").files[0]
+    f = ingest(db, "llm-calls", [DATA / "llm_calls.csv"], prices_file=DATA / "prices_override.csv",
+               policy=LoadPolicy(force=True)).files[0]  # half its rows are bad: over --max-quarantine
     assert f.rows_replaced == 4 and f.rows_loaded == 4  # re-ingesting a file replaces its rows
     assert rows(db, "SELECT count(*) FROM llm_calls") == [(4,)]
     cost = rows(db, "SELECT cost FROM llm_calls WHERE model = 'gpt-4o'")[0][0]

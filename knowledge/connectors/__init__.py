@@ -20,6 +20,7 @@ into files that then go through the same parsers.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
@@ -30,8 +31,9 @@ from knowledge.connectors.loader import load_parsed
 from knowledge.connectors.records import ConnectorOptions, Parsed
 from knowledge.connectors.targets import BUCKETS, CALLS, FOCUS_FROM_COSTS, GPU, Target
 from knowledge.ingest.errors import IngestError
+from knowledge.ingest.limits import LoadPolicy
 from knowledge.ingest.models import FileReport, IngestReport
-from knowledge.ingest.runner import DEFAULT_WAIT_SECONDS, new_ingest_id, open_for_write
+from knowledge.ingest.runner import DEFAULT_WAIT_SECONDS, new_ingest_id, rolled_back_on_error
 from knowledge.store import Store
 
 
@@ -72,20 +74,42 @@ def parse_inputs(kind: str, paths: Sequence[str | Path], options: ConnectorOptio
     if kind not in CONNECTORS:
         raise IngestError(f"unknown connector {kind!r}; use one of {', '.join(KINDS)}")
     opts = options or ConnectorOptions()
-    return [CONNECTORS[kind].parse(doc, opts) for doc in read_inputs(paths, stdin)]
+    out: list[Parsed] = []
+    for doc in read_inputs(paths, stdin):
+        parsed = CONNECTORS[kind].parse(doc, opts)
+        parsed.digest = _digest(kind, doc, opts)
+        out.append(parsed)
+    return out
+
+
+def _digest(kind: str, doc: InputDoc, opts: ConnectorOptions) -> str:
+    """What makes two inputs load the same rows: the content, the options that shape the rows (account,
+    rates, scrape time, metric) and, for a DCGM scrape dated by its file's time, that time."""
+    h = hashlib.sha256()
+    h.update(doc.digest.encode())
+    h.update(opts.model_dump_json().encode())
+    if kind == "dcgm" and opts.scraped_at is None and doc.modified is not None:
+        h.update(doc.modified.isoformat().encode())
+    return h.hexdigest()
 
 
 def load_into(store: Store, kind: str, parsed: Sequence[Parsed],
-              on_file: Callable[[FileReport], None] | None = None) -> IngestReport:
-    """Load parsed inputs into an open, writable store, one transaction each."""
+              on_file: Callable[[FileReport], None] | None = None, policy: LoadPolicy = LoadPolicy()) -> IngestReport:
+    """Load parsed inputs into an open, writable store, one transaction each. An input whose content was
+    loaded earlier in the command (or before, with all its rows still there) is skipped and said so."""
     connector = CONNECTORS[kind]
     report = IngestReport(kind=kind, db=str(store.path))
     run_ids: list[str] = []
+    earlier: dict[str, str] = {}
     for p in parsed:
         ingest_id = new_ingest_id(kind)
-        done = load_parsed(store.con, connector.target, p, source=kind, ingest_id=ingest_id, run_ids=list(run_ids))
+        done = load_parsed(store.con, connector.target, p, source=kind, ingest_id=ingest_id, run_ids=list(run_ids),
+                           policy=policy, earlier=earlier)
         report.files.append(done)
-        run_ids.append(ingest_id)
+        if not done.skipped:
+            run_ids.append(ingest_id)
+            if p.digest:
+                earlier.setdefault(p.digest, p.shown)
         if on_file is not None:
             on_file(done)
     return report
@@ -100,14 +124,17 @@ def ingest_provider(
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     on_file: Callable[[FileReport], None] | None = None,
     stdin: BinaryIO | None = None,
+    policy: LoadPolicy = LoadPolicy(),
 ) -> IngestReport:
-    """`finops ingest <connector> PATH...`: parse every input, then load each in its own transaction.
+    """`finops ingest <connector> PATH...`: parse every input, then load each in its own transaction (on
+    a private copy of the store, swapped in when all are done: the report returned is what is stored).
 
-    Raises IngestError (nothing changed) for bad input, StoreBusyError when the store stays locked.
+    Raises IngestError (nothing changed) for bad input, StoreBusyError when the store stays locked,
+    ReplaceRefused (with `rolled_back`) when an input would replace good rows with too many bad ones.
     """
     parsed = parse_inputs(kind, paths, options, stdin)
-    with open_for_write(db, wait_seconds) as store:
-        return load_into(store, kind, parsed, on_file)
+    with rolled_back_on_error(db, wait_seconds) as store:
+        return load_into(store, kind, parsed, on_file, policy)
 
 
 __all__ = ["CONNECTORS", "KINDS", "Connector", "ConnectorOptions", "Parsed", "ingest_provider", "load_into",

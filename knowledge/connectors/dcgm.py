@@ -29,7 +29,8 @@ from typing import Any, Iterator
 from knowledge.connectors.inputs import InputDoc
 from knowledge.connectors.jsonpages import Broken, Lines, clip, documents, looks_like_json, source_text
 from knowledge.connectors.records import ConnectorOptions, Parsed, Reject
-from knowledge.connectors.values import BadValue
+from knowledge.connectors.values import BadValue, checked_time
+from knowledge.ingest.limits import RANGE_TEXT
 from knowledge.ingest.errors import IngestError
 
 KIND = "dcgm"
@@ -96,6 +97,19 @@ def to_row(metric: str, labels: dict[str, str], raw_value: str, ts: datetime) ->
     return row
 
 
+def _unix(metric: str, value: Any, per_second: int) -> datetime:
+    """A sample time given in Unix seconds (per_second=1) or milliseconds (1000), checked for range."""
+    try:
+        t = datetime.fromtimestamp(float(Decimal(str(value)) / per_second), timezone.utc).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError, ArithmeticError):
+        raise BadValue(f"{metric}: sample time {str(value)[:40]} is out of range ({RANGE_TEXT})") from None
+    return checked_time(t, f"{metric}: sample time", value)
+
+
+def _sample_time(metric: str, ms: str) -> datetime:
+    return _unix(metric, ms, 1000)
+
+
 def _default_time(doc: InputDoc, options: ConnectorOptions, parsed: Parsed) -> datetime:
     if options.scraped_at is not None:
         t = options.scraped_at
@@ -125,7 +139,7 @@ def _text(doc: InputDoc, body: str, options: ConnectorOptions, parsed: Parsed) -
             if not m:
                 raise BadValue("not a Prometheus sample line")
             if m.group(4) is not None:
-                ts = datetime.fromtimestamp(int(m.group(4)) / 1000, timezone.utc).replace(tzinfo=None)
+                ts = _sample_time(name, m.group(4))
             else:
                 if default is None:
                     default = _default_time(doc, options, parsed)
@@ -185,7 +199,7 @@ def _json(doc: InputDoc, body: str, options: ConnectorOptions, parsed: Parsed) -
                     if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (int, Decimal))
                             and not isinstance(pair[0], bool)):
                         raise BadValue(f"{name}: a value is not [time, \"value\"]: {str(pair)[:40]}")
-                    ts = datetime.fromtimestamp(float(pair[0]), timezone.utc).replace(tzinfo=None)
+                    ts = _unix(name, pair[0], 1)
                     row = to_row(name, labels, str(pair[1]), ts)
                 except (BadValue, OverflowError, OSError, ValueError) as exc:
                     reason = str(exc) if isinstance(exc, BadValue) else f"{name}: bad time {str(pair)[:40]}"

@@ -1,20 +1,27 @@
 """What a connector reads: files, every file of a directory (sorted by name), or stdin (`-`).
 
-Each input is read whole into memory (API pages and scrapes are small; a LiteLLM export may be large but
-is still read once). Missing paths, empty files and empty directories raise IngestError before anything
-is written, like the CSV ingest commands.
+Each input is held in memory once decompressed (API pages and scrapes are small; a LiteLLM export may be
+large but is still read once). A gzip input is decompressed in chunks and refused as soon as it passes
+`knowledge.ingest.limits.max_input_bytes()` (256 MiB unless FINOPS_MAX_INPUT_MB says otherwise), so a gzip
+bomb (1 MB that unpacks to gigabytes) costs at most that much memory; a plain file or stdin over the
+limit is refused the same way. Missing paths, empty files and empty directories raise IngestError before
+anything is written, like the CSV ingest commands. UTF-16 text (with its byte-order mark) is decoded.
 """
 
 from __future__ import annotations
 
-import gzip
+import hashlib
 import sys
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
 from knowledge.ingest.errors import IngestError
+from knowledge.ingest.limits import max_input_bytes
+
+_CHUNK = 1 << 20
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -30,25 +37,84 @@ class InputDoc:
     path: Path | None  # None for stdin
     modified: datetime | None  # naive UTC modification time of the file (None for stdin)
 
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the (decompressed) content: the same export under two names has the same digest."""
+        return hashlib.sha256(self.data).hexdigest()
+
     def text(self) -> str:
-        """The input as text (UTF-8, BOM allowed); raises IngestError for other encodings."""
+        """The input as text (UTF-8, BOM allowed; UTF-16 with its BOM); IngestError for other encodings."""
+        if self.data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            try:
+                return self.data.decode("utf-16")
+            except UnicodeDecodeError as exc:
+                raise IngestError(f"{self.shown}: not valid UTF-16 text (byte {exc.start})") from exc
         try:
             return self.data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise IngestError(f"{self.shown}: not UTF-8 text (byte {exc.start})") from exc
+            raise IngestError(f"{self.shown}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+
+
+def _too_big(shown: str, limit: int, compressed: bool) -> IngestError:
+    what = "decompresses to more than" if compressed else "is larger than"
+    return IngestError(f"{shown}: {what} {limit // (1024 * 1024)} MiB, the limit for one input; split it into "
+                       "smaller files (or raise FINOPS_MAX_INPUT_MB)")
+
+
+def _gunzip(fh: BinaryIO, first: bytes, shown: str, limit: int) -> bytes:
+    """Decompress a gzip stream (possibly several members) in chunks, refusing it past `limit` bytes.
+    Returns a bytearray (no second copy of a large input)."""
+    out = bytearray()
+    decomp = zlib.decompressobj(wbits=31)
+    in_member = False
+    chunk = first
+    try:
+        while chunk:
+            while chunk:
+                in_member = True
+                out += decomp.decompress(chunk, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise _too_big(shown, limit, True)
+                if decomp.unconsumed_tail:
+                    chunk = decomp.unconsumed_tail
+                elif decomp.eof:  # another member may follow (cat a.gz b.gz); gzip ignores trailing zeros
+                    chunk = decomp.unused_data.lstrip(b"\x00")
+                    decomp = zlib.decompressobj(wbits=31)
+                    in_member = False
+                else:
+                    chunk = b""
+            chunk = fh.read(_CHUNK)
+            if not in_member:
+                chunk = chunk.lstrip(b"\x00") if chunk else chunk
+    except zlib.error as exc:
+        raise IngestError(f"{shown}: not a readable gzip file ({exc})") from exc
+    if in_member:
+        raise IngestError(f"{shown}: not a readable gzip file (it ends before the end of the compressed data)")
+    return out  # type: ignore[return-value]
+
+
+def read_limited(fh: BinaryIO, shown: str) -> bytes:
+    """A whole input from an open binary stream, decompressed when it is gzip, within the size limit."""
+    limit = max_input_bytes()
+    first = fh.read(_CHUNK)
+    if first[:2] == b"\x1f\x8b":
+        return _gunzip(fh, first, shown, limit)
+    out = bytearray(first)
+    while len(out) <= limit:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            return out  # type: ignore[return-value]
+        out += chunk
+    raise _too_big(shown, limit, False)
 
 
 def _read(path: Path, shown: str) -> InputDoc:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = read_limited(fh, shown)
         mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
     except OSError as exc:
         raise IngestError(f"{shown}: cannot read ({exc.strerror or exc})") from exc
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise IngestError(f"{shown}: not a readable gzip file ({exc})") from exc
     if not raw.strip():
         raise IngestError(f"{shown}: empty file")
     return InputDoc(str(path.resolve()), shown, raw, path.resolve(), mtime)
@@ -65,7 +131,7 @@ def read_inputs(paths: Sequence[str | Path], stdin: BinaryIO | None = None) -> l
         if shown == STDIN:
             if STDIN_NAME in seen:
                 continue
-            data = (stdin or sys.stdin.buffer).read()
+            data = read_limited(stdin or sys.stdin.buffer, "stdin")
             if not data.strip():
                 raise IngestError("stdin: no input")
             seen.add(STDIN_NAME)

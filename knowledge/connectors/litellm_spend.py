@@ -40,7 +40,7 @@ import duckdb
 from knowledge.connectors.inputs import InputDoc
 from knowledge.connectors.jsonpages import Broken, Lines, clip, documents, looks_like_json, source_text
 from knowledge.connectors.records import ConnectorOptions, Parsed, Reject
-from knowledge.connectors.values import MISSING, BadValue, count, decimal, get, parse_time, text
+from knowledge.connectors.values import MISSING, BadValue, checked_time, count, decimal, get, parse_time, text
 from knowledge.ingest.errors import IngestError
 
 KIND = "litellm-spend"
@@ -110,7 +110,11 @@ def _time(record: dict, key: str, required: bool) -> datetime | None:
             raise BadValue(f"{key} is missing")
         return None
     if isinstance(v, datetime):
-        return v.replace(tzinfo=None) if v.tzinfo is None else v.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            t = v.replace(tzinfo=None) if v.tzinfo is None else v.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise BadValue(f"{key}: not a date/time {str(v)[:40]!r}") from None
+        return checked_time(t, key, v)
     if not isinstance(v, str):
         raise BadValue(f"{key}: not a date/time {str(v)[:40]!r}")
     return parse_time(v, key, assume_utc=True)

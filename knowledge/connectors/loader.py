@@ -23,6 +23,8 @@ import duckdb
 from knowledge.connectors.records import Parsed, Reject
 from knowledge.connectors.targets import STAGE, Target, cost_sql
 from knowledge.ingest import llm as llm_catalog
+from knowledge.ingest.limits import LoadPolicy, check_replace
+from knowledge.ingest.load import already_loaded
 from knowledge.ingest.models import FileReport, QuarantinedRow
 from knowledge.ingest.suggest import unknown
 
@@ -110,10 +112,19 @@ def drop_duplicates(parsed: Parsed) -> None:
 
 
 def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, *, source: str,
-                ingest_id: str, run_ids: list[str]) -> FileReport:
-    """Load `parsed` into `target.table` as ingest `ingest_id` (ingest_runs.source = `source`)."""
+                ingest_id: str, run_ids: list[str], policy: LoadPolicy = LoadPolicy(),
+                earlier: dict[str, str] | None = None) -> FileReport:
+    """Load `parsed` into `target.table` as ingest `ingest_id` (ingest_runs.source = `source`).
+
+    Skipped (nothing loaded, the report says why) when the same content was loaded earlier in the
+    command or before (see knowledge.ingest.load.already_loaded); raises ReplaceRefused per `policy`."""
     started = _now()
     t0 = time.perf_counter()
+    skipped = already_loaded(con, source, target.table, parsed.digest, earlier or {}, policy,
+                             check_history="x_ingest_id" in target.lineage)
+    if skipped is not None:
+        return FileReport(file=parsed.file, ingest_id=ingest_id, kind=source, format=parsed.format, rows_read=0,
+                          rows_loaded=0, rows_quarantined=0, skipped=skipped, content_sha256=parsed.digest)
     drop_duplicates(parsed)
     notes = list(parsed.notes)
     staged_cols = list(target.columns) + [("x_line", "BIGINT")]
@@ -128,6 +139,9 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
         in_transaction = True
         if target.priced:
             notes.extend(llm_catalog.prepare(con, None, None))
+        if target.priced == "calls":
+            _reject_unattributable(con)
+        staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
         replaced = con.execute(target.replace_sql, [run_ids]).fetchone()[0] if staged else 0
         loaded = _insert(con, target, parsed.file, ingest_id)
         quarantined = con.execute(
@@ -137,19 +151,21 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
         if parsed.read != loaded + quarantined:  # the invariant every report states; never commit without it
             raise RuntimeError(f"ingest bookkeeping error: read {parsed.read} != loaded {loaded} + "
                                f"quarantined {quarantined}")
+        first = [QuarantinedRow(line=line, reason=reason) for line, reason in con.execute(
+            "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
+        ).fetchall()]
+        check_replace(parsed.shown, read=parsed.read, quarantined=quarantined, replaced=replaced, policy=policy,
+                      first_reasons=[f"line {r.line}: {r.reason}" for r in first])
         if target.priced:
             notes.extend(_price_notes(con, target, ingest_id))
         periods = _periods(con, target)
         con.execute(
             "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, "
-            "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)",
+            "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at, content_sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)",
             [ingest_id, source, parsed.file, parsed.account, ",".join(periods) or None, parsed.read, loaded,
-             quarantined, replaced, started, _now()],
+             quarantined, replaced, started, _now(), parsed.digest],
         )
-        first = [QuarantinedRow(line=line, reason=reason) for line, reason in con.execute(
-            "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
-        ).fetchall()]
         con.execute("COMMIT")
         in_transaction = False
     except BaseException:
@@ -160,7 +176,7 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
                 pass
         raise
     finally:
-        for table in (STAGE, _REJECTS):
+        for table in (STAGE, _REJECTS, _UNATTRIBUTED):
             try:
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             except duckdb.Error:
@@ -169,8 +185,39 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
         file=parsed.file, ingest_id=ingest_id, kind=source, format=parsed.format, rows_read=parsed.read,
         rows_loaded=loaded, rows_quarantined=quarantined, rows_replaced=replaced,
         billing_accounts=[parsed.account] if parsed.account else [], billing_periods=periods, notes=notes,
-        first_rejects=first, seconds=round(time.perf_counter() - t0, 3),
+        first_rejects=first, seconds=round(time.perf_counter() - t0, 3), content_sha256=parsed.digest,
     )
+
+
+_UNATTRIBUTED = "_connector_unattributed"
+
+
+def _reject_unattributable(con: duckdb.DuckDBPyConnection) -> None:
+    """Call rows with no provider whose model the catalog does not know (so it cannot name the provider
+    either) go to the rejects: llm_calls.provider is required, and one such row must not fail the input."""
+    models = [r[0] for r in con.execute(
+        f"SELECT DISTINCT coalesce(s.model, '') FROM {STAGE} s LEFT JOIN llm_prices p ON p.model = s.model "
+        "WHERE s.provider IS NULL AND p.provider IS NULL ORDER BY 1"
+    ).fetchall()]
+    if not models:
+        return
+    catalog = [r[0] for r in con.execute("SELECT model FROM llm_prices ORDER BY model").fetchall()]
+    reasons = [
+        (unknown("model", m, catalog) if m else "model is missing")
+        + " and the record names no provider (custom_llm_provider): the call cannot be attributed"
+        for m in models
+    ]
+    con.execute(f"DROP TABLE IF EXISTS {_UNATTRIBUTED}")
+    con.execute(
+        f"CREATE TEMP TABLE {_UNATTRIBUTED} AS SELECT s.rowid AS rid, s.x_line AS line, h.reason, "
+        f"CAST(to_json(s) AS VARCHAR) AS raw FROM {STAGE} s "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS m, unnest(?::VARCHAR[]) AS reason) h ON coalesce(s.model, '') = h.m "
+        "LEFT JOIN llm_prices p ON p.model = s.model WHERE s.provider IS NULL AND p.provider IS NULL",
+        [models, reasons],
+    )
+    con.execute(f"INSERT INTO {_REJECTS} SELECT line, reason, raw FROM {_UNATTRIBUTED}")
+    con.execute(f"DELETE FROM {STAGE} WHERE rowid IN (SELECT rid FROM {_UNATTRIBUTED})")
+    con.execute(f"DROP TABLE {_UNATTRIBUTED}")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, target: Target, file: str, ingest_id: str) -> int:

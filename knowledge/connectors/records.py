@@ -30,6 +30,7 @@ class Parsed:
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     account: str | None = None
+    digest: str | None = None  # SHA-256 of the input's (decompressed) content
 
     @property
     def read(self) -> int:

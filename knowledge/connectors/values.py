@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from knowledge.ingest.limits import MAX_BIGINT, MAX_DECIMAL_DIGITS, RANGE_TEXT, in_range
+
 MISSING = object()
 
 
@@ -70,6 +72,8 @@ def count(record: dict, key: str, *, required: bool = False) -> int | None:
         raise BadValue(f"{key}: not a whole number {shown(v)}")
     if v < 0:
         raise BadValue(f"{key} is negative: {v}")
+    if v > MAX_BIGINT:
+        raise BadValue(f"{key}: {shown(v)} is too large (at most 2^63 - 1)")
     return v
 
 
@@ -90,7 +94,16 @@ def decimal(record: dict, key: str, *, required: bool = False) -> Decimal | None
         raise BadValue(f"{key}: not a decimal number {shown(v)}") from None
     if not d.is_finite():
         raise BadValue(f"{key}: not a finite number {shown(v)}")
+    if d != 0 and d.adjusted() >= MAX_DECIMAL_DIGITS:
+        raise BadValue(f"{key}: {shown(v)} is too large (at most {MAX_DECIMAL_DIGITS} digits before the point)")
     return d
+
+
+def checked_time(t: datetime, key: str, value: Any = None) -> datetime:
+    """`t` (naive UTC) if its year is within the range billing data can have, else BadValue."""
+    if not in_range(t):
+        raise BadValue(f"{key}: date out of range ({RANGE_TEXT}) {shown(value if value is not None else t)}")
+    return t
 
 
 def flag(record: dict, key: str) -> bool | None:
@@ -112,9 +125,10 @@ def unix_time(record: dict, key: str) -> datetime:
     if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
         raise BadValue(f"{key}: not Unix seconds {shown(v)}")
     try:
-        return datetime.fromtimestamp(int(v), timezone.utc).replace(tzinfo=None)
+        t = datetime.fromtimestamp(int(v), timezone.utc).replace(tzinfo=None)
     except (OverflowError, OSError, ValueError, InvalidOperation):
-        raise BadValue(f"{key}: not Unix seconds {shown(v)}") from None
+        raise BadValue(f"{key}: date out of range ({RANGE_TEXT}) {shown(v)}") from None
+    return checked_time(t, key, v)
 
 
 def rfc3339(record: dict, key: str, *, required: bool = True) -> datetime | None:
@@ -136,9 +150,21 @@ def parse_time(value: str, key: str, *, assume_utc: bool = False) -> datetime:
     try:
         t = datetime.fromisoformat(s)
     except ValueError:
+        if _looks_out_of_range(s):
+            raise BadValue(f"{key}: date out of range ({RANGE_TEXT}) {shown(value)}") from None
         raise BadValue(f"{key}: not an RFC 3339 time {shown(value)}") from None
     if t.tzinfo is None:
         if not assume_utc:
             raise BadValue(f"{key}: time {shown(value)} has no time zone")
-        return t
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+        return checked_time(t, key, value)
+    try:
+        t = t.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise BadValue(f"{key}: date out of range ({RANGE_TEXT}) {shown(value)}") from None
+    return checked_time(t, key, value)
+
+
+def _looks_out_of_range(s: str) -> bool:
+    low = s.strip().lower()
+    head = low.lstrip("+-").split("-", 1)[0]
+    return low.lstrip("+-") in ("infinity", "inf") or low == "epoch" or "(bc)" in low or (head.isdigit() and len(head) > 4)

@@ -10,6 +10,7 @@ line 1). It keeps only the wanted records' text and a compact piecewise map for 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ def _open(src: SourceFile) -> BinaryIO:
     return open(src.path, "rb")
 
 
-def count_lines(src: SourceFile, stop: threading.Event | None = None) -> int | None:
-    """Physical lines in a CSV file (a last line without a newline counts); None if stopped early."""
+def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: "hashlib._Hash | None" = None) -> int | None:
+    """Physical lines in a CSV file (a last line without a newline counts); None if stopped early.
+    `digest` (a hashlib object), when given, is fed the file's (decompressed) content on the way."""
     n = 0
     last = b"\n"
     with _open(src) as fh:
@@ -38,8 +40,23 @@ def count_lines(src: SourceFile, stop: threading.Event | None = None) -> int | N
             if not chunk:
                 break
             n += chunk.count(b"\n")
+            if digest is not None:
+                digest.update(chunk)
             last = chunk[-1:]
     return n + (0 if last == b"\n" else 1)
+
+
+def file_digest(path: str, stop: threading.Event | None = None) -> str | None:
+    """SHA-256 of a file's bytes (Parquet); None if stopped early."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            if stop is not None and stop.is_set():
+                return None
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                return h.hexdigest()
+            h.update(chunk)
 
 
 @dataclass

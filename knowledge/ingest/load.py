@@ -8,8 +8,10 @@ hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discard
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
+import zlib
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -18,7 +20,9 @@ import duckdb
 
 from knowledge.ingest import llm
 from knowledge.ingest.header import HeaderPlan
-from knowledge.ingest.lines import LineMap, count_lines, map_records, regular
+from knowledge.ingest.errors import IngestError
+from knowledge.ingest.limits import LoadPolicy, check_replace
+from knowledge.ingest.lines import LineMap, count_lines, file_digest, map_records, regular
 from knowledge.ingest.models import FileReport, QuarantinedRow
 from knowledge.ingest.postchecks import flag_disallowed, flag_unknown_currencies
 from knowledge.ingest.progress import ProgressSink, polled
@@ -30,7 +34,7 @@ _REJECTS = "_ingest_rejects"
 _SCANS = "_ingest_scans"
 _LINES = "_ingest_reject_lines"
 _BREAKS = "_ingest_breaks"
-_TEMPS = (STAGE, _REJECTS, _SCANS, _LINES, _BREAKS)
+_TEMPS = (STAGE, _REJECTS, _SCANS, _LINES, _BREAKS, "_ingest_replace_keys")
 
 # How DuckDB's CSV reader names rows it cannot split, in words for the quarantine reason.
 _SPLIT_ERRORS = {
@@ -74,19 +78,27 @@ class _Laps:
 
 
 class _LineCounter(threading.Thread):
-    """Counts a CSV file's physical lines while DuckDB stages it (only needed when nothing is rejected)."""
+    """While DuckDB stages a file: the SHA-256 of its content (the decompressed text of a CSV.gz, the
+    bytes of a Parquet file), and for a CSV its physical lines (needed when nothing is rejected)."""
 
     def __init__(self, src: SourceFile):
         super().__init__(name="ingest-line-count", daemon=True)
         self.src = src
         self.lines: int | None = None
+        self.digest: str | None = None
         self.stop = threading.Event()
 
     def run(self) -> None:
         try:
-            self.lines = count_lines(self.src, self.stop)
-        except OSError:
+            if self.src.format == "parquet":
+                self.digest = file_digest(str(self.src.path), self.stop)
+                return
+            h = hashlib.sha256()
+            self.lines = count_lines(self.src, self.stop, h)
+            self.digest = h.hexdigest() if self.lines is not None else None
+        except (OSError, EOFError, zlib.error):
             self.lines = None
+            self.digest = None
 
 
 def load_file(
@@ -100,9 +112,16 @@ def load_file(
     sink: ProgressSink | None = None,
     prices: list[tuple] | None = None,
     prices_name: str | None = None,
+    shown: str | None = None,
+    policy: LoadPolicy = LoadPolicy(),
+    earlier: dict[str, str] | None = None,
 ) -> FileReport:
     """Load `src` as `spec.kind` in one transaction and return its report. `run_ids`: ingest ids of
-    files loaded earlier in the same command (parts of one export do not replace each other)."""
+    files loaded earlier in the same command (parts of one export do not replace each other).
+    `earlier`: content digest -> name of the files loaded earlier in the same command; a file with the
+    same content, or one loaded before whose rows are all still in the store, is skipped (its report
+    says why). Raises ReplaceRefused (nothing of this file loaded) per `policy`."""
+    shown = shown or str(src.path)
     started = _now()
     t0 = time.perf_counter()
     notes: list[str] = []
@@ -113,7 +132,7 @@ def load_file(
         notes.append(f"{len(plan.absent)} FOCUS column(s) absent from the file load as NULL")
     watch = sink is not None and sink.start(str(src.path), src.estimated_rows)
     psink = sink if watch else None
-    counter = _LineCounter(src) if src.format == "csv" else None
+    counter = _LineCounter(src)
 
     tz = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
     in_transaction = False
@@ -127,12 +146,26 @@ def load_file(
         if counter is not None:
             counter.start()
         lap = _Laps()
-        with polled(con, psink, "reading"):
-            con.execute(stage_sql(spec, bindings, source_sql), params)
+        try:
+            with polled(con, psink, "reading"):
+                con.execute(stage_sql(spec, bindings, source_sql), params)
+        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
+                duckdb.OutOfRangeException, duckdb.NotImplementedException) as exc:
+            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise IngestError(f"{shown}: cannot read this {src.label} file ({first_line}); nothing was loaded") from exc
         lap("reading")
         staged, first_id, last_id = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {STAGE}").fetchone()
         if staged and (first_id != 0 or last_id != staged - 1):
             raise RuntimeError(f"ingest stage rows are not numbered 0..{staged - 1}")
+        counter.join()
+        digest = counter.digest
+        skipped = _already_loaded(con, spec, digest, earlier or {}, policy, priced_anew=prices is not None)
+        if skipped is not None:
+            return FileReport(
+                file=str(src.path), ingest_id=ingest_id, kind=spec.kind, format=src.label, rows_read=0,
+                rows_loaded=0, rows_quarantined=0, skipped=skipped, content_sha256=digest,
+                seconds=round(time.perf_counter() - t0, 3),
+            )
         if psink:
             psink.update("checking", None)
         con.execute("BEGIN TRANSACTION")
@@ -163,24 +196,28 @@ def load_file(
         if read != loaded + quarantined:  # the invariant every report states; never commit without it
             raise RuntimeError(f"ingest bookkeeping error: read {read} != loaded {loaded} + quarantined {quarantined}")
         accounts, periods, billed = _focus_summary(con) if spec.kind == "focus" else ([], [], {})
-        if spec.kind == "llm-calls":
-            unpriced = con.execute(
-                "SELECT count(*) FROM llm_calls WHERE x_ingest_id = ? AND cost IS NULL", [ingest_id]
-            ).fetchone()[0]
-            if unpriced:
-                notes.append(f"{unpriced} row(s) have a model whose catalog row lacks a price: cost unknown (NULL)")
         first = [
             QuarantinedRow(line=line, reason=reason)
             for line, reason in con.execute(
                 "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
             ).fetchall()
         ]
+        what = (f" (billing account {', '.join(accounts)}, period {', '.join(periods)})"
+                if spec.kind == "focus" and accounts else "")
+        check_replace(shown, read=read, quarantined=quarantined, replaced=replaced, policy=policy,
+                      first_reasons=[f"line {r.line}: {r.reason}" for r in first], what=what)
+        if spec.kind == "llm-calls":
+            unpriced = con.execute(
+                "SELECT count(*) FROM llm_calls WHERE x_ingest_id = ? AND cost IS NULL", [ingest_id]
+            ).fetchone()[0]
+            if unpriced:
+                notes.append(f"{unpriced} row(s) have a model whose catalog row lacks a price: cost unknown (NULL)")
         con.execute(
             "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, "
-            "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)",
+            "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at, content_sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)",
             [ingest_id, spec.kind, str(src.path), ",".join(accounts) or None, ",".join(periods) or None,
-             read, loaded, quarantined, replaced, started, _now()],
+             read, loaded, quarantined, replaced, started, _now(), digest],
         )
         con.execute("COMMIT")
         in_transaction = False
@@ -198,7 +235,7 @@ def load_file(
             con.execute(f"SET TimeZone = '{tz}'" if re.fullmatch(r"[A-Za-z0-9_/+\-]+", tz) else "RESET TimeZone")
         except duckdb.Error:
             pass
-        if counter is not None and counter.is_alive():
+        if counter.is_alive():
             counter.stop.set()
             counter.join()
         if psink:
@@ -208,6 +245,7 @@ def load_file(
         rows_read=read, rows_loaded=loaded, rows_quarantined=quarantined, rows_replaced=replaced,
         billing_accounts=accounts, billing_periods=periods, billed_cost=billed, notes=notes,
         first_rejects=first, seconds=round(time.perf_counter() - t0, 3), phases=lap.seconds,
+        content_sha256=digest,
     )
 
 
@@ -271,11 +309,87 @@ def _locate(
     return "s.x_rn + b.delta", mapping
 
 
+def already_loaded(con: duckdb.DuckDBPyConnection, source: str, table: str, digest: str | None,
+                   earlier: dict[str, str], policy: LoadPolicy, check_history: bool) -> str | None:
+    """Why a file with content `digest` is skipped, or None to load it.
+
+    Same content as a file loaded earlier in this command: always skipped (loading it would count its
+    rows twice, whatever its name). Same content as an earlier run of the same kind whose rows are all
+    still in `table`: skipped unless forced (loading it again would change nothing). A run whose rows were
+    since replaced, even in part, does not count: loading its file again restores them. `check_history`
+    is False when the table has no x_ingest_id (nothing to check) or when the load depends on more than
+    the file (llm-calls with --prices: the same calls priced anew)."""
+    if digest is None:
+        return None
+    if digest in earlier:
+        return f"same content as {earlier[digest]}, loaded earlier in this command"
+    if policy.force or not check_history:
+        return None
+    runs = con.execute(
+        "SELECT ingest_id, file, finished_at, rows_read, rows_loaded, rows_quarantined FROM ingest_runs "
+        "WHERE content_sha256 = ? AND source = ? AND status = 'ok' ORDER BY finished_at DESC", [digest, source],
+    ).fetchall()
+    for run_id, file, finished, read, rows_loaded, quarantined in runs:
+        present = con.execute(f"SELECT count(*) FROM {ident(table)} WHERE x_ingest_id = ?", [run_id]).fetchone()[0]
+        if present == rows_loaded:
+            when = f"{finished:%Y-%m-%d %H:%M} UTC" if finished is not None else "earlier"
+            return (f"same content as {file}, loaded {when} (read {read}, loaded {rows_loaded}, quarantined "
+                    f"{quarantined}; ingest id {run_id}) and all its rows are still in the store; "
+                    "pass --force to load it again")
+    return None
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, spec: TableSpec, digest: str | None, earlier: dict[str, str],
+                    policy: LoadPolicy, priced_anew: bool) -> str | None:
+    return already_loaded(con, spec.kind, spec.table, digest, earlier, policy,
+                          "x_ingest_id" in spec.lineage and not priced_anew)
+
+
+# FOCUS replace key, normalised: the provider's name folded (case and all whitespace ignored), the billing
+# account trimmed, and the billing period compared as instants (UTC): an earlier row is replaced when the
+# middle of its billing period falls inside a billing period of the new file, or when both periods start
+# on the same day (nearest UTC midnight). So '2024-09-01T00:00:00-08:00' and '2024-09-01 00:00:00' are
+# the same September, 'AWS' and ' aws ' the same provider, and no restated month is counted twice.
+_KEYS = "_ingest_replace_keys"
+
+
+def _fold_sql(expr: str) -> str:
+    return f"lower(regexp_replace({expr}, '\\s+', '', 'g'))"
+
+
+def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> int:
+    con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+    con.execute(
+        f"CREATE TEMP TABLE {_KEYS} AS SELECT DISTINCT {_fold_sql('ProviderName')} AS pf, "
+        "trim(BillingAccountId) AS acct, BillingPeriodStart AS ps, BillingPeriodEnd AS pe "
+        f"FROM {STAGE} WHERE x_reason IS NULL"
+    )
+    mid = "(t.BillingPeriodStart + (coalesce(t.BillingPeriodEnd, t.BillingPeriodStart) - t.BillingPeriodStart) / 2)"
+    day = "date_trunc('day', {} + INTERVAL 12 HOUR)"
+    sql = (
+        "DELETE FROM focus_charges t USING ("
+        f"SELECT n.name, k.* FROM {_KEYS} k JOIN (SELECT DISTINCT ProviderName AS name FROM focus_charges) n "
+        f"ON {_fold_sql('n.name')} = k.pf) AS m "
+        "WHERE t.ProviderName = m.name AND trim(t.BillingAccountId) = m.acct "
+        f"AND (({mid} >= m.ps AND {mid} < m.pe) OR {day.format('t.BillingPeriodStart')} = {day.format('m.ps')})"
+    )
+    params: list[object] = []
+    if run_ids:
+        sql += " AND (t.x_ingest_id IS NULL OR t.x_ingest_id NOT IN (SELECT unnest(?::VARCHAR[])))"
+        params.append(run_ids)
+    try:
+        return con.execute(sql, params).fetchone()[0]
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+
+
 def _replace(con: duckdb.DuckDBPyConnection, spec: TableSpec, src: SourceFile, run_ids: list[str]) -> int:
     """Delete the rows this file replaces; returns how many."""
     table = ident(spec.table)
     if spec.replace == "file":
         return con.execute(f"DELETE FROM {table} WHERE x_source_file = ?", [str(src.path)]).fetchone()[0]
+    if spec.replace == "groups" and spec.table == "focus_charges":
+        return _replace_focus(con, run_ids)
     match = " AND ".join(f"{table}.{ident(k)} = k.{ident(k)}" for k in spec.replace_by)
     keys = ", ".join(ident(k) for k in spec.replace_by)
     sql = f"DELETE FROM {table} USING (SELECT DISTINCT {keys} FROM {STAGE} WHERE x_reason IS NULL) AS k WHERE {match}"

@@ -28,9 +28,13 @@ class FileReport(BaseModel):
     first_rejects: list[QuarantinedRow] = Field(default_factory=list)
     seconds: float = 0.0
     phases: dict[str, float] = Field(default_factory=dict)  # seconds per phase (reading, loading, ...)
+    content_sha256: str | None = None  # of the decompressed content (CSV.gz) or the bytes (other files)
+    skipped: str | None = None  # why nothing of this file was loaded (its content was loaded already)
 
     def counts_line(self) -> str:
-        """The contract line: `read N, loaded L, quarantined Q`."""
+        """The contract line: `read N, loaded L, quarantined Q` (or why the file was skipped)."""
+        if self.skipped:
+            return f"skipped, nothing loaded: {self.skipped}"
         return f"read {self.rows_read}, loaded {self.rows_loaded}, quarantined {self.rows_quarantined}"
 
 
@@ -51,3 +55,7 @@ class IngestReport(BaseModel):
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def files_skipped(self) -> int:
+        return sum(1 for f in self.files if f.skipped)

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 from knowledge.ingest import llm
 from knowledge.ingest.errors import IngestError, StoreBusyError
 from knowledge.ingest.header import HeaderPlan, plan_header
+from knowledge.ingest.limits import LoadPolicy
 from knowledge.ingest.load import load_file
 from knowledge.ingest.models import FileReport, IngestReport
 from knowledge.ingest.progress import ProgressSink
@@ -82,20 +83,28 @@ def ingest_into(
     sink: ProgressSink | None = None,
     prices_file: str | Path | None = None,
     on_file: Callable[[FileReport], None] | None = None,
+    policy: LoadPolicy = LoadPolicy(),
 ) -> IngestReport:
-    """Load already-checked files into an open, writable store; `on_file` hears of each as it commits."""
+    """Load already-checked files into an open, writable store; `on_file` hears of each as its
+    transaction commits in the private copy (the copy becomes the store only when the command ends well:
+    print what was loaded after `ingest` returns, not from `on_file`)."""
     spec = SPECS[kind]
     prices = llm.read_price_file(prices_file) if prices_file is not None else None
     report = IngestReport(kind=kind, db=str(store.path))
     run_ids: list[str] = []
+    earlier: dict[str, str] = {}  # content digest -> name of a file loaded earlier in this command
     for f in files:
         ingest_id = new_ingest_id(kind)
         done = load_file(
             store.con, spec, f.source, f.plan, ingest_id=ingest_id, run_ids=list(run_ids), sink=sink,
             prices=prices, prices_name=Path(prices_file).name if prices_file is not None else None,
+            shown=f.shown, policy=policy, earlier=earlier,
         )
         report.files.append(done)
-        run_ids.append(ingest_id)
+        if not done.skipped:
+            run_ids.append(ingest_id)
+            if done.content_sha256:
+                earlier.setdefault(done.content_sha256, f.shown)
         if on_file is not None:
             on_file(done)
     return report
@@ -110,15 +119,34 @@ def ingest(
     prices_file: str | Path | None = None,
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     on_file: Callable[[FileReport], None] | None = None,
+    policy: LoadPolicy = LoadPolicy(),
 ) -> IngestReport:
-    """`finops ingest KIND PATH...`: check all files, then load each in its own transaction.
+    """`finops ingest KIND PATH...`: check all files, then load each in its own transaction, on a private
+    copy of the store that replaces the live one when every file is done. When this returns, the report
+    is what the store holds.
 
-    Raises IngestError (nothing changed) for bad input, StoreBusyError when the store stays locked.
+    Raises IngestError (nothing changed) for bad input, StoreBusyError when the store stays locked,
+    ReplaceRefused when a file would replace good rows with too many bad ones. An error after the copy
+    was opened has `rolled_back` set: whatever loaded before it was discarded with the copy.
     """
     files = check_files(kind, paths)
     if kind == "llm-calls" and prices_file is not None:
         llm.read_price_file(prices_file)  # a bad price file is refused before the store is touched
     elif prices_file is not None:
         raise IngestError("--prices applies to llm-calls only")
-    with open_for_write(db, wait_seconds) as store:
-        return ingest_into(store, kind, files, sink=sink, prices_file=prices_file, on_file=on_file)
+    with rolled_back_on_error(db, wait_seconds) as store:
+        return ingest_into(store, kind, files, sink=sink, prices_file=prices_file, on_file=on_file, policy=policy)
+
+
+@contextmanager
+def rolled_back_on_error(db: str | Path | None, wait_seconds: float) -> Iterator[Store]:
+    """`open_for_write`, marking an IngestError raised once the copy is open as `rolled_back`."""
+    opened = False
+    try:
+        with open_for_write(db, wait_seconds) as store:
+            opened = True
+            yield store
+    except IngestError as exc:
+        if opened:
+            exc.rolled_back = True
+        raise

@@ -22,6 +22,7 @@ Format = Literal["csv", "parquet"]
 Compression = Literal["none", "gzip"]
 
 _SAMPLE_BYTES = 1 << 20
+_MAX_SAMPLE_BYTES = 64 << 20  # a first data row may be long (DuckDB reads lines up to 16 MB)
 _DELIMITERS = (",", ";", "\t", "|")
 _NESTED_PREFIXES = ("MAP(", "STRUCT(", "UNION(", "JSON")
 
@@ -72,23 +73,23 @@ def inspect(path: str | Path) -> SourceFile:
     return _inspect_csv(p, shown, size, compression)
 
 
-def _sample(path: Path, compression: Compression, shown: str) -> tuple[bytes, float]:
-    """The first ~1 MB of the file's text and its compression ratio (uncompressed / compressed)."""
+def _sample(path: Path, compression: Compression, shown: str, size: int = _SAMPLE_BYTES) -> tuple[bytes, float]:
+    """The first `size` bytes of the file's text and its compression ratio (uncompressed / compressed)."""
     with open(path, "rb") as fh:
         if compression == "none":
-            return fh.read(_SAMPLE_BYTES), 1.0
+            return fh.read(size), 1.0
         decomp = zlib.decompressobj(wbits=31)
         out = bytearray()
         consumed = 0
         try:
-            while len(out) < _SAMPLE_BYTES:
+            while len(out) < size:
                 chunk = fh.read(64 * 1024)
                 if not chunk:
                     break
                 consumed += len(chunk)
-                out += decomp.decompress(chunk, _SAMPLE_BYTES - len(out))
-                while decomp.unconsumed_tail and len(out) < _SAMPLE_BYTES:
-                    out += decomp.decompress(decomp.unconsumed_tail, _SAMPLE_BYTES - len(out))
+                out += decomp.decompress(chunk, size - len(out))
+                while decomp.unconsumed_tail and len(out) < size:
+                    out += decomp.decompress(decomp.unconsumed_tail, size - len(out))
                 if decomp.eof:
                     break
         except zlib.error as exc:
@@ -96,13 +97,33 @@ def _sample(path: Path, compression: Compression, shown: str) -> tuple[bytes, fl
         return bytes(out), (len(out) / consumed if consumed else 1.0)
 
 
+def _utf16(raw: bytes) -> str | None:
+    """'UTF-16'/'UTF-32' when the text is in that encoding (by its byte-order mark, or ASCII text with a
+    zero byte after every character), else None."""
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "UTF-32"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16"
+    head = raw[:200]
+    if len(head) >= 8 and (head[1::2].count(0) >= len(head) // 2 - 1 or head[0::2].count(0) >= len(head) // 2 - 1):
+        return "UTF-16"
+    return None
+
+
 def _inspect_csv(path: Path, shown: str, size: int, compression: Compression) -> SourceFile:
-    raw, ratio = _sample(path, compression, shown)
+    sample_size = _SAMPLE_BYTES
+    raw, ratio = _sample(path, compression, shown, sample_size)
+    while len(raw) >= sample_size and raw.count(b"\n") < 2 and sample_size < _MAX_SAMPLE_BYTES:
+        sample_size *= 4  # the header or the first data row is longer than the sample: read further
+        raw, ratio = _sample(path, compression, shown, sample_size)
+    encoding = _utf16(raw)
+    if encoding is not None:
+        raise IngestError(f"{shown}: {encoding} file: re-save it as UTF-8 (CSV UTF-8) and ingest that")
     if not raw.strip():
         raise IngestError(f"{shown}: empty file")
     if b"\x00" in raw:
         raise IngestError(f"{shown}: not a CSV, CSV.gz or Parquet file (binary content)")
-    truncated = len(raw) >= _SAMPLE_BYTES
+    truncated = len(raw) >= sample_size
     if truncated:  # keep whole lines only
         cut = raw.rfind(b"\n")
         raw = raw[: cut + 1] if cut > 0 else raw
@@ -114,6 +135,8 @@ def _inspect_csv(path: Path, shown: str, size: int, compression: Compression) ->
     delimiter = max(_DELIMITERS, key=lambda d: first_line.count(d))
     if first_line.count(delimiter) == 0:
         delimiter = ","
+    if csv.field_size_limit() < _MAX_SAMPLE_BYTES:  # a long field (a 1 MB Tags JSON) is still a field
+        csv.field_size_limit(_MAX_SAMPLE_BYTES)
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     try:
         header = next(records)
@@ -125,7 +148,7 @@ def _inspect_csv(path: Path, shown: str, size: int, compression: Compression) ->
         raise IngestError(f"{shown}: empty header line")
     if not data_rows:
         if truncated:
-            raise IngestError(f"{shown}: the first 1 MB holds no complete data row; is it a CSV file?")
+            raise IngestError(f"{shown}: the first {sample_size >> 20} MB hold no complete data row; is it a CSV file?")
         raise IngestError(f"{shown}: has a header but no data rows")
     _check_header(header, shown)
     per_row = len(raw) / max(raw.count(b"\n"), 1)  # bytes per line of the sample

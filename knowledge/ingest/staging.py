@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from knowledge.ingest.limits import LATEST, EARLIEST, RANGE_TEXT
 from knowledge.ingest.specs import Column, TableSpec
 
 STAGE = "_ingest_stage"
@@ -21,11 +22,17 @@ STAGE = "_ingest_stage"
 # Timestamps: anything DuckDB reads as TIMESTAMPTZ (ISO 8601 with or without zone, 'Z', offsets), stored
 # as naive UTC (the session runs with TimeZone=UTC); also Azure's '2024-01-01T00:00Z' (no seconds).
 # 'YYYY-MM-DD HH:MM:SS' (19 characters, no room for a zone) takes the ~2x cheaper plain TIMESTAMP cast.
+# Only text with a four-digit year reaches the TIMESTAMPTZ cast: DuckDB's TRY_CAST raises (instead of
+# giving NULL) for a zone name with a date past its range ('294247-01-10 04:00:54 PST': "ICU date
+# overflows timestamp range"), which would fail the whole file for one bad row.
 _TS = (
-    "CASE WHEN length({v}) = 19 THEN TRY_CAST({v} AS TIMESTAMP) ELSE "
+    "CASE WHEN length({v}) = 19 THEN TRY_CAST({v} AS TIMESTAMP) "
+    "WHEN substr(ltrim({v}), 5, 1) <> '-' THEN CAST(NULL AS TIMESTAMP) ELSE "
     "(coalesce(TRY_CAST({v} AS TIMESTAMPTZ), TRY_CAST(TRY_STRPTIME({v}, '%Y-%m-%dT%H:%MZ') AS TIMESTAMPTZ))"
     " AT TIME ZONE 'UTC') END"
 )
+# Text that is a date, but outside any billing data (see knowledge/ingest/limits.py): named as such.
+_OUT_OF_RANGE_TEXT = r"'^\s*([+-]?[0-9]{5,}-|[+-]?infinity|epoch|.*\(BC\))'"
 
 _WHAT = {
     "timestamp": "a date/time",
@@ -94,6 +101,10 @@ def _decimal(text: str, sql_type: str) -> str:
             f"AS {sql_type})")
 
 
+def _bound(t, kind: str) -> str:
+    return f"DATE '{t:%Y-%m-%d}'" if kind == "date" else f"TIMESTAMP '{t:%Y-%m-%d %H:%M:%S}'"
+
+
 def _value(b: Binding) -> str:
     """The value a bound column loads with: typed, with its default when the file has none."""
     if b.column.default is not None:
@@ -105,7 +116,16 @@ def _column_checks(b: Binding) -> list[str]:
     col, t, r = b.column, b.typed, b.text
     name = col.name
     out: list[str] = []
-    if col.kind != "text":
+    if col.kind in ("timestamp", "date"):
+        bad_text = lit(name + ": not " + _WHAT[col.kind] + " ")
+        out_text = lit(name + ": date out of range (" + RANGE_TEXT + ") ")
+        out.append(
+            f"CASE WHEN {r} IS NOT NULL AND {t} IS NULL THEN CASE WHEN regexp_matches({r}, {_OUT_OF_RANGE_TEXT}, 'i') "
+            f"THEN {out_text} ELSE {bad_text} END || {_shown(r)} "
+            f"WHEN {t} < {_bound(EARLIEST, col.kind)} OR {t} >= {_bound(LATEST, col.kind)} "
+            f"THEN {out_text} || {_shown(r)} END"
+        )
+    elif col.kind != "text":
         out.append(f"CASE WHEN {r} IS NOT NULL AND {t} IS NULL THEN {lit(name + ': not ' + _WHAT[col.kind] + ' ')} || {_shown(r)} END")
     if col.kind == "integer":
         out.append(

@@ -1,8 +1,11 @@
 """`finops ingest focus|llm-calls|gpu-jobs|endpoints|ownership|budgets [--db P] [--json] PATH...`
 
-Prints `read N, loaded L, quarantined Q` per file. Exit 0 when the run completed (quarantined rows are
-reported, not fatal); 2 when nothing could be ingested (missing/empty/wrong file, a directory, a busy
-store) and nothing changed. The loading itself lives in knowledge.ingest; this module only renders.
+Prints `read N, loaded L, quarantined Q` per file, once the command's work is committed (the store is
+swapped in only when every file loaded, so nothing is printed as loaded that a later error undoes).
+Exit 0 when the run completed (quarantined rows are reported, not fatal; a file whose content was
+already loaded is skipped and said so); 2 when nothing could be ingested (missing/empty/wrong file, a
+directory, a busy store, a re-ingest refused by --max-quarantine) and nothing changed: after a failure
+mid-command it says "rolled back: nothing was loaded". The loading lives in knowledge.ingest.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from apps.cli.ingest_output import ForceOption, MaxQuarantineOption, policy_from, print_committed
 from apps.cli.ingest_output import fail as _fail
-from apps.cli.ingest_output import print_file_report, print_run_report
 from apps.cli.options import DbOption, JsonOption
-from knowledge.ingest import DEFAULT_WAIT_SECONDS, FileReport, IngestError, ingest
+from knowledge.ingest import DEFAULT_WAIT_SECONDS, IngestError, ingest
 
 BIG_FILE_ROWS = 100_000  # files estimated above this get a progress bar (on a terminal)
 
@@ -83,36 +86,34 @@ class _RichProgress:
 
 
 def _run(kind: str, paths: list[Path], db: Optional[Path], as_json: bool, wait: float,
-         prices: Optional[Path] = None) -> None:
+         prices: Optional[Path] = None, max_quarantine: Optional[str] = None, force: bool = False) -> None:
     err = Console(stderr=True)
     sink = _RichProgress(err) if (not as_json and sys.stderr.isatty()) else None
     shown = {str(Path(p).expanduser().resolve()): str(p) for p in paths}
-
-    def on_file(report: FileReport) -> None:
-        if not as_json:
-            print_file_report(shown.get(report.file, report.file), report)
-
     try:
-        report = ingest(db, kind, paths, sink=sink, prices_file=prices, wait_seconds=wait, on_file=on_file)
+        policy = policy_from(max_quarantine, force)
+        report = ingest(db, kind, paths, sink=sink, prices_file=prices, wait_seconds=wait, policy=policy)
     except IngestError as exc:
-        _fail(str(exc), as_json)
+        _fail(str(exc), as_json, rolled_back=exc.rolled_back)
         return
-    except Exception as exc:  # an unexpected failure mid-load: that file's transaction was rolled back
+    except Exception as exc:  # an unexpected failure mid-load: the whole command was rolled back
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        _fail(f"ingest stopped, the file being loaded was rolled back: {first}", as_json)
+        _fail(f"ingest stopped: {first}", as_json, rolled_back=True)
         return
-    print_run_report(report, as_json)
+    print_committed(report, as_json, lambda f: shown.get(f, f))
 
 
 def _command(kind: str, with_prices: bool) -> Callable[..., None]:
     if with_prices:
         def command(paths: PathsArg, db: DbOption = None, as_json: JsonOption = False,
-                    prices: PricesOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS) -> None:
-            _run(kind, paths, db, as_json, wait, prices)
+                    prices: PricesOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS,
+                    max_quarantine: MaxQuarantineOption = None, force: ForceOption = False) -> None:
+            _run(kind, paths, db, as_json, wait, prices, max_quarantine, force)
     else:
         def command(paths: PathsArg, db: DbOption = None, as_json: JsonOption = False,
-                    wait: WaitOption = DEFAULT_WAIT_SECONDS) -> None:
-            _run(kind, paths, db, as_json, wait)
+                    wait: WaitOption = DEFAULT_WAIT_SECONDS, max_quarantine: MaxQuarantineOption = None,
+                    force: ForceOption = False) -> None:
+            _run(kind, paths, db, as_json, wait, None, max_quarantine, force)
     command.__doc__ = _HELP[kind]
     return command
 

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
+from apps.cli.ingest_output import ForceOption, MaxQuarantineOption, policy_from, print_committed
 from apps.cli.ingest_output import fail as _fail
-from apps.cli.ingest_output import print_file_report, print_run_report
 from apps.cli.options import EXIT_OK, DbOption, JsonOption
 from knowledge.connectors import CONNECTORS, ConnectorOptions, ingest_provider
 from knowledge.ingest import DEFAULT_WAIT_SECONDS, IngestError
@@ -78,7 +78,9 @@ def _rates(items: list[str] | None) -> dict[str, Decimal]:
 
 def _run(kind: str, paths: list[str] | None, db: Optional[Path], as_json: bool, wait: float,
          options: dict[str, Any], live: dict[str, Any] | None = None) -> None:
+    """Parse and load; print what was committed after the commit (see apps/cli/ingest_output.py)."""
     try:
+        policy = policy_from(options.get("max_quarantine"), bool(options.get("force")))
         opts = ConnectorOptions(
             account=options.get("account"), usd_rates=_rates(options.get("usd_rate")),
             scraped_at=_time(options["scraped_at"], "--scraped-at") if options.get("scraped_at") else None,
@@ -90,16 +92,16 @@ def _run(kind: str, paths: list[str] | None, db: Optional[Path], as_json: bool, 
             paths = [str(p) for p in _pull(kind, db, live, as_json)]
         if not paths:
             raise IngestError("no files given (or use --from-api)" if kind in LIVE_KINDS else "no files given")
-        report = ingest_provider(db, kind, paths, options=opts, wait_seconds=wait,
-                                 on_file=None if as_json else lambda r: print_file_report(_shown(r.file, paths), r))
+        report = ingest_provider(db, kind, paths, options=opts, wait_seconds=wait, policy=policy)
     except IngestError as exc:
-        _fail(str(exc), as_json)
+        _fail(str(exc), as_json, rolled_back=exc.rolled_back)
         return
-    except Exception as exc:  # an unexpected failure mid-load: that input's transaction was rolled back
+    except Exception as exc:  # an unexpected failure mid-load: the whole command was rolled back
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        _fail(f"ingest stopped, the input being loaded was rolled back: {first}", as_json)
+        _fail(f"ingest stopped: {first}", as_json, rolled_back=True)
         return
-    print_run_report(report, as_json)
+    shown_paths = paths
+    print_committed(report, as_json, lambda f: _shown(f, shown_paths))
     raise typer.Exit(EXIT_OK)
 
 
@@ -134,10 +136,12 @@ def _command(kind: str) -> Callable[..., None]:
                          account: AccountOption = None, usd_rate: RateOption = None, from_api: FromApiOption = False,
                          start: StartOption = None, end: EndOption = None, bucket_width: WidthOption = "1d",
                          group_by: GroupOption = None, endpoint: EndpointOption = None,
-                         pages_dir: PagesDirOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS) -> None:
+                         pages_dir: PagesDirOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS,
+                         max_quarantine: MaxQuarantineOption = None, force: ForceOption = False) -> None:
             if usd_rate and not costs:
                 _fail("--usd-rate applies to the cost connectors only", as_json)
-            _run(kind, paths, db, as_json, wait, {"account": account, "usd_rate": usd_rate},
+            _run(kind, paths, db, as_json, wait, {"account": account, "usd_rate": usd_rate,
+                                                  "max_quarantine": max_quarantine, "force": force},
                  {"from_api": from_api, "start": start, "end": end, "bucket_width": bucket_width,
                   "group_by": group_by, "endpoint": endpoint, "pages_dir": pages_dir})
 
@@ -145,14 +149,17 @@ def _command(kind: str) -> Callable[..., None]:
     if kind == "dcgm":
         def dcgm_command(paths: PathsArg = None, db: DbOption = None, as_json: JsonOption = False,
                          scraped_at: ScrapedOption = None, metric: MetricOption = None,
-                         wait: WaitOption = DEFAULT_WAIT_SECONDS) -> None:
-            _run(kind, paths, db, as_json, wait, {"scraped_at": scraped_at, "metric": metric})
+                         wait: WaitOption = DEFAULT_WAIT_SECONDS, max_quarantine: MaxQuarantineOption = None,
+                         force: ForceOption = False) -> None:
+            _run(kind, paths, db, as_json, wait, {"scraped_at": scraped_at, "metric": metric,
+                                                  "max_quarantine": max_quarantine, "force": force})
 
         return dcgm_command
 
     def command(paths: PathsArg = None, db: DbOption = None, as_json: JsonOption = False,
-                wait: WaitOption = DEFAULT_WAIT_SECONDS) -> None:
-        _run(kind, paths, db, as_json, wait, {})
+                wait: WaitOption = DEFAULT_WAIT_SECONDS, max_quarantine: MaxQuarantineOption = None,
+                force: ForceOption = False) -> None:
+        _run(kind, paths, db, as_json, wait, {"max_quarantine": max_quarantine, "force": force})
 
     return command
 
