@@ -18,7 +18,7 @@ restricted by the user's teams only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +113,25 @@ class Touched(BaseModel):
     unallocated: bool = False     # a figure that belongs to no team (company total, unowned spend)
 
 
-def touched_teams(answer: Answer, known_teams: set[str]) -> Touched:
-    """Teams named in the answer's tool arguments, results and tables (exact names only)."""
+def touched_teams(answer: Answer, known_teams: set[str],
+                  owners: Callable[[Iterable[str]], Mapping[str, frozenset[str | None]]] | None = None) -> Touched:
+    """Teams named in the answer's tool arguments, results and tables (exact names only), and, given
+    `owners` (apps.slack.visibility.resource_owners), the teams of every resource the results name: a
+    resource of no team, or one not found, is company-wide spend (fail closed)."""
     found = Touched()
     if answer.kind != "answer" or not (answer.tool_calls or answer.results):
         return found
+    if owners is not None:
+        ids: set[str] = set()
+        for result in answer.results:
+            ids |= _resource_ids(result)
+        teams_of = owners(ids) if ids else {}
+        for rid in ids:
+            for team in teams_of.get(rid, frozenset({None})):
+                if team is None:
+                    found.unallocated = True
+                else:
+                    found.teams.add(team)
     for call in answer.tool_calls:
         _walk(call.args, known_teams, found, under_team_key=False)
     for result in answer.results:
@@ -134,6 +148,20 @@ def touched_teams(answer: Answer, known_teams: set[str]) -> Touched:
                     found.teams.add(value)
     if not found.teams:
         found.unallocated = True
+    return found
+
+
+def _resource_ids(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() in ("resource_id", "resourceid") and isinstance(item, str) and item:
+                found.add(item)
+            else:
+                found |= _resource_ids(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found |= _resource_ids(item)
     return found
 
 

@@ -33,6 +33,7 @@ from apps.slack.mrkdwn import escape, question_text, truncate
 from apps.slack.render import SHOW_EVIDENCE_ACTION, SlackMessage, answer_messages, evidence_messages, section
 from apps.slack.settings import SlackSettings
 from apps.slack.storelock import StoreAccess, StoreBusyError
+from apps.slack.visibility import filter_answer, resource_owners
 from apps.slack.workers import ConversationWorkers
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,22 @@ class SlackBot:
         """Post the answer and any approval request, or a polite refusal if the asker may not see it."""
         scope = self.policy.scope_for(where.user, where.channel)
         if not scope.all:
-            denied = check(scope, touched_teams(answer, self.known_teams()))
+            known = self.known_teams()
+
+            def judge(store: Store) -> tuple[Answer, list[str]]:
+                def owners(names: Any) -> dict[str, frozenset[str | None]]:
+                    return resource_owners(store, names)
+
+                # Rows, alternatives and suggestions outside the scope are left out; whatever remains must
+                # belong to the scope entirely (resources by their owners), or the answer is refused.
+                shown = filter_answer(answer, scope, owners, known)
+                return shown, check(scope, touched_teams(shown, known, owners))
+
+            try:
+                answer, denied = self.store.read(judge)
+            except StoreError as exc:
+                self.post(where, self.error_message(f"the cost store is not available: {exc}"))
+                return
             if denied:
                 self.post(where, SlackMessage(text="Sorry, you can't see these costs here.",
                                               blocks=[section(refusal_text(where.user, scope, denied))]))
