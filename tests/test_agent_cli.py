@@ -25,8 +25,9 @@ def finops(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Path) -> None:
-    db = tmp_path / "fresh" / "finops.duckdb"
-    first = finops("ask", "How much did the search team spend last week?", "--db", str(db), "--session", "cli-1")
+    db = tmp_path / "finops" / "finops.duckdb"            # the default path (no --db, no FINOPS_DB)
+    first = finops("ask", "How much did the search team spend last week?", "--session", "cli-1",
+                   env={"XDG_DATA_HOME": str(tmp_path)})
     assert first.returncode == 0, first.stderr
     notice = [line for line in first.stderr.splitlines() if line.strip()]
     assert len(notice) == 1 and "built the demo company" in notice[0]
@@ -50,6 +51,18 @@ def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Pa
 
     other = finops("ask", "and last month?", "--db", str(db), "--session", "cli-2", "--json")
     assert Answer.model_validate_json(other.stdout).kind == "help"   # another conversation has no history
+
+
+def test_a_named_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    typo = tmp_path / "fnops.duckdb"
+    for args, env in ((["--db", str(typo)], {}), ([], {"FINOPS_DB": str(typo)})):
+        p = finops("ask", "How much did the search team spend last week?", *args,
+                   env={"XDG_DATA_HOME": str(tmp_path / "xdg"), **env})
+        assert p.returncode == 2
+        assert p.stderr.strip() == (f"error: no store at {typo}; build one with `finops demo --db {typo}` "
+                                    f"or `finops ingest focus … --db {typo}`")
+        assert p.stdout == ""
+    assert list(tmp_path.iterdir()) == []                  # no store, no session file, no default store
 
 
 def test_json_output_and_exit_codes(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

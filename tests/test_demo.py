@@ -412,11 +412,14 @@ def test_scale_two_doubles_ordinary_rows_and_keeps_facts(tmp_path: Path, demo_db
     assert Decimal(facts["budget_over_80"]["pct"]) > Decimal("0.8")
 
 
-def test_ensure_store_builds_on_first_use_only(tmp_path: Path, demo_db: Path) -> None:
+def test_ensure_store_builds_on_first_use_only(tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo is built only at the default path (no --db, no FINOPS_DB): here under $XDG_DATA_HOME."""
     from knowledge.bootstrap import ensure_store, store_has_data
 
-    path = tmp_path / "first" / "finops.duckdb"
-    got, notice = ensure_store(path)
+    monkeypatch.delenv("FINOPS_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    path = tmp_path / "finops" / "finops.duckdb"
+    got, notice = ensure_store(None)
     assert got == path and path.exists()
     assert notice is not None and "\n" not in notice
     assert notice.startswith(f"No store at {path}: built the demo company (90 days, as of ")
@@ -424,8 +427,22 @@ def test_ensure_store_builds_on_first_use_only(tmp_path: Path, demo_db: Path) ->
     with open_store(path, read_only=True) as store:
         assert store.meta("as_of") == re.search(r"as of (\d{4}-\d\d-\d\d)", notice).group(1)
         assert store.con.execute("SELECT count(*) FROM demo_facts").fetchone()[0] >= 17
-    assert ensure_store(path) == (path, None)
+    assert ensure_store(None) == (path, None)
+    assert ensure_store(path) == (path, None)          # named, and there: used as it is
     assert store_has_data(demo_db)
+
+
+def test_ensure_store_never_builds_at_a_named_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge.bootstrap import NoStoreError, ensure_store
+
+    monkeypatch.delenv("FINOPS_DB", raising=False)
+    named = tmp_path / "typo" / "finops.duckdb"
+    with pytest.raises(NoStoreError, match=f"no store at {named}; build one with `finops demo --db {named}`"):
+        ensure_store(named)
+    monkeypatch.setenv("FINOPS_DB", str(named))
+    with pytest.raises(NoStoreError):
+        ensure_store(None)
+    assert list(tmp_path.iterdir()) == []                 # nothing created, not even the directory
 
 
 def test_empty_store_counts_as_no_data(empty_store: Store) -> None:

@@ -43,7 +43,9 @@ def h100_cost(gpus: int, hours: int) -> Decimal:
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
+    """A manifest and an empty store `s.duckdb` (a named store must exist: `--db` never creates one)."""
     (tmp_path / "job.yaml").write_text(MANIFEST)
+    open_store(tmp_path / "s.duckdb").close()
     return tmp_path
 
 

@@ -89,6 +89,9 @@ def test_missing_configuration_is_a_clear_error(tmp_path: Path) -> None:
 def test_app_token_selects_socket_mode_through_the_configured_api(tmp_path: Path) -> None:
     """With SLACK_APP_TOKEN, `finops slack` opens a Socket Mode connection via SLACK_API_URL; a refused
     app token is a clear error (exit 2), not a traceback."""
+    from knowledge.store import open_store
+
+    open_store(tmp_path / "x.duckdb").close()       # a store named with --db must exist
     with FakeSlackApi(failing={"apps.connections.open": "invalid_auth"}) as api:
         env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-sock", "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_API_URL": api.url}
         result = subprocess.run([sys.executable, "-m", "apps.cli.main", "slack", "--db", str(tmp_path / "x.duckdb")],

@@ -58,9 +58,17 @@ def test_audit_errors_exit_2(demo_db: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "cannot open" in res.stderr
 
 
-def test_audit_on_a_missing_store_builds_the_demo_first(tmp_path: Path) -> None:
+def test_audit_on_a_missing_named_store_exits_2_and_creates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "fresh.duckdb"
     res = runner.invoke(app, ["audit", "tags", "--db", str(path)])
+    assert res.exit_code == 2
+    assert f"no store at {path}; build one with `finops demo --db {path}`" in res.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_at_the_default_path_builds_the_demo_first(tmp_path: Path) -> None:
+    path = tmp_path / "finops" / "finops.duckdb"          # the default path under $XDG_DATA_HOME
+    res = runner.invoke(app, ["audit", "tags"], env={"XDG_DATA_HOME": str(tmp_path), "FINOPS_DB": None})
     assert res.exit_code == 0
     assert res.stderr.startswith(f"No store at {path}: built the demo company")
     assert "untagged" in res.stdout

@@ -9,7 +9,8 @@ import typer
 
 DbOption = Annotated[
     Optional[Path],
-    typer.Option("--db", help="Store file (default: $FINOPS_DB, else ~/.local/share/finops/finops.duckdb).",
+    typer.Option("--db", help="Store file (default: $FINOPS_DB, else ~/.local/share/finops/finops.duckdb, where "
+                              "the demo company is built on first use). A store you name must exist.",
                  envvar="FINOPS_DB", show_envvar=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

@@ -32,6 +32,7 @@ from apps.report.model import (
     WeekTotal,
 )
 from apps.report.week import ReportWeek
+from knowledge.bootstrap import is_demo_store
 from knowledge.store import Store
 from tools.anomalies import AnomaliesResult
 from tools.budgets import BudgetsResult
@@ -115,7 +116,7 @@ def build_summary(store: Store, week: ReportWeek, team: str | None = None,
         week=week, team=team, overview=overview, movers=movers,
         anomalies=_anomalies(calls, period, team), budgets=_budgets(calls, team), tagging=_tagging(calls, period, team),
         waste=_waste(calls, team), llm=_llm(calls, period, team), unit_costs=_unit_costs(calls, period, team),
-        charts=Charts(), calls=[],
+        charts=Charts(), calls=[], demo=is_demo_store(store.con),
     )
     summary.charts = _charts(calls, week, team, primary, primary_id, summary)
     summary.calls = calls.calls

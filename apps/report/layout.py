@@ -57,6 +57,11 @@ class Document(BaseModel):
     calls: list[ToolCall]
 
 
+DEMO_MARK = "DEMO DATA —"      # leads the title of a demo store's summary (markdown, HTML, Slack header)
+DEMO_NOTE = ("Demo data: these figures are the made-up company 'Acme AI' built by finops demo, "
+             "not your bills")
+
+
 def chart_title(summary: WeeklySummary, key: ChartKey) -> str:
     by = summary.charts.daily_by if key == "daily" else summary.charts.movers_by
     return CHART_TITLES[key].format(by=by) + f", {summary.week.label}" + ("" if summary.team is None else f", team {summary.team}")
@@ -68,6 +73,9 @@ def layout(summary: WeeklySummary) -> Document:
     subtitle = (f"{w.describe()}, for {summary.scope_label}; figures as of {w.as_of.isoformat()} "
                 f"(reproduce: finops summary --week {w.label}"
                 + (f" --team {summary.team}" if summary.team else "") + f" --as-of {w.as_of.isoformat()})")
+    if summary.demo:   # never show or post the made-up company without saying so
+        title = f"{DEMO_MARK} {title}"
+        subtitle = f"{DEMO_NOTE}. {subtitle}"
     sections = [_overview(summary), _movers(summary), _anomalies(summary), _budgets(summary), _tagging(summary),
                 _waste(summary), _llm(summary), _unit_costs(summary)]
     return Document(title=title, subtitle=subtitle, freshness=freshness_line(summary.calls), sections=sections,

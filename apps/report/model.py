@@ -165,6 +165,7 @@ class WeeklySummary(BaseModel):
     unit_costs: UnitCosts
     charts: Charts
     calls: list[ToolCall]
+    demo: bool = False                         # the store holds the demo company (its demo_facts table has rows)
 
     @property
     def scope_label(self) -> str:

@@ -22,6 +22,14 @@ def register(app: typer.Typer) -> None:
         if planner not in ("auto", "offline", "model"):
             typer.echo(f"error: --planner must be auto, offline or model, not {planner!r}", err=True)
             raise typer.Exit(2)
+        from knowledge.bootstrap import require_store
+        from knowledge.store import StoreError
+
+        try:
+            require_store(db)      # a named store that does not exist: say so before the chat opens
+        except StoreError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         from apps.tui.app import ChatApp
         from apps.tui.ask import Planner
 

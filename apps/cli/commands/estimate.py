@@ -74,6 +74,12 @@ def estimate_command(
     elif not any(k in args for k in ("gpu_type", "instance_type", "model")):
         _fail("give a manifest file, or --gpu-type/--instance-type with --gpu-count and --hours "
               "(or --kind llm-batch --model ...)", output)
+    from knowledge.bootstrap import require_store
+
+    try:
+        require_store(db)      # a named store (--db, FINOPS_DB) that does not exist: exit 2, nothing created
+    except StoreError as exc:
+        _fail(str(exc), output)
     try:
         # Computed and recorded through the store's writer protocol (a private copy swapped in under the
         # writer lock); when the store stays busy the result says it was not recorded.

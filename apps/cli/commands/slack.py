@@ -32,20 +32,24 @@ def slack(
     from apps.slack.access import AccessError
     from apps.slack.app import create_bot
     from apps.slack.settings import SettingsError, SlackSettings
-    from knowledge.store import resolve_db_path
+    from knowledge.bootstrap import NoStoreError, require_store
 
     try:
         settings = SlackSettings.from_env(db=Path(db) if db else None)
         socket_mode = port is None and settings.app_token is not None
         settings.check(http_mode=not socket_mode)
+        store_path = require_store(settings.db)   # a named store that does not exist: exit 2 before serving
         bot = create_bot(settings)
+    except NoStoreError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except (SettingsError, AccessError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
-    store_path = resolve_db_path(settings.db)
     if not store_path.exists():
-        err.print(f"[yellow]note:[/yellow] no store at {store_path} yet; run `finops demo` or `finops ingest`.")
+        err.print(f"note: no store at {store_path} yet; the demo company is built there on the first question "
+                  "(or run `finops ingest` first).", markup=False, soft_wrap=True)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

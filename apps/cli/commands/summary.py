@@ -48,7 +48,7 @@ def summary(
                         "default: the store's as_of, else today.")] = None,
 ) -> None:
     """The week's cost summary: totals and change, movers, anomalies, budgets, untagged %, waste, LLM, unit costs."""
-    from knowledge.bootstrap import ensure_store
+    from knowledge.bootstrap import ensure_store, is_demo_store
     from knowledge.store import StoreError, open_store, open_store_for_write
     from tools.contract import FinopsError
 
@@ -72,6 +72,9 @@ def summary(
         opened = open_store_for_write(path) if post else open_store(path, read_only=True)
         with opened as store:
             report_week = resolve_week(week, pinned or store.today())
+            if is_demo_store(store.con):
+                typer.echo(f"note: {path} holds the demo company: the summary is marked DEMO DATA"
+                           + (" in every post." if post else "."), err=True)
             if post:
                 code = _post(store, report_week, team, settings, fmt, out)
             else:
