@@ -147,7 +147,11 @@ def to_row(record: dict, parsed: Parsed, spend: list[Decimal]) -> dict[str, Any]
     max_tokens = count(request, "max_tokens")
     if max_tokens is None:
         max_tokens = count(request, "max_completion_tokens")
-    cost = decimal(record, "spend")
+    try:
+        cost = decimal(record, "spend")
+    except BadValue:  # LiteLLM's own estimate is only noted, never loaded: a bad one costs the row nothing
+        cost = None
+        parsed.note("a spend value is not a usable number; left out of the spend column's total")
     if cost is not None:
         spend.append(cost)
     return {

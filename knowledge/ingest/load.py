@@ -8,6 +8,7 @@ hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discard
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import threading
@@ -86,6 +87,7 @@ class _LineCounter(threading.Thread):
         self.src = src
         self.lines: int | None = None
         self.digest: str | None = None
+        self.error: str | None = None  # the gzip stream is truncated or corrupt
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -96,7 +98,11 @@ class _LineCounter(threading.Thread):
             h = hashlib.sha256()
             self.lines = count_lines(self.src, self.stop, h)
             self.digest = h.hexdigest() if self.lines is not None else None
-        except (OSError, EOFError, zlib.error):
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            self.lines = None
+            self.digest = None
+            self.error = str(exc) or type(exc).__name__
+        except OSError:
             self.lines = None
             self.digest = None
 
@@ -149,8 +155,9 @@ def load_file(
         try:
             with polled(con, psink, "reading"):
                 con.execute(stage_sql(spec, bindings, source_sql), params)
-        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
-                duckdb.OutOfRangeException, duckdb.NotImplementedException) as exc:
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as exc:  # a corrupt Parquet page, a truncated gzip, ...: name the file
             first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
             raise IngestError(f"{shown}: cannot read this {src.label} file ({first_line}); nothing was loaded") from exc
         lap("reading")
@@ -158,6 +165,8 @@ def load_file(
         if staged and (first_id != 0 or last_id != staged - 1):
             raise RuntimeError(f"ingest stage rows are not numbered 0..{staged - 1}")
         counter.join()
+        if counter.error is not None:  # DuckDB reads a truncated gzip up to the cut without a word
+            raise IngestError(f"{shown}: a damaged gzip file ({counter.error}); nothing was loaded")
         digest = counter.digest
         skipped = _already_loaded(con, spec, digest, earlier or {}, policy, priced_anew=prices is not None)
         if skipped is not None:
