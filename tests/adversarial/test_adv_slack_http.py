@@ -249,3 +249,17 @@ def test_readme_documents_host() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     slack = readme.split("## Slack", 1)[1].split("\n## ", 1)[0]
     assert "--host" in slack and "127.0.0.1" in slack
+
+
+def test_slash_estimate_flags_are_not_read_as_yaml_11(server) -> None:
+    """`--hours 1:30` was 90 hours (YAML 1.1 sexagesimal); now it is refused, naming the flag."""
+    api = server["api"]
+    body = urlencode({"token": "legacy", "team_id": "T0ACME", "team_domain": "acme", "channel_id": "C0SEXA",
+                      "channel_name": "finops", "user_id": "U0SEARCH1", "user_name": "u0search1", "command": "/finops",
+                      "text": "estimate --team search --gpu-type H100 --gpu-count 8 --hours 1:30",
+                      "api_app_id": "AFINOPS", "response_url": f"{api.url}response/sexa",
+                      "trigger_id": "trig-sexa"}).encode()
+    assert _post(server["url"], body, _signed(body, "application/x-www-form-urlencoded")) == 200
+    calls = api.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == "C0SEXA"
+                         and ":warning:" in c.texts(), timeout=60)
+    assert "hours" in calls[0].texts() and "90" not in calls[0].texts()
