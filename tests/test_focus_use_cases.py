@@ -335,6 +335,25 @@ def test_a_tag_key_in_other_case_is_the_same_key(stores: dict[str, dict[str, Any
     assert [(r.keys, r.values) for r in a.rows] == [(r.keys, r.values) for r in b.rows]
 
 
+@pytest.mark.parametrize("query", [
+    {"measures": ["billed_cost"], "group_by": ["SkuPriceDetails"]},              # needs: sku_price_detail:<key>
+    {"measures": ["pricing_currency_effective_cost"], "group_by": ["pricing_currency"]},  # needs: that measure
+    {"measures": ["commitment_discount_quantity"]},                               # needs: that measure
+])
+def test_what_the_model_lacks_is_refused_not_guessed(stores: dict[str, dict[str, Any]], query: dict[str, Any]) -> None:
+    with pytest.raises(UnknownNameError):
+        _ask(stores, "fixture", **query)
+
+
+def test_credits_are_shown_not_netted(stores: dict[str, dict[str, Any]]) -> None:
+    result = _ask(stores, "fixture", measures=["billed_cost"], group_by=["provider"])
+    credits = stores["fixture"]["gold"].execute(
+        "SELECT sum(BilledCost) FROM raw WHERE ChargeCategory = 'Credit' "
+        "AND ChargePeriodStart >= '2025-01-01' AND ChargePeriodStart < '2025-04-01'").fetchone()[0]
+    assert credits == Decimal("-125.5") and result.credits == credits
+    assert "net of credits of -$125.50" in result.summary()
+
+
 def test_quantities_in_mixed_units_are_refused(stores: dict[str, dict[str, Any]]) -> None:
     with pytest.raises(FinopsError, match="mixes units"):
         _ask(stores, "sample", measures=["pricing_quantity"], group_by=["service"])
