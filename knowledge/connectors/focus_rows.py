@@ -26,6 +26,7 @@ from typing import Any
 
 from knowledge.connectors.values import BadValue
 from knowledge.ingest.currencies import ISO_4217
+from knowledge.ingest.limits import MAX_DECIMAL_DIGITS
 
 
 def usd(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
@@ -53,6 +54,8 @@ def focus_row(
     quantity: Decimal | None, unit: str | None, model: str | None, attributes: dict[str, str | None],
 ) -> dict[str, Any]:
     billed = usd(amount, currency, rates)
+    if billed != 0 and billed.adjusted() >= MAX_DECIMAL_DIGITS:  # DECIMAL(38,12) holds 26 digits before the point
+        raise BadValue(f"amount {amount} {currency[:20]} is too large")
     code = currency.strip().upper()
     period_start, period_end = month_bounds(start)
     key = provider.lower()

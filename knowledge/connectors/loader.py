@@ -66,20 +66,30 @@ def _stage_type(sql_type: str) -> str:
 
 
 def stage_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]],
-               rows: Iterable[dict[str, Any]]) -> int:
-    """CREATE TEMP TABLE `table` with `columns` from dict `rows` via a temporary CSV; returns its row count."""
+               rows: Iterable[dict[str, Any]], unencodable: list[int] | None = None) -> int:
+    """CREATE TEMP TABLE `table` with `columns` from dict `rows` via a temporary CSV; returns its row count.
+
+    A row holding text that is not valid Unicode (JSON may escape a lone surrogate, "\\ud800") cannot be
+    written: with `unencodable` given, its index is appended there and the row left out; without it
+    (rejects, whose text is only shown) such characters are written as backslash escapes."""
     names = [name for name, _ in columns]
     converters = [(i, conv) for i, (_, t) in enumerate(columns) if (conv := _converter(t)) is not None]
     fd, path = tempfile.mkstemp(prefix="finops-connector-", suffix=".csv")
     try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+        errors = "strict" if unencodable is not None else "backslashreplace"
+        with os.fdopen(fd, "w", newline="", encoding="utf-8", errors=errors) as fh:
             writer = csv.writer(fh, lineterminator="\n")
-            for row in rows:
+            for index, row in enumerate(rows):
                 values = [row.get(n) for n in names]
                 for i, conv in converters:
                     if values[i] is not None:
                         values[i] = conv(values[i])
-                writer.writerow(values)
+                try:
+                    writer.writerow(values)
+                except UnicodeEncodeError:  # raised before anything of the row is written
+                    if unencodable is None:
+                        raise
+                    unencodable.append(index)
         spec = "{" + ", ".join(f"'{name}': '{_stage_type(t)}'" for name, t in columns) + "}"
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(
@@ -130,7 +140,15 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
     staged_cols = list(target.columns) + [("x_line", "BIGINT")]
     in_transaction = False
     try:
-        staged = stage_rows(con, STAGE, staged_cols, parsed.rows)
+        unencodable: list[int] = []
+        staged = stage_rows(con, STAGE, staged_cols, parsed.rows, unencodable)
+        if unencodable:
+            bad = set(unencodable)
+            parsed.rejects.extend(
+                Reject(row["x_line"], "text that is not valid Unicode (an escaped lone surrogate such as \\ud800)",
+                       row.get("x_raw"))
+                for i, row in enumerate(parsed.rows) if i in bad)
+            parsed.rows = [row for i, row in enumerate(parsed.rows) if i not in bad]
         if staged != len(parsed.rows):
             raise RuntimeError(f"connector stage holds {staged} rows, expected {len(parsed.rows)}")
         stage_rows(con, _REJECTS, [("line", "BIGINT"), ("reason", "VARCHAR"), ("raw", "VARCHAR")],

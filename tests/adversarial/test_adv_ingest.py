@@ -334,6 +334,37 @@ def test_dcgm_out_of_range_timestamps_are_quarantined(tmp_path: Path) -> None:
     assert one(db, "SELECT count(*) FROM quarantine WHERE reason LIKE '%out of range (allowed years 2000 to 2100)%'") == (4,)
 
 
+def test_json_page_values_that_fit_no_column_are_quarantined_one_by_one(tmp_path: Path) -> None:
+    def result(**over: object) -> dict:
+        r = {"object": "organization.usage.completions.result", "input_tokens": 10, "output_tokens": 1,
+             "num_model_requests": 1, "model": "gpt-4o"}
+        r.update(over)
+        return r
+
+    buckets = [
+        {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
+            result(), result(model="m2", input_tokens=2**63), result(model="m3", output_tokens=10**30),
+            result(model="m6")]},
+        {"object": "bucket", "start_time": 0, "end_time": 86400, "results": [result(model="m4")]},          # 1970
+        {"object": "bucket", "start_time": 10**20, "end_time": 10**20 + 86400, "results": [result(model="m5")]},
+    ]
+    text = json.dumps({"object": "page", "has_more": False, "data": buckets}, indent=1)
+    text = text.replace('"model": "m6"', '"model": "bad\\ud800text"')  # an escaped lone surrogate
+    f = tmp_path / "pages.json"
+    f.write_text(text)
+    db = tmp_path / "s.duckdb"
+    res = finops("ingest", "openai-usage", "--db", str(db), str(f))
+    assert res.exit_code == 0, res.stderr
+    assert "read 6, loaded 1, quarantined 5" in res.stdout
+    reasons = [r for (r,) in all_rows(db, "SELECT reason FROM quarantine ORDER BY line")]
+    assert reasons[0] == "input_tokens: '9223372036854775808' is too large (at most 2^63 - 1)"
+    assert reasons[1].startswith("output_tokens: '1000000000000000000000000000000' is too large")
+    assert reasons[2].startswith("text that is not valid Unicode")
+    assert reasons[3] == "bucket: start_time: date out of range (allowed years 2000 to 2100) '0'"
+    assert reasons[4] == "bucket: start_time: date out of range (allowed years 2000 to 2100) '100000000000000000000'"
+    assert one(db, "SELECT count(*), min(model) FROM llm_usage_buckets") == (1, "gpt-4o")
+
+
 # -- 15. nothing is printed as loaded unless it was committed ----------------------------------------------
 def test_a_failure_later_in_the_command_prints_no_loaded_line(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
