@@ -60,6 +60,20 @@ DATA_TABLES = (
 )
 
 
+def path_is_demo(path: Path) -> bool:
+    """`is_demo_store` for a store file (False when it cannot be read now, e.g. no file)."""
+    if not path.exists():
+        return False
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        return is_demo_store(con)
+    finally:
+        con.close()
+
+
 def store_has_data(path: Path) -> bool:
     """True when `path` holds a store with a row in any data table (or is not a store we can read:
     then it is not ours to replace)."""

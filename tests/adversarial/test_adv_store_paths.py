@@ -7,6 +7,7 @@ of the demo company (shown or posted) says it is demo data. All through the real
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -132,3 +133,20 @@ def test_summary_post_never_posts_the_demo_company_unmarked(isolated: Path, demo
     assert header.startswith("DEMO DATA — Weekly cost summary 2026-W47")
     assert posts[0].args["text"].startswith("DEMO DATA — ")          # the notification text too
     assert "made-up company" in posts[0].texts()
+
+
+def test_the_estimate_gate_on_the_demo_company_says_so(isolated: Path, demo_db: Path) -> None:
+    demo = isolated / "demo.duckdb"
+    shutil.copy(demo_db, demo)
+    args = ["estimate", "--gpu-type", "H100", "--gpu-count", "8", "--hours", "1", "--team", "search", "--db", str(demo)]
+    md = runner.invoke(app, args)
+    assert md.exit_code in (0, 1), md.output
+    assert md.stdout.startswith("> **DEMO DATA: checked against the demo company's teams and budgets")
+    as_json = runner.invoke(app, [*args, "--json"])
+    assert json.loads(as_json.stdout)["demo_data"] is True
+
+    own = isolated / "own.duckdb"
+    shutil.copy(demo_db, own)
+    _strip_demo_facts(own)
+    res = runner.invoke(app, [*args[:-1], str(own), "--json"])
+    assert json.loads(res.stdout)["demo_data"] is False and "DEMO DATA" not in res.output

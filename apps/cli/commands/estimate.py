@@ -74,7 +74,8 @@ def estimate_command(
     elif not any(k in args for k in ("gpu_type", "instance_type", "model")):
         _fail("give a manifest file, or --gpu-type/--instance-type with --gpu-count and --hours "
               "(or --kind llm-batch --model ...)", output)
-    from knowledge.bootstrap import require_store
+    from knowledge.bootstrap import path_is_demo, require_store
+    from knowledge.store import resolve_db_path
 
     try:
         require_store(db)      # a named store (--db, FINOPS_DB) that does not exist: exit 2, nothing created
@@ -87,15 +88,20 @@ def estimate_command(
     except (StoreError, FinopsError) as exc:
         _fail(str(exc), output)
     code = EXIT_NEEDS_APPROVAL if result.needs_approval else EXIT_OK  # type: ignore[attr-defined]
+    demo = path_is_demo(resolve_db_path(db))   # a gate on the demo company's budgets must say so
     if output == "json":
         payload = result.model_dump(mode="json")
         payload["exit_code"] = code
+        payload["demo_data"] = demo
         typer.echo(json.dumps(payload, indent=2))
     elif output == "md":
-        typer.echo(result.markdown())  # type: ignore[attr-defined]
+        typer.echo((f"> **{DEMO_NOTE}**\n\n" if demo else "") + result.markdown())  # type: ignore[attr-defined]
     else:
-        typer.echo(result.summary())
+        typer.echo((f"{DEMO_NOTE}\n" if demo else "") + result.summary())
     raise typer.Exit(code)
+
+
+DEMO_NOTE = "DEMO DATA: checked against the demo company's teams and budgets (finops demo), not yours."
 
 
 def _fail(message: str, output: str) -> None:
