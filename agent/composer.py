@@ -14,7 +14,7 @@ from typing import Any
 from agent.derived import derived_notes
 from agent.what_if import what_if_scaled
 from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
-from agent.grounding import check
+from agent.grounding_subjects import check_answer
 from agent.help import help_reply
 from tools.registry import registry
 from agent.safety import echoes, looks_like_instruction, untrusted_spans
@@ -52,10 +52,8 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
         suggestions = _suggestions(outcomes) or suggestions
     if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
         model_text = (reply.get("text") or "").strip()
-        sources = [o.get("result") for o in outcomes if o.get("ok")]
-        sources += [o.get("summary") for o in outcomes if o.get("ok")]
-        sources += [o.get("table") for o in outcomes if o.get("ok")]
-        report = check(model_text, sources, state.get("question", ""))
+        # Figures with their subjects, and names (emails, channels, ids, teams), against the results.
+        report = check_answer(model_text, outcomes, state.get("question", ""))
         followed = echoes(model_text, _untrusted(outcomes))
         if model_text and report.grounded and not followed:
             text = model_text
@@ -75,7 +73,12 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
                 text, kind, suggestions = help_["text"], "help", list(help_.get("suggestions") or [])
     elif outcomes:
         text = offline_text
-        if reply.get("text") and kind in ("help", "refusal", "error") and not any(o.get("ok") for o in outcomes):
+        if planner == "model" and reply.get("text") and kind != "did_you_mean" and not any(o.get("ok") for o in outcomes):
+            # Every tool call failed: no tool result, so no figure and no name from the model. The answer
+            # is the tools' errors (the model's text is never shown unchecked).
+            grounded = False
+            flags.append("no tool result: the model's answer was not shown; answered from the tool errors")
+        elif reply.get("text") and kind in ("help", "refusal", "error") and not any(o.get("ok") for o in outcomes):
             text = reply["text"] + ("\n\n" + offline_text if offline_text else "")
     else:
         text = reply.get("text") or NOTHING_FOUND
