@@ -29,6 +29,7 @@ from agent.entities import Entities, NameIndex, extract
 from agent.help import help_reply
 from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
 from agent.planning import PlanStep
+from agent.semantic_route import semantic_args
 from agent.state import AgentState, PlannedCall, Turn
 
 # args-model field -> the name kind it takes (any tool whose args have such a field gets it filled)
@@ -130,6 +131,9 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
 
     earlier = EARLIER.search(text) is not None
     marked = FOLLOW_UP.match(text) is not None
+    semantic = _semantic_step(ent, best, prev if marked else None, by_name)
+    if semantic is not None:
+        return semantic
     follow = prev is not None and (
         (marked and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
         or (best is None and (ent.period or ent.group_by or ent.names or ent.unknown or earlier))
@@ -294,6 +298,28 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
         return [args]
     out = hook(args, ent, spec)   # may raise NeedMore
     return out if isinstance(out, list) else [out]
+
+
+def _semantic_step(ent: Entities, best: tuple[float, Intent] | None, prev: Turn | None,
+                   by_name: dict[str, ToolSpec]) -> PlanStep | None:
+    """A question only the semantic model expresses (a FOCUS measure, dimension or filter word) as one
+    query_costs call; a follow-up ("and by charge category?") keeps the previous turn's period."""
+    if "query_costs" not in by_name or ent.unknown:
+        return None
+    if prev is not None and not any(c["tool"] in ("spend", "query_costs") for c in prev.get("calls") or []):
+        return None   # a follow-up of another tool's answer ("by app instead" after LLM spend) stays there
+    if prev is not None and (PLURAL_REF.search(ent.text) or SINGULAR_REF.search(ent.text)):
+        return None
+    if best is not None and best[1].tool not in ("spend", "query_costs") and best[0] >= STRONG:
+        return None
+    args = semantic_args(ent)
+    if args is None:
+        return None
+    if prev is not None and "period" not in args:
+        period = next((c.get("args", {}).get("period") for c in prev.get("calls") or [] if c.get("args", {}).get("period")), None)
+        if period:
+            args["period"] = period
+    return _finish([(by_name["query_costs"], args)], ent, by_name)
 
 
 def _finish(calls: list[tuple[ToolSpec, dict[str, Any]]], ent: Entities, by_name: dict[str, ToolSpec]) -> PlanStep:

@@ -14,7 +14,7 @@ from knowledge.semantic.compiler import Window, compile_query
 from knowledge.semantic.model import DerivedMeasure, Measure
 from knowledge.semantic.query import CostQuery
 from knowledge.semantic.validate import resolve_query
-from tools.contract import TableView, ToolResult, money, pct
+from tools.contract import FinopsError, TableView, ToolResult, money, pct
 from tools.names import candidates
 from tools.periods import Period, add_months
 from tools.registry import ToolContext, tool
@@ -94,19 +94,22 @@ class QueryCostsResult(ToolResult):
                 parts.append(f", {word}{'' if not change else ' ' + self._fmt(first.name, abs(change)) + rel} "
                              f"from {self._fmt(first.name, prev)} in {self.compare_period.describe()}")
         text = "".join(parts) + "."
-        if self.credits and first.unit == "USD" and first.name in ("billed_cost", "effective_cost", "list_cost", "contracted_cost"):
-            cur = self.totals.get(first.name) or Decimal(0)
+        cur_total = self.totals.get(first.name) or Decimal(0)
+        if (self.credits and first.unit == "USD" and self.credits != cur_total
+                and first.name in ("billed_cost", "effective_cost", "list_cost", "contracted_cost")):
+            cur = cur_total
             text += (f" That is net of credits of {money(self.credits)}: {money(cur - self.credits)} before credits.")
         if self.group_by and self.rows:
             shown = [r for r in self.rows if not r.is_other][:6]
             items = [f"{self._label(r)} {self._fmt(first.name, r.values.get(first.name))}"
                      + (f" ({pct(r.share)})" if r.share is not None else "") for r in shown]
-            other = next((r for r in self.rows if r.is_other), None)
-            listed = len([r for r in self.rows if not r.is_other])
-            if listed > len(shown):
-                items.append(f"{listed - len(shown)} more in the table")
-            if other is not None:
-                items.append(f"{other.folded} others {self._fmt(first.name, other.values.get(first.name))}")
+            # Everything not named is summed into one "others" item: named + others = total, exactly.
+            rest = [r for r in self.rows if r not in shown]
+            if rest and first.unit == "ratio":        # a rate is not additive: name how many, not a sum
+                items.append(f"{sum(r.folded for r in rest)} others in the table")
+            elif rest:
+                rest_sum = sum((r.values.get(first.name) or Decimal(0) for r in rest), Decimal(0))
+                items.append(f"{sum(r.folded for r in rest)} others {self._fmt(first.name, rest_sum)}")
             parts_by = " × ".join(self.group_labels)
             text += f" By {parts_by}: " + "; ".join(items) + "."
         notes = [f"{m.label} = {m.description}" for m in self.measures[:2] if m.unit in ("USD", "ratio")]
@@ -221,12 +224,20 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     compiled = compile_query(resolved, window)
     rows = ctx.query(compiled.sql, compiled.params)
     base = resolved.measures
+    currencies = {c for r in rows for c in (r.get("clo"), r.get("chi")) if c is not None}
+    if len(currencies) > 1 and any(m.unit == "USD" for m in base) and "billing_currency" not in {
+            d.name for d in resolved.group_by}:
+        raise FinopsError(f"these charges are billed in {len(currencies)} currencies ({', '.join(sorted(currencies))}): "
+                          "group by billing_currency or filter on one, money in different currencies is never added")
     charges = sum(int(r["n"] or 0) for r in rows)
     prev_charges = sum(int(r["pn"] or 0) for r in rows)
-    data = charges_range(ctx)
-    if not charges and (not data.rows or data.last is None or data.first is None
-                        or data.last <= day_start(period.start) or data.first >= day_start(period.end)):
-        raise no_data("billing data", period, data, " (ingest a FOCUS export with `finops ingest focus`)")
+    if not charges:   # nothing matched: an empty period is "no data", not $0
+        data = charges_range(ctx)
+        if (not data.rows or data.last is None or data.first is None
+                or data.last <= day_start(period.start) or data.first >= day_start(period.end)):
+            raise no_data("billing data", period, data, " (ingest a FOCUS export with `finops ingest focus`)")
+    # Where the bill ends comes from the evidence's freshness (computed once per read-only store).
+    last = next((f.latest_data for f in ctx.freshness() if f.source == "billing (FOCUS)"), None)
     # Totals are sums of the same exact sums the rows hold: listed + other = total, to the last digit.
     total_sums: dict[str, Any] = {}
     prev_sums: dict[str, Any] = {}
@@ -256,13 +267,11 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         out_rows = []
     credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
     ends = None
-    if data.last is not None and data.last < day_start(period.end) - timedelta(days=1) and data.last > day_start(period.start):
-        ends = (data.last - timedelta(microseconds=1)).date() if data.last.time() == time() else data.last.date()
+    if last is not None and day_start(period.start) < last < day_start(period.end) - timedelta(days=1):
+        ends = (last - timedelta(microseconds=1)).date() if last.time() == time() else last.date()
         ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
     if compare is not None and prev_charges == 0:
         ctx.note(f"no billing data for {compare.describe()}: nothing to compare with")
-    for m in asked:
-        ctx.note(f"{m.label}: {m.description}")
     return QueryCostsResult(
         query=args, period=period, compare_period=compare,
         measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description) for m in asked],

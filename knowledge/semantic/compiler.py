@@ -109,7 +109,8 @@ def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
         params += list(d.params)
     # `cur` is true for the asked period; other rows in the scan belong to the comparison period.
     cur = "(ChargePeriodStart >= ? AND ChargePeriodStart < ?)"
-    params += [window.start, window.end]
+    if window.compare_start is not None:
+        params += [window.start, window.end]
     inputs = [f"{measure_input(m)} AS x{j}" for j, m in enumerate(q.measures)]
     money = next((m for m in q.measures if m.unit == "USD" and m.condition is None), None)
     credit = f"CASE WHEN ChargeCategory = 'Credit' THEN {money.column} END" if money else "NULL"
@@ -123,13 +124,21 @@ def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
         where.append(cond)
         where_params += fp
     params += where_params
-    select = ", ".join(dim_cols + [f"{cur} AS cur"] + inputs + [f"{credit} AS xc"])
+    if window.compare_start is None:
+        select = ", ".join(dim_cols + inputs + [f"{credit} AS xc", "BillingCurrency"])
+    else:
+        select = ", ".join(dim_cols + [f"{cur} AS cur"] + inputs + [f"{credit} AS xc", "BillingCurrency"])
     rel = relation(list(q.group_by) + [f.dimension for f in q.filters])
     base = f"SELECT {select}\n        FROM {rel}\n        WHERE {' AND '.join(where)}"
 
-    sums = ", ".join(f"sum(x{j}) FILTER (WHERE cur) AS m{j}, sum(x{j}) FILTER (WHERE NOT cur) AS p{j}"
-                     for j in range(len(q.measures)))
-    counts = "count(*) FILTER (WHERE cur) AS n, count(*) FILTER (WHERE NOT cur) AS pn, sum(xc) FILTER (WHERE cur) AS cr"
+    if window.compare_start is not None:
+        sums = ", ".join(f"sum(x{j}) FILTER (WHERE cur) AS m{j}, sum(x{j}) FILTER (WHERE NOT cur) AS p{j}"
+                         for j in range(len(q.measures)))
+        counts = "count(*) FILTER (WHERE cur) AS n, count(*) FILTER (WHERE NOT cur) AS pn, sum(xc) FILTER (WHERE cur) AS cr"
+    else:   # no comparison: every scanned row is in the period (no per-row flag to test)
+        sums = ", ".join(f"sum(x{j}) AS m{j}, CAST(NULL AS DECIMAL(38, 12)) AS p{j}" for j in range(len(q.measures)))
+        counts = "count(*) AS n, 0 AS pn, sum(xc) AS cr"
+    counts += ", min(BillingCurrency) AS clo, max(BillingCurrency) AS chi"
     if not q.group_by:
         sql = f"WITH base AS (\n        {base}\n    )\n    SELECT 0 AS is_other, 0 AS rn, {sums}, {counts}, 1 AS folded FROM base"
         return Compiled(sql, params)
@@ -160,9 +169,10 @@ def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
                    PARTITION BY CASE WHEN {all_null} THEN 0 ELSE 1 END ORDER BY {order}) END AS rn
         FROM g
     )
-    SELECT 0 AS is_other, rn, {key_list}, {m_cols}, n, pn, cr, 1 AS folded FROM ranked WHERE rn <= ?
+    SELECT 0 AS is_other, rn, {key_list}, {m_cols}, n, pn, cr, clo, chi, 1 AS folded FROM ranked WHERE rn <= ?
     UNION ALL
-    SELECT 1 AS is_other, ? AS rn, {nulls}, {m_sums}, sum(n) AS n, sum(pn) AS pn, sum(cr) AS cr, count(*) AS folded
+    SELECT 1 AS is_other, ? AS rn, {nulls}, {m_sums}, sum(n) AS n, sum(pn) AS pn, sum(cr) AS cr,
+           min(clo) AS clo, max(chi) AS chi, count(*) AS folded
     FROM ranked WHERE rn > ? HAVING count(*) > 0
     ORDER BY is_other, rn"""
     params += [top, top + 1, top]

@@ -87,6 +87,7 @@ class Dimension(BaseModel):
     null_label: str = "(none)"
     params: tuple[str, ...] = ()       # values bound to the `?` in `sql` (a tag key), in order
     identified_by: tuple[str, ...] = ()  # columns a name of it may match in an eq filter (id or name)
+    allowed_values: tuple[str, ...] = ()  # FOCUS's allowed values: valid in a filter even when no row holds them
 
 
 class Concept(BaseModel):
@@ -112,7 +113,9 @@ MODEL_SQL = ("coalesce(nullif(Tags['model'], ''), x_endpoint_model, "
              "CASE WHEN ServiceCategory = 'AI and Machine Learning' AND PricingUnit ILIKE '%token%' "
              "THEN coalesce(nullif(SkuMeter, ''), SkuId) END)")
 
-MARKETPLACE_SQL = ("CASE WHEN nullif(PublisherName, '') IS NOT NULL AND PublisherName <> ProviderName "
+# FOCUS's own definition: a charge is a marketplace purchase when its publisher is not the invoice issuer
+# (ProviderName and PublisherName may spell the same company differently: "AWS" vs "Amazon Web Services, Inc.").
+MARKETPLACE_SQL = ("CASE WHEN nullif(PublisherName, '') IS NOT NULL AND PublisherName <> InvoiceIssuerName "
                    "THEN 'marketplace' ELSE 'direct' END")
 
 _MEASURES: tuple[Measure, ...] = (
@@ -150,7 +153,7 @@ _MEASURES: tuple[Measure, ...] = (
 _DERIVED: tuple[DerivedMeasure, ...] = (
     DerivedMeasure(name="savings", label="savings", formula="difference", inputs=("list_cost", "effective_cost"), unit="USD",
                    description="list cost minus effective cost: everything discounts and commitments saved",
-                   synonyms=("total savings", "saved", "effective savings", "discount", "discounts")),
+                   synonyms=("total savings", "saved", "effective savings")),
     DerivedMeasure(name="effective_savings_rate", label="effective savings rate", formula="ratio_of_difference",
                    inputs=("list_cost", "effective_cost"), unit="ratio",
                    description="(list cost - effective cost) / list cost", synonyms=("esr", "savings rate")),
@@ -173,10 +176,23 @@ _DERIVED: tuple[DerivedMeasure, ...] = (
 )
 
 
+# FOCUS 1.2 allowed values of the enumerated columns (focus_columns.csv).
+FOCUS_ALLOWED: dict[str, tuple[str, ...]] = {
+    "ChargeCategory": ("Usage", "Purchase", "Tax", "Credit", "Adjustment"),
+    "ChargeClass": ("Correction",),
+    "ChargeFrequency": ("One-Time", "Recurring", "Usage-Based"),
+    "PricingCategory": ("Standard", "Dynamic", "Committed", "Other"),
+    "CommitmentDiscountStatus": ("Used", "Unused"),
+    "CommitmentDiscountCategory": ("Spend", "Usage"),
+    "CapacityReservationStatus": ("Used", "Unused"),
+}
+
+
 def _focus(name: str, column: str, label: str, synonyms: tuple[str, ...] = (), description: str = "",
            name_kind: str | None = None) -> Dimension:
     return Dimension(name=name, label=label, sql=_col(column), focus_column=column,
-                     synonyms=(column.lower(),) + synonyms, description=description, name_kind=name_kind)
+                     synonyms=(column.lower(),) + synonyms, description=description, name_kind=name_kind,
+                     allowed_values=FOCUS_ALLOWED.get(column, ()))
 
 
 def _grain(grain: str, synonyms: tuple[str, ...]) -> Dimension:

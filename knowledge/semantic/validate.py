@@ -64,6 +64,8 @@ def resolve_dimension(name: str, con: duckdb.DuckDBPyConnection | None = None) -
     if con is None or not dim.params:
         return dim
     key = dim.params[0]
+    if con.execute("SELECT 1 FROM focus_charges WHERE Tags[?] IS NOT NULL LIMIT 1", [key]).fetchone():
+        return dim
     keys = tag_keys(con)
     if key in keys:
         return dim
@@ -85,11 +87,9 @@ def _expand_measures(names: tuple[str, ...]) -> tuple[tuple[Measure, ...], tuple
 
 
 def _has_values(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, bool]:
-    if not columns:
-        return {}
-    cols = sorted(set(columns))
-    row = con.execute("SELECT " + ", ".join(f"count({c}) > 0" for c in cols) + " FROM focus_charges").fetchone()
-    return dict(zip(cols, row))
+    """Does any row fill each column? One probe per column that stops at the first hit."""
+    return {c: con.execute(f"SELECT 1 FROM focus_charges WHERE {c} IS NOT NULL LIMIT 1").fetchone() is not None
+            for c in sorted(set(columns))}
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, base: tuple[Measure, ...], dims: list[Dimension]) -> None:
@@ -123,6 +123,9 @@ def _resolve_value(con: duckdb.DuckDBPyConnection, dim: Dimension, value: str, k
                       list(dim.params) + [text]).fetchone()
     if hit:
         return text
+    allowed = [v for v in dim.allowed_values if fold(v) == fold(text)]
+    if allowed:
+        return allowed[0]      # a FOCUS value no row holds: "no corrections" is an answer, not an error
     candidates = _values(con, dim)
     names = list(dict.fromkeys(candidates + (known(dim.name_kind) if known and dim.name_kind else [])))
     if text in names:
@@ -140,6 +143,11 @@ def _resolve_filter(con: duckdb.DuckDBPyConnection, raw_dim: str, op: str, value
         raise FinopsError(f"filter on {dim.label} is not supported: put the dates in the period instead")
     if op in ("eq", "in") and all(fold(v) in (fold(dim.null_label), "none", "null") for v in values):
         return ResolvedFilter(dim, "is_null", ())
+    if dim.sql == f"nullif({dim.focus_column}, '')" and not _has_values(con, [dim.focus_column or ""]).get(dim.focus_column or ""):
+        # A column no loaded row fills cannot tell "corrections" from "no corrections": say so.
+        raise MissingDataError(dim.focus_column or dim.name,
+                               f"this data has no {dim.focus_column} values (the loaded exports leave it empty), "
+                               f"so it cannot be filtered on {dim.label}")
     if op == "contains":
         for v in values:
             cond, params = filter_sql(ResolvedFilter(dim, "contains", (v,)))
@@ -179,7 +187,7 @@ def _check_units(con: duckdb.DuckDBPyConnection, base: tuple[Measure, ...], q: R
         rel = relation([unit_dim] + [f.dimension for f in q.filters])
         units = [r[0] for r in con.execute(
             f"SELECT DISTINCT {unit_dim.sql} AS u FROM {rel}{where} ORDER BY u NULLS LAST LIMIT 6", params).fetchall()]
-        if len(units) > 1 and not any(d.name in ("sku", "sku_price", "resource") for d in q.group_by):
+        if len(units) > 1:
             shown = ", ".join(str(u) for u in units[:5])
             raise FinopsError(f"{m.label} mixes units ({shown}{', …' if len(units) > 5 else ''}): "
                               f"group by {unit_dim.name} or filter on one {unit_dim.label}")

@@ -1,0 +1,148 @@
+"""Questions of the bill that only the semantic model can express ("effective cost by service category",
+"credits by provider", "savings by charge category") become one `query_costs` call.
+
+The vocabulary is the semantic model's (dimension and measure names and synonyms, the concepts that
+mean a filter), matched longest-first, so "by service category" is never read as "by service". A
+question with none of these signals is left to the other tools.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
+
+from agent.entities import Entities
+
+# Spend (and llm_spend, for apps) already answer these groupings; only the others need query_costs.
+SPEND_GROUPS = frozenset({"team", "service", "model", "provider", "project", "env", "resource", "region",
+                          "account", "day", "week", "app"})
+SPEND_MEASURES = frozenset({"billed_cost", "effective_cost"})   # spend shows both
+# A figure is asked for: without one of these, a filter word alone ("a poem about kubernetes") is no question.
+_COST_CUE = re.compile(r"\b(?:cost|costs|costing|spend|spent|spending|billed|bill|invoiced|charges?|paid|pay|"
+                       r"how much|total|amount|savings?|credits?|usage)\b|\$")
+_TIME_GRAINS = {"day", "week", "month", "quarter"}
+# Measure words that only ever mean "billed cost" (spend answers them) are not a signal by themselves.
+_PLAIN_COST = {"cost", "costs", "spend", "spent", "billed", "billed cost"}
+# Name kinds the planner finds -> the dimension that filters on them.
+_KIND_DIMENSION = {"team": "team", "service": "service", "provider": "provider", "region": "region",
+                   "account": "account", "project": "project", "environment": "env", "model": "model",
+                   "resource": "resource", "app": "app"}
+_BY = re.compile(r"\b(?:by|per|for each|for every|broken down by|split by|grouped by|across)\s+(?:the\s+)?")
+_NEGATION = re.compile(r"\b(?:excluding|except|without|other than|not|minus|apart from)\s+(?:the\s+)?$")
+
+
+def _phrase(text: str) -> str:
+    return text.replace("_", " ").lower()
+
+
+@lru_cache(maxsize=1)
+def _dimension_phrases() -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for d in DIMENSIONS.values():
+        for w in (d.name, d.label, *d.synonyms):
+            out.setdefault(_phrase(w), d.name)
+    return sorted(out.items(), key=lambda kv: -len(kv[0]))
+
+
+@lru_cache(maxsize=1)
+def _measure_phrases() -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for m in (*MEASURES.values(), *DERIVED.values()):
+        for w in (m.name, m.label, *m.synonyms):
+            p = _phrase(w)
+            if p not in _PLAIN_COST:
+                out.setdefault(p, m.name)
+    return sorted(out.items(), key=lambda kv: -len(kv[0]))
+
+
+def _word_at(text: str, pos: int, phrase: str) -> bool:
+    end = pos + len(phrase)
+    return text.startswith(phrase, pos) and (end == len(text) or not text[end].isalnum())
+
+
+def group_by(text: str) -> list[str]:
+    """Dimensions after 'by' / 'per' / 'and' (chained), longest phrase first: 'by provider and charge category'."""
+    out: list[str] = []
+    for m in _BY.finditer(text):
+        pos = m.end()
+        if m.group(0).startswith("per") and any(_word_at(text, pos, g) for g in _TIME_GRAINS):
+            continue   # "cost per month" is a rate, not a breakdown by month
+        while True:
+            hit = next(((p, d) for p, d in _dimension_phrases() if _word_at(text, pos, p)), None)
+            if hit is None:
+                break
+            if hit[1] not in out:
+                out.append(hit[1])
+            rest = re.match(r"\s*(?:,|and|&|then)\s*(?:by\s+)?(?:the\s+)?", text[pos + len(hit[0]):])
+            if not rest or not rest.group(0).strip():
+                break
+            pos += len(hit[0]) + rest.end()
+    return out[:3]
+
+
+def measures(text: str) -> list[str]:
+    found: list[tuple[int, str]] = []
+    taken: list[range] = []
+    for phrase, name in _measure_phrases():
+        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
+            if any(m.start() in r for r in taken):
+                continue
+            taken.append(range(m.start(), m.end()))
+            found.append((m.start(), name))
+    return list(dict.fromkeys(n for _, n in sorted(found)))[:4]
+
+
+def concept_filters(text: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for c in CONCEPTS:
+        for w in sorted(c.words, key=len, reverse=True):
+            m = re.search(r"(?<![a-z0-9-])" + re.escape(w) + r"(?![a-z0-9-])", text)
+            if m is None:
+                continue
+            negated = _NEGATION.search(text[: m.start()]) is not None
+            op = c.op
+            if negated:
+                op = {"eq": "ne", "in": "not_in", "is_null": "not_null", "not_null": "is_null"}.get(op, op)
+            if negated and op == "contains":
+                continue            # "not kubernetes": no negated contains; leave it to the clarifier
+            out.append({"dimension": c.dimension, "op": op, "values": list(c.values)})
+            break
+    return out
+
+
+def semantic_args(ent: Entities) -> dict[str, Any] | None:
+    """CostQuery arguments when the question needs the semantic model; None when other tools fit."""
+    text = ent.text
+    if not _COST_CUE.search(text):
+        return None
+    dims = group_by(text)
+    asked = measures(text)
+    concepts = [f for f in concept_filters(text) if f["dimension"] not in dims]
+    # "by service category" read by the older parser as "by service" is a different question.
+    needs_model = (bool(set(asked) - SPEND_MEASURES) or any(d not in SPEND_GROUPS for d in dims) or bool(concepts))
+    if not needs_model:
+        return None
+    if asked and re.search(r"\b(?:billed|invoiced)\b", text) and "billed_cost" not in asked:
+        asked = ["billed_cost", *asked]
+    filters = list(concepts)
+    for hit in ent.names:
+        dim = _KIND_DIMENSION.get(hit.kind)
+        if dim is None or any(f["dimension"] == dim for f in filters) or dim in dims:
+            continue
+        negated = _NEGATION.search(text[: text.find(hit.span.lower())] if hit.span else "") is not None
+        filters.append({"dimension": dim, "op": "ne" if negated else "eq", "values": [hit.name]})
+    args: dict[str, Any] = {"measures": asked or ["billed_cost"], "group_by": dims, "filters": filters}
+    if ent.period:
+        args["period"] = ent.period
+    if ent.top:
+        args["top"] = ent.top
+    if re.search(r"\b(?:vs|versus|compared? (?:to|with)|than) (?:the )?(?:previous|prior|last) (?:period|month|week)\b"
+                 r"|\bmonth over month\b|\bchange\b", text):
+        args["compare"] = "previous"
+    if re.search(r"\b(?:a|one) year (?:ago|earlier|before)\b|\byear over year\b|\byoy\b|\blast year\b", text) \
+            and not re.search(r"\bin last year\b", text):
+        args["compare"] = "year_ago"
+    return args
