@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from tools.contract import TableView, ToolResult, money, pct
 from knowledge.semantic.compiler import relation
+from knowledge.semantic.model import DIMENSIONS
 from knowledge.semantic.query import Filter
 from knowledge.semantic.validate import resolve_filters
 from tools.names import candidates, fold
@@ -208,7 +209,7 @@ def tag_audit(ctx: ToolContext, args: TagAuditArgs) -> TagAuditResult:
     grouped = f"_tag_audit_{uuid.uuid4().hex[:12]}"
     ctx.query(
         f"""CREATE TEMP TABLE {grouped} AS
-            SELECT coalesce(SubAccountName, SubAccountId) AS account, SubAccountId, SubAccountName,
+            SELECT {DIMENSIONS["account"].sql} AS account, SubAccountId, SubAccountName,
                    ServiceName AS service, ResourceId, ResourceName, Tags, sum(BilledCost) AS BilledCost,
                    count(*) AS charges
             FROM {rel} WHERE {CHARGE_IN_PERIOD}{scope_sql}
