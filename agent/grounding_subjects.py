@@ -92,7 +92,7 @@ def _args_subjects(args: dict[str, Any] | None) -> frozenset[str]:
 
 
 def _money_key(key: str) -> bool:
-    return any(w in key for w in _MONEY_KEYS) and not any(w in key for w in ("pct", "share", "ratio", "count"))
+    return any(w in key for w in _MONEY_KEYS) and not any(w in key for w in ("pct", "share", "ratio", "count", "charges"))
 
 
 def _walk(node: Any, inherited: frozenset[str], base: frozenset[str], out: list[Context]) -> None:
