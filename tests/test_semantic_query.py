@@ -221,3 +221,50 @@ def test_in_and_not_in_of_the_same_values_partition_the_total(demo, dim_values, 
     inside = q(demo, period="last 30 days", filters=[{"dimension": fdim, "op": "in", "values": values}])
     outside = q(demo, period="last 30 days", filters=[{"dimension": fdim, "op": "not_in", "values": values}])
     assert (inside.totals["billed_cost"] or 0) + (outside.totals["billed_cost"] or 0) == whole
+
+
+# ---- the FOCUS sample: billing-period basis, derived rates, units ------------------------------------
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from apps.cli.main import app
+
+    db = tmp_path_factory.mktemp("sample") / "focus.duckdb"
+    csv = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+    assert CliRunner().invoke(app, ["ingest", "focus", str(csv), "--db", str(db)]).exit_code == 0
+    store = open_store(db, read_only=True)
+    raw = duckdb.connect(":memory:")
+    raw.execute(f"CREATE TABLE s AS SELECT * FROM read_csv('{csv}', nullstr='NULL', "
+                "types={'BilledCost': 'DECIMAL(38,12)', 'EffectiveCost': 'DECIMAL(38,12)', "
+                "'ContractedCost': 'DECIMAL(38,12)', 'ConsumedQuantity': 'DECIMAL(38,12)'})")
+    yield store, raw
+    store.close()
+    raw.close()
+
+
+def test_period_basis_billing_reads_the_invoice_period(sample):
+    store, raw = sample
+    # tests/data/README.md: BillingPeriodStart 2024-10-01 holds 1 row, BilledCost 0.24000000000.
+    r = q(store, period="2024-10", period_basis="billing")
+    gold = raw.execute("SELECT sum(BilledCost), count(*) FROM s WHERE BillingPeriodStart >= '2024-10-01' "
+                       "AND BillingPeriodStart < '2024-11-01'").fetchone()
+    assert (r.totals["billed_cost"], r.charges) == gold
+    assert "billing periods" in r.summary()
+
+
+def test_commitment_savings_rate_and_billed_unit_price_from_exact_sums(sample):
+    store, raw = sample
+    r = q(store, period="2024-09", measures=["commitment_savings_rate", "billed_unit_price"],
+          group_by=["provider", "consumed_unit"], top=200)
+    gold = {(p, u): (cc, ec, bc, qty) for p, u, cc, ec, bc, qty in raw.execute(
+        "SELECT ProviderName, nullif(ConsumedUnit, ''), sum(ContractedCost), sum(EffectiveCost), sum(BilledCost), "
+        "sum(ConsumedQuantity) FROM s WHERE ChargePeriodStart >= '2024-09-01' AND ChargePeriodStart < '2024-10-01' "
+        "GROUP BY 1, 2").fetchall()}
+    assert len(r.rows) == len(gold)
+    for row in r.rows:
+        cc, ec, bc, qty = gold[tuple(row.keys)]
+        assert row.values["commitment_savings_rate"] == ((cc - ec) / cc if cc else None)
+        assert row.values["billed_unit_price"] == (bc / qty if qty else None)
+    # rows are in different units: no total price, said so (never a sum across units)
+    assert r.totals["billed_unit_price"] is None and "n/a (units differ)" in r.summary()

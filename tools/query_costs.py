@@ -55,11 +55,14 @@ class QueryCostsResult(ToolResult):
     charges: int = 0
     previous_charges: int = 0
     credits: Decimal | None = None        # the credits inside the first money measure's total (negative)
+    mixed_units: list[str] = Field(default_factory=list)  # measures whose rows are in different units: no total
     data_ends: date | None = None
 
     # ---- rendering -------------------------------------------------------------------------------
-    def _fmt(self, name: str, value: Decimal | None) -> str:
+    def _fmt(self, name: str, value: Decimal | None, total: bool = False) -> str:
         unit = next(m.unit for m in self.measures if m.name == name)
+        if value is None and total and name in self.mixed_units:
+            return "n/a (units differ)"
         if value is None:
             return "unknown"
         if unit == "USD":
@@ -79,9 +82,11 @@ class QueryCostsResult(ToolResult):
         first = self.measures[0]
         scope = f" for {', '.join(self.filters)}" if self.filters else ""
         if not self.charges:
-            return f"No charges{scope} {during(self.period)}: {first.label} {self._fmt(first.name, Decimal(0)) if first.unit != 'ratio' else 'n/a'}."
-        figures = "; ".join(f"{m.label} {self._fmt(m.name, self.totals.get(m.name))}" for m in self.measures)
-        parts = [f"{figures[0].upper()}{figures[1:]}{scope} {during(self.period)}"]
+            basis = " (billing periods starting then)" if self.query.period_basis == "billing" else ""
+            return f"No charges{scope} {during(self.period)}{basis}: {first.label} {self._fmt(first.name, Decimal(0)) if first.unit != 'ratio' else 'n/a'}."
+        figures = "; ".join(f"{m.label} {self._fmt(m.name, self.totals.get(m.name), total=True)}" for m in self.measures)
+        basis = " (on the invoices of the billing periods starting then)" if self.query.period_basis == "billing" else ""
+        parts = [f"{figures[0].upper()}{figures[1:]}{scope} {during(self.period)}{basis}"]
         if self.compare_period is not None:
             prev = self.previous_totals.get(first.name)
             cur = self.totals.get(first.name)
@@ -130,8 +135,8 @@ class QueryCostsResult(ToolResult):
         rows: list[list[Any]] = []
 
         def line(label_cells: list[Any], values: dict[str, Decimal | None], share: Decimal | None,
-                 prev: dict[str, Decimal | None]) -> list[Any]:
-            out = label_cells + [self._fmt(m.name, values.get(m.name)) for m in self.measures]
+                 prev: dict[str, Decimal | None], total: bool = False) -> list[Any]:
+            out = label_cells + [self._fmt(m.name, values.get(m.name), total) for m in self.measures]
             if first.unit != "ratio":
                 out.append(pct(share))
             if with_prev:
@@ -142,10 +147,10 @@ class QueryCostsResult(ToolResult):
         for r in self.rows:
             cells: list[Any] = ([self._label(r)] + [""] * (len(self.group_by) - 1) if r.is_other else
                                 [show(k) if k is not None else nl for k, nl in zip(r.keys, self.null_labels)])
-            rows.append(line(cells, r.values, r.share, r.previous))
+            rows.append(line(cells, r.values, r.share, r.previous, total=r.is_other))
         total_cells: list[Any] = ["total"] + [""] * max(len(self.group_by) - 1, 0)
         rows.append(line(total_cells if self.group_by else ["total"], self.totals,
-                         Decimal(1) if self.totals.get(first.name) else None, self.previous_totals))
+                         Decimal(1) if self.totals.get(first.name) else None, self.previous_totals, total=True))
         if not self.group_by:
             cols = ["scope"] + cols
         return TableView(columns=cols, rows=rows)
@@ -249,6 +254,15 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
             prev_sums[f"p{j}"] = _add(prev_sums[f"p{j}"], _dec(r[f"p{j}"]))
     totals = _values(total_sums, base, asked, "m")
     previous_totals = _values(prev_sums, base, asked, "p") if compare is not None else {}
+    # A quantity grouped by its unit has rows in different units: each row is exact, their sum is not a figure.
+    grouped = {d.name for d in resolved.group_by}
+    mixed = [m.name for m in asked
+             if any(b.unit_dimension in grouped for b in base
+                    if b.name == m.name or (isinstance(m, DerivedMeasure) and b.name in m.inputs))]
+    for name in mixed:
+        totals[name] = None
+        if name in previous_totals:
+            previous_totals[name] = None
     first = asked[0]
     first_total = totals.get(first.name)
     out_rows: list[CostRow] = []
@@ -256,6 +270,8 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         if resolved.group_by and not int(r["n"] or 0) and not r["is_other"] and compare is None:
             continue
         values = _values(r, base, asked, "m")
+        if r["is_other"] and int(r["folded"]) > 1:
+            values.update({name: None for name in mixed})    # "other" folds rows of different units
         share = None
         if first.unit != "ratio" and first_total and values.get(first.name) is not None:
             share = values[first.name] / first_total  # type: ignore[operator]
@@ -279,6 +295,6 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         null_labels=[d.null_label for d in resolved.group_by],
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
         rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
-        previous_charges=prev_charges,
+        previous_charges=prev_charges, mixed_units=mixed,
         credits=credits if credits else None, data_ends=ends)
 

@@ -47,6 +47,7 @@ class ResolvedQuery:
     filters: tuple[ResolvedFilter, ...]
     top: int | None
     order: str
+    time_column: str = "ChargePeriodStart"   # or BillingPeriodStart: which timestamp the period reads
 
 
 @dataclass
@@ -96,7 +97,7 @@ def filter_sql(f: ResolvedFilter) -> tuple[str, list[Any]]:
 
 
 def measure_input(m: Measure) -> str:
-    value = "1" if m.column is None else m.column
+    value = "1" if m.column is None else (m.expression or m.column)
     # Rows outside the condition count as 0 (no unused commitment is $0, not unknown).
     return value if m.condition is None else f"CASE WHEN {m.condition} THEN {value} ELSE 0 END"
 
@@ -108,7 +109,8 @@ def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
         dim_cols.append(f"{d.sql} AS d{i}")
         params += list(d.params)
     # `cur` is true for the asked period; other rows in the scan belong to the comparison period.
-    cur = "(ChargePeriodStart >= ? AND ChargePeriodStart < ?)"
+    tc = q.time_column
+    cur = f"({tc} >= ? AND {tc} < ?)"
     if window.compare_start is not None:
         params += [window.start, window.end]
     inputs = [f"{measure_input(m)} AS x{j}" for j, m in enumerate(q.measures)]
@@ -117,7 +119,7 @@ def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
     where = [cur]
     where_params: list[Any] = [window.start, window.end]
     if window.compare_start is not None:
-        where = [f"({cur} OR (ChargePeriodStart >= ? AND ChargePeriodStart < ?))"]
+        where = [f"({cur} OR ({tc} >= ? AND {tc} < ?))"]
         where_params = [window.start, window.end, window.compare_start, window.compare_end]
     for f in q.filters:
         cond, fp = filter_sql(f)

@@ -36,6 +36,7 @@ class Measure(BaseModel):
     condition: str | None = None       # SQL over the charge row; only those rows count
     needs_columns: tuple[str, ...] = ()  # FOCUS columns the data must carry (non-null somewhere)
     unit_dimension: str | None = None  # quantities: the dimension naming their unit (never summed across units)
+    expression: str | None = None      # summed instead of `column` when the figure is a per-row product
 
 
 class DerivedMeasure(BaseModel):
@@ -140,6 +141,24 @@ _MEASURES: tuple[Measure, ...] = (
             synonyms=("pricingquantity", "priced quantity", "billed quantity"), unit_dimension="pricing_unit"),
     Measure(name="charge_count", label="charges", column=None, unit="count",
             description="number of charge rows", synonyms=("charges", "line items", "rows", "count", "number of charges")),
+    Measure(name="commitment_discount_quantity", label="commitment discount quantity",
+            column="CommitmentDiscountQuantity", unit="quantity",
+            description="amount of a commitment discount used or unused, in its commitment discount unit",
+            synonyms=("commitmentdiscountquantity", "commitment quantity"), unit_dimension="commitment_discount_unit"),
+    Measure(name="pricing_currency_effective_cost", label="effective cost in pricing currency",
+            column="PricingCurrencyEffectiveCost", unit="quantity",
+            description="effective cost in the currency the price is quoted in (a virtual currency such as credits); "
+                        "never added across pricing currencies",
+            synonyms=("pricingcurrencyeffectivecost", "virtual currency cost", "credits consumed", "credit burn"),
+            unit_dimension="pricing_currency"),
+    Measure(name="pricing_currency_list_cost", label="list cost in pricing currency",
+            column="PricingCurrencyListUnitPrice", expression="PricingCurrencyListUnitPrice * PricingQuantity",
+            unit="quantity", needs_columns=("PricingQuantity",),
+            description="list unit price in the pricing currency × pricing quantity", unit_dimension="pricing_currency"),
+    Measure(name="pricing_currency_contracted_cost", label="contracted cost in pricing currency",
+            column="PricingCurrencyContractedUnitPrice", expression="PricingCurrencyContractedUnitPrice * PricingQuantity",
+            unit="quantity", needs_columns=("PricingQuantity",),
+            description="contracted unit price in the pricing currency × pricing quantity", unit_dimension="pricing_currency"),
     Measure(name="used_commitment_cost", label="used commitment cost", column="EffectiveCost", unit="USD",
             description="effective cost of commitment discounts that covered usage",
             condition="CommitmentDiscountStatus = 'Used'", needs_columns=("CommitmentDiscountStatus",),
@@ -165,6 +184,17 @@ _DERIVED: tuple[DerivedMeasure, ...] = (
                    inputs=("contracted_cost", "effective_cost"), unit="USD",
                    description="contracted cost minus effective cost: what commitment discounts saved",
                    synonyms=("commitment discount savings", "reservation savings")),
+    DerivedMeasure(name="commitment_savings_rate", label="commitment savings rate", formula="ratio_of_difference",
+                   inputs=("contracted_cost", "effective_cost"), unit="ratio",
+                   description="(contracted cost - effective cost) / contracted cost: what commitments saved on negotiated rates",
+                   synonyms=("esr over contracted", "commitment discount rate")),
+    DerivedMeasure(name="pricing_currency_contracted_savings", label="contracted savings in pricing currency",
+                   formula="difference", inputs=("pricing_currency_list_cost", "pricing_currency_contracted_cost"),
+                   unit="quantity", description="list minus contracted cost, in the pricing currency",
+                   synonyms=("virtual currency savings",)),
+    DerivedMeasure(name="billed_unit_price", label="billed unit price", formula="ratio",
+                   inputs=("billed_cost", "consumed_quantity"), unit="USD",
+                   description="billed cost per consumed unit", synonyms=("cost per consumed unit",)),
     DerivedMeasure(name="effective_unit_price", label="effective unit price", formula="ratio",
                    inputs=("effective_cost", "pricing_quantity"), unit="USD",
                    description="effective cost per pricing unit (the average rate paid)",

@@ -53,6 +53,9 @@ class CostQuery(BaseModel):
                                       description="Up to 3 dimensions (name, synonym, FOCUS column or tag:<key>).")
     filters: tuple[Filter, ...] = Field(default=(), max_length=12)
     period: str = Field("last 30 days", description="e.g. 'last month', '2024-09', 'Q3 2026', 'since Oct 1'.")
+    period_basis: Literal["charge", "billing"] = Field(
+        "charge", description="charge = charges whose ChargePeriodStart is in the period (default); billing = charges "
+                              "on the invoices of the billing periods starting in it (BillingPeriodStart).")
     compare: Comparison = Field("none", description="previous = the period before; year_ago = same dates a year earlier.")
     top: int | None = Field(None, ge=1, le=1000,
                             description="Rows before the rest fold into one 'other' row (default 10; all rows by time).")

@@ -140,7 +140,8 @@ def _resolve_filter(con: duckdb.DuckDBPyConnection, raw_dim: str, op: str, value
                     known: KnownNames | None) -> ResolvedFilter:
     dim = resolve_dimension(raw_dim, con)
     if dim.kind == "time":
-        raise FinopsError(f"filter on {dim.label} is not supported: put the dates in the period instead")
+        raise FinopsError(f"filter on {dim.label} is not supported: put the dates in the period instead "
+                          "(with period_basis 'billing' for billing periods)")
     if op in ("eq", "in") and all(fold(v) in (fold(dim.null_label), "none", "null") for v in values):
         return ResolvedFilter(dim, "is_null", ())
     if dim.sql == f"nullif({dim.focus_column}, '')" and not _has_values(con, [dim.focus_column or ""]).get(dim.focus_column or ""):
@@ -206,7 +207,8 @@ def resolve_query(con: duckdb.DuckDBPyConnection, q: CostQuery, known: KnownName
     _check_columns(con, base, list(group_by))
     has_time = any(d.kind == "time" for d in group_by)
     top = q.top if q.top is not None else (None if has_time else DEFAULT_TOP)
-    resolved = ResolvedQuery(measures=base, group_by=group_by, filters=filters, top=top, order=q.order)
+    resolved = ResolvedQuery(measures=base, group_by=group_by, filters=filters, top=top, order=q.order,
+                             time_column="BillingPeriodStart" if q.period_basis == "billing" else "ChargePeriodStart")
     _check_units(con, base, resolved)
     return resolved, asked
 
