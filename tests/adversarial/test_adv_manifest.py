@@ -7,6 +7,7 @@ short message naming the field and line, before anything is built; the process s
 from __future__ import annotations
 
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from apps.cli.main import app
+from knowledge.prices import load_catalogs
 from knowledge.store import open_store
 
 GOOD = """\
@@ -58,9 +60,18 @@ def estimate(workdir: Path, text: str | None = None, *args: str, process: bool =
     return Run(r.exit_code, r.stdout, r.stderr)
 
 
+@pytest.fixture(scope="module")
+def priced_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty store with the price catalogs loaded (once per module; each test gets a copy)."""
+    path = tmp_path_factory.mktemp("adv-manifest") / "s.duckdb"
+    with open_store(path) as store:
+        load_catalogs(store.con)
+    return path
+
+
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    open_store(tmp_path / "s.duckdb").close()
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, priced_store: Path) -> Path:
+    shutil.copy(priced_store, tmp_path / "s.duckdb")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FINOPS_DB", raising=False)
     return tmp_path
@@ -108,9 +119,9 @@ def test_yaml_12_decimals_are_read_exactly(workdir: Path) -> None:
     "[" * 5000 + "]" * 5000,                                          # flow sequences, 10 KB
     "{a: " * 3000 + "1" + "}" * 3000,                                 # flow mappings
     "".join(f"\n{'  ' * (i + 1)}k{i}:" for i in range(200)) + " 1",   # block mappings
-])
+], ids=["flow-sequences", "flow-mappings", "block-mappings"])
 def test_deep_nesting_is_a_clear_error_not_a_recursion_error(workdir: Path, nested: str) -> None:
-    p = estimate(workdir, GOOD.replace("hours: 2", f"hours: {nested}"), process=True)
+    p = estimate(workdir, GOOD.replace("hours: 2", f"hours: {nested}"))
     assert p.returncode == 2, p.stderr[-2000:]
     assert "nested more than 8 levels deep" in p.stderr
     assert "Traceback" not in p.stderr and "RecursionError" not in p.stderr
