@@ -56,6 +56,7 @@ class QueryCostsResult(ToolResult):
     previous_charges: int = 0
     credits: Decimal | None = None        # the credits inside the first money measure's total (negative)
     mixed_units: list[str] = Field(default_factory=list)  # measures whose rows are in different units: no total
+    compare_partial_from: date | None = None  # billing data starts inside the comparison period
     data_ends: date | None = None
 
     # ---- rendering -------------------------------------------------------------------------------
@@ -98,6 +99,8 @@ class QueryCostsResult(ToolResult):
                 word = "unchanged" if not change else ("up" if change > 0 else "down")
                 parts.append(f", {word}{'' if not change else ' ' + self._fmt(first.name, abs(change)) + rel} "
                              f"from {self._fmt(first.name, prev)} in {self.compare_period.describe()}")
+                if self.compare_partial_from is not None:
+                    parts.append(f" (only partly covered: billing data starts {self.compare_partial_from.isoformat()})")
         text = "".join(parts) + "."
         cur_total = self.totals.get(first.name) or Decimal(0)
         if (self.credits and first.unit == "USD" and self.credits != cur_total
@@ -221,7 +224,9 @@ def _describe_filter(dim_label: str, op: str, values: tuple[str, ...], null_labe
 )
 def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     period = ctx.period(args.period)
-    compare = _compare_period(period, args.compare)
+    compare = ctx.period(args.compare_to) if args.compare_to else _compare_period(period, args.compare)
+    if compare is not None and compare.start < period.end and period.start < compare.end:
+        raise FinopsError(f"the comparison period {compare.describe()} overlaps {period.describe()}")
     resolved, asked = resolve_query(ctx.con, args, known=lambda kind: candidates(ctx.con, kind))
     window = Window(day_start(period.start), day_start(period.end),
                     None if compare is None else day_start(compare.start),
@@ -286,8 +291,14 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     if last is not None and day_start(period.start) < last < day_start(period.end) - timedelta(days=1):
         ends = (last - timedelta(microseconds=1)).date() if last.time() == time() else last.date()
         ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
+    partial_from = None
     if compare is not None and prev_charges == 0:
         ctx.note(f"no billing data for {compare.describe()}: nothing to compare with")
+    elif compare is not None:
+        first_ts = charges_range(ctx).first
+        if first_ts is not None and day_start(compare.start) < first_ts < day_start(compare.end):
+            partial_from = first_ts.date()
+            ctx.note(f"the comparison period is only partly covered: billing data starts {partial_from.isoformat()}")
     return QueryCostsResult(
         query=args, period=period, compare_period=compare,
         measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description) for m in asked],
@@ -295,6 +306,6 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         null_labels=[d.null_label for d in resolved.group_by],
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
         rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
-        previous_charges=prev_charges, mixed_units=mixed,
+        previous_charges=prev_charges, mixed_units=mixed, compare_partial_from=partial_from,
         credits=credits if credits else None, data_ends=ends)
 

@@ -57,6 +57,7 @@ class CostQuery(BaseModel):
         "charge", description="charge = charges whose ChargePeriodStart is in the period (default); billing = charges "
                               "on the invoices of the billing periods starting in it (BillingPeriodStart).")
     compare: Comparison = Field("none", description="previous = the period before; year_ago = same dates a year earlier.")
+    compare_to: str | None = Field(None, description="A named period to compare with instead (e.g. '2024-08', 'Q2 2026').")
     top: int | None = Field(None, ge=1, le=1000,
                             description="Rows before the rest fold into one 'other' row (default 10; all rows by time).")
     order: Literal["desc", "asc"] = Field("desc", description="Rank rows by the first measure.")
