@@ -134,7 +134,9 @@ def ingest_provider(
     """
     parsed = parse_inputs(kind, paths, options, stdin)
     with rolled_back_on_error(db, wait_seconds) as store:
-        return load_into(store, kind, parsed, on_file, policy)
+        report = load_into(store, kind, parsed, on_file, policy)
+    report.db = str(store.path)  # the store itself, now that the private copy is swapped in
+    return report
 
 
 __all__ = ["CONNECTORS", "KINDS", "Connector", "ConnectorOptions", "Parsed", "ingest_provider", "load_into",

@@ -2,9 +2,9 @@
 
 Each input is held in memory once decompressed (API pages and scrapes are small; a LiteLLM export may be
 large but is still read once). A gzip input is decompressed in chunks and refused as soon as it passes
-`knowledge.ingest.limits.max_input_bytes()` (256 MiB unless FINOPS_MAX_INPUT_MB says otherwise), so a gzip
-bomb (1 MB that unpacks to gigabytes) costs at most that much memory; a plain file or stdin over the
-limit is refused the same way. Missing paths, empty files and empty directories raise IngestError before
+`knowledge.ingest.limits.max_input_bytes()` (1 GiB unless FINOPS_MAX_INPUT_MB says otherwise) or, past
+64 MiB, unpacks to more than 100 bytes per compressed byte (a gzip bomb: 1 MB that unpacks to gigabytes
+then costs ~64 MiB); a plain file or stdin over the limit is refused the same way. Missing paths, empty files and empty directories raise IngestError before
 anything is written, like the CSV ingest commands. UTF-16 text (with its byte-order mark) is decoded.
 """
 
@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import BinaryIO, Sequence
 
 from knowledge.ingest.errors import IngestError
-from knowledge.ingest.limits import max_input_bytes
+from knowledge.ingest.limits import BOMB_MIN_BYTES, BOMB_RATIO, max_input_bytes
 
 _CHUNK = 1 << 20
+_GZ_CHUNK = 64 << 10  # compressed bytes per step: the bomb check looks at the ratio after each
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -62,19 +63,25 @@ def _too_big(shown: str, limit: int, compressed: bool) -> IngestError:
 
 
 def _gunzip(fh: BinaryIO, first: bytes, shown: str, limit: int) -> bytes:
-    """Decompress a gzip stream (possibly several members) in chunks, refusing it past `limit` bytes.
-    Returns a bytearray (no second copy of a large input)."""
+    """Decompress a gzip stream (possibly several members) in chunks, refusing it past `limit` bytes or
+    when it unpacks like a bomb. Returns a bytearray (no second copy of a large input)."""
     out = bytearray()
     decomp = zlib.decompressobj(wbits=31)
     in_member = False
     chunk = first
+    read = len(first)
     try:
         while chunk:
             while chunk:
                 in_member = True
-                out += decomp.decompress(chunk, limit + 1 - len(out))
+                out += decomp.decompress(chunk, min(limit + 1 - len(out), 1 << 24))
                 if len(out) > limit:
                     raise _too_big(shown, limit, True)
+                if len(out) > BOMB_MIN_BYTES and len(out) > BOMB_RATIO * read:
+                    raise IngestError(
+                        f"{shown}: unpacks to more than {BOMB_RATIO} times its compressed size ({read:,} bytes "
+                        f"give over {len(out) >> 20} MiB): refused as a likely gzip bomb; decompress it yourself "
+                        "if it is real")
                 if decomp.unconsumed_tail:
                     chunk = decomp.unconsumed_tail
                 elif decomp.eof:  # another member may follow (cat a.gz b.gz); gzip ignores trailing zeros
@@ -83,7 +90,8 @@ def _gunzip(fh: BinaryIO, first: bytes, shown: str, limit: int) -> bytes:
                     in_member = False
                 else:
                     chunk = b""
-            chunk = fh.read(_CHUNK)
+            chunk = fh.read(_GZ_CHUNK)
+            read += len(chunk)
             if not in_member:
                 chunk = chunk.lstrip(b"\x00") if chunk else chunk
     except zlib.error as exc:
@@ -96,7 +104,7 @@ def _gunzip(fh: BinaryIO, first: bytes, shown: str, limit: int) -> bytes:
 def read_limited(fh: BinaryIO, shown: str) -> bytes:
     """A whole input from an open binary stream, decompressed when it is gzip, within the size limit."""
     limit = max_input_bytes()
-    first = fh.read(_CHUNK)
+    first = fh.read(_GZ_CHUNK)
     if first[:2] == b"\x1f\x8b":
         return _gunzip(fh, first, shown, limit)
     out = bytearray(first)

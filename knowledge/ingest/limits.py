@@ -8,9 +8,10 @@
   re-export must not silently swap a month of good rows for a handful. `--max-quarantine PCT` changes the
   share, `--force` loads anyway. A first load (nothing to replace) is never refused: its bad rows are
   quarantined and reported as usual.
-- Inputs the connectors read into memory (JSON pages, scrapes, LiteLLM exports) are limited to
-  `MAX_INPUT_BYTES` once decompressed (`FINOPS_MAX_INPUT_MB` to change), so a small gzip bomb is refused
-  instead of exhausting memory.
+- Inputs the connectors read into memory (JSON pages, scrapes, LiteLLM exports) are decompressed in
+  chunks and refused past `max_input_bytes()` (1 GiB; `FINOPS_MAX_INPUT_MB` to change), or as soon as a
+  gzip input passes `BOMB_MIN_BYTES` (64 MiB) at more than `BOMB_RATIO` (100) bytes out per byte in: real
+  exports compress 5-30x, a gzip bomb ~1000x. So a 1 MB bomb costs ~64 MiB, not gigabytes.
 """
 
 from __future__ import annotations
@@ -34,11 +35,15 @@ MAX_BIGINT = 2**63 - 1
 MAX_DECIMAL_DIGITS = 26
 
 
+BOMB_MIN_BYTES = 64 << 20
+BOMB_RATIO = 100
+
+
 def max_input_bytes() -> int:
     try:
-        mb = int(os.environ.get("FINOPS_MAX_INPUT_MB", "256"))
+        mb = int(os.environ.get("FINOPS_MAX_INPUT_MB", "1024"))
     except ValueError:
-        mb = 256
+        mb = 1024
     return max(mb, 1) * 1024 * 1024
 
 

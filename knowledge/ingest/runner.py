@@ -135,7 +135,9 @@ def ingest(
     elif prices_file is not None:
         raise IngestError("--prices applies to llm-calls only")
     with rolled_back_on_error(db, wait_seconds) as store:
-        return ingest_into(store, kind, files, sink=sink, prices_file=prices_file, on_file=on_file, policy=policy)
+        report = ingest_into(store, kind, files, sink=sink, prices_file=prices_file, on_file=on_file, policy=policy)
+    report.db = str(store.path)  # the store itself, now that the private copy is swapped in
+    return report
 
 
 @contextmanager

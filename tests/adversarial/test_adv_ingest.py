@@ -248,6 +248,7 @@ def test_out_of_range_dates_are_quarantined_and_ask_still_answers(tmp_path: Path
     db = tmp_path / "s.duckdb"
     res = finops("ingest", "focus", "--db", str(db), "--json", str(f))
     assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["db"] == str(db)  # the store, not the private copy the ingest wrote
     report = json.loads(res.stdout)["files"][0]
     n = len(POISON)
     assert (report["rows_read"], report["rows_loaded"], report["rows_quarantined"]) == (11 + n, 11, n)
@@ -466,4 +467,13 @@ def test_a_gzip_bomb_of_json_pages_is_refused_without_reading_it_all(tmp_path: P
     res = finops("ingest", "openai-usage", "--db", str(db), str(bomb), env={"FINOPS_MAX_INPUT_MB": "1"})
     assert res.exit_code == 2
     assert f"{bomb}: decompresses to more than 1 MiB, the limit for one input" in res.stderr
+    assert not db.exists()
+    # without a lowered limit: refused by its ratio once past 64 MiB (peak RSS: benchmarks/ingest_hardening.py)
+    big = tmp_path / "big.json.gz"
+    with gzip.open(big, "wb", compresslevel=9) as fh:
+        for _ in range(80):
+            fh.write(b" " * (1 << 20))
+        fh.write(b'{"object": "page", "data": []}')
+    res = finops("ingest", "openai-usage", "--db", str(db), str(big))
+    assert res.exit_code == 2 and "refused as a likely gzip bomb" in res.stderr
     assert not db.exists()
