@@ -315,6 +315,9 @@ def _semantic_step(ent: Entities, best: tuple[float, Intent] | None, prev: Turn 
     args = semantic_args(ent)
     if args is None:
         return None
+    only_concepts = (args["measures"] == ["billed_cost"] and not args["group_by"])
+    if only_concepts and best is not None and (best[1].tool not in ("spend", "query_costs") or getattr(best[1], "preset", None)):
+        return None   # "all this AI costing us?": a filter word alone does not outrank the tool the intent chose
     if prev is not None and "period" not in args:
         period = next((c.get("args", {}).get("period") for c in prev.get("calls") or [] if c.get("args", {}).get("period")), None)
         if period:

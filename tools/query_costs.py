@@ -231,7 +231,10 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     window = Window(day_start(period.start), day_start(period.end),
                     None if compare is None else day_start(compare.start),
                     None if compare is None else day_start(compare.end))
-    compiled = compile_query(resolved, window)
+    # Two checks that cost a column read on every row are skipped when the store cannot need them.
+    has_credits = bool(ctx.store_fact("has_credits", "SELECT count(*) > 0 FROM focus_charges WHERE ChargeCategory = 'Credit'"))
+    currencies = int(ctx.store_fact("billing_currencies", "SELECT count(DISTINCT BillingCurrency) FROM focus_charges") or 0)
+    compiled = compile_query(resolved, window, credits=has_credits, currencies=currencies > 1)
     rows = ctx.query(compiled.sql, compiled.params)
     base = resolved.measures
     currencies = {c for r in rows for c in (r.get("clo"), r.get("chi")) if c is not None}

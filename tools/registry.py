@@ -99,6 +99,17 @@ class ToolContext:
             setattr(self.store, "_finops_freshness", [f.model_copy() for f in out])
         return out
 
+    def store_fact(self, key: str, sql: str) -> Any:
+        """A scalar about the whole store (e.g. how many billing currencies it holds), computed once per
+        read-only store (it cannot change while open) and on every call otherwise."""
+        cache: dict[str, Any] | None = self.store.__dict__.setdefault("_finops_facts", {}) if self.store.read_only else None
+        if cache is not None and key in cache:
+            return cache[key]
+        value = self.con.execute(sql).fetchone()[0]
+        if cache is not None:
+            cache[key] = value
+        return value
+
     def evidence(self, args: BaseModel) -> Evidence:
         return Evidence(tool=self.tool_name, args=args.model_dump(mode="json"), sql=list(self.runs),
                         freshness=self.freshness(), notes=list(self.notes))

@@ -102,7 +102,9 @@ def measure_input(m: Measure) -> str:
     return value if m.condition is None else f"CASE WHEN {m.condition} THEN {value} ELSE 0 END"
 
 
-def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
+def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, currencies: bool = True) -> Compiled:
+    """`credits`: sum the Credit charges of the first money measure (skip when the store holds none);
+    `currencies`: report the billing currencies per row (skip when the store holds one)."""
     params: list[Any] = []
     dim_cols = []
     for i, d in enumerate(q.group_by):
@@ -115,7 +117,8 @@ def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
         params += [window.start, window.end]
     inputs = [f"{measure_input(m)} AS x{j}" for j, m in enumerate(q.measures)]
     money = next((m for m in q.measures if m.unit == "USD" and m.condition is None), None)
-    credit = f"CASE WHEN ChargeCategory = 'Credit' THEN {money.column} END" if money else "NULL"
+    credit = f"CASE WHEN ChargeCategory = 'Credit' THEN {money.column} END" if money and credits else "NULL"
+    currency = "BillingCurrency" if currencies else "CAST(NULL AS VARCHAR) AS BillingCurrency"
     where = [cur]
     where_params: list[Any] = [window.start, window.end]
     if window.compare_start is not None:
@@ -127,9 +130,9 @@ def compile_query(q: ResolvedQuery, window: Window) -> Compiled:
         where_params += fp
     params += where_params
     if window.compare_start is None:
-        select = ", ".join(dim_cols + inputs + [f"{credit} AS xc", "BillingCurrency"])
+        select = ", ".join(dim_cols + inputs + [f"{credit} AS xc", currency])
     else:
-        select = ", ".join(dim_cols + [f"{cur} AS cur"] + inputs + [f"{credit} AS xc", "BillingCurrency"])
+        select = ", ".join(dim_cols + [f"{cur} AS cur"] + inputs + [f"{credit} AS xc", currency])
     rel = relation(list(q.group_by) + [f.dimension for f in q.filters])
     base = f"SELECT {select}\n        FROM {rel}\n        WHERE {' AND '.join(where)}"
 
