@@ -1,0 +1,1 @@
+"""Exports of the store to files other tools read (FOCUS)."""
