@@ -88,6 +88,7 @@ def to_row(metric: str, labels: dict[str, str], raw_value: str, ts: datetime) ->
     if value < 0 or (upper is not None and value > upper):
         raise BadValue(f"{metric}: {raw_value} is out of range (0 to {upper:g})" if upper is not None
                        else f"{metric}: {raw_value} is negative")
+    checked_time(ts, f"{metric}: sample time")  # also a --scraped-at or file time of 1970 (a zero mtime)
     row: dict[str, Any] = {"ts": ts, "metric": stored, "value": value / divisor}
     for column, names in LABELS.items():
         row[column] = next((labels[n] for n in names if labels.get(n)), None)

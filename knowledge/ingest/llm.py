@@ -118,6 +118,31 @@ def prepare(con: duckdb.DuckDBPyConnection, prices: list[tuple] | None, prices_n
     return notes
 
 
+def flag_unattributable(con: duckdb.DuckDBPyConnection, has_provider: bool) -> None:
+    """Rows with no provider whose catalog row names none either (a model from the user's --prices file
+    without a provider column): llm_calls.provider is required, so they are quarantined, not loaded."""
+    from knowledge.ingest.staging import STAGE
+
+    empty = "coalesce(s.provider, '') = ''" if has_provider else "true"
+    models = [r[0] for r in con.execute(
+        f"SELECT DISTINCT s.model FROM {STAGE} s JOIN llm_prices p ON p.model = s.model "
+        f"WHERE s.x_reason IS NULL AND {empty} AND coalesce(p.provider, '') = '' ORDER BY 1"
+    ).fetchall()]
+    if not models:
+        return
+    message = "provider is missing, and the price catalog names none for model '{}' (add a provider column)"
+    con.execute(f"DROP TABLE IF EXISTS _ingest_unattributed")
+    con.execute(
+        "CREATE TEMP TABLE _ingest_unattributed AS SELECT unnest(?::VARCHAR[]) AS v, unnest(?::VARCHAR[]) AS message",
+        [models, [message.format(m[:60]) for m in models]],
+    )
+    con.execute(
+        f"UPDATE {STAGE} SET x_reason = concat_ws('; ', {STAGE}.x_reason, h.message) FROM _ingest_unattributed h "
+        f"WHERE {STAGE}.model = h.v AND " + ("coalesce(" + STAGE + ".provider, '') = ''" if has_provider else "true")
+    )
+    con.execute("DROP TABLE _ingest_unattributed")
+
+
 def flag_unknown_models(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Add "unknown model 'x'; did you mean 'y'?" to the reason of stage rows whose model has no price row."""
     catalog = [r[0] for r in con.execute("SELECT model FROM llm_prices ORDER BY model").fetchall()]

@@ -182,6 +182,7 @@ def load_file(
         if spec.kind == "llm-calls":
             notes.extend(llm.prepare(con, prices, prices_name))
             notes.extend(llm.flag_unknown_models(con))
+            llm.flag_unattributable(con, "provider" in plan.source_columns)
         flag_unknown_currencies(con, bindings)
         flag_disallowed(con, bindings)
         if spec.replace == "key":

@@ -104,9 +104,11 @@ def _utf16(raw: bytes) -> str | None:
         return "UTF-32"
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "UTF-16"
-    head = raw[:200]
-    if len(head) >= 8 and (head[1::2].count(0) >= len(head) // 2 - 1 or head[0::2].count(0) >= len(head) // 2 - 1):
-        return "UTF-16"
+    head = raw[:200] if len(raw) % 2 == 0 or len(raw) > 200 else raw[:-1]
+    printable = set(range(32, 127)) | {9, 10, 13}
+    for zeros, text in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if len(head) >= 8 and zeros.count(0) == len(zeros) and all(b in printable for b in text):
+            return "UTF-16"
     return None
 
 

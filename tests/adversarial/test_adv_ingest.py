@@ -285,6 +285,21 @@ def test_out_of_range_dates_in_other_kinds(tmp_path: Path) -> None:
     assert "line 3: period_start: date out of range (allowed years 2000 to 2100) 'infinity'" in res.stdout
 
 
+def test_a_call_whose_provider_nobody_knows_is_quarantined(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.csv"
+    prices.write_text("model,input_per_1m,output_per_1m\nmy-model,1,2\n")  # the user's price, no provider
+    calls = tmp_path / "calls.csv"
+    calls.write_text("ts,model,provider,input_tokens,output_tokens\n"
+                     "2026-11-01T09:00:00Z,gpt-4o,,10,5\n2026-11-01T09:00:00Z,my-model,,10,5\n"
+                     "2026-11-01T09:00:00Z,my-model,acme,10,5\n")
+    db = tmp_path / "s.duckdb"
+    res = finops("ingest", "llm-calls", "--db", str(db), "--prices", str(prices), str(calls))
+    assert res.exit_code == 0, res.stderr
+    assert "read 3, loaded 2, quarantined 1" in res.stdout
+    assert "line 3: provider is missing, and the price catalog names none for model 'my-model'" in res.stdout
+    assert all_rows(db, "SELECT model, provider FROM llm_calls ORDER BY model") == [("gpt-4o", "openai"), ("my-model", "acme")]
+
+
 # -- 14. one bad record never fails a whole provider file --------------------------------------------------
 def test_litellm_bad_records_are_quarantined_one_by_one(tmp_path: Path) -> None:
     def rec(i: int, **over: object) -> dict:
