@@ -78,6 +78,10 @@ def filter_sql(f: ResolvedFilter) -> tuple[str, list[Any]]:
     if f.op == "eq" and f.dimension.identified_by:
         ors = " OR ".join(f"{c} = ?" for c in f.dimension.identified_by)
         return f"({ors})", [f.values[0]] * len(f.dimension.identified_by)
+    if f.dimension.raw and all(v != "" for v in f.values) and f.op in ("eq", "ne", "in", "not_in"):
+        # For a non-empty value, col = v is nullif(col, '') = v, and col IS NULL OR col <> v keeps '' rows just
+        # as the NULL test on nullif() does: the same rows, without a function per row.
+        expr = f.dimension.raw
     if f.op == "eq":
         return f"{expr} = ?", params + [f.values[0]]
     if f.op == "ne":
@@ -108,20 +112,24 @@ def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, cur
     params: list[Any] = []
     dim_cols = []
     for i, d in enumerate(q.group_by):
-        dim_cols.append(f"{d.sql} AS d{i}")
-        params += list(d.params)
+        dim_cols.append(f"{d.raw or d.sql} AS r{i}")
+        params += [] if d.raw else list(d.params)
     # `cur` is true for the asked period; other rows in the scan belong to the comparison period.
     tc = q.time_column
     cur = f"({tc} >= ? AND {tc} < ?)"
-    if window.compare_start is not None:
+    comparing = window.compare_start is not None
+    if comparing:
         params += [window.start, window.end]
     inputs = [f"{measure_input(m)} AS x{j}" for j, m in enumerate(q.measures)]
     money = next((m for m in q.measures if m.unit == "USD" and m.condition is None), None)
-    credit = f"CASE WHEN ChargeCategory = 'Credit' THEN {money.column} END" if money and credits else "NULL"
-    currency = "BillingCurrency" if currencies else "CAST(NULL AS VARCHAR) AS BillingCurrency"
+    extras = []
+    if money is not None and credits:
+        extras.append(f"CASE WHEN ChargeCategory = 'Credit' THEN {money.column} END AS xc")
+    if currencies:
+        extras.append("BillingCurrency")
     where = [cur]
     where_params: list[Any] = [window.start, window.end]
-    if window.compare_start is not None:
+    if comparing:
         where = [f"({cur} OR ({tc} >= ? AND {tc} < ?))"]
         where_params = [window.start, window.end, window.compare_start, window.compare_end]
     for f in q.filters:
@@ -129,27 +137,25 @@ def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, cur
         where.append(cond)
         where_params += fp
     params += where_params
-    if window.compare_start is None:
-        select = ", ".join(dim_cols + inputs + [f"{credit} AS xc", currency])
-    else:
-        select = ", ".join(dim_cols + [f"{cur} AS cur"] + inputs + [f"{credit} AS xc", currency])
+    select = ", ".join(dim_cols + ([f"{cur} AS cur"] if comparing else []) + inputs + extras)
     rel = relation(list(q.group_by) + [f.dimension for f in q.filters])
     base = f"SELECT {select}\n        FROM {rel}\n        WHERE {' AND '.join(where)}"
 
-    if window.compare_start is not None:
-        sums = ", ".join(f"sum(x{j}) FILTER (WHERE cur) AS m{j}, sum(x{j}) FILTER (WHERE NOT cur) AS p{j}"
-                         for j in range(len(q.measures)))
-        counts = "count(*) FILTER (WHERE cur) AS n, count(*) FILTER (WHERE NOT cur) AS pn, sum(xc) FILTER (WHERE cur) AS cr"
-    else:   # no comparison: every scanned row is in the period (no per-row flag to test)
-        sums = ", ".join(f"sum(x{j}) AS m{j}, CAST(NULL AS DECIMAL(38, 12)) AS p{j}" for j in range(len(q.measures)))
-        counts = "count(*) AS n, 0 AS pn, sum(xc) AS cr"
-    counts += ", min(BillingCurrency) AS clo, max(BillingCurrency) AS chi"
+    now, before = ("FILTER (WHERE cur)", "FILTER (WHERE NOT cur)") if comparing else ("", None)
+    sums = ", ".join(f"sum(x{j}) {now} AS m{j}, " + (f"sum(x{j}) {before} AS p{j}" if before else
+                                                     f"CAST(NULL AS DECIMAL(38, 12)) AS p{j}")
+                     for j in range(len(q.measures)))
+    counts = f"count(*) {now} AS n, " + (f"count(*) {before} AS pn" if before else "0 AS pn")
+    counts += f", sum(xc) {now} AS cr" if "xc" in " ".join(extras) else ", NULL AS cr"
+    counts += (", min(BillingCurrency) AS clo, max(BillingCurrency) AS chi" if currencies
+               else ", CAST(NULL AS VARCHAR) AS clo, CAST(NULL AS VARCHAR) AS chi")
     if not q.group_by:
         sql = f"WITH base AS (\n        {base}\n    )\n    SELECT 0 AS is_other, 0 AS rn, {sums}, {counts}, 1 AS folded FROM base"
         return Compiled(sql, params)
 
     keys = [f"d{i}" for i in range(len(q.group_by))]
     key_list = ", ".join(keys)
+    raw_list = ", ".join(f"r{i}" for i in range(len(q.group_by)))
     all_null = " AND ".join(f"{k} IS NULL" for k in keys)
     direction = "ASC" if q.order == "asc" else "DESC"
     time_keys = [f"d{i}" for i, d in enumerate(q.group_by) if d.kind == "time"]
@@ -161,13 +167,21 @@ def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, cur
     m_sums = ", ".join(f"sum(m{j}) AS m{j}, sum(p{j}) AS p{j}" for j in range(len(q.measures)))
     nulls = ", ".join(f"NULL AS {k}" for k in keys)
     top = q.top if q.top is not None else _MAX_ROWS
+    # Group on the plain columns first (one pass over the charges), then fold '' into NULL on the few groups.
+    norm = ", ".join(f"nullif(r{i}, '') AS {k}" if d.raw else f"r{i} AS {k}" for i, (d, k) in enumerate(zip(q.group_by, keys)))
+    regroup = ", ".join(f"nullif(r{i}, '')" if d.raw else f"r{i}" for i, d in enumerate(q.group_by))
     sql = f"""WITH base AS (
         {base}
     ),
-    g AS (
-        SELECT {key_list}, {sums}, {counts}
+    g0 AS (
+        SELECT {raw_list}, {sums}, {counts}
         FROM base
-        GROUP BY {key_list}
+        GROUP BY {raw_list}
+    ),
+    g AS (
+        SELECT {norm}, {m_sums}, sum(n) AS n, sum(pn) AS pn, sum(cr) AS cr, min(clo) AS clo, max(chi) AS chi
+        FROM g0
+        GROUP BY {regroup}
     ),
     ranked AS (
         SELECT g.*, CASE WHEN {all_null} THEN 0 ELSE row_number() OVER (

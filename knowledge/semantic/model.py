@@ -89,6 +89,8 @@ class Dimension(BaseModel):
     params: tuple[str, ...] = ()       # values bound to the `?` in `sql` (a tag key), in order
     identified_by: tuple[str, ...] = ()  # columns a name of it may match in an eq filter (id or name)
     allowed_values: tuple[str, ...] = ()  # FOCUS's allowed values: valid in a filter even when no row holds them
+    raw: str | None = None             # the plain column when `sql` is nullif(column, ''): grouped and filtered
+                                       # on directly (cheaper per row), '' folded into NULL after grouping
 
 
 class Concept(BaseModel):
@@ -220,7 +222,7 @@ FOCUS_ALLOWED: dict[str, tuple[str, ...]] = {
 
 def _focus(name: str, column: str, label: str, synonyms: tuple[str, ...] = (), description: str = "",
            name_kind: str | None = None) -> Dimension:
-    return Dimension(name=name, label=label, sql=_col(column), focus_column=column,
+    return Dimension(name=name, label=label, sql=_col(column), focus_column=column, raw=column,
                      synonyms=(column.lower(),) + synonyms, description=description, name_kind=name_kind,
                      allowed_values=FOCUS_ALLOWED.get(column, ()))
 
@@ -257,7 +259,7 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     _focus("region", "RegionId", "region", ("regions", "region id"), name_kind="region"),
     _focus("region_name", "RegionName", "region name", ()),
     _focus("availability_zone", "AvailabilityZone", "availability zone", ("az", "azs", "zone", "zones", "availability zones")),
-    Dimension(name="resource", label="resource", sql="nullif(ResourceId, '')", focus_column="ResourceId",
+    Dimension(name="resource", label="resource", sql="nullif(ResourceId, '')", focus_column="ResourceId", raw="ResourceId",
               name_kind="resource", identified_by=("ResourceId", "ResourceName"),
               synonyms=("resourceid", "resources", "resource id")),
     _focus("resource_name", "ResourceName", "resource name", ()),
