@@ -38,6 +38,9 @@ class Answer(BaseModel):
     results: list[dict[str, Any]] = Field(default_factory=list)  # each tool result, model_dump(mode="json")
     grounded: bool = True          # False when a model's text was rejected and recomposed from results
     flags: list[str] = Field(default_factory=list)
+    # What a model stated that no tool result supports (figures, names): kept for --json and logs, never
+    # shown as the answer nor repeated in the flags people read.
+    rejected: list[str] = Field(default_factory=list)
     suggestions: list[str] = Field(default_factory=list)  # "did you mean" names or example questions
     tokens: TokenUsage | None = None
     notice: str | None = None      # e.g. "Built the demo company store at ... (first use)."

@@ -35,6 +35,7 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
     suggestions: list[str] = list(reply.get("suggestions") or [])
     kind: AnswerKind = _kind(reply.get("kind"), outcomes)
     grounded = True
+    rejected: list[str] = []
 
     offline_text = _from_outcomes(outcomes)
     note = focus_note(state.get("focus") or [], outcomes)
@@ -63,8 +64,9 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
                 flags.append("rejected: the model's answer repeats or reads like instructions found in the data; "
                              "recomposed from the results")
             elif report.unsupported:
-                flags.append("ungrounded: the model's answer stated " + ", ".join(report.unsupported[:5]) +
-                             ", not found in any tool result; recomposed from the results")
+                rejected = list(report.unsupported)
+                flags.append(f"ungrounded: the model's answer stated {len(rejected)} figure(s) or name(s) that no "
+                             "tool result supports (about the subject it named); recomposed from the results")
             else:
                 flags.append("empty model answer; recomposed from the results")
             text = offline_text
@@ -107,6 +109,7 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
         results=[_without_evidence(o["result"]) for o in outcomes if o.get("ok") and o.get("result") is not None],
         grounded=grounded,
         flags=flags,
+        rejected=rejected,
         suggestions=suggestions,
         tokens=tokens,
     )

@@ -102,7 +102,7 @@ def test_a_made_up_number_is_caught_and_the_answer_recomposed(demo_db: Path, mod
     total = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?",
                 *LAST_MONTH)
     assert a.kind == "answer" and not a.grounded
-    assert any("$1,234,567.89" in f for f in a.flags)
+    assert "$1,234,567.89" in a.rejected and not any("$1,234,567.89" in f for f in a.flags)
     assert "$1,234,567.89" not in a.text and usd(total) in a.text    # recomposed from the tool's summary
 
 
@@ -249,7 +249,7 @@ def test_a_figure_without_any_tool_call_is_not_passed_on(demo_db: Path, model_en
         a = ask("How much did we spend on AI last month?", db=demo_db, planner="model")
     assert not a.tool_calls and not a.grounded and a.kind == "help"
     assert "$987,654.32" not in a.text and a.suggestions
-    assert any("$987,654.32" in f for f in a.flags)
+    assert "$987,654.32" in a.rejected and not any("$987,654.32" in f for f in a.flags)
 
 
 def test_a_plain_reply_without_figures_is_kept(demo_db: Path, model_env: Callable[..., None]) -> None:
