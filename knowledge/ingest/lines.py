@@ -27,9 +27,11 @@ def _open(src: SourceFile) -> BinaryIO:
     return open(src.path, "rb")
 
 
-def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: "hashlib._Hash | None" = None) -> int | None:
+def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: "hashlib._Hash | None" = None,
+                seen_nul: list[bool] | None = None) -> int | None:
     """Physical lines in a CSV file (a last line without a newline counts); None if stopped early.
-    `digest` (a hashlib object), when given, is fed the file's (decompressed) content on the way."""
+    `digest` (a hashlib object), when given, is fed the file's (decompressed) content on the way;
+    `seen_nul[0]` is set when the content holds a NUL byte."""
     n = 0
     last = b"\n"
     with _open(src) as fh:
@@ -42,6 +44,8 @@ def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: "h
             n += chunk.count(b"\n")
             if digest is not None:
                 digest.update(chunk)
+            if seen_nul is not None and not seen_nul[0] and b"\x00" in chunk:
+                seen_nul[0] = True
             last = chunk[-1:]
     return n + (0 if last == b"\n" else 1)
 

@@ -88,6 +88,7 @@ class _LineCounter(threading.Thread):
         self.lines: int | None = None
         self.digest: str | None = None
         self.error: str | None = None  # the gzip stream is truncated or corrupt
+        self.nul = [False]  # the text holds a NUL byte somewhere
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -96,7 +97,7 @@ class _LineCounter(threading.Thread):
                 self.digest = file_digest(str(self.src.path), self.stop)
                 return
             h = hashlib.sha256()
-            self.lines = count_lines(self.src, self.stop, h)
+            self.lines = count_lines(self.src, self.stop, h, self.nul)
             self.digest = h.hexdigest() if self.lines is not None else None
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             self.lines = None
@@ -183,6 +184,8 @@ def load_file(
             notes.extend(llm.prepare(con, prices, prices_name))
             notes.extend(llm.flag_unknown_models(con))
             llm.flag_unattributable(con, "provider" in plan.source_columns)
+        if counter.nul[0]:
+            _flag_nul_bytes(con, bindings)
         flag_unknown_currencies(con, bindings)
         flag_disallowed(con, bindings)
         if spec.replace == "key":
@@ -259,13 +262,36 @@ def load_file(
     )
 
 
+def _flag_nul_bytes(con: duckdb.DuckDBPyConnection, bindings: list) -> None:
+    """A NUL byte inside a text value is corruption, not data: quarantine the row (only run when the file
+    has one; a file mostly of NULs was refused as binary before anything was read)."""
+    for b in bindings:
+        if b.column.kind != "text":
+            continue
+        col = ident(b.column.name)
+        con.execute(
+            f"UPDATE {STAGE} SET x_reason = concat_ws('; ', x_reason, ?) WHERE contains({col}, chr(0))",
+            [f"{b.column.name}: contains a NUL byte (a damaged file?)"],
+        )
+
+
 def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
     for table in _TEMPS:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+_MAX_KEY_BYTES = 1024  # a key is indexed (DuckDB's ART refuses keys over 120 KB, failing the whole file)
+
+
 def _flag_duplicate_keys(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-    """A key may appear once per file: later repeats are quarantined (the first one loads)."""
+    """A key may appear once per file: later repeats are quarantined (the first one loads). A key longer
+    than _MAX_KEY_BYTES is quarantined too."""
+    for k in spec.replace_by:
+        if spec.column(k).kind == "text":
+            con.execute(
+                f"UPDATE {STAGE} SET x_reason = concat_ws('; ', x_reason, ?) WHERE strlen({ident(k)}) > {_MAX_KEY_BYTES}",
+                [f"{k} is longer than {_MAX_KEY_BYTES} bytes"],
+            )
     keys = ", ".join(ident(k) for k in spec.replace_by)
     shown = " || ', ' || ".join(f"'{k} ''' || {ident(k)} || ''''" for k in spec.replace_by)
     con.execute(

@@ -123,7 +123,9 @@ def _inspect_csv(path: Path, shown: str, size: int, compression: Compression) ->
         raise IngestError(f"{shown}: {encoding} file: re-save it as UTF-8 (CSV UTF-8) and ingest that")
     if not raw.strip():
         raise IngestError(f"{shown}: empty file")
-    if b"\x00" in raw:
+    first_line_end = raw.find(b"\n")
+    if b"\x00" in raw[: first_line_end if first_line_end >= 0 else len(raw)] or raw.count(b"\x00") * 100 > len(raw):
+        # binary: a NUL in the header or NULs throughout (a stray NUL in one value is that row's problem)
         raise IngestError(f"{shown}: not a CSV, CSV.gz or Parquet file (binary content)")
     truncated = len(raw) >= sample_size
     if truncated:  # keep whole lines only

@@ -300,6 +300,24 @@ def test_a_call_whose_provider_nobody_knows_is_quarantined(tmp_path: Path) -> No
     assert all_rows(db, "SELECT model, provider FROM llm_calls ORDER BY model") == [("gpt-4o", "openai"), ("my-model", "acme")]
 
 
+def test_a_nul_byte_or_an_oversized_key_costs_its_row_not_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    rows = ROWS[:3]
+    rows[1] = list(rows[1])
+    rows[1][COL["ResourceId"]] = "i-123\x00abc"
+    f = tmp_path / "nul.csv"
+    write_csv(f, rows)
+    res = finops("ingest", "focus", "--db", str(db), str(f))
+    assert res.exit_code == 0, res.stderr  # was: "not a CSV, CSV.gz or Parquet file (binary content)"
+    assert "read 3, loaded 2, quarantined 1" in res.stdout
+    assert "line 3: ResourceId: contains a NUL byte (a damaged file?)" in res.stdout
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("job_id,team\nj1,search\n" + "j" * 200_000 + ",search\n")
+    res = finops("ingest", "gpu-jobs", "--db", str(db), str(jobs))
+    assert res.exit_code == 0, res.stderr  # was: the primary key index refused the key and the whole file
+    assert "read 2, loaded 1, quarantined 1" in res.stdout and "line 3: job_id is longer than 1024 bytes" in res.stdout
+
+
 # -- 14. one bad record never fails a whole provider file --------------------------------------------------
 def test_litellm_bad_records_are_quarantined_one_by_one(tmp_path: Path) -> None:
     def rec(i: int, **over: object) -> dict:
