@@ -4,6 +4,10 @@ Set-based: DuckDB reads and types the whole file in one statement into a temp st
 a stage row's `rowid + 1` is its record number); the good rows go to the table in one INSERT ... SELECT.
 Python only works out line numbers and raw text for the rejected rows (lines.py) and 'did you mean'
 hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discards the open transaction).
+
+Before the transaction: a file whose content was already loaded is skipped (`already_loaded`). Inside
+it, before COMMIT: a file that would replace earlier rows with too many bad ones of its own is refused
+(`knowledge.ingest.limits.check_replace`), which rolls it back like any other error.
 """
 
 from __future__ import annotations

@@ -69,7 +69,8 @@ class TableSpec:
     checks: tuple[RowCheck, ...] = ()
     # How a re-ingest replaces earlier rows:
     #   key    - rows of the table with the same `replace_by` values (a primary key; unique in a file)
-    #   groups - every earlier row of the same `replace_by` group (FOCUS: provider, account, period)
+    #   groups - every earlier row of the same `replace_by` group (FOCUS: provider, account, period; the
+    #            key is normalised, see knowledge/ingest/load.py `_replace_focus`)
     #   file   - every earlier row that came from the same file path
     replace: ReplaceMode = "key"
     replace_by: tuple[str, ...] = ()
