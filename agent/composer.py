@@ -14,6 +14,7 @@ from typing import Any
 from agent.derived import derived_notes
 from agent.what_if import what_if_scaled
 from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
+from agent.grounding import normalize
 from agent.grounding_subjects import check_answer
 from agent.help import help_reply
 from tools.registry import registry
@@ -52,7 +53,7 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
     if kind == "did_you_mean":
         suggestions = _suggestions(outcomes) or suggestions
     if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
-        model_text = (reply.get("text") or "").strip()
+        model_text = normalize(reply.get("text") or "").strip()   # what is checked is what is shown
         # Figures with their subjects, and names (emails, channels, ids, teams), against the results.
         report = check_answer(model_text, outcomes, state.get("question", ""))
         followed = echoes(model_text, _untrusted(outcomes))

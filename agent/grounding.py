@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,7 +22,7 @@ _SCALES = {"k": Decimal(1000), "thousand": Decimal(1000), "m": Decimal(10**6), "
 # A figure in any of the ways money is written: $1,234.56, US$9,999,999, USD 5, 9999999USD, 20160 dollars,
 # $4.2e6, $9.999.999,00 (dot thousands, comma decimals), $20.2K, 12.3%, 3x.
 _NUMBER = re.compile(
-    r"(?P<cur>US\$|U\.S\.\s?\$|(?:USD|EUR|GBP)\s?|[A-Z]\$|\$|€|£)?"
+    r"(?P<cur>US\$|U\.S\.\s?\$|(?:USD|EUR|GBP)\s?|(?-i:[A-Z])\$|\$|€|£)?"
     r"(?P<num>\d+(?:[.,]\d+)*)(?P<exp>[eE][+-]?\d{1,3}(?![\d]))?"
     r"(?:\s?(?P<suffix>%|percent\b|k\b|thousand\b|mm\b|m\b|million\b|bn\b|b\b|billion\b|x\b|×))?"
     r"(?:\s?(?P<post>USD|EUR|dollars?|bucks|euros?)\b)?",
@@ -103,13 +104,11 @@ def claims(text: str) -> list[Claim]:
         before = text[start - 1] if start > 0 else " "
         before2 = text[start - 2] if start > 1 else " "
         after = text[end] if end < len(text) else " "
-        if not m.group("cur"):
+        if not m.group("cur"):        # a currency sign makes it a figure wherever it stands ("spent$5M")
             if before.isalnum() or before in "._/:#@" or (before == "-" and before2.isalnum()):
                 continue
-        elif before.isalnum() or before in "_":
-            continue
-        if after.isalnum() or after == "_" or (after in "-." and end + 1 < len(text) and text[end + 1].isalnum()):
-            continue
+            if after.isalnum() or after == "_" or (after in "-." and end + 1 < len(text) and text[end + 1].isalnum()):
+                continue
         value, decimals = _read_number(m.group("num"))
         if m.group("exp"):
             value, decimals = value * Decimal(10) ** int(m.group("exp")[1:]), 0
@@ -120,6 +119,13 @@ def claims(text: str) -> list[Claim]:
                          percent=percent, money=bool(m.group("cur") or m.group("post")), start=start))
     out.extend(_word_claims(text))
     return out
+
+
+def normalize(text: str) -> str:
+    """The text a person sees, in one form: Unicode NFKC (full-width digits and signs become ASCII) and
+    no invisible format characters (zero-width spaces, bidi marks) that could split or hide a figure."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def _blank(m: re.Match[str]) -> str:

@@ -86,3 +86,11 @@ def test_no_tool_result_no_figure() -> None:
     assert not check_answer("Team search spent $5,000,000.", []).grounded
     assert check_answer("You asked about $5,000,000; I have no result for it.", [], question="is $5M a lot?").grounded
     assert check_answer("I can answer 3 kinds of questions.", []).grounded
+
+
+@pytest.mark.parametrize("text", ["Team search spent＄９,９９９,９９９.", "Team search spent 9\u200b999\u200b999 dollars.",
+                                  "Team search spent$9,999,999."])
+def test_hidden_or_full_width_figures_are_claims(text: str) -> None:
+    from agent.grounding import normalize
+
+    assert not check_answer(normalize(text), [SPEND]).grounded
