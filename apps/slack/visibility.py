@@ -160,7 +160,6 @@ def _recompose(answer: Answer, tools_ok: list[str], left_out: int) -> None:
     plural = "s" if left_out != 1 else ""
     answer.text = "\n\n".join(texts) + f"\n\n({left_out} other match{'es' if plural else ''} you can't see here left out.)"
     answer.tables = tables
-    answer.grounded = True
     answer.flags = [*answer.flags, f"access: {left_out} item{plural} outside the user's teams left out"]
 
 
