@@ -36,8 +36,9 @@ Owners = Callable[[Iterable[str]], dict[str, frozenset[str | None]]]
 
 
 def resource_owners(store: Store, names: Iterable[str]) -> dict[str, frozenset[str | None]]:
-    """For each resource id or name found in the store: the teams its charges are allocated to (None = no
-    team). Names that match no resource are absent (callers treat an absent resource id as company-wide)."""
+    """For each resource (or sub-account) id or name found in the store: the teams its charges are
+    allocated to (None = no team). Names that match nothing are absent (callers treat an absent resource id
+    as company-wide)."""
     wanted = sorted({n for n in names if isinstance(n, str) and n})
     out: dict[str, set[str | None]] = {n: set() for n in wanted}
     if not wanted:
@@ -48,6 +49,10 @@ def resource_owners(store: Store, names: Iterable[str]) -> dict[str, frozenset[s
         SELECT ids.id, ca.x_team FROM ids JOIN charges_allocated ca ON ca.ResourceId = ids.id
         UNION
         SELECT ids.id, ca.x_team FROM ids JOIN charges_allocated ca ON ca.ResourceName = ids.id
+        UNION
+        SELECT ids.id, ca.x_team FROM ids JOIN charges_allocated ca ON ca.SubAccountId = ids.id
+        UNION
+        SELECT ids.id, ca.x_team FROM ids JOIN charges_allocated ca ON ca.SubAccountName = ids.id
         UNION
         SELECT ids.id, e.team FROM ids JOIN endpoints e
             ON e.resource_id = ids.id OR e.endpoint_id = ids.id OR e.name = ids.id
