@@ -9,6 +9,8 @@
 2. The cost of hashing (SHA-256 of the decompressed content, in the line-count thread that already reads
    the file): `finops ingest focus` of a generated FOCUS CSV.gz (the FinOps Foundation sample's rows
    repeated ROWS times, distinct ids) — wall seconds and peak RSS, and the `content_sha256` it stored.
+3. A real (not hostile) JSON pages file: PAGES_MB MiB of OpenAI usage pages (pretty-printed, gzip):
+   exit, seconds and peak RSS of `finops ingest openai-usage`.
 Prints figures, asserts nothing.
 """
 
@@ -80,10 +82,32 @@ def make_focus(path: Path, rows: int) -> None:
             w.writerow(r)
 
 
+def make_pages(path: Path, mb: int) -> int:
+    """Pretty-printed OpenAI usage pages, one per day, until the text passes `mb` MiB; returns results."""
+    n = 0
+    size = 0
+    day = 1704067200  # 2024-01-01
+    with gzip.open(path, "wt", compresslevel=1) as out:
+        while size < mb << 20:
+            results = [{"object": "organization.usage.completions.result", "input_tokens": 1000 + i,
+                        "output_tokens": 10 + i, "input_cached_tokens": 0, "num_model_requests": 3,
+                        "project_id": f"proj_{i % 40}", "user_id": f"user_{i}", "api_key_id": None,
+                        "model": "gpt-4o-mini", "batch": False} for i in range(200)]
+            page = {"object": "page", "has_more": False, "next_page": None, "data": [
+                {"object": "bucket", "start_time": day, "end_time": day + 86400, "results": results}]}
+            text = json.dumps(page, indent=2) + "\n"
+            out.write(text)
+            size += len(text)
+            n += len(results)
+            day += 86400
+    return n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bomb-mb", type=int, default=1024)
     ap.add_argument("--rows", type=int, default=300_000)
+    ap.add_argument("--pages-mb", type=int, default=40)
     ap.add_argument("--dir", type=Path)
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
@@ -111,6 +135,11 @@ def main() -> None:
         said = next((ln for ln in again["stdout"] if "skipped" in ln), "")
         print(f"  the same file again: exit {again['exit']}, {again['seconds']} s, peak RSS {again['peak_rss_mb']} MB: "
               f"{said[said.find('skipped'):][:140]}")
+        pages = work / "usage-pages.json.gz"
+        n = make_pages(pages, a.pages_mb)
+        r = run(["ingest", "openai-usage", "--db", str(work / "pages.duckdb"), "--json", str(pages)])
+        print(f"\nOpenAI usage pages: {a.pages_mb} MiB of JSON ({n:,} results), {pages.stat().st_size / 1e6:.1f} MB gzip")
+        print(f"  finops ingest openai-usage: exit {r['exit']}, {r['seconds']} s, peak RSS {r['peak_rss_mb']} MB")
     finally:
         if not a.keep and a.dir is None:
             shutil.rmtree(work, ignore_errors=True)

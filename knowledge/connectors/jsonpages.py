@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,10 +27,11 @@ _SPACE = re.compile(r"\s*")
 
 
 class Lines:
-    """Offset -> 1-based line number of a text."""
+    """Offset -> 1-based line number of a text (newline offsets kept as 8-byte integers, not Python ints:
+    a pretty-printed 100 MB file has millions of lines)."""
 
     def __init__(self, text: str):
-        self._breaks = [m.start() for m in re.finditer("\n", text)]
+        self._breaks = array("q", (m.start() for m in re.finditer("\n", text)))
 
     def line(self, offset: int) -> int:
         return bisect_right(self._breaks, offset - 1) + 1
