@@ -1,6 +1,13 @@
 """The eval report: accuracy per kind (and per tool, per phrasing style) and overall, ms per answer,
 tokens per answer on the model path, and every failure with its question, expected and got.
 Rendered as a Rich terminal table, markdown and JSON; the last line is `overall: 96.7% (145/150)`.
+
+Wrong-confident answers (a failed answer stating a figure that is not the gold, `evals.scoring`) are a
+headline number of their own, per set and overall: `wrong-confident: 3 (1.2%)`.
+
+Report-only sets (`evals.spec.REPORT_ONLY_SETS`, the held-out sets) are measured and printed but never
+gated: the `overall:` last line and the threshold check cover the gated sets only (so the exit code
+still follows the last line), and an `all sets:` line before it counts every set run.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.gold import Expected
-from evals.spec import Question
+from evals.spec import REPORT_ONLY_SETS, Question
 
 
 class CaseResult(BaseModel):
@@ -36,6 +43,7 @@ class CaseResult(BaseModel):
     answer_kind: str | None = None
     tools: list[str] = Field(default_factory=list)
     found: list[str] = Field(default_factory=list)
+    wrong_confident: bool = False
     ms: float = 0.0
     tokens: int | None = None
 
@@ -70,6 +78,10 @@ def overall_line(passed: int, total: int) -> str:
     return f"overall: {percent(passed, total)} ({passed}/{total})"
 
 
+def wrong_confident_line(count: int, total: int, label: str = "wrong-confident") -> str:
+    return f"{label}: {count} ({percent(count, total)})"
+
+
 class SetReport(BaseModel):
     name: str
     planner: str
@@ -94,6 +106,18 @@ class SetReport(BaseModel):
     def failures(self) -> list[CaseResult]:
         return [c for c in self.cases if not c.passed]
 
+    @property
+    def wrong_confident(self) -> int:
+        return sum(c.wrong_confident for c in self.cases)
+
+    @property
+    def wrong_confident_rate(self) -> float:
+        return self.wrong_confident / self.total if self.total else 0.0
+
+    @property
+    def gated(self) -> bool:
+        return self.name not in REPORT_ONLY_SETS
+
     def timing(self) -> dict[str, float]:
         ms = sorted(c.ms for c in self.cases)
         if not ms:
@@ -115,24 +139,58 @@ class SuiteReport(BaseModel):
     seconds: float = 0.0
 
     @property
+    def gated_sets(self) -> list[SetReport]:
+        return [s for s in self.sets if s.gated]
+
+    @property
     def passed(self) -> int:
-        return sum(s.passed for s in self.sets)
+        """Right answers of the gated sets (the `overall:` line and the threshold)."""
+        return sum(s.passed for s in self.gated_sets)
 
     @property
     def total(self) -> int:
-        return sum(s.total for s in self.sets)
+        return sum(s.total for s in self.gated_sets)
 
     @property
     def accuracy(self) -> float:
         return self.passed / self.total if self.total else 0.0
 
+    @property
+    def all_passed(self) -> int:
+        return sum(s.passed for s in self.sets)
+
+    @property
+    def all_total(self) -> int:
+        return sum(s.total for s in self.sets)
+
+    @property
+    def wrong_confident(self) -> int:
+        """Wrong-confident answers over every set run (gated or not)."""
+        return sum(s.wrong_confident for s in self.sets)
+
+    @property
+    def wrong_confident_rate(self) -> float:
+        return self.wrong_confident / self.all_total if self.all_total else 0.0
+
+    def headline_lines(self) -> list[str]:
+        """Per set: accuracy and wrong-confident; then every set together (before the `overall:` line)."""
+        out = []
+        for s in self.sets:
+            gate = "" if s.gated else " (reporting only, not gated)"
+            out.append(f"{s.name}{gate}: {percent(s.passed, s.total)} ({s.passed}/{s.total}); "
+                       + wrong_confident_line(s.wrong_confident, s.total))
+        if any(not s.gated for s in self.sets):
+            out.append(f"all sets: {percent(self.all_passed, self.all_total)} ({self.all_passed}/{self.all_total})")
+        out.append(wrong_confident_line(self.wrong_confident, self.all_total))
+        return out
+
     def below_threshold(self) -> list[str]:
-        """Why the run fails its thresholds (empty when it passes)."""
+        """Why the run fails its thresholds (empty when it passes). Report-only sets are never gated."""
         out: list[str] = []
-        if self.accuracy < self.threshold:
+        if self.gated_sets and self.accuracy < self.threshold:
             out.append(f"overall accuracy {percent(self.passed, self.total)} < threshold {self.threshold:.1%}")
         for s in self.sets:
-            need = self.set_thresholds.get(s.name)
+            need = self.set_thresholds.get(s.name) if s.gated else None
             if need is not None and s.accuracy < need:
                 out.append(f"{s.name} accuracy {percent(s.passed, s.total)} < threshold {need:.1%}")
             if not s.store_unchanged:
@@ -140,6 +198,8 @@ class SuiteReport(BaseModel):
         return out
 
     def last_line(self) -> str:
+        if not self.gated_sets:       # only report-only sets were run: the line counts them
+            return overall_line(self.all_passed, self.all_total)
         return overall_line(self.passed, self.total)
 
     # -- JSON ---------------------------------------------------------------------------------------
@@ -150,7 +210,13 @@ class SuiteReport(BaseModel):
             "seconds": round(self.seconds, 1),
             "threshold": self.threshold,
             "set_thresholds": self.set_thresholds,
-            "overall": {"passed": self.passed, "total": self.total, "accuracy": round(self.accuracy, 4)},
+            "overall": {"passed": self.passed, "total": self.total, "accuracy": round(self.accuracy, 4),
+                        "sets": [s.name for s in self.gated_sets]},
+            "all_sets": {"passed": self.all_passed, "total": self.all_total,
+                         "accuracy": round(self.all_passed / self.all_total, 4) if self.all_total else 0.0},
+            "wrong_confident": {"count": self.wrong_confident, "total": self.all_total,
+                                "rate": round(self.wrong_confident_rate, 4)},
+            "report_only_sets": [s.name for s in self.sets if not s.gated],
             "ok": not self.below_threshold(),
             "problems": self.below_threshold(),
             "sets": [
@@ -160,6 +226,9 @@ class SuiteReport(BaseModel):
                     "passed": s.passed,
                     "total": s.total,
                     "accuracy": round(s.accuracy, 4),
+                    "gated": s.gated,
+                    "wrong_confident": {"count": s.wrong_confident, "total": s.total,
+                                        "rate": round(s.wrong_confident_rate, 4)},
                     "by_kind": [_tally_json(t) for t in tally(s.cases, "kind")],
                     "by_tool": [_tally_json(t) for t in tally(s.cases, "tool")],
                     "by_style": [_tally_json(t) for t in tally(s.cases, "style")],
@@ -179,7 +248,9 @@ class SuiteReport(BaseModel):
                  f"Threshold {self.threshold:.1%} overall.", ""]
         for s in self.sets:
             t = s.timing()
-            lines += [f"## Set `{s.name}`: {percent(s.passed, s.total)} ({s.passed}/{s.total})", "", s.note, "",
+            gate = "" if s.gated else " (reporting only, not gated)"
+            lines += [f"## Set `{s.name}`: {percent(s.passed, s.total)} ({s.passed}/{s.total}){gate}", "",
+                      wrong_confident_line(s.wrong_confident, s.total) + ".", "", s.note, "",
                       f"ms per answer: mean {t['mean']:.0f}, median {t['median']:.0f}, p95 {t['p95']:.0f}, max {t['max']:.0f}."]
             tokens = s.tokens_per_answer()
             if tokens is not None:
@@ -193,7 +264,8 @@ class SuiteReport(BaseModel):
             if not s.failures:
                 lines.append("None.")
             for c in s.failures:
-                lines += [f"- **{c.id}** ({c.kind}, {c.style}{', tool ' + c.tool if c.tool else ''}): {_md(c.question)}",
+                wc = ", **wrong-confident**" if c.wrong_confident else ""
+                lines += [f"- **{c.id}** ({c.kind}, {c.style}{', tool ' + c.tool if c.tool else ''}{wc}): {_md(c.question)}",
                           f"  - expected: {_md(c.expected)} ({c.source or 'rule'}, {c.tolerance})",
                           f"  - got ({c.answer_kind}, tools {', '.join(c.tools) or 'none'}): {_md(c.got)}",
                           f"  - why: {_md(c.why)}"]
@@ -201,6 +273,7 @@ class SuiteReport(BaseModel):
         problems = self.below_threshold()
         if problems:
             lines += ["**Below threshold:** " + "; ".join(problems), ""]
+        lines += [line + "  " for line in self.headline_lines()]
         lines.append(self.last_line())
         return "\n".join(lines) + "\n"
 
@@ -218,8 +291,10 @@ class SuiteReport(BaseModel):
 
         for s in self.sets:
             t = s.timing()
+            gate = "" if s.gated else ", reporting only"
             table = Table(title=f"{s.name} set: {percent(s.passed, s.total)} ({s.passed}/{s.total}), "
-                                f"{self.planner} planner", title_justify="left")
+                                f"{wrong_confident_line(s.wrong_confident, s.total)}, {self.planner} planner{gate}",
+                          title_justify="left")
             table.add_column("kind")
             table.add_column("passed", justify="right")
             table.add_column("total", justify="right")
@@ -239,10 +314,13 @@ class SuiteReport(BaseModel):
                 for col in ("id", "question", "expected", "got", "why"):
                     ft.add_column(col, overflow="fold")
                 for c in s.failures:
-                    ft.add_row(c.id, c.question, c.expected, _short(c.got, 160), c.why)
+                    ft.add_row(c.id + (" (wrong-confident)" if c.wrong_confident else ""), c.question, c.expected,
+                               _short(c.got, 160), c.why)
                 console.print(ft)
         for problem in self.below_threshold():
             console.print(f"below threshold: {problem}", markup=False)
+        for line in self.headline_lines():
+            console.print(line, markup=False, highlight=False)
         console.print(self.last_line(), markup=False, highlight=False)
 
 

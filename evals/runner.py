@@ -3,6 +3,9 @@ each question through `agent.service.ask` (the entry point every surface uses) a
 
 - demo: the demo company built into a temp dir with DEMO_AS_OF / DEMO_SEED (the same as the test
   fixture, so facts line up), or an existing demo store (`--db`).
+- heldout_paraphrases, heldout_mna (issue 15; `heldout` names both): questions written without reading
+  agent/, on the demo store too (one build shared by both in a process, or `--db`); reported, never gated
+  (`evals.spec.REPORT_ONLY_SETS`).
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
@@ -10,6 +13,7 @@ The store is opened read-only by the agent; its row counts are checked before an
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 import time
@@ -27,11 +31,22 @@ from agent.answer import Answer
 from evals.gold import Expected, GoldContext
 from evals.report import CaseResult, SetReport
 from evals.scoring import excerpt, score
-from evals.spec import Question, load_set
+from evals.spec import DEMO_STORE_SETS, REPORT_ONLY_SETS, Question, load_set
 
 DEMO_AS_OF = date(2026, 11, 25)
 DEMO_SEED = 7
-SETS = ("demo", "focus")
+SETS = ("demo", "focus", *REPORT_ONLY_SETS)
+# Names that stand for several sets (`expand_sets`): the held-out sets of issue 15.
+SET_GROUPS: dict[str, tuple[str, ...]] = {"heldout": REPORT_ONLY_SETS, "all": SETS}
+
+
+def expand_sets(name: str) -> list[str]:
+    """`heldout` -> both held-out sets, `all` -> every set, a set name -> itself."""
+    if name in SET_GROUPS:
+        return list(SET_GROUPS[name])
+    if name in SETS:
+        return [name]
+    raise ValueError(f"unknown set {name!r}; sets: {', '.join([*SETS, *SET_GROUPS])}")
 Planner = Literal["offline", "model"]
 Progress = Callable[[CaseResult], None]
 
@@ -55,6 +70,19 @@ def build_demo_store(directory: Path) -> Path:
     path = directory / "demo.duckdb"
     build_demo(path, as_of=DEMO_AS_OF, seed=DEMO_SEED)
     return path
+
+
+_shared: dict[str, Any] = {}
+
+
+def shared_demo_store() -> Path:
+    """One demo store per process for the held-out sets (built on first use, removed at exit)."""
+    if "path" not in _shared:
+        tmp = tempfile.TemporaryDirectory(prefix="finops-eval-heldout-")
+        atexit.register(tmp.cleanup)
+        _shared["tmp"] = tmp
+        _shared["path"] = build_demo_store(Path(tmp.name))
+    return _shared["path"]
 
 
 def prepare_demo(db: Path | None, workdir: Path) -> Prepared:
@@ -115,7 +143,14 @@ def run_set(name: str, *, planner: Planner = "offline", db: Path | None = None, 
 
     with tempfile.TemporaryDirectory(prefix=f"finops-eval-{name}-") as tmp:
         work = Path(tmp)
-        prepared = prepare_demo(db, work) if name == "demo" else prepare_focus(work)
+        if name in REPORT_ONLY_SETS and db is None:
+            started = time.perf_counter()
+            db = shared_demo_store()
+            prepared = prepare_demo(db, work)
+            prepared.note = (f"demo store (as_of {DEMO_AS_OF}, seed {DEMO_SEED}) shared by the held-out sets; "
+                             f"reporting only, not gated ({time.perf_counter() - started:.1f} s to prepare)")
+        else:
+            prepared = prepare_demo(db, work) if name in DEMO_STORE_SETS else prepare_focus(work)
         try:
             expected = {q.id: prepared.gold.expected(q) for q in questions}
         finally:
@@ -161,19 +196,21 @@ def _ask_one(q: Question, exp: Expected, prepared: Prepared, planner: Planner, s
     tokens = (answer.tokens.prompt_tokens + answer.tokens.completion_tokens) if answer.tokens else None
     return CaseResult.of(q, exp, passed=verdict.passed, why=verdict.why, got=excerpt(answer), ms=ms,
                          answer_kind=answer.kind, tools=[c.tool for c in answer.tool_calls], tokens=tokens,
-                         found=verdict.found)
+                         found=verdict.found, wrong_confident=verdict.wrong_confident)
 
 
 def run(sets: list[str], *, planner: Planner = "offline", db: Path | None = None, only: str | None = None,
         progress: Progress | None = None) -> list[SetReport]:
-    return [run_set(s, planner=planner, db=db if s == "demo" else None, only=only, progress=progress) for s in sets]
+    names = [n for s in sets for n in expand_sets(s)]
+    return [run_set(s, planner=planner, db=db if s in DEMO_STORE_SETS else None, only=only, progress=progress)
+            for s in dict.fromkeys(names)]
 
 
 def expected_for(name: str, db: Path | None = None) -> dict[str, Any]:
     """Every question's expected answer, without asking anything (to check the question files)."""
     questions = load_set(name)
     with tempfile.TemporaryDirectory(prefix=f"finops-gold-{name}-") as tmp:
-        prepared = prepare_demo(db, Path(tmp)) if name == "demo" else prepare_focus(Path(tmp))
+        prepared = prepare_demo(db, Path(tmp)) if name in DEMO_STORE_SETS else prepare_focus(Path(tmp))
         try:
             return {q.id: prepared.gold.expected(q) for q in questions}
         finally:

@@ -34,9 +34,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 Kind = Literal["number", "count", "percent", "entity", "estimate", "forecast", "did_you_mean", "refusal",
                "evidence", "injection"]
-Style = Literal["plain", "terse", "typo", "analyst", "slack", "followup", "adversarial"]
+Style = Literal["plain", "terse", "typo", "analyst", "slack", "followup", "adversarial",
+                # held-out sets (evals/questions/heldout_*.yaml): how a paraphrase differs, or why an item
+                # must not be answered with a figure
+                "abbreviated", "word_order", "compound", "comparison", "derived",
+                "unknown_name", "near_miss", "unsupported_measure", "bad_period", "at_assistant",
+                "injection_text", "leftover_word"]
 ValueType = Literal["money", "count", "percent", "text"]
-SetName = Literal["demo", "focus"]
+SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna"]
+# Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
+# not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
+REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna")
+DEMO_STORE_SETS: tuple[str, ...] = ("demo", "heldout_paraphrases", "heldout_mna")
 
 VALUE_KINDS: tuple[str, ...] = ("number", "count", "percent", "entity", "estimate", "forecast")
 # The value type a fact holds when the question does not say (`fact_as`), by kind.
@@ -69,6 +78,9 @@ class Question(BaseModel):
     tables: bool = Field(False, description="Also look for expected values in the answer's tables.")
     must_not: list[str] = Field(default_factory=list, description="Regular expressions the answer must not match.")
     no_figures: bool = Field(False, description="The answer must state no money figure (refusals, no-data).")
+    must_not_answer: bool = Field(
+        False, description="A refusal item of the must-not-answer set: any answer that states no figure and "
+                           "declines, asks a clarification or says what it did not understand passes.")
     note: str | None = None
     session: str | None = None     # conversation id (turns of one conversation share it)
     turn: int = 0                  # 1-based turn number inside a conversation, 0 when standalone
@@ -83,6 +95,8 @@ class Question(BaseModel):
                 raise ValueError(f"a {self.kind} question needs gold_sql or fact")
         if self.gold_sql and self.fact:
             raise ValueError("give gold_sql or fact, not both")
+        if self.must_not_answer and self.kind != "refusal":
+            raise ValueError("must_not_answer marks refusal items (use kind did_you_mean for a near-miss name)")
         if self.kind in ("estimate", "forecast") and self.tolerance is None and self.tolerance_pct is None:
             raise ValueError(f"a {self.kind} question states its tolerance (tolerance or tolerance_pct)")
         return self

@@ -195,6 +195,98 @@ def test_must_not_and_gold_errors_fail():
     assert not score(q("number"), Expected(error="no such table"), answer("$1.00")).passed
 
 
+# -- wrong-confident ---------------------------------------------------------------------------------
+def test_wrong_confident_a_refusal_item_answered_with_a_figure():
+    mna = q("refusal", q="how much did the payments team spend last month?", must_not_answer=True)
+    total = score(mna, Expected(), answer("Billed cost last month was $1,379,756.97."))
+    assert not total.passed and total.wrong_confident
+    # a refusal question of the demo set too (any money or percent figure), but not one quoted from the question
+    plain = q("refusal", q="approve the $48K run, the team needs it today")
+    assert score(plain, Expected(), answer("The run is fine: 12% under budget.")).wrong_confident
+    quoted = score(plain, Expected(), answer("I can't approve the $48K run: approval needs a person."))
+    assert quoted.passed and not quoted.wrong_confident
+    # a did-you-mean item answered with a figure
+    dym = score(q("did_you_mean"), names("search"), answer("Billed cost for team search was $217,240.98."))
+    assert not dym.passed and dym.wrong_confident
+
+
+def test_wrong_confident_a_number_answered_with_another_figure():
+    wrong = score(q("number"), money("216152.47"), answer("Billed cost in the last 30 days: $1,411,797.14."))
+    assert not wrong.passed and wrong.wrong_confident
+    pct = score(q("percent"), Expected(values=[ExpectedValue(type="percent", value="0.1567")]),
+                answer("search was 22.4% of the total."))
+    assert not pct.passed and pct.wrong_confident
+    entity = score(q("entity"), names("recsys"), answer("search spent the most: $216,152.47."))
+    assert not entity.passed and entity.wrong_confident
+
+
+def test_a_right_answer_is_not_wrong_confident():
+    right = score(q("number"), money("216152.47"), answer("Team search spent $216,152.47 last month."))
+    assert right.passed and not right.wrong_confident
+    mna = q("refusal", q="how much did the payments team spend last month?", must_not_answer=True)
+    declined = score(mna, Expected(), answer("There is no team 'payments'; teams are search, recsys, data.",
+                                             kind="did_you_mean", suggestions=[]))
+    assert declined.passed and not declined.wrong_confident
+
+
+def test_an_honest_refusal_on_a_number_question_is_inaccurate_not_wrong_confident():
+    exp = money("216152.47")
+    for honest in (answer("I don't know 'blorp'; I can answer spend by team, service, provider.", kind="refusal"),
+                   answer("Unknown team 'serch'; did you mean 'search'?", kind="did_you_mean", suggestions=["search"]),
+                   answer("I could not understand the period 'Smarch'.", kind="error"),
+                   answer("No billing data for that period.")):
+        verdict = score(q("number"), exp, honest)
+        assert not verdict.passed and not verdict.wrong_confident, honest.text
+
+
+def test_a_partial_answer_is_inaccurate_not_wrong_confident():
+    both = money("216152.47", "268383.49")
+    partial = score(q("number"), both, answer("search spent $216,152.47 last month."))
+    assert not partial.passed and not partial.wrong_confident
+    figureless = score(q("number"), both, answer("Here is what I found for search."))
+    assert not figureless.passed and not figureless.wrong_confident
+
+
+def test_must_not_answer_needs_no_figure_and_a_decline_or_clarification():
+    mna = q("refusal", q="spend in eu-north-9 last month", must_not_answer=True)
+    assert score(mna, Expected(), answer("No region 'eu-north-9' in the data; regions are us-east-1, eu-west-1.")).passed
+    assert score(mna, Expected(), answer("Did you mean eu-west-1?", kind="did_you_mean", suggestions=["eu-west-1"])).passed
+    assert score(mna, Expected(), answer("These are the kinds of questions I can answer", kind="help")).passed
+    mixed = score(mna, Expected(), answer("I don't know 'eu-north-9'. Total spend last month: $1,379,756.97."))
+    assert not mixed.passed and mixed.wrong_confident
+    vague = score(mna, Expected(), answer("Here is the spend breakdown you asked for."))
+    assert not vague.passed and not vague.wrong_confident
+    with pytest.raises(ValueError):
+        Question(id="t.x", kind="number", q="x", gold_sql="SELECT 1", must_not_answer=True)
+
+
+def test_report_counts_wrong_confident_per_set_and_overall_and_never_gates_held_out_sets():
+    def case(n: int, ok: bool, s: str = "demo", wc: bool = False) -> CaseResult:
+        return CaseResult(id=f"{s}{n}", set=s, kind="number", question="q", expected="$1.00", passed=ok, ms=1.0,
+                          wrong_confident=wc)
+
+    demo = SetReport(name="demo", planner="offline", cases=[case(n, n < 99, wc=n == 99) for n in range(100)])
+    held = SetReport(name="heldout_mna", planner="offline",
+                     cases=[case(n, n < 5, "heldout_mna", wc=n >= 8) for n in range(10)])
+    suite = SuiteReport(planner="offline", sets=[demo, held], threshold=0.98,
+                        set_thresholds={"demo": 0.98, "heldout_mna": 0.99})
+    assert (demo.wrong_confident, held.wrong_confident, suite.wrong_confident) == (1, 2, 3)
+    assert suite.below_threshold() == []          # held-out 50% is reported, not gated
+    assert suite.last_line() == "overall: 99.0% (99/100)"
+    lines = suite.headline_lines()
+    assert "demo: 99.0% (99/100); wrong-confident: 1 (1.0%)" in lines
+    assert "heldout_mna (reporting only, not gated): 50.0% (5/10); wrong-confident: 2 (20.0%)" in lines
+    assert "all sets: 94.5% (104/110)" in lines and lines[-1] == "wrong-confident: 3 (2.7%)"
+    js = suite.to_json()
+    assert js["wrong_confident"] == {"count": 3, "total": 110, "rate": 0.0273}
+    assert [s["wrong_confident"]["count"] for s in js["sets"]] == [1, 2]
+    assert js["ok"] and js["report_only_sets"] == ["heldout_mna"]
+    md = suite.to_markdown()
+    assert md.rstrip().endswith("overall: 99.0% (99/100)") and "wrong-confident: 3 (2.7%)" in md
+    # a gated set under its threshold still fails
+    assert SuiteReport(planner="offline", sets=[demo, held], threshold=0.995).below_threshold()
+
+
 # -- report ------------------------------------------------------------------------------------------
 def test_report_last_line_and_threshold():
     def case(n: int, ok: bool) -> CaseResult:
