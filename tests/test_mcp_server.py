@@ -68,7 +68,8 @@ STDIO_CALLS = [
 
 
 @pytest.fixture(scope="module")
-def stdio(store_copy: Path) -> dict[str, Any]:
+def stdio(store_copy: Path, http_server: subprocess.Popen) -> dict[str, Any]:
+    # (the HTTP server process boots meanwhile)
     params = StdioServerParameters(command=FINOPS, args=["mcp", "--db", str(store_copy)], env=_env())
     return anyio.run(_session, Client(params, read_timeout_seconds=60), STDIO_CALLS)
 
@@ -194,26 +195,31 @@ HTTP_CALLS = [
 
 
 @pytest.fixture(scope="module")
-def http(store_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def http_server(store_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> subprocess.Popen:
+    """`finops mcp --transport http --port 0` for the caller U0SEARCH1, whom the Slack access mapping limits to
+    team search."""
     access = tmp_path_factory.mktemp("access") / "access.yaml"
     access.write_text("default: []\nusers: {U0SEARCH1: [search], U0FINOPS1: ['*']}\n", encoding="utf-8")
     proc = subprocess.Popen([FINOPS, "mcp", "--transport", "http", "--port", "0", "--db", str(store_copy)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=_env(FINOPS_SLACK_ACCESS=str(access), FINOPS_MCP_USER="U0SEARCH1"))
+    yield proc
+    proc.terminate()
     try:
-        line = proc.stdout.readline()
-        assert "listening on http://127.0.0.1:" in line, line + proc.stderr.read()
-        url = line.split("listening on ", 1)[1].split(" ", 1)[0]
-        out = anyio.run(_session, Client(url, read_timeout_seconds=60), HTTP_CALLS)
-        out["url"] = url
-        return out
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def http(http_server: subprocess.Popen) -> dict[str, Any]:
+    line = http_server.stdout.readline()
+    assert "listening on http://127.0.0.1:" in line, line + (http_server.stderr.read() if http_server.poll() else "")
+    url = line.split("listening on ", 1)[1].split(" ", 1)[0]
+    out = anyio.run(_session, Client(url, read_timeout_seconds=60), HTTP_CALLS)
+    out["url"] = url
+    return out
 
 
 def test_http_lists_the_same_tools(http: dict[str, Any], stdio: dict[str, Any]) -> None:
