@@ -3,10 +3,16 @@
 `full` mode publishes each tool's description and its args model's JSON schema exactly as pydantic
 generates it (`ToolSpec.args_model.model_json_schema()`, what `ToolSpec.openai_tool()` binds a chat model
 with). `compact` mode (the default) is a mechanical reduction of the same schema so the whole tool list fits
-a client's context budget: `title` keys dropped (pydantic repeats each property's name), optional fields'
-an optional field (default null) listed without its null branch and default (omitting it is null),
-`anyOf [X, {type: t}, …]` folded into `X` with `"type": [X's type, t, …]`, the args model's own docstring left out (the tool's description says it), every
-description cut to its first sentence, a field's to 80 characters and a tool's to 120 at a word; nothing is written by hand, so a change to an args model shows up here unchanged in meaning.
+a client's context budget:
+
+- `title` keys dropped (pydantic repeats each property's name);
+- an optional field (default null) listed without its null branch and default (omitting it is null);
+- `anyOf [X, {type: t}, …]` folded into `X` with `"type": [X's type, t, …]`;
+- the args model's own docstring left out (the tool's description says it);
+- every description cut to its first sentence, a field's to 80 characters and a tool's to 120, at a word.
+
+Nothing is written by hand: a change to an args model shows up here unchanged in meaning (the server
+validates every call with the args model itself, so the reduction never loosens a check).
 
 `schema_size()` measures the list as a client receives it: characters of its JSON and an estimate of
 tokens as characters / 4 (tiktoken cannot download its tables offline here).
@@ -15,7 +21,6 @@ tokens as characters / 4 (tiktoken cannot download its tables offline here).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
 
 from tools.registry import ToolSpec, registry
