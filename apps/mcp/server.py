@@ -95,6 +95,9 @@ def call(config: McpConfig, name: str, arguments: dict[str, Any] | None) -> type
             return _shape(store, scope, name, args, result)
     except (FinopsError, StoreError) as exc:
         return _error(str(exc), kind=type(exc).__name__)
+    except Exception:                       # a bug: say so without internals (the traceback goes to stderr)
+        log.exception("tool %s failed", name)
+        return _error(f"{name} failed unexpectedly; the traceback is in the server's log", kind="InternalError")
 
 
 def _error(message: str, *, kind: str, suggestions: list[str] | None = None) -> types.CallToolResult:
