@@ -18,15 +18,12 @@ from typing import Any
 import anyio
 import duckdb
 import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 
-pytest.importorskip("mcp")
-
-from mcp import Client  # noqa: E402
-from mcp.client.stdio import StdioServerParameters  # noqa: E402
-
-from apps.mcp.schemas import TOKEN_BUDGET, compact_schema, tool_description  # noqa: E402
-from knowledge.semantic.model import SemanticModel  # noqa: E402
-from tools.registry import registry  # noqa: E402
+from apps.mcp.schemas import TOKEN_BUDGET, compact_schema, tool_description
+from knowledge.semantic.model import SemanticModel
+from tools.registry import registry
 
 FINOPS = str(Path(sys.executable).with_name("finops"))
 LAST_MONTH = ("2026-10-01", "2026-11-01")          # "last month" of the demo (as of 2026-11-25)
