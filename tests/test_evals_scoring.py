@@ -205,6 +205,17 @@ def test_wrong_confident_a_refusal_item_answered_with_a_figure():
     assert score(plain, Expected(), answer("The run is fine: 12% under budget.")).wrong_confident
     quoted = score(plain, Expected(), answer("I can't approve the $48K run: approval needs a person."))
     assert quoted.passed and not quoted.wrong_confident
+    # the help reply and a refusal quote example questions: their figures are not answers
+    help_reply = answer("I could not map that question to one of my tools, so I have no figure for it. These are the "
+                        "kinds of questions I can answer: - What's this $17K charge from last week?", kind="help")
+    assert score(mna, Expected(), help_reply).passed and not score(mna, Expected(), help_reply).wrong_confident
+    example = answer("I can't approve a figure on its own: tell me the job, e.g. 'a budget of $50K'.", kind="refusal")
+    assert score(mna, Expected(), example).passed and not score(plain, Expected(), example).wrong_confident
+    # a planted value quoted as data (a project name listing) is not a stated figure
+    listing = answer(f"There is no project 'apollo' in the data; projects are: {PLANTED}, llama-ft.", kind="did_you_mean")
+    apollo = q("refusal", q="how much did project apollo cost last month", must_not_answer=True)
+    assert score(apollo, Expected(), listing, untrusted=[PLANTED]).passed
+    assert not score(apollo, Expected(), listing).passed   # without knowing the planted text, "$0" is a figure
     # a did-you-mean item answered with a figure
     dym = score(q("did_you_mean"), names("search"), answer("Billed cost for team search was $217,240.98."))
     assert not dym.passed and dym.wrong_confident
