@@ -25,6 +25,7 @@ from tools.registry import ToolSpec, registry
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import HOOKS, NeedMore
+from agent.coverage import leftover_words, not_understood_reply, unknown_kind_names, unknown_name_reply
 from agent.entities import Entities, NameIndex, extract
 from agent.help import help_reply
 from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
@@ -91,7 +92,31 @@ class OfflinePlanner:
         if corrected is not None:
             ent = extract(corrected, index, today)
             history = history[:-1]        # the corrected question stands in for the one it corrects
-        return decide(ent, history, registry.all(), today=today)
+        step = decide(ent, history, registry.all(), today=today)
+        if step.calls and step.reply is None:
+            # Fail closed: a content word nothing understood means the question may be about something else.
+            named = unknown_kind_names(ent)
+            if named:
+                return PlanStep(reply=unknown_name_reply(ent, *named[0], _understood(step)))
+            left = leftover_words(ent)
+            if left:
+                return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
+        return step
+
+
+def _understood(step: PlanStep) -> str:
+    """What the planned calls would answer, in a few words ("spend by team for last month")."""
+    parts = []
+    for c in step.calls:
+        args = c.get("args") or {}
+        bits = [c["tool"].replace("_", " ")]
+        by = args.get("group_by")
+        if by:
+            bits.append("by " + (", ".join(by) if isinstance(by, list) else str(by)))
+        if args.get("period"):
+            bits.append(f"for {args['period']}")
+        parts.append(" ".join(bits))
+    return "; ".join(parts)
 
 
 def corrected_question(ent: Entities, history: list[Turn], index: NameIndex, today: date | None) -> str | None:

@@ -1,0 +1,246 @@
+"""Fail closed on words nobody understood: every content word of a question is covered by something the
+planner read (a cue of the chosen intent, a name in the store, a dimension / measure / filter word of the
+semantic model, the period, an amount) or is a function word. A word left over means the question may be
+about something else ("spend on blorp last month" is not "spend last month"): the planner asks instead of
+answering with a figure for a different question.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from knowledge.naming import fold, suggest
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
+
+from agent.entities import GROUP_WORDS, STOPWORDS, Entities
+from agent.intents import INTENTS, vocabulary
+
+# Closed-class English words and the filler of chat questions: they carry no subject of their own.
+FUNCTION_WORDS: frozenset[str] = frozenset("""
+a about above across after again against all almost along already also although always am among an and another
+any anybody anyone anything anyway are aren't around as ask asked asking at away be because been before being
+below besides best better between both but by can can't cannot could couldn't did didn't do does doesn't doing
+don't done down during each either else enough even ever every everybody everyone everything exactly few for
+from further get gets getting give given go goes going gone got gotten had hadn't has hasn't have haven't
+having he her here hers herself him himself his how however i i'd i'll i'm i've if in into is isn't it it's
+its itself just kind know least less let let's like likely lot lots made make makes many may maybe me might
+mine more most much must my myself near nearly need needs neither never no nobody none nor not nothing now of
+off often on once one ones only onto or other others otherwise our ours ourselves out over own per perhaps
+please quite rather really right same say says see seem seems several shall she should shouldn't show since
+so some somebody someone something sometimes soon still such sure tell than thank thanks that that's the
+their theirs them themselves then there there's these they they're thing things think this those though
+through thru to too toward towards under until up upon us use used very via want wanted wants was wasn't way
+we we're we've well were weren't what what's whatever when whenever where whether which while who who's
+whoever whole whom whose why will with within without won't would wouldn't yes yet you you'd you'll you're
+you've your yours yourself
+hey hi hello folks guys team's quick quickly roughly approx approximately currently actually basically
+overall total totals grand whats hows whos wheres pls plz thx ty asap btw fyi tl dr eh um uh ok okay sir
+number numbers figure figures amount amounts value values breakdown broken split grouped group sorted sort
+ranked rank order ordered list listing listed show showing shown give report tell see look looking check
+checking find finding pull get got need wondering curious question ask
+monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
+ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks
+""".split())
+
+
+@lru_cache(maxsize=1)
+def _model_words() -> frozenset[str]:
+    words: set[str] = set()
+    texts: list[str] = []
+    for d in DIMENSIONS.values():
+        texts += [d.name, d.label, *d.synonyms]
+    for m in (*MEASURES.values(), *DERIVED.values()):
+        texts += [m.name, m.label, *m.synonyms]
+    for c in CONCEPTS:
+        texts += list(c.words) + list(c.values)
+    for t in texts:
+        words.update(re.findall(r"[a-z0-9]+", t.replace("_", " ").lower()))
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _cue_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for intent in INTENTS for p, w in intent.cues if w > 0)
+
+
+def _covered_spans(ent: Entities) -> list[tuple[int, int]]:
+    text = ent.text
+    spans: list[tuple[int, int]] = []
+    # (Intent cue patterns are not coverage: "how much did .* spend" would cover any word in between.)
+    if ent.period:
+        i = text.find(ent.period.lower())
+        if i >= 0:
+            spans.append((i, i + len(ent.period)))
+    for hit in ent.names:
+        for m in re.finditer(re.escape(hit.span.lower()), text):
+            spans.append(m.span())
+    return spans
+
+
+_WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
+# Kind words a name stands next to: "the billing team", "team payments", "Snowflake service".
+KIND_NOUNS: dict[str, str] = {"team": "team", "teams": "team", "squad": "team", "service": "service",
+                              "provider": "provider", "vendor": "provider", "model": "model", "app": "app",
+                              "application": "app", "account": "account", "subscription": "account",
+                              "project": "project", "region": "region"}
+
+
+@lru_cache(maxsize=1)
+def _english() -> frozenset[str]:
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2", "gcide"], lower=True, alpha=True))
+
+
+def is_english(word: str) -> bool:
+    """An ordinary English word, inflections included ("flagged", "payments", "allocated")."""
+    words = _english()
+    w = word.lower().strip("'’")
+    if w in words:
+        return True
+    candidates = []
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""),
+                         ("ing", ""), ("ing", "e"), ("er", ""), ("est", ""), ("ly", ""), ("'s", ""), ("’s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            base = w[: -len(suffix)] + repl
+            candidates.append(base)
+            if len(base) >= 4 and base[-1] == base[-2]:      # "flagged" -> "flagg" -> "flag"
+                candidates.append(base[:-1])
+    return any(c in words for c in candidates)
+
+
+def _uncovered(ent: Entities) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every content word that no cue, name, period or vocabulary word covers."""
+    text = ent.text
+    spans = _covered_spans(ent)
+    known = STOPWORDS | set(GROUP_WORDS) | vocabulary() | _model_words() | FUNCTION_WORDS
+    out: list[tuple[int, int, str]] = []
+    for m in _WORD.finditer(text):
+        word = m.group(0).strip("'’-")
+        if len(word) < 3 or word in known or _stem(word) in known:
+            continue
+        if any(a <= m.start() and m.end() <= b for a, b in spans):
+            continue
+        # part of an identifier (a bucket path, an ARN, an instance type): the tools search those themselves
+        before, after = text[max(0, m.start() - 1):m.start()], text[m.end():m.end() + 1]
+        if (before in ("/", ":", ".", "_", "@") or before.isdigit() or after in ("/", ":", "_")
+                or re.search(r"\d", word) or re.match(r"-\d", text[m.end():m.end() + 2])):
+            continue
+        out.append((m.start(), m.end(), word))
+    return out
+
+
+_KIND_BEFORE = re.compile(r"(?<![\w-])([a-z][\w-]*)\s+(team|squad|service|provider|vendor|app|application|account|"
+                          r"subscription|project|region)s?\b")
+_KIND_AFTER = re.compile(r"\b(team|provider|vendor|app|application|account|project|region|model)\s+([a-z][\w-]*)")
+_NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our", "your", "their", "that", "this",
+               "any", "one", "a", "an", "for", "of", "whose", "same", "other", "another", "top", "most", "biggest",
+               "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners"}
+
+
+def _typo_of_function_word(word: str) -> bool:
+    from rapidfuzz.distance import OSA
+
+    return len(word) >= 3 and any(OSA.distance(word, f) <= 1 for f in FUNCTION_WORDS if abs(len(f) - len(word)) <= 1
+                                  and f[0] == word[0])
+
+
+def unknown_kind_names(ent: Entities) -> list[tuple[str, str]]:
+    """(kind, word) for a word standing where a name of that kind would ("the billing team", "provider foo")
+    that is no such name in the store."""
+    text = ent.text
+    covered = _covered_spans(ent)
+    known = STOPWORDS | FUNCTION_WORDS | set(GROUP_WORDS) | set(KIND_NOUNS) | _NOT_A_NAME
+    out: list[tuple[str, str]] = []
+    hits = [(m.start(1), m.end(1), m.group(1), KIND_NOUNS[m.group(2)]) for m in _KIND_BEFORE.finditer(text)]
+    # After the kind word a name is rarely an English word ("team burning", "app spends" are verbs):
+    # only a word that is not English counts there ("provider gooble").
+    hits += [(m.start(2), m.end(2), m.group(2), KIND_NOUNS[m.group(1)]) for m in _KIND_AFTER.finditer(text)
+             if not is_english(m.group(2))]
+    for start, end, word, kind in hits:
+        if word in known or re.search(r"\d", word) or any(a <= start and end <= b for a, b in covered):
+            continue
+        if _typo_of_function_word(word):
+            continue                                   # "wich apps": a misspelt 'which', not a name
+        if any(fold(n) == fold(word) for n in ent.known.get(kind, [])):
+            continue
+        if (kind, word) not in out:
+            out.append((kind, word))
+    return out
+
+
+def is_english_function(word: str) -> bool:
+    return word in FUNCTION_WORDS or word in STOPWORDS
+
+
+def leftover_words(ent: Entities) -> list[str]:
+    """Words of the question nothing understood that may name something ("blorp", "the billing team", "spend
+    on snowflake"), in order; empty when all is understood. An ordinary English word counts only where a
+    name would stand: next to a kind word, or as what the money went on ("on X", "for X", "from X")."""
+    text = ent.text
+    out: list[str] = []
+    for start, end, word in _uncovered(ent):
+        before = re.findall(r"[a-z]+", text[max(0, start - 12):start])
+        if (before[-1:] and before[-1] in ("on", "for", "from") and not is_english_function(word)
+                and not word.endswith("ing")):     # "savings from killing zombies" is an action, not a name
+            if word not in out:
+                out.append(word)
+            continue
+        after = re.findall(r"[a-z]+", text[end:end + 14])
+        near_kind = (after[:1] and after[0] in KIND_NOUNS) or (before[-1:] and before[-1] in KIND_NOUNS
+                                                               and before[-1] not in ("service", "model"))
+        parts = [p for p in re.split(r"[-’']", word) if p]
+        known_word = all(is_english(p) or p in FUNCTION_WORDS or p in _model_words() or p in vocabulary() for p in parts)
+        if (not known_word or near_kind) and word not in out:
+            out.append(word)
+    return out
+
+
+def _stem(word: str) -> str:
+    for suffix in ("'s", "’s", "ies", "es", "s", "ing", "ed", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            return base + "y" if suffix == "ies" else base
+    return word
+
+
+NAME_KINDS_SHOWN = ("team", "service", "provider", "model", "app", "account", "region", "project")
+
+
+def unknown_name_reply(ent: Entities, kind: str, word: str, understood: str) -> dict[str, object]:
+    """"there is no team 'payments'; teams are …" (or the closest teams), and no figure."""
+    names = sorted(ent.known.get(kind, []))
+    close = [n for n in suggest(word, names) if fold(n) != fold(word)][:3]
+    if close:
+        tail = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    else:
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        tail = f"{kind}s are: {shown}." if names else f"the data names no {kind} at all."
+    text = (f"There is no {kind} '{word}' in the data; {tail} I can answer {understood} once the {kind} is one "
+            "of these; I give no figure for a name I do not know.")
+    return {"kind": "did_you_mean", "text": text, "suggestions": close or names[:5]}
+
+
+def not_understood_reply(ent: Entities, words: list[str], understood: str) -> dict[str, object]:
+    """The clarification: what was understood, what was not, and the closest names for each unknown word."""
+    names = sorted({n for k in NAME_KINDS_SHOWN for n in ent.known.get(k, [])})
+    hints, suggestions = [], []
+    folded = {n: fold(n) for n in names}
+    for w in words:
+        # only names close to the whole word (a typo), not names that merely contain a similar piece
+        close = [n for _, _, n in process.extract(fold(w), folded, scorer=fuzz.ratio, limit=3, score_cutoff=75)
+                 if fold(n) != fold(w)]
+        suggestions += close
+        if close:
+            hints.append(f"'{w}' (did you mean {' or '.join(repr(c) for c in close)}?)")
+        else:
+            hints.append(f"'{w}'")
+    text = (f"I can answer {understood}, but I don't know {', '.join(hints)}, so I give no figure for it. "
+            "Rephrase with a name from the data (a team, service, provider, model, app, account or region), "
+            "or drop the word if it does not matter.")
+    return {"kind": "did_you_mean", "text": text, "suggestions": suggestions[:5], "not_understood": words}
