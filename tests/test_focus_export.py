@@ -147,6 +147,23 @@ def test_november_equals_llm_spend(files: dict[str, Path], demo_db: Path, con: d
     assert total == llm.total.cost + gpu
 
 
+def test_bad_requests_exit_2_and_write_nothing(demo_db: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    cases = [
+        (["--period", "last month", "--out", str(tmp_path / "x.json"), "--db", str(demo_db)], "PATH.parquet or PATH.csv"),
+        (["--period", "last month", "--out", str(tmp_path / "x.csv"), "--db", str(tmp_path / "none.duckdb")], "no store at"),
+        (["--period", "2027-05", "--out", str(tmp_path / "x.csv"), "--db", str(demo_db)], "2027"),
+        (["--period", "last month", "--out", str(tmp_path / "missing" / "x.csv"), "--db", str(demo_db)], "no directory"),
+        (["--period", "last month", "--out", str(tmp_path), "--db", str(demo_db)], "PATH.parquet or PATH.csv"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["export", "focus", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert not (tmp_path / "none.duckdb").exists()
+
+
 # -- FOCUS 1.2 columns and types (tests/data/focus_columns.csv) -------------------------------------------
 def _spec() -> list[dict[str, str]]:
     with open(DATA / "focus_columns.csv", newline="", encoding="utf-8") as fh:

@@ -30,6 +30,8 @@ def focus(
     import json
     from datetime import datetime, time
 
+    import duckdb
+
     from knowledge.bootstrap import ensure_store
     from knowledge.export.focus import FOCUS_VERSION, export_focus, file_format
     from knowledge.store import StoreError, open_store
@@ -48,6 +50,9 @@ def focus(
                                    now=datetime.combine(today, time()))
     except (FinopsError, StoreError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (OSError, duckdb.IOException) as exc:
+        err.print(f"error: cannot write {out}: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if json_out:
         typer.echo(json.dumps({"path": str(summary.path), "format": summary.format, "focus_version": FOCUS_VERSION,
