@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from knowledge.store import Store
-from tools.approval_policy import DECISIONS as DECIDED, NEEDS_A_PERSON, REQUESTED, approval_reasons
+from tools.approval_policy import DECISIONS as DECIDED, REQUESTED, approval_reasons
 from tools.contract import money
 
 from apps.slack.mrkdwn import escape
