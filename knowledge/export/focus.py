@@ -9,7 +9,8 @@ BillingPeriod):
 - LLM: one row per UTC day × provider × model × app × prompt × team × basis (call log / usage bucket).
   ConsumedQuantity = PricingQuantity = input + output tokens (PricingUnit 'Tokens'); BilledCost =
   EffectiveCost = ContractedCost = the cost computed at ingest; ListCost = the same tokens at the shipped
-  catalog prices (`llm_prices`, `knowledge.prices.llm_cost_sql`).
+  catalog prices (`llm_prices`, `knowledge.prices.llm_cost_sql`). SubAccountId / SubAccountName: the
+  provider's project or workspace of that app as its invoices name it (matched by name or id), else empty.
 - GPU jobs: one row per job and UTC day it ran (a running job up to the start of the store's today).
   ConsumedQuantity = PricingQuantity = GPU-hours that day (PricingUnit 'GPU-Hours'); BilledCost =
   EffectiveCost = ContractedCost = the job's actual cost spread over its run time; ListCost = the GPU-hours
@@ -119,6 +120,19 @@ ai_bill AS (   -- how the AI providers' own invoices name them (the cost reports
     WHERE ServiceCategory = 'AI and Machine Learning' AND PricingUnit ILIKE '%token%'
     GROUP BY lower(ProviderName)
 ),
+ai_sub_rows AS (   -- the providers' projects / workspaces (sub accounts) on their invoices, by name and by id
+    SELECT DISTINCT lower(ProviderName) AS provider, SubAccountName AS app, SubAccountId AS sub_id, SubAccountName AS sub_name
+    FROM focus_charges
+    WHERE ServiceCategory = 'AI and Machine Learning' AND PricingUnit ILIKE '%token%' AND SubAccountId IS NOT NULL
+    UNION
+    SELECT DISTINCT lower(ProviderName), SubAccountId, SubAccountId, SubAccountName
+    FROM focus_charges
+    WHERE ServiceCategory = 'AI and Machine Learning' AND PricingUnit ILIKE '%token%' AND SubAccountId IS NOT NULL
+),
+ai_sub AS (        -- an app maps to a sub account only when exactly one matches
+    SELECT provider, app, min(sub_id) AS sub_id, min(sub_name) AS sub_name
+    FROM ai_sub_rows WHERE app IS NOT NULL GROUP BY provider, app HAVING count(DISTINCT sub_id) = 1
+),
 llm AS (
     SELECT CAST(CAST(date_trunc('day', u.ts) AS DATE) AS TIMESTAMP) AS day, u.provider, u.model, u.app,
            u.prompt_id, u.prompt_version, u.team, u.x_basis,
@@ -212,7 +226,7 @@ rows AS (
         'Generative AI' AS ServiceSubcategory,
         l.model AS SkuId, CAST(NULL AS VARCHAR) AS SkuMeter, CAST(NULL AS VARCHAR) AS SkuPriceDetails,
         CAST(NULL AS VARCHAR) AS SkuPriceId,
-        CAST(NULL AS VARCHAR) AS SubAccountId, CAST(NULL AS VARCHAR) AS SubAccountName, CAST(NULL AS VARCHAR) AS SubAccountType,
+        s.sub_id AS SubAccountId, s.sub_name AS SubAccountName, CAST(NULL AS VARCHAR) AS SubAccountType,
         {_tags([('team', 'l.team'), ('app', 'l.app'), ('model', 'l.model'), ('prompt', 'l.prompt_id')])} AS Tags,
         'llm_usage' AS x_Source, l.x_basis AS x_Basis, l.model AS x_Model, l.app AS x_App, l.prompt_id AS x_Prompt,
         l.prompt_version AS x_PromptVersion, l.team AS x_Team, CAST(NULL AS VARCHAR) AS x_Project,
@@ -221,6 +235,7 @@ rows AS (
         CAST(NULL AS VARCHAR) AS x_JobId, CAST(NULL AS VARCHAR) AS x_JobKind, CAST(NULL AS VARCHAR) AS x_GpuType,
         CAST(NULL AS INTEGER) AS x_GpuCount
     FROM llm l LEFT JOIN ai_bill a ON a.provider = lower(l.provider)
+    LEFT JOIN ai_sub s ON s.provider = lower(l.provider) AND s.app = l.app
     UNION ALL
     SELECT
         CAST(NULL AS VARCHAR), g.cost, coalesce(g.account_id, coalesce(g.cluster, 'gpu-jobs')), g.account_name,
