@@ -9,6 +9,8 @@
 2. The cost of hashing (SHA-256 of the decompressed content, in the line-count thread that already reads
    the file): `finops ingest focus` of a generated FOCUS CSV.gz (the FinOps Foundation sample's rows
    repeated ROWS times, distinct ids) — wall seconds and peak RSS, and the `content_sha256` it stored.
+4. (with --long-line-mb N, default 300) a FOCUS CSV.gz whose third line is N MiB long: DuckDB drops such a
+   line without a reject; the ingest must refuse the file (exit 2) rather than load one row short.
 3. A real (not hostile) JSON pages file: PAGES_MB MiB of OpenAI usage pages (pretty-printed, gzip):
    exit, seconds and peak RSS of `finops ingest openai-usage`.
 Prints figures, asserts nothing.
@@ -108,6 +110,7 @@ def main() -> None:
     ap.add_argument("--bomb-mb", type=int, default=1024)
     ap.add_argument("--rows", type=int, default=300_000)
     ap.add_argument("--pages-mb", type=int, default=40)
+    ap.add_argument("--long-line-mb", type=int, default=300)
     ap.add_argument("--dir", type=Path)
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
@@ -140,6 +143,18 @@ def main() -> None:
         r = run(["ingest", "openai-usage", "--db", str(work / "pages.duckdb"), "--json", str(pages)])
         print(f"\nOpenAI usage pages: {a.pages_mb} MiB of JSON ({n:,} results), {pages.stat().st_size / 1e6:.1f} MB gzip")
         print(f"  finops ingest openai-usage: exit {r['exit']}, {r['seconds']} s, peak RSS {r['peak_rss_mb']} MB")
+        longf = work / "long-line.csv.gz"
+        with gzip.open(SAMPLE, "rb") as fh:
+            head = fh.readline() + fh.readline()
+        with gzip.open(longf, "wb", compresslevel=1) as out:
+            out.write(head)
+            for _ in range(a.long_line_mb):
+                out.write(b"x" * (1 << 20))
+            out.write(b"\n")
+        r = run(["ingest", "focus", "--db", str(work / "long.duckdb"), str(longf)])
+        print(f"\nFOCUS CSV.gz with a {a.long_line_mb} MiB line: exit {r['exit']}, {r['seconds']} s, "
+              f"peak RSS {r['peak_rss_mb']} MB")
+        print(f"  {r['stderr'][:200]}")
     finally:
         if not a.keep and a.dir is None:
             shutil.rmtree(work, ignore_errors=True)

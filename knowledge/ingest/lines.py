@@ -19,6 +19,7 @@ from typing import BinaryIO
 from knowledge.ingest.source import SourceFile
 
 _CHUNK = 1 << 20
+MAX_LINE_BYTES = 16 << 20  # the longest line DuckDB's CSV reader is asked to take (max_line_size)
 
 
 def _open(src: SourceFile) -> BinaryIO:
@@ -28,12 +29,14 @@ def _open(src: SourceFile) -> BinaryIO:
 
 
 def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: "hashlib._Hash | None" = None,
-                seen_nul: list[bool] | None = None) -> int | None:
+                seen_nul: list[bool] | None = None, long_lines: list[int] | None = None) -> int | None:
     """Physical lines in a CSV file (a last line without a newline counts); None if stopped early.
     `digest` (a hashlib object), when given, is fed the file's (decompressed) content on the way;
-    `seen_nul[0]` is set when the content holds a NUL byte."""
+    `seen_nul[0]` is set when the content holds a NUL byte; `long_lines` gets the numbers of lines
+    longer than MAX_LINE_BYTES (only a line spanning many chunks can be, so a check per chunk suffices)."""
     n = 0
     last = b"\n"
+    run = 0  # bytes of the current line seen in earlier chunks
     with _open(src) as fh:
         while True:
             if stop is not None and stop.is_set():
@@ -41,12 +44,21 @@ def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: "h
             chunk = fh.read(_CHUNK)
             if not chunk:
                 break
+            first_nl = chunk.find(b"\n")
+            if first_nl < 0:
+                run += len(chunk)
+            else:
+                if long_lines is not None and run + first_nl > MAX_LINE_BYTES:
+                    long_lines.append(n + 1)
+                run = len(chunk) - chunk.rfind(b"\n") - 1
             n += chunk.count(b"\n")
             if digest is not None:
                 digest.update(chunk)
             if seen_nul is not None and not seen_nul[0] and b"\x00" in chunk:
                 seen_nul[0] = True
             last = chunk[-1:]
+    if long_lines is not None and run > MAX_LINE_BYTES:
+        long_lines.append(n + 1)
     return n + (0 if last == b"\n" else 1)
 
 

@@ -27,7 +27,7 @@ from knowledge.ingest import llm
 from knowledge.ingest.header import HeaderPlan
 from knowledge.ingest.errors import IngestError
 from knowledge.ingest.limits import LoadPolicy, check_replace
-from knowledge.ingest.lines import LineMap, count_lines, file_digest, map_records, regular
+from knowledge.ingest.lines import MAX_LINE_BYTES, LineMap, count_lines, file_digest, map_records, regular
 from knowledge.ingest.models import FileReport, QuarantinedRow
 from knowledge.ingest.postchecks import flag_disallowed, flag_unknown_currencies
 from knowledge.ingest.progress import ProgressSink, polled
@@ -93,6 +93,7 @@ class _LineCounter(threading.Thread):
         self.digest: str | None = None
         self.error: str | None = None  # the gzip stream is truncated or corrupt
         self.nul = [False]  # the text holds a NUL byte somewhere
+        self.long_lines: list[int] = []  # physical lines over MAX_LINE_BYTES
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -101,7 +102,7 @@ class _LineCounter(threading.Thread):
                 self.digest = file_digest(str(self.src.path), self.stop)
                 return
             h = hashlib.sha256()
-            self.lines = count_lines(self.src, self.stop, h, self.nul)
+            self.lines = count_lines(self.src, self.stop, h, self.nul, self.long_lines)
             self.digest = h.hexdigest() if self.lines is not None else None
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             self.lines = None
@@ -196,6 +197,14 @@ def load_file(
             _flag_duplicate_keys(con, spec)
         rejected = con.execute(f"SELECT count(x_reason) FROM {STAGE}").fetchone()[0]
         split_rows = _split_rejects(con) if src.format == "csv" else []
+        reported_long = sum(1 for r in split_rows if "line too long" in r[2])
+        if len(counter.long_lines) > reported_long:  # DuckDB drops a very long line without a word
+            n_long = len(counter.long_lines)
+            raise IngestError(
+                f"{shown}: line {counter.long_lines[0]} is longer than {MAX_LINE_BYTES >> 20} MB"
+                + (f" ({n_long} such lines)" if n_long > 1 else "")
+                + "; no CSV row is that long and it cannot be read reliably: fix or remove it. Nothing was loaded"
+            )
         lap("checking")
         line_sql, mapping = _locate(con, src, staged, rejected, split_rows, counter, notes)
         lap("locating lines")

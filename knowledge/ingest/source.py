@@ -205,7 +205,7 @@ def relation_sql(src: SourceFile, rejects_table: str, rejects_scan: str) -> tupl
     sql = (
         "SELECT * FROM read_csv(?, header = true, auto_detect = false, columns = ?, delim = ?, quote = '\"', "
         "escape = '\"', nullstr = ['NULL', ''], allow_quoted_nulls = false, compression = ?, "
-        "store_rejects = true, rejects_table = ?, rejects_scan = ?, max_line_size = 16777216)"
+        "store_rejects = true, rejects_table = ?, rejects_scan = ?, max_line_size = 16777216)"  # lines.MAX_LINE_BYTES
     )
     compression = "gzip" if src.compression == "gzip" else "none"
     return sql, [str(src.path), columns, src.delimiter, compression, rejects_table, rejects_scan]
