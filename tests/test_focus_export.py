@@ -5,6 +5,7 @@ the FOCUS 1.2 column list (tests/data/focus_columns.csv); and the FinOps Foundat
 from __future__ import annotations
 
 import csv
+import shutil
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from decimal import Decimal
@@ -145,6 +146,39 @@ def test_november_equals_llm_spend(files: dict[str, Path], demo_db: Path, con: d
     gpu, _ = _gpu_expected(con, *NOVEMBER, now=WINDOW[1])
     total = con.execute(f"SELECT sum(BilledCost) FROM {src}").fetchone()[0]
     assert total == llm.total.cost + gpu
+
+
+def test_an_unknown_price_stays_empty_never_zero(demo_db: Path, tmp_path: Path) -> None:
+    """A call of a model the catalog does not price (cost NULL at ingest): its row's costs are empty, never 0.
+    A priced day of support-bot on gpt-4.1 that also holds one call of unknown cost: the day's cost is empty as a
+    whole (a partial sum is never shown as the total), its list cost (catalog) stays."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as w:
+        w.execute("""INSERT INTO llm_calls (ts, provider, model, app, feature, team, prompt_id, prompt_version, calls,
+                                            input_tokens, cached_input_tokens, output_tokens, status, cost)
+                     VALUES ('2026-11-20 10:00:00', 'openai', 'gpt-unpriced-9', 'support-bot', 'chat', 'support',
+                             'support-bot-system', 'v1', 10, 5000, 0, 700, 'ok', NULL)""")
+        w.execute("""INSERT INTO llm_calls (ts, provider, model, app, feature, team, prompt_id, prompt_version, calls,
+                                            input_tokens, cached_input_tokens, output_tokens, status, cost)
+                     SELECT ts, provider, model, app, feature, team, prompt_id, prompt_version, 1, 100, 0, 10, status, NULL
+                     FROM llm_calls WHERE model = 'gpt-4.1' AND app = 'support-bot' AND CAST(ts AS DATE) = '2026-11-21'
+                     LIMIT 1""")
+    out = tmp_path / "x.parquet"
+    _export(db, "2026-11", out)
+    with duckdb.connect(str(db), read_only=True) as c:
+        src = f"read_parquet('{out}')"
+        unpriced = c.execute(f"SELECT BilledCost, EffectiveCost, ContractedCost, ListCost, ConsumedQuantity, x_Calls "
+                             f"FROM {src} WHERE SkuId = 'gpt-unpriced-9'").fetchall()
+        assert unpriced == [(None, None, None, None, Decimal(5700), 10)]
+        partial = c.execute(f"SELECT BilledCost, ListCost FROM {src} WHERE SkuId = 'gpt-4.1' AND x_App = 'support-bot' "
+                            "AND ChargePeriodStart = '2026-11-21'").fetchall()
+        assert len(partial) == 1 and partial[0][0] is None and partial[0][1] > 0
+        exported = c.execute(f"SELECT sum(BilledCost) FROM {src} WHERE x_Source = 'llm_usage'").fetchone()[0]
+        known = c.execute("SELECT sum(cost) FROM llm_usage WHERE ts >= '2026-11-01' AND ts < '2026-12-01'").fetchone()[0]
+        left_out = c.execute("SELECT sum(cost) FROM llm_calls WHERE model = 'gpt-4.1' AND app = 'support-bot' "
+                             "AND CAST(ts AS DATE) = '2026-11-21'").fetchone()[0]
+    assert exported == known - left_out
 
 
 def test_bad_requests_exit_2_and_write_nothing(demo_db: Path, tmp_path: Path) -> None:
