@@ -266,3 +266,53 @@ def test_full_mode_publishes_the_args_models_schemas_verbatim(store_copy: Path) 
         assert tools[spec.name].input_schema == spec.args_model.model_json_schema()
         assert tools[spec.name].description == spec.description
         assert tools[spec.name].input_schema == spec.openai_tool()["function"]["parameters"]
+
+
+# -- the command line and the fail-closed defaults (in-process) -----------------------------------------
+def test_cli_refuses_a_missing_store_and_a_bad_access_file(tmp_path: Path, store_copy: Path) -> None:
+    from typer.testing import CliRunner
+
+    from apps.cli.main import app
+
+    runner = CliRunner()
+    missing = runner.invoke(app, ["mcp", "--db", str(tmp_path / "none.duckdb")], env=_env())
+    assert missing.exit_code == 2 and "no store at" in missing.output
+    assert not (tmp_path / "none.duckdb").exists()
+    bad = tmp_path / "access.yaml"
+    bad.write_text("users: [not, a, mapping]\n", encoding="utf-8")
+    refused = runner.invoke(app, ["mcp", "--db", str(store_copy), "--access", str(bad)], env=_env())
+    assert refused.exit_code == 2 and "access mapping" in refused.output
+
+
+def test_cli_schema_size(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from apps.cli.main import app
+    from apps.mcp.schemas import schema_size
+
+    out = CliRunner().invoke(app, ["mcp", "--schema-size"], env=_env())
+    assert out.exit_code == 0
+    size = json.loads(out.output)
+    assert size == schema_size("compact") and size["tokens_estimate"] == size["chars"] // 4 <= TOKEN_BUDGET
+    full = json.loads(CliRunner().invoke(app, ["mcp", "--schema-size", "--schema", "full"], env=_env()).output)
+    assert full["chars"] > size["chars"]
+
+
+def test_a_caller_the_mapping_does_not_list_sees_no_figures(store_copy: Path) -> None:
+    """With a mapping, no --user means the mapping's default (here: no team): every figure is refused."""
+    from apps.mcp.server import McpConfig, build_server
+    from apps.slack.access import AccessPolicy
+
+    config = McpConfig(db=store_copy, policy=AccessPolicy(default=[], users={"U0SEARCH1": ["search"]}), user=None)
+
+    async def ask() -> list[Any]:
+        async with Client(build_server(config)) as c:
+            return [await c.call_tool("spend", {"team": "search", "period": "last month"}),
+                    await c.call_tool("llm_spend", {"period": "last month"}),
+                    json.loads((await c.read_resource("finops://teams")).contents[0].text)]
+
+    own, company, teams = anyio.run(ask)
+    for result in (own, company):
+        assert result.is_error is True and result.structured_content["kind"] == "AccessDenied"
+        assert "$" not in result.content[0].text
+    assert teams == {"teams": [], "access": "no team"}
