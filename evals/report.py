@@ -320,7 +320,7 @@ class SuiteReport(BaseModel):
         for problem in self.below_threshold():
             console.print(f"below threshold: {problem}", markup=False)
         for line in self.headline_lines():
-            console.print(line, markup=False, highlight=False)
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         console.print(self.last_line(), markup=False, highlight=False)
 
 

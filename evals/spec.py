@@ -18,6 +18,11 @@ A file holds one set (`set: demo`) and a list of questions. A question either st
           - {kind: number, q: "how much did search spend last month?", gold_sql: "..."}
           - {kind: number, q: "and the month before?", gold_sql: "..."}
 
+Sets: `demo` and `focus` (gated by evals/threshold.yaml), and the held-out sets of issue 15,
+`heldout_paraphrases` and `heldout_mna` (run on the demo store; reported, never gated: REPORT_ONLY_SETS).
+A must-not-answer item is `kind: refusal` with `must_not_answer: true` (no figure, and a decline, a
+clarification or a statement of what was not understood), or `kind: did_you_mean` for a near-miss name.
+
 Expected answers come from `gold_sql` (run on the store for the demo set, on the raw file for the focus
 set) or `fact` (a path into the demo's `demo_facts`, e.g. `cluster_20k.monthly_cost`), never from the
 agent. Money is exact to the cent unless `tolerance` (USD) or `tolerance_pct` says otherwise.
