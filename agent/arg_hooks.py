@@ -209,7 +209,9 @@ _WEEKDAY = re.compile(r"\bon (?:monday|tuesday|wednesday|thursday|friday|saturda
 
 
 def anomalies(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
-    if "period" not in args and _WEEKDAY.search(ent.text):
+    period = str(args.get("period") or "")
+    if _WEEKDAY.search(ent.text) and (not period or re.fullmatch(
+            r"(?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)", period)):
         args["period"] = "last 14 days"     # "on Tuesday": the last two weeks hold the latest Tuesdays
     if re.search(r"\bdrift|\bcreep|\bslowly\b|\bgradual", ent.text):
         _set(args, spec, "drift", True)

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 
 from knowledge.semantic.model import DIMENSIONS
 from tools.names import fold
-from tools.periods import find_period_phrase
+from tools.periods import find_period
 
 from agent.typos import correct
 
@@ -128,6 +128,7 @@ class Entities:
     text: str                                    # lower-cased, normalised
     tokens: list[str]
     period: str | None = None
+    period_unparsed: list[str] = field(default_factory=list)   # time words outside the period read: not understood
     amounts: list[Decimal] = field(default_factory=list)
     amount_unit: str | None = None               # month | day | hour | week | year when stated
     multiplier: Decimal | None = None
@@ -244,7 +245,8 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     text, fixes = correct(normalise(question), STOPWORDS | set(GROUP_WORDS) | index.words)
     tokens = _TOKEN.findall(text)
     ent = Entities(question=question, text=text, tokens=tokens, known=index.by_kind, today=today, fixes=fixes)
-    ent.period = find_period_phrase(text)
+    found = find_period(text)
+    ent.period, ent.period_unparsed = found.phrase, list(found.unparsed)
     _amounts(ent)
     m = _MULTIPLIER.search(text)
     if m:

@@ -93,6 +93,9 @@ class OfflinePlanner:
             ent = extract(corrected, index, today)
             history = history[:-1]        # the corrected question stands in for the one it corrects
         step = decide(ent, history, registry.all(), today=today)
+        if step.calls and step.reply is None and ent.period_unparsed:
+            # A time phrase that is present but not read is never replaced by the tool's default period.
+            return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
         if step.calls and step.reply is None:
             # Fail closed: a content word nothing understood means the question may be about something else.
             named = unknown_kind_names(ent)
@@ -102,6 +105,16 @@ class OfflinePlanner:
             if left:
                 return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
         return step
+
+
+def period_not_understood_reply(words: list[str], read: str | None) -> dict[str, Any]:
+    said = ", ".join(f"'{w}'" for w in words)
+    also = f" (I read '{read}' but not the rest)" if read else ""
+    return {"kind": "did_you_mean", "text": (
+        f"I could not read the period in this question: {said}{also}, so I give no figure. Try 'last week', "
+        "'last month', 'October', 'Q3 2026', 'Q4 so far', 'last 90 days', 'since Monday', 'since Oct 1', "
+        "'between Oct 3 and 10' or '2026-11-01..2026-11-15'."),
+        "suggestions": ["last week", "last month", "last 30 days"]}
 
 
 def _understood(step: PlanStep) -> str:

@@ -113,97 +113,193 @@ def parse_period(text: str | None, today: date, *, allow_future: bool = False) -
     return period
 
 
-def _parse(s: str, today: date) -> Period | None:  # noqa: C901 - a flat list of phrase rules
-    tomorrow = today + timedelta(days=1)
-    if s in ("today",):
-        return Period(start=today, end=tomorrow, label="today")
-    if s in ("yesterday",):
-        return Period(start=today - timedelta(days=1), end=today, label="yesterday")
+_WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_WEEKDAYS.update({name.lower(): i for i, name in enumerate(calendar.day_abbr)})
+_WEEKDAYS.update({"tues": 1, "thur": 3, "thurs": 3})
+_WEEKDAY_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+_UNIT = r"(?P<unit>days?|d|weeks?|wks?|w|months?|mos?)(?![a-z])"
+_N = r"(?P<n>\d+|%s)" % "|".join(_WORD_NUMBERS)
+_MON = rf"(?P<mon>{_MONTH_RE})"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+
+
+def _unit_days(unit: str) -> tuple[int, str]:
+    u = unit.rstrip("s")
+    if u in ("d", "day"):
+        return 1, "day"
+    if u in ("w", "wk", "week"):
+        return 7, "week"
+    return 30, "month"
+
+
+def _day_of(mon: str, day: str, year: str | None, today: date) -> date:
+    month = _MONTHS[mon]
+    y = int(year) if year else _year_for_month(month, today)
+    try:
+        return date(y, month, int(day))
+    except ValueError as exc:
+        raise PeriodError(f"no such day: {mon} {day} {y}") from exc
+
+
+def _last_n(m: re.Match[str], today: date) -> Period:
+    n = _number(m.group("n"))
+    per, unit = _unit_days(m.group("unit"))
+    if n <= 0:
+        raise PeriodError(f"a period of {n} {unit}s is empty")
+    return Period(start=today - timedelta(days=n * per), end=today,
+                  label=f"the last {n} {unit}{'s' if n > 1 else ''}")
+
+
+def _week(today: date, back: int, label: str) -> Period:
+    monday = today - timedelta(days=today.weekday()) - timedelta(days=7 * back)
+    end = monday + timedelta(days=7) if back else today + timedelta(days=1)
+    return Period(start=monday, end=end, label=label)
+
+
+def _between(m: re.Match[str], today: date) -> Period:
+    start = _day_of(m.group("mon"), m.group("day"), m.group("year"), today)
+    mon2 = m.group("mon2") or m.group("mon")
+    year2 = m.group("year2") or m.group("year")
+    last = _day_of(mon2, m.group("day2"), year2 or str(start.year), today)
+    if last < start:
+        raise PeriodError(f"the period ends ({last.isoformat()}) before it starts ({start.isoformat()})")
+    return Period(start=start, end=last + timedelta(days=1),
+                  label=f"{start.strftime('%b')} {start.day} to {last.strftime('%b')} {last.day}")
+
+
+def _since_weekday(m: re.Match[str], today: date) -> Period:
+    back = (today.weekday() - _WEEKDAYS[m.group("wd")]) % 7
+    start = today - timedelta(days=back)
+    return Period(start=start, end=today + timedelta(days=1), label=f"the days since {start.strftime('%A')}")
+
+
+def _weekday(m: re.Match[str], today: date) -> Period:
+    """"on Tuesday": the latest Tuesday before today (today's data is not complete)."""
+    back = (today.weekday() - _WEEKDAYS[m.group("wd")]) % 7 or 7
+    d = today - timedelta(days=back)
+    return Period(start=d, end=d + timedelta(days=1), label=f"{d.strftime('%A')} {d.isoformat()}")
+
+
+def _quarter_of(m: re.Match[str], today: date, *, to_date: bool = False) -> Period:
+    q = int(m.group("q"))
+    year = int(m.group("year")) if m.groupdict().get("year") else today.year
+    period = _quarter(year, q)
+    if not m.groupdict().get("year") and period.start > today:
+        period = _quarter(year - 1, q)
+    if to_date:
+        end = min(period.end, today + timedelta(days=1))
+        return Period(start=period.start, end=end, label=f"Q{q} {period.start.year} so far")
+    return period
+
+
+def _year_of(m: re.Match[str], today: date) -> Period:
+    y = int(m.group("year"))
+    return Period(start=date(y, 1, 1), end=date(y + 1, 1, 1), label=str(y))
+
+
+# One rule list finds a period inside a question and parses a period phrase alike: (pattern, builder).
+# The first rule whose pattern matches (searched in a question, whole-matched in a phrase) wins, so longer
+# and more specific phrases come first. Every rule's span is reported (`find_period`).
+_Rule = tuple[str, "callable"]
+_RULES: list[tuple[str, object]] = [
+    (r"(?P<a>\d{4}-\d{2}-\d{2}) ?(?:\.\.|to|until|through|-|–) ?(?P<b>\d{4}-\d{2}-\d{2})",
+     lambda m, t: Period(start=date.fromisoformat(m.group("a")),
+                         end=date.fromisoformat(m.group("b")) + timedelta(days=1),
+                         label=f"{m.group('a')} to {m.group('b')}")),
+    (rf"(?:between|from) {_MON} {_DAY}(?:,? {_YEAR})? (?:and|to|until|through|-) "
+     rf"(?:(?P<mon2>{_MONTH_RE}) )?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>(?:19|20)\d{{2}}))?", _between),
+    (rf"since {_MON} {_DAY}(?:,? {_YEAR})?",
+     lambda m, t: Period(start=_day_of(m.group("mon"), m.group("day"), m.group("year"), t),
+                         end=t + timedelta(days=1),
+                         label=f"since {m.group('mon').title()} {int(m.group('day'))}")),
+    (r"since (?P<a>\d{4}-\d{2}-\d{2})",
+     lambda m, t: Period(start=date.fromisoformat(m.group("a")), end=t + timedelta(days=1), label=f"since {m.group('a')}")),
+    (rf"since (?:last )?(?P<wd>{_WEEKDAY_RE})", _since_weekday),
+    (rf"since {_MON}(?: {_YEAR})?",
+     lambda m, t: Period(start=_month(int(m.group("year")) if m.group("year") else _year_for_month(_MONTHS[m.group("mon")], t),
+                                      _MONTHS[m.group("mon")]).start, end=t + timedelta(days=1),
+                         label=f"since {m.group('mon').title()}")),
+    (rf"(?:the )?(?:last|past|previous|trailing|prior) {_N} ?{_UNIT}", _last_n),
+    (rf"(?<![\w-])(?P<n>\d+) ?(?P<unit>d|days)(?![\w-])", _last_n),
+    (r"(?:last|previous|past|prior) (?:week|wk)(?![a-z])", lambda m, t: _week(t, 1, "last week")),
+    (r"(?:this|current) (?:week|wk)(?![a-z])|week to date|\bwtd\b", lambda m, t: _week(t, 0, "this week")),
+    (r"(?:last|previous|past|prior) (?:month|mo)(?![a-z])",
+     lambda m, t: _month(_add_months(t.replace(day=1), -1).year, _add_months(t.replace(day=1), -1).month, "last month")),
+    (r"(?:this|current) (?:month|mo)(?![a-z])(?: so far)?|month to date|so far this month|\bmtd\b",
+     lambda m, t: Period(start=t.replace(day=1), end=t + timedelta(days=1), label="this month")),
+    (r"(?:this|current) quarter(?: so far)?|quarter to date|so far this quarter|\bqtd\b",
+     lambda m, t: Period(start=date(t.year, 3 * ((t.month - 1) // 3) + 1, 1), end=t + timedelta(days=1), label="this quarter")),
+    (r"(?:last|previous|prior) quarter",
+     lambda m, t: _quarter(t.year if (t.month - 1) // 3 else t.year - 1, ((t.month - 1) // 3) or 4, "last quarter")),
+    (r"(?:this|current) year(?: so far)?|year to date|so far this year|\bytd\b",
+     lambda m, t: Period(start=date(t.year, 1, 1), end=t + timedelta(days=1), label="this year")),
+    (r"(?:last|previous|prior) year", lambda m, t: Period(start=date(t.year - 1, 1, 1), end=date(t.year, 1, 1), label=str(t.year - 1))),
+    (r"(?P<y>\d{4})-?w(?P<w>\d{1,2})", lambda m, t: _iso_week(int(m.group("y")), int(m.group("w")))),
+    (r"q(?P<q>[1-4]) ?(?P<year>(?:19|20)\d{2})|(?P<y2>(?:19|20)\d{2}) ?q(?P<q2>[1-4])",
+     lambda m, t: _quarter(int(m.group("year") or m.group("y2")), int(m.group("q") or m.group("q2")))),
+    (r"\bq(?P<q>[1-4]) (?:so far|to date)", lambda m, t: _quarter_of(m, t, to_date=True)),
+    (r"\bq(?P<q>[1-4])\b", _quarter_of),
+    (r"(?P<a>\d{4}-\d{2}-\d{2})",
+     lambda m, t: Period(start=date.fromisoformat(m.group("a")), end=date.fromisoformat(m.group("a")) + timedelta(days=1),
+                         label=m.group("a"))),
+    (r"(?P<y>(?:19|20)\d{2})-(?P<mo>\d{2})", lambda m, t: _month(int(m.group("y")), int(m.group("mo")))),
+    (rf"{_MON} {_DAY}(?:,? {_YEAR})?(?![\d:])",
+     lambda m, t: (lambda d: Period(start=d, end=d + timedelta(days=1), label=d.isoformat()))(
+         _day_of(m.group("mon"), m.group("day"), m.group("year"), t))),
+    (rf"{_MON},? {_YEAR}", lambda m, t: _month(int(m.group("year")), _MONTHS[m.group("mon")])),
+    (rf"(?<![\w-]){_MON}(?![\w-])",
+     lambda m, t: _month(_year_for_month(_MONTHS[m.group("mon")], t), _MONTHS[m.group("mon")])),
+    (r"(?<![\w$.,-])(?P<year>(?:19|20)\d{2})(?![\w.,-])", _year_of),
+    (rf"(?:last )?(?<![\w-])(?P<wd>{_WEEKDAY_RE})(?![\w-])", _weekday),
+    (r"\byesterday\b", lambda m, t: Period(start=t - timedelta(days=1), end=t, label="yesterday")),
+    (r"\btoday\b", lambda m, t: Period(start=t, end=t + timedelta(days=1), label="today")),
+    (r"\ball time\b|\bever\b|\beverything\b", lambda m, t: Period(start=date(2000, 1, 1), end=t + timedelta(days=1), label="all time")),
+]
+_COMPILED = [(re.compile(p), fn) for p, fn in _RULES]
+# Words that say "a time" on their own: when one is left outside the period found, the period was not
+# understood and is reported, never replaced by the default.
+_TIME_WORD = re.compile(
+    rf"(?<![\w-])(?:{_MONTH_RE}|{_WEEKDAY_RE}|q\d+|(?:19|20|21)\d{{2}}|fortnight|decade|century|ago|since|"
+    r"quarter|weekend|christmas|xmas|easter|thanksgiving|eoy|eoq|h[12]|fy\d*|\d+ ?(?:d|wks?|mos?|yrs?|years?))(?![\w-])")
+_MODAL_MAY = re.compile(r"\bmay (?:i|we|you|be|have|need|want|not)\b")
+
+
+def _parse(s: str, today: date) -> Period | None:
     if s in ("all", "all time", "everything", "ever", "to date"):
-        return Period(start=date(2000, 1, 1), end=tomorrow, label="all time")
-    m = re.fullmatch(r"(?:the )?(?:last|past|previous|trailing) (\d+|[a-z]+) (day|week|month)s?", s)
-    if m and (m.group(1).isdigit() or m.group(1) in _WORD_NUMBERS):
-        n, unit = _number(m.group(1)), m.group(2)
-        days = n * {"day": 1, "week": 7, "month": 30}[unit]
-        return Period(start=today - timedelta(days=days), end=today, label=f"the last {n} {unit}{'s' if n > 1 else ''}")
-    if s in ("last week", "previous week", "past week"):
-        monday = today - timedelta(days=today.weekday())
-        return Period(start=monday - timedelta(days=7), end=monday, label="last week")
-    if s in ("this week", "current week", "week to date", "wtd"):
-        monday = today - timedelta(days=today.weekday())
-        return Period(start=monday, end=tomorrow, label="this week")
-    if s in ("last month", "previous month", "past month"):
-        first = today.replace(day=1)
-        return _month(_add_months(first, -1).year, _add_months(first, -1).month, "last month")
-    if s in ("this month", "current month", "month to date", "mtd"):
-        return Period(start=today.replace(day=1), end=tomorrow, label="this month")
-    if s in ("this quarter", "current quarter", "quarter to date", "qtd"):
-        q = (today.month - 1) // 3 + 1
-        return Period(start=date(today.year, 3 * (q - 1) + 1, 1), end=tomorrow, label="this quarter")
-    if s in ("last quarter", "previous quarter"):
-        q = (today.month - 1) // 3 + 1
-        year, q = (today.year, q - 1) if q > 1 else (today.year - 1, 4)
-        return _quarter(year, q, "last quarter")
-    if s in ("this year", "current year", "year to date", "ytd"):
-        return Period(start=date(today.year, 1, 1), end=tomorrow, label="this year")
-    if s in ("last year", "previous year"):
-        return Period(start=date(today.year - 1, 1, 1), end=date(today.year, 1, 1), label=str(today.year - 1))
-    m = re.fullmatch(r"(\d{4})-?w(\d{1,2})", s)
-    if m:
-        return _iso_week(int(m.group(1)), int(m.group(2)))
-    m = re.fullmatch(r"q([1-4]) ?(\d{4})|(\d{4}) ?q([1-4])", s)
-    if m:
-        q, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        return _quarter(int(year), int(q))
-    m = re.fullmatch(r"(\d{4})-(\d{2})", s)
-    if m:
-        return _month(int(m.group(1)), int(m.group(2)))
-    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2}) ?(?:\.\.|to|until|through|-|–) ?(\d{4}-\d{2}-\d{2})", s)
-    if m:
-        start, last = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
-        return Period(start=start, end=last + timedelta(days=1), label=f"{start.isoformat()} to {last.isoformat()}")
-    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})", s)
-    if m:
-        d = date.fromisoformat(m.group(1))
-        return Period(start=d, end=d + timedelta(days=1), label=d.isoformat())
-    m = re.fullmatch(rf"({_MONTH_RE}),? ?(\d{{4}})?", s)
-    if m:
-        month = _MONTHS[m.group(1)]
-        year = int(m.group(2)) if m.group(2) else _year_for_month(month, today)
-        return _month(year, month)
-    m = re.fullmatch(rf"since ({_MONTH_RE}) (\d{{1,2}})(?:st|nd|rd|th)?,? ?(\d{{4}})?", s)
-    if m:
-        month = _MONTHS[m.group(1)]
-        year = int(m.group(3)) if m.group(3) else _year_for_month(month, today)
-        start = date(year, month, int(m.group(2)))
-        return Period(start=start, end=tomorrow, label=f"since {start.strftime('%b')} {start.day}")
-    m = re.fullmatch(r"since (\d{4}-\d{2}-\d{2})", s)
-    if m:
-        start = date.fromisoformat(m.group(1))
-        return Period(start=start, end=tomorrow, label=f"since {start.isoformat()}")
+        return Period(start=date(2000, 1, 1), end=today + timedelta(days=1), label="all time")
+    for pattern, build in _COMPILED:
+        m = pattern.fullmatch(s)
+        if m:
+            return build(m, today)  # type: ignore[operator]
     return None
+
+
+class PeriodFound(BaseModel):
+    """A period phrase found in a question: the phrase, its span, and any time words left outside it."""
+
+    phrase: str | None = None
+    start: int = 0
+    end: int = 0
+    unparsed: list[str] = []
+
+
+def find_period(question: str) -> PeriodFound:
+    """The first period phrase of a question (by the one rule list) and the time words it leaves unread."""
+    q = question.lower()
+    found = PeriodFound()
+    for pattern, _build in _COMPILED:
+        m = pattern.search(q)
+        if m:
+            found = PeriodFound(phrase=m.group(0), start=m.start(), end=m.end())
+            break
+    rest = q[:found.start] + " " * (found.end - found.start) + q[found.end:] if found.phrase else q
+    rest = _MODAL_MAY.sub(" ", rest)
+    rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b", " ", rest)  # amounts, durations
+    found.unparsed = [w.group(0) for w in _TIME_WORD.finditer(rest)]
+    return found
 
 
 def find_period_phrase(question: str) -> str | None:
     """The first period phrase inside a free-text question (for the offline planner), or None."""
-    q = question.lower()
-    patterns = [
-        r"\d{4}-\d{2}-\d{2} ?(?:\.\.|to|until|through) ?\d{4}-\d{2}-\d{2}",
-        r"since (?:%s) \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?" % _MONTH_RE,
-        r"since \d{4}-\d{2}-\d{2}",
-        r"(?:last|past|previous|trailing) (?:\d+|%s) (?:day|week|month)s?" % "|".join(_WORD_NUMBERS),
-        r"\d{4}-?w\d{1,2}",
-        r"q[1-4] ?\d{4}|\d{4} ?q[1-4]",
-        r"(?:last|this|previous|current|past) (?:week|month|quarter|year)",
-        r"\b(?:month|quarter|year|week) to date\b|\bytd\b|\bmtd\b|\bqtd\b",
-        r"\b(?:%s),? \d{4}\b" % _MONTH_RE,
-        r"\d{4}-\d{2}-\d{2}",
-        r"\b\d{4}-\d{2}\b",
-        r"\b(?:%s)\b" % "|".join(m for m in _MONTHS if len(m) > 3 and m != "sept"),
-        r"\byesterday\b|\btoday\b|\ball time\b",
-    ]
-    for pattern in patterns:
-        m = re.search(pattern, q)
-        if m:
-            return m.group(0)
-    return None
+    return find_period(question).phrase
