@@ -45,7 +45,14 @@ monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu th
 january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
 ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks
+hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka
 """.split())
+
+# Measures nobody holds here: asked for, they get "I have no X data", never a cost figure instead.
+UNSUPPORTED_MEASURES = re.compile(
+    r"\b(?:revenue|revenues|margins?|profits?|profitability|latenc(?:y|ies)|p\d\d latency|headcount|employees?|"
+    r"carbon|emissions?|co2|nps|satisfaction|uptime|availability|sales|arr|mrr|churn|ebitda)\b"
+    r"|\btickets? (?:did|do|does)?\s*\S*\s*(?:resolve|close|handle)|\b(?:resolve[sd]?|closed|handled) (?:\w+ )?tickets?\b")
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +94,8 @@ _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
 KIND_NOUNS: dict[str, str] = {"team": "team", "teams": "team", "squad": "team", "service": "service",
                               "provider": "provider", "vendor": "provider", "model": "model", "app": "app",
                               "application": "app", "account": "account", "subscription": "account",
-                              "project": "project", "region": "region"}
+                              "project": "project", "region": "region", "environment": "environment",
+                              "env": "environment"}
 
 
 @lru_cache(maxsize=1)
@@ -136,11 +144,22 @@ def _uncovered(ent: Entities) -> list[tuple[int, int, str]]:
 
 
 _KIND_BEFORE = re.compile(r"(?<![\w-])([a-z][\w-]*)\s+(team|squad|service|provider|vendor|app|application|account|"
-                          r"subscription|project|region)s?\b")
+                          r"subscription|project|region|environment|env)s?\b")
 _KIND_AFTER = re.compile(r"\b(team|provider|vendor|app|application|account|project|region|model)\s+([a-z][\w-]*)")
 _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our", "your", "their", "that", "this",
                "any", "one", "a", "an", "for", "of", "whose", "same", "other", "another", "top", "most", "biggest",
                "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners"}
+
+
+_COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:spend|spending|spent|cost|costs|bill|billing|charges|invoice|budget|usage)\b")
+
+
+def _name_position(text: str, end: int, word: str) -> bool:
+    """An English word standing where a name would: before a cost noun ("team growth spend", "Snowflake spend"),
+    not a verb form ("team burning on", "app spends")."""
+    if re.search(r"(?:ing|ed|s)$", word):
+        return False
+    return bool(_COST_NOUN.match(text[end:]))
 
 
 def _typo_of_function_word(word: str) -> bool:
@@ -161,9 +180,11 @@ def unknown_kind_names(ent: Entities) -> list[tuple[str, str]]:
     # After the kind word a name is rarely an English word ("team burning", "app spends" are verbs):
     # only a word that is not English counts there ("provider gooble").
     hits += [(m.start(2), m.end(2), m.group(2), KIND_NOUNS[m.group(1)]) for m in _KIND_AFTER.finditer(text)
-             if not is_english(m.group(2))]
+             if not is_english(m.group(2)) or _name_position(text, m.end(2), m.group(2))]
     for start, end, word, kind in hits:
-        if word in known or re.search(r"\d", word) or any(a <= start and end <= b for a, b in covered):
+        in_name_position = _name_position(text, end, word)
+        if (word in (FUNCTION_WORDS | _NOT_A_NAME | set(KIND_NOUNS)) or (word in known and not in_name_position)
+                or re.search(r"\d", word) or any(a <= start and end <= b for a, b in covered)):
             continue
         if _typo_of_function_word(word):
             continue                                   # "wich apps": a misspelt 'which', not a name
@@ -178,6 +199,47 @@ def is_english_function(word: str) -> bool:
     return word in FUNCTION_WORDS or word in STOPWORDS
 
 
+_GPU_OR_SIZE = re.compile(r"(?:\d+x?)?(?:h100|h200|a100|a10g?|l40s?|l4|b200|v100|t4|k80|p100|tpu(?:v\d+)?)s?"
+                          r"|\d+(?:\.\d+)?-?(?:gpus?|gpu-hours?|nodes?|way|days?|hours?|hrs?|months?|weeks?|token|tokens|"
+                          r"minutes?|mins?|seconds?|secs?|k|m|x|percent|pct)"
+                          r"|[a-z]\d[a-z]*\.\d*[a-z0-9]+|\d+(?:\.\d+)?(?:k|m|b|x|h|hr|hrs|d|w|%|st|nd|rd|th|gb|tb)?"
+                          r"|\d+(?:/\d+)+|\$[\d,.]+[km]?")
+_UNITS_PER = {"call", "calls", "request", "requests", "inference", "inferences", "prediction", "predictions", "token",
+              "tokens", "query", "queries", "answer", "answers", "response", "responses", "ticket", "tickets", "run",
+              "runs", "customer", "customers", "feature", "features", "hour", "hours", "gpu", "gpus", "unit", "units",
+              "million", "thousand", "user", "users", "job", "jobs", "step", "steps", "message", "messages"}
+
+
+def unknown_identifiers(ent: Entities, catalog: frozenset[str] = frozenset()) -> list[str]:
+    """Identifier-like words (digits or dashes: 'eu-north-9', 'gpt-5', 'job-99999') that are no name in the
+    store, no catalog model, no GPU, size, amount or date: a name that does not exist."""
+    text = ent.text
+    spans = _covered_spans(ent)
+    names = {fold(n) for ns in ent.known.values() for n in ns}
+    out: list[str] = []
+    for m in re.finditer(r"(?<![\w.:/@$-])[a-z0-9][a-z0-9._-]*[a-z0-9](?![\w:/@-])", text):
+        tok = m.group(0)
+        if not re.search(r"[a-z]", tok) or not re.search(r"\d|-", tok):
+            continue
+        if any(a <= m.start() and m.end() <= b for a, b in spans) or fold(tok) in names or tok in catalog:
+            continue
+        if _GPU_OR_SIZE.fullmatch(tok) or re.fullmatch(r"\d{4}-\d{2}(?:-\d{2})?|\d{4}-?w\d{1,2}|q\d ?\d{0,4}", tok):
+            continue
+        parts = [p for p in re.split(r"[-_.]", tok) if p]
+        if not re.search(r"\d", tok) and all(is_english(p) or p in FUNCTION_WORDS or p in _model_words()
+                                              or p in vocabulary() for p in parts):
+            continue                                   # "one-off", "week-over-week", "data-transfer"
+        if re.fullmatch(r"[a-z]+-\d+(?:\.\d+)?-(?:class|series|family|tier)", tok) or (
+                re.fullmatch(r"[a-z]+-\d+(?:\.\d+)?", tok)
+                and re.match(r"\s*-?(?:class|series|family|tier|models)\b", text[m.end():m.end() + 12])):
+            continue                                   # "GPT-4-class models": a family
+        if any(fold(n).startswith(fold(tok)) and len(fold(tok)) >= 4 for n in names) and not re.search(r"\d", tok[-1:]):
+            continue                                   # the start of a longer name ("support-sentiment")
+        if tok not in out:
+            out.append(tok)
+    return out
+
+
 def leftover_words(ent: Entities) -> list[str]:
     """Words of the question nothing understood that may name something ("blorp", "the billing team", "spend
     on snowflake"), in order; empty when all is understood. An ordinary English word counts only where a
@@ -189,6 +251,14 @@ def leftover_words(ent: Entities) -> list[str]:
         if (before[-1:] and before[-1] in ("on", "for", "from") and not is_english_function(word)
                 and not word.endswith("ing")):     # "savings from killing zombies" is an action, not a name
             if word not in out:
+                out.append(word)
+            continue
+        if before[-1:] and before[-1] in ("by", "per") and word not in _UNITS_PER:
+            if word not in out:                     # "by color": a grouping nobody has
+                out.append(word)
+            continue
+        if _name_position(text, end, word) and not is_english_function(word):
+            if word not in out:                     # "Snowflake spend", "Oracle cloud bill"
                 out.append(word)
             continue
         after = re.findall(r"[a-z]+", text[end:end + 14])
@@ -244,3 +314,48 @@ def not_understood_reply(ent: Entities, words: list[str], understood: str) -> di
             "Rephrase with a name from the data (a team, service, provider, model, app, account or region), "
             "or drop the word if it does not matter.")
     return {"kind": "did_you_mean", "text": text, "suggestions": suggestions[:5], "not_understood": words}
+
+
+_AT_ASSISTANT = re.compile(
+    r"\b(?:your|ur|the assistant's|the bot's)\s+(?:own\s+)?(?:system\s+)?(?:prompt|instructions|rules|guidelines|"
+    r"api\s*keys?|keys?|secrets?|credentials?|password|config(?:uration)?|source code)\b"
+    r"|\b(?:print|reveal|paste|dump|repeat|leak|expose)\b.{0,40}\b(?:system prompt|prompt you|"
+    r"instructions you|api\s*keys?|access keys?|secret keys?|secrets|credentials|passwords?)\b"
+    r"|\b(?:jailbreak|developer mode|admin mode|god mode|dan mode|pretend (?:you are|to be)|act as (?:a|an|my)|"
+    r"you are now|from now on you)\b"
+    r"|\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|"
+    r"restrictions?|policy|policies)\b")
+
+
+def aimed_at_assistant(text: str) -> bool:
+    """A question about the assistant itself (its prompt, keys, rules) or an instruction to it: declined
+    before any tool runs."""
+    # (agent.safety's detector is for tool output: it flags "system prompt", which users audit here.)
+    return bool(_AT_ASSISTANT.search(text))
+
+
+def assistant_refusal() -> dict[str, object]:
+    return {"kind": "refusal", "text": (
+        "I answer questions about costs from the billing data; I don't share my instructions, keys or "
+        "configuration, and I don't take instructions from a question. Ask me about spend, owners, budgets, "
+        "waste or estimates instead.")}
+
+
+def unsupported_measure_reply(match: str) -> dict[str, object]:
+    return {"kind": "refusal", "text": (
+        f"I have no {match.strip()} data: finops knows costs (billed, effective, list, contracted), usage "
+        "quantities, LLM calls and tokens, GPU jobs and budgets, so I give no figure for this. Ask for a cost "
+        "or a cost per unit instead (e.g. cost per 1K calls).")}
+
+
+def unknown_identifier_reply(ent: Entities, tokens: list[str], understood: str) -> dict[str, object]:
+    names = sorted({n for ns in ent.known.values() for n in ns})
+    folded = {n: fold(n) for n in names}
+    hints, suggestions = [], []
+    for t in tokens:
+        close = [n for _, _, n in process.extract(fold(t), folded, scorer=fuzz.ratio, limit=3, score_cutoff=70)]
+        suggestions += close
+        hints.append(f"'{t}'" + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""))
+    text = (f"I can answer {understood}, but nothing in the data is called {', '.join(hints)}, so I give no "
+            "figure for it.")
+    return {"kind": "did_you_mean", "text": text, "suggestions": suggestions[:5]}

@@ -25,7 +25,18 @@ from tools.registry import ToolSpec, registry
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import HOOKS, NeedMore
-from agent.coverage import leftover_words, not_understood_reply, unknown_kind_names, unknown_name_reply
+from agent.coverage import (
+    UNSUPPORTED_MEASURES,
+    aimed_at_assistant,
+    assistant_refusal,
+    leftover_words,
+    not_understood_reply,
+    unknown_identifier_reply,
+    unknown_identifiers,
+    unknown_kind_names,
+    unknown_name_reply,
+    unsupported_measure_reply,
+)
 from agent.entities import Entities, NameIndex, extract
 from agent.help import help_reply
 from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
@@ -92,7 +103,18 @@ class OfflinePlanner:
         if corrected is not None:
             ent = extract(corrected, index, today)
             history = history[:-1]        # the corrected question stands in for the one it corrects
+        if aimed_at_assistant(ent.text):
+            return PlanStep(reply=assistant_refusal())
+        unsupported = UNSUPPORTED_MEASURES.search(ent.text)
+        if unsupported:
+            return PlanStep(reply=unsupported_measure_reply(unsupported.group(0)))
         step = decide(ent, history, registry.all(), today=today)
+        if step.calls and step.reply is None:
+            # A catalog model no call used is a valid what-if target, not spend anyone had.
+            what_if = all(c["tool"] in ("estimate", "prompt_audit", "remediations") for c in step.calls)
+            idents = unknown_identifiers(ent, frozenset(index.catalog) if what_if else frozenset())
+            if idents:
+                return PlanStep(reply=unknown_identifier_reply(ent, idents, _understood(step)))
         if step.calls and step.reply is None and ent.period_unparsed:
             # A time phrase that is present but not read is never replaced by the tool's default period.
             return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
@@ -129,7 +151,7 @@ def _understood(step: PlanStep) -> str:
         if args.get("period"):
             bits.append(f"for {args['period']}")
         parts.append(" ".join(bits))
-    return "; ".join(parts)
+    return "; ".join(dict.fromkeys(parts))
 
 
 def corrected_question(ent: Entities, history: list[Turn], index: NameIndex, today: date | None) -> str | None:
@@ -382,7 +404,8 @@ def _did_you_mean(kind: str, raw: str, suggestions: list[str]) -> PlanStep:
 
 def _compared_kind(ent: Entities) -> str | None:
     """The kind of two or more names compared in the question ("prod vs dev", "search and recsys")."""
-    if not re.search(r"\bvs\.?\b|\bversus\b|\bcompared? (?:to|with)\b|\band\b|\bor\b", ent.text):
+    if not re.search(r"\bvs\.?\b|\bversus\b|\bcompared? (?:to|with)\b|\band\b|\bor\b|\b(?:more|less|fewer) than\b"
+                     r"|\+|\bplus\b", ent.text):
         return None
     for kind in dict.fromkeys(h.kind for h in ent.names):
         if len({h.name for h in ent.names if h.kind == kind}) >= 2:

@@ -122,7 +122,9 @@ def semantic_args(ent: Entities) -> dict[str, Any] | None:
     asked = measures(text)
     concepts = [f for f in concept_filters(text) if f["dimension"] not in dims]
     # "by service category" read by the older parser as "by service" is a different question.
-    needs_model = (bool(set(asked) - SPEND_MEASURES) or any(d not in SPEND_GROUPS for d in dims) or bool(concepts))
+    negated = [h for h in ent.names if h.span and _NEGATION.search(text[: max(0, text.find(h.span.lower()))])]
+    needs_model = (bool(set(asked) - SPEND_MEASURES) or any(d not in SPEND_GROUPS for d in dims) or bool(concepts)
+                   or bool(negated))
     if not needs_model:
         return None
     if asked and re.search(r"\b(?:billed|invoiced)\b", text) and "billed_cost" not in asked:

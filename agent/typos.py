@@ -35,7 +35,9 @@ COMMON: frozenset[str] = frozenset({
 
 @lru_cache(maxsize=1)
 def _targets() -> tuple[str, ...]:
-    return tuple(sorted(w for w in vocabulary() if w.isascii() and not w.endswith("-")))
+    period_words = {"last", "month", "months", "week", "weeks", "quarter", "year", "days", "since", "between",
+                    "spend", "spent", "cost", "project", "model", "team", "service", "provider", "region", "account"}
+    return tuple(sorted({w for w in vocabulary() if w.isascii() and not w.endswith("-")} | period_words))
 
 
 def correction(word: str) -> str | None:
