@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.caching import caching_verdict
 from tools.contract import NoDataError, TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
@@ -26,7 +27,6 @@ from tools.sqlparts import CALL_IN_PERIOD, MONTH_DAYS, calls_range, dec, during,
 
 SIMPLE_TASKS = ("classification", "extraction", "routing")
 LONG_TAIL_RATIO = Decimal(2)             # P95 output at least this many times the median: "far above"
-CACHE_MIN_TOKENS = 1024                  # OpenAI and Anthropic cache only prefixes of about this length or more
 # Catalog entries that are not general chat models a task could move to.
 _NOT_A_TARGET = ("ft:", "audio", "realtime", "search", "preview", "transcribe", "tts", "image", "embed",
                  "computer-use", "codex", "deep-research", "moderation", "instruct")
@@ -49,6 +49,9 @@ class Saving(BaseModel):
     monthly: Decimal
     arithmetic: str
     caveat: str | None = None
+    # False: the change does not work as it is (a prefix below the provider's minimum cacheable length,
+    # knowledge/caching.py); `monthly` is then what it saves once the condition in `caveat` is met.
+    applies: bool = True
 
 
 class ModelOption(BaseModel):
@@ -154,6 +157,9 @@ def _who(r: PromptAuditRow) -> str:
 
 
 def _saving_text(r: PromptAuditRow, sv: Saving) -> str:
+    if not sv.applies:
+        return (f"{_KIND_TEXT[sv.kind](r)} does not work as it is: {sv.caveat}; after that it would save "
+                f"{money(sv.monthly)}/month ({sv.arithmetic}).")
     text = f"{_KIND_TEXT[sv.kind](r)} would save {money(sv.monthly)}/month ({sv.arithmetic}"
     return text + (f"; {sv.caveat})." if sv.caveat else ").")
 
@@ -355,15 +361,12 @@ def _audit(r: dict[str, Any], p: dict[str, Any] | None, price: dict[str, Any] | 
     ))
     if cache is not None and cache < inp and f < Decimal("0.99"):
         uncached = Decimal(spt) * (1 - f)
-        caveat = None
-        if spt < CACHE_MIN_TOKENS:
-            caveat = (f"providers cache only a repeated prefix of about {CACHE_MIN_TOKENS:,}+ tokens; this "
-                      f"{spt:,}-token system prompt needs a longer static prefix to qualify")
+        verdict = caching_verdict(r["model"], price["provider"], spt, observed_cached=f > 0)
         row.savings.append(Saving(
             kind="caching", monthly=uncached * per_day * (inp - cache) * MONTH_DAYS,
             arithmetic=(f"{_num(uncached)} uncached prefix tokens × {_num(per_day)} calls/day × "
                         f"({_per_m(inp)} input − {_per_m(cache)} cached) × {MONTH_DAYS} days"),
-            caveat=caveat,
+            caveat=verdict.why_not(), applies=verdict.cacheable is not False,
         ))
     return row
 

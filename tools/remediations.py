@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.caching import caching_verdict
 from knowledge.prices import SPOT_DISCOUNT
 from tools.contract import TableView, ToolResult, money, pct
 from tools.llm_models import cheaper_models, provider_prices, token_cost
@@ -321,17 +322,33 @@ def _prompts(ctx: ToolContext) -> list[Remediation]:
         if spt >= MIN_CACHEABLE_PROMPT and own["inp"] is not None:
             prefix_tokens = Decimal(spt) * calls
             cache_price = own["cache"] if own["cache"] is not None else None
+            verdict = caching_verdict(r["model"], own.get("provider"), spt,
+                                      observed_cached=Decimal(r["cached_tokens"] or 0) > 0)
             caching_title = f"Cache the {spt}-token system prompt of {r['app']}"
+            if verdict.cacheable is False:
+                # One rule (knowledge/caching.py): below the minimum nothing is cached as it is.
+                caching_title = (f"Grow {r['app']}'s {spt}-token system prompt to the {verdict.min_tokens:,}-token "
+                                 f"caching minimum of {r['model']}, then cache it")
             if not r["caching_enabled"] and cache_price is not None and cache_price < own["inp"]:
+                saving = prefix_tokens * (own["inp"] - cache_price) * per_month
+                padding = Decimal(verdict.shortfall) * calls * cache_price * per_month
+                evidence = (f"{spt} tokens x {calls / days:,.0f} calls a day, uncached: {money(prefix_tokens * own['inp'] / days)}"
+                            f" a day at {money(own['inp'] * 1_000_000)} per 1M input tokens; cached reads cost "
+                            f"{money(cache_price * 1_000_000)} per 1M")
+                if verdict.cacheable is False:
+                    evidence += (f"; {verdict.why_not()}; the saving counts the {spt} tokens, with the added "
+                                 f"{verdict.shortfall:,} being text each call already sends (new padding text would "
+                                 f"cost {money(padding)}/month of it)")
                 out.append(Remediation(
                     action="prompt_caching", title=caching_title, target=target, team=r["team"], owner=None,
-                    monthly_savings=prefix_tokens * (own["inp"] - cache_price) * per_month, risk="low",
-                    risk_note="the prompt prefix must stay byte-identical; check the provider's minimum cacheable length",
-                    evidence=f"{spt} tokens x {calls / days:,.0f} calls a day, uncached: {money(prefix_tokens * own['inp'] / days)}"
-                             f" a day at {money(own['inp'] * 1_000_000)} per 1M input tokens; cached reads cost "
-                             f"{money(cache_price * 1_000_000)} per 1M",
-                    change=f"enable prompt caching for {r['prompt_id']}: keep the system prompt first and unchanged "
-                           "(OpenAI caches repeated prefixes automatically; Anthropic: cache_control on the system block)"))
+                    monthly_savings=saving, risk="low" if verdict.cacheable else "medium",
+                    risk_note="the prompt prefix must stay byte-identical" + (
+                        "" if verdict.cacheable else "; caching starts only once the identical prefix reaches the minimum"
+                        if verdict.cacheable is False else f"; {verdict.why_not()}"),
+                    evidence=evidence,
+                    change=(f"move static content ahead of the user's text in {r['prompt_id']} until the identical "
+                            f"prefix is at least {verdict.min_tokens:,} tokens (now {spt}); then " if verdict.cacheable is False
+                            else f"enable prompt caching for {r['prompt_id']}: ") + verdict.how()))
             trim_price = cache_price if r["caching_enabled"] and cache_price is not None else own["inp"]
             out.append(Remediation(
                 action="trim_prompt", title=f"Trim {pct(TRIM_SHARE, 0)} of {r['app']}'s {spt}-token system prompt",
@@ -339,7 +356,7 @@ def _prompts(ctx: ToolContext) -> list[Remediation]:
                 monthly_savings=prefix_tokens * TRIM_SHARE * trim_price * per_month, risk="medium",
                 risk_note="shorter instructions can change answers; compare on a sample",
                 evidence=f"{spt} tokens sent with each of {calls:,} calls in {days} days",
-                change=f"edit {r['prompt_id']} v{r['version']}: remove about {int(spt * TRIM_SHARE)} tokens of instructions",
+                change=f"edit {r['prompt_id']} {_version(r['version'])}: remove about {int(spt * TRIM_SHARE)} tokens of instructions",
                 alternative_to=caching_title if not r["caching_enabled"] else None))
         # max_tokens on a prompt without one.
         if r["max_tokens"] is None and own["outp"] is not None:
@@ -347,6 +364,11 @@ def _prompts(ctx: ToolContext) -> list[Remediation]:
             if action is not None:
                 out.append(action)
     return out
+
+
+def _version(version: str | None) -> str:
+    v = str(version or "")
+    return v if v.lower().startswith("v") else f"v{v}"
 
 
 def _max_tokens(ctx: ToolContext, r: dict[str, Any], own: dict[str, Any], start: Any, per_month: Decimal) -> Remediation | None:
