@@ -6,6 +6,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
 - heldout_paraphrases, heldout_mna (issue 15; `heldout` names both): questions written without reading
   agent/, on the demo store too (one build shared by both in a process, or `--db`); reported, never gated
   (`evals.spec.REPORT_ONLY_SETS`).
+- heldout2_paraphrases, heldout2_mna (`heldout2` names both; `heldout` now names all four): a second, fresh
+  held-out set written the same way; reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
@@ -37,7 +39,8 @@ DEMO_AS_OF = date(2026, 11, 25)
 DEMO_SEED = 7
 SETS = ("demo", "focus", *REPORT_ONLY_SETS)
 # Names that stand for several sets (`expand_sets`): the held-out sets of issue 15.
-SET_GROUPS: dict[str, tuple[str, ...]] = {"heldout": REPORT_ONLY_SETS, "all": SETS}
+SET_GROUPS: dict[str, tuple[str, ...]] = {"heldout": REPORT_ONLY_SETS, "all": SETS,
+                                           "heldout2": ("heldout2_paraphrases", "heldout2_mna")}
 
 
 def expand_sets(name: str) -> list[str]:
