@@ -9,6 +9,8 @@ or per training run (by project).
 - training_run: training and fine-tune jobs started in the period, per project: runs, total actual
   cost and cost per run (jobs still running have no actual cost yet and are counted apart).
 A cost that is unknown (a model without a price, no requests) is shown as unknown, never $0.
+A per-1K figure needs at least MIN_UNITS requests or calls: below that (an idle endpoint's $8,064 over
+3 requests would be "$2,688,000 per 1K") the row says "too few requests to be meaningful" instead.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from tools.contract import NoDataError, TableView, ToolResult, money
 from tools.periods import Period
@@ -27,6 +29,7 @@ UnitBy = Literal["endpoint", "model", "app", "feature", "customer", "training_ru
 _NAME_KIND = {"endpoint": "resource", "model": "model", "app": "app", "feature": "feature", "customer": "customer",
               "training_run": "project"}
 THOUSAND = Decimal(1000)
+MIN_UNITS = 100   # fewest requests or calls a per-1K unit cost is computed on
 
 
 class UnitCostsArgs(BaseModel):
@@ -46,6 +49,23 @@ class UnitCostRow(BaseModel):
     per_unit: Decimal | None      # per 1K requests/calls, or per run
     per_label: str                # "per 1K requests" | "per 1K calls" | "per run"
     unknown_cost_units: int = 0   # calls without a price, runs still running
+    too_few: bool = False         # fewer than MIN_UNITS requests/calls: no per-1K figure (per_unit is None)
+
+    @model_validator(mode="after")
+    def _minimum_volume(self) -> "UnitCostRow":
+        if _too_few(self.units, self.unit):
+            self.too_few, self.per_unit = True, None
+        return self
+
+    def per_text(self, places: int | None = None) -> str:
+        """The unit cost as shown everywhere: '$0.1650 per 1K requests', 'too few requests …', 'unknown …'."""
+        if self.too_few:
+            return f"too few {self.unit} to be meaningful ({self.units:,}; at least {MIN_UNITS:,} needed)"
+        if self.per_unit is None:
+            return f"unknown {self.per_label}" + (f" (no {self.unit})" if self.units == 0 else "")
+        if places is None:
+            places = 4 if self.per_unit < 1 else 2
+        return f"{money(self.per_unit, places)} {self.per_label}"
 
 
 class UnitCostsResult(ToolResult):
@@ -58,9 +78,7 @@ class UnitCostsResult(ToolResult):
             return f"No {self.by.replace('_', ' ')} usage in {self.period.describe()}."
         parts = []
         for r in self.rows[:8]:
-            per = f"{money(r.per_unit, 4 if r.per_unit is not None and r.per_unit < 1 else 2)} {r.per_label}"
-            if r.per_unit is None:
-                per = f"unknown {r.per_label}" + (" (no requests)" if r.units == 0 else "")
+            per = r.per_text()
             note = f"; {r.unknown_cost_units:,} {r.unit} without a known cost" if r.unknown_cost_units else ""
             parts.append(f"{r.key} ({r.source}{', ' + r.team if r.team else ''}): {per} "
                          f"({money(r.cost)} over {r.units:,} {r.unit}{note})")
@@ -69,8 +87,7 @@ class UnitCostsResult(ToolResult):
 
     def table(self) -> TableView:
         return TableView(columns=["name", "source", "team", "cost", "units", "unit cost"],
-                         rows=[[r.key, r.source, r.team, money(r.cost), f"{r.units:,} {r.unit}",
-                                f"{money(r.per_unit, 4)} {r.per_label}" if r.per_unit is not None else "unknown"]
+                         rows=[[r.key, r.source, r.team, money(r.cost), f"{r.units:,} {r.unit}", r.per_text(4)]
                                for r in self.rows])
 
 
@@ -97,7 +114,11 @@ def unit_costs(ctx: ToolContext, args: UnitCostsArgs) -> UnitCostsResult:
 
 
 def _per_1k(cost: Decimal | None, units: int) -> Decimal | None:
-    return None if cost is None or units <= 0 else cost / units * THOUSAND
+    return None if cost is None or units < max(1, MIN_UNITS) else cost / units * THOUSAND
+
+
+def _too_few(units: int, unit: str) -> bool:
+    return unit != "runs" and 0 < units < MIN_UNITS
 
 
 def _endpoints(ctx: ToolContext, period: Period, name: str | None) -> list[UnitCostRow]:

@@ -44,6 +44,15 @@ IDLE_UTIL = 0.10
 PROD_LIKE_REQUESTS = 1000
 LEFT_ON_MIN_DAYS = 14
 HOURS_PER_MONTH = 24 * MONTH_DAYS
+# What each kind of waste is judged on: (table, what it is, the command that loads it). An empty table is
+# "not checked", never "no waste".
+SOURCES = {
+    "gpu_jobs": ("GPU job data", "`finops ingest gpu-jobs FILE`"),
+    "endpoints": ("inference endpoint data", "`finops ingest endpoints FILE`"),
+    "focus_charges": ("billing data", "`finops ingest focus FILE`"),
+}
+NEEDS = {"idle_endpoint": ("endpoints",), "zombie_job": ("gpu_jobs",), "low_util_gpu": ("gpu_jobs", "endpoints"),
+         "dev_like_prod": ("gpu_jobs", "endpoints"), "left_on": ("focus_charges",)}
 
 
 class WasteArgs(BaseModel):
@@ -77,10 +86,24 @@ class WasteResult(ToolResult):
     by_kind: dict[str, Decimal]
     counts: dict[str, int]
     kinds: list[str]
+    # Kinds that could not be judged because their data is not loaded, and what is missing for each.
+    not_checked: dict[str, str] = Field(default_factory=dict)
+
+    def missing_text(self) -> str:
+        """'Zombie jobs not checked: no GPU job data loaded; `finops ingest gpu-jobs FILE`.' ('' when all checked)."""
+        by_reason: dict[str, list[str]] = defaultdict(list)
+        for kind, reason in self.not_checked.items():
+            by_reason[reason].append(KIND_LABELS[kind])
+        return " ".join(f"{_first_upper(_join(labels))} not checked: {reason}." for reason, labels in by_reason.items())
 
     def summary(self) -> str:
+        checked = [k for k in self.kinds if k not in self.not_checked]
+        missing = self.missing_text()
         if not self.items:
-            return f"No waste found as of {self.as_of.isoformat()} (checked: {', '.join(KIND_LABELS[k] for k in self.kinds)})."
+            if not checked:
+                return f"Waste cannot be judged as of {self.as_of.isoformat()}: nothing it needs is loaded. {missing}"
+            found = f"No waste found among {_join([KIND_LABELS[k] for k in checked])} as of {self.as_of.isoformat()}."
+            return f"{found} {missing}" if missing else found
         out = [f"Waste found: {len(self.items)} item{'s' if len(self.items) != 1 else ''} costing "
                f"{money(self.total_monthly)} per month (as of {self.as_of.isoformat()})."]
         for kind in ALL_KINDS:
@@ -93,6 +116,8 @@ class WasteResult(ToolResult):
                                f"{money(i.monthly_cost)}/month, {i.reason}" for i in items[:5])
             more = f"; and {len(items) - 5} more" if len(items) > 5 else ""
             out.append(f"{head}: {detail}{more}.")
+        if missing:
+            out.append(missing)
         return " ".join(out)
 
     def table(self) -> TableView:
@@ -111,6 +136,7 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
     now = ts(ctx.today)
     last_day = _last_data_day(ctx)
     kinds = [k for k in ALL_KINDS if k in args.kinds]
+    not_checked = _not_checked(ctx, kinds, last_day is not None)
     items: list[WasteItem] = []
     endpoints = _endpoints(ctx, args) if {"idle_endpoint", "low_util_gpu", "dev_like_prod"} & set(kinds) else []
     jobs = _running_jobs(ctx, now) if {"zombie_job", "low_util_gpu", "dev_like_prod"} & set(kinds) else []
@@ -182,7 +208,30 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
     if last_day is None:
         ctx.note("no billing data: run rates from endpoint hourly prices only")
     return WasteResult(as_of=ctx.today, items=items, total_monthly=sum(by_kind.values(), Decimal(0)),
-                       by_kind=dict(by_kind), counts=dict(counts), kinds=kinds)
+                       by_kind=dict(by_kind), counts=dict(counts), kinds=kinds, not_checked=not_checked)
+
+
+def _not_checked(ctx: ToolContext, kinds: list[str], has_billing: bool) -> dict[str, str]:
+    """Per kind whose data is not loaded at all (every table it needs is empty): what is missing."""
+    tables = sorted({t for k in kinds for t in NEEDS[k] if t != "focus_charges"})
+    loaded = {"focus_charges": has_billing}
+    if tables:
+        row = ctx.query("SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {t}) AS {t}" for t in tables), [])[0]
+        loaded.update({t: bool(row[t]) for t in tables})
+    out = {}
+    for k in kinds:
+        empty = [t for t in NEEDS[k] if not loaded[t]]
+        if len(empty) == len(NEEDS[k]):
+            out[k] = "; ".join(f"no {SOURCES[t][0]} loaded ({SOURCES[t][1]})" for t in empty)
+    return out
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 # -- data ----------------------------------------------------------------------------------------------

@@ -331,19 +331,13 @@ def _unit_costs(s: WeeklySummary) -> DocSection:
         if not rows:
             continue
         top = rows[0]
-        leads.append(f"{show(top.key)} {_per_unit(top.per_unit, top.per_label)}")
+        leads.append(f"{show(top.key)} {top.per_text()}")
         sec.blocks.append(Block(kind="table", title=title, table=Table(
             columns=[first, "team", "cost", "units", "unit cost"],
             rows=[[show(r.key), show(r.team) if r.team else "", money(r.cost), f"{r.units:,} {r.unit}",
-                   _per_unit(r.per_unit, r.per_label)] for r in rows],
+                   r.per_text()] for r in rows],
             numeric=[False, False, True, True, True])))
     sec.lead = ("Largest by cost: " + "; ".join(leads) + ".") if leads else f"No unit-cost data for {s.scope_label}."
     if u.problems:
         sec.blocks.append(Block(kind="bullets", items=[f"Problem: {p}" for p in u.problems]))
     return sec
-
-
-def _per_unit(value: Decimal | None, label: str) -> str:
-    if value is None:
-        return f"unknown {label}"
-    return f"{money(value, 4 if value < 1 else 2)} {label}"
