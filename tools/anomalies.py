@@ -125,15 +125,39 @@ class AnomaliesResult(ToolResult):
     checked: int
     too_new: int
     data_end: date | None
+    data_start: date | None = None
+    # Weeks of same-weekday history the last checked day has (at most BASELINE_WEEKS); None: no data.
+    history_weeks: int | None = None
+    weeks_needed: int = BASELINE_WEEKS
+
+    def missing_text(self) -> str:
+        """What the method lacks to judge the period fully ('' when nothing is missing)."""
+        if self.data_end is None:
+            return "No billing data loaded: anomalies cannot be judged (load it with `finops ingest focus FILE`)."
+        if self.history_weeks is None or self.history_weeks >= self.weeks_needed:
+            return ""
+        return (f"Only {self.history_weeks} of the {self.weeks_needed} weeks of history the method needs are loaded "
+                f"(billing data starts {self.data_start.isoformat() if self.data_start else 'n/a'}): a day is judged "
+                f"only against at least {MIN_BASELINE} earlier same weekdays, so the earlier days were not judged "
+                "and the rest against a shorter baseline.")
 
     def summary(self) -> str:
         where = f"{self.period.describe()}"
+        missing = self.missing_text()
         if not self.anomalies:
-            return (f"No cost anomalies in {where} across {self.checked} {'/'.join(self.scopes)} scopes "
-                    f"(sensitivity {self.sensitivity}; {self.too_new} too new to judge). Method: {self.method}.")
+            if self.data_end is None:
+                return missing
+            none = (f"No cost anomalies in {where} across {self.checked} {'/'.join(self.scopes)} "
+                    f"scope{'s' if self.checked != 1 else ''} (sensitivity {self.sensitivity}; {self.too_new} too new "
+                    f"to judge). Method: {self.method}.")
+            if missing:
+                none = (f"No cost anomalies among the days that could be judged in {where} ({self.checked} "
+                        f"{'/'.join(self.scopes)} scope{'s' if self.checked != 1 else ''}, {self.too_new} too new to "
+                        f"judge). Method: {self.method}.")
+            return f"{missing} {none}" if missing else none
         head = f"{len(self.anomalies)} cost anomal{'y' if len(self.anomalies) == 1 else 'ies'} in {where}:"
         body = " ".join(a.sentence() for a in self.anomalies)
-        return f"{head} {body} Method: {self.method} (sensitivity {self.sensitivity})."
+        return f"{head} {body} Method: {self.method} (sensitivity {self.sensitivity}).{' ' + missing if missing else ''}"
 
     def table(self) -> TableView:
         return TableView(
@@ -156,10 +180,14 @@ def anomalies(ctx: ToolContext, args: AnomaliesArgs) -> AnomaliesResult:
     name = resolve_scope(ctx, kinds[0], args.name) if args.name and len(kinds) == 1 else None
     if args.name and len(kinds) > 1:
         kinds, name = _kind_of_name(ctx, args.name)
-    data_end = _data_end(ctx)
+    data_start, data_end = _data_range(ctx)
     z_min, pct_min = SENSITIVITY[args.sensitivity]
     found: list[Anomaly] = []
     checked = too_new = 0
+    history_weeks: int | None = None
+    if data_end is not None and data_start is not None:
+        last_checked = min(period.end - timedelta(days=1), data_end)
+        history_weeks = max(0, min(BASELINE_WEEKS, (last_checked - data_start).days // 7))
     if data_end is not None:
         end = min(period.end, data_end + timedelta(days=1))
         start = period.start - timedelta(days=7 * BASELINE_WEEKS + 7)
@@ -179,7 +207,8 @@ def anomalies(ctx: ToolContext, args: AnomaliesArgs) -> AnomaliesResult:
     found.sort(key=lambda a: (-a.excess, SCOPE_ORDER.get(a.scope_kind, 9), a.scope, a.start))
     merged = _merge_same_events(ctx, found[: args.top * 3], team)
     return AnomaliesResult(period=period, scopes=kinds, sensitivity=args.sensitivity, method=METHOD,
-                           anomalies=merged[: args.top], checked=checked, too_new=too_new, data_end=data_end)
+                           anomalies=merged[: args.top], checked=checked, too_new=too_new, data_end=data_end,
+                           data_start=data_start, history_weeks=history_weeks)
 
 
 # -- detection on one series (pure) -----------------------------------------------------------------
@@ -275,9 +304,9 @@ def _drift(days: list[date], values: list[Decimal], first: int, pct_min: Decimal
 
 
 # -- SQL helpers ---------------------------------------------------------------------------------------
-def _data_end(ctx: ToolContext) -> date | None:
-    last = ctx.scalar("SELECT max(ChargePeriodStart) AS last FROM focus_charges")
-    return None if last is None else last.date()
+def _data_range(ctx: ToolContext) -> tuple[date | None, date | None]:
+    row = ctx.query("SELECT min(ChargePeriodStart) AS first, max(ChargePeriodStart) AS last FROM focus_charges", [])[0]
+    return (None if row["first"] is None else row["first"].date(), None if row["last"] is None else row["last"].date())
 
 
 def _kind_of_name(ctx: ToolContext, name: str) -> tuple[list[str], str]:
