@@ -201,9 +201,15 @@ def is_english_function(word: str) -> bool:
 
 _GPU_OR_SIZE = re.compile(r"(?:\d+x?)?(?:h100|h200|a100|a10g?|l40s?|l4|b200|v100|t4|k80|p100|tpu(?:v\d+)?)s?"
                           r"|\d+(?:\.\d+)?-?(?:gpus?|gpu-hours?|nodes?|way|days?|hours?|hrs?|months?|weeks?|token|tokens|"
-                          r"minutes?|mins?|seconds?|secs?|k|m|x|percent|pct)"
+                          r"minutes?|mins?|seconds?|secs?|k|m|x|percent|pct)|p\d{2}(?:\.\d+)?"
                           r"|[a-z]\d[a-z]*\.\d*[a-z0-9]+|\d+(?:\.\d+)?(?:k|m|b|x|h|hr|hrs|d|w|%|st|nd|rd|th|gb|tb)?"
                           r"|\d+(?:/\d+)+|\$[\d,.]+[km]?")
+# Words for kinds of resource ("the replica bucket", "that cluster"): the tools search resources by them.
+RESOURCE_NOUNS = {"bucket", "buckets", "cluster", "clusters", "endpoint", "endpoints", "instance", "instances", "job",
+                  "jobs", "database", "databases", "node", "nodes", "volume", "volumes", "disk", "disks", "vm", "vms",
+                  "machine", "machines", "server", "servers", "replica", "replicas", "table", "tables", "dataset",
+                  "datasets", "pipeline", "pipelines", "notebook", "notebooks", "container", "containers", "pod", "pods",
+                  "queue", "queues", "function", "functions", "gateway", "gateways", "load", "balancer", "storage"}
 _UNITS_PER = {"call", "calls", "request", "requests", "inference", "inferences", "prediction", "predictions", "token",
               "tokens", "query", "queries", "answer", "answers", "response", "responses", "ticket", "tickets", "run",
               "runs", "customer", "customers", "feature", "features", "hour", "hours", "gpu", "gpus", "unit", "units",
@@ -253,11 +259,11 @@ def leftover_words(ent: Entities) -> list[str]:
             if word not in out:
                 out.append(word)
             continue
-        if before[-1:] and before[-1] in ("by", "per") and word not in _UNITS_PER:
+        if before[-1:] and before[-1] in ("by", "per") and word not in _UNITS_PER and not word.endswith("ing"):
             if word not in out:                     # "by color": a grouping nobody has
                 out.append(word)
             continue
-        if _name_position(text, end, word) and not is_english_function(word):
+        if _name_position(text, end, word) and not is_english_function(word) and word not in RESOURCE_NOUNS:
             if word not in out:                     # "Snowflake spend", "Oracle cloud bill"
                 out.append(word)
             continue

@@ -28,7 +28,8 @@ Planner = Literal["offline", "model"]
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_command(
-        set_name: Annotated[str, typer.Option("--set", help="demo, focus or all.")] = "all",
+        set_name: Annotated[str, typer.Option(
+            "--set", help="demo, focus, a held-out set (heldout = all of them, reported not gated) or all.")] = "all",
         planner: Annotated[str, typer.Option("--planner", help="offline (default, no key) or model.")] = "offline",
         db: Annotated[Optional[Path], typer.Option(
             "--db", help="A demo store (finops demo) to run the demo set on. Default: a fresh demo built in a "
@@ -43,8 +44,10 @@ def register(app: typer.Typer) -> None:
             "--failures/--no-failures", help="List every failure in the terminal table.")] = True,
     ) -> None:
         """Score the assistant's answers (demo company and FOCUS sample); exit 1 under the threshold."""
-        if set_name not in ("demo", "focus", "all"):
-            typer.echo(f"error: --set must be demo, focus or all, not {set_name!r}", err=True)
+        from evals.runner import SET_GROUPS, SETS, expand_sets
+
+        if set_name not in (*SETS, *SET_GROUPS):
+            typer.echo(f"error: --set must be demo, focus or all, or one of {', '.join(x for x in (*SETS, *SET_GROUPS) if x not in ('demo', 'focus', 'all'))}, not {set_name!r}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT)
         if planner not in ("offline", "model"):
             typer.echo(f"error: --planner must be offline or model, not {planner!r}", err=True)
@@ -56,11 +59,12 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from evals.report import SuiteReport
-        from evals.runner import SETS, run_set
+        from evals.runner import run_set
+        from evals.spec import DEMO_STORE_SETS
         from evals.spec import SpecError
         from evals.threshold import load_threshold
 
-        sets = list(SETS) if set_name == "all" else [set_name]
+        sets = expand_sets(set_name)
         err = Console(stderr=True)
         threshold = load_threshold()
         started = time.perf_counter()
@@ -68,7 +72,7 @@ def register(app: typer.Typer) -> None:
         try:
             for name in sets:
                 err.print(f"eval: {name} set, {planner} planner …", markup=False, highlight=False)
-                reports.append(run_set(name, planner=cast(Planner, planner), db=db if name == "demo" else None,
+                reports.append(run_set(name, planner=cast(Planner, planner), db=db if name in DEMO_STORE_SETS else None,
                                        only=only, progress=None if json_out else _dot(err)))
                 err.print("", markup=False)
         except (SpecError, ValueError, OSError, duckdb.Error) as exc:
