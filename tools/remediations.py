@@ -72,7 +72,7 @@ class RemediationsResult(ToolResult):
     def summary(self) -> str:
         if not self.actions:
             return "No remediation found: no waste, no obvious savings in prompts, pricing or reservations."
-        lines = [f"{len(self.actions)} actions, saving {money(self.total_monthly)} per month in total "
+        lines = [f"{len(self.actions)} action{'s' if len(self.actions) != 1 else ''}, saving {money(self.total_monthly)} per month in total "
                  f"(alternatives not added), best first:"]
         for n, a in enumerate(self.actions[:10], 1):
             saving = f"saves {money(a.monthly_savings)}/month" if a.monthly_savings is not None else "saving unknown"

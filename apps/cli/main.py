@@ -1,21 +1,142 @@
-"""`finops`: the one console script. Command groups live in apps/cli/commands/, one module each."""
+"""`finops`: the one console script. Command groups live in apps/cli/commands/, one module each.
+
+`-h`/`--help` everywhere, `--version`. Under `--json` (or `--format json`) every command's failure is
+JSON on stdout — `{"error": "...", "exit_code": N}` — with the same non-zero exit code, whatever the
+command (usage errors included); the human message still goes to stderr.
+"""
 
 from __future__ import annotations
 
 import importlib
+import io
+import json
 import pkgutil
+import sys
+from typing import Annotated, Any, Optional
 
 import typer
+from typer._click.exceptions import ClickException   # Typer's own Click: the exceptions its parser raises
+from typer.core import TyperGroup
 
 from apps.cli import commands
 
+
+class _Recorder(io.TextIOBase):
+    """A text stream that passes writes through and keeps a copy (stdout/stderr under --json)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self.text = io.StringIO()
+
+    def write(self, s: str) -> int:
+        self.text.write(s)
+        return self._stream.write(s)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "errors", None) or "strict"
+
+    def writable(self) -> bool:
+        return True
+
+
+def wants_json(args: list[str]) -> bool:
+    """`--json` or `--format json` among the options (before a `--`)."""
+    if "--" in args:
+        args = args[: args.index("--")]
+    if "--json" in args or "--format=json" in args:
+        return True
+    return any(a == "--format" and b == "json" for a, b in zip(args, args[1:]))
+
+
+def error_message(stderr_text: str) -> str:
+    """The error lines a command printed ('error: …' first), else its whole stderr."""
+    lines = [ln.strip() for ln in stderr_text.splitlines() if ln.strip()]
+    errors = [ln.split(":", 1)[1].strip() for ln in lines if ln.lower().startswith("error:")]
+    return "; ".join(errors) if errors else "\n".join(lines)
+
+
+class FinopsGroup(TyperGroup):
+    """The root command: under --json, a failure with nothing on stdout becomes a JSON error there."""
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # type: ignore[override]
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not wants_json(argv):
+            return super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=standalone_mode, **extra)
+        out, err = _Recorder(sys.stdout), _Recorder(sys.stderr)
+        old = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        code, message = 0, None
+        try:
+            rv = super().main(args=argv, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+            code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
+        except ClickException as exc:
+            code, message = exc.exit_code, exc.format_message()
+            exc.show()
+        except typer.Abort:
+            code, message = 1, "aborted"
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception as exc:   # an unexpected failure: still JSON, and the traceback on stderr
+            import traceback
+
+            traceback.print_exc()
+            code, message = 1, f"{type(exc).__name__}: {exc}"
+        finally:
+            sys.stdout, sys.stderr = old
+        if code and not out.text.getvalue().strip():
+            text = message or error_message(err.text.getvalue()) or f"failed with exit code {code}"
+            old[0].write(json.dumps({"error": text, "exit_code": code}, indent=2) + "\n")
+            old[0].flush()
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"finops {version('finops')}")
+        except PackageNotFoundError:
+            typer.echo("finops (version unknown: not installed as a package)")
+        raise typer.Exit(0)
+
+
 app = typer.Typer(
     name="finops",
+    cls=FinopsGroup,
     help="FinOps for AI: exact cost answers with their evidence.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", help="Print the version and exit.", callback=_version, is_eager=True)] = None,
+) -> None:
+    """FinOps for AI: exact cost answers with their evidence."""
 
 
 # The order `finops --help` lists commands in: questions first, then data, gates, reports, servers.

@@ -264,7 +264,7 @@ def _waste(s: WeeklySummary) -> DocSection:
         n = sum(w.counts.values())
         parts.append(f"{n} waste item{'s' if n != 1 else ''} cost {money(w.total_monthly)} per month")
     if w.actions_total_monthly is not None:
-        parts.append(f"{w.actions_count} remediations would save {money(w.actions_total_monthly)} per month "
+        parts.append(f"{w.actions_count} remediation{'s' if w.actions_count != 1 else ''} would save {money(w.actions_total_monthly)} per month "
                      f"(alternatives not added)")
     sec.lead = ("; ".join(parts) + ".") if parts else "Waste unknown: " + "; ".join(w.problems)
     if w.counts:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from apps.cli.options import DbOption, JsonOption
-from apps.cli.tool_runner import run_tool_command
+from apps.cli.tool_runner import plural, run_tool_command
 
 PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Period, e.g. 'last 30 days', 'last week', '2026-11'.")]
 TeamOption = Annotated[Optional[str], typer.Option("--team", help="Only this team.")]
@@ -109,7 +109,10 @@ def _render_actions(console: Any, result: Any) -> None:
 
     from tools.contract import money
 
-    console.print(Text(f"{len(result.actions)} actions, {money(result.total_monthly)} per month in total "
+    if not result.actions:
+        console.print(Text(result.summary()))
+        return
+    console.print(Text(f"{plural(len(result.actions), 'action')}, {money(result.total_monthly)} per month in total "
                        "(alternatives not added). Nothing is executed: apply the changes below yourself."))
     for n, a in enumerate(result.actions, 1):
         saving = f"saves {money(a.monthly_savings)}/month" if isinstance(a.monthly_savings, Decimal) else "saving unknown"
@@ -118,6 +121,6 @@ def _render_actions(console: Any, result: Any) -> None:
         owner = ", ".join(x for x in (a.team, a.owner) if x)
         console.print(Text(f"   evidence: {a.evidence}" + (f" [{owner}]" if owner else "")))
         console.print(Text(f"   risk: {a.risk_note}" + (f"; alternative to: {a.alternative_to}" if a.alternative_to else "")))
-        for line in a.change.splitlines():
-            console.print(Text(f"     {line}", style="cyan"))
+        for line in a.change.splitlines():   # never wrapped: a command must stay one line to copy
+            console.print(Text(f"     {line}", style="cyan"), soft_wrap=True)
 
