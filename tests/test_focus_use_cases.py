@@ -49,9 +49,12 @@ _DERIVED: dict[str, tuple[tuple[str, ...], Any]] = {
     "effective_unit_price": (("effective_cost", "pricing_quantity"), lambda a, b: a / b if b else None),
     "commitment_utilization": (("used_commitment_cost", "unused_commitment_cost"),
                                lambda a, b: a / (a + b) if a + b else None),
+    "commitment_savings_rate": (("contracted_cost", "effective_cost"), lambda a, b: (a - b) / a if a else None),
+    "pricing_currency_contracted_savings": (("pricing_currency_list_cost", "pricing_currency_contracted_cost"),
+                                            lambda a, b: a - b),
 }
 
-_RATIOS = {"effective_savings_rate", "effective_unit_price", "commitment_utilization"}
+_RATIOS = {"effective_savings_rate", "effective_unit_price", "commitment_utilization", "commitment_savings_rate"}
 
 
 # ---- stores (real ingest) and gold connections, once per module ------------------------------------
@@ -176,7 +179,10 @@ def _gold_total(con: duckdb.DuckDBPyConnection, sql: str, base: list[str]) -> di
 # rows are in different units, so the product gives no total and no "other" sum for them (units differ).
 _UNIT_BOUND = {"consumed_quantity": "consumed_unit", "pricing_quantity": "pricing_unit",
                "effective_unit_price": "pricing_unit", "billed_unit_price": "consumed_unit",
-               "commitment_discount_quantity": "commitment_discount_unit"}
+               "commitment_discount_quantity": "commitment_discount_unit",
+               "pricing_currency_effective_cost": "pricing_currency", "pricing_currency_list_cost": "pricing_currency",
+               "pricing_currency_contracted_cost": "pricing_currency",
+               "pricing_currency_contracted_savings": "pricing_currency"}
 
 
 def _no_cross_unit(values: dict[str, Decimal | None], mixed: set[str]) -> dict[str, Decimal | None]:
@@ -275,21 +281,35 @@ def test_sample_loads_whole(stores: dict[str, dict[str, Any]]) -> None:
     assert total == (1000, Decimal("20.52022672899"), Decimal("14.97651418586"), Decimal("20.39090575119"))  # tests/data/README.md
 
 
-def test_fixture_loads_everything_but_virtual_currency_rows(stores: dict[str, dict[str, Any]]) -> None:
-    """Today the ingest quarantines the 3 rows priced in a virtual currency, and nothing else."""
-    f = stores["fixture"]["report"]
-    assert (f.rows_read, f.rows_loaded + f.rows_quarantined) == (53, 53)
-    assert all("unknown currency 'SNOWFLAKE-CREDITS'" in reason for _, reason in stores["fixture"]["quarantined"])
+def test_fixture_rows_priced_in_a_virtual_currency_load(stores: dict[str, dict[str, Any]]) -> None:
     gold = stores["fixture"]["gold"]
-    assert gold.execute("SELECT count(*) FROM raw").fetchone()[0] == f.rows_loaded
-    assert gold.execute("SELECT count(*) FROM raw WHERE PricingCurrency = 'SNOWFLAKE-CREDITS'").fetchone()[0] == 0
+    assert stores["fixture"]["quarantined"] == []
+    assert gold.execute("SELECT count(*) FROM raw WHERE PricingCurrency = 'SNOWFLAKE-CREDITS'").fetchone()[0] == 3
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: the FOCUS ingest checks PricingCurrency against ISO 4217 and "
-                                       "quarantines virtual currencies, which FOCUS 1.2 allows (Currency Format)")
 def test_fixture_ingests_cleanly(stores: dict[str, dict[str, Any]]) -> None:
+    # FOCUS 1.2 allows a virtual PricingCurrency ('SNOWFLAKE-CREDITS'); BillingCurrency stays ISO 4217.
     f = stores["fixture"]["report"]
     assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (53, 53, 0)
+
+
+def test_a_focus_13_export_loads_service_provider_name_as_the_provider(tmp_path: Path) -> None:
+    text = FILES["fixture"].read_text(encoding="utf-8")
+    header, _, body = text.partition("\n")
+    assert "ProviderName" in header.split(",")
+    v13 = tmp_path / "focus13.csv"
+    v13.write_text(header.replace("ProviderName", "ServiceProviderName", 1) + "\n" + body, encoding="utf-8")
+    db = tmp_path / "v13.duckdb"
+    ingest(db, "focus", [v13])
+    gold = duckdb.connect()
+    want = dict(gold.execute("SELECT ProviderName, count(*) FROM read_csv(?, all_varchar=true) GROUP BY 1",
+                             [str(FILES["fixture"])]).fetchall())
+    with open_store(db, read_only=True) as store:
+        r = run_tool(store, "query_costs", {"period": "Q1 2025", "measures": ["charge_count"], "group_by": ["provider"],
+                                            "top": 100, "period_basis": "charge"})
+        got = {row.keys[0]: int(row.values["charge_count"]) for row in r.rows}
+        everything = store.con.execute("SELECT ProviderName, count(*) FROM focus_charges GROUP BY 1").fetchall()
+    assert dict(everything) == want and got.items() <= want.items()
 
 
 # ---- fails closed where the data cannot answer ----------------------------------------------------------

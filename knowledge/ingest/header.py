@@ -20,12 +20,24 @@ class HeaderPlan:
     absent: tuple[str, ...]  # optional store columns the file lacks (they load NULL or their default)
 
 
+# FOCUS 1.3 renamed columns: a 1.3 export loads into the same store columns (and so the same dimensions
+# of the semantic model) when the file has no column of the older name.
+FOCUS_13_RENAMES: dict[str, str] = {
+    "serviceprovidername": "ProviderName",   # 1.3: the provider of the service (ProviderName before)
+}
+
+
 def plan_header(spec: TableSpec, src: SourceFile, shown: str) -> HeaderPlan:
     by_lower = {c.name.lower(): c.name for c in spec.columns}
     source_columns: dict[str, str] = {}
     extra: list[str] = []
+    lowered = {n.lower() for n in src.header}
     for i, name in enumerate(src.header):
         target = by_lower.get(name.lower())
+        if target is None and spec.kind == "focus":
+            renamed = FOCUS_13_RENAMES.get(name.lower())
+            if renamed is not None and renamed.lower() not in lowered:
+                target = renamed
         if target is None:
             extra.append(name)
         else:

@@ -111,7 +111,9 @@ FOCUS = TableSpec(
             sql_type,
             required=name in FOCUS_REQUIRED,
             allowed=CHARGE_CATEGORIES if name == "ChargeCategory" else (),
-            currency=name in ("BillingCurrency", "PricingCurrency"),
+            # BillingCurrency is an ISO 4217 code; PricingCurrency may be a virtual currency in FOCUS 1.2
+            # ("SNOWFLAKE-CREDITS", tokens): checking it against ISO 4217 quarantined valid rows.
+            currency=name == "BillingCurrency",
         )
         for name, sql_type in FOCUS_COLUMNS.items()
     ),
