@@ -365,3 +365,21 @@ def unknown_identifier_reply(ent: Entities, tokens: list[str], understood: str) 
     text = (f"I can answer {understood}, but nothing in the data is called {', '.join(hints)}, so I give no "
             "figure for it.")
     return {"kind": "did_you_mean", "text": text, "suggestions": suggestions[:5]}
+
+
+_NEGATIVE_QUANTITY = re.compile(r"(?<![\w.])-\s?\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|days?|d|weeks?|months?|gpus?|"
+                                r"nodes?|calls?|tokens?|x|steps?|%)(?![a-z])")
+_SCIENTIFIC = re.compile(r"(?<![\w.])\$?\d+(?:\.\d+)?e[+-]?\d+(?![\w])")
+
+
+def unreadable_number(text: str) -> str | None:
+    """A number the planner must not guess at: a negative duration or count ('-72 hours'), or scientific
+    notation ('$1e400', read as $1 before). Returns the span, or None."""
+    m = _NEGATIVE_QUANTITY.search(text) or _SCIENTIFIC.search(text)
+    return m.group(0) if m else None
+
+
+def unreadable_number_reply(span: str) -> dict[str, object]:
+    return {"kind": "did_you_mean", "text": (
+        f"I can't use '{span.strip()}': durations, counts and amounts must be plain positive numbers "
+        "(e.g. '72 hours', '64 GPUs', '$17,000' or '$17K'), so I give no figure for it."), "suggestions": []}

@@ -151,8 +151,18 @@ class Entities:
         return re.search(pattern, self.text) is not None
 
 
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
 def normalise(question: str) -> str:
-    q = question.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
+    """Lower case, Unicode-normalised (NFKC: full-width 'ｓｅａｒｃｈ' is 'search'), terminal escapes and control
+    or invisible characters removed, so a name is matched as what it reads as, or not at all."""
+    import unicodedata
+
+    q = _ANSI.sub("", question)
+    q = _CONTROL.sub("", unicodedata.normalize("NFKC", q))
+    q = q.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)            # 1,000 -> 1000 (twice for millions)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)
     return re.sub(r"\s+", " ", q).strip()

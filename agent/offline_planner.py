@@ -35,6 +35,8 @@ from agent.coverage import (
     unknown_identifiers,
     unknown_kind_names,
     unknown_name_reply,
+    unreadable_number,
+    unreadable_number_reply,
     unsupported_measure_reply,
 )
 from agent.entities import Entities, NameIndex, extract
@@ -105,6 +107,9 @@ class OfflinePlanner:
             history = history[:-1]        # the corrected question stands in for the one it corrects
         if aimed_at_assistant(ent.text):
             return PlanStep(reply=assistant_refusal())
+        bad_number = unreadable_number(ent.text)
+        if bad_number is not None:
+            return PlanStep(reply=unreadable_number_reply(bad_number))
         unsupported = UNSUPPORTED_MEASURES.search(ent.text)
         if unsupported:
             return PlanStep(reply=unsupported_measure_reply(unsupported.group(0)))

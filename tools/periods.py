@@ -271,7 +271,12 @@ def _parse(s: str, today: date) -> Period | None:
     for pattern, build in _COMPILED:
         m = pattern.fullmatch(s)
         if m:
-            return build(m, today)  # type: ignore[operator]
+            try:
+                return build(m, today)  # type: ignore[operator]
+            except ValueError as exc:       # "0000-13-45", "2026-02-30": a date that does not exist
+                if isinstance(exc, PeriodError):
+                    raise
+                raise PeriodError(f"'{s}' is not a date that exists ({exc})") from None
     return None
 
 
