@@ -194,3 +194,11 @@ def test_a_prompt_long_enough_is_cacheable_by_the_same_rule() -> None:
     # The logs showing cache reads win over the table.
     assert caching_verdict("claude-haiku-4-5", "anthropic", 600, observed_cached=True).cacheable is True
     assert caching_verdict("some-local-model", None, 5000).cacheable is None
+
+
+def test_the_summary_names_missing_gpu_job_data(writable_demo: Path) -> None:
+    _edit(writable_demo, "DELETE FROM gpu_jobs")
+    code, out = cli("summary", "--db", str(writable_demo), "--week", "2026-W47")
+    assert code == 0
+    waste = flat(out[out.index("## Top waste"):])
+    assert "Zombie jobs not checked: no GPU job data loaded" in waste and "finops ingest gpu-jobs" in waste

@@ -190,7 +190,8 @@ def _anomalies(calls: _Calls, period: str, team: str | None) -> Anomalies:
     result, cid = calls.run("anomalies", {"period": period, "team": team, "top": 10}, "cost anomalies of the week")
     if not isinstance(result, AnomaliesResult):
         return Anomalies(evidence=[cid], problems=[_error(calls, cid)])
-    return Anomalies(evidence=[cid], items=result.anomalies, checked=result.checked, method=result.method)
+    return Anomalies(evidence=[cid], items=result.anomalies, checked=result.checked, method=result.method,
+                     missing=result.missing_text())
 
 
 def _budgets(calls: _Calls, team: str | None) -> Budgets:
@@ -230,6 +231,7 @@ def _waste(calls: _Calls, team: str | None) -> Waste:
         biggest = sorted(found.items, key=lambda i: (-(i.monthly_cost or Decimal(0)), i.kind, i.ref))
         out.total_monthly, out.counts, out.by_kind = found.total_monthly, found.counts, found.by_kind
         out.items = biggest[:TOP_WASTE]
+        out.missing = found.missing_text()
     else:
         out.problems.append(_error(calls, wid))
     actions, rid = calls.run("remediations", {"team": team, "top": 200}, "remediations ranked by monthly savings")

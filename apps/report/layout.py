@@ -180,14 +180,17 @@ def _anomalies(s: WeeklySummary) -> DocSection:
         sec.lead = "Anomalies could not be checked: " + "; ".join(a.problems)
         return sec
     if not a.items:
-        sec.lead = f"No cost anomalies in {s.week.label} across {a.checked} scopes."
+        sec.lead = f"No cost anomalies in {s.week.label} across {a.checked} scope{'s' if a.checked != 1 else ''}."
+        if a.missing:
+            sec.lead = f"{a.missing} No cost anomalies among the days that could be judged in {s.week.label}."
     else:
         spikes = [x for x in a.items if x.kind == "spike"]
         drifts = [x for x in a.items if x.kind == "drift"]
         top = a.items[0]
         sec.lead = (f"{len(spikes)} spike(s) and {len(drifts)} drift(s) in {s.week.label}; the largest: "
                     f"{top.label()} {'+' if top.excess >= 0 else ''}{money(top.excess)} above its usual level.")
-        sec.blocks.append(Block(kind="bullets", items=[x.sentence() for x in a.items]))
+        sec.blocks.append(Block(kind="bullets", items=[x.sentence() for x in a.items]
+                                + ([a.missing] if a.missing else [])))
         sec.blocks.append(Block(kind="table", title="Anomalies", table=Table(
             columns=["kind", "scope", "start", "end", "cost", "usual", "excess", "change"],
             rows=[[x.kind, show(x.label()), x.start.isoformat(), x.end.isoformat(), money(x.cost), money(x.baseline),
@@ -267,6 +270,8 @@ def _waste(s: WeeklySummary) -> DocSection:
         parts.append(f"{w.actions_count} remediation{'s' if w.actions_count != 1 else ''} would save {money(w.actions_total_monthly)} per month "
                      f"(alternatives not added)")
     sec.lead = ("; ".join(parts) + ".") if parts else "Waste unknown: " + "; ".join(w.problems)
+    if w.missing:
+        sec.lead += " " + w.missing
     if w.counts:
         sec.blocks.append(Block(kind="bullets", items=[f"{KIND_LABELS.get(k, k).capitalize()}: {w.counts[k]} "
                                                        f"({money(w.by_kind.get(k))}/month)" for k in w.counts]))

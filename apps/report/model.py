@@ -78,6 +78,7 @@ class Anomalies(Section):
     items: list[Anomaly] = Field(default_factory=list)
     checked: int = 0
     method: str = ""
+    missing: str = ""             # what the method lacks (no billing data, weeks of history): never "none"
 
 
 class Budgets(Section):
@@ -108,6 +109,7 @@ class Waste(Section):
     actions: list[Remediation] = Field(default_factory=list)   # the best, by savings per month
     actions_count: int = 0
     actions_total_monthly: Decimal | None = None
+    missing: str = ""             # kinds of waste not checked for lack of data, and how to load it
 
 
 class Llm(Section):
