@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, Input
 
 from agent.answer import Answer
 from apps.tui.ask import AskFn, Planner, agent_ask
-from apps.tui.export import clipboard_text, export_answer_csv
+from apps.tui.export import ExportError, clipboard_text, export_answer_csv
 from apps.tui.palette import QuestionsProvider
 from apps.tui.questions import COMMON_QUESTIONS, WELCOME_QUESTIONS
 from apps.tui.retry import corrected_question
@@ -177,8 +177,11 @@ class ChatApp(App[None]):
         directory = self.export_dir or Path.cwd()
         try:
             written = export_answer_csv(view.answer, directory)
+        except ExportError as exc:   # nothing existing was opened; says which files were written before
+            self.notify(str(exc), severity="error", markup=False)
+            return
         except OSError as exc:
-            self.notify(f"Could not write the CSV in {directory}: {exc}", severity="error")
+            self.notify(f"Could not write the CSV in {directory}: {exc}", severity="error", markup=False)
             return
         self.notify("\n".join(f"Exported {rows:,} rows to {path}" for path, rows in written), markup=False)
 
