@@ -157,7 +157,7 @@ def _from_waste(items: list[WasteItem], per_team: bool = False) -> list[Remediat
             target=", ".join(z.ref for z in zombies), team=teams[0] if len(teams) == 1 else None, owner=None,
             monthly_savings=total, risk="low",
             risk_note="they made no progress for days; a job that is still useful should be checkpointed, not killed",
-            evidence=f"{len(zombies)} jobs running past their TTL or without progress (teams {', '.join(teams)})",
+            evidence=f"{len(zombies)} job{'s' if len(zombies) != 1 else ''} running past their TTL or without progress (teams {', '.join(teams)})",
             change=commands))
         # Asked for one team: one action per team, so the team finds its own zombies.
         if per_team and len(teams) > 1:
@@ -221,7 +221,7 @@ def _spot(ctx: ToolContext) -> list[Remediation]:
             action="use_spot", title=f"Run {r['team']}'s training, fine-tune and sweep jobs on spot",
             target=f"{r['team']} GPU jobs", team=r["team"], owner=None, monthly_savings=cost * SPOT_DISCOUNT,
             risk="medium", risk_note="spot capacity can be reclaimed: jobs must checkpoint and resume",
-            evidence=f"{r['jobs']} such jobs cost {money(cost)} in the last {MONTH_DAYS} days on on-demand; spot is "
+            evidence=f"{r['jobs']} such job{'s' if r['jobs'] != 1 else ''} cost {money(cost)} in the last {MONTH_DAYS} days on on-demand; spot is "
                      f"about {pct(SPOT_DISCOUNT, 0)} cheaper",
             change="in each job manifest:\n-pricing: on-demand\n+pricing: spot\n# and checkpoint at least every 30 minutes"))
     return out

@@ -57,10 +57,14 @@ class UnitCostRow(BaseModel):
             self.too_few, self.per_unit = True, None
         return self
 
+    def units_text(self) -> str:
+        """'81,959,036 requests', '1 request', '1 run'."""
+        return f"{self.units:,} {self.unit if self.units != 1 else self.unit.removesuffix('s')}"
+
     def per_text(self, places: int | None = None) -> str:
         """The unit cost as shown everywhere: '$0.1650 per 1K requests', 'too few requests …', 'unknown …'."""
         if self.too_few:
-            return f"too few {self.unit} to be meaningful ({self.units:,}; at least {MIN_UNITS:,} needed)"
+            return f"too few {self.unit} to be meaningful ({self.units_text()}; at least {MIN_UNITS:,} needed)"
         if self.per_unit is None:
             return f"unknown {self.per_label}" + (f" (no {self.unit})" if self.units == 0 else "")
         if places is None:
@@ -81,13 +85,13 @@ class UnitCostsResult(ToolResult):
             per = r.per_text()
             note = f"; {r.unknown_cost_units:,} {r.unit} without a known cost" if r.unknown_cost_units else ""
             parts.append(f"{r.key} ({r.source}{', ' + r.team if r.team else ''}): {per} "
-                         f"({money(r.cost)} over {r.units:,} {r.unit}{note})")
+                         f"({money(r.cost)} over {r.units_text()}{note})")
         more = f"; {len(self.rows) - 8} more in the table" if len(self.rows) > 8 else ""
         return f"Unit costs by {self.by.replace('_', ' ')} in {self.period.describe()}: " + "; ".join(parts) + more + "."
 
     def table(self) -> TableView:
         return TableView(columns=["name", "source", "team", "cost", "units", "unit cost"],
-                         rows=[[r.key, r.source, r.team, money(r.cost), f"{r.units:,} {r.unit}", r.per_text(4)]
+                         rows=[[r.key, r.source, r.team, money(r.cost), r.units_text(), r.per_text(4)]
                                for r in self.rows])
 
 

@@ -158,7 +158,7 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
             idle.add(e["endpoint_id"])
             if "idle_endpoint" in kinds:
                 items.append(_item("idle_endpoint", e["endpoint_id"], e, rate, rate, e["created_at"],
-                                   f"{requests:,} requests in {days} days"
+                                   f"{_n(requests, 'request')} in {_n(days, 'day')}"
                                    + (f", GPU {pct(Decimal(str(util)))} busy" if util is not None else "")
                                    + (f", last request {e['last_request_at']:%Y-%m-%d}" if e["last_request_at"] else ""),
                                    {"requests": requests, "days": days, "avg_gpu_util": util, "model": e["model"],
@@ -224,6 +224,10 @@ def _not_checked(ctx: ToolContext, kinds: list[str], has_billing: bool) -> dict[
         if len(empty) == len(NEEDS[k]):
             out[k] = "; ".join(f"no {SOURCES[t][0]} loaded ({SOURCES[t][1]})" for t in empty)
     return out
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _first_upper(text: str) -> str:

@@ -339,7 +339,7 @@ def _unit_costs(s: WeeklySummary) -> DocSection:
         leads.append(f"{show(top.key)} {top.per_text()}")
         sec.blocks.append(Block(kind="table", title=title, table=Table(
             columns=[first, "team", "cost", "units", "unit cost"],
-            rows=[[show(r.key), show(r.team) if r.team else "", money(r.cost), f"{r.units:,} {r.unit}",
+            rows=[[show(r.key), show(r.team) if r.team else "", money(r.cost), r.units_text(),
                    r.per_text()] for r in rows],
             numeric=[False, False, True, True, True])))
     sec.lead = ("Largest by cost: " + "; ".join(leads) + ".") if leads else f"No unit-cost data for {s.scope_label}."
