@@ -94,9 +94,9 @@ class CachingVerdict:
         if self.cacheable:
             return None
         return (f"this {self.prefix_tokens:,}-token system prompt is below {self.model}'s minimum cacheable prefix of "
-                f"{self.min_tokens:,} tokens ({self.provider_name()}), so nothing is cached as it is: the static prefix "
-                f"must first grow by {self.shortfall:,} tokens (move static instructions, examples or tool definitions "
-                "ahead of the user's text)")
+                f"{self.min_tokens:,} tokens ({self.provider_name()}): nothing is cached until the static prefix grows "
+                f"by {self.shortfall:,} tokens (static instructions, examples or tool definitions moved ahead of the "
+                "user's text)")
 
     def how(self) -> str:
         return _HOW.get(self.family or "", "enable the provider's prompt caching and keep the system prompt first and unchanged")

@@ -336,9 +336,8 @@ def _prompts(ctx: ToolContext) -> list[Remediation]:
                             f" a day at {money(own['inp'] * 1_000_000)} per 1M input tokens; cached reads cost "
                             f"{money(cache_price * 1_000_000)} per 1M")
                 if verdict.cacheable is False:
-                    evidence += (f"; {verdict.why_not()}; the saving counts the {spt} tokens, with the added "
-                                 f"{verdict.shortfall:,} being text each call already sends (new padding text would "
-                                 f"cost {money(padding)}/month of it)")
+                    evidence += (f"; {verdict.why_not()}; the saving assumes those {verdict.shortfall:,} tokens are "
+                                 f"text each call already sends (new padding would cost {money(padding)}/month of it)")
                 out.append(Remediation(
                     action="prompt_caching", title=caching_title, target=target, team=r["team"], owner=None,
                     monthly_savings=saving, risk="low" if verdict.cacheable else "medium",
