@@ -91,6 +91,7 @@ def test_json_query_table_is_exact_against_sql(demo_db: Path) -> None:
     ["export", "focus", "--period", "2026-10"],                 # a missing option: a usage error
     ["waste", "--db", "{demo}", "--top", "many"],              # a bad option value
     ["no-such-command"],
+    ["ask", "how much did we spend last week?", "--db", "{missing}"],
 ])
 def test_errors_under_json_are_json_on_stdout_with_a_nonzero_exit(args: list[str], demo_db: Path, tmp_path: Path) -> None:
     subst = {"{missing}": str(tmp_path / "nope.duckdb"), "{demo}": str(demo_db),

@@ -38,7 +38,13 @@ def register(app: typer.Typer) -> None:
         if answer.notice:
             typer.echo(answer.notice.splitlines()[0], err=True)
         if json_out:
-            typer.echo(answer.model_dump_json(indent=2))
+            if answer.kind == "error":   # the same shape as every command's error under --json, plus the answer
+                import json
+
+                doc = {"error": answer.text, "exit_code": EXIT_BAD_INPUT, **json.loads(answer.model_dump_json())}
+                typer.echo(json.dumps(doc, indent=2))
+            else:
+                typer.echo(answer.model_dump_json(indent=2))
         elif answer.kind == "error":
             typer.echo(f"error: {answer.text}", err=True)
         else:
