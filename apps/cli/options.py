@@ -13,7 +13,9 @@ DbOption = Annotated[
                               "the demo company is built on first use). A store you name must exist.",
                  envvar="FINOPS_DB", show_envvar=False),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print machine-readable JSON: numbers as exact decimal strings, units in the names; an error "
+                   "is JSON too ({\"error\": …, \"exit_code\": N}) with a non-zero exit.")]
 
 # Exit codes of the command-line contract.
 EXIT_OK = 0

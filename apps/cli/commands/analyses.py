@@ -28,8 +28,9 @@ def register(app: typer.Typer) -> None:
         team: TeamOption = None,
         kind: Annotated[Optional[list[str]], typer.Option(
             "--kind", help="idle_endpoint, zombie_job, low_util_gpu, dev_like_prod, left_on (repeatable).")] = None,
-        no_progress_hours: Annotated[int, typer.Option("--no-progress-hours", min=1)] = 24,
-        top: Annotated[int, typer.Option("--top", min=1, max=1000)] = 100,
+        no_progress_hours: Annotated[int, typer.Option(
+            "--no-progress-hours", help="A running job with no progress this many hours is a zombie.", min=1)] = 24,
+        top: Annotated[int, typer.Option("--top", help="Most rows to list.", min=1, max=1000)] = 100,
     ) -> None:
         """Idle endpoints, zombie jobs, low-utilisation GPUs, dev running like prod, replication left on."""
         args: dict[str, Any] = {"team": team, "no_progress_hours": no_progress_hours, "top": top}
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
         sensitivity: Annotated[str, typer.Option("--sensitivity", help="low, medium or high (more alerts).")] = "medium",
         min_excess: Annotated[str, typer.Option("--min-excess", help="Ignore excess under this many USD a day.")] = "50",
         drift: Annotated[bool, typer.Option("--drift/--no-drift", help="Also look for slow drifts.")] = True,
-        top: Annotated[int, typer.Option("--top", min=1, max=200)] = 20,
+        top: Annotated[int, typer.Option("--top", help="Most rows to list.", min=1, max=200)] = 20,
     ) -> None:
         """Cost spikes against each scope's same-weekday baseline, and slow drifts, with their drivers."""
         run_tool_command(db, "anomalies", {"period": period, "scope": scope, "name": name, "team": team,
@@ -73,7 +74,7 @@ def register(app: typer.Typer) -> None:
         name: NameOption = None,
         horizon: Annotated[int, typer.Option("--horizon", help="Days ahead.", min=1, max=366)] = 30,
         history: Annotated[int, typer.Option("--history", help="Days of history to learn from.", min=14, max=366)] = 56,
-        top: Annotated[int, typer.Option("--top", min=1, max=100)] = 10,
+        top: Annotated[int, typer.Option("--top", help="Most rows to list.", min=1, max=100)] = 10,
     ) -> None:
         """Spend forecast for a scope over the next days, with an 80% interval."""
         run_tool_command(db, "forecast", {"scope": scope, "name": name, "horizon_days": horizon, "history_days": history,
@@ -85,7 +86,7 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
         team: TeamOption = None,
         min_savings: Annotated[str, typer.Option("--min-savings", help="Hide actions saving less per month (USD).")] = "0",
-        top: Annotated[int, typer.Option("--top", min=1, max=200)] = 20,
+        top: Annotated[int, typer.Option("--top", help="Most rows to list.", min=1, max=200)] = 20,
     ) -> None:
         """What to fix first: actions ranked by monthly savings, with the change to apply (nothing is executed)."""
         run_tool_command(db, "remediations", {"team": team, "min_savings": min_savings, "top": top}, json_out,
@@ -98,7 +99,7 @@ def register(app: typer.Typer) -> None:
         by: Annotated[str, typer.Option("--by", help="endpoint, model, app, feature, customer or training_run.")] = "endpoint",
         period: PeriodOption = "last 30 days",
         name: NameOption = None,
-        top: Annotated[int, typer.Option("--top", min=1, max=500)] = 20,
+        top: Annotated[int, typer.Option("--top", help="Most rows to list.", min=1, max=500)] = 20,
     ) -> None:
         """Cost per 1K inferences (endpoint, model, app, feature, customer) or per training run."""
         run_tool_command(db, "unit_costs", {"by": by, "period": period, "name": name, "top": top}, json_out)
