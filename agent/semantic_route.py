@@ -130,11 +130,25 @@ def semantic_args(ent: Entities) -> dict[str, Any] | None:
     if asked and re.search(r"\b(?:billed|invoiced)\b", text) and "billed_cost" not in asked:
         asked = ["billed_cost", *asked]
     filters = list(concepts)
+    last_negated_end = -1
     for hit in ent.names:
         dim = _KIND_DIMENSION.get(hit.kind)
-        if dim is None or any(f["dimension"] == dim for f in filters) or dim in dims:
+        at = text.find(hit.span.lower()) if hit.span else -1
+        negated = _NEGATION.search(text[: max(at, 0)]) is not None
+        # "excluding AWS and Microsoft": a name listed right after an excluded one is excluded too
+        if not negated and last_negated_end >= 0 and at >= 0 and re.fullmatch(
+                r"\s*(?:,|and|or|&|nor|,\s*and)\s*(?:the\s+)?", text[last_negated_end:at]):
+            negated = True
+        if negated and at >= 0:
+            last_negated_end = at + len(hit.span)
+        # An exclusion always filters ("by provider excluding AWS"); a plain name of a grouped dimension
+        # is one of the rows ("by provider, AWS and GCP") and does not narrow the breakdown.
+        if dim is None or (not negated and (dim in dims or any(f["dimension"] == dim for f in filters))):
             continue
-        negated = _NEGATION.search(text[: text.find(hit.span.lower())] if hit.span else "") is not None
+        if negated and any(f["dimension"] == dim and f["op"] == "ne" for f in filters):
+            prev = next(f for f in filters if f["dimension"] == dim and f["op"] == "ne")
+            prev.update(op="not_in", values=[*prev["values"], hit.name])
+            continue
         filters.append({"dimension": dim, "op": "ne" if negated else "eq", "values": [hit.name]})
     args: dict[str, Any] = {"measures": asked or ["billed_cost"], "group_by": dims, "filters": filters}
     if ent.period:

@@ -103,3 +103,16 @@ def test_full_width_and_escaped_names_read_as_what_they_show(demo_db: Path, sql)
               "how much did sea\u200brch spend in October"):
         a = offline(demo_db, q)
         assert a.kind == "answer" and usd(want) in a.text, (q, a.text[:200])
+
+
+def test_excluding_names_removes_them_even_from_a_breakdown(demo_db: Path, sql):
+    from tests.conftest import usd
+
+    rest = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ProviderName NOT IN ('AWS', 'Microsoft') "
+               "AND ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-11-01'")
+    a = offline(demo_db, "total spend in October excluding AWS and Microsoft")
+    assert usd(rest) in a.text
+    b = offline(demo_db, "spend by provider in October excluding aws")
+    assert b.tables and "AWS" not in [row[0] for t in b.tables for row in t.rows]
+    assert usd(sql("SELECT sum(BilledCost) FROM focus_charges WHERE ProviderName <> 'AWS' AND "
+                   "ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-11-01'")) in b.text
