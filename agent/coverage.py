@@ -45,7 +45,7 @@ monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu th
 january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
 ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks
-hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka
+hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka avg average mean
 """.split())
 
 # Measures nobody holds here: asked for, they get "I have no X data", never a cost figure instead.

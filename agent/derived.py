@@ -136,4 +136,50 @@ def target_model(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
     return None
 
 
-_DERIVATIONS = {"per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model}
+def _total(o: ToolOutcome) -> tuple[Decimal | None, dict[str, Any]]:
+    """The headline cost of a spend / query_costs / llm_spend result, and its period."""
+    r = o["result"]
+    if o["tool"] == "spend":
+        v = r.get("total_billed")
+    elif o["tool"] == "query_costs":
+        v = (r.get("totals") or {}).get("billed_cost", (r.get("totals") or {}).get("effective_cost"))
+    elif o["tool"] == "llm_spend":
+        v = (r.get("total") or {}).get("cost")
+    else:
+        return None, {}
+    return (None if v in (None, "") else Decimal(str(v))), (r.get("period") or {})
+
+
+def average_per_day(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"avg daily spend last month": the period's total over its days, the division shown."""
+    from datetime import date
+
+    for o in outcomes:
+        total, period = _total(o)
+        if total is None or not period.get("start") or not period.get("end"):
+            continue
+        days = (date.fromisoformat(str(period["end"])) - date.fromisoformat(str(period["start"]))).days
+        if days <= 0:
+            continue
+        return (f"Average per day: {money(total / days)} ({money(total)} over the {days} days of "
+                f"{period.get('label', 'the period')}).")
+    return None
+
+
+def share(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"what share of last month's total was search?": the scoped total over the unscoped one (two calls of
+    the same tool and period, the second without the name)."""
+    scoped = [o for o in outcomes if _total(o)[0] is not None]
+    if len(scoped) < 2:
+        return None
+    part, whole = _total(scoped[0])[0], _total(scoped[-1])[0]
+    if part is None or not whole:
+        return None
+    filters = scoped[0]["result"].get("filters") or {}
+    what = ", ".join(f"{k} {v}" for k, v in filters.items()) if isinstance(filters, dict) else ", ".join(map(str, filters))
+    return (f"Share of the total: {what or 'this part'} is {(part / whole * 100):.2f}% "
+            f"({money(part)} of {money(whole)}).")
+
+
+_DERIVATIONS = {"per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
+                "average_per_day": average_per_day, "share": share}

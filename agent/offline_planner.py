@@ -86,6 +86,10 @@ FOLLOW_HOOKS = frozenset({"estimate", "prompt_audit"})
 # Derived figures: the question asks a per-unit cost for one unit ("per prediction"), not per 1K.
 PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|response|completion|message|ticket)\b"
                      r"|\b(?:a|each|an) (?:prediction|inference|request|query|call|answer|response)\b")
+# Derived figures the composer computes from the results (agent.derived), the arithmetic shown.
+AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) day\b|\b(?:avg|average|mean) daily\b"
+                             r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b")
+SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion) of\b|\bwhat %|\b% of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
 RANK_BY = re.compile(r"\b(?:which|what) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
 
@@ -236,6 +240,10 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
         arg_sets = fill(spec, intent, ent, base)
     except NeedMore as need:
         return PlanStep(reply=need.reply)
+    if SHARE.search(text) and spec.name in ("spend", "llm_spend") and len(arg_sets) == 1:
+        scoped = {k: v for k, v in arg_sets[0].items() if k in NAME_FIELDS and v}
+        if scoped:   # the whole, to divide by: the same question without the names
+            arg_sets = [arg_sets[0], {k: v for k, v in arg_sets[0].items() if k not in scoped}]
     step = _finish([(spec, args) for args in arg_sets], ent, by_name)
     step.focus = focus
     if ent.multiplier is not None and intent.tool in SCALABLE and step.calls:
@@ -260,6 +268,10 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]]) -> list[dict[str,
     target = ent.first("target_model")
     if target is not None:
         out.append({"kind": "target_model", "model": target})
+    if AVERAGE_PER_DAY.search(ent.text):
+        out.append({"kind": "average_per_day"})
+    if SHARE.search(ent.text) and len(arg_sets) >= 2:
+        out.append({"kind": "share"})
     return out
 
 

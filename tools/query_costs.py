@@ -114,10 +114,12 @@ class QueryCostsResult(ToolResult):
             # Everything not named is summed into one "others" item: named + others = total, exactly.
             rest = [r for r in self.rows if r not in shown]
             if rest and first.unit == "ratio":        # a rate is not additive: name how many, not a sum
-                items.append(f"{sum(r.folded for r in rest)} others in the table")
+                n_rest = sum(r.folded for r in rest)
+                items.append(f"{n_rest} other{'s' if n_rest != 1 else ''} in the table")
             elif rest:
                 rest_sum = sum((r.values.get(first.name) or Decimal(0) for r in rest), Decimal(0))
-                items.append(f"{sum(r.folded for r in rest)} others {self._fmt(first.name, rest_sum)}")
+                n_rest = sum(r.folded for r in rest)
+                items.append(f"{n_rest} other{'s' if n_rest != 1 else ''} {self._fmt(first.name, rest_sum)}")
             parts_by = " × ".join(self.group_labels)
             text += f" By {parts_by}: " + "; ".join(items) + "."
         notes = [f"{m.label} = {m.description}" for m in self.measures[:2] if m.unit in ("USD", "ratio")]

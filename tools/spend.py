@@ -120,7 +120,8 @@ class SpendResult(ToolResult):
             rest = [r for r in self.rows if r not in shown]
             if rest:
                 rest_billed = sum((r.billed for r in rest), Decimal(0))
-                items.append(f"{sum(r.folded for r in rest)} others {money(rest_billed)} "
+                n_rest = sum(r.folded for r in rest)
+                items.append(f"{n_rest} other{'s' if n_rest != 1 else ''} {money(rest_billed)} "
                              f"({pct(ratio(rest_billed, self.total_billed))})")
             if self.group_by == "team" and not any(r.is_unallocated for r in self.rows):
                 items.append("unallocated $0.00")
