@@ -165,7 +165,8 @@ def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, cur
                       + [f"{k} ASC" for k in keys])
     m_cols = ", ".join(f"m{j}, p{j}" for j in range(len(q.measures)))
     m_sums = ", ".join(f"sum(m{j}) AS m{j}, sum(p{j}) AS p{j}" for j in range(len(q.measures)))
-    nulls = ", ".join(f"NULL AS {k}" for k in keys)
+    slot_keys = ", ".join(f"CASE WHEN count(*) = 1 AND min(slot) <= {int(q.top or _MAX_ROWS)} THEN min({k}) END AS {k}"
+                          for k in keys)
     top = q.top if q.top is not None else _MAX_ROWS
     # Group on the plain columns first (one pass over the charges), then fold '' into NULL on the few groups.
     norm = ", ".join(f"nullif(r{i}, '') AS {k}" if d.raw else f"r{i} AS {k}" for i, (d, k) in enumerate(zip(q.group_by, keys)))
@@ -187,12 +188,14 @@ def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, cur
         SELECT g.*, CASE WHEN {all_null} THEN 0 ELSE row_number() OVER (
                    PARTITION BY CASE WHEN {all_null} THEN 0 ELSE 1 END ORDER BY {order}) END AS rn
         FROM g
-    )
-    SELECT 0 AS is_other, rn, {key_list}, {m_cols}, n, pn, cr, clo, chi, 1 AS folded FROM ranked WHERE rn <= ?
-    UNION ALL
-    SELECT 1 AS is_other, ? AS rn, {nulls}, {m_sums}, sum(n) AS n, sum(pn) AS pn, sum(cr) AS cr,
-           min(clo) AS clo, max(chi) AS chi, count(*) AS folded
-    FROM ranked WHERE rn > ? HAVING count(*) > 0
+    ),
+    slotted AS (SELECT ranked.*, CASE WHEN rn <= ? THEN rn ELSE ? END AS slot FROM ranked)
+    SELECT CASE WHEN slot > ? THEN 1 ELSE 0 END AS is_other, slot AS rn, {slot_keys}, {m_sums},
+           sum(n) AS n, sum(pn) AS pn, sum(cr) AS cr, min(clo) AS clo, max(chi) AS chi, count(*) AS folded
+    FROM slotted
+    GROUP BY slot
     ORDER BY is_other, rn"""
+    # (one pass: the groups beyond the top N share one slot, so "ranked" is read once, not once per half of a
+    # UNION; listed rows + other = total because both come out of the same sums)
     params += [top, top + 1, top]
     return Compiled(sql, params)

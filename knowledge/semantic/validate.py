@@ -8,6 +8,7 @@ understood and the closest real names. Nothing is dropped, nothing is widened to
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 
 import duckdb
 
@@ -86,10 +87,24 @@ def _expand_measures(names: tuple[str, ...]) -> tuple[tuple[Measure, ...], tuple
     return tuple(base), tuple(dict.fromkeys(asked))
 
 
+# Which FOCUS columns a store fills, per store, when the caller says the store cannot change while open
+# (a read-only connection): `resolve_query(..., cache=...)`. None = probe every time.
+Cache = dict[str, bool]
+_cache: ContextVar[Cache | None] = ContextVar("finops_present_columns", default=None)
+
+
 def _has_values(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, bool]:
     """Does any row fill each column? One probe per column that stops at the first hit."""
-    return {c: con.execute(f"SELECT 1 FROM focus_charges WHERE {c} IS NOT NULL LIMIT 1").fetchone() is not None
-            for c in sorted(set(columns))}
+    cache = _cache.get()
+    out: dict[str, bool] = {}
+    for c in sorted(set(columns)):
+        if cache is not None and c in cache:
+            out[c] = cache[c]
+            continue
+        out[c] = con.execute(f"SELECT 1 FROM focus_charges WHERE {c} IS NOT NULL LIMIT 1").fetchone() is not None
+        if cache is not None:
+            cache[c] = out[c]
+    return out
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, base: tuple[Measure, ...], dims: list[Dimension]) -> None:
@@ -160,8 +175,18 @@ def _resolve_filter(con: duckdb.DuckDBPyConnection, raw_dim: str, op: str, value
 
 
 def resolve_filters(con: duckdb.DuckDBPyConnection, filters: tuple[Filter, ...] | list[Filter],
-                    known: KnownNames | None = None) -> tuple[tuple[ResolvedFilter, ...], str, list[object]]:
+                    known: KnownNames | None = None, cache: Cache | None = None
+                    ) -> tuple[tuple[ResolvedFilter, ...], str, list[object]]:
     """Resolve filters for a tool that scopes its own SQL: (filters, ' AND …' condition, its params)."""
+    token = _cache.set(cache)
+    try:
+        return _resolve_filters(con, filters, known)
+    finally:
+        _cache.reset(token)
+
+
+def _resolve_filters(con: duckdb.DuckDBPyConnection, filters: tuple[Filter, ...] | list[Filter],
+                     known: KnownNames | None) -> tuple[tuple[ResolvedFilter, ...], str, list[object]]:
     resolved = tuple(_resolve_filter(con, f.dimension, f.op, f.values, known) for f in filters)
     conds, params = [], []
     for f in resolved:
@@ -194,9 +219,19 @@ def _check_units(con: duckdb.DuckDBPyConnection, base: tuple[Measure, ...], q: R
                               f"group by {unit_dim.name} or filter on one {unit_dim.label}")
 
 
-def resolve_query(con: duckdb.DuckDBPyConnection, q: CostQuery, known: KnownNames | None = None
-                  ) -> tuple[ResolvedQuery, tuple[Measure | DerivedMeasure, ...]]:
-    """Resolve names and values; raise a typed error for anything not understood."""
+def resolve_query(con: duckdb.DuckDBPyConnection, q: CostQuery, known: KnownNames | None = None,
+                  cache: Cache | None = None) -> tuple[ResolvedQuery, tuple[Measure | DerivedMeasure, ...]]:
+    """Resolve names and values; raise a typed error for anything not understood. `cache`: a dict kept per
+    read-only store for which columns it fills (it cannot change while open)."""
+    token = _cache.set(cache)
+    try:
+        return _resolve_query(con, q, known)
+    finally:
+        _cache.reset(token)
+
+
+def _resolve_query(con: duckdb.DuckDBPyConnection, q: CostQuery, known: KnownNames | None
+                   ) -> tuple[ResolvedQuery, tuple[Measure | DerivedMeasure, ...]]:
     base, asked = _expand_measures(q.measures)
     group_by = tuple(resolve_dimension(g, con) for g in q.group_by)
     if len({d.name for d in group_by}) != len(group_by):
