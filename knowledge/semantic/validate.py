@@ -134,9 +134,18 @@ def _values(con: duckdb.DuckDBPyConnection, dim: Dimension, limit: int = 200_000
 def _resolve_value(con: duckdb.DuckDBPyConnection, dim: Dimension, value: str, known: KnownNames | None) -> str:
     """The value as the data spells it: exact, then case/punctuation-folded; else UnknownValueError."""
     text = value.strip()
-    hit = con.execute(f"SELECT 1 FROM {relation([dim])} WHERE CAST({dim.sql} AS VARCHAR) = ? LIMIT 1",
-                      list(dim.params) + [text]).fetchone()
+    cache = _cache.get()
+    key = f"value:{dim.name}:{dim.params}:{text}"
+    if cache is not None and cache.get(key):
+        return text
+    if dim.raw and text:       # the plain column: no function per row while looking for the first hit
+        hit = con.execute(f"SELECT 1 FROM focus_charges WHERE {dim.raw} = ? LIMIT 1", [text]).fetchone()
+    else:
+        hit = con.execute(f"SELECT 1 FROM {relation([dim])} WHERE CAST({dim.sql} AS VARCHAR) = ? LIMIT 1",
+                          list(dim.params) + [text]).fetchone()
     if hit:
+        if cache is not None:
+            cache[key] = True
         return text
     allowed = [v for v in dim.allowed_values if fold(v) == fold(text)]
     if allowed:
