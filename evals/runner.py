@@ -8,6 +8,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   (`evals.spec.REPORT_ONLY_SETS`).
 - heldout2_paraphrases, heldout2_mna (`heldout2` names both; `heldout` now names all four): a second, fresh
   held-out set written the same way; reported, never gated.
+- heldout3_paraphrases, heldout3_mna (`heldout3` names both; `heldout` names every report-only set): a
+  third, fresh held-out set written the same way; reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
@@ -40,7 +42,8 @@ DEMO_SEED = 7
 SETS = ("demo", "focus", *REPORT_ONLY_SETS)
 # Names that stand for several sets (`expand_sets`): the held-out sets of issue 15.
 SET_GROUPS: dict[str, tuple[str, ...]] = {"heldout": REPORT_ONLY_SETS, "all": SETS,
-                                           "heldout2": ("heldout2_paraphrases", "heldout2_mna")}
+                                           "heldout2": ("heldout2_paraphrases", "heldout2_mna"),
+                                           "heldout3": ("heldout3_paraphrases", "heldout3_mna")}
 
 
 def expand_sets(name: str) -> list[str]:
