@@ -51,7 +51,8 @@ hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka avg average mea
 # Measures nobody holds here: asked for, they get "I have no X data", never a cost figure instead.
 UNSUPPORTED_MEASURES = re.compile(
     r"\b(?:revenue|revenues|margins?|profits?|profitability|latenc(?:y|ies)|p\d\d latency|headcount|employees?|"
-    r"carbon|emissions?|co2|nps|satisfaction|uptime|availability|sales|arr|mrr|churn|ebitda)\b"
+    r"carbon|emissions?|co2|nps|satisfaction|uptime|availability|sales|arr|mrr|churn|ebitda|salar(?:y|ies)|payroll|"
+    r"wages?|bonus(?:es)?|compensation)\b"
     r"|\btickets? (?:did|do|does)?\s*\S*\s*(?:resolve|close|handle)|\b(?:resolve[sd]?|closed|handled) (?:\w+ )?tickets?\b")
 
 
@@ -327,6 +328,8 @@ _AT_ASSISTANT = re.compile(
     r"api\s*keys?|keys?|secrets?|credentials?|password|config(?:uration)?|source code)\b"
     r"|\b(?:print|reveal|paste|dump|repeat|leak|expose)\b.{0,40}\b(?:system prompt|prompt you|"
     r"instructions you|api\s*keys?|access keys?|secret keys?|secrets|credentials|passwords?)\b"
+    r"|\b(?:are|were) you (?:running|built|based|using|powered)\b|\bwhat (?:llm|model|ai) (?:are|is) (?:you|this bot)\b"
+    r"|\b(?:do|does|did) (?:you|this bot|finops) cost\b|\bwho (?:made|built|trained) you\b"
     r"|\b(?:jailbreak|developer mode|admin mode|god mode|dan mode|pretend (?:you are|to be)|act as (?:a|an|my)|"
     r"you are now|from now on you)\b"
     r"|\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|"

@@ -181,5 +181,24 @@ def share(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
             f"({money(part)} of {money(whole)}).")
 
 
+def budget_left(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"how much budget is left?": amount - spent per budget the answer holds, the subtraction shown."""
+    items: list[str] = []
+    for o in outcomes:
+        if o["tool"] != "budgets":
+            continue
+        for b in o["result"].get("budgets") or []:
+            if b.get("amount") in (None, "") or b.get("spent") in (None, ""):
+                continue
+            amount, spent = Decimal(str(b["amount"])), Decimal(str(b["spent"]))
+            left = amount - spent
+            word = "left" if left >= 0 else "over"
+            items.append(f"{b.get('scope')} ({b.get('scope_kind')}): {money(abs(left))} {word} "
+                         f"({money(amount)} budget - {money(spent)} spent)")
+    if not items:
+        return None
+    return "Budget left: " + "; ".join(items[:MAX_ITEMS]) + "."
+
+
 _DERIVATIONS = {"per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
-                "average_per_day": average_per_day, "share": share}
+                "average_per_day": average_per_day, "share": share, "budget_left": budget_left}

@@ -129,6 +129,7 @@ class Entities:
     tokens: list[str]
     period: str | None = None
     period_unparsed: list[str] = field(default_factory=list)   # time words outside the period read: not understood
+    period_compared: str | None = None           # "in October than in September": the period compared with
     amounts: list[Decimal] = field(default_factory=list)
     amount_unit: str | None = None               # month | day | hour | week | year when stated
     multiplier: Decimal | None = None
@@ -257,6 +258,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     ent = Entities(question=question, text=text, tokens=tokens, known=index.by_kind, today=today, fixes=fixes)
     found = find_period(text)
     ent.period, ent.period_unparsed = found.phrase, list(found.unparsed)
+    ent.period_compared = found.compared_with
     _amounts(ent)
     m = _MULTIPLIER.search(text)
     if m:

@@ -89,6 +89,9 @@ PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|r
 # Derived figures the composer computes from the results (agent.derived), the arithmetic shown.
 AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) day\b|\b(?:avg|average|mean) daily\b"
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b")
+_CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
+                      r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
+BUDGET_LEFT = re.compile(r"\b(?:left|remaining|remain|headroom)\b.{0,30}\bbudget\b|\bbudget\b.{0,30}\b(?:left|remaining|remain|headroom)\b")
 SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion) of\b|\bwhat %|\b% of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
 RANK_BY = re.compile(r"\b(?:which|what) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
@@ -124,6 +127,15 @@ class OfflinePlanner:
             idents = unknown_identifiers(ent, frozenset(index.catalog) if what_if else frozenset())
             if idents:
                 return PlanStep(reply=unknown_identifier_reply(ent, idents, _understood(step)))
+        if step.calls and step.reply is None and ent.period and not _CURRENT.fullmatch(ent.period.strip()):
+            by_name = {t.name: t for t in registry.all()}
+            slots = [c for c in step.calls if "period" in by_name[c["tool"]].args_model.model_fields]
+            if not slots:   # a period the chosen tool cannot take is never dropped silently
+                tools = ", ".join(dict.fromkeys(c["tool"].replace("_", " ") for c in step.calls))
+                return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
+                    f"{tools[0].upper()}{tools[1:]} answers for the current state only (as of the latest data), "
+                    f"not for '{ent.period}', so I give no figure for that period. Ask without the period, or ask "
+                    f"for spend in '{ent.period}' instead.")})
         if step.calls and step.reply is None and ent.period_unparsed:
             # A time phrase that is present but not read is never replaced by the tool's default period.
             return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
@@ -270,6 +282,8 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]]) -> list[dict[str,
         out.append({"kind": "target_model", "model": target})
     if AVERAGE_PER_DAY.search(ent.text):
         out.append({"kind": "average_per_day"})
+    if BUDGET_LEFT.search(ent.text):
+        out.append({"kind": "budget_left"})
     if SHARE.search(ent.text) and len(arg_sets) >= 2:
         out.append({"kind": "share"})
     return out

@@ -124,7 +124,7 @@ def semantic_args(ent: Entities) -> dict[str, Any] | None:
     # "by service category" read by the older parser as "by service" is a different question.
     negated = [h for h in ent.names if h.span and _NEGATION.search(text[: max(0, text.find(h.span.lower()))])]
     needs_model = (bool(set(asked) - SPEND_MEASURES) or any(d not in SPEND_GROUPS for d in dims) or bool(concepts)
-                   or bool(negated))
+                   or bool(negated) or bool(ent.period_compared))
     if not needs_model:
         return None
     if asked and re.search(r"\b(?:billed|invoiced)\b", text) and "billed_cost" not in asked:
@@ -153,6 +153,8 @@ def semantic_args(ent: Entities) -> dict[str, Any] | None:
     args: dict[str, Any] = {"measures": asked or ["billed_cost"], "group_by": dims, "filters": filters}
     if ent.period:
         args["period"] = ent.period
+    if ent.period_compared:          # "more in October than in September": both figures and the change
+        args["compare_to"] = ent.period_compared
     if ent.top:
         args["top"] = ent.top
     if re.search(r"\b(?:vs|versus|compared? (?:to|with)|than) (?:the )?(?:previous|prior|last) (?:period|month|week)\b"

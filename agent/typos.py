@@ -36,7 +36,11 @@ COMMON: frozenset[str] = frozenset({
 @lru_cache(maxsize=1)
 def _targets() -> tuple[str, ...]:
     period_words = {"last", "month", "months", "week", "weeks", "quarter", "year", "days", "since", "between",
-                    "spend", "spent", "cost", "project", "model", "team", "service", "provider", "region", "account"}
+                    "spend", "spent", "cost", "project", "model", "team", "service", "provider", "region", "account",
+                    "january", "february", "april", "june", "july", "august", "september", "october", "november",
+                    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                    "cluster", "owner", "storage", "database", "compute", "network", "budget", "tokens", "endpoint",
+                    "savings", "credits", "charge", "amortized", "untagged", "average", "yesterday", "today"}
     return tuple(sorted({w for w in vocabulary() if w.isascii() and not w.endswith("-")} | period_words))
 
 

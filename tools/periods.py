@@ -221,7 +221,8 @@ _RULES: list[tuple[str, object]] = [
                                       _MONTHS[m.group("mon")]).start, end=t + timedelta(days=1),
                          label=f"since {m.group('mon').title()}")),
     (rf"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) {_N} ?{_UNIT}", _last_n),
-    (rf"(?<![\w-])(?P<n>\d+) ?(?P<unit>d|days)(?![\w-])", _last_n),
+    # "90d", "spend 30 days": the last N days; "for 3 days" is a duration (an estimate's), not a period
+    (rf"(?<!for )(?<!for the )(?<!next )(?<![\w-])(?P<n>\d+) ?(?P<unit>d|days)(?![\w-])", _last_n),
     (r"(?:last|lst|previous|prev|past|prior) (?:week|wk)(?![a-z])", lambda m, t: _week(t, 1, "last week")),
     (r"(?:this|current) (?:week|wk)(?![a-z])|week to date|\bwtd\b", lambda m, t: _week(t, 0, "this week")),
     (r"(?:last|lst|previous|prev|past|prior) (?:month|mnth|mo)(?![a-z])",
@@ -261,7 +262,8 @@ _COMPILED = [(re.compile(p), fn) for p, fn in _RULES]
 # understood and is reported, never replaced by the default.
 _TIME_WORD = re.compile(
     rf"(?<![\w-])(?:{_MONTH_RE}|{_WEEKDAY_RE}|q\d+|(?:19|20|21)\d{{2}}|fortnight|decade|century|ago|since|"
-    r"quarter|weekend|christmas|xmas|easter|thanksgiving|eoy|eoq|h[12]|fy\d*|\d+ ?(?:d|wks?|mos?|yrs?|years?))(?![\w-])")
+    r"quarter|weekend|christmas|xmas|easter|thanksgiving|eoy|eoq|h[12]|fy\d*|\d+ ?(?:d|wks?|mos?|yrs?|years?)|"
+    r"(?:month|week|day|quarter) \d+)(?![\w-])")
 _MODAL_MAY = re.compile(r"\bmay (?:i|we|you|be|have|need|want|not)\b")
 
 
@@ -281,24 +283,44 @@ def _parse(s: str, today: date) -> Period | None:
 
 
 class PeriodFound(BaseModel):
-    """A period phrase found in a question: the phrase, its span, and any time words left outside it."""
+    """A period phrase found in a question: the phrase, its span, any second period it is compared with
+    ("in October than in September", "from sept to oct"), and any time words left outside both."""
 
     phrase: str | None = None
     start: int = 0
     end: int = 0
+    compared_with: str | None = None
     unparsed: list[str] = []
+
+
+_COMPARED = re.compile(r"^\W*(?:(?:than|vs\.?|versus|compared (?:to|with)|against|to|and|or)\W+)(?:in |for |during |the )*$")
+
+
+def _first(q: str, start: int = 0) -> re.Match[str] | None:
+    for pattern, _build in _COMPILED:
+        m = pattern.search(q, start)
+        if m:
+            return m
+    return None
 
 
 def find_period(question: str) -> PeriodFound:
     """The first period phrase of a question (by the one rule list) and the time words it leaves unread."""
     q = question.lower()
     found = PeriodFound()
-    for pattern, _build in _COMPILED:
-        m = pattern.search(q)
-        if m:
-            found = PeriodFound(phrase=m.group(0), start=m.start(), end=m.end())
-            break
+    m = _first(q)
+    if m is not None:
+        found = PeriodFound(phrase=m.group(0), start=m.start(), end=m.end())
     rest = q[:found.start] + " " * (found.end - found.start) + q[found.end:] if found.phrase else q
+    if m is not None:
+        second = _first(q, m.end())
+        if second is not None and _COMPARED.match(q[m.end():second.start()]):
+            first_phrase, other = m.group(0), second.group(0)
+            if re.search(r"\bfrom\s+(?:the\s+)?$", q[:m.start()]):      # "from sept to oct": oct vs sept
+                first_phrase, other = other, first_phrase
+                found = PeriodFound(phrase=first_phrase, start=second.start(), end=second.end())
+            found.compared_with = other
+            rest = rest[:second.start()] + " " * (second.end() - second.start()) + rest[second.end():]
     rest = _MODAL_MAY.sub(" ", rest)
     rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b", " ", rest)  # amounts, durations
     found.unparsed = [w.group(0) for w in _TIME_WORD.finditer(rest)]
