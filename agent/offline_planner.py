@@ -130,6 +130,12 @@ class OfflinePlanner:
         if step.calls and step.reply is None and ent.period and not _CURRENT.fullmatch(ent.period.strip()):
             by_name = {t.name: t for t in registry.all()}
             slots = [c for c in step.calls if "period" in by_name[c["tool"]].args_model.model_fields]
+            m = re.fullmatch(r"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) (\d+) ?(?:d|days?)|(\d+) ?(?:d|days)",
+                             ent.period.strip())
+            for c in step.calls:   # "over the last 30 days" is a waste look-back window of 30 days
+                if not slots and m and "lookback_days" in by_name[c["tool"]].args_model.model_fields:
+                    c["args"]["lookback_days"] = int(m.group(1) or m.group(2))
+                    slots.append(c)
             if not slots:   # a period the chosen tool cannot take is never dropped silently
                 tools = ", ".join(dict.fromkeys(c["tool"].replace("_", " ") for c in step.calls))
                 return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
