@@ -152,7 +152,8 @@ _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our"
                "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners"}
 
 
-_COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:spend|spending|spent|cost|costs|bill|billing|charges|invoice|budget|usage)\b")
+_COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:(?:cloud|clouds|compute|storage|gpu|gpus|llm|ai|api|saas|database|infra)\s+)?"
+                        r"(?:spend|spending|spent|cost|costs|bill|billing|charges|invoice|budget|usage)\b")
 
 
 def _name_position(text: str, end: int, word: str) -> bool:
@@ -182,8 +183,12 @@ def unknown_kind_names(ent: Entities) -> list[tuple[str, str]]:
     # only a word that is not English counts there ("provider gooble").
     hits += [(m.start(2), m.end(2), m.group(2), KIND_NOUNS[m.group(1)]) for m in _KIND_AFTER.finditer(text)
              if not is_english(m.group(2)) or _name_position(text, m.end(2), m.group(2))]
+    before_kind = {(m.start(1), m.end(1)) for m in _KIND_BEFORE.finditer(text)}
     for start, end, word, kind in hits:
-        in_name_position = _name_position(text, end, word)
+        # A word right before a kind noun stands where a name would ("the growth team"), whatever else it means.
+        in_name_position = (start, end) in before_kind or _name_position(text, end, word)
+        if word in set(GROUP_WORDS) and (start, end) in before_kind:
+            continue                                   # "the model team"? no: "by model" words are dimensions
         if (word in (FUNCTION_WORDS | _NOT_A_NAME | set(KIND_NOUNS)) or (word in known and not in_name_position)
                 or re.search(r"\d", word) or any(a <= start and end <= b for a, b in covered)):
             continue
@@ -329,6 +334,8 @@ _AT_ASSISTANT = re.compile(
     r"|\b(?:print|reveal|paste|dump|repeat|leak|expose)\b.{0,40}\b(?:system prompt|prompt you|"
     r"instructions you|api\s*keys?|access keys?|secret keys?|secrets|credentials|passwords?)\b"
     r"|\b(?:are|were) you (?:running|built|based|using|powered)\b|\bwhat (?:llm|model|ai) (?:are|is) (?:you|this bot)\b"
+    r"|\b(?:api\s*keys?|credentials?|passwords?|secrets?|tokens?)\b.{0,30}\b(?:do you|did you|you use|you have|you got)\b"
+    r"|\bnew instructions\b|\byou are (?:dan|now|free)\b|\bhidden (?:rules|prompt|instructions)\b|</?(?:data|system)>"
     r"|\b(?:do|does|did) (?:you|this bot|finops) cost\b|\bwho (?:made|built|trained) you\b"
     r"|\b(?:jailbreak|developer mode|admin mode|god mode|dan mode|pretend (?:you are|to be)|act as (?:a|an|my)|"
     r"you are now|from now on you)\b"

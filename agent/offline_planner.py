@@ -409,7 +409,7 @@ def _semantic_step(ent: Entities, best: tuple[float, Intent] | None, prev: Turn 
         return None
     if best is not None and best[1].tool not in ("spend", "query_costs") and best[0] >= STRONG:
         return None
-    args = semantic_args(ent)
+    args = semantic_args(ent, cost_question=best is not None and best[1].tool == "spend")
     if args is None:
         return None
     only_concepts = (args["measures"] == ["billed_cost"] and not args["group_by"])

@@ -113,12 +113,15 @@ def concept_filters(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def semantic_args(ent: Entities) -> dict[str, Any] | None:
-    """CostQuery arguments when the question needs the semantic model; None when other tools fit."""
+def semantic_args(ent: Entities, cost_question: bool = False) -> dict[str, Any] | None:
+    """CostQuery arguments when the question needs the semantic model; None when other tools fit.
+    `cost_question`: the intent already reads it as a cost question ("top 3 services for databases")."""
     text = ent.text
-    if not _COST_CUE.search(text):
+    if not cost_question and not _COST_CUE.search(text):
         return None
     dims = group_by(text)
+    # "which team spent the most on compute": the planner's own group words ("which X", "top X") count too
+    dims += [g for g in ent.group_by if g in DIMENSIONS and g not in dims][: 3 - len(dims)]
     asked = measures(text)
     concepts = [f for f in concept_filters(text) if f["dimension"] not in dims]
     # "by service category" read by the older parser as "by service" is a different question.
