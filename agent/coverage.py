@@ -152,7 +152,7 @@ _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our"
                "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners"}
 
 
-_COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:(?:cloud|clouds|compute|storage|gpu|gpus|llm|ai|api|saas|database|infra)\s+)?"
+_COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:(?:cloud|clouds)\s+)?"
                         r"(?:spend|spending|spent|cost|costs|bill|billing|charges|invoice|budget|usage)\b")
 
 

@@ -121,7 +121,9 @@ def semantic_args(ent: Entities, cost_question: bool = False) -> dict[str, Any] 
         return None
     dims = group_by(text)
     # "which team spent the most on compute": the planner's own group words ("which X", "top X") count too
-    dims += [g for g in ent.group_by if g in DIMENSIONS and g not in dims][: 3 - len(dims)]
+    # (only when no "by …" phrase was read: "by service category" also reads as "service" to the older parser)
+    if not dims:
+        dims = [g for g in ent.group_by if g in DIMENSIONS][:3]
     asked = measures(text)
     concepts = [f for f in concept_filters(text) if f["dimension"] not in dims]
     # "by service category" read by the older parser as "by service" is a different question.
