@@ -18,8 +18,9 @@ from functools import lru_cache
 from datetime import date, timedelta
 from typing import Any
 
+from knowledge.semantic.model import DIMENSIONS
 from knowledge.store import Store
-from tools.contract import FinopsError, UnknownNameError
+from tools.contract import FinopsError, UnknownNameError, money
 from tools.periods import Period, parse_period
 from tools.registry import ToolSpec, registry
 
@@ -43,6 +44,7 @@ from agent.entities import Entities, NameIndex, extract
 from agent.help import help_reply
 from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
 from agent.planning import PlanStep
+from agent.semantic_route import group_by as phrase_group_by
 from agent.semantic_route import semantic_args
 from agent.state import AgentState, PlannedCall, Turn
 
@@ -89,6 +91,7 @@ PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|r
 # Derived figures the composer computes from the results (agent.derived), the arithmetic shown.
 AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) day\b|\b(?:avg|average|mean) daily\b"
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b")
+AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|\bunder\b|\bbelow\b|\bat least\b|\bexceed")
 _CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
                       r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
 BUDGET_LEFT = re.compile(r"\b(?:left|remaining|remain|headroom)\b.{0,30}\bbudget\b|\bbudget\b.{0,30}\b(?:left|remaining|remain|headroom)\b")
@@ -127,6 +130,15 @@ class OfflinePlanner:
             idents = unknown_identifiers(ent, frozenset(index.catalog) if what_if else frozenset())
             if idents:
                 return PlanStep(reply=unknown_identifier_reply(ent, idents, _understood(step)))
+        if step.calls and step.reply is None:
+            regrouped = _honour_group_by(step, ent, registry.all())
+            if regrouped is not None:
+                step = regrouped
+        if step.calls and step.reply is None and AMOUNT_THRESHOLD.search(ent.text) and ent.amounts and any(
+                c["tool"] in ("spend", "query_costs", "llm_spend") for c in step.calls):
+            return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
+                f"I can list the costs, but I can't keep only the rows above or below {money(ent.amounts[0])} yet, "
+                "so I give no figure for that question. Ask for the top N instead (e.g. 'top 10 apps last week').")})
         if step.calls and step.reply is None and ent.period and not _CURRENT.fullmatch(ent.period.strip()):
             by_name = {t.name: t for t in registry.all()}
             slots = [c for c in step.calls if "period" in by_name[c["tool"]].args_model.model_fields]
@@ -154,6 +166,35 @@ class OfflinePlanner:
             if left:
                 return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
         return step
+
+
+def _honour_group_by(step: PlanStep, ent: Entities, specs: list[ToolSpec]) -> PlanStep | None:
+    """A breakdown the question asks for ("which apps …") that the chosen tool cannot make is never replaced
+    by the tool's default grouping: query_costs makes it when the semantic model has the dimension, else
+    the question gets a reply saying so. None when every call already groups as asked."""
+    # The model's longest-first reading of "by …" ("by service category") wins over the older one ("service").
+    asked = phrase_group_by(ent.text) or [g for g in ent.group_by if g]
+    if not asked:
+        return None
+    by_name = {s.name: s for s in specs}
+    def grouping(c: PlannedCall) -> str | None:     # what the call groups by: its argument, else the default
+        fields = by_name[c["tool"]].args_model.model_fields
+        f = next((g for g in GROUP_FIELDS if g in fields), None)
+        return None if f is None else str(c["args"].get(f) or fields[f].default)
+
+    grouped = [c for c in step.calls if grouping(c) is not None]
+    if not grouped or any(grouping(c) in asked for c in grouped) or any(
+            set(c["args"].get("group_by") or []) & set(asked) for c in step.calls if c["tool"] == "query_costs"):
+        return None
+    if grouped:
+        dims = [g for g in asked if g in DIMENSIONS][:3]
+        args = semantic_args(ent, cost_question=True, force_group_by=dims) if dims and "query_costs" in by_name else None
+        if args is not None and all(c["tool"] in ("spend", "query_costs") for c in step.calls):
+            return _finish([(by_name["query_costs"], args)], ent, by_name)
+        return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
+            f"I can't break {', '.join(dict.fromkeys(c['tool'].replace('_', ' ') for c in grouped))} down by "
+            f"{' and '.join(asked)}, so I give no figure for that breakdown.")})
+    return None
 
 
 def period_not_understood_reply(words: list[str], read: str | None) -> dict[str, Any]:

@@ -102,6 +102,8 @@ def concept_filters(text: str) -> list[dict[str, Any]]:
             m = re.search(r"(?<![a-z0-9-])" + re.escape(w) + r"(?![a-z0-9-])", text)
             if m is None:
                 continue
+            if re.search(r"\b(?:net of|after|including|incl\.?|with)\s+(?:all\s+|the\s+|our\s+)?$", text[: m.start()]):
+                break                   # "net of credits", "after refunds": a way to count, not a filter
             negated = _NEGATION.search(text[: m.start()]) is not None
             op = c.op
             if negated:
@@ -113,7 +115,8 @@ def concept_filters(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def semantic_args(ent: Entities, cost_question: bool = False) -> dict[str, Any] | None:
+def semantic_args(ent: Entities, cost_question: bool = False,
+                  force_group_by: list[str] | None = None) -> dict[str, Any] | None:
     """CostQuery arguments when the question needs the semantic model; None when other tools fit.
     `cost_question`: the intent already reads it as a cost question ("top 3 services for databases")."""
     text = ent.text
@@ -128,8 +131,10 @@ def semantic_args(ent: Entities, cost_question: bool = False) -> dict[str, Any] 
     concepts = [f for f in concept_filters(text) if f["dimension"] not in dims]
     # "by service category" read by the older parser as "by service" is a different question.
     negated = [h for h in ent.names if h.span and _NEGATION.search(text[: max(0, text.find(h.span.lower()))])]
+    if force_group_by:
+        dims = list(force_group_by)
     needs_model = (bool(set(asked) - SPEND_MEASURES) or any(d not in SPEND_GROUPS for d in dims) or bool(concepts)
-                   or bool(negated) or bool(ent.period_compared))
+                   or bool(negated) or bool(ent.period_compared) or bool(force_group_by))
     if not needs_model:
         return None
     if asked and re.search(r"\b(?:billed|invoiced)\b", text) and "billed_cost" not in asked:

@@ -116,3 +116,32 @@ def test_excluding_names_removes_them_even_from_a_breakdown(demo_db: Path, sql):
     assert b.tables and "AWS" not in [row[0] for t in b.tables for row in t.rows]
     assert usd(sql("SELECT sum(BilledCost) FROM focus_charges WHERE ProviderName <> 'AWS' AND "
                    "ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-11-01'")) in b.text
+
+
+def test_a_breakdown_the_tool_cannot_make_is_not_replaced_by_another(demo_db: Path, sql):
+    from tests.conftest import usd
+
+    a = offline(demo_db, "which apps cost the most in October")
+    assert a.tool_calls and a.tool_calls[0].tool == "query_costs" and a.tool_calls[0].args["group_by"] == ["app"]
+    top_app = sql("SELECT coalesce(nullif(Tags['app'], ''), nullif(SubAccountName, '')) AS a FROM focus_charges "
+                  "WHERE ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-11-01' "
+                  "GROUP BY a ORDER BY sum(BilledCost) DESC LIMIT 1")
+    assert top_app in a.text and "By team" not in a.text
+    b = offline(demo_db, "what's the split between prod and dev spend in October")
+    prod = sql("SELECT sum(BilledCost) FROM focus_charges WHERE Tags['env'] = 'prod' "
+               "AND ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-11-01'")
+    assert usd(prod) in b.text and "By team" not in b.text
+
+
+def test_an_amount_threshold_it_cannot_apply_gets_no_figure(demo_db: Path):
+    a = offline(demo_db, "which apps cost more than 1k last week")
+    assert a.kind != "answer" and not MONEY.search(a.text.replace("$1,000.00", ""))
+
+
+def test_net_of_credits_is_a_way_to_count_not_a_credits_filter(demo_db: Path, sql):
+    from tests.conftest import usd
+
+    want = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceCategory = 'Storage' AND RegionId = 'us-east-1' "
+               "AND ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-11-01'")
+    a = offline(demo_db, "how much did we pay for storage in us-east-1 in October, net of credits")
+    assert usd(want) in a.text and "Credit" not in a.text
