@@ -291,6 +291,14 @@ def _stem(word: str) -> str:
     return word
 
 
+def _closest(word: str, names: list[str], cutoff: int) -> list[str]:
+    """Up to 3 names close to the whole word (a typo of it), not names that merely contain a similar piece
+    (rapidfuzz ratio on folded text; knowledge.naming.suggest uses WRatio, which matches pieces)."""
+    folded = {n: fold(n) for n in names}
+    return [n for _, _, n in process.extract(fold(word), folded, scorer=fuzz.ratio, limit=3, score_cutoff=cutoff)
+            if fold(n) != fold(word)]
+
+
 NAME_KINDS_SHOWN = ("team", "service", "provider", "model", "app", "account", "region", "project")
 
 
@@ -312,11 +320,8 @@ def not_understood_reply(ent: Entities, words: list[str], understood: str) -> di
     """The clarification: what was understood, what was not, and the closest names for each unknown word."""
     names = sorted({n for k in NAME_KINDS_SHOWN for n in ent.known.get(k, [])})
     hints, suggestions = [], []
-    folded = {n: fold(n) for n in names}
     for w in words:
-        # only names close to the whole word (a typo), not names that merely contain a similar piece
-        close = [n for _, _, n in process.extract(fold(w), folded, scorer=fuzz.ratio, limit=3, score_cutoff=75)
-                 if fold(n) != fold(w)]
+        close = _closest(w, names, 75)
         suggestions += close
         if close:
             hints.append(f"'{w}' (did you mean {' or '.join(repr(c) for c in close)}?)")
@@ -366,10 +371,9 @@ def unsupported_measure_reply(match: str) -> dict[str, object]:
 
 def unknown_identifier_reply(ent: Entities, tokens: list[str], understood: str) -> dict[str, object]:
     names = sorted({n for ns in ent.known.values() for n in ns})
-    folded = {n: fold(n) for n in names}
     hints, suggestions = [], []
     for t in tokens:
-        close = [n for _, _, n in process.extract(fold(t), folded, scorer=fuzz.ratio, limit=3, score_cutoff=70)]
+        close = _closest(t, names, 70)
         suggestions += close
         hints.append(f"'{t}'" + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""))
     text = (f"I can answer {understood}, but nothing in the data is called {', '.join(hints)}, so I give no "

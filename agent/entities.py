@@ -153,16 +153,16 @@ class Entities:
 
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def normalise(question: str) -> str:
-    """Lower case, Unicode-normalised (NFKC: full-width 'ｓｅａｒｃｈ' is 'search'), terminal escapes and control
-    or invisible characters removed, so a name is matched as what it reads as, or not at all."""
-    import unicodedata
+    """Lower case, the visible text only (agent.grounding.normalize: NFKC, so full-width 'ｓｅａｒｃｈ' is
+    'search', and no invisible format characters), terminal escapes and control characters removed, so a
+    name is matched as what it reads as, or not at all."""
+    from agent.grounding import normalize
 
-    q = _ANSI.sub("", question)
-    q = _CONTROL.sub("", unicodedata.normalize("NFKC", q))
+    q = _CONTROL.sub("", normalize(_ANSI.sub("", question)))
     q = q.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)            # 1,000 -> 1000 (twice for millions)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)

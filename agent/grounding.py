@@ -69,31 +69,6 @@ class GroundingReport(BaseModel):
 
 def claims(text: str) -> list[Claim]:
     """The numeric claims in a text, skipping identifiers (gpt-4o, H100, us-east-1, p5.48xlarge),
-    dates, list markers and units of measure ("per 1K calls")."""
-    for pattern in (_ISO_DATE, _ISO_WEEK, _MONTH_DAY, _LIST_MARK, _UNIT_WORDS):
-        text = pattern.sub(_blank, text)          # same length: claim positions are positions in the text
-    out: list[Claim] = []
-    for m in _NUMBER.finditer(text):
-        start, end = m.start(), m.end()
-        before = text[start - 1] if start > 0 else " "
-        before2 = text[start - 2] if start > 1 else " "
-        after = text[end] if end < len(text) else " "
-        if before.isalnum() or before in "._/:#@" or (before == "-" and before2.isalnum()):
-            continue
-        if after.isalnum() or after == "_" or (after in "-." and end + 1 < len(text) and text[end + 1].isalnum()):
-            continue
-        frac = m.group("frac") or ""
-        suffix = (m.group("suffix") or "").lower()
-        value = Decimal(m.group("num").replace(",", "") + frac)
-        percent = suffix in ("%", "percent")
-        scale = _SCALES.get(suffix, Decimal(1))
-        out.append(Claim(raw=m.group(0).strip(), value=value, decimals=max(0, len(frac) - 1), scale=scale,
-                         percent=percent, money=bool(m.group("cur"))))
-    return out
-
-
-def claims(text: str) -> list[Claim]:
-    """The numeric claims in a text, skipping identifiers (gpt-4o, H100, us-east-1, p5.48xlarge),
     dates, list markers and units of measure ("per 1K calls"). Figures in other currencies' or
     countries' notation and in words ("nine million dollars") are claims too."""
     for pattern in (_ISO_DATE, _ISO_WEEK, _MONTH_DAY, _LIST_MARK, _UNIT_WORDS):

@@ -9,6 +9,7 @@ normalised question (lower case, "1,000" -> "1000", "×" -> "x").
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +175,7 @@ CUE_WORDS: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=1)
 def vocabulary() -> frozenset[str]:
     """The intent table's words: every word of a cue pattern that matches a cue on its own, plus CUE_WORDS.
     A misspelt word of the question is corrected only towards one of these (agent.typos)."""

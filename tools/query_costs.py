@@ -229,7 +229,7 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     compare = ctx.period(args.compare_to) if args.compare_to else _compare_period(period, args.compare)
     if compare is not None and compare.start < period.end and period.start < compare.end:
         raise FinopsError(f"the comparison period {compare.describe()} overlaps {period.describe()}")
-    present = ctx.store.__dict__.setdefault("_finops_present_columns", {}) if ctx.store.read_only else None
+    present = ctx.store_cache("present_columns")
     resolved, asked = resolve_query(ctx.con, args, known=lambda kind: candidates(ctx.con, kind), cache=present)
     window = Window(day_start(period.start), day_start(period.end),
                     None if compare is None else day_start(compare.start),

@@ -99,10 +99,18 @@ class ToolContext:
             setattr(self.store, "_finops_freshness", [f.model_copy() for f in out])
         return out
 
+    def store_cache(self, name: str) -> dict[str, Any] | None:
+        """A dict kept with a read-only store for facts about it (it cannot change while open); None for a
+        writable store, whose facts must be read again."""
+        if not self.store.read_only:
+            return None
+        caches: dict[str, dict[str, Any]] = self.store.__dict__.setdefault("_finops_caches", {})
+        return caches.setdefault(name, {})
+
     def store_fact(self, key: str, sql: str) -> Any:
         """A scalar about the whole store (e.g. how many billing currencies it holds), computed once per
-        read-only store (it cannot change while open) and on every call otherwise."""
-        cache: dict[str, Any] | None = self.store.__dict__.setdefault("_finops_facts", {}) if self.store.read_only else None
+        read-only store and on every call otherwise."""
+        cache = self.store_cache("facts")
         if cache is not None and key in cache:
             return cache[key]
         value = self.con.execute(sql).fetchone()[0]

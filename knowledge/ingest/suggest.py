@@ -6,14 +6,9 @@ names by rapidfuzz WRatio. Kept here because knowledge/ sits below tools/ and ca
 
 from __future__ import annotations
 
-import re
-
 from rapidfuzz import fuzz, process
 
-
-def fold(text: str) -> str:
-    """Case- and punctuation-insensitive form: 'GPT-4o ' -> 'gpt4o'."""
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+from knowledge.naming import fold
 
 
 def suggestions(name: str, names: list[str], limit: int = 3) -> list[str]:
