@@ -456,7 +456,53 @@ MIGRATION_4 = """
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR;
 """
 
+# Alerts (issue 23): the budget hierarchy, the alert ledger (what was posted where, once per condition,
+# state and period) and the decisions people took on alerts (acknowledge, snooze), honoured by the next run.
+MIGRATION_5 = f"""
+CREATE TABLE IF NOT EXISTS budget_nodes (
+    budget_id VARCHAR PRIMARY KEY,        -- e.g. 'org', 'team:support', 'project:llama-ft'
+    parent_id VARCHAR,                    -- NULL = a root (the org)
+    level VARCHAR NOT NULL,               -- org | team | project | job | model | app
+    name VARCHAR NOT NULL,
+    scope_json VARCHAR NOT NULL DEFAULT '[]',  -- CostQuery filters (JSON list of {{dimension, op, values}})
+    period VARCHAR NOT NULL,              -- monthly | quarterly | custom
+    period_start DATE NOT NULL,           -- the first period's start (monthly/quarterly roll forward from it)
+    period_end DATE,                      -- custom only: exclusive end
+    amount {MONEY} NOT NULL,
+    limit_kind VARCHAR NOT NULL DEFAULT 'soft',   -- soft: alerts only | hard: also fails the pre-launch gate
+    thresholds VARCHAR NOT NULL DEFAULT '0.5,0.7,0.9,1.0',
+    owner VARCHAR,
+    channel VARCHAR,                      -- Slack channel; NULL = the team's channel
+    updated_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS alert_ledger (
+    alert_key VARCHAR NOT NULL,           -- condition and period, e.g. 'budget:team:support:2026-11-01'
+    state VARCHAR NOT NULL,               -- what crossed, e.g. '90%'; a new state is a new alert
+    channel VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    team VARCHAR,
+    channel_id VARCHAR,
+    ts VARCHAR,                           -- the Slack message (a digest's ts for digested alerts)
+    digest BOOLEAN NOT NULL DEFAULT FALSE,
+    payload VARCHAR,                      -- the alert as JSON (figure, evidence, action), for the buttons
+    posted_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (alert_key, state, channel)
+);
+
+CREATE TABLE IF NOT EXISTS alert_decisions (
+    alert_key VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,               -- the state decided on: acknowledged stays quiet while it holds
+    decision VARCHAR NOT NULL,            -- acknowledged | snoozed
+    until_ts TIMESTAMP,                   -- snoozed until
+    decided_by VARCHAR NOT NULL,
+    channel VARCHAR,
+    ts TIMESTAMP NOT NULL
+);
+"""
+
 # Append new migrations here; never edit an earlier one.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5]
 
 SCHEMA_VERSION = len(MIGRATIONS)
