@@ -11,16 +11,16 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from agent.derived import derived_notes
-from agent.what_if import what_if_scaled
 from agent.answer import Answer, AnswerKind, TokenUsage, ToolCallRecord
+from agent.derived import derived_notes
 from agent.grounding import normalize
 from agent.grounding_subjects import check_answer
 from agent.help import help_reply
-from tools.registry import registry
 from agent.safety import echoes, looks_like_instruction, untrusted_spans
 from agent.state import AgentState, ToolOutcome
+from agent.what_if import what_if_scaled
 from tools.contract import Evidence, TableView
+from tools.registry import registry
 
 STEP_LIMIT_NOTE = "I reached the limit of {n} tool rounds for one question; here is what I found so far."
 NO_FIGURE = "I have no tool result to answer that from, so I give no figure. I can answer questions like these:"

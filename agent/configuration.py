@@ -30,7 +30,7 @@ class AgentConfig(BaseModel):
                                        description="characters of tool results fed back to the model per question")
 
     @classmethod
-    def from_env(cls, planner: PlannerChoice = "auto", **overrides: object) -> "AgentConfig":
+    def from_env(cls, planner: PlannerChoice = "auto", **overrides: object) -> AgentConfig:
         """`OPENAI_API_KEY` (model planner when present), `OPENAI_BASE_URL`, `FINOPS_MODEL`,
         `FINOPS_MAX_STEPS`, `FINOPS_MODEL_TIMEOUT`, `FINOPS_MODEL_RETRIES`, `FINOPS_TOOL_LIMIT`,
         `FINOPS_MAX_TOOL_CALLS`."""

@@ -12,11 +12,10 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from knowledge.naming import fold, suggest
-from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
-
 from agent.entities import GROUP_WORDS, STOPWORDS, Entities
 from agent.intents import INTENTS, vocabulary
+from knowledge.naming import fold, suggest
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
 
 # Closed-class English words and the filler of chat questions: they carry no subject of their own.
 FUNCTION_WORDS: frozenset[str] = frozenset("""

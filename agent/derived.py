@@ -17,9 +17,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from tools.contract import money
-
 from agent.state import ToolOutcome
+from tools.contract import money
 
 THOUSAND = Decimal(1000)
 MAX_ITEMS = 8

@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from agent.state import ErrorKind, PlannedCall, ToolOutcome
 from knowledge.store import Store
 from tools.contract import FinopsError, NoDataError, PeriodError, ToolResult, UnknownNameError
 from tools.registry import run_tool
-
-from agent.state import ErrorKind, PlannedCall, ToolOutcome
 
 log = logging.getLogger(__name__)
 

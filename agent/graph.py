@@ -19,14 +19,13 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
 
-from knowledge.store import Store
-
 from agent.composer import compose
 from agent.configuration import AgentConfig
 from agent.digest import digest
 from agent.execution import execute
 from agent.planning import Planner
 from agent.state import AgentState, ToolOutcome, Turn
+from knowledge.store import Store
 
 MAX_KEYS = 50
 CALL_LIMIT_NOTE = ("I reached the limit of {n} tool calls for one question (more were asked for); "

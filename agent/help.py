@@ -3,9 +3,8 @@ tool's own examples (from the registry, so the list is never out of date). It st
 
 from __future__ import annotations
 
-from tools.registry import ToolSpec
-
 from agent.state import Reply
+from tools.registry import ToolSpec
 
 
 def help_reply(specs: list[ToolSpec], intro: str | None = None) -> Reply:

@@ -9,8 +9,8 @@ normalised question (lower case, "1,000" -> "1000", "×" -> "x").
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 THRESHOLD = 1.0

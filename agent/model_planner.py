@@ -16,8 +16,6 @@ import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_openai import ChatOpenAI
 
-from knowledge.store import Store
-
 from agent.configuration import AgentConfig
 from agent.digest import digest
 from agent.execution import INVALID_ARGS
@@ -26,6 +24,7 @@ from agent.prompts import system_prompt
 from agent.state import AgentState, PlannedCall, ToolOutcome
 from agent.tool_schemas import openai_tools
 from agent.tool_selection import select_tools
+from knowledge.store import Store
 
 MAX_HISTORY_CHARS = 600
 OUTPUT_CUT = "[cut: the limit of tool output for one question was reached]"

@@ -14,15 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import lru_cache
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
-
-from knowledge.semantic.model import DIMENSIONS
-from knowledge.store import Store
-from tools.contract import FinopsError, UnknownNameError, money
-from tools.periods import Period, parse_period
-from tools.registry import ToolSpec, registry
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import HOOKS, NeedMore
@@ -47,6 +41,11 @@ from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
 from agent.semantic_route import semantic_args
 from agent.state import AgentState, PlannedCall, Turn
+from knowledge.semantic.model import DIMENSIONS
+from knowledge.store import Store
+from tools.contract import FinopsError, UnknownNameError, money
+from tools.periods import Period, parse_period
+from tools.registry import ToolSpec, registry
 
 # args-model field -> the name kind it takes (any tool whose args have such a field gets it filled)
 NAME_FIELDS: dict[str, str] = {

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from knowledge.store import Store
-
 from agent.state import AgentState, PlannedCall, Reply
+from knowledge.store import Store
 
 
 @dataclass

@@ -12,9 +12,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
-
 from agent.entities import Entities
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
 
 # Spend (and llm_spend, for apps) already answer these groupings; only the others need query_costs.
 SPEND_GROUPS = frozenset({"team", "service", "model", "provider", "project", "env", "resource", "region",

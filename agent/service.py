@@ -14,9 +14,6 @@ from typing import Literal
 
 from langgraph.graph.state import CompiledStateGraph
 
-from knowledge.bootstrap import ensure_store
-from knowledge.store import StoreError, open_store, resolve_db_path
-
 from agent.answer import Answer
 from agent.configuration import AgentConfig
 from agent.graph import AgentContext, build_graph
@@ -24,6 +21,8 @@ from agent.memory import open_memory, prune
 from agent.offline_planner import OfflinePlanner
 from agent.planning import Planner, PlannerUnavailable
 from agent.state import new_turn
+from knowledge.bootstrap import ensure_store
+from knowledge.store import StoreError, open_store, resolve_db_path
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ def ask(question: str, *, db: Path | str | None = None, session_id: str | None =
 def make_planner(cfg: AgentConfig) -> Planner:
     if cfg.planner != "model":
         return OfflinePlanner()
-    from agent.model_planner import ModelPlanner   # langchain-openai loads only when a model is used
+    from agent.model_planner import ModelPlanner  # langchain-openai loads only when a model is used
 
     return ModelPlanner(cfg)
 

@@ -6,12 +6,11 @@ thousand prompt tokens per question.
 
 from __future__ import annotations
 
-from knowledge.store import Store
-from tools.registry import ToolSpec, registry
-
 from agent.entities import normalise
 from agent.intents import THRESHOLD, ranked
 from agent.state import AgentState
+from knowledge.store import Store
+from tools.registry import ToolSpec, registry
 
 
 def select_tools(state: AgentState, store: Store | None = None, *, limit: int = 4) -> list[ToolSpec]:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tools.contract import money
-
 from agent.state import ToolOutcome
+from tools.contract import money
 
 MAX_ROWS = 5
 

@@ -70,7 +70,7 @@ class GoldContext:
         self.params = params
 
     @classmethod
-    def for_demo(cls, db: Path) -> "GoldContext":
+    def for_demo(cls, db: Path) -> GoldContext:
         con = duckdb.connect(str(db), read_only=True)
         facts = {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM demo_facts").fetchall()}
         if not facts:
@@ -82,7 +82,7 @@ class GoldContext:
         return cls(con, facts, anchors(as_of, days))
 
     @classmethod
-    def for_focus_file(cls, path: Path) -> "GoldContext":
+    def for_focus_file(cls, path: Path) -> GoldContext:
         """Gold over the raw file, read by DuckDB as text and cast in each query (no ingestion code)."""
         con = duckdb.connect(":memory:")
         literal = str(path).replace("'", "''")   # our own package file, not user text

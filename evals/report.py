@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ class CaseResult(BaseModel):
     tokens: int | None = None
 
     @classmethod
-    def of(cls, q: Question, exp: Expected, **fields: Any) -> "CaseResult":
+    def of(cls, q: Question, exp: Expected, **fields: Any) -> CaseResult:
         return cls(id=q.id, set=q.set, kind=q.kind, tool=q.tool, style=q.style, question=q.q, session=q.session,
                    expected=exp.shown(), source=exp.source, tolerance=q.tolerance_text(), **fields)
 
@@ -135,7 +135,7 @@ class SuiteReport(BaseModel):
     sets: list[SetReport]
     threshold: float
     set_thresholds: dict[str, float] = Field(default_factory=dict)
-    finished: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    finished: datetime = Field(default_factory=lambda: datetime.now(UTC))
     seconds: float = 0.0
 
     @property

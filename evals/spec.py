@@ -98,7 +98,7 @@ class Question(BaseModel):
     turn: int = 0                  # 1-based turn number inside a conversation, 0 when standalone
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Question":
+    def _consistent(self) -> Question:
         if self.match == "first" and self.kind != "entity":
             raise ValueError("match: first ranks names; it applies to entity questions")
         has_expected = bool(self.gold_sql) or bool(self.fact)

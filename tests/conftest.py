@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
 import pytest
 
 from knowledge.store import Store, open_store

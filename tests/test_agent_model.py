@@ -15,16 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
+from fakes.openai_server import FakeOpenAI, Reply, Script, final, tool_call
 from typer.testing import CliRunner
 
 from agent.safety import MARKER
 from agent.service import ask
 from agent.tool_schemas import compact
-from fakes.openai_server import FakeOpenAI, Reply, Script, final, tool_call
-from tools.registry import registry
 from tests.conftest import usd
+from tools.registry import registry
 
 LAST_MONTH = ("2026-10-01", "2026-11-01")
 

@@ -96,7 +96,7 @@ class ToolContext:
             ).fetchone()[0]
             out.append(SourceFreshness(source=label, latest_data=latest, latest_ingest=ingest, rows=rows))
         if self.store.read_only:
-            setattr(self.store, "_finops_freshness", [f.model_copy() for f in out])
+            self.store._finops_freshness = [f.model_copy() for f in out]
         return out
 
     def store_cache(self, name: str) -> dict[str, Any] | None:
@@ -228,8 +228,8 @@ def run_tool(store: Store, name: str, args: Mapping[str, Any] | BaseModel | None
 
 def _tidy(sql: str) -> str:
     lines = [line.rstrip() for line in sql.strip().splitlines()]
-    indent = min((len(l) - len(l.lstrip()) for l in lines[1:] if l.strip()), default=0)
-    return "\n".join([lines[0].strip()] + [l[indent:] for l in lines[1:]])
+    indent = min((len(ln) - len(ln.lstrip()) for ln in lines[1:] if ln.strip()), default=0)
+    return "\n".join([lines[0].strip()] + [ln[indent:] for ln in lines[1:]])
 
 
 def _jsonable(value: Any) -> Any:

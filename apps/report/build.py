@@ -39,8 +39,8 @@ from tools.budgets import BudgetsResult
 from tools.contract import FinopsError, ToolResult
 from tools.forecast import ForecastResult
 from tools.llm_spend import LlmSpendResult
-from tools.remediations import RemediationsResult
 from tools.registry import run_tool
+from tools.remediations import RemediationsResult
 from tools.spend import SpendResult
 from tools.sqlparts import show
 from tools.tag_audit import TagAuditResult

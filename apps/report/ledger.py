@@ -3,7 +3,7 @@ that makes `finops summary --post` idempotent per week, scope and channel (bookk
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
 
@@ -49,7 +49,7 @@ def record(store: Store, week: str, scope: str, channel: str, channel_id: str | 
            as_of: date) -> PostRecord:
     """Record a posted message (before its chart is uploaded: a failed upload never causes a re-post)."""
     rec = PostRecord(week=week, scope=scope, channel=channel, channel_id=channel_id, ts=ts, file_id=None, as_of=as_of,
-                     posted_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0))
+                     posted_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0))
     store.con.execute(
         "INSERT INTO summary_posts (week, scope, channel, channel_id, ts, file_id, as_of, posted_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -35,7 +35,7 @@ class PostSettings(BaseModel):
     company_channel: str = DEFAULT_CHANNEL
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "PostSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> PostSettings:
         env = os.environ if env is None else env
         slack = SlackSettings.from_env(env)
         return cls(token=slack.bot_token, api_url=slack.api_url,
