@@ -502,7 +502,16 @@ CREATE TABLE IF NOT EXISTS alert_decisions (
 );
 """
 
+MIGRATION_6 = """
+-- Spot prices in the GPU catalog (NULL where the source publishes none: "unknown", never on-demand less
+-- a guessed discount), and batch-API per-token prices in the LLM catalog (NULL where the provider has no
+-- published batch price). Filled by knowledge.prices.load_catalogs from the shipped catalogs.
+ALTER TABLE gpu_prices ADD COLUMN IF NOT EXISTS spot_usd_per_hour DECIMAL(38,15);
+ALTER TABLE llm_prices ADD COLUMN IF NOT EXISTS batch_input_cost_per_token DECIMAL(38,15);
+ALTER TABLE llm_prices ADD COLUMN IF NOT EXISTS batch_output_cost_per_token DECIMAL(38,15);
+"""
+
 # Append new migrations here; never edit an earlier one.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6]
 
 SCHEMA_VERSION = len(MIGRATIONS)
