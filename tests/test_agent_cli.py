@@ -31,7 +31,8 @@ def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Pa
     assert first.returncode == 0, first.stderr
     notice = [line for line in first.stderr.splitlines() if line.strip()]
     assert len(notice) == 1 and "built the demo company" in notice[0]
-    assert "Evidence" in first.stdout and "- tool spend(" in first.stdout and "- SQL (spend" in first.stdout
+    # The default Evidence is one line per tool (the SQL is behind --evidence full; --json has everything).
+    assert "Evidence" in first.stdout and "- spend: " in first.stdout and "--evidence full" in first.stdout
     assert Path(str(db) + ".sessions.sqlite").exists()
 
     second = finops("ask", "and last month?", "--db", str(db), "--session", "cli-1", "--json")

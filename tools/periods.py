@@ -51,8 +51,64 @@ class Period(BaseModel):
             return Period(start=start, end=self.start, label=f"previous {n} month(s)" if n > 1 else start.strftime("%B %Y"))
         return Period(start=self.start - timedelta(days=self.days), end=self.start, label=f"the previous {self.days} days")
 
+    @property
+    def dates(self) -> str:
+        """'2026-11-01 to 2026-11-30', or one date for a one-day period."""
+        if self.days == 1:
+            return self.start.isoformat()
+        return f"{self.start.isoformat()} to {self.last_day.isoformat()}"
+
     def describe(self) -> str:
+        """The label and its dates, said once when the label is the dates ('2026-11-03 to 2026-11-10')."""
+        if self.label in (self.dates, f"{self.start.isoformat()} to {self.last_day.isoformat()}"):
+            return self.dates
         return f"{self.label} ({self.start.isoformat()} to {self.last_day.isoformat()})"
+
+
+def _to_date_months(period: Period) -> int | None:
+    """How many months back the same days of the previous month/quarter/year lie, for a period that
+    starts on a month/quarter/year boundary and ends inside it (month, quarter or year to date)."""
+    if period.start.day != 1 or period.end.day == 1:
+        return None
+    if period.days <= 31:
+        return 1
+    if period.start.month in (1, 4, 7, 10) and period.days <= 92:
+        return 3
+    if period.start.month == 1 and period.days <= 366:
+        return 12
+    return None
+
+
+def comparison_period(period: Period, how: str = "previous") -> Period | None:
+    """The period a change is measured against, explicit (never "whatever lies before `period`").
+
+    'none': no comparison; 'year_ago': the same dates a year earlier; otherwise month, quarter or year to
+    date compares with the same days of the previous month, quarter or year (Dec 1-3 with Nov 1-3, Oct 1 -
+    Dec 3 with Jul 1 - Sep 3), and any other period with the one just before it (`Period.previous`).
+    """
+    if how == "none":
+        return None
+    if how == "year_ago":
+        return Period(start=_add_months(period.start, -12), end=_add_months(period.end, -12),
+                      label="the same dates a year earlier")
+    n = _to_date_months(period)
+    if n is None:
+        return period.previous()
+    start = _add_months(period.start, -n)
+    end = min(_add_months(period.last_day, -n) + timedelta(days=1), period.start)
+    name = {1: start.strftime("%B %Y"), 3: f"Q{(start.month - 1) // 3 + 1} {start.year}", 12: str(start.year)}[n]
+    return Period(start=start, end=end, label=f"the same days of {name}")
+
+
+def complete_days(period: Period, today: date, data_end: date | None) -> Period:
+    """A period that runs to today (this month, this quarter, since Monday …) counted over the days the
+    data covers completely: [start, data_end), labelled "… through Dec 3". `data_end` is the first day
+    without complete data (the day of the data's latest instant). Other periods are returned unchanged,
+    as is a period with no complete day of data yet (the tool then reports what is missing)."""
+    if data_end is None or period.end <= today or not period.start < data_end < period.end:
+        return period
+    last = data_end - timedelta(days=1)
+    return Period(start=period.start, end=data_end, label=f"{period.label} through {last.strftime('%b')} {last.day}")
 
 
 def _months_between(a: date, b: date) -> int:
@@ -193,6 +249,14 @@ def _quarter_of(m: re.Match[str], today: date, *, to_date: bool = False) -> Peri
     return period
 
 
+def _date_range(first: date, last: date) -> Period:
+    """'2026-11-01..2026-11-30': a whole calendar month is named as one ('November 2026')."""
+    end = last + timedelta(days=1)
+    if first.day == 1 and end.day == 1 and _months_between(first, end) == 1:
+        return _month(first.year, first.month)
+    return Period(start=first, end=end, label=f"{first.isoformat()} to {last.isoformat()}")
+
+
 def _year_of(m: re.Match[str], today: date) -> Period:
     y = int(m.group("year"))
     return Period(start=date(y, 1, 1), end=date(y + 1, 1, 1), label=str(y))
@@ -204,9 +268,7 @@ def _year_of(m: re.Match[str], today: date) -> Period:
 _Rule = tuple[str, "callable"]
 _RULES: list[tuple[str, object]] = [
     (r"(?P<a>\d{4}-\d{2}-\d{2}) ?(?:\.\.|to|until|through|-|–) ?(?P<b>\d{4}-\d{2}-\d{2})",
-     lambda m, t: Period(start=date.fromisoformat(m.group("a")),
-                         end=date.fromisoformat(m.group("b")) + timedelta(days=1),
-                         label=f"{m.group('a')} to {m.group('b')}")),
+     lambda m, t: _date_range(date.fromisoformat(m.group("a")), date.fromisoformat(m.group("b")))),
     (rf"(?:between|from) {_MON} {_DAY}(?:,? {_YEAR})? (?:and|to|until|through|-) "
      rf"(?:(?P<mon2>{_MONTH_RE}) )?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>(?:19|20)\d{{2}}))?", _between),
     (rf"since {_MON} {_DAY}(?:,? {_YEAR})?",

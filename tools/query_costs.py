@@ -16,7 +16,7 @@ from knowledge.semantic.query import CostQuery
 from knowledge.semantic.validate import resolve_query
 from tools.contract import FinopsError, TableView, ToolResult, money, pct
 from tools.names import candidates
-from tools.periods import Period, add_months
+from tools.periods import Period, comparison_period
 from tools.registry import ToolContext, tool
 from tools.sqlparts import charges_range, day_start, during, no_data, show
 
@@ -161,21 +161,6 @@ class QueryCostsResult(ToolResult):
         return TableView(columns=cols, rows=rows)
 
 
-def _compare_period(period: Period, how: str) -> Period | None:
-    if how == "none":
-        return None
-    if how == "year_ago":
-        start, end = add_months(period.start, -12), add_months(period.end, -12)
-        return Period(start=start, end=end, label=f"the same dates a year earlier")
-    whole_months = period.start.day == 1 and period.end.day == 1
-    if period.start.day == 1 and not whole_months and period.days <= 31:
-        # Month to date compares with the same days of the month before (Dec 1-4 with Nov 1-4).
-        start = add_months(period.start, -1)
-        end = min(start + timedelta(days=period.days), period.start)
-        return Period(start=start, end=end, label=f"the same days of {start.strftime('%B %Y')}")
-    return period.previous()
-
-
 def _dec(v: Any) -> Decimal | None:
     if v is None:
         return None
@@ -226,7 +211,7 @@ def _describe_filter(dim_label: str, op: str, values: tuple[str, ...], null_labe
 )
 def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     period = ctx.period(args.period)
-    compare = ctx.period(args.compare_to) if args.compare_to else _compare_period(period, args.compare)
+    compare = ctx.period(args.compare_to) if args.compare_to else comparison_period(period, args.compare)
     if compare is not None and compare.start < period.end and period.start < compare.end:
         raise FinopsError(f"the comparison period {compare.describe()} overlaps {period.describe()}")
     present = ctx.store_cache("present_columns")

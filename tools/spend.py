@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from knowledge.semantic.compiler import ResolvedFilter, filter_sql, relation
 from knowledge.semantic.model import DIMENSIONS
 from tools.contract import TableView, ToolResult, money, pct
-from tools.periods import Period
+from tools.periods import Period, comparison_period, complete_days
 from tools.registry import ToolContext, tool
 from tools.sqlparts import (
     CHARGE_IN_PERIOD,
@@ -179,67 +179,15 @@ def _describe_filters(filters: dict[str, str]) -> str:
     ],
 )
 def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
-    period = ctx.period(args.period)
-    where: list[str] = []
-    params: list[Any] = []
-    filters: dict[str, str] = {}
-    for field in SPEND_FILTERS:
-        dim = DIMENSIONS[field]
-        raw = getattr(args, field)
-        if raw is None or not str(raw).strip():
-            continue
-        if field == "team" and str(raw).strip().lower() in (UNALLOCATED, "none", "unowned", "no team"):
-            where.append("x_team IS NULL")
-            filters["team"] = UNALLOCATED
-            continue
-        name = ctx.resolve(dim.name_kind or field, str(raw))
-        cond, cond_params = filter_sql(ResolvedFilter(dim, "eq", (name,)))
-        where.append(cond)
-        params.extend(cond_params)
-        filters[field] = name
-
+    # A period running to today counts complete days of billing data only ("this month through Dec 3"),
+    # and is compared with an explicit period: the same days of the month before for month to date.
+    period = complete_days(ctx.period(args.period), ctx.today, _billing_end(ctx))
+    previous = comparison_period(period) if args.compare else None
+    where, params, filters = _filters(ctx, args)
     # With filters the main query cannot tell "no data" from "nothing matched": check the period first.
     data = require_charges(ctx, period) if filters else None
     needs_alloc = args.group_by == "team" or "team" in filters
-    source = relation([DIMENSIONS[g] for g in (args.group_by, *filters)])
-    previous = period.previous() if args.compare else None
-    scan_start = previous.start if previous is not None else period.start
-    key = _KEYS[args.group_by]
-    name_expr = "ResourceName" if args.group_by == "resource" else "NULL"
-    unalloc_expr = "sum(BilledCost) FILTER (WHERE cur AND x_team IS NULL)" if needs_alloc else "NULL"
-    cond = "".join(f" AND {c}" for c in where)
-
-    grouped = f"""
-        WITH base AS (
-            SELECT {key} AS k, {name_expr} AS nm, BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd,
-                   ChargePeriodStart >= ? AS cur{", x_team" if needs_alloc else ""}
-            FROM {source}
-            WHERE {CHARGE_IN_PERIOD}{cond}
-        ),
-        g AS (
-            SELECT k, min(nm) AS nm,
-                   sum(BilledCost) FILTER (WHERE cur) AS billed,
-                   sum(EffectiveCost) FILTER (WHERE cur) AS effective,
-                   sum(BilledCost) FILTER (WHERE NOT cur) AS prev_billed,
-                   count(*) FILTER (WHERE cur) AS n,
-                   count(*) FILTER (WHERE NOT cur) AS prev_n,
-                   {unalloc_expr} AS unalloc,
-                   min(ChargePeriodStart) AS first_ts, max(ChargePeriodEnd) AS last_ts
-            FROM base GROUP BY k
-        )"""
-    scan = [period_params(period)[0]] + [period_params(period)[0] if previous is None else period_params(previous)[0],
-                                         period_params(period)[1]] + params
-    if args.group_by in _TIME_DIMS:
-        sql = grouped + """
-        SELECT k AS key, nm, billed, effective, prev_billed, n, prev_n, unalloc, first_ts, last_ts,
-               1 AS folded, 1 AS slot
-        FROM g ORDER BY k"""
-        rows = ctx.query(sql, scan)
-    else:
-        sql = top_n_sql(grouped, ["coalesce(billed, 0)", "coalesce(prev_billed, 0)"],
-                        ["billed", "effective", "prev_billed", "n", "prev_n", "unalloc"],
-                        extra="min(nm) AS nm, min(first_ts) AS first_ts, max(last_ts) AS last_ts,")
-        rows = ctx.query(sql, scan + [args.top, args.top + 1])
+    rows = ctx.query(*_spend_sql(args, period, previous, where, params, filters, needs_alloc))
 
     cur_rows = [r for r in rows if r["n"]] if args.group_by in _TIME_DIMS else rows
     total_billed = sum((dec(r["billed"]) for r in rows), Decimal(0))
@@ -251,40 +199,16 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         # Unfiltered, the scan itself tells where the data starts and ends (no second pass over the bill).
         data = DataRange(min(r["first_ts"] for r in rows if r["first_ts"] is not None),
                          max(r["last_ts"] for r in rows if r["last_ts"] is not None), charges)
-    # The previous period is comparable only when the store holds billing data for it.
-    prev_covered = previous is not None and data.first is not None and data.first.date() < period.start
-    partial_from = None
-    if previous is not None and data.first is not None and previous.start < data.first.date() < period.start:
-        partial_from = data.first.date()
-        ctx.note(f"the previous period is only partly covered: billing data starts {partial_from.isoformat()}")
+    prev_covered, partial_from = _coverage(ctx, previous, data)
     prev_total = sum((dec(r["prev_billed"]) for r in rows), Decimal(0)) if prev_covered else None
     if data.last is not None and data.last.date() < period.end - timedelta(days=1):
         ctx.note(f"billing data ends {data.last.date().isoformat()}; later days of the period hold no data yet")
 
-    out: list[SpendRow] = []
     if args.group_by in _TIME_DIMS:
         out = _time_rows(cur_rows, period, args.group_by, total_billed)
     else:
-        for r in rows:
-            billed, prev = dec(r["billed"]), (dec(r["prev_billed"]) if prev_covered else None)
-            slot = int(r["slot"])
-            is_other = slot == args.top + 1
-            is_unalloc = slot == 0
-            label = ((UNALLOCATED if args.group_by == "team" else f"(no {args.group_by})") if is_unalloc
-                     else OTHER_LABEL if is_other else str(r["key"]))
-            out.append(SpendRow(
-                key=label, name=None if is_other else r["nm"], billed=billed, effective=dec(r["effective"]),
-                share=ratio(billed, total_billed), previous_billed=prev,
-                change=None if prev is None else billed - prev,
-                change_pct=None if prev is None else ratio(billed - prev, prev),
-                charges=int(r["n"] or 0), folded=int(r["folded"]), is_other=is_other,
-                is_unallocated=is_unalloc and args.group_by == "team",
-            ))
-        # Biggest first; "unallocated"/"(none)" and "other" keep their own lines, ordered by amount too.
-        out.sort(key=lambda s: (s.is_other, -s.billed, s.key))
-    unallocated = None
-    if needs_alloc:
-        unallocated = sum((dec(r["unalloc"]) for r in rows), Decimal(0))
+        out = _group_rows(rows, args, total_billed, prev_covered)
+    unallocated = sum((dec(r["unalloc"]) for r in rows), Decimal(0)) if needs_alloc else None
     change = None if prev_total is None else total_billed - prev_total
     return SpendResult(
         period=period, previous=previous, group_by=args.group_by, filters=filters, rows=out,
@@ -292,6 +216,114 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         change=change, change_pct=None if change is None else ratio(change, prev_total),
         unallocated_billed=unallocated, charges=charges, previous_partial_from=partial_from,
     )
+
+
+def _billing_end(ctx: ToolContext) -> date | None:
+    """The first day without complete billing data: the day of the bill's latest ChargePeriodEnd (a bill
+    ending at 2026-12-04 00:00 covers Dec 3 completely; one ending at 14:00 on Dec 3 covers Dec 2)."""
+    last = next((f.latest_data for f in ctx.freshness() if f.source == "billing (FOCUS)"), None)
+    return None if last is None else last.date()
+
+
+def _filters(ctx: ToolContext, args: SpendArgs) -> tuple[list[str], list[Any], dict[str, str]]:
+    """SQL conditions, their parameters and the resolved names of the filters asked for."""
+    where: list[str] = []
+    params: list[Any] = []
+    filters: dict[str, str] = {}
+    for field in SPEND_FILTERS:
+        raw = getattr(args, field)
+        if raw is None or not str(raw).strip():
+            continue
+        if field == "team" and str(raw).strip().lower() in (UNALLOCATED, "none", "unowned", "no team"):
+            where.append("x_team IS NULL")
+            filters["team"] = UNALLOCATED
+            continue
+        dim = DIMENSIONS[field]
+        name = ctx.resolve(dim.name_kind or field, str(raw))
+        cond, cond_params = filter_sql(ResolvedFilter(dim, "eq", (name,)))
+        where.append(cond)
+        params.extend(cond_params)
+        filters[field] = name
+    return where, params, filters
+
+
+def _spend_sql(args: SpendArgs, period: Period, previous: Period | None, where: list[str], params: list[Any],
+               filters: dict[str, str], needs_alloc: bool) -> tuple[str, list[Any]]:
+    """One grouped pass over the current and the comparison period, each named by its own bounds
+    (they need not be adjacent: Dec 1-3 is compared with Nov 1-3)."""
+    source = relation([DIMENSIONS[g] for g in (args.group_by, *filters)])
+    key = _KEYS[args.group_by]
+    name_expr = "ResourceName" if args.group_by == "resource" else "NULL"
+    unalloc_expr = "sum(BilledCost) FILTER (WHERE cur AND x_team IS NULL)" if needs_alloc else "NULL"
+    cond = "".join(f" AND {c}" for c in where)
+    in_cur = f"({CHARGE_IN_PERIOD})"
+    if previous is None:
+        in_prev, scanned, bounds = "FALSE", in_cur, period_params(period) * 2
+    else:
+        in_prev, scanned = in_cur, f"({in_cur} OR {in_cur})"
+        bounds = period_params(period) + period_params(previous) + period_params(period) + period_params(previous)
+    grouped = f"""
+        WITH base AS (
+            SELECT {key} AS k, {name_expr} AS nm, BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd,
+                   {in_cur} AS cur, {in_prev} AS prev{", x_team" if needs_alloc else ""}
+            FROM {source}
+            WHERE {scanned}{cond}
+        ),
+        g AS (
+            SELECT k, min(nm) AS nm,
+                   sum(BilledCost) FILTER (WHERE cur) AS billed,
+                   sum(EffectiveCost) FILTER (WHERE cur) AS effective,
+                   sum(BilledCost) FILTER (WHERE prev) AS prev_billed,
+                   count(*) FILTER (WHERE cur) AS n,
+                   count(*) FILTER (WHERE prev) AS prev_n,
+                   {unalloc_expr} AS unalloc,
+                   min(ChargePeriodStart) AS first_ts, max(ChargePeriodEnd) AS last_ts
+            FROM base GROUP BY k
+        )"""
+    scan = bounds + params
+    if args.group_by in _TIME_DIMS:
+        return grouped + """
+        SELECT k AS key, nm, billed, effective, prev_billed, n, prev_n, unalloc, first_ts, last_ts,
+               1 AS folded, 1 AS slot
+        FROM g ORDER BY k""", scan
+    sql = top_n_sql(grouped, ["coalesce(billed, 0)", "coalesce(prev_billed, 0)"],
+                    ["billed", "effective", "prev_billed", "n", "prev_n", "unalloc"],
+                    extra="min(nm) AS nm, min(first_ts) AS first_ts, max(last_ts) AS last_ts,")
+    return sql, scan + [args.top, args.top + 1]
+
+
+def _coverage(ctx: ToolContext, previous: Period | None, data: DataRange) -> tuple[bool, date | None]:
+    """Is the comparison period comparable (the store holds billing data from before its end), and does
+    the data start inside it (only partly covered)?"""
+    if previous is None or data.first is None:
+        return False, None
+    first = data.first.date()
+    if previous.start < first < previous.end:
+        ctx.note(f"the previous period is only partly covered: billing data starts {first.isoformat()}")
+        return True, first
+    return first < previous.end, None
+
+
+def _group_rows(rows: list[dict[str, Any]], args: SpendArgs, total_billed: Decimal, prev_covered: bool) -> list[SpendRow]:
+    out: list[SpendRow] = []
+    for r in rows:
+        billed, prev = dec(r["billed"]), (dec(r["prev_billed"]) if prev_covered else None)
+        slot = int(r["slot"])
+        is_other = slot == args.top + 1
+        is_unalloc = slot == 0
+        label = ((UNALLOCATED if args.group_by == "team" else f"(no {args.group_by})") if is_unalloc
+                 else OTHER_LABEL if is_other else str(r["key"]))
+        out.append(SpendRow(
+            key=label, name=None if is_other else r["nm"], billed=billed, effective=dec(r["effective"]),
+            share=ratio(billed, total_billed), previous_billed=prev,
+            change=None if prev is None else billed - prev,
+            change_pct=None if prev is None else ratio(billed - prev, prev),
+            charges=int(r["n"] or 0), folded=int(r["folded"]), is_other=is_other,
+            is_unallocated=is_unalloc and args.group_by == "team",
+        ))
+    # Biggest first; "unallocated"/"(none)" and "other" keep their own lines, ordered by amount too.
+    out.sort(key=lambda s: (s.is_other, -s.billed, s.key))
+    return out
 
 
 def _time_rows(rows: list[dict[str, Any]], period: Period, unit: str, total: Decimal) -> list[SpendRow]:

@@ -54,6 +54,8 @@ def during(period: Period) -> str:
         return f"{period.label} ({dates})"
     if period.label == period.start.isoformat() and period.days == 1:
         return f"on {dates}"
+    if period.label == dates:           # '2026-11-03 to 2026-11-10': the dates are said once
+        return f"from {dates}"
     return f"in {period.label} ({dates})"
 
 
