@@ -27,6 +27,7 @@ from tools.contract import FinopsError, ToolResult
 from tools.registry import run_tool
 
 from apps.slack import approvals
+from apps.slack.alert_actions import register_alert_actions
 from apps.slack.access import AccessPolicy, check, refusal_text, touched_teams
 from apps.slack.estimate_command import parse_estimate_text
 from apps.slack.mrkdwn import escape, question_text, truncate
@@ -476,6 +477,7 @@ def _register(bot: SlackBot) -> None:
 
     app.action(approvals.APPROVE_ACTION)(on_decision)
     app.action(approvals.REJECT_ACTION)(on_decision)
+    register_alert_actions(bot)
 
 
 def _dispatch_text(bot: SlackBot, question: str, where: Conversation) -> None:
