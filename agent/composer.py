@@ -8,6 +8,7 @@ from the results and flagged.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ from agent.grounding import normalize
 from agent.grounding_subjects import check_answer
 from agent.help import help_reply
 from agent.safety import echoes, looks_like_instruction, untrusted_spans
-from agent.state import AgentState, ToolOutcome
+from agent.state import AgentState, Reply, ToolOutcome
 from agent.what_if import what_if_scaled
 from tools.contract import Evidence, TableView
 from tools.registry import registry
@@ -38,59 +39,28 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
     grounded = True
     rejected: list[str] = []
 
-    offline_text = _from_outcomes(outcomes)
-    note = focus_note(state.get("focus") or [], outcomes)
-    if note:
-        offline_text = note + "\n\n" + offline_text
-    if state.get("scale"):
-        scaled = what_if_scaled(Decimal(state["scale"]), outcomes)
-        if scaled:
-            offline_text = scaled + "\n\n" + offline_text
-    derived = derived_notes(list(state.get("derive") or []), outcomes)
-    if derived:
-        offline_text = "\n".join(derived) + "\n\n" + offline_text
-    preface = state.get("preface") or {}
+    offline_text = _offline_text(state, outcomes)
     if kind == "did_you_mean":
         suggestions = _suggestions(outcomes) or suggestions
     if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
-        model_text = normalize(reply.get("text") or "").strip()   # what is checked is what is shown
-        # Figures with their subjects, and names (emails, channels, ids, teams), against the results.
-        report = check_answer(model_text, outcomes, state.get("question", ""))
-        followed = echoes(model_text, _untrusted(outcomes))
-        if model_text and report.grounded and not followed:
-            text = model_text
-        else:
-            grounded = False
-            if followed:
-                flags.append("rejected: the model's answer repeats or reads like instructions found in the data; "
-                             "recomposed from the results")
-            elif report.unsupported:
-                rejected = list(report.unsupported)
-                flags.append(f"ungrounded: the model's answer stated {len(rejected)} figure(s) or name(s) that no "
-                             "tool result supports (about the subject it named); recomposed from the results")
-            else:
-                flags.append("empty model answer; recomposed from the results")
-            text = offline_text
-            if not text:                 # no tool was called: say what can be asked instead
-                help_ = help_reply(registry.all(), intro=NO_FIGURE)
-                text, kind, suggestions = help_["text"], "help", list(help_.get("suggestions") or [])
+        checked = _checked_model_text(state, outcomes, offline_text)
+        text, grounded, rejected = checked.text, checked.grounded, checked.rejected
+        flags += checked.flags
+        if checked.help_kind:
+            kind, suggestions = "help", checked.suggestions
     elif outcomes:
         text = offline_text
-        if planner == "model" and reply.get("text") and kind != "did_you_mean" and not any(o.get("ok") for o in outcomes):
+        none_ok = not any(o.get("ok") for o in outcomes)
+        if planner == "model" and reply.get("text") and kind != "did_you_mean" and none_ok:
             # Every tool call failed: no tool result, so no figure and no name from the model. The answer
             # is the tools' errors (the model's text is never shown unchecked).
             grounded = False
             flags.append("no tool result: the model's answer was not shown; answered from the tool errors")
-        elif reply.get("text") and kind in ("help", "refusal", "error") and not any(o.get("ok") for o in outcomes):
-            text = reply["text"] + ("\n\n" + offline_text if offline_text else "")
+        elif reply.get("text") and kind in ("help", "refusal", "error") and none_ok:
+            text = (reply.get("text") or "") + ("\n\n" + offline_text if offline_text else "")
     else:
         text = reply.get("text") or NOTHING_FOUND
-    if preface.get("text"):
-        # e.g. a request to change something: declined, then the read-only results about what it concerns
-        lead = "\n\nWhat I can show, read-only:\n\n" if preface.get("kind") == "refusal" else "\n\n"
-        text = preface["text"] + (lead + text if outcomes and text else "")
-        if preface.get("kind") in ("refusal", "help"):
-            kind = preface["kind"]
+    text, kind = _with_preface(state.get("preface") or {}, text, kind, bool(outcomes))
     if state.get("step_limited"):
         flags.append("step_limit")
         text = STEP_LIMIT_NOTE.format(n=max_steps) + ("\n\n" + text if text else "")
@@ -114,6 +84,73 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
         suggestions=suggestions,
         tokens=tokens,
     )
+
+
+def _offline_text(state: AgentState, outcomes: list[ToolOutcome]) -> str:
+    """The answer from the results alone: the tools' summaries, after what the planner asked to add
+    (which of the previous items appear, a scaled what-if, derived figures)."""
+    text = _from_outcomes(outcomes)
+    note = focus_note(state.get("focus") or [], outcomes)
+    if note:
+        text = note + "\n\n" + text
+    scale = state.get("scale")
+    if scale:
+        scaled = what_if_scaled(Decimal(scale), outcomes)
+        if scaled:
+            text = scaled + "\n\n" + text
+    derived = derived_notes(list(state.get("derive") or []), outcomes)
+    if derived:
+        text = "\n".join(derived) + "\n\n" + text
+    return text
+
+
+@dataclass
+class _Checked:
+    """What the grounding check made of a model's final text."""
+
+    text: str
+    grounded: bool = True
+    rejected: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    help_kind: bool = False            # nothing to recompose from: the answer is the help text
+    suggestions: list[str] = field(default_factory=list)
+
+
+def _checked_model_text(state: AgentState, outcomes: list[ToolOutcome], offline_text: str) -> _Checked:
+    reply = state.get("reply") or {}
+    model_text = normalize(reply.get("text") or "").strip()   # what is checked is what is shown
+    # Figures with their subjects, and names (emails, channels, ids, teams), against the results.
+    report = check_answer(model_text, outcomes, state.get("question", ""))
+    followed = echoes(model_text, _untrusted(outcomes))
+    if model_text and report.grounded and not followed:
+        return _Checked(text=model_text)
+    out = _Checked(text=offline_text, grounded=False)
+    if followed:
+        out.flags.append("rejected: the model's answer repeats or reads like instructions found in the data; "
+                         "recomposed from the results")
+    elif report.unsupported:
+        out.rejected = list(report.unsupported)
+        out.flags.append(f"ungrounded: the model's answer stated {len(out.rejected)} figure(s) or name(s) that no "
+                         "tool result supports (about the subject it named); recomposed from the results")
+    else:
+        out.flags.append("empty model answer; recomposed from the results")
+    if not out.text:                 # no tool was called: say what can be asked instead
+        help_ = help_reply(registry.all(), intro=NO_FIGURE)
+        out.text, out.help_kind, out.suggestions = help_["text"], True, list(help_.get("suggestions") or [])
+    return out
+
+
+def _with_preface(preface: Reply, text: str, kind: AnswerKind, any_outcomes: bool) -> tuple[str, AnswerKind]:
+    """e.g. a request to change something: declined, then the read-only results about what it concerns."""
+    if not preface.get("text"):
+        return text, kind
+    lead = "\n\nWhat I can show, read-only:\n\n" if preface.get("kind") == "refusal" else "\n\n"
+    text = (preface.get("text") or "") + (lead + text if any_outcomes and text else "")
+    if preface.get("kind") == "refusal":
+        kind = "refusal"
+    elif preface.get("kind") == "help":
+        kind = "help"
+    return text, kind
 
 
 def _untrusted(outcomes: list[ToolOutcome]) -> list[str]:

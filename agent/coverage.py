@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from agent.entities import GROUP_WORDS, STOPWORDS, Entities
 from agent.intents import INTENTS, vocabulary
 from knowledge.naming import fold, suggest
-from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, DerivedMeasure, Measure
 
 # Closed-class English words and the filler of chat questions: they carry no subject of their own.
 FUNCTION_WORDS: frozenset[str] = frozenset("""
@@ -61,7 +61,8 @@ def _model_words() -> frozenset[str]:
     texts: list[str] = []
     for d in DIMENSIONS.values():
         texts += [d.name, d.label, *d.synonyms]
-    for m in (*MEASURES.values(), *DERIVED.values()):
+    every: list[Measure | DerivedMeasure] = [*MEASURES.values(), *DERIVED.values()]
+    for m in every:
         texts += [m.name, m.label, *m.synonyms]
     for c in CONCEPTS:
         texts += list(c.words) + list(c.values)

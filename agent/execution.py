@@ -7,7 +7,6 @@ into a clear answer ("did you mean ...?", "no data for ...").
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from agent.state import ErrorKind, PlannedCall, ToolOutcome
 from knowledge.store import Store
@@ -36,12 +35,14 @@ def execute(store: Store, call: PlannedCall) -> ToolOutcome:
         log.exception("tool %s failed", call["tool"])
         return {**base, "ok": False, "error": f"the {call['tool']} tool failed: {type(exc).__name__}: {exc}",
                 "error_kind": "internal"}
-    return {**base, "ok": True, **_captured(result)}
+    return _captured(base, result)
 
 
-def _captured(result: ToolResult) -> dict[str, Any]:
+def _captured(base: ToolOutcome, result: ToolResult) -> ToolOutcome:
     table = result.table()
     return {
+        **base,
+        "ok": True,
         "summary": result.summary(),
         "result": result.model_dump(mode="json"),
         "table": table.model_dump(mode="json") if table is not None else None,

@@ -132,7 +132,10 @@ def after_tools(state: GraphState) -> Literal["plan", "compose"]:
     return "plan"
 
 
-def build_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
+AgentGraph = CompiledStateGraph[GraphState, AgentContext, GraphState, GraphState]
+
+
+def build_graph(checkpointer: Checkpointer = None) -> AgentGraph:
     graph = StateGraph(GraphState, context_schema=AgentContext)
     graph.add_node("plan", plan)
     graph.add_node("tools", tools)

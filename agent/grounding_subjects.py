@@ -17,7 +17,7 @@ what the question itself says). Fail-closed: an answer that does not pass is rec
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -116,11 +116,11 @@ def _walk(node: Any, inherited: frozenset[str], base: frozenset[str], out: list[
                         if _money_key(k):
                             ctx.money.add(n)
         else:
-            n = _num(value)
-            if n is not None:
-                ctx.numbers.add(n)
+            num = _num(value)
+            if num is not None:
+                ctx.numbers.add(num)
                 if _money_key(k):
-                    ctx.money.add(n)
+                    ctx.money.add(num)
             elif isinstance(value, str):
                 for c in claims(value):
                     _add_claim(ctx, c)
@@ -160,7 +160,7 @@ class Universe:
         return found
 
 
-def contexts(outcomes: Iterable[dict[str, Any]]) -> tuple[list[Context], Universe]:
+def contexts(outcomes: Iterable[Mapping[str, Any]]) -> tuple[list[Context], Universe]:
     """The contexts of the successful tool outcomes, and the universe of subject names they know."""
     ok = [o for o in outcomes if o.get("ok")]
     out: list[Context] = []
@@ -205,7 +205,7 @@ def _clause_at(text: str, pos: int) -> str:
     return text[start:]
 
 
-def _corpus(outcomes: Iterable[dict[str, Any]], question: str) -> str:
+def _corpus(outcomes: Iterable[Mapping[str, Any]], question: str) -> str:
     parts = [question]
 
     def walk(v: Any) -> None:
@@ -227,7 +227,7 @@ def _corpus(outcomes: Iterable[dict[str, Any]], question: str) -> str:
     return "\n".join(parts).lower()
 
 
-def check_answer(text: str, outcomes: Iterable[dict[str, Any]], question: str = "") -> GroundingReport:
+def check_answer(text: str, outcomes: Iterable[Mapping[str, Any]], question: str = "") -> GroundingReport:
     """Is every figure of `text` in a tool result about the same subject, and every name in a result?"""
     outcomes = [o for o in outcomes if o.get("ok")]
     ctxs, universe = contexts(outcomes)

@@ -10,6 +10,7 @@ question (agent.tool_selection; all tools when nothing is clearly relevant), res
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import openai
@@ -57,7 +58,7 @@ class ModelPlanner:
         bound = self.llm.bind_tools(openai_tools(specs))
         messages = self.messages(state, store)
         ai = self._invoke(bound, messages)
-        usage = ai.usage_metadata or {}
+        usage: Mapping[str, Any] = ai.usage_metadata or {}
         step = PlanStep(prompt_tokens=int(usage.get("input_tokens", 0) or 0),
                         completion_tokens=int(usage.get("output_tokens", 0) or 0))
         round_no = len(state.get("rounds") or [])
@@ -79,9 +80,9 @@ class ModelPlanner:
         msgs: list[BaseMessage] = [SystemMessage(system_prompt(store.today().isoformat()))]
         for turn in (state.get("history") or [])[-self.config.history_turns:]:
             msgs.append(HumanMessage(turn.get("question", "")))
-            calls = "; ".join(f"{c['tool']}({json.dumps(c.get('args') or {}, separators=(',', ':'))})" for c in turn.get("calls") or [])
+            used = "; ".join(f"{c['tool']}({json.dumps(c.get('args') or {}, separators=(',', ':'))})" for c in turn.get("calls") or [])
             text = (turn.get("text") or "")[:MAX_HISTORY_CHARS]
-            msgs.append(AIMessage(f"{text}\n[tools used: {calls}]" if calls else text))
+            msgs.append(AIMessage(f"{text}\n[tools used: {used}]" if used else text))
         msgs.append(HumanMessage(state.get("question", "")))
         by_id: dict[str, ToolOutcome] = {o["id"]: o for o in state.get("outcomes") or []}
         left = self.config.max_tool_output_chars     # tool results fed back per question, all rounds together

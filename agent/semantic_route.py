@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.entities import Entities
-from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, DerivedMeasure, Measure
 
 # Spend (and llm_spend, for apps) already answer these groupings; only the others need query_costs.
 SPEND_GROUPS = frozenset({"team", "service", "model", "provider", "project", "env", "resource", "region",
@@ -49,7 +49,8 @@ def _dimension_phrases() -> list[tuple[str, str]]:
 @lru_cache(maxsize=1)
 def _measure_phrases() -> list[tuple[str, str]]:
     out: dict[str, str] = {}
-    for m in (*MEASURES.values(), *DERIVED.values()):
+    every: list[Measure | DerivedMeasure] = [*MEASURES.values(), *DERIVED.values()]
+    for m in every:
         for w in (m.name, m.label, *m.synonyms):
             p = _phrase(w)
             if p not in _PLAIN_COST:
@@ -104,7 +105,7 @@ def concept_filters(text: str) -> list[dict[str, Any]]:
             if re.search(r"\b(?:net of|after|including|incl\.?|with)\s+(?:all\s+|the\s+|our\s+)?$", text[: m.start()]):
                 break                   # "net of credits", "after refunds": a way to count, not a filter
             negated = _NEGATION.search(text[: m.start()]) is not None
-            op = c.op
+            op: str = c.op
             if negated:
                 op = {"eq": "ne", "in": "not_in", "is_null": "not_null", "not_null": "is_null"}.get(op, op)
             if negated and op == "contains":
@@ -129,16 +130,35 @@ def semantic_args(ent: Entities, cost_question: bool = False,
     asked = measures(text)
     concepts = [f for f in concept_filters(text) if f["dimension"] not in dims]
     # "by service category" read by the older parser as "by service" is a different question.
-    negated = [h for h in ent.names if h.span and _NEGATION.search(text[: max(0, text.find(h.span.lower()))])]
+    excluded = [h for h in ent.names if h.span and _NEGATION.search(text[: max(0, text.find(h.span.lower()))])]
     if force_group_by:
         dims = list(force_group_by)
     needs_model = (bool(set(asked) - SPEND_MEASURES) or any(d not in SPEND_GROUPS for d in dims) or bool(concepts)
-                   or bool(negated) or bool(ent.period_compared) or bool(force_group_by))
+                   or bool(excluded) or bool(ent.period_compared) or bool(force_group_by))
     if not needs_model:
         return None
     if asked and re.search(r"\b(?:billed|invoiced)\b", text) and "billed_cost" not in asked:
         asked = ["billed_cost", *asked]
     filters = list(concepts)
+    _name_filters(ent, text, dims, filters)
+    args: dict[str, Any] = {"measures": asked or ["billed_cost"], "group_by": dims, "filters": filters}
+    if ent.period:
+        args["period"] = ent.period
+    if ent.period_compared:          # "more in October than in September": both figures and the change
+        args["compare_to"] = ent.period_compared
+    if ent.top:
+        args["top"] = ent.top
+    if re.search(r"\b(?:vs|versus|compared? (?:to|with)|than) (?:the )?(?:previous|prior|last) (?:period|month|week)\b"
+                 r"|\bmonth over month\b|\bchange\b", text):
+        args["compare"] = "previous"
+    if re.search(r"\b(?:a|one) year (?:ago|earlier|before)\b|\byear over year\b|\byoy\b|\blast year\b", text) \
+            and not re.search(r"\bin last year\b", text):
+        args["compare"] = "year_ago"
+    return args
+
+
+def _name_filters(ent: Entities, text: str, dims: list[str], filters: list[dict[str, Any]]) -> None:
+    """Add the filters the question's names make (eq, or ne/not_in when excluded) to `filters`."""
     last_negated_end = -1
     for hit in ent.names:
         dim = _KIND_DIMENSION.get(hit.kind)
@@ -159,17 +179,3 @@ def semantic_args(ent: Entities, cost_question: bool = False,
             prev.update(op="not_in", values=[*prev["values"], hit.name])
             continue
         filters.append({"dimension": dim, "op": "ne" if negated else "eq", "values": [hit.name]})
-    args: dict[str, Any] = {"measures": asked or ["billed_cost"], "group_by": dims, "filters": filters}
-    if ent.period:
-        args["period"] = ent.period
-    if ent.period_compared:          # "more in October than in September": both figures and the change
-        args["compare_to"] = ent.period_compared
-    if ent.top:
-        args["top"] = ent.top
-    if re.search(r"\b(?:vs|versus|compared? (?:to|with)|than) (?:the )?(?:previous|prior|last) (?:period|month|week)\b"
-                 r"|\bmonth over month\b|\bchange\b", text):
-        args["compare"] = "previous"
-    if re.search(r"\b(?:a|one) year (?:ago|earlier|before)\b|\byear over year\b|\byoy\b|\blast year\b", text) \
-            and not re.search(r"\bin last year\b", text):
-        args["compare"] = "year_ago"
-    return args

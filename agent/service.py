@@ -12,11 +12,11 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from langgraph.graph.state import CompiledStateGraph
+from langchain_core.runnables import RunnableConfig
 
 from agent.answer import Answer
 from agent.configuration import AgentConfig
-from agent.graph import AgentContext, build_graph
+from agent.graph import AgentContext, AgentGraph, GraphState, build_graph
 from agent.memory import open_memory, prune
 from agent.offline_planner import OfflinePlanner
 from agent.planning import Planner, PlannerUnavailable
@@ -30,7 +30,7 @@ MAX_QUESTION_CHARS = 2000
 # Stores already found to hold data, by path -> (mtime_ns, size) when checked: `ensure_store` opens the file
 # once more (a second DuckDB connect per question, ~30 ms); an unchanged file need not be checked again.
 _READY: dict[str, tuple[int, int]] = {}
-_GRAPH: CompiledStateGraph | None = None   # the graph without memory: built once per process
+_GRAPH: AgentGraph | None = None   # the graph without memory: built once per process
 
 
 def ask(question: str, *, db: Path | str | None = None, session_id: str | None = None,
@@ -72,13 +72,14 @@ def make_planner(cfg: AgentConfig) -> Planner:
 
 def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: str | None, path: Path) -> Answer:
     context = AgentContext(store=store, planner=chosen, config=cfg)
-    limit = {"recursion_limit": 3 * cfg.max_steps + 6}
-    turn = new_turn(question, cfg.planner)
+    limit = 3 * cfg.max_steps + 6
+    turn = GraphState(**new_turn(question, cfg.planner))
     if session_id is not None:
         try:
             with open_memory(path) as saver:
                 graph = build_graph(saver)
-                state = graph.invoke(turn, {**limit, "configurable": {"thread_id": session_id}}, context=context)
+                config: RunnableConfig = {"recursion_limit": limit, "configurable": {"thread_id": session_id}}
+                state = graph.invoke(turn, config, context=context)
                 try:
                     prune(saver, session_id)
                 except sqlite3.Error:  # pruning is housekeeping; an answer is never lost to it
@@ -90,7 +91,8 @@ def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: st
     else:
         memory_problem = None
     graph = _graph()
-    state = graph.invoke(turn, {**limit, "configurable": {"thread_id": uuid.uuid4().hex}}, context=context)
+    config = {"recursion_limit": limit, "configurable": {"thread_id": uuid.uuid4().hex}}
+    state = graph.invoke(turn, config, context=context)
     answer = Answer.model_validate(state["answer"])
     if memory_problem:
         answer.flags.append(memory_problem)
@@ -117,7 +119,7 @@ def _ensure(db: Path | str | None) -> tuple[Path, str | None]:
     return path, notice
 
 
-def _graph() -> CompiledStateGraph:
+def _graph() -> AgentGraph:
     global _GRAPH
     if _GRAPH is None:
         _GRAPH = build_graph()

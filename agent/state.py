@@ -90,7 +90,7 @@ class AgentState(TypedDict, total=False):
     remaining_steps: RemainingSteps
 
 
-def new_turn(question: str, planner: str) -> dict[str, Any]:
+def new_turn(question: str, planner: str) -> AgentState:
     """The input that starts a turn: resets every per-turn field (the checkpointer keeps `history`)."""
     return {
         "question": question,

@@ -30,9 +30,9 @@ def select_tools(state: AgentState, store: Store | None = None, *, limit: int = 
                 chosen.append(call["tool"])
     history = state.get("history") or []
     if history:
-        for call in history[-1].get("calls") or []:
-            if call["tool"] in by_name and call["tool"] not in chosen:
-                chosen.append(call["tool"])
+        for used in history[-1].get("calls") or []:
+            if used["tool"] in by_name and used["tool"] not in chosen:
+                chosen.append(used["tool"])
     if not chosen:
         return specs
     return [by_name[n] for n in sorted(chosen)]
