@@ -151,6 +151,18 @@ def _remediation_for(item: WasteItem, remediations: RemediationsResult | None) -
     return next((r for r in remediations.actions if item.ref in [t.strip() for t in r.target.split(",")]), None)
 
 
+def _change_for(r: Remediation | None, ref: str) -> str | None:
+    """The remediation's change for this one item: a change listing several items (one line each, e.g. the
+    zombie jobs) keeps its comment lines and the item's own line."""
+    if r is None:
+        return None
+    lines = r.change.splitlines()
+    mine = [ln for ln in lines if ref in ln]
+    if len(lines) < 3 or not mine or len(mine) == len(lines):
+        return r.change
+    return "\n".join([ln for ln in lines if ln.lstrip().startswith("#")] + mine)
+
+
 def _past_ttl(item: WasteItem) -> bool:
     ttl, hours = item.details.get("ttl_hours"), item.details.get("hours_running")
     return item.kind == "zombie_job" and ttl is not None and hours is not None and float(hours) > float(ttl)
@@ -178,7 +190,7 @@ def waste_alerts(result: WasteResult, remediations: RemediationsResult | None, c
             key=f"{'ttl' if ttl else 'waste'}:{item.kind}:{item.ref}", state="past ttl" if ttl else item.kind,
             kind="job_past_ttl" if ttl else "waste", severity="medium",
             **_owner_fields(item.team, owners, cfg, item.owner), title=title, figure=figure,
-            amounts={"monthly_cost": item.monthly_cost}, action=_action_text(r)[0], action_change=r.change if r else None,
+            amounts={"monthly_cost": item.monthly_cost}, action=_action_text(r)[0], action_change=_change_for(r, item.ref),
             evidence=AlertEvidence(tool="waste", sql=sql, data_through=result.as_of.isoformat(),
                                    note=f"since {item.since.isoformat()}" if item.since else None)))
     return out
