@@ -1,4 +1,5 @@
-"""Run the estimate tool and record it through the store's one writer protocol.
+"""Run the estimate tool and record it through the store's one writer protocol (the caller stores: the
+tool itself only computes).
 
 The estimate is computed and stored on a private copy of the store taken under the writer lock, and the
 copy is swapped in atomically (`knowledge.store.open_store_for_write`). So a recorded estimate never
@@ -16,9 +17,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from knowledge.prices import load_catalogs
+from knowledge.prices import catalogs_current, load_catalogs
 from knowledge.store import StoreBusy, StoreError, open_store, open_store_for_write
 from tools.contract import FinopsError
+from tools.estimate.result import EstimateResult
+from tools.estimate.storage import PreviousEstimate, previous_estimate, record_estimate
 from tools.registry import run_tool
 
 DEFAULT_WAIT_SECONDS = 30.0
@@ -44,22 +47,31 @@ def estimate_and_record(db: str | Path | None, args: dict[str, Any], *, record: 
 
     Raises FinopsError on bad input, StoreError when the store cannot be opened at all.
     """
+    return estimate_with_previous(db, args, record=record, wait_seconds=wait_seconds)[0]
+
+
+def estimate_with_previous(db: str | Path | None, args: dict[str, Any], *, record: bool = True,
+                           wait_seconds: float | None = None) -> tuple[EstimateResult, PreviousEstimate | None]:
+    """The estimate, and the previous stored estimate of the same job (read before this one is stored)."""
     wait = write_wait_seconds() if wait_seconds is None else wait_seconds
     args = {k: v for k, v in args.items() if k != "record"}
     busy: str | None = None
     if record:
         try:
             with open_store_for_write(db, wait_seconds=wait) as store:
-                if store.con.execute("SELECT count(*) FROM gpu_prices").fetchone()[0] == 0:
+                if not catalogs_current(store.con):
                     load_catalogs(store.con)
                 store.con.execute("BEGIN TRANSACTION")
                 try:
-                    result = run_tool(store, "estimate", {**args, "record": True})
+                    result = run_tool(store, "estimate", {**args, "record": False})
+                    previous = previous_estimate(store.con, result.name, result.team)
+                    record_estimate(store.con, result)
+                    result.stored = True
                     store.con.execute("COMMIT")
                 except BaseException:
                     store.con.execute("ROLLBACK")
                     raise
-            return result
+            return result, previous
         except StoreBusy as exc:
             busy = str(exc)
     with open_store(db, read_only=True) as store:
@@ -67,11 +79,12 @@ def estimate_and_record(db: str | Path | None, args: dict[str, Any], *, record: 
             raise FinopsError("the price catalogs are not loaded and the store is busy (another process is "
                               "writing it); try again when it is done")
         result = run_tool(store, "estimate", {**args, "record": False})
+        previous = previous_estimate(store.con, result.name, result.team)
     result.stored = False
     if busy:
         result.warnings.append(f"this estimate was NOT recorded ({busy}); run it again to record it before "
                                "asking for an approval")
-    return result
+    return result, previous
 
 
-__all__ = ["estimate_and_record", "write_wait_seconds", "StoreError"]
+__all__ = ["estimate_and_record", "estimate_with_previous", "write_wait_seconds", "StoreError"]

@@ -13,6 +13,9 @@ Two kinds of manifest:
     budget: 40000              # optional, USD
     ttl_hours: 96              # optional
     storage_gb: 2000           # optional; egress_gb too (priced with documented defaults)
+    providers: aws, gcp        # optional: where the cheapest-option search may look (default: all)
+    regions: us-east-1, us-central1   # optional (default: any region)
+    allow_spot: false          # optional (default true: spot is offered as an option)
 
     kind: llm-batch            # plus name, team, model, calls, input_tokens, output_tokens,
                                # optional cached_share (0..1) and budget
@@ -61,8 +64,13 @@ class ManifestProblem(BaseModel):
 class ManifestError(FinopsError):
     """A manifest (or estimate arguments) that cannot be estimated; lists every problem found."""
 
-    def __init__(self, source: str, problems: list[ManifestProblem]):
+    def __init__(self, source: str, problems: list[ManifestProblem], fields: dict[str, Any] | None = None,
+                 lines: dict[str, int] | None = None):
         self.source, self.problems = source, problems
+        # The fields as read (when the YAML itself parsed), so a caller can check names too and report
+        # every problem at once.
+        self.fields: dict[str, Any] = dict(fields or {})
+        self.lines: dict[str, int] = dict(lines or {})
         if len(problems) == 1:
             text = f"{source}: {problems[0].render()}"
         else:
@@ -171,8 +179,12 @@ class GpuJobSpec(ManifestSpec):
     egress_gb: Decimal | None = Field(None, ge=0)
     storage_usd_per_gb_month: Decimal | None = Field(None, ge=0)
     egress_usd_per_gb: Decimal | None = Field(None, ge=0)
+    # Constraints for the cheapest-option search (comma-separated lists; default: any).
+    providers: str | None = None
+    regions: str | None = None
+    allow_spot: bool = Field(True, strict=True)
 
-    @field_validator("gpu_type", "instance_type", "region", mode="before")
+    @field_validator("gpu_type", "instance_type", "region", "providers", "regions", mode="before")
     @classmethod
     def _gpu_texts(cls, v: Any) -> Any:
         return _text(v)
@@ -248,6 +260,7 @@ def build_spec(data: dict[str, Any], *, source: str = "arguments", lines: dict[s
                require_team: bool = False, start_line: int | None = None) -> JobSpec:
     """Validate a mapping of manifest fields into a spec; every problem is reported at once."""
     lines = lines or {}
+    given = dict(data)
     data = {k: v for k, v in data.items()}
     problems: list[ManifestProblem] = []
     if require_team and data.get("team") in (None, ""):
@@ -267,9 +280,9 @@ def build_spec(data: dict[str, Any], *, source: str = "arguments", lines: dict[s
     except ValidationError as exc:
         for err in exc.errors():
             problems.append(_problem_from(err, lines, start_line))
-        raise ManifestError(source, _sorted(problems)) from None
+        raise ManifestError(source, _sorted(problems), given, lines) from None
     if problems:
-        raise ManifestError(source, _sorted(problems))
+        raise ManifestError(source, _sorted(problems), given, lines)
     spec._lines = dict(lines)
     spec._source = source
     return spec
