@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 
 from agent.entities import GROUP_WORDS, STOPWORDS, Entities
 from agent.intents import INTENTS, vocabulary
+from agent.state import Reply
 from knowledge.naming import fold, suggest
 from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, DerivedMeasure, Measure
 
@@ -302,7 +303,7 @@ def _closest(word: str, names: list[str], cutoff: int) -> list[str]:
 NAME_KINDS_SHOWN = ("team", "service", "provider", "model", "app", "account", "region", "project")
 
 
-def unknown_name_reply(ent: Entities, kind: str, word: str, understood: str) -> dict[str, object]:
+def unknown_name_reply(ent: Entities, kind: str, word: str, understood: str) -> Reply:
     """"there is no team 'payments'; teams are …" (or the closest teams), and no figure."""
     names = sorted(ent.known.get(kind, []))
     close = [n for n in suggest(word, names) if fold(n) != fold(word)][:3]
@@ -316,7 +317,7 @@ def unknown_name_reply(ent: Entities, kind: str, word: str, understood: str) -> 
     return {"kind": "did_you_mean", "text": text, "suggestions": close or names[:5]}
 
 
-def not_understood_reply(ent: Entities, words: list[str], understood: str) -> dict[str, object]:
+def not_understood_reply(ent: Entities, words: list[str], understood: str) -> Reply:
     """The clarification: what was understood, what was not, and the closest names for each unknown word."""
     names = sorted({n for k in NAME_KINDS_SHOWN for n in ent.known.get(k, [])})
     hints, suggestions = [], []
@@ -355,21 +356,21 @@ def aimed_at_assistant(text: str) -> bool:
     return bool(_AT_ASSISTANT.search(text))
 
 
-def assistant_refusal() -> dict[str, object]:
+def assistant_refusal() -> Reply:
     return {"kind": "refusal", "text": (
         "I answer questions about costs from the billing data; I don't share my instructions, keys or "
         "configuration, and I don't take instructions from a question. Ask me about spend, owners, budgets, "
         "waste or estimates instead.")}
 
 
-def unsupported_measure_reply(match: str) -> dict[str, object]:
+def unsupported_measure_reply(match: str) -> Reply:
     return {"kind": "refusal", "text": (
         f"I have no {match.strip()} data: finops knows costs (billed, effective, list, contracted), usage "
         "quantities, LLM calls and tokens, GPU jobs and budgets, so I give no figure for this. Ask for a cost "
         "or a cost per unit instead (e.g. cost per 1K calls).")}
 
 
-def unknown_identifier_reply(ent: Entities, tokens: list[str], understood: str) -> dict[str, object]:
+def unknown_identifier_reply(ent: Entities, tokens: list[str], understood: str) -> Reply:
     names = sorted({n for ns in ent.known.values() for n in ns})
     hints, suggestions = [], []
     for t in tokens:
@@ -393,7 +394,7 @@ def unreadable_number(text: str) -> str | None:
     return m.group(0) if m else None
 
 
-def unreadable_number_reply(span: str) -> dict[str, object]:
+def unreadable_number_reply(span: str) -> Reply:
     return {"kind": "did_you_mean", "text": (
         f"I can't use '{span.strip()}': durations, counts and amounts must be plain positive numbers "
         "(e.g. '72 hours', '64 GPUs', '$17,000' or '$17K'), so I give no figure for it."), "suggestions": []}

@@ -40,7 +40,7 @@ from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
 from agent.semantic_route import semantic_args
-from agent.state import AgentState, PlannedCall, Turn
+from agent.state import AgentState, PlannedCall, Reply, Turn
 from knowledge.semantic.model import DIMENSIONS
 from knowledge.store import Store
 from tools.contract import FinopsError, UnknownNameError, money
@@ -114,57 +114,82 @@ class OfflinePlanner:
         if corrected is not None:
             ent = extract(corrected, index, today)
             history = history[:-1]        # the corrected question stands in for the one it corrects
-        if aimed_at_assistant(ent.text):
-            return PlanStep(reply=assistant_refusal())
-        bad_number = unreadable_number(ent.text)
-        if bad_number is not None:
-            return PlanStep(reply=unreadable_number_reply(bad_number))
-        unsupported = UNSUPPORTED_MEASURES.search(ent.text)
-        if unsupported:
-            return PlanStep(reply=unsupported_measure_reply(unsupported.group(0)))
+        screened = _screened(ent)
+        if screened is not None:
+            return PlanStep(reply=screened)
         step = decide(ent, history, registry.all(), today=today)
         if step.calls and step.reply is None:
-            # A catalog model no call used is a valid what-if target, not spend anyone had.
-            what_if = all(c["tool"] in ("estimate", "prompt_audit", "remediations") for c in step.calls)
-            idents = unknown_identifiers(ent, frozenset(index.catalog) if what_if else frozenset())
-            if idents:
-                return PlanStep(reply=unknown_identifier_reply(ent, idents, _understood(step)))
-        if step.calls and step.reply is None:
-            regrouped = _honour_group_by(step, ent, registry.all())
-            if regrouped is not None:
-                step = regrouped
-        if step.calls and step.reply is None and AMOUNT_THRESHOLD.search(ent.text) and ent.amounts and any(
-                c["tool"] in ("spend", "query_costs", "llm_spend") for c in step.calls):
-            return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
-                f"I can list the costs, but I can't keep only the rows above or below {money(ent.amounts[0])} yet, "
-                "so I give no figure for that question. Ask for the top N instead (e.g. 'top 10 apps last week').")})
-        if step.calls and step.reply is None and ent.period and not _CURRENT.fullmatch(ent.period.strip()):
-            by_name = {t.name: t for t in registry.all()}
-            slots = [c for c in step.calls if "period" in by_name[c["tool"]].args_model.model_fields]
-            m = re.fullmatch(r"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) (\d+) ?(?:d|days?)|(\d+) ?(?:d|days)",
-                             ent.period.strip())
-            for c in step.calls:   # "over the last 30 days" is a waste look-back window of 30 days
-                if not slots and m and "lookback_days" in by_name[c["tool"]].args_model.model_fields:
-                    c["args"]["lookback_days"] = int(m.group(1) or m.group(2))
-                    slots.append(c)
-            if not slots:   # a period the chosen tool cannot take is never dropped silently
-                tools = ", ".join(dict.fromkeys(c["tool"].replace("_", " ") for c in step.calls))
-                return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
-                    f"{tools[0].upper()}{tools[1:]} answers for the current state only (as of the latest data), "
-                    f"not for '{ent.period}', so I give no figure for that period. Ask without the period, or ask "
-                    f"for spend in '{ent.period}' instead.")})
-        if step.calls and step.reply is None and ent.period_unparsed:
-            # A time phrase that is present but not read is never replaced by the tool's default period.
-            return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
-        if step.calls and step.reply is None:
-            # Fail closed: a content word nothing understood means the question may be about something else.
-            named = unknown_kind_names(ent)
-            if named:
-                return PlanStep(reply=unknown_name_reply(ent, *named[0], _understood(step)))
-            left = leftover_words(ent)
-            if left:
-                return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
+            return _checked(step, ent, index)
         return step
+
+
+def _screened(ent: Entities) -> Reply | None:
+    """A question declined before any tool is chosen: aimed at the assistant itself, a number that cannot
+    be read, a measure no tool has."""
+    if aimed_at_assistant(ent.text):
+        return assistant_refusal()
+    bad_number = unreadable_number(ent.text)
+    if bad_number is not None:
+        return unreadable_number_reply(bad_number)
+    unsupported = UNSUPPORTED_MEASURES.search(ent.text)
+    if unsupported:
+        return unsupported_measure_reply(unsupported.group(0))
+    return None
+
+
+def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
+    """Fail closed on a planned step: every part of the question must be honoured by the calls, or the
+    question gets a reply saying what was not (and no figure)."""
+    # A catalog model no call used is a valid what-if target, not spend anyone had.
+    what_if = all(c["tool"] in ("estimate", "prompt_audit", "remediations") for c in step.calls)
+    idents = unknown_identifiers(ent, frozenset(index.catalog) if what_if else frozenset())
+    if idents:
+        return PlanStep(reply=unknown_identifier_reply(ent, idents, _understood(step)))
+    regrouped = _honour_group_by(step, ent, registry.all())
+    if regrouped is not None:
+        step = regrouped
+        if not step.calls or step.reply is not None:
+            return step
+    if AMOUNT_THRESHOLD.search(ent.text) and ent.amounts and any(
+            c["tool"] in ("spend", "query_costs", "llm_spend") for c in step.calls):
+        return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
+            f"I can list the costs, but I can't keep only the rows above or below {money(ent.amounts[0])} yet, "
+            "so I give no figure for that question. Ask for the top N instead (e.g. 'top 10 apps last week').")})
+    if ent.period and not _CURRENT.fullmatch(ent.period.strip()):
+        period_reply = _period_slots(step, ent.period)
+        if period_reply is not None:
+            return PlanStep(reply=period_reply)
+    if ent.period_unparsed:
+        # A time phrase that is present but not read is never replaced by the tool's default period.
+        return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
+    # Fail closed: a content word nothing understood means the question may be about something else.
+    named = unknown_kind_names(ent)
+    if named:
+        return PlanStep(reply=unknown_name_reply(ent, *named[0], _understood(step)))
+    left = leftover_words(ent)
+    if left:
+        return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
+    return step
+
+
+def _period_slots(step: PlanStep, period: str) -> Reply | None:
+    """Put the question's period where the calls take it; a reply when no chosen tool can take it."""
+    by_name = {t.name: t for t in registry.all()}
+    slots = [c for c in step.calls if "period" in by_name[c["tool"]].args_model.model_fields]
+    m = re.fullmatch(r"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) (\d+) ?(?:d|days?)|(\d+) ?(?:d|days)",
+                     period.strip())
+    for c in step.calls:   # "over the last 30 days" is a waste look-back window of 30 days
+        if not slots and m and "lookback_days" in by_name[c["tool"]].args_model.model_fields:
+            c["args"]["lookback_days"] = int(m.group(1) or m.group(2))
+            slots.append(c)
+    if slots:
+        return None
+    # a period the chosen tool cannot take is never dropped silently
+    tools = ", ".join(dict.fromkeys(c["tool"].replace("_", " ") for c in step.calls))
+    return {"kind": "did_you_mean", "suggestions": [], "text": (
+        f"{tools[0].upper()}{tools[1:]} answers for the current state only (as of the latest data), "
+        f"not for '{period}', so I give no figure for that period. Ask without the period, or ask "
+        f"for spend in '{period}' instead.")}
 
 
 def _honour_group_by(step: PlanStep, ent: Entities, specs: list[ToolSpec]) -> PlanStep | None:
@@ -196,7 +221,7 @@ def _honour_group_by(step: PlanStep, ent: Entities, specs: list[ToolSpec]) -> Pl
     return None
 
 
-def period_not_understood_reply(words: list[str], read: str | None) -> dict[str, Any]:
+def period_not_understood_reply(words: list[str], read: str | None) -> Reply:
     said = ", ".join(f"'{w}'" for w in words)
     also = f" (I read '{read}' but not the rest)" if read else ""
     return {"kind": "did_you_mean", "text": (
@@ -261,20 +286,10 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     semantic = _semantic_step(ent, best, prev if marked else None, by_name)
     if semantic is not None:
         return semantic
-    follow = prev is not None and (
-        (marked and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
-        or (best is None and (ent.period or ent.group_by or ent.names or ent.unknown or earlier))
-    )
-    if follow and prev is not None:
-        # "and for search?" adds to the previous filters; an unmarked "support-bot last week" replaces them
-        try:
-            calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None,
-                               replace_names=not marked)
-                     for c in prev["calls"] if c["tool"] in by_name]
-        except NeedMore as need:
-            return PlanStep(reply=need.reply)
-        if calls:
-            return _finish(calls, ent, by_name)
+    if prev is not None:
+        followed = _follow_up(ent, best, prev, by_name, marked=marked, earlier=earlier, today=today)
+        if followed is not None:
+            return followed
     if prev is not None and best is not None and not ent.names and not ent.unknown:
         about = about_previous(best[1], ent, prev, by_name)
         if about is not None:
@@ -285,7 +300,30 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
         return PlanStep(reply=help_reply(specs, intro=(
             "I could not map that question to one of my tools, so I have no figure for it. "
             "These are the kinds of questions I can answer:")))
-    intent = best[1]
+    return _answer(best[1], ent, prev, by_name)
+
+
+def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_name: dict[str, ToolSpec], *,
+               marked: bool, earlier: bool, today: date | None) -> PlanStep | None:
+    """A follow-up of the previous turn ("and for search?", "support-bot last week"): its calls again with
+    what this question changes; None when the question is not one."""
+    follow = ((marked and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
+              or (best is None and bool(ent.period or ent.group_by or ent.names or ent.unknown or earlier)))
+    if not follow:
+        return None
+    # "and for search?" adds to the previous filters; an unmarked "support-bot last week" replaces them
+    try:
+        calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None,
+                           replace_names=not marked)
+                 for c in prev.get("calls") or [] if c["tool"] in by_name]
+    except NeedMore as need:
+        return PlanStep(reply=need.reply)
+    return _finish(calls, ent, by_name) if calls else None
+
+
+def _answer(intent: Intent, ent: Entities, prev: Turn | None, by_name: dict[str, ToolSpec]) -> PlanStep:
+    """The calls of the best intent, with what a reference to the previous turn inherits."""
+    text = ent.text
     spec = by_name[intent.tool]
     base: dict[str, Any] = {}
     focus: list[list[str]] = []
@@ -338,7 +376,7 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]]) -> list[dict[str,
 def decline(request: ActionRequest, ent: Entities, by_name: dict[str, ToolSpec]) -> PlanStep:
     """A request to change something: declined (finops is read-only), with the read-only answer about what
     it concerns when one tool clearly fits (what the idle endpoint costs, who owns the resource, ...)."""
-    refusal = {"kind": "refusal", "text": request.refusal()}
+    refusal: Reply = {"kind": "refusal", "text": request.refusal()}
     available = {t for t in READ_ALONG if t in by_name}
     scores = ranked(ent.cue_text or ent.text, available, frozenset(h.kind for h in ent.names))
     if not scores or scores[0][0] < THRESHOLD:
@@ -374,14 +412,14 @@ def about_previous(intent: Intent, ent: Entities, prev: Turn, by_name: dict[str,
         # "it" after a list of several things is ambiguous: an owner question answers for the first few
         several = intent.tool == "who_owns" and len(subjects) > 1
         chosen = subjects[:MAX_SUBJECTS] if several else subjects[:1]
-        calls: list[tuple[ToolSpec, dict[str, Any]]] = []
+        subject_calls: list[tuple[ToolSpec, dict[str, Any]]] = []
         for subject in chosen:
             try:
                 arg_sets = fill(spec, intent, ent, {field_name: subject})
             except NeedMore:
                 return None
-            calls += [(spec, {**args, field_name: subject}) for args in arg_sets]
-        step = _finish(calls, ent, by_name)
+            subject_calls += [(spec, {**args, field_name: subject}) for args in arg_sets]
+        step = _finish(subject_calls, ent, by_name)
         if several and step.calls:
             step.preface = {"kind": "answer", "text": (
                 f"The previous answer listed {len(subjects)} things; here is who owns the first {len(chosen)}, "
@@ -407,10 +445,10 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
                 args[gf] = pick
     compared = _compared_kind(ent)
     if compared is not None:
-        gf = next((g for g in GROUP_FIELDS if g in fields), None)
+        compare_field = next((g for g in GROUP_FIELDS if g in fields), None)
         dim = KIND_DIMENSION.get(compared, compared)
-        if gf is not None and dim in _choices(props.get(gf, {})):
-            args[gf] = dim                       # "prod vs dev": group by env, filter neither
+        if compare_field is not None and dim in _choices(props.get(compare_field, {})):
+            args[compare_field] = dim                       # "prod vs dev": group by env, filter neither
             ent = _without_kind(ent, compared)
     if "top" in fields and ent.top:
         args["top"] = ent.top
@@ -527,9 +565,9 @@ def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities, earlier_
         if fname in fields and found is not None and _accepts_str(props.get(fname, {})):
             args[fname] = found
     for kind, raw, _ in ent.unknown:
-        fname = next((f for f, k in NAME_FIELDS.items() if k == kind and f in fields), None)
-        if fname is not None:
-            args[fname] = raw
+        unknown_field = next((f for f, k in NAME_FIELDS.items() if k == kind and f in fields), None)
+        if unknown_field is not None:
+            args[unknown_field] = raw
     hook = HOOKS.get(spec.name)
     if hook is not None and spec.name in FOLLOW_HOOKS:
         out = hook(args, ent, spec)   # numbers the follow-up changes ("with 32 GPUs", "for 48 hours")

@@ -58,6 +58,7 @@ class Reply(TypedDict, total=False):
     text: str
     suggestions: list[str]
     flags: list[str]
+    not_understood: list[str]        # the words a fail-closed reply did not understand
 
 
 MAX_TURNS = 20
