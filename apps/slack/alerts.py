@@ -78,7 +78,7 @@ def alert_blocks(alert: Alert, snooze_days: int, decided: str | None = None) -> 
 def digest_blocks(alerts: list[Alert]) -> list[Block]:
     """Low-severity alerts of one channel as one message (each still recorded in the ledger)."""
     blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text":
-                            f":information_source: *Digest: {len(alerts)} low-severity alerts*"}}]
+                            f":information_source: *Digest: {len(alerts)} alerts*"}}]
     for alert in alerts[:45]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(
             f"*{escape(alert.title)}*\n{escape(alert.figure)}", SECTION_TEXT_LIMIT)}})
@@ -90,7 +90,7 @@ def digest_blocks(alerts: list[Alert]) -> list[Block]:
 
 def fallback_text(alerts: list[Alert], digest: bool) -> str:
     if digest:
-        return truncate(f"Digest: {len(alerts)} low-severity alerts: " + "; ".join(a.title for a in alerts), 3000)
+        return truncate(f"Digest: {len(alerts)} alerts: " + "; ".join(a.title for a in alerts), 3000)
     return truncate(f"{alerts[0].title}: {alerts[0].figure}", 3000)
 
 
