@@ -101,7 +101,8 @@ def column(view: AnswerView, name: str) -> int:
 @pytest.fixture
 def chat(demo_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> ChatApp:
     """The app on the session's demo store; one conversation per test (the agent keeps its memory)."""
-    return ChatApp(db=demo_db, session_id=f"tui-{request.node.name}", planner="offline", export_dir=tmp_path)
+    return ChatApp(db=demo_db, session_id=f"tui-{request.node.name}", planner="offline", export_dir=tmp_path,
+                   history_path=tmp_path / "history.txt")
 
 
 # -- the tests ---------------------------------------------------------------------------------------
@@ -124,8 +125,8 @@ def test_answer_shows_its_rows_chart_sql_and_exports(chat: ChatApp, demo_db: Pat
         assert view.query(BarsChart), "a breakdown gets a bar chart"
 
         # the SQL and freshness, folded until asked for
-        evidence = view.query_one(Collapsible)
-        assert evidence.collapsed and "data through" in str(evidence.title)
+        evidence = view.evidence
+        assert evidence is not None and evidence.collapsed and "data through" in str(evidence.title)
         await pilot.press("ctrl+t")
         assert not evidence.collapsed
         assert "SELECT" in str(view.query_one(".evidence-text").render())
@@ -212,7 +213,8 @@ def test_the_ui_stays_live_while_the_agent_works(demo_db: Path, tmp_path: Path) 
         gate.wait(timeout=30)
         return agent_ask(question, **kwargs)
 
-    app = ChatApp(db=demo_db, session_id="busy-session", planner="offline", ask=held_agent, export_dir=tmp_path)
+    app = ChatApp(db=demo_db, session_id="busy-session", planner="offline", ask=held_agent, export_dir=tmp_path,
+                  history_path=tmp_path / "history.txt")
 
     async def script(pilot: Pilot) -> None:
         pilot.app.query_one("#question", Input).insert_text_at_cursor("Which GPUs are idle?")
@@ -234,7 +236,8 @@ def test_the_ui_stays_live_while_the_agent_works(demo_db: Path, tmp_path: Path) 
 def test_a_broken_store_is_an_inline_error_not_a_crash(tmp_path: Path) -> None:
     bad = tmp_path / "not-a-store.duckdb"
     bad.write_bytes(b"this is not a duckdb file" * 100)
-    app = ChatApp(db=bad, session_id="error-session", planner="offline", export_dir=tmp_path)
+    app = ChatApp(db=bad, session_id="error-session", planner="offline", export_dir=tmp_path,
+                  history_path=tmp_path / "history.txt")
 
     async def script(pilot: Pilot) -> None:
         view = await ask(pilot, "How much did each team spend last month?")

@@ -21,10 +21,13 @@ from textual.widgets import Footer, Header, Input
 from agent.answer import Answer
 from apps.tui.ask import AskFn, Planner, agent_ask
 from apps.tui.export import ExportError, clipboard_text, export_answer_csv
+from apps.tui.history import append_history, default_history_path, load_history
 from apps.tui.palette import QuestionsProvider
 from apps.tui.questions import COMMON_QUESTIONS, WELCOME_QUESTIONS
 from apps.tui.retry import corrected_question
-from apps.tui.widgets.answer_view import AnswerView
+from apps.tui.sessions import earlier_turns
+from apps.tui.widgets.answer_view import AnswerView, runnable_sql
+from apps.tui.widgets.help_screen import HelpScreen
 from apps.tui.widgets.question_input import QuestionInput
 from apps.tui.widgets.welcome import Welcome
 from tools.contract import FinopsError
@@ -48,6 +51,7 @@ def _any(answer: Answer) -> bool:
 
 _ACTION_NEEDS: dict[str, Callable[[Answer], bool]] = {
     "copy_answer": _any, "export_csv": _has_tables, "toggle_sql": _has_evidence, "retry": _did_you_mean,
+    "copy_sql": _has_evidence,
 }
 
 
@@ -65,6 +69,8 @@ class ChatApp(App[None]):
         Binding("ctrl+r", "retry", "Fix name", priority=True),
         Binding("ctrl+l", "clear", "Clear", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help", priority=True),
+        Binding("ctrl+g", "copy_sql", "Copy SQL", show=False, priority=True),
         Binding("escape", "focus_input", "Input", show=False),
         Binding("pageup", "scroll_conversation(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_conversation(1)", "Scroll down", show=False),
@@ -78,8 +84,11 @@ class ChatApp(App[None]):
         planner: Planner = "auto",
         ask: AskFn = agent_ask,
         export_dir: Path | None = None,
+        history_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.reopened = session_id is not None   # a named session: its earlier turns are drawn again
+        self.history_path = history_path or default_history_path()
         self.db = db
         self.session_id = session_id or uuid.uuid4().hex
         self.planner: Planner = planner
@@ -93,12 +102,30 @@ class ChatApp(App[None]):
         yield Header(icon="$")
         with VerticalScroll(id="conversation", can_focus=False):
             yield Welcome(WELCOME_QUESTIONS, store_label=str(self.db) if self.db else "$FINOPS_DB or the default")
-        yield QuestionInput(COMMON_QUESTIONS, placeholder="Ask a cost question… (↑ history, ^p common questions)",
+        yield QuestionInput(COMMON_QUESTIONS, placeholder="Ask a cost question… (↑ history, ^p common questions, F1 help)",
                             id="question")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(QuestionInput).focus()
+        box = self.query_one(QuestionInput)
+        box.history = load_history(self.history_path)
+        box.focus()
+        if self.reopened:
+            self._redraw_earlier_turns()
+
+    def _redraw_earlier_turns(self) -> None:
+        """Reopening `--session ID`: the conversation's earlier questions and answers, as remembered."""
+        turns = earlier_turns(self.db, self.session_id)
+        pane = self.query_one("#conversation", VerticalScroll)
+        for turn in turns:
+            view = AnswerView(turn.question, earlier=True)
+            pane.mount(view)
+            kind = turn.kind if turn.kind in ("answer", "did_you_mean", "refusal", "help", "error") else "answer"
+            view.call_after_refresh(view.show, Answer(question=turn.question, text=turn.text, kind=kind,  # type: ignore[arg-type]
+                                                      session_id=self.session_id))
+        if turns:
+            self.notify(f"Session {self.session_id}: {len(turns)} earlier question{'s' if len(turns) != 1 else ''} "
+                        "redrawn (ask again for their rows and SQL).")
 
     # -- asking ---------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -115,6 +142,7 @@ class ChatApp(App[None]):
             return
         box = self.query_one(QuestionInput)
         box.remember(question)
+        append_history(self.history_path, question)
         box.clear()
         view = AnswerView(question)
         self.query_one("#conversation", VerticalScroll).mount(view)
@@ -184,6 +212,23 @@ class ChatApp(App[None]):
             self.notify(f"Could not write the CSV in {directory}: {exc}", severity="error", markup=False)
             return
         self.notify("\n".join(f"Exported {rows:,} rows to {path}" for path, rows in written), markup=False)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        else:
+            self.push_screen(HelpScreen())
+
+    def action_copy_sql(self) -> None:
+        """Copy the current answer's SQL, parameters inlined: paste it into `duckdb STORE` and it runs."""
+        view = self.current_view(_has_evidence)
+        sql = runnable_sql(view.answer) if view is not None and view.answer is not None else ""
+        if not sql:
+            self.notify("No SQL to copy: the answer ran none.", severity="warning")
+            return
+        self.copy_to_clipboard(sql)
+        self.notify(f"Copied the SQL ({sql.count(';')} statement{'s' if sql.count(';') != 1 else ''}, "
+                    "parameters inlined): run it with `duckdb STORE`.", markup=False)
 
     def action_toggle_sql(self) -> None:
         view = self.current_view(_has_evidence)

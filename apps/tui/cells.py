@@ -87,6 +87,35 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+def percent_value(value: Any) -> float | None:
+    """'87.1%' -> 87.1 (a share as the tools show it), for scaling a chart; None if not a percentage."""
+    if isinstance(value, str) and _PERCENT_RE.match(value.strip()):
+        try:
+            return float(Decimal(value.strip().rstrip("%").replace(",", "")))
+        except InvalidOperation:
+            return None
+    return None
+
+
+def compact_money(text: str) -> str:
+    """'$52,150.66' -> '$52.2K', '$1,396,514.69' -> '$1.40M' (for a narrow screen; the exact figure is
+    shown for the selected row). Text that is not a dollar amount is returned unchanged."""
+    s = text.strip()
+    negative = s.startswith("-")
+    digits = s.lstrip("-")
+    if not digits.startswith("$"):
+        return text
+    try:
+        amount = Decimal(digits[1:].replace(",", ""))
+    except InvalidOperation:
+        return text
+    for size, suffix, places in ((Decimal(10) ** 9, "B", 2), (Decimal(10) ** 6, "M", 2), (Decimal(1000), "K", 1)):
+        if amount >= size:
+            short = f"${amount / size:.{places}f}{suffix}"
+            return "-" + short if negative else short
+    return f"{'-' if negative else ''}${amount:,.0f}" if amount >= 100 else text
+
+
 def _plain_decimal(value: Decimal) -> str:
     if value == value.to_integral_value():
         return f"{value.to_integral_value():,}"

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from apps.tui.cells import as_number, cell_plain, is_money_column
+from apps.tui.cells import as_number, cell_plain, is_money_column, percent_value
 from tools.contract import TableView
 
 _TIME_COLUMNS = {"day", "date", "week", "month", "period", "hour", "ts", "timestamp", "period_start"}
@@ -37,16 +37,21 @@ def chart_for(table: TableView) -> ChartSpec | None:
     """A chart for a table whose first column is a time or a category and which has a measure."""
     if len(table.columns) < 2 or len(table.rows) < 2:
         return None
-    measure = _measure_column(table)
+    used = _used_share_column(table)
+    measure = used if used is not None else _measure_column(table)
     if measure is None:
         return None
-    key_name, measure_name = table.columns[0], table.columns[measure]
-    series = _is_time(key_name, [row[0] for row in table.rows])
+    key = _label_column(table)
+    key_name, measure_name = table.columns[key], table.columns[measure]
+    read = percent_value if used is not None else as_number
+    series = _is_time(key_name, [row[key] for row in table.rows])
     points = [
-        ChartPoint(label=cell_plain(key_name, row[0]), value=value, shown=cell_plain(measure_name, row[measure]))
+        ChartPoint(label=cell_plain(key_name, row[key]), value=value, shown=cell_plain(measure_name, row[measure]))
         for row in table.rows
-        if (value := as_number(row[measure])) is not None and (not series or _is_time_value(row[0]))
+        if (value := read(row[measure])) is not None and (not series or _is_time_value(row[key]))
     ]  # a series drops its summary rows ("total"): only dated points are drawn
+    if used is not None:
+        measure_name = "% of budget used"
     if len(points) < (3 if series else 2):
         return None
     if series:
@@ -58,6 +63,33 @@ def chart_for(table: TableView) -> ChartSpec | None:
         return None
     return ChartSpec(kind="bars", title=f"{measure_name} by {key_name}", points=points[:MAX_BARS],
                      more=max(0, len(points) - MAX_BARS))
+
+
+def _label_column(table: TableView) -> int:
+    """The column that names each bar: the first one, unless its values repeat (every waste item's kind
+    is 'zombie_job') and a later text column names each row once (the job's name)."""
+    first = [str(row[0]) for row in table.rows]
+    if len(set(first)) == len(first) or _is_time(table.columns[0], [row[0] for row in table.rows]):
+        return 0
+    for i in range(1, len(table.columns)):
+        values = [row[i] for row in table.rows]
+        if all(isinstance(v, str) and v and as_number(v) is None and percent_value(v) is None for v in values) \
+                and len(set(values)) == len(values):
+            return i
+    return 0
+
+
+def _used_share_column(table: TableView) -> int | None:
+    """For budgets, the share of the budget used ('%'): a team at 87% is the longest bar, whatever the
+    size of its budget. None unless the table has a budget column and a percentage column."""
+    names = [c.lower() for c in table.columns]
+    if not any("budget" in n for n in names):
+        return None
+    for i, n in enumerate(names):
+        if n in ("%", "% used", "used %", "used", "pct used", "share used") and all(
+                row[i] in (None, "") or percent_value(row[i]) is not None for row in table.rows):
+            return i
+    return None
 
 
 def _measure_column(table: TableView) -> int | None:

@@ -52,8 +52,8 @@ Column = tuple[str, Callable[[Any], Any]]
 # tool -> (the result's field holding its row models, [(column name with its unit, value of a row)])
 _COLUMNS: dict[str, tuple[str, list[Column]]] = {
     "estimate": ("lines", [
-        ("item", lambda l: l.item), ("quantity", lambda l: l.quantity), ("unit", lambda l: l.unit),
-        ("unit_price_usd", lambda l: l.unit_price), ("cost_usd", lambda l: l.cost)]),
+        ("item", lambda ln: ln.item), ("quantity", lambda ln: ln.quantity), ("unit", lambda ln: ln.unit),
+        ("unit_price_usd", lambda ln: ln.unit_price), ("cost_usd", lambda ln: ln.cost)]),
     "explain_charge": ("breakdown", [
         ("sku", lambda b: b.sku_id), ("description", lambda b: b.description),
         ("resource_id", lambda b: b.resource_id), ("resource_name", lambda b: b.resource_name),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -9,27 +10,31 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Collapsible, DataTable, LoadingIndicator, Static
+from textual.widgets import Collapsible, LoadingIndicator, Static
 
 from agent.answer import Answer
-from apps.tui.cells import cell_text
+from apps.evidence import full_evidence, short_evidence, through
 from apps.tui.charts import chart_for
 from apps.tui.widgets.charts import chart_widget
-from tools.contract import TableView
+from apps.tui.widgets.rows import RowsTable
+from tools.runnable_sql import runnable
 
 MAX_SUGGESTIONS = 5
+TABLE_MARGIN = 7   # conversation padding (2) + scrollbar (1) + exchange border and padding (2) + slack (2)
 
 
 class AnswerView(Vertical):
     """A question and, once the agent is done, its answer (all text shown as data, never markup)."""
 
-    def __init__(self, question: str) -> None:
-        super().__init__(classes="exchange pending")
+    def __init__(self, question: str, *, earlier: bool = False) -> None:
+        super().__init__(classes="exchange pending earlier" if earlier else "exchange pending")
         self.question = question
+        self.earlier = earlier
         self.answer: Answer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("› ", "bold"), self.question), classes="question")
+        yield Static(Text.assemble(("› ", "bold"), self.question,
+                                   ("  (earlier run)", "dim") if self.earlier else ""), classes="question")
         yield Static(Text("working on it…", style="italic"), classes="working")
         yield LoadingIndicator()
 
@@ -44,11 +49,31 @@ class AnswerView(Vertical):
 
     @property
     def evidence(self) -> Collapsible | None:
-        found = self.query(Collapsible)
-        return found.first() if found else None
+        found = self.query("Collapsible.evidence")
+        return found.first(Collapsible) if found else None
 
     def _parts(self, answer: Answer) -> Iterator[Widget]:
-        yield Static(Text(answer.text), classes="text")
+        headline, rest = split_headline(answer.text)
+        tables = [t for t in answer.tables if t.columns]
+        yield Static(Text(headline, style="bold" if answer.kind == "answer" else ""), classes="text headline")
+        if rest and not tables:
+            yield Static(Text(rest), classes="text")
+        yield from self._notes(answer)
+        charted = False
+        for table in tables:
+            spec = None if charted else chart_for(table)
+            if spec is not None:
+                charted = True
+                yield chart_widget(spec)
+            yield RowsTable(table, self._table_width())
+        if rest and tables:   # the figures are in the table: the rest of the wording (and the method) folds
+            yield Collapsible(Static(Text(rest), classes="text details-text"), title="Details",
+                              collapsed=True, classes="details")
+        if answer.evidence or answer.tool_calls:
+            yield Collapsible(Static(Text(evidence_text(answer)), classes="evidence-text"),
+                              title=evidence_title(answer), collapsed=True, classes="evidence")
+
+    def _notes(self, answer: Answer) -> Iterator[Widget]:
         if answer.notice:
             yield Static(Text(answer.notice), classes="notice")
         if not answer.grounded:
@@ -59,25 +84,36 @@ class AnswerView(Vertical):
             shown = " · ".join(f"'{s}'" for s in answer.suggestions[:MAX_SUGGESTIONS])
             hint = ("  (^r: fix the name and ask again)", "dim") if answer.kind == "did_you_mean" else ("", "")
             yield Static(Text.assemble((label, "bold"), shown, hint), classes="suggestions")
-        charted = False
-        for table in answer.tables:
-            if not table.columns:
-                continue
-            spec = None if charted else chart_for(table)
-            if spec is not None:
-                charted = True
-                yield chart_widget(spec)
-            yield rows_table(table)
-        if answer.evidence or answer.tool_calls:
-            yield Collapsible(Static(Text(answer.evidence_text()), classes="evidence-text"),
-                              title=evidence_title(answer), collapsed=True)
+
+    def _table_width(self) -> int:
+        """The cells the rows table has: the screen less the pane's padding, scrollbar and the border."""
+        return max(40, self.app.size.width - TABLE_MARGIN)
 
 
-def rows_table(table: TableView) -> DataTable[Text]:
-    grid: DataTable[Text] = DataTable(zebra_stripes=True, cursor_type="row", classes="rows")
-    grid.add_columns(*(Text(c) for c in table.columns))
-    grid.add_rows([[cell_text(c, v) for c, v in zip(table.columns, row)] for row in table.rows])
-    return grid
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(0-9])")
+
+
+def split_headline(text: str) -> tuple[str, str]:
+    """The first sentence of an answer (its headline) and the rest."""
+    first, _, rest = text.partition("\n")
+    parts = _SENTENCE_END.split(first, maxsplit=1)
+    head = parts[0].strip()
+    tail = " ".join(p for p in (parts[1] if len(parts) > 1 else "", rest) if p.strip()).strip()
+    return head, tail
+
+
+def evidence_text(answer: Answer) -> str:
+    """One line per tool, then every statement as SQL that runs as printed (parameters inlined)."""
+    return (short_evidence(answer, "below; ^g copies the SQL") + "\n\n" + full_evidence(answer))
+
+
+def runnable_sql(answer: Answer) -> str:
+    """Every statement of an answer's evidence as SQL to paste into `duckdb STORE`."""
+    out: list[str] = []
+    for ev in answer.evidence:
+        for i, run in enumerate(ev.sql, 1):
+            out.append(f"-- {ev.tool}, statement {i} of {len(ev.sql)} ({run.rows} rows)\n{runnable(run)}")
+    return "\n\n".join(out)
 
 
 def evidence_title(answer: Answer) -> str:
@@ -90,5 +126,5 @@ def evidence_title(answer: Answer) -> str:
                 latest = f.latest_data
     title = f"SQL and freshness · {queries} quer{'y' if queries == 1 else 'ies'}"
     if latest is not None:
-        title += f" · data through {latest.isoformat(sep=' ', timespec='minutes')}"
+        title += f" · data through {through(latest)}"
     return title
