@@ -15,11 +15,10 @@ from pathlib import Path
 import duckdb
 from rapidfuzz import fuzz
 
-from knowledge.semantic.model import DIMENSIONS
-from tools.names import fold
-from tools.periods import find_period
-
 from agent.typos import correct
+from knowledge.semantic.model import DIMENSIONS
+from tools.names import NameTables, fold
+from tools.periods import find_period
 
 # -- tables ------------------------------------------------------------------------------------------
 # Name kinds looked up in the question, in priority order when one span matches several kinds.
@@ -75,7 +74,7 @@ STOPWORDS = {
     "does", "did", "done", "for", "of", "on", "in", "by", "to", "from", "at", "and", "or", "but", "with", "per",
     "any", "all", "it", "its", "they", "them", "their", "there", "here", "me", "my", "you", "your", "cost",
     "costs", "costing", "spend", "spent", "spending", "money", "dollars", "month", "week", "year", "day", "last",
-    "next", "this", "since", "show", "tell", "give", "list", "top", "most", "least", "more", "less", "than",
+    "next", "since", "show", "tell", "give", "list", "top", "most", "least", "more", "less", "than",
     "over", "under", "about", "approve", "should", "would", "could", "will", "still", "worth", "running",
     "paying", "prediction", "predictions", "inference", "inferences", "training", "untagged", "tagged",
     "budget", "budgets", "closest", "anything", "unusual", "jump", "jumped", "first", "fix", "save", "saves",
@@ -169,33 +168,23 @@ def normalise(question: str) -> str:
     return re.sub(r"\s+", " ", q).strip()
 
 
-# Where each kind of name lives, read in one scan per table (tools.names resolves the same kinds one
-# query per kind; the planner needs all kinds for every question, so it reads each table once).
-_SCANS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("focus_charges",
-     "SELECT DISTINCT Tags['team'], " + ", ".join(DIMENSIONS[d].sql for d in ("project", "env", "service", "provider", "region"))
-     + ", SubAccountName, SubAccountId, BillingAccountName, BillingAccountId, ResourceId, ResourceName FROM focus_charges",
-     ("team", "project", "environment", "service", "provider", "region", "account", "account", "account", "account",
-      "resource", "resource")),
-    ("llm_calls", "SELECT DISTINCT app, model, feature, team, provider, prompt_id, customer_id FROM llm_calls",
-     ("app", "model", "feature", "team", "provider", "prompt", "customer")),
-    ("teams", "SELECT team FROM teams", ("team",)),
-    ("ownership", "SELECT DISTINCT team FROM ownership", ("team",)),
-    ("gpu_jobs", "SELECT DISTINCT team, project, environment, job_id, name FROM gpu_jobs",
-     ("team", "project", "environment", "resource", "resource")),
-    ("endpoints", "SELECT DISTINCT team, model, endpoint_id, name FROM endpoints", ("team", "model", "resource", "resource")),
-    ("prompts", "SELECT DISTINCT model, app, prompt_id FROM prompts", ("model", "app", "prompt")),
-    ("llm_prices", "SELECT DISTINCT model FROM llm_prices", ("catalog_model",)),
-)
-_CACHE: dict[tuple[str, int, int], "NameIndex"] = {}
+# Kinds with more names than this stay in the store's name index (knowledge.name_index) and are looked up in
+# SQL per question (exact, prefix, a bounded fuzzy set); smaller kinds are read whole, once per store version.
+BIG_KIND = 5000
+_CACHE: dict[tuple[str, int, int], NameIndex] = {}
 _CACHE_SIZE = 4
+_SPAN_TOKEN = re.compile(r"[a-z0-9][a-z0-9._-]*[a-z0-9]")
 
 
 class NameIndex:
-    """Every known name of every kind in the store, folded for lookup."""
+    """Every known name of every kind in the store, folded for lookup. Kinds with many names (resources at
+    scale) are not held here: `bind(con)` gives lookups in the store's name index for them."""
 
-    def __init__(self, by_kind: dict[str, list[str]], catalog: list[str] | None = None):
+    def __init__(self, by_kind: dict[str, list[str]], catalog: list[str] | None = None,
+                 big: tuple[str, ...] = (), tables: NameTables | None = None):
         self.by_kind = {k: sorted(set(v)) for k, v in by_kind.items()}
+        self.big = big
+        self.tables = tables
         self.folded: dict[str, dict[str, str]] = {}
         for kind in NAME_KINDS:
             index: dict[str, str] = {}
@@ -209,24 +198,27 @@ class NameIndex:
         # Every word that is a name of some kind: never "corrected" as a typo of a cue word.
         self.words: frozenset[str] = frozenset(f for idx in self.folded.values() for f in idx) | frozenset(
             w for names in self.by_kind.values() for n in names for w in re.findall(r"[a-z]+", n.lower()))
+        self._big_hits: dict[str, list[tuple[str, str]]] = {}     # folded -> (kind, name) of big kinds
 
     @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection) -> "NameIndex":
-        found: dict[str, set[str]] = {k: set() for k in (*NAME_KINDS, "catalog_model")}
-        for _table, sql, kinds in _SCANS:
-            try:
-                rows = con.execute(sql).fetchall()
-            except duckdb.Error:
-                continue
-            for row in rows:
-                for kind, value in zip(kinds, row):
-                    if value is not None and value != "":
-                        found[kind].add(str(value))
-        catalog = found.pop("catalog_model")
-        return cls({k: list(v) for k, v in found.items()}, sorted(catalog))
+    def read(cls, con: duckdb.DuckDBPyConnection) -> NameIndex:
+        tables = NameTables(con, planner=True)
+        counts = tables.counts()
+        big = tuple(k for k in NAME_KINDS if counts.get(k, 0) > BIG_KIND)
+        names = tables.all_names([k for k in (*NAME_KINDS, "catalog_model") if k not in big])
+        catalog = names.pop("catalog_model")
+        return cls(names, catalog, big, tables)
+
+    def bind(self, con: duckdb.DuckDBPyConnection) -> NameIndex:
+        """This index with lookups of its big kinds on `con` (a cached index outlives the connection it was read on)."""
+        bound = object.__new__(NameIndex)
+        bound.__dict__.update(self.__dict__)
+        bound.tables = NameTables(con, planner=True) if self.big else None
+        bound._big_hits = {}
+        return bound
 
     @classmethod
-    def for_store(cls, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> "NameIndex":
+    def for_store(cls, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> NameIndex:
         """`read`, cached per store file version (path, mtime, size): a bot answering many questions
         reads the names once per ingest, not once per question."""
         if path is None or not path.exists():
@@ -239,13 +231,52 @@ class NameIndex:
             if len(_CACHE) >= _CACHE_SIZE:
                 _CACHE.pop(next(iter(_CACHE)))
             _CACHE[key] = hit
-        return hit
+            return hit
+        return hit.bind(con) if hit.big else hit
+
+    # -- per question: the big kinds' names the question may mean, read from the store once -------------
+    def words_for(self, text: str) -> frozenset[str]:
+        """The words of `text` that are (part of) a name: `words` for the small kinds, the index for the big."""
+        if not self.big or self.tables is None:
+            return self.words
+        cands = set(re.findall(r"[a-z]+", text))
+        return self.words | frozenset(self.tables.words(sorted(cands)))
+
+    def prefetch(self, tokens: list[str], text: str) -> dict[str, list[str]]:
+        """Look up every span of up to four tokens in the big kinds (one query); returns the big kinds' names
+        this question may mean (exact, the longer names a token starts, close spellings of identifiers)."""
+        if not self.big or self.tables is None:
+            return {}
+        spans = {fold(" ".join(tokens[i:i + n])) for n in (1, 2, 3, 4) for i in range(len(tokens) - n + 1)}
+        hits = self.tables.exact(sorted(spans), list(self.big))
+        self._big_hits = {}
+        relevant: dict[str, set[str]] = {k: set() for k in self.big}
+        for kind, folded, name in hits:
+            self._big_hits.setdefault(folded, []).append((kind, name))
+            relevant[kind].add(name)
+        for tok in set(_SPAN_TOKEN.findall(text)):
+            if tok in STOPWORDS or len(fold(tok)) < 4:
+                continue
+            for kind, name in self.tables.with_prefix(fold(tok), list(self.big), limit=5):
+                relevant[kind].add(name)
+            if re.search(r"\d|-", tok):
+                for kind, name in self.tables.near(tok, list(self.big), limit=10):
+                    relevant[kind].add(name)
+        return {k: sorted(v) for k, v in relevant.items()}
+
+    def is_name(self, folded: str) -> bool:
+        return any(folded in idx for idx in self.folded.values()) or folded in self._big_hits
 
     def lookup(self, span: str) -> list[tuple[str, str]]:
         key = fold(span)
         if not key:
             return []
         hits = [(kind, idx[key]) for kind, idx in self.folded.items() if key in idx]
+        seen = {k for k, _ in hits}
+        for kind, name in self._big_hits.get(key, []):
+            if kind not in seen:              # the first (sorted) name of a kind with this folded form
+                hits.append((kind, name))
+                seen.add(kind)
         alias = ALIASES.get(span.strip().lower())
         if alias and alias[1] in self.by_kind.get(alias[0], []) and alias not in hits:
             hits.append(alias)
@@ -253,9 +284,11 @@ class NameIndex:
 
 
 def extract(question: str, index: NameIndex, today: date | None = None) -> Entities:
-    text, fixes = correct(normalise(question), STOPWORDS | set(GROUP_WORDS) | index.words)
+    plain = normalise(question)
+    text, fixes = correct(plain, STOPWORDS | set(GROUP_WORDS) | index.words_for(plain))
     tokens = _TOKEN.findall(text)
-    ent = Entities(question=question, text=text, tokens=tokens, known=index.by_kind, today=today, fixes=fixes)
+    known = {**index.by_kind, **index.prefetch(tokens, text)}
+    ent = Entities(question=question, text=text, tokens=tokens, known=known, today=today, fixes=fixes)
     found = find_period(text)
     ent.period, ent.period_unparsed = found.phrase, list(found.unparsed)
     ent.period_compared = found.compared_with
@@ -331,9 +364,16 @@ def _names(ent: Entities, index: NameIndex) -> None:
             for kind, name in hits:
                 if not any(h.kind == kind and h.name == name for h in ent.names):
                     ent.names.append(NameHit(kind, name, span))
-    known = {fold(h.name) for h in ent.names} | {f for idx in index.folded.values() for f in idx}
+    _near_misses(ent, index, used)
+
+
+def _near_misses(ent: Entities, index: NameIndex, used: list[bool]) -> None:
+    """Words no name matched that are close to a name of a fuzzy kind: unknown names with suggestions."""
+    tokens = ent.tokens
+    known = {fold(h.name) for h in ent.names}
     for i, tok in enumerate(tokens):
-        if used[i] or tok in STOPWORDS or len(tok) < 4 or not re.search(r"[a-z]", tok) or fold(tok) in known:
+        if used[i] or tok in STOPWORDS or len(tok) < 4 or not re.search(r"[a-z]", tok) or fold(tok) in known \
+                or index.is_name(fold(tok)):
             continue
         if tok in GROUP_WORDS or tok.endswith("'s"):
             continue

@@ -511,7 +511,17 @@ ALTER TABLE llm_prices ADD COLUMN IF NOT EXISTS batch_input_cost_per_token DECIM
 ALTER TABLE llm_prices ADD COLUMN IF NOT EXISTS batch_output_cost_per_token DECIMAL(38,15);
 """
 
+# The name index (issue 17.4): every name of every kind with its folded form, sorted by it, so the planner and
+# the tools look names up in SQL. Kept by the writers (knowledge.name_index.refresh); `migrate` backfills it.
+MIGRATION_7 = """
+CREATE TABLE IF NOT EXISTS name_index (kind VARCHAR NOT NULL, name VARCHAR NOT NULL, folded VARCHAR NOT NULL,
+                                       src VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS name_words (word VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS name_kinds (kind VARCHAR NOT NULL, n BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS name_sources (src VARCHAR NOT NULL, sig VARCHAR NOT NULL);
+"""
+
 # Append new migrations here; never edit an earlier one.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from knowledge import name_index
 from knowledge.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -46,6 +47,8 @@ class Store:
     read_only: bool
 
     def close(self) -> None:
+        if not self.read_only:
+            refresh_names(self.con)
         self.con.close()
 
     def __enter__(self) -> "Store":
@@ -80,6 +83,15 @@ class Store:
         return datetime.now(timezone.utc).date()
 
 
+def refresh_names(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the name index (knowledge.name_index) in step with the tables it reads: a signature query when
+    nothing changed, a rebuild of the changed sources otherwise. A connection in a failed state is left be."""
+    try:
+        name_index.refresh(con)
+    except duckdb.Error:
+        pass
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -110,6 +122,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     except Exception:
         con.execute("ROLLBACK")
         raise
+    refresh_names(con)          # backfill the name index of a store made before it existed
     return SCHEMA_VERSION
 
 
@@ -233,6 +246,7 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
         store = open_store(copy)
         try:
             yield store
+            name_index.refresh(store.con)
             store.con.execute("CHECKPOINT")
         except BaseException:
             store.close()

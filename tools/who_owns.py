@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.semantic.model import DIMENSIONS
 from tools.contract import TableView, ToolResult, UnknownNameError, money
-from tools.names import candidates, fold, suggest
+from tools.names import NameTables, close_names, fold
 from tools.periods import Period
 from tools.registry import ToolContext, tool
 from tools.sqlparts import (
@@ -159,8 +159,7 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
     if not matches:
         matches = _loose(ctx, text, window, rate_start)
     if not matches:
-        names = candidates(ctx.con, "resource")
-        raise UnknownNameError("resource", text, suggest(text, names))
+        raise UnknownNameError("resource", text, close_names(NameTables(ctx.con), "resource", text))
     best, alternatives = matches[0], matches[1:4]
 
     sources, tags = ownership_sources(ctx, best.resource_id)
@@ -217,24 +216,35 @@ def _to_match(row: dict[str, Any], window: Period, how: str) -> ResourceMatch:
     )
 
 
+_IDS_SQL = """
+    SELECT ResourceId FROM focus_charges WHERE ResourceId = ?
+    UNION SELECT ResourceId FROM focus_charges WHERE ResourceName = ? AND ResourceId IS NOT NULL
+    UNION SELECT resource_id FROM endpoints WHERE endpoint_id = ? AND resource_id IS NOT NULL
+    UNION SELECT resource_id FROM endpoints WHERE name = ? AND resource_id IS NOT NULL
+    UNION SELECT resource_id FROM gpu_jobs WHERE job_id = ? AND resource_id IS NOT NULL
+    UNION SELECT resource_id FROM gpu_jobs WHERE name = ? AND resource_id IS NOT NULL
+    ORDER BY 1"""
+
+
 def _exact(ctx: ToolContext, text: str, window: Period, rate_start: date) -> list[ResourceMatch]:
-    """Id or name, exact or case/punctuation-folded; endpoint and job ids/names map to their resource."""
-    rows = ctx.query(
-        _RESOURCE_SQL.format(where="ChargePeriodStart < ? AND (ResourceId = ? OR ResourceName = ? OR ResourceId IN ("
-                             "SELECT resource_id FROM endpoints WHERE endpoint_id = ? OR name = ? UNION "
-                             "SELECT resource_id FROM gpu_jobs WHERE job_id = ? OR name = ?))")
-        + " ORDER BY last_30 DESC NULLS LAST, rid",
-        _rate_params(window, rate_start) + [day_start(window.end)] + [text] * 6,
-    )
-    if not rows:
+    """Id or name, exact or case/punctuation-folded; endpoint and job ids/names map to their resource.
+    Each exact lookup is its own filter (pushed into the scan), then the resources are read by id."""
+    tables = NameTables(ctx.con)
+    named = sorted({n for _, _, n in tables.exact([fold(text)], ["resource"])})
+    if not named:
+        return []                       # no resource, endpoint or job has this name, in any spelling
+    ids = [r["ResourceId"] for r in ctx.query(_IDS_SQL, [text] * 6)] if text in named else []
+    if not ids:
         # A folded spelling of one identifier ('I-0ABC_12' -> 'i-0abc-12'); loose text goes to _loose.
-        target = fold(text)
-        if not target or " " in text or "$" in text:
+        if " " in text or "$" in text or len(named) != 1 or named[0] == text:
             return []
-        hits = [n for n in candidates(ctx.con, "resource") if fold(n) == target]
-        if len(hits) != 1 or hits[0] == text:
-            return []
-        return _exact(ctx, hits[0], window, rate_start)
+        return _exact(ctx, named[0], window, rate_start)
+    marks = ", ".join("?" for _ in ids)
+    rows = ctx.query(
+        _RESOURCE_SQL.format(where=f"ChargePeriodStart < ? AND ResourceId IN ({marks})")
+        + " ORDER BY last_30 DESC NULLS LAST, rid",
+        _rate_params(window, rate_start) + [day_start(window.end)] + ids,
+    )
     return [_to_match(r, window, "id or name") for r in rows]
 
 

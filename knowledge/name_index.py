@@ -1,0 +1,254 @@
+"""The store's names in a table, so a name is looked up in SQL instead of read whole into Python.
+
+`name_index(kind, name, folded, src)` holds every distinct name of every kind (team, resource, model, …)
+with its folded form (`knowledge.naming.fold`) and the table it comes from; rows are kept sorted by
+`folded`, so an exact or prefix lookup reads a few row groups (zone maps), whatever the number of names.
+`name_words(word)` holds the letter runs of every name (a question word that is part of a name is never
+"corrected" as a typo). `name_kinds(kind, n)` counts the names of each kind.
+
+The index is kept by the writers: `refresh(con)` rebuilds the sources whose signature (row count and
+ingest ids of the big tables, a content hash of the small ones) changed since the last refresh, so an
+approval or an estimate costs a signature query, not a scan. A store that a writer left stale (rows
+inserted by hand) is caught by the same signature check on read: a writable connection refreshes, a
+read-only one builds a private copy in its temp schema (the old cost, once per connection).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from knowledge.naming import fold
+from knowledge.semantic.model import DIMENSIONS
+
+__all__ = ["SOURCES", "NameTables", "ensure", "refresh"]
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    columns: tuple[tuple[str, str], ...]      # (kind, SQL expression yielding the name)
+    big: bool                                 # signature from row count and ingest ids, not a content hash
+    planner: bool = True                      # the offline planner reads it (bucket names: the tools only)
+
+
+def _dim(name: str) -> str:
+    return DIMENSIONS[name].sql
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("focus_charges", (
+        ("team", "Tags['team']"), ("project", _dim("project")), ("environment", _dim("env")),
+        ("service", _dim("service")), ("provider", _dim("provider")), ("region", _dim("region")),
+        ("account", "SubAccountName"), ("account", "SubAccountId"), ("account", "BillingAccountName"),
+        ("account", "BillingAccountId"), ("resource", "ResourceId"), ("resource", "ResourceName")), big=True),
+    Source("llm_calls", (("app", "app"), ("model", "model"), ("feature", "feature"), ("team", "team"),
+                         ("provider", "provider"), ("prompt", "prompt_id"), ("customer", "customer_id")), big=True),
+    Source("llm_usage_buckets", (("model", "model"), ("app", "project_id"), ("provider", "provider")),
+           big=True, planner=False),
+    Source("teams", (("team", "team"),), big=False),
+    Source("ownership", (("team", "team"),), big=False),
+    Source("gpu_jobs", (("team", "team"), ("project", "project"), ("environment", "environment"),
+                        ("resource", "job_id"), ("resource", "name")), big=False),
+    Source("endpoints", (("team", "team"), ("model", "model"), ("resource", "endpoint_id"), ("resource", "name")),
+           big=False),
+    Source("prompts", (("model", "model"), ("app", "app"), ("prompt", "prompt_id")), big=False),
+    Source("llm_prices", (("catalog_model", "model"),), big=False),
+)
+PLANNER_EXCLUDED = tuple(s.table for s in SOURCES if not s.planner)
+
+DDL = """
+CREATE {temp}TABLE IF NOT EXISTS {schema}.name_index (kind VARCHAR NOT NULL, name VARCHAR NOT NULL,
+                                                folded VARCHAR NOT NULL, src VARCHAR NOT NULL);
+CREATE {temp}TABLE IF NOT EXISTS {schema}.name_words (word VARCHAR NOT NULL);
+CREATE {temp}TABLE IF NOT EXISTS {schema}.name_kinds (kind VARCHAR NOT NULL, n BIGINT NOT NULL);
+CREATE {temp}TABLE IF NOT EXISTS {schema}.name_sources (src VARCHAR NOT NULL, sig VARCHAR NOT NULL);
+"""
+
+
+def _replace(schema: str, table: str) -> str:
+    return f"CREATE OR REPLACE TEMP TABLE {table}" if schema == TEMP else f"CREATE OR REPLACE TABLE {schema}.{table}"
+
+
+TEMP = "temp.main"
+
+
+def _main(con: duckdb.DuckDBPyConnection) -> str:
+    """The connection's own database, fully qualified (a bare `main` may resolve to the temp catalog)."""
+    row = con.execute("SELECT current_database()").fetchone()
+    return f'"{row[0]}".main' if row else "main"
+_FOLD_SQL = "regexp_replace(lower(name), '[^a-z0-9]', '', 'g')"
+
+
+def _signature_sql(source: Source) -> str:
+    if source.big:
+        return (f"(SELECT [count(*)::VARCHAR, coalesce(min(x_ingest_id), ''), coalesce(max(x_ingest_id), '')]::VARCHAR "
+                f"FROM {source.table})")
+    cols = ", ".join(expr for _, expr in source.columns)
+    return f"(SELECT [count(*)::VARCHAR, coalesce(sum(hash({cols})), 0)::VARCHAR]::VARCHAR FROM {source.table})"
+
+
+def signatures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The current signature of every source table (one query)."""
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = current_database()"
+    ).fetchall()}
+    sources = [s for s in SOURCES if s.table in present]
+    if not sources:
+        return {}
+    row = con.execute("SELECT " + ", ".join(_signature_sql(s) for s in sources)).fetchone()
+    return {s.table: str(v) for s, v in zip(sources, row or ())}
+
+
+def _stored(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, str] | None:
+    try:
+        return dict(con.execute(f"SELECT src, sig FROM {schema}.name_sources").fetchall())
+    except duckdb.CatalogException:
+        return None
+
+
+def _source_rows_sql(source: Source) -> str:
+    kinds = ", ".join(f"'{k}'" for k, _ in source.columns)
+    exprs = ", ".join(f"CAST({e} AS VARCHAR)" for _, e in source.columns)
+    return (f"SELECT DISTINCT kind, name FROM (SELECT unnest([{kinds}]) AS kind, unnest([{exprs}]) AS name "
+            f"FROM {source.table}) WHERE name IS NOT NULL AND name <> ''")
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, schema: str, stale: list[Source], sigs: dict[str, str]) -> None:
+    """Replace the rows of the `stale` sources and rewrite the tables sorted (zone maps for lookups)."""
+    t = f"{schema}.name_index"
+    keep = ", ".join(f"'{s.table}'" for s in stale)
+    parts = [f"SELECT kind, name, folded, src FROM {t} WHERE src NOT IN ({keep})"]
+    parts += [f"SELECT kind, name, {_FOLD_SQL} AS folded, '{s.table}' AS src FROM ({_source_rows_sql(s)})"
+              for s in stale]
+    con.execute(f"{_replace(schema, 'name_index')} AS SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY folded, kind, name")
+    _fold_non_ascii(con, t)
+    con.execute(f"{_replace(schema, 'name_words')} AS SELECT DISTINCT w AS word FROM "
+                f"(SELECT unnest(regexp_extract_all(lower(name), '[a-z]+')) AS w FROM "
+                f"(SELECT DISTINCT name FROM {t})) WHERE w <> '' ORDER BY word")
+    con.execute(f"{_replace(schema, 'name_kinds')} AS "
+                f"SELECT kind, count(DISTINCT name) AS n FROM {t} GROUP BY kind ORDER BY kind")
+    con.execute(f"DELETE FROM {schema}.name_sources")
+    con.executemany(f"INSERT INTO {schema}.name_sources VALUES (?, ?)", [[k, v] for k, v in sigs.items()])
+
+
+def _fold_non_ascii(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """SQL lower() and Python's differ outside ASCII: such names are folded by `knowledge.naming.fold` itself."""
+    rows = con.execute(f"SELECT DISTINCT name FROM {table} WHERE regexp_matches(name, '[^\\x00-\\x7F]')").fetchall()
+    if rows:
+        con.executemany(f"UPDATE {table} SET folded = ? WHERE name = ?", [[fold(r[0]), r[0]] for r in rows])
+
+
+def refresh(con: duckdb.DuckDBPyConnection, *, schema: str | None = None, force: bool = False) -> list[str]:
+    """Bring the index up to date with its sources; returns the sources rebuilt (none when nothing changed)."""
+    schema = schema or _main(con)
+    con.execute(DDL.format(schema=schema, temp="TEMP " if schema == TEMP else ""))
+    sigs = signatures(con)
+    stored = {} if force else (_stored(con, schema) or {})
+    stale = [s for s in SOURCES if s.table in sigs and stored.get(s.table) != sigs[s.table]]
+    if stale or set(stored) != set(sigs):
+        _rebuild(con, schema, stale, sigs)
+    return [s.table for s in stale]
+
+
+def _is_read_only_error(exc: duckdb.Error) -> bool:
+    return "read-only" in str(exc).lower() or "read only" in str(exc).lower()
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> str:
+    """The schema holding an up-to-date index for `con`: the store's own (refreshed when stale and writable),
+    or the temp schema (a read-only connection on a stale store: built once per connection and reused)."""
+    sigs = signatures(con)
+    main = _main(con)
+    if _stored(con, main) == sigs:
+        return main
+    if _stored(con, TEMP) == sigs:
+        return TEMP
+    try:
+        refresh(con, schema=main)
+        return main
+    except duckdb.Error as exc:
+        if not _is_read_only_error(exc):
+            raise
+    refresh(con, schema=TEMP, force=True)
+    return TEMP
+
+
+def _folded_list(values: list[str]) -> str:
+    return json.dumps(sorted(set(values)))
+
+
+class NameTables:
+    """Lookups on an up-to-date index of one connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, planner: bool = False):
+        self.con = con
+        self.schema = ensure(con)
+        self.t = f"{self.schema}.name_index"
+        self.src_filter = ("AND src NOT IN (" + ", ".join(f"'{s}'" for s in PLANNER_EXCLUDED) + ")") if planner else ""
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.con.execute(f"SELECT kind, n FROM {self.schema}.name_kinds").fetchall())
+
+    def all_names(self, kinds: list[str]) -> dict[str, list[str]]:
+        """Every name of each of `kinds`, sorted."""
+        out: dict[str, list[str]] = {k: [] for k in kinds}
+        if not kinds:
+            return out
+        rows = self.con.execute(
+            f"SELECT DISTINCT kind, name FROM {self.t} WHERE list_contains(?, kind) {self.src_filter} ORDER BY kind, name",
+            [kinds]).fetchall()
+        for kind, name in rows:
+            out[kind].append(name)
+        return out
+
+    def exact(self, folded: list[str], kinds: list[str] | None = None) -> list[tuple[str, str, str]]:
+        """(kind, folded, name) for every name whose folded form is one of `folded`."""
+        keys = sorted({f for f in folded if f})
+        if not keys:
+            return []
+        kind_filter = "AND list_contains(?, kind)" if kinds is not None else ""
+        params: list[object] = [keys[0], keys[-1], keys] + ([kinds] if kinds is not None else [])
+        return [(k, f, n) for k, f, n in self.con.execute(
+            f"SELECT DISTINCT kind, folded, name FROM {self.t} WHERE folded BETWEEN ? AND ? AND list_contains(?, folded) "
+            f"{kind_filter} {self.src_filter} ORDER BY kind, folded, name", params).fetchall()]
+
+    def by_name(self, kind: str, name: str) -> bool:
+        f = fold(name)
+        return self.con.execute(
+            f"SELECT count(*) FROM {self.t} WHERE folded = ? AND kind = ? AND name = ? {self.src_filter}",
+            [f, kind, name]).fetchone()[0] > 0
+
+    def with_prefix(self, prefix: str, kinds: list[str], limit: int = 20) -> list[tuple[str, str]]:
+        """(kind, name) of names whose folded form starts with `prefix` (a range on the sorted column)."""
+        if not prefix:
+            return []
+        rows = self.con.execute(
+            f"SELECT DISTINCT kind, name FROM {self.t} WHERE folded >= ? AND folded < ? AND list_contains(?, kind) "
+            f"{self.src_filter} ORDER BY name LIMIT ?", [prefix, prefix + "\U0010ffff", kinds, limit]).fetchall()
+        return [(k, n) for k, n in rows]
+
+    def near(self, word: str, kinds: list[str], limit: int = 50) -> list[tuple[str, str]]:
+        """A bounded candidate set for "did you mean" among many names: names sharing the first two folded
+        letters, best by Jaro-Winkler similarity (rapidfuzz reranks them)."""
+        f = fold(word)
+        if len(f) < 2:
+            return []
+        rows = self.con.execute(
+            f"SELECT kind, name FROM (SELECT DISTINCT kind, name, folded FROM {self.t} WHERE folded >= ? AND folded < ? "
+            f"AND list_contains(?, kind) {self.src_filter}) ORDER BY jaro_winkler_similarity(folded, ?) DESC, name LIMIT ?",
+            [f[:2], f[:2] + "\U0010ffff", kinds, f, limit]).fetchall()
+        return [(k, n) for k, n in rows]
+
+    def words(self, candidates: list[str]) -> set[str]:
+        """The `candidates` that are a letter run of some name."""
+        keys = sorted({w for w in candidates if w and re.fullmatch(r"[a-z]+", w)})
+        if not keys:
+            return set()
+        rows = self.con.execute(
+            f"SELECT word FROM {self.schema}.name_words WHERE word BETWEEN ? AND ? AND list_contains(?, word)",
+            [keys[0], keys[-1], keys]).fetchall()
+        return {r[0] for r in rows}
