@@ -54,7 +54,8 @@ def test_within_budget_exits_0_with_a_pr_comment(workdir: Path) -> None:
     assert cost < 10000                     # under the approval threshold too (tools.approval_policy)
     p = finops("estimate", "job.yaml", "--hours", "4", "--db", "s.duckdb", cwd=workdir)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.startswith(f"**This run will cost ${cost:,} (p10–p90 ")
+    assert p.stdout.startswith("<!-- finops-estimate -->")      # one PR comment, updated in place
+    assert f"${cost:,} (p10–p90 " in p.stdout
     assert "within budget" in p.stdout and "| H100 compute" in p.stdout
 
 

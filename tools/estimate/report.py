@@ -74,9 +74,9 @@ class EstimateReport(BaseModel):
         n = len(self.jobs)
         head = (f"## {_ICON.get(self.verdict, '')} finops estimate: {n} job{'s' if n != 1 else ''}, "
                 f"{money(self.total)} total{_change_text(self.total_change, self.total)}: {self.verdict}")
-        md = [MARKER, head, ""]
-        if self.demo_note:
-            md += [f"> **{self.demo_note}**", ""]
+        # A demo-data warning comes first of all (a gate on made-up budgets must say so before anything).
+        md = [f"> **{self.demo_note}**", ""] if self.demo_note else []
+        md += [MARKER, head, ""]
         md += ["| job | team | cost | change vs previous | verdict |", "|---|---|---:|---:|---|"]
         md += [_summary_row(j) for j in self.jobs]
         md.append(f"| **total** | | **{money(self.total)}** | {_change_cell(self.total_change, self.total)} | "
