@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,7 +13,7 @@ from textual.widgets import Static
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "ask the question typed"),
-    ("↑ / ↓", "earlier questions (kept across runs)"),
+    ("↑ / ↓", "question history (kept across runs)"),
     ("→", "accept the suggested question"),
     ("ctrl+p", "common questions"),
     ("ctrl+t", "show/hide the SQL and freshness of the answer"),
@@ -47,11 +46,11 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        keys = Table.grid(padding=(0, 2))
-        keys.add_column(style="bold", no_wrap=True)
-        keys.add_column()
-        for key, what in KEYS:
-            keys.add_row(key, what)
+        width = max(len(k) for k, _ in KEYS) + 2
+        keys = Text()
+        for i, (key, what) in enumerate(KEYS):
+            keys.append(("\n" if i else "") + key.ljust(width), style="bold")
+            keys.append(what)
         with VerticalScroll(id="help"):
             yield Static(Text("finops chat · help (esc closes)", style="bold"))
             yield Static(keys)
