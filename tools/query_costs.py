@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from knowledge.semantic.compiler import Window, compile_query
+from knowledge.semantic.compiler import ResolvedQuery, Window, compile_query
 from knowledge.semantic.model import DerivedMeasure, Measure
 from knowledge.semantic.query import CostQuery
 from knowledge.semantic.validate import resolve_query
@@ -170,12 +170,12 @@ def _dec(v: Any) -> Decimal | None:
 def _values(row: dict[str, Any], base: tuple[Measure, ...], asked: tuple[Measure | DerivedMeasure, ...],
             prefix: str) -> dict[str, Decimal | None]:
     sums = {m.name: _dec(row[f"{prefix}{j}"]) for j, m in enumerate(base)}
-    for m in base:                       # a count of no rows is 0, a sum of no rows is unknown
-        if m.column is None and sums[m.name] is None:
-            sums[m.name] = Decimal(0)
+    for b in base:                       # a count of no rows is 0, a sum of no rows is unknown
+        if b.column is None and sums[b.name] is None:
+            sums[b.name] = Decimal(0)
     out: dict[str, Decimal | None] = {}
     for m in asked:
-        out[m.name] = m.compute(sums) if isinstance(m, DerivedMeasure) else sums[m.name]  # type: ignore[assignment]
+        out[m.name] = m.compute(sums) if isinstance(m, DerivedMeasure) else sums[m.name]
     return out
 
 
@@ -224,12 +224,7 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     currencies = int(ctx.store_fact("billing_currencies", "SELECT count(DISTINCT BillingCurrency) FROM focus_charges") or 0)
     compiled = compile_query(resolved, window, credits=has_credits, currencies=currencies > 1)
     rows = ctx.query(compiled.sql, compiled.params)
-    base = resolved.measures
-    currencies = {c for r in rows for c in (r.get("clo"), r.get("chi")) if c is not None}
-    if len(currencies) > 1 and any(m.unit == "USD" for m in base) and "billing_currency" not in {
-            d.name for d in resolved.group_by}:
-        raise FinopsError(f"these charges are billed in {len(currencies)} currencies ({', '.join(sorted(currencies))}): "
-                          "group by billing_currency or filter on one, money in different currencies is never added")
+    _one_currency(rows, resolved)
     charges = sum(int(r["n"] or 0) for r in rows)
     prev_charges = sum(int(r["pn"] or 0) for r in rows)
     if not charges:   # nothing matched: an empty period is "no data", not $0
@@ -237,9 +232,35 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         if (not data.rows or data.last is None or data.first is None
                 or data.last <= day_start(period.start) or data.first >= day_start(period.end)):
             raise no_data("billing data", period, data, " (ingest a FOCUS export with `finops ingest focus`)")
-    # Where the bill ends comes from the evidence's freshness (computed once per read-only store).
-    last = next((f.latest_data for f in ctx.freshness() if f.source == "billing (FOCUS)"), None)
-    # Totals are sums of the same exact sums the rows hold: listed + other = total, to the last digit.
+    totals, previous_totals, mixed = _totals(rows, resolved, asked, compared=compare is not None)
+    out_rows = _rows(rows, resolved, asked, totals, mixed, compared=compare is not None)
+    credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
+    ends, partial_from = _coverage(ctx, period, compare, prev_charges)
+    return QueryCostsResult(
+        query=args, period=period, compare_period=compare,
+        measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description) for m in asked],
+        group_by=[d.name for d in resolved.group_by], group_labels=[d.label for d in resolved.group_by],
+        null_labels=[d.null_label for d in resolved.group_by],
+        filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
+        rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
+        previous_charges=prev_charges, mixed_units=mixed, compare_partial_from=partial_from,
+        credits=credits if credits else None, data_ends=ends)
+
+
+def _one_currency(rows: list[dict[str, Any]], resolved: ResolvedQuery) -> None:
+    """Money in different currencies is never added: several currencies need a group or a filter."""
+    currencies = {c for r in rows for c in (r.get("clo"), r.get("chi")) if c is not None}
+    if len(currencies) > 1 and any(m.unit == "USD" for m in resolved.measures) and "billing_currency" not in {
+            d.name for d in resolved.group_by}:
+        raise FinopsError(f"these charges are billed in {len(currencies)} currencies ({', '.join(sorted(currencies))}): "
+                          "group by billing_currency or filter on one, money in different currencies is never added")
+
+
+def _totals(rows: list[dict[str, Any]], resolved: ResolvedQuery, asked: tuple[Measure | DerivedMeasure, ...], *,
+            compared: bool) -> tuple[dict[str, Decimal | None], dict[str, Decimal | None], list[str]]:
+    """Totals (and the previous period's) as sums of the same exact sums the rows hold: listed + other =
+    total, to the last digit; and the measures whose rows are in different units (no total)."""
+    base = resolved.measures
     total_sums: dict[str, Any] = {}
     prev_sums: dict[str, Any] = {}
     for j in range(len(base)):
@@ -249,7 +270,7 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
             total_sums[f"m{j}"] = _add(total_sums[f"m{j}"], _dec(r[f"m{j}"]))
             prev_sums[f"p{j}"] = _add(prev_sums[f"p{j}"], _dec(r[f"p{j}"]))
     totals = _values(total_sums, base, asked, "m")
-    previous_totals = _values(prev_sums, base, asked, "p") if compare is not None else {}
+    previous_totals = _values(prev_sums, base, asked, "p") if compared else {}
     # A quantity grouped by its unit has rows in different units: each row is exact, their sum is not a figure.
     grouped = {d.name for d in resolved.group_by}
     mixed = [m.name for m in asked
@@ -259,25 +280,38 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         totals[name] = None
         if name in previous_totals:
             previous_totals[name] = None
+    return totals, previous_totals, mixed
+
+
+def _rows(rows: list[dict[str, Any]], resolved: ResolvedQuery, asked: tuple[Measure | DerivedMeasure, ...],
+          totals: dict[str, Decimal | None], mixed: list[str], *, compared: bool) -> list[CostRow]:
+    if not resolved.group_by:
+        return []
+    base = resolved.measures
     first = asked[0]
     first_total = totals.get(first.name)
     out_rows: list[CostRow] = []
     for r in rows:
-        if resolved.group_by and not int(r["n"] or 0) and not r["is_other"] and compare is None:
+        if not int(r["n"] or 0) and not r["is_other"] and not compared:
             continue
         values = _values(r, base, asked, "m")
         if r["is_other"] and int(r["folded"]) > 1:
             values.update({name: None for name in mixed})    # "other" folds rows of different units
         share = None
-        if first.unit != "ratio" and first_total and values.get(first.name) is not None:
-            share = values[first.name] / first_total  # type: ignore[operator]
+        value = values.get(first.name)
+        if first.unit != "ratio" and first_total and value is not None:
+            share = value / first_total
         out_rows.append(CostRow(
             keys=[None if r.get(f"d{i}") is None else str(r[f"d{i}"]) for i in range(len(resolved.group_by))],
-            values=values, previous=_values(r, base, asked, "p") if compare is not None else {},
+            values=values, previous=_values(r, base, asked, "p") if compared else {},
             share=share, charges=int(r["n"] or 0), is_other=bool(r["is_other"]), folded=int(r["folded"])))
-    if not resolved.group_by:
-        out_rows = []
-    credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
+    return out_rows
+
+
+def _coverage(ctx: ToolContext, period: Period, compare: Period | None, prev_charges: int) -> tuple[date | None, date | None]:
+    """Where the bill ends inside the period, and where it starts inside the comparison period (noted)."""
+    # Where the bill ends comes from the evidence's freshness (computed once per read-only store).
+    last = next((f.latest_data for f in ctx.freshness() if f.source == "billing (FOCUS)"), None)
     ends = None
     if last is not None and day_start(period.start) < last < day_start(period.end) - timedelta(days=1):
         ends = (last - timedelta(microseconds=1)).date() if last.time() == time() else last.date()
@@ -290,13 +324,4 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         if first_ts is not None and day_start(compare.start) < first_ts < day_start(compare.end):
             partial_from = first_ts.date()
             ctx.note(f"the comparison period is only partly covered: billing data starts {partial_from.isoformat()}")
-    return QueryCostsResult(
-        query=args, period=period, compare_period=compare,
-        measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description) for m in asked],
-        group_by=[d.name for d in resolved.group_by], group_labels=[d.label for d in resolved.group_by],
-        null_labels=[d.null_label for d in resolved.group_by],
-        filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
-        rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
-        previous_charges=prev_charges, mixed_units=mixed, compare_partial_from=partial_from,
-        credits=credits if credits else None, data_ends=ends)
-
+    return ends, partial_from

@@ -20,6 +20,7 @@ Rules (each threshold is an argument):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -36,7 +37,7 @@ ENV_SQL = DIMENSIONS["env"].sql          # the semantic model's env and project 
 PROJECT_SQL = DIMENSIONS["project"].sql
 
 WasteKind = Literal["idle_endpoint", "zombie_job", "low_util_gpu", "dev_like_prod", "left_on"]
-ALL_KINDS: tuple[str, ...] = ("idle_endpoint", "zombie_job", "low_util_gpu", "dev_like_prod", "left_on")
+ALL_KINDS: tuple[WasteKind, ...] = ("idle_endpoint", "zombie_job", "low_util_gpu", "dev_like_prod", "left_on")
 KIND_LABELS = {"idle_endpoint": "idle endpoints", "zombie_job": "zombie jobs", "low_util_gpu": "low-utilisation GPUs",
                "dev_like_prod": "dev workloads running like prod", "left_on": "replication/storage left on"}
 TEMP_ENVS = ("demo", "test", "temp", "tmp", "poc", "sandbox")
@@ -144,46 +145,10 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
     rates = _run_rates(ctx, ids, last_day)
     tags = _resource_tags(ctx, [e["resource_id"] for e in endpoints if e["team"] is None or e["environment"] is None]
                           + [j["resource_id"] for j in jobs if j["team"] is None or j["environment"] is None], last_day)
-    zombies: set[str] = set()
     idle: set[str] = set()
-    for e in endpoints:
-        rate = _monthly(rates.get(e["resource_id"]), e["hourly_cost"])
-        # With billing data, billing is the truth: an endpoint not billed on the last day is gone.
-        running = last_day is None or (e["resource_id"] in rates and rates[e["resource_id"]][1] is not None)
-        if not running:
-            continue
-        requests, days = int(e["requests"] or 0), int(e["days"] or 0)
-        util = e["util"]
-        if days and requests <= args.idle_requests_per_day * days and (util is None or util < IDLE_UTIL):
-            idle.add(e["endpoint_id"])
-            if "idle_endpoint" in kinds:
-                items.append(_item("idle_endpoint", e["endpoint_id"], e, rate, rate, e["created_at"],
-                                   f"{_n(requests, 'request')} in {_n(days, 'day')}"
-                                   + (f", GPU {pct(Decimal(str(util)))} busy" if util is not None else "")
-                                   + (f", last request {e['last_request_at']:%Y-%m-%d}" if e["last_request_at"] else ""),
-                                   {"requests": requests, "days": days, "avg_gpu_util": util, "model": e["model"],
-                                    "hourly_cost": e["hourly_cost"], "instance_type": e["instance_type"],
-                                    "environment": e["environment"]}))
-    for j in jobs:
-        rate = _monthly(rates.get(j["resource_id"]), None)
-        hours = Decimal(str((now - j["started_at"]).total_seconds() / 3600))
-        stalled_for = (now - (j["last_progress_at"] or j["started_at"])).total_seconds() / 3600
-        past_ttl = j["ttl_hours"] is not None and float(hours) > float(j["ttl_hours"])
-        stalled = stalled_for > args.no_progress_hours
-        if past_ttl or stalled:
-            zombies.add(j["job_id"])
-            why = []
-            if past_ttl:
-                why.append(f"running {float(hours):.0f} h, past its {float(j['ttl_hours']):g} h TTL")
-            if stalled:
-                why.append(f"no progress for {stalled_for:.0f} h")
-            if "zombie_job" in kinds:
-                items.append(_item("zombie_job", j["job_id"], j, rate, rate, j["started_at"].date(), "; ".join(why),
-                                   {"started_at": j["started_at"].isoformat(), "ttl_hours": j["ttl_hours"],
-                                    "last_progress_at": j["last_progress_at"].isoformat() if j["last_progress_at"] else None,
-                                    "hours_running": round(float(hours), 1), "gpu_type": j["gpu_type"],
-                                    "gpu_count": j["gpu_count"], "cluster": j["cluster"], "kind": j["kind"],
-                                    "avg_gpu_util": j["avg_gpu_util"], "environment": j["environment"]}))
+    zombies: set[str] = set()
+    items += _idle_endpoints(endpoints, rates, last_day, args, "idle_endpoint" in kinds, idle)
+    items += _zombie_jobs(jobs, rates, now, args, "zombie_job" in kinds, zombies)
     if "low_util_gpu" in kinds:
         _use_measured_util(ctx, endpoints, jobs, now)
         items += _low_util(endpoints, jobs, rates, idle, zombies, args.low_util)
@@ -211,7 +176,59 @@ def waste(ctx: ToolContext, args: WasteArgs) -> WasteResult:
                        by_kind=dict(by_kind), counts=dict(counts), kinds=kinds, not_checked=not_checked)
 
 
-def _not_checked(ctx: ToolContext, kinds: list[str], has_billing: bool) -> dict[str, str]:
+def _idle_endpoints(endpoints: list[dict[str, Any]], rates: dict[str, Any], last_day: date | None, args: WasteArgs,
+                    listed: bool, idle: set[str]) -> list[WasteItem]:
+    """Endpoints serving (almost) no traffic; their ids go into `idle` whether or not they are listed."""
+    items: list[WasteItem] = []
+    for e in endpoints:
+        rate = _monthly(rates.get(e["resource_id"]), e["hourly_cost"])
+        # With billing data, billing is the truth: an endpoint not billed on the last day is gone.
+        running = last_day is None or (e["resource_id"] in rates and rates[e["resource_id"]][1] is not None)
+        if not running:
+            continue
+        requests, days = int(e["requests"] or 0), int(e["days"] or 0)
+        util = e["util"]
+        if days and requests <= args.idle_requests_per_day * days and (util is None or util < IDLE_UTIL):
+            idle.add(e["endpoint_id"])
+            if listed:
+                items.append(_item("idle_endpoint", e["endpoint_id"], e, rate, rate, e["created_at"],
+                                   f"{_n(requests, 'request')} in {_n(days, 'day')}"
+                                   + (f", GPU {pct(Decimal(str(util)))} busy" if util is not None else "")
+                                   + (f", last request {e['last_request_at']:%Y-%m-%d}" if e["last_request_at"] else ""),
+                                   {"requests": requests, "days": days, "avg_gpu_util": util, "model": e["model"],
+                                    "hourly_cost": e["hourly_cost"], "instance_type": e["instance_type"],
+                                    "environment": e["environment"]}))
+    return items
+
+
+def _zombie_jobs(jobs: list[dict[str, Any]], rates: dict[str, Any], now: datetime, args: WasteArgs,
+                 listed: bool, zombies: set[str]) -> list[WasteItem]:
+    """Jobs past their TTL or without progress; their ids go into `zombies` whether or not they are listed."""
+    items: list[WasteItem] = []
+    for j in jobs:
+        rate = _monthly(rates.get(j["resource_id"]), None)
+        hours = Decimal(str((now - j["started_at"]).total_seconds() / 3600))
+        stalled_for = (now - (j["last_progress_at"] or j["started_at"])).total_seconds() / 3600
+        past_ttl = j["ttl_hours"] is not None and float(hours) > float(j["ttl_hours"])
+        stalled = stalled_for > args.no_progress_hours
+        if past_ttl or stalled:
+            zombies.add(j["job_id"])
+            why = []
+            if past_ttl:
+                why.append(f"running {float(hours):.0f} h, past its {float(j['ttl_hours']):g} h TTL")
+            if stalled:
+                why.append(f"no progress for {stalled_for:.0f} h")
+            if listed:
+                items.append(_item("zombie_job", j["job_id"], j, rate, rate, j["started_at"].date(), "; ".join(why),
+                                   {"started_at": j["started_at"].isoformat(), "ttl_hours": j["ttl_hours"],
+                                    "last_progress_at": j["last_progress_at"].isoformat() if j["last_progress_at"] else None,
+                                    "hours_running": round(float(hours), 1), "gpu_type": j["gpu_type"],
+                                    "gpu_count": j["gpu_count"], "cluster": j["cluster"], "kind": j["kind"],
+                                    "avg_gpu_util": j["avg_gpu_util"], "environment": j["environment"]}))
+    return items
+
+
+def _not_checked(ctx: ToolContext, kinds: Sequence[str], has_billing: bool) -> dict[str, str]:
     """Per kind whose data is not loaded at all (every table it needs is empty): what is missing."""
     tables = sorted({t for k in kinds for t in NEEDS[k] if t != "focus_charges"})
     loaded = {"focus_charges": has_billing}

@@ -13,6 +13,8 @@ They keep to the portable SQL subset (no map_contains, no arg_max, no percentile
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,9 +55,7 @@ class DerivedMeasure(BaseModel):
     description: str
     synonyms: tuple[str, ...] = ()
 
-    def compute(self, values: dict[str, object]) -> object:
-        from decimal import Decimal
-
+    def compute(self, values: Mapping[str, object]) -> Decimal | None:
         xs = [values.get(n) for n in self.inputs]
         if any(x is None for x in xs):
             return None
@@ -378,7 +378,8 @@ def _measure_table() -> dict[str, str]:
     from knowledge.naming import fold
 
     table: dict[str, str] = {}
-    for m in (*MEASURES.values(), *DERIVED.values()):
+    every: list[Measure | DerivedMeasure] = [*MEASURES.values(), *DERIVED.values()]
+    for m in every:
         for word in (m.name, m.label, *m.synonyms):
             table.setdefault(fold(word), m.name)
     return table
