@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -32,10 +32,10 @@ from tools.registry import run_tool
 from tools.scopes import days_between, filled
 from tools.timeseries import forecast_series
 
-Level = Literal["org", "team", "project", "job", "model", "app"]
+Level = Literal["org", "team", "project", "job", "model", "app", "scope"]
 LimitKind = Literal["soft", "hard"]
 PeriodKind = Literal["monthly", "quarterly", "custom"]
-LEVELS: tuple[str, ...] = ("org", "team", "project", "job", "model", "app")
+LEVELS: tuple[str, ...] = ("org", "team", "project", "job", "model", "app", "scope")   # scope: any CostQuery filters
 # The dimension a level's name filters on (org = no filter; job = the billed resource the job runs on).
 LEVEL_DIMENSION = {"team": "team", "project": "project", "model": "model", "app": "app", "job": "resource",
                    "service": "service"}
@@ -197,6 +197,7 @@ class NodeStatus(BaseModel):
     pct: Decimal
     headroom: Decimal = Decimal(0)       # after the precedence rule (its own and its ancestors' remaining)
     binding: str = ""                    # whose remaining amount sets the headroom
+    team: str | None = None              # its own team, else its nearest ancestor's (who is told)
     forecast: Decimal | None = None
     forecast_low: Decimal | None = None
     forecast_high: Decimal | None = None
@@ -277,6 +278,8 @@ def statuses(store: Store, today: date, data_end: date) -> list[NodeStatus]:
     for s in out:
         s.headroom = headroom(known, spent, s.node.budget_id)
         s.binding = binding_node(known, spent, s.node.budget_id)
+        chain = [s.node.budget_id] + ancestors(nodes, s.node.budget_id)
+        s.team = next((t for t in (nodes[i].team() for i in chain) if t), None)
     return sorted(out, key=lambda s: (LEVELS.index(s.node.level) if s.node.level in LEVELS else 99, s.node.budget_id))
 
 
@@ -326,3 +329,37 @@ def launch_check(store: Store, budget_id: str, cost: Decimal, *, today: date | N
 
 def iter_children(nodes: Mapping[str, BudgetNode], parent: str) -> Iterable[BudgetNode]:
     return (n for n in nodes.values() if n.parent_id == parent)
+
+
+# -- setting budgets -------------------------------------------------------------------------------------
+def check_filters(store: Store, filters: tuple[Filter, ...]) -> None:
+    """Validate a scope against the semantic model and the store's values (did-you-mean on a typo)."""
+    from knowledge.semantic.validate import resolve_query
+    from tools.names import candidates
+
+    resolve_query(store.con, CostQuery(filters=filters), known=lambda kind: candidates(store.con, kind), cache=None)
+
+
+def save_nodes(store: Store, new: list[BudgetNode], now: datetime) -> None:
+    """Write budgets (in order, so a parent can come first), each checked against the precedence rule on the
+    tree as it stands in its period; raises FinopsError naming the first problem (nothing is written then,
+    when the caller holds a transaction)."""
+    from tools.contract import FinopsError
+
+    for node in new:
+        if node.period == "custom" and (node.period_end is None or node.period_end <= node.period_start):
+            raise FinopsError(f"{node.budget_id}: a custom period needs an end after its start")
+        check_filters(store, node.filters)
+        start = node.window(node.period_start) or (node.period_start, node.period_start)
+        tree = load_nodes(store, start[0])
+        problem = allocation_problem(tree, node)
+        if problem is not None:
+            raise FinopsError(problem)
+        store.con.execute(
+            "INSERT OR REPLACE INTO budget_nodes (budget_id, parent_id, level, name, scope_json, period, period_start, "
+            "period_end, amount, limit_kind, thresholds, owner, channel, updated_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [node.budget_id, node.parent_id, node.level, node.name,
+             json.dumps([f.model_dump(mode="json") for f in node.filters]), node.period, node.period_start,
+             node.period_end, node.amount, node.limit_kind, ",".join(str(t) for t in node.thresholds), node.owner,
+             node.channel, now])

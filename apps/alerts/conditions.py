@@ -64,7 +64,7 @@ def budget_alerts(statuses: list[NodeStatus], cfg: AlertSettings, owners: dict[s
         if not crossed:
             continue
         top = max(crossed)
-        team = n.team()
+        team = s.team
         action, change = _action_text(_top_action(remediations, team))
         over = s.spent - n.amount
         figure = (f"{money(s.spent)} spent of the {money(n.amount)} {n.period} budget ({pct(s.pct)}) from "
@@ -98,7 +98,7 @@ def forecast_alerts(statuses: list[NodeStatus], cfg: AlertSettings, owners: dict
         if s.exceed_on is None or s.runs_out_in_days is None or s.forecast is None:
             continue
         n = s.node
-        team = n.team()
+        team = s.team
         action, change = _action_text(_top_action(remediations, team))
         days = s.runs_out_in_days
         figure = (f"forecast {money(s.forecast)} by {(s.period_end - timedelta(days=1)).isoformat()} against "

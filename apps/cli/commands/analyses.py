@@ -1,4 +1,4 @@
-"""`finops waste | anomalies | budgets | forecast | remediations | unit-costs [--db P] [--json] ...`.
+"""`finops waste | anomalies | forecast | remediations | unit-costs [--db P] [--json] ...`.
 
 Each command runs its tool through the registry on a read-only store and prints the summary (the
 answer), the rows behind it and a one-line evidence note; `--json` prints the tool result with its
@@ -54,17 +54,6 @@ def register(app: typer.Typer) -> None:
         """Cost spikes against each scope's same-weekday baseline, and slow drifts, with their drivers."""
         run_tool_command(db, "anomalies", {"period": period, "scope": scope, "name": name, "team": team,
                                "sensitivity": sensitivity, "min_excess": min_excess, "drift": drift, "top": top}, json_out)
-
-    @app.command("budgets")
-    def budgets_command(
-        db: DbOption = None,
-        json_out: JsonOption = False,
-        scope_kind: Annotated[Optional[str], typer.Option("--scope-kind", help="team, project, service or total.")] = None,
-        name: NameOption = None,
-        alerts_only: Annotated[bool, typer.Option("--alerts-only", help="Only budgets with an alert.")] = False,
-    ) -> None:
-        """Burn vs budget for the current period, forecast to its end, alerts at 80% and 100%."""
-        run_tool_command(db, "budgets", {"scope_kind": scope_kind, "name": name, "alerts_only": alerts_only}, json_out)
 
     @app.command("forecast")
     def forecast_command(
