@@ -121,7 +121,7 @@ def row_counts(path: Path) -> dict[str, int]:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
-        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        return {t: _count(con, t) for t in tables}
     finally:
         con.close()
 
@@ -221,3 +221,8 @@ def expected_for(name: str, db: Path | None = None) -> dict[str, Any]:
             return {q.id: prepared.gold.expected(q) for q in questions}
         finally:
             prepared.gold.close()
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    return int(row[0]) if row else 0

@@ -200,35 +200,48 @@ def tolerance_for(q: Question, ev: ExpectedValue) -> Decimal:
 
 def find_value(q: Question, ev: ExpectedValue, text: str, tables: list[Any]) -> str | None:
     """The figure or name in `text` (or the tables) that matches `ev`, or None."""
-    tol = tolerance_for(q, ev)
     if ev.type == "text":
-        for name in (ev.value, *ev.alternatives):
-            if mentions(text, name):
-                return name
-        for table in tables:
-            for row in table.rows:
-                for name in (ev.value, *ev.alternatives):
-                    if any(cell is not None and mentions(str(cell), name) for cell in row):
-                        return f"{name} (table)"
-        return None
+        return _find_name(ev, text, tables)
+    tol = tolerance_for(q, ev)
     want = ev.decimal()
-    if ev.type == "money":
+    return _find_in_text(ev.type, want, tol, text) or _find_in_tables(ev.type, want, tol, tables)
+
+
+def _find_name(ev: ExpectedValue, text: str, tables: list[Any]) -> str | None:
+    names = (ev.value, *ev.alternatives)
+    for name in names:
+        if mentions(text, name):
+            return name
+    for table in tables:
+        for row in table.rows:
+            for name in names:
+                if any(cell is not None and mentions(str(cell), name) for cell in row):
+                    return f"{name} (table)"
+    return None
+
+
+def _find_in_text(kind: str, want: Decimal, tol: Decimal, text: str) -> str | None:
+    if kind == "money":
         for f in money_figures(text):
             if abs(f.value - want) <= tol:
                 return f.text.strip()
-    elif ev.type == "count":
+    elif kind == "count":
         for f in count_figures(text):
             if abs(f.value - want) <= max(tol, f.precision if f.scale > 1 else Decimal(0)):
                 return f.text.strip()
-    elif ev.type == "percent":
+    elif kind == "percent":
         for f in percent_figures(text):
             if abs(f.value - want * 100) <= max(tol, f.precision):
                 return f.text.strip()
+    return None
+
+
+def _find_in_tables(kind: str, want: Decimal, tol: Decimal, tables: list[Any]) -> str | None:
     for table in tables:
         for row in table.rows:
             for cell in row:
                 for v in cell_numbers(cell):
-                    if ev.type == "percent":
+                    if kind == "percent":
                         if abs(v - want) <= Decimal("0.0005") or abs(v - want * 100) <= Decimal("0.05"):
                             return f"{cell} (table)"
                     elif abs(v - want) <= tol:

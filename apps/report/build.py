@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from apps.report.asof import pin
 from apps.report.model import (
@@ -154,13 +154,13 @@ def _overview(calls: _Calls, week: ReportWeek, team: str | None, primary: SpendR
     return out
 
 
-def _mover_rows(result: SpendResult, dimension: str, n: int) -> list[Mover]:
-    rows = [r for r in result.rows
-            if not r.is_other and r.change is not None and r.change != 0
-            and not (dimension != "team" and r.key.startswith("(no "))]
-    rows.sort(key=lambda r: (-abs(r.change or 0), r.key))
+def _mover_rows(result: SpendResult, dimension: Literal["team", "service", "model"], n: int) -> list[Mover]:
+    moved = [(r, r.change) for r in result.rows
+             if not r.is_other and r.change is not None and r.change != 0
+             and not (dimension != "team" and r.key.startswith("(no "))]
+    moved.sort(key=lambda rc: (-abs(rc[1]), rc[0].key))
     return [Mover(dimension=dimension, key=r.key, billed=r.billed, previous=r.previous_billed,
-                  change=r.change, change_pct=r.change_pct) for r in rows[:n]]  # type: ignore[arg-type]
+                  change=change, change_pct=r.change_pct) for r, change in moved[:n]]
 
 
 def _movers(calls: _Calls, week: ReportWeek, team: str | None, primary: SpendResult, primary_id: str) -> Movers:

@@ -123,7 +123,7 @@ def chart_png(summary: WeeklySummary, key: ChartKey) -> bytes:
 
 def panel_png(summary: WeeklySummary) -> bytes:
     """Every chart of the summary in one image (for Slack and the README)."""
-    keys = [k for k in ("daily", "movers", "llm_models") if has_chart(summary, k)]  # type: ignore[arg-type]
+    keys = [k for k in ("daily", "movers", "llm_models") if has_chart(summary, k)]
     heights = [_DRAW[k][1][1] for k in keys] or [1.0]
     fig = plt.figure(figsize=(8.0, sum(heights) + 0.6))
     grid = fig.add_gridspec(len(heights), 1, height_ratios=heights, hspace=0.55)
