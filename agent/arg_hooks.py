@@ -79,7 +79,23 @@ NEED_JOB = (
 
 
 def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    """Estimate arguments from free text ("64 H100s for 72 h on spot for search, approve?"): the same
+    fields a manifest has, so the answer is the same estimate the CLI gives for that manifest."""
     t = ent.text
+    _estimate_gpus(args, t, spec)
+    _estimate_duration(args, t, spec)
+    _estimate_words(args, t, spec)
+    _estimate_llm_batch(args, ent, spec)
+    concrete = any(k in args for k in ("gpu_type", "instance_type", "calls"))
+    if not concrete:
+        raise NeedMore({"kind": "refusal", "text": NEED_JOB})
+    if "budget" not in args and ent.amounts and re.search(r"\bapprove|\bbudget|\bwithin\b|\bfit\b", t):
+        _set(args, spec, "budget", str(max(ent.amounts)))
+    return args
+
+
+def _estimate_gpus(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
+    """GPU count and type ("64 H100s", "H100 x 8", "8 GPUs ... A100") and an instance type."""
     m = _GPU.search(t)
     if m:
         _set(args, spec, "gpu_count", int(m.group(1)))
@@ -97,6 +113,10 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     m = _INSTANCE.search(t)
     if m:
         _set(args, spec, "instance_type", m.group(1))
+
+
+def _estimate_duration(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
+    """Hours ("72 h", "3 days", "2 weeks"), or steps with seconds per step."""
     m = _HOURS.search(t)
     if m:
         n, unit = Decimal(m.group(1)), m.group(2)
@@ -107,6 +127,10 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     if m and s and "hours" not in args:
         _set(args, spec, "steps", int(Decimal(m.group(1)) * (1000 if m.group(2) else 1)))
         _set(args, spec, "seconds_per_step", s.group(1))
+
+
+def _estimate_words(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
+    """Pricing model, job kind and budget named in words."""
     for value, pattern in (("spot", r"\bspot\b"), ("reserved", r"\breserved\b|\bri\b"), ("on-demand", r"\bon-?demand\b")):
         if re.search(pattern, t):
             _set(args, spec, "pricing", value)
@@ -118,7 +142,11 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     m = _BUDGET.search(t)
     if m:
         _set(args, spec, "budget", str(Decimal(m.group(1)) * _SCALE.get(m.group(2) or "", 1)))
-    # An LLM batch: a model plus a number of calls.
+
+
+def _estimate_llm_batch(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> None:
+    """An LLM batch: a model plus a number of calls (and tokens per call)."""
+    t = ent.text
     calls = _CALLS.search(t)
     model = ent.first("model") or ent.first("target_model") or args.get("model")
     if calls and model and "gpu_type" not in args and "instance_type" not in args:
@@ -133,12 +161,6 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
             _set(args, spec, "output_tokens", int(m.group(1)))
     elif "model" in args and "gpu_type" in args:
         del args["model"]
-    concrete = any(k in args for k in ("gpu_type", "instance_type", "calls"))
-    if not concrete:
-        raise NeedMore({"kind": "refusal", "text": NEED_JOB})
-    if "budget" not in args and ent.amounts and re.search(r"\bapprove|\bbudget|\bwithin\b|\bfit\b", t):
-        _set(args, spec, "budget", str(max(ent.amounts)))
-    return args
 
 
 # -- llm_spend -----------------------------------------------------------------------------------------------
