@@ -135,3 +135,17 @@ def test_quiet_hours_defer_and_rate_limit_caps_per_channel(writable_demo: Path) 
                            "AND NOT digest GROUP BY channel").fetchall()
     assert per_hour and all(n <= 3 for _, n in per_hour)
     assert any(a["status"] == "deferred (rate limit)" for a in day["alerts"])
+
+
+def test_snooze_keeps_a_condition_quiet_until_it_ends(writable_demo: Path, facts: dict) -> None:
+    over = facts["budget_over_80"]
+    key = f"forecast:team:{over['team']}:{over['period_start']}"
+    from datetime import datetime
+
+    with open_store(writable_demo) as store:
+        ledger.decide(store, key, "any", ledger.SNOOZED, "U0SUPPORT1", "#team-support", datetime(2026, 11, 25, 8, 0),
+                      snooze_days=3)
+    _, during = alerts_run(writable_demo, "--dry-run")                          # clock 2026-11-25 09:00
+    assert by_key(during)[key]["status"] == "snoozed" and "until 2026-11-28 08:00" in by_key(during)[key]["reason"]
+    _, after = alerts_run(writable_demo, "--dry-run", "--now", "2026-11-28T08:01")
+    assert by_key(after)[key]["status"] == "new"

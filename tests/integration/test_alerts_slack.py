@@ -83,11 +83,25 @@ def test_post_click_acknowledge_then_quiet(store: Path, facts: dict) -> None:
                           message_ts=idle.ts)
             shown = api.wait_for("chat.postMessage", where=lambda c: c.args.get("thread_ts") == idle.ts)[0]
             assert "SELECT" in shown.texts() and "Evidence for" in shown.texts()
+
+            harness.click(REMEDIATION_ACTION, buttons(idle)[3]["value"], user="U0SUPPORT1", channel=idle.args["channel"],
+                          message_ts=idle.ts)
+            fix = api.wait_for("chat.postMessage", count=2, where=lambda c: c.args.get("thread_ts") == idle.ts)[1]
+            assert "delete-endpoint" in fix.texts() and "Nothing is executed" in fix.texts()
+            assert "<!channel>" not in json.dumps(fix.args["blocks"])
+
+            harness.click(SNOOZE_ACTION, buttons(idle)[1]["value"], user="U0SUPPORT1", channel=idle.args["channel"],
+                          message_ts=idle.ts)
+            snoozed = api.wait_for("chat.update", where=lambda c: c.args["ts"] == idle.ts)[0]
+            assert "*Snoozed* by <@U0SUPPORT1> until" in snoozed.texts()
             harness.bot.workers.wait_idle(10)
         finally:
             harness.close()
         con = duckdb.connect(str(store), read_only=True)
-        decided = con.execute("SELECT alert_key, state, decision, decided_by FROM alert_decisions").fetchall()
+        decided = con.execute("SELECT alert_key, state, decision, decided_by FROM alert_decisions "
+                              "WHERE decision = 'acknowledged'").fetchall()
+        snooze = con.execute("SELECT alert_key, until_ts - ts FROM alert_decisions WHERE decision = 'snoozed'").fetchall()
+        assert [(k, d.days) for k, d in snooze] == [(json.loads(buttons(idle)[1]["value"])["k"], 7)]
         spent = Decimal(next(a for a in report["alerts"] if a["key"] == json.loads(ack["value"])["k"])["amounts"]["spent"])
         con.close()
         assert decided == [(f"budget:team:{over['team']}:{over['period_start']}", "80%", "acknowledged", "U0SUPPORT1")]
