@@ -15,7 +15,6 @@ read-only one builds a private copy in its temp schema (the old cost, once per c
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -177,8 +176,9 @@ def ensure(con: duckdb.DuckDBPyConnection) -> str:
     return TEMP
 
 
-def _folded_list(values: list[str]) -> str:
-    return json.dumps(sorted(set(values)))
+def _marks(values: list[str]) -> str:
+    """Placeholders for a list of scalar parameters (a list bound as one parameter makes DuckDB import pandas)."""
+    return ", ".join("?" for _ in values)
 
 
 class NameTables:
@@ -199,8 +199,8 @@ class NameTables:
         if not kinds:
             return out
         rows = self.con.execute(
-            f"SELECT DISTINCT kind, name FROM {self.t} WHERE list_contains(?, kind) {self.src_filter} ORDER BY kind, name",
-            [kinds]).fetchall()
+            f"SELECT DISTINCT kind, name FROM {self.t} WHERE kind IN ({_marks(kinds)}) {self.src_filter} ORDER BY kind, name",
+            kinds).fetchall()
         for kind, name in rows:
             out[kind].append(name)
         return out
@@ -210,10 +210,10 @@ class NameTables:
         keys = sorted({f for f in folded if f})
         if not keys:
             return []
-        kind_filter = "AND list_contains(?, kind)" if kinds is not None else ""
-        params: list[object] = [keys[0], keys[-1], keys] + ([kinds] if kinds is not None else [])
+        kind_filter = f"AND kind IN ({_marks(kinds)})" if kinds else ""
+        params: list[object] = [keys[0], keys[-1], *keys, *(kinds or [])]
         return [(k, f, n) for k, f, n in self.con.execute(
-            f"SELECT DISTINCT kind, folded, name FROM {self.t} WHERE folded BETWEEN ? AND ? AND list_contains(?, folded) "
+            f"SELECT DISTINCT kind, folded, name FROM {self.t} WHERE folded BETWEEN ? AND ? AND folded IN ({_marks(keys)}) "
             f"{kind_filter} {self.src_filter} ORDER BY kind, folded, name", params).fetchall()]
 
     def by_name(self, kind: str, name: str) -> bool:
@@ -227,20 +227,21 @@ class NameTables:
         if not prefix:
             return []
         rows = self.con.execute(
-            f"SELECT DISTINCT kind, name FROM {self.t} WHERE folded >= ? AND folded < ? AND list_contains(?, kind) "
-            f"{self.src_filter} ORDER BY name LIMIT ?", [prefix, prefix + "\U0010ffff", kinds, limit]).fetchall()
+            f"SELECT DISTINCT kind, name FROM {self.t} WHERE folded >= ? AND folded < ? AND kind IN ({_marks(kinds)}) "
+            f"{self.src_filter} ORDER BY name LIMIT ?", [prefix, prefix + "\U0010ffff", *kinds, limit]).fetchall()
         return [(k, n) for k, n in rows]
 
     def near(self, word: str, kinds: list[str], limit: int = 50) -> list[tuple[str, str]]:
-        """A bounded candidate set for "did you mean" among many names: names sharing the first two folded
-        letters, best by Jaro-Winkler similarity (rapidfuzz reranks them)."""
+        """A bounded candidate set for "did you mean" among many names: up to 5,000 names sharing the first
+        three folded characters, best by Jaro-Winkler similarity (rapidfuzz reranks them)."""
         f = fold(word)
-        if len(f) < 2:
+        if len(f) < 3:
             return []
         rows = self.con.execute(
             f"SELECT kind, name FROM (SELECT DISTINCT kind, name, folded FROM {self.t} WHERE folded >= ? AND folded < ? "
-            f"AND list_contains(?, kind) {self.src_filter}) ORDER BY jaro_winkler_similarity(folded, ?) DESC, name LIMIT ?",
-            [f[:2], f[:2] + "\U0010ffff", kinds, f, limit]).fetchall()
+            f"AND kind IN ({_marks(kinds)}) {self.src_filter} LIMIT 5000) "
+            f"ORDER BY jaro_winkler_similarity(folded, ?) DESC, name LIMIT ?",
+            [f[:3], f[:3] + "\U0010ffff", *kinds, f, limit]).fetchall()
         return [(k, n) for k, n in rows]
 
     def words(self, candidates: list[str]) -> set[str]:
@@ -249,6 +250,6 @@ class NameTables:
         if not keys:
             return set()
         rows = self.con.execute(
-            f"SELECT word FROM {self.schema}.name_words WHERE word BETWEEN ? AND ? AND list_contains(?, word)",
-            [keys[0], keys[-1], keys]).fetchall()
+            f"SELECT word FROM {self.schema}.name_words WHERE word BETWEEN ? AND ? AND word IN ({_marks(keys)})",
+            [keys[0], keys[-1], *keys]).fetchall()
         return {r[0] for r in rows}

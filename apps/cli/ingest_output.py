@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
 from apps.cli.options import EXIT_BAD_INPUT
-from knowledge.ingest import FileReport, IngestError, IngestReport
 from knowledge.ingest.limits import DEFAULT_MAX_QUARANTINE_PCT, LoadPolicy, parse_percent
+
+if TYPE_CHECKING:      # the reports' classes, imported where they are used (no ingest import for `--help`)
+    from knowledge.ingest.models import FileReport, IngestReport
 
 ROLLED_BACK = "rolled back: nothing was loaded; the store is as it was"
 
@@ -37,6 +39,8 @@ def policy_from(max_quarantine: Optional[str], force: bool) -> LoadPolicy:
     try:
         pct = parse_percent(max_quarantine) if max_quarantine is not None else DEFAULT_MAX_QUARANTINE_PCT
     except ValueError as exc:
+        from knowledge.ingest.errors import IngestError
+
         raise IngestError(str(exc)) from None
     return LoadPolicy(max_quarantine_pct=pct, force=force)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 import pkgutil
 import sys
 from typing import Annotated, Any, Optional
@@ -120,7 +121,7 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-app = typer.Typer(
+_app = typer.Typer(
     name="finops",
     cls=FinopsGroup,
     help="FinOps for AI: exact cost answers with their evidence.",
@@ -131,7 +132,7 @@ app = typer.Typer(
 )
 
 
-@app.callback()
+@_app.callback()
 def _root(
     version: Annotated[Optional[bool], typer.Option(
         "--version", help="Print the version and exit.", callback=_version, is_eager=True)] = None,
@@ -145,19 +146,64 @@ _ORDER = ("ask", "chat", "demo", "ingest", "ingest_providers", "estimate", "audi
           "slack", "eval")
 
 
-def _register_commands() -> None:
+# The module that registers each top-level command: `finops ask …` imports the ask module only (the others
+# bring the ingest machinery, the estimate report, Bolt, Textual …). A name not listed, `--help` or no command
+# imports them all. tests/integration/test_cli_cold_start.py checks the table against what the modules register.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "alerts": ("alerts",), "anomalies": ("analyses",), "ask": ("ask",), "audit": ("audit",), "budgets": ("budgets",),
+    "chat": ("chat",), "demo": ("demo",), "estimate": ("estimate",), "eval": ("eval",), "export": ("export",),
+    "forecast": ("analyses",), "ingest": ("ingest", "ingest_providers"), "mcp": ("mcp",), "query": ("query",),
+    "reconcile": ("ingest_providers",), "remediations": ("analyses",), "slack": ("slack",), "summary": ("summary",),
+    "unit-costs": ("analyses",), "waste": ("analyses",),
+}
+_registered: set[str] = set()
+
+
+def command_modules() -> list[str]:
     names = [i.name for i in pkgutil.iter_modules(commands.__path__) if not i.name.startswith("_")]
-    names.sort(key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+    return sorted(names, key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+
+
+def _register(names: list[str] | tuple[str, ...]) -> None:
     for name in names:
-        module = importlib.import_module(f"apps.cli.commands.{name}")
-        module.register(app)
+        if name not in _registered:
+            importlib.import_module(f"apps.cli.commands.{name}").register(_app)
+            _registered.add(name)
 
 
-_register_commands()
+def _register_commands() -> None:
+    _register(command_modules())
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The command named on the command line (the root takes no option with a value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _without_pandas() -> None:
+    """DuckDB imports pandas (and with it numpy and pyarrow: 0.3–0.8 s here) the first time a query binds a
+    parameter, only to ask whether a value is a pandas one. No finops command passes pandas values, so the
+    console script marks pandas absent unless something already imported it (FINOPS_PANDAS=1: keep it)."""
+    if "pandas" not in sys.modules and os.environ.get("FINOPS_PANDAS") != "1":
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+
+
+def __getattr__(name: str) -> Any:
+    """`from apps.cli.main import app`: the root command with every command registered."""
+    if name == "app":
+        _register_commands()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    _without_pandas()
+    modules = COMMAND_MODULES.get(_command_name(sys.argv[1:]) or "")
+    if modules and "-h" not in sys.argv[1:2] and "--help" not in sys.argv[1:2]:
+        _register(modules)
+    else:
+        _register_commands()
+    _app()
 
 
 if __name__ == "__main__":

@@ -21,47 +21,51 @@ into files that then go through the same parsers.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Sequence
 
-from knowledge.connectors import anthropic_costs, anthropic_usage, dcgm, litellm_spend, openai_costs, openai_usage
 from knowledge.connectors.inputs import InputDoc, read_inputs
-from knowledge.connectors.loader import load_parsed
 from knowledge.connectors.records import ConnectorOptions, Parsed
 from knowledge.connectors.targets import BUCKETS, CALLS, FOCUS_FROM_COSTS, GPU, Target
 from knowledge.ingest.errors import IngestError
-from knowledge.ingest.limits import LoadPolicy
-from knowledge.ingest.models import FileReport, IngestReport
-from knowledge.ingest.runner import DEFAULT_WAIT_SECONDS, new_ingest_id, rolled_back_on_error
-from knowledge.store import Store
+from knowledge.ingest.limits import DEFAULT_WAIT_SECONDS, LoadPolicy
+
+if TYPE_CHECKING:    # the loader and the ingest runner are imported when something is loaded, not for --help
+    from knowledge.ingest.models import FileReport, IngestReport
+    from knowledge.store import Store
 
 
 @dataclass(frozen=True)
 class Connector:
     kind: str
     target: Target
-    parse: Callable[[InputDoc, ConnectorOptions], Parsed]
+    module: str          # knowledge.connectors.<module>.parse, imported on first use
     help: str
+
+    @property
+    def parse(self) -> Callable[[InputDoc, ConnectorOptions], Parsed]:
+        return importlib.import_module(f"knowledge.connectors.{self.module}").parse  # type: ignore[no-any-return]
 
 
 CONNECTORS: dict[str, Connector] = {c.kind: c for c in (
-    Connector("openai-usage", BUCKETS, openai_usage.parse,
+    Connector("openai-usage", BUCKETS, "openai_usage",
               "OpenAI Usage API pages (completions, embeddings, images, audio, ...; 2024-12 and current fields) "
               "into usage buckets; cost from the price catalog. Re-ingesting the same days replaces them."),
-    Connector("openai-costs", FOCUS_FROM_COSTS, openai_costs.parse,
+    Connector("openai-costs", FOCUS_FROM_COSTS, "openai_costs",
               "OpenAI Costs API pages into FOCUS rows (ProviderName OpenAI). Re-ingesting the same days of the "
               "same --account replaces them."),
-    Connector("anthropic-usage", BUCKETS, anthropic_usage.parse,
+    Connector("anthropic-usage", BUCKETS, "anthropic_usage",
               "Anthropic usage report pages (messages) into usage buckets; cost from the price catalog. "
               "Re-ingesting the same days replaces them."),
-    Connector("anthropic-costs", FOCUS_FROM_COSTS, anthropic_costs.parse,
+    Connector("anthropic-costs", FOCUS_FROM_COSTS, "anthropic_costs",
               "Anthropic cost report pages (amounts in cents) into FOCUS rows (ProviderName Anthropic). "
               "Re-ingesting the same days of the same --account replaces them."),
-    Connector("litellm-spend", CALLS, litellm_spend.parse,
+    Connector("litellm-spend", CALLS, "litellm_spend",
               "LiteLLM LiteLLM_SpendLogs exports (CSV, CSV.gz, JSON, JSON Lines or Parquet) into LLM call rows; "
               "cost from the price catalog. Re-ingesting a request id replaces it."),
-    Connector("dcgm", GPU, dcgm.parse,
+    Connector("dcgm", GPU, "dcgm",
               "NVIDIA dcgm-exporter metrics (Prometheus text scrapes or Prometheus query JSON): GPU_UTIL, "
               "PROF_GR_ENGINE_ACTIVE, FB_USED per GPU, matched to endpoints and GPU jobs by pod or hostname."),
 )}
@@ -97,6 +101,10 @@ def load_into(store: Store, kind: str, parsed: Sequence[Parsed],
               on_file: Callable[[FileReport], None] | None = None, policy: LoadPolicy = LoadPolicy()) -> IngestReport:
     """Load parsed inputs into an open, writable store, one transaction each. An input whose content was
     loaded earlier in the command (or before, with all its rows still there) is skipped and said so."""
+    from knowledge.connectors.loader import load_parsed
+    from knowledge.ingest.models import IngestReport
+    from knowledge.ingest.runner import new_ingest_id
+
     connector = CONNECTORS[kind]
     report = IngestReport(kind=kind, db=str(store.path))
     run_ids: list[str] = []
@@ -132,6 +140,8 @@ def ingest_provider(
     Raises IngestError (nothing changed) for bad input, StoreBusyError when the store stays locked,
     ReplaceRefused (with `rolled_back`) when an input would replace good rows with too many bad ones.
     """
+    from knowledge.ingest.runner import rolled_back_on_error
+
     parsed = parse_inputs(kind, paths, options, stdin)
     with rolled_back_on_error(db, wait_seconds) as store:
         report = load_into(store, kind, parsed, on_file, policy)

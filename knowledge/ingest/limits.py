@@ -28,6 +28,8 @@ LATEST = datetime(MAX_YEAR + 1, 1, 1)  # exclusive
 RANGE_TEXT = f"allowed years {MIN_YEAR} to {MAX_YEAR}"
 
 DEFAULT_MAX_QUARANTINE_PCT = Decimal("1")
+# Seconds an ingest waits while another writer holds the store (here, not in runner: the CLI names it in --help).
+DEFAULT_WAIT_SECONDS = 5.0
 
 # BIGINT columns (token and request counts) hold at most 2^63 - 1.
 MAX_BIGINT = 2**63 - 1

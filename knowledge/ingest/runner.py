@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 from knowledge.ingest import llm
 from knowledge.ingest.errors import IngestError, StoreBusyError
 from knowledge.ingest.header import HeaderPlan, plan_header
-from knowledge.ingest.limits import LoadPolicy
+from knowledge.ingest.limits import DEFAULT_WAIT_SECONDS, LoadPolicy
 from knowledge.ingest.load import load_file
 from knowledge.ingest.models import FileReport, IngestReport
 from knowledge.ingest.progress import ProgressSink
@@ -25,7 +25,8 @@ from knowledge.ingest.source import SourceFile, inspect
 from knowledge.ingest.specs import SPECS, KINDS
 from knowledge.store import Store, StoreBusy, StoreError, open_store_for_write
 
-DEFAULT_WAIT_SECONDS = 5.0
+__all__ = ["DEFAULT_WAIT_SECONDS", "CheckedFile", "check_files", "ingest", "ingest_into", "new_ingest_id", "open_for_write",
+           "rolled_back_on_error"]
 
 
 @dataclass(frozen=True)

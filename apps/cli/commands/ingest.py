@@ -21,7 +21,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from apps.cli.ingest_output import ForceOption, MaxQuarantineOption, policy_from, print_committed
 from apps.cli.ingest_output import fail as _fail
 from apps.cli.options import DbOption, JsonOption
-from knowledge.ingest import DEFAULT_WAIT_SECONDS, IngestError, ingest
+from knowledge.ingest.errors import IngestError
+from knowledge.ingest.limits import DEFAULT_WAIT_SECONDS
 
 BIG_FILE_ROWS = 100_000  # files estimated above this get a progress bar (on a terminal)
 
@@ -90,6 +91,8 @@ def _run(kind: str, paths: list[Path], db: Optional[Path], as_json: bool, wait: 
     err = Console(stderr=True)
     sink = _RichProgress(err) if (not as_json and sys.stderr.isatty()) else None
     shown = {str(Path(p).expanduser().resolve()): str(p) for p in paths}
+    from knowledge.ingest.runner import ingest   # the ingest machinery only when a file is ingested
+
     try:
         policy = policy_from(max_quarantine, force)
         report = ingest(db, kind, paths, sink=sink, prices_file=prices, wait_seconds=wait, policy=policy)

@@ -20,7 +20,8 @@ from apps.cli.ingest_output import ForceOption, MaxQuarantineOption, policy_from
 from apps.cli.ingest_output import fail as _fail
 from apps.cli.options import EXIT_OK, DbOption, JsonOption
 from knowledge.connectors import CONNECTORS, ConnectorOptions, ingest_provider
-from knowledge.ingest import DEFAULT_WAIT_SECONDS, IngestError
+from knowledge.ingest.errors import IngestError
+from knowledge.ingest.limits import DEFAULT_WAIT_SECONDS
 from knowledge.store import resolve_db_path
 
 LIVE_KINDS = ("openai-usage", "openai-costs", "anthropic-usage", "anthropic-costs")
