@@ -137,10 +137,10 @@ def bench(store: Store, repeat: int) -> list[tuple[str, float, float, float, int
 
 def freshness_ms(store: Store, repeat: int) -> float:
     """What attaching evidence freshness (tools.registry, every tool call) costs on this store."""
-    from tools.registry import ToolContext
+    from tools.registry import ToolContext, forget_store_facts
 
     def fresh() -> Any:
-        store.__dict__.pop("_finops_freshness", None)  # computed once per read-only store: time the first
+        forget_store_facts(store)  # computed once per read-only store: time the first
         return ToolContext(store, "bench").freshness()
 
     return median_ms(fresh, repeat)[0]

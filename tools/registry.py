@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -81,22 +82,22 @@ class ToolContext:
     def freshness(self) -> list[SourceFreshness]:
         # A read-only store cannot change while it is open (DuckDB admits no writer then): compute its
         # freshness once per connection, not on every tool call (it scans the whole bill).
-        cached = getattr(self.store, "_finops_freshness", None) if self.store.read_only else None
-        if cached is not None:
-            return [f.model_copy() for f in cached]
+        cache = self.store_cache("freshness")
+        if cache is not None and "sources" in cache:
+            return [f.model_copy() for f in cache["sources"]]
         out: list[SourceFreshness] = []
         for label, table, expr, ingest_sources in _FRESHNESS_SOURCES:
-            latest, rows = self.con.execute(f"SELECT {expr}, count(*) FROM {table}").fetchone()
+            latest, rows = _one(self.con.execute(f"SELECT {expr}, count(*) FROM {table}").fetchone())
             if not rows:
                 continue
-            ingest = self.con.execute(
+            (ingest,) = _one(self.con.execute(
                 "SELECT max(finished_at) FROM ingest_runs WHERE (source IN (SELECT unnest(?)) OR source = 'demo') "
                 "AND status = 'ok'",
                 [list(ingest_sources)],
-            ).fetchone()[0]
+            ).fetchone())
             out.append(SourceFreshness(source=label, latest_data=latest, latest_ingest=ingest, rows=rows))
-        if self.store.read_only:
-            self.store._finops_freshness = [f.model_copy() for f in out]
+        if cache is not None:
+            cache["sources"] = [f.model_copy() for f in out]
         return out
 
     def store_cache(self, name: str) -> dict[str, Any] | None:
@@ -104,8 +105,7 @@ class ToolContext:
         writable store, whose facts must be read again."""
         if not self.store.read_only:
             return None
-        caches: dict[str, dict[str, Any]] = self.store.__dict__.setdefault("_finops_caches", {})
-        return caches.setdefault(name, {})
+        return _caches_of(self.store).setdefault(name, {})
 
     def store_fact(self, key: str, sql: str) -> Any:
         """A scalar about the whole store (e.g. how many billing currencies it holds), computed once per
@@ -113,14 +113,42 @@ class ToolContext:
         cache = self.store_cache("facts")
         if cache is not None and key in cache:
             return cache[key]
-        value = self.con.execute(sql).fetchone()[0]
+        (value,) = _one(self.con.execute(sql).fetchone())
         if cache is not None:
             cache[key] = value
         return value
 
+
     def evidence(self, args: BaseModel) -> Evidence:
         return Evidence(tool=self.tool_name, args=args.model_dump(mode="json"), sql=list(self.runs),
                         freshness=self.freshness(), notes=list(self.notes))
+
+
+# Facts about each open read-only store (freshness, column probes, ...), kept beside the store rather than
+# on it, and dropped with it (a finalizer on the store). Keyed by identity: a Store is an unhashable dataclass.
+_STORE_CACHES: dict[int, dict[str, dict[str, Any]]] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def _caches_of(store: Store) -> dict[str, dict[str, Any]]:
+    with _CACHES_LOCK:
+        caches = _STORE_CACHES.get(id(store))
+        if caches is None:
+            caches = _STORE_CACHES[id(store)] = {}
+            weakref.finalize(store, _STORE_CACHES.pop, id(store), None)
+        return caches
+
+
+def forget_store_facts(store: Store) -> None:
+    """Drop what is cached about `store` (benchmarks time the first computation)."""
+    _caches_of(store).clear()
+
+
+def _one(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate without GROUP BY)."""
+    if row is None:
+        raise FinopsError("the store returned no row for an aggregate query")
+    return row
 
 
 @dataclass(frozen=True)
@@ -185,8 +213,12 @@ class Registry:
 registry = Registry()
 tool = registry.tool
 
-# Modules of this package that hold infrastructure, not tools.
-_INFRASTRUCTURE = {"contract", "registry", "names", "periods", "allocation", "sqlparts"}
+# Modules of this package that hold infrastructure, not tools (tests/test_agent_registry.py checks that
+# every other module registers a tool and none of these does).
+INFRASTRUCTURE = frozenset({
+    "approval_policy", "budget_tree", "contract", "estimate_record", "llm_models", "manifest", "names",
+    "periods", "registry", "run_overruns", "runnable_sql", "scopes", "sqlparts", "stats", "timeseries",
+})
 _loaded = False
 _loading = False
 _load_lock = threading.RLock()
@@ -208,7 +240,7 @@ def load_all() -> None:
             import tools
 
             for info in pkgutil.iter_modules(tools.__path__):
-                if info.name.startswith("_") or info.name in _INFRASTRUCTURE:
+                if info.name.startswith("_") or info.name in INFRASTRUCTURE:
                     continue
                 importlib.import_module(f"tools.{info.name}")
             _loaded = True
