@@ -4,6 +4,7 @@ a $/month floor, a job past its TTL, a run whose actual cost passed its estimate
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -122,13 +123,22 @@ def _anomaly_team(a: Anomaly) -> str | None:
     return next((x.split(" ", 1)[1] for x in a.also_in if x.startswith("team ")), None)
 
 
-def anomaly_alerts(result: AnomaliesResult, cfg: AlertSettings, owners: dict[str, Owner]) -> list[Alert]:
+OwnerLookup = Callable[[str], "tuple[str | None, str | None] | None"]
+
+
+def anomaly_alerts(result: AnomaliesResult, cfg: AlertSettings, owners: dict[str, Owner],
+                   owner_of: OwnerLookup | None = None) -> list[Alert]:
+    """Anomalies above the floor. The owner: the anomaly's team, else the team that owns its top driver
+    (`owner_of`, the who_owns tool over the ownership data), else the default channel."""
     out: list[Alert] = []
     sql = list(result.evidence.sql) if result.evidence else []
     for a in result.anomalies:
         if a.excess < cfg.anomaly_floor:
             continue
-        team = _anomaly_team(a)
+        team, person = _anomaly_team(a), None
+        top = next((d.resource_id for d in a.drivers if d.resource_id), None)
+        if team is None and top and owner_of is not None:
+            team, person = owner_of(top) or (None, None)
         drivers = ", ".join(d.resource_name or d.resource_id or "?" for d in a.drivers[:3])
         when = a.start.isoformat() if a.start == a.end else f"{a.start.isoformat()} to {a.end.isoformat()}"
         figure = (f"{a.kind} in {a.scope_kind} {a.scope} {when}: {money(a.cost)} against a usual {money(a.baseline)}, "
@@ -136,7 +146,7 @@ def anomaly_alerts(result: AnomaliesResult, cfg: AlertSettings, owners: dict[str
                   + (f"; driven by {drivers}" if drivers else ""))
         out.append(Alert(
             key=f"anomaly:{a.scope_kind}:{a.scope}:{a.start.isoformat()}", state=a.kind, kind="anomaly",
-            severity="high" if a.excess >= cfg.anomaly_floor * 10 else "medium", **_owner_fields(team, owners, cfg),
+            severity="high" if a.excess >= cfg.anomaly_floor * 10 else "medium", **_owner_fields(team, owners, cfg, person),
             title=f"Cost {a.kind}: {a.scope} ({a.scope_kind}) {money(a.excess)} above its baseline", figure=figure,
             amounts={"cost": a.cost, "baseline": a.baseline, "excess": a.excess, "peak_cost": a.peak_cost},
             action="check what changed: finops ask \"why did " + a.scope + " cost more on " + a.peak_day.isoformat() + "?\"",

@@ -22,6 +22,7 @@ from tools.registry import ToolContext, run_tool
 from tools.remediations import RemediationsResult
 from tools.run_overruns import estimated_runs
 from tools.waste import WasteResult
+from tools.who_owns import WhoOwnsResult
 
 T = TypeVar("T")
 
@@ -91,5 +92,14 @@ def _bill_alerts(store: Store, cfg: AlertSettings, as_of: date, data_end: date, 
     out += conditions.forecast_alerts(statuses, cfg, who, remediations)
     found: Any = _guard(held, "anomalies", lambda: run_tool(store, "anomalies", {"period": cfg.anomaly_period, "top": 200}))
     if isinstance(found, AnomaliesResult):
-        out += conditions.anomaly_alerts(found, cfg, who)
+        out += conditions.anomaly_alerts(found, cfg, who, lambda resource: _owner_of(store, resource))
     return out
+
+
+def _owner_of(store: Store, resource: str) -> tuple[str | None, str | None] | None:
+    """Team and owner of a resource from the who_owns tool (ownership rules, endpoints, jobs, tags)."""
+    try:
+        found = run_tool(store, "who_owns", {"resource": resource})
+    except FinopsError:
+        return None
+    return (found.team, found.owner) if isinstance(found, WhoOwnsResult) and found.team else None

@@ -57,6 +57,10 @@ def test_planted_facts_are_alerts_with_checked_figures(demo_db: Path, facts: dic
     assert Decimal(anomaly["amounts"]["cost"]) == day_cost and day_cost.quantize(CENT) == Decimal(spike["amount"])
     assert anomaly["channel"] == channels[spike["team"]] and anomaly["evidence"]["tool"] == "anomalies"
 
+    drift = facts["drift"]                                           # a service drift: owned via its driver
+    slow = alerts[f"anomaly:{drift['scope_kind']}:{drift['scope']}:{drift['start']}"]
+    assert slow["state"] == "drift" and slow["channel"] == channels[drift["team"]]
+
     zombies = facts["zombie_jobs"]                                   # 14 jobs past their TTL
     ttl = [a for a in report["alerts"] if a["kind"] == "job_past_ttl"]
     assert sorted(a["key"].rsplit(":", 1)[1] for a in ttl) == sorted(zombies["job_ids"])
