@@ -4,7 +4,7 @@ people took (acknowledge, snooze), which the next run honours. Bookkeeping, not 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -36,7 +36,7 @@ class DecisionRow(BaseModel):
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def delivered(store: Store) -> set[tuple[str, str, str]]:

@@ -62,7 +62,7 @@ class AlertSettings(BaseModel):
     snooze_days: int = Field(7, description="FINOPS_ALERTS_SNOOZE_DAYS: what the Snooze button gives")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "AlertSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AlertSettings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for name, field in (("ANOMALY_FLOOR", "anomaly_floor"), ("WASTE_FLOOR", "waste_floor"),

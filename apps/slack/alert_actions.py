@@ -13,8 +13,16 @@ from slack_sdk.errors import SlackApiError
 
 from apps.alerts import ledger
 from apps.alerts.model import AlertSettings
-from apps.slack.alerts import (ACK_ACTION, EVIDENCE_ACTION, REMEDIATION_ACTION, SNOOZE_ACTION, alert_blocks,
-                               evidence_text, parse_value, remediation_text)
+from apps.slack.alerts import (
+    ACK_ACTION,
+    EVIDENCE_ACTION,
+    REMEDIATION_ACTION,
+    SNOOZE_ACTION,
+    alert_blocks,
+    evidence_text,
+    parse_value,
+    remediation_text,
+)
 from apps.slack.mrkdwn import escape
 from apps.slack.render import SlackMessage, section
 from apps.slack.storelock import StoreBusyError
@@ -39,7 +47,7 @@ class Click:
         self.key, self.state, self.days = parse_value(str(action.get("value") or "{}"))
 
 
-def decide(bot: "SlackBot", click: Click, decision: str) -> None:
+def decide(bot: SlackBot, click: Click, decision: str) -> None:
     from apps.slack.app import Conversation
 
     where = Conversation(user=click.user, channel=click.channel, thread_ts=click.thread_ts)
@@ -70,7 +78,7 @@ def decide(bot: "SlackBot", click: Click, decision: str) -> None:
         log.warning("chat.update failed: %s", exc.response.get("error"))
 
 
-def show(bot: "SlackBot", click: Click, what: str) -> None:
+def show(bot: SlackBot, click: Click, what: str) -> None:
     from apps.slack.app import Conversation
 
     where = Conversation(user=click.user, channel=click.channel, thread_ts=click.thread_ts)
@@ -86,7 +94,7 @@ def show(bot: "SlackBot", click: Click, what: str) -> None:
     bot.post(where, SlackMessage(text=text[:3000], blocks=[section(text)]))
 
 
-def register_alert_actions(bot: "SlackBot") -> None:
+def register_alert_actions(bot: SlackBot) -> None:
     def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tools.budget_tree import BudgetNode, allocation_problem, ancestors, binding_node, headroom
 

@@ -51,7 +51,7 @@ def run_command(
         report = _run(path, cfg, clock, day, dry_run=dry_run, slack=not no_slack)
     except (AlertSettingsError, FinopsError, StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     if json_out:
         print(json.dumps(report, indent=2, default=str))
     else:

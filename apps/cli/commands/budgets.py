@@ -155,7 +155,7 @@ def set_command(
                 raise
     except (FinopsError, StoreError, ValueError, ValidationError) as exc:
         print(f"error: {str(exc).splitlines()[0] if isinstance(exc, ValidationError) else exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     out = [{"budget_id": n.budget_id, "parent": n.parent_id, "level": n.level, "amount": str(n.amount),
             "period": n.period, "period_start": n.period_start.isoformat(), "limit": n.limit_kind} for n in nodes]
     if json_out:
@@ -182,7 +182,7 @@ def tree_command(db: DbOption = None, json_out: JsonOption = False) -> None:
             rows = budget_tree.statuses(store, today, last_data_day(ToolContext(store, "budgets")))
     except (FinopsError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     if json_out:
         print(json.dumps({"as_of": today.isoformat(), "budgets": [r.model_dump(mode="json") for r in rows]}, indent=2))
         return
