@@ -9,9 +9,9 @@ no such option is offered. Ties break on provider, region, instance type, pricin
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings

@@ -87,7 +87,8 @@ def estimate(ctx: ToolContext, args: EstimateArgs) -> EstimateResult:
         if approval_note:
             reasons.append(approval_note)
     result = EstimateResult(estimate_id=eid, name=spec.name, team=team, kind=spec.kind, budget=budget,
-                            verdict=verdict, reasons=reasons, approved_by=approved_by, approvers=team_approvers(ctx, team),
+                            verdict=verdict, reasons=reasons, approved_by=approved_by,
+                            approvers=team_approvers(ctx, team),
                             spec_json=manifest_json(spec), **body.model_dump())
     if args.record:
         if ctx.store.read_only:

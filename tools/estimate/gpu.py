@@ -8,7 +8,7 @@ from decimal import Decimal
 from tools.contract import money
 from tools.estimate.formatting import cents, num, signed_pct
 from tools.estimate.gpu_catalog import CatalogRow, requested_row, resolve_gpu_type, rows_for_gpu
-from tools.estimate.history import calibration, history_band
+from tools.estimate.history import calibration, history_band, last_run
 from tools.estimate.models import Alternative, CostLine, GpuPriceBasis, PricedBody
 from tools.estimate.optimizer import Constraints, cheapest
 from tools.manifest import GpuJobSpec
@@ -62,7 +62,8 @@ def gpu_job(ctx: ToolContext, spec: GpuJobSpec) -> PricedBody:
         p10, p90 = cents(expected * history.p10_ratio), cents(expected * history.p90_ratio)
     return PricedBody(expected_cost=expected, p10=p10, p90=p90, hours=hours, lines=lines, gpu=basis,
                       pricing=spec.pricing, alternatives=alternatives, history=history,
-                      calibration=calibration(ctx, spec.team), warnings=warnings)
+                      calibration=calibration(ctx, spec.team), last_run=last_run(ctx, spec.name, spec.team),
+                      warnings=warnings)
 
 
 def _extra_lines(spec: GpuJobSpec, hours: Decimal, lines: list[CostLine]) -> Decimal:
@@ -96,7 +97,8 @@ def _pricing_alternatives(spec: GpuJobSpec, basis: GpuPriceBasis, compute_cost, 
         alt_cost = None if alt_compute is None else alt_compute + extra
         note = PRICING_NOTES[option]
         if alt_cost is None:
-            note = f"{option} price unknown: no {option} price for {basis.instance_type} in {basis.region} in the catalog"
+            note = (f"{option} price unknown: no {option} price for {basis.instance_type} in {basis.region} "
+                    "in the catalog")
         savings = None if alt_cost is None or expected is None else expected - alt_cost
         out.append(Alternative(option=option,
                                cost=alt_cost, savings=savings, note=note, source=basis.source,

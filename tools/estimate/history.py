@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tools.estimate.models import Calibration, HistoryBand
+from tools.estimate.models import Calibration, HistoryBand, LastRun
 from tools.registry import ToolContext
 from tools.stats import median, quantile
 
@@ -49,3 +49,21 @@ def calibration(ctx: ToolContext, team: str | None) -> Calibration | None:
         return None
     return Calibration(team=rows[0]["team"], jobs=len(overruns), median_overrun=median(overruns),
                        p90_overrun=quantile(overruns, "0.9"))
+
+
+def last_run(ctx: ToolContext, name: str, team: str | None) -> LastRun | None:
+    """Once a job has run: its latest finished run with both an estimate and an actual cost."""
+    rows = ctx.query(
+        """
+        SELECT job_id, ended_at, estimated_cost, actual_cost FROM gpu_jobs
+        WHERE name = ? AND (? IS NULL OR lower(team) = lower(?)) AND ended_at IS NOT NULL
+          AND estimated_cost > 0 AND actual_cost IS NOT NULL
+        ORDER BY ended_at DESC, job_id LIMIT 1
+        """,
+        [name, team, team],
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    return LastRun(job_id=r["job_id"], ended_at=r["ended_at"], estimated_cost=Decimal(r["estimated_cost"]),
+                   actual_cost=Decimal(r["actual_cost"]))

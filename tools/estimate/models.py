@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -107,6 +107,22 @@ class Calibration(BaseModel):
                 f"jobs with an estimate")
 
 
+class LastRun(BaseModel):
+    """The latest finished run of the same job (gpu_jobs: same name and team) with its estimate and actual."""
+
+    job_id: str
+    ended_at: datetime
+    estimated_cost: Decimal
+    actual_cost: Decimal
+
+    def sentence(self, name: str) -> str:
+        from tools.estimate.formatting import signed_pct
+
+        return (f"last run of {name} (job {self.job_id}, ended {self.ended_at:%Y-%m-%d}): estimated "
+                f"${self.estimated_cost:,.2f}, actual ${self.actual_cost:,.2f} "
+                f"({signed_pct(self.actual_cost - self.estimated_cost, self.estimated_cost)})")
+
+
 class BudgetCheck(BaseModel):
     team: str | None = None
     team_budget: Decimal | None = None
@@ -141,5 +157,6 @@ class PricedBody(BaseModel):
     alternatives: list[Alternative] = Field(default_factory=list)
     history: HistoryBand | None = None
     calibration: Calibration | None = None
+    last_run: LastRun | None = None
     llm_totals: LlmTotals | None = None
     warnings: list[str] = Field(default_factory=list)

@@ -166,6 +166,8 @@ def _facts(r: EstimateResult) -> list[str]:
                   f"p90 {ratio(r.history.p90_ratio)} of the estimate).")
     if r.calibration is not None:
         md.append(f"- Calibration: {r.calibration.sentence()}.")
+    if r.last_run is not None:
+        md.append(f"- Actual vs estimate: {r.last_run.sentence(r.name)}.")
     b = r.budget
     if b.team_budget is not None:
         md.append(f"- Team {b.team}: budget {money(b.team_budget)} for the month from {b.period_start}, "

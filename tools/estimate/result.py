@@ -15,6 +15,7 @@ from tools.estimate.models import (
     CostLine,
     GpuPriceBasis,
     HistoryBand,
+    LastRun,
     LlmTotals,
     Verdict,
 )
@@ -36,6 +37,7 @@ class EstimateResult(ToolResult):
     alternatives: list[Alternative]
     history: HistoryBand | None = None
     calibration: Calibration | None = None
+    last_run: LastRun | None = None
     llm_totals: LlmTotals | None = None
     budget: BudgetCheck
     verdict: Verdict
@@ -90,8 +92,9 @@ class EstimateResult(ToolResult):
             h = self.history
             out.append(f"Range from {h.basis}: p10 {ratio(h.p10_ratio)}, median {ratio(h.p50_ratio)}, "
                        f"p90 {ratio(h.p90_ratio)} of the estimate.")
-        if self.calibration is not None:
-            out.append(self.calibration.sentence()[0].upper() + self.calibration.sentence()[1:] + ".")
+        for text in ([self.calibration.sentence()] if self.calibration else []) + (
+                [self.last_run.sentence(self.name)] if self.last_run else []):
+            out.append(text[0].upper() + text[1:] + ".")
         return out
 
     def table(self) -> TableView:
