@@ -59,6 +59,9 @@ def llm_batch(ctx: ToolContext, spec: LlmBatchSpec) -> PricedBody:
         alternatives.insert(0, Alternative(option=f"{model} through the batch API", cost=totals.batch,
                                            savings=expected - totals.batch, source=totals.batch_source,
                                            note="results within 24 hours; no prompt-cache discount assumed"))
+    for alt in alternatives:
+        if alt.savings is not None and expected:
+            alt.savings_pct = (alt.savings / expected * 100).quantize(Decimal(1))
     warnings = [] if expected is not None else [f"{model} has no price in the catalog: cost unknown"]
     if totals.batch is None:
         warnings.append(f"batch price unknown: no published batch-API price for {model}'s provider in the catalog")
