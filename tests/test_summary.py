@@ -128,23 +128,42 @@ def test_planted_anomaly_is_in_the_summary(w47: WeeklySummary, w47_md: str, demo
     assert sentence in render_html(layout(w47), w47, {})
 
 
-def test_team_over_budget_is_in_the_summary(w47: WeeklySummary, w47_md: str, demo_facts: dict, sql):
-    fact = demo_facts["budget_over_80"]
-    team, month = fact["team"], date.fromisoformat(fact["period_start"])
-    as_of = datetime.fromisoformat(DEMO_AS_OF)
+def _team_budget_sql(sql, team: str, month: date, until: date) -> tuple[Decimal, Decimal]:
     spent = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = ? AND ChargePeriodStart >= ? "
-                "AND ChargePeriodStart < ?", [team, datetime.combine(month, datetime.min.time()), as_of])
+                "AND ChargePeriodStart < ?", [team, datetime.combine(month, datetime.min.time()),
+                                              datetime.combine(until, datetime.min.time())])
     amount = sql("SELECT amount FROM budgets WHERE scope_kind = 'team' AND scope_name = ? AND period_start = ?",
                  [team, month])
+    return spent, amount
+
+
+def test_team_over_budget_is_in_the_summary(demo_db: Path, demo_facts: dict, sql):
+    """The planted over-80% budget shows in the summary of the week holding the demo's as-of date."""
+    fact = demo_facts["budget_over_80"]
+    team, month = fact["team"], date.fromisoformat(fact["period_start"])
+    as_of = date.fromisoformat(DEMO_AS_OF)
+    spent, amount = _team_budget_sql(sql, team, month, as_of)
     assert money(spent) == money(Decimal(fact["spent"]))
-    status = next(b for b in w47.budgets.items if b.scope_kind == "team" and b.scope == team)
+    with open_store(demo_db, read_only=True) as store:
+        current = build_summary(store, resolve_week("2026-W48", as_of))
+    status = next(b for b in current.budgets.items if b.scope_kind == "team" and b.scope == team)
     assert (status.spent, status.amount, status.period_start) == (spent, amount, month)
     assert status.pct == spent / amount and status.pct > Decimal("0.8") and status.alerts
-    lead = next(s for s in layout(w47).sections if s.key == "budgets").lead
+    lead = next(s for s in layout(current).sections if s.key == "budgets").lead
     assert f"{team} (team) has spent {pct(spent / amount)} of its monthly budget ({money(spent)} of {money(amount)})" in lead
-    assert lead in w47_md
+    assert lead in render_markdown(layout(current), current)
     others = [t for t in demo_facts["teams"] if t != team]
     assert not any(f"{t} (team) has spent" in lead for t in others), "only the planted team is over 80%"
+
+
+def test_a_past_weeks_budgets_are_as_of_its_end(w47: WeeklySummary, demo_facts: dict, sql):
+    """Run later, a finished week's summary still shows budgets as they stood when the week ended."""
+    team = demo_facts["budget_over_80"]["team"]
+    assert w47.week.as_of == w47.week.end
+    spent, amount = _team_budget_sql(sql, team, date(2026, 11, 1), w47.week.end)
+    status = next(b for b in w47.budgets.items if b.scope_kind == "team" and b.scope == team)
+    assert (status.spent, status.amount, status.period_start) == (spent, amount, date(2026, 11, 1))
+    assert w47.budgets.forecast_start is None or w47.budgets.forecast_start >= w47.week.end
 
 
 def test_untagged_share_equals_independent_sql(w47: WeeklySummary, w47_md: str, sql):

@@ -41,6 +41,17 @@ def keep_channels(db: Path, teams: list[str]) -> dict[str, str]:
         con.close()
 
 
+def team_spend_before(db: Path, team: str, start: str, end: str) -> Decimal:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = ? "
+                          "AND ChargePeriodStart >= CAST(? AS TIMESTAMP) AND ChargePeriodStart < CAST(? AS TIMESTAMP)",
+                          [team, start, end]).fetchone()
+        return row[0]
+    finally:
+        con.close()
+
+
 def test_post_twice_gives_one_post_per_channel(writable_demo: Path, demo_facts: dict):
     over_budget, spike = demo_facts["budget_over_80"], demo_facts["anomaly_spike"]
     channels = keep_channels(writable_demo, sorted({over_budget["team"], spike["team"]}))
@@ -72,7 +83,9 @@ def test_post_twice_gives_one_post_per_channel(writable_demo: Path, demo_facts: 
         company = next(c for c in posts if c.args["channel"] == COMPANY_CHANNEL).texts()
         assert "Weekly cost summary 2026-W47" in company
         assert f"{spike['scope']} (service) spiked" in company
-        assert f"{over_budget['team']} (team) has spent" in company and money(Decimal(over_budget["spent"])) in company
+        # Budgets are as of the week's end (Mon 2026-11-23), not of the later --as-of date.
+        assert f"{over_budget['team']} (team) has spent" in company
+        assert money(team_spend_before(writable_demo, over_budget["team"], "2026-11-01", "2026-11-23")) in company
         assert "% of the week's billed spend" in company and "has no team tag" in company
         team_post = next(c for c in posts if c.args["channel"] == channels[over_budget["team"]]).texts()
         assert f"Weekly cost summary 2026-W47: team {over_budget['team']}" in team_post

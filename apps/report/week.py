@@ -55,7 +55,10 @@ def last_full_week(as_of: date) -> str:
 
 def resolve_week(text: str | None, as_of: date) -> ReportWeek:
     """Parse `2026-W47` (default: the last full week before as_of). Raises FinopsError when it cannot be
-    summarised: not an ISO week, or not begun at as_of."""
+    summarised: not an ISO week, or not begun at as_of.
+
+    Every section is as of the week's end: a past week's summary is built at the Monday after it (its
+    budgets are that month's, its forecast starts there), so it reads the same whenever it is run."""
     raw = (text or last_full_week(as_of)).strip()
     m = _WEEK.fullmatch(raw)
     if m is None:
@@ -65,7 +68,8 @@ def resolve_week(text: str | None, as_of: date) -> ReportWeek:
         start = date.fromisocalendar(year, number, 1)
     except ValueError:
         raise FinopsError(f"there is no ISO week {year}-W{number:02d}") from None
-    week = ReportWeek(label=f"{year}-W{number:02d}", start=start, end=start + timedelta(days=7), as_of=as_of)
+    week = ReportWeek(label=f"{year}-W{number:02d}", start=start, end=start + timedelta(days=7),
+                      as_of=min(as_of, start + timedelta(days=7)))
     if week.start >= as_of:
         raise FinopsError(f"{week.describe()} has not begun as of {as_of.isoformat()}; "
                           f"the last full week is {last_full_week(as_of)} (or pass a later --as-of)")
