@@ -254,14 +254,15 @@ class NameIndex:
         for kind, folded, name in hits:
             self._big_hits.setdefault(folded, []).append((kind, name))
             relevant[kind].add(name)
-        for tok in set(_SPAN_TOKEN.findall(text)):
-            if tok in STOPWORDS or len(fold(tok)) < 4:
+        # Identifier-like words (digits or dashes) that no name matched: the longer names they start and
+        # close spellings, for "the start of a longer name" and "did you mean" (agent.coverage).
+        for tok in sorted(set(_SPAN_TOKEN.findall(text))):
+            if len(fold(tok)) < 4 or not re.search(r"\d|-", tok) or fold(tok) in self._big_hits:
                 continue
             for kind, name in self.tables.with_prefix(fold(tok), list(self.big), limit=5):
                 relevant[kind].add(name)
-            if re.search(r"\d|-", tok):
-                for kind, name in self.tables.near(tok, list(self.big), limit=10):
-                    relevant[kind].add(name)
+            for kind, name in self.tables.near(tok, list(self.big), limit=10):
+                relevant[kind].add(name)
         return {k: sorted(v) for k, v in relevant.items()}
 
     def is_name(self, folded: str) -> bool:

@@ -1,0 +1,324 @@
+"""Scale benchmark (issue 17): ingest, questions and a Slack approval on FOCUS stores of N rows, with few
+or many distinct resources, side by side with DuckDB doing the same work by hand.
+
+    python benchmarks/scale.py --rows 2000000 --resources 2000 --resources 2000000 [--dir /tmp/x] [--keep]
+
+The generator repeats the FinOps Foundation sample (tests/data/focus_sample_1000.csv.gz: 44 columns, 842
+resources, Tags on 71% of rows) in blocks of 1,000 rows, spreading the blocks over 90 days and giving
+each block's resources a suffix `/k mod M`, with M chosen so the file holds about --resources distinct
+ResourceIds. For each --resources value it prints, in one run:
+  - ingest: `finops ingest focus` (a fresh process: validation, quarantine, replace, name index) against
+    raw DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)` of the same CSV, rows/s and peak RSS;
+  - eight questions: the tool (run_tool: name resolution, every SQL statement, evidence) against a
+    hand-written query for the same answer, in the same process, median of --repeat runs after a warm-up;
+  - names: the name lookups of one question (the planner's index read + a resolve), against the pre-index
+    way (SELECT DISTINCT over the 12 name columns, every name folded in Python), and `finops ask` end to
+    end in a fresh process (cold);
+  - a Slack approval recorded through the writer protocol (copy, insert, swap).
+Figures are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SAMPLE = ROOT / "tests" / "data" / "focus_sample_1000.csv.gz"
+SAMPLE_RESOURCES = 842
+DAYS = 90
+TODAY = date(2024, 9, 1) + timedelta(days=DAYS)      # the day after the generated data ends
+
+
+def generate(path: Path, rows: int, resources: int) -> tuple[float, int]:
+    """A FOCUS CSV of `rows` rows with about `resources` distinct ResourceIds; (seconds, distinct ids)."""
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE TABLE s AS SELECT row_number() OVER () - 1 AS sid, * FROM "
+                "read_csv(?, all_varchar = true, nullstr = 'NULL', allow_quoted_nulls = false)", [str(SAMPLE)])
+    cols = [r[0] for r in con.execute("DESCRIBE s").fetchall() if r[0] != "sid"]
+    m = max(1, resources // SAMPLE_RESOURCES)
+    day = "(k % 60)"     # the sample's 30 days shifted by up to 60: 90 days in all
+    shifted = "strftime(CAST({c} AS TIMESTAMP) + to_days(CAST({day} AS INTEGER)), '%Y-%m-%d %H:%M:%S') AS {c}"
+    select = []
+    for c in cols:
+        if c == "Id":
+            select.append("CAST(k * 1000 + sid AS VARCHAR) AS Id")
+        elif c in ("ChargePeriodStart", "ChargePeriodEnd"):
+            select.append(shifted.format(c=c, day=day))
+        elif c in ("ResourceId", "ResourceName"):
+            select.append(f"CASE WHEN {c} IS NULL THEN NULL ELSE {c} || '/' || (k % {m}) END AS {c}")
+        else:
+            select.append(f'"{c}"')
+    blocks = (rows + 999) // 1000
+    con.execute(f"COPY (SELECT {', '.join(select)} FROM range({blocks}) AS r(k), s ORDER BY k, sid LIMIT {rows}) "
+                f"TO '{path}' (HEADER, NULLSTR 'NULL', FORCE_QUOTE (ChargeDescription, ServiceName, Tags))")
+    distinct = con.execute("SELECT count(DISTINCT ResourceId) FROM read_csv(?, all_varchar = true, nullstr = 'NULL')",
+                           [str(path)]).fetchone()[0]
+    con.close()
+    return time.perf_counter() - started, distinct
+
+
+# -- ingest: a fresh process each, its own wall/CPU time and peak RSS ---------------------------------------
+_MEASURE = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+mode, db, csv = sys.argv[1], sys.argv[2], sys.argv[3]
+out = {}
+if mode == "ingest":
+    import contextlib, io
+    sys.argv = ["finops", "ingest", "focus", "--db", db, "--json", csv]
+    from apps.cli.main import app
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        try:
+            app(standalone_mode=False)
+        except SystemExit as exc:
+            out["exit"] = exc.code
+    f = json.loads(buf.getvalue())["files"][0]
+    out.update(rows=f["rows_loaded"], phases=f["phases"])
+else:
+    import duckdb
+    con = duckdb.connect(db)
+    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?)", [csv])
+    out["rows"] = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    con.close()
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+ru = resource.getrusage(resource.RUSAGE_SELF)
+out.update(wall=time.perf_counter() - t0, cpu=ru.ru_utime + ru.ru_stime, rss_mb=int(hwm[0].split()[1]) / 1024)
+print(json.dumps(out))
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), FINOPS_TODAY=TODAY.isoformat())
+    env.pop("FINOPS_DB", None)
+    return env
+
+
+def measure_load(mode: str, db: Path, csv: Path) -> dict[str, Any]:
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    res = subprocess.run([sys.executable, "-c", _MEASURE, mode, str(db), str(csv)], cwd=ROOT, env=_env(),
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# -- questions: the tool against a hand-written query ----------------------------------------------------
+def ts(d: date) -> datetime:
+    return datetime.combine(d, datetime.min.time())
+
+
+L30, P30, L7 = ts(TODAY - timedelta(days=30)), ts(TODAY - timedelta(days=60)), ts(TODAY - timedelta(days=7))
+END = ts(TODAY)
+_SPEND_HAND = """SELECT {g} AS k, sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS billed,
+       sum(EffectiveCost) FILTER (WHERE ChargePeriodStart >= ?) AS effective,
+       sum(BilledCost) FILTER (WHERE ChargePeriodStart < ?) AS previous
+FROM {t} WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY k ORDER BY billed DESC NULLS LAST, k{limit}"""
+
+
+def cases(con: Any) -> list[tuple[str, str, dict[str, Any], str, list[Any]]]:
+    rid, amount = con.execute(
+        "SELECT ResourceId, BilledCost FROM focus_charges WHERE ChargePeriodStart >= ? AND ResourceId IS NOT NULL "
+        "ORDER BY BilledCost DESC, ResourceId LIMIT 1", [L7]).fetchone()
+    spend = [L30, L30, L30, P30, END]
+    return [
+        ("spend by team", "spend", {"group_by": "team"},
+         _SPEND_HAND.format(g="x_team", t="charges_allocated", limit=""), spend),
+        ("spend by service (top 10)", "spend", {"group_by": "service", "top": 10},
+         _SPEND_HAND.format(g="ServiceName", t="focus_charges", limit=" LIMIT 10"), spend),
+        ("spend by tag env", "spend", {"group_by": "env"},
+         _SPEND_HAND.format(g="nullif(Tags['env'], '')", t="focus_charges", limit=""), spend),
+        ("top 10 resources", "spend", {"group_by": "resource", "top": 10},
+         _SPEND_HAND.format(g="ResourceId", t="focus_charges", limit=" LIMIT 10"), spend),
+        ("who owns <resource id>", "who_owns", {"resource": rid},
+         "SELECT c.ResourceId, sum(c.BilledCost), min(o.team) FROM focus_charges c LEFT JOIN resource_owners o "
+         "ON o.ResourceId = c.ResourceId WHERE c.ResourceId = ? AND c.ChargePeriodStart >= ? GROUP BY c.ResourceId",
+         [rid, L30]),
+        ("explain a charge (amount, last 7 days)", "explain_charge", {"amount": float(amount), "period": "last 7 days"},
+         "SELECT ResourceId, ServiceName, BilledCost FROM focus_charges WHERE ChargePeriodStart >= ? "
+         "AND ChargePeriodStart < ? ORDER BY abs(BilledCost - ?), ResourceId LIMIT 5", [L7, END, amount]),
+        ("anomalies (service and team, 30 days)", "anomalies", {},
+         "SELECT ServiceName, CAST(ChargePeriodStart AS DATE) AS d, sum(BilledCost) FROM focus_charges "
+         "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY ALL", [ts(TODAY - timedelta(days=86)), END]),
+        ("forecast total (30 days ahead)", "forecast", {},
+         "SELECT CAST(ChargePeriodStart AS DATE) AS d, sum(BilledCost) FROM focus_charges "
+         "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY d ORDER BY d",
+         [ts(TODAY - timedelta(days=56)), END]),
+    ]
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def bench_questions(db: Path, repeat: int) -> list[tuple[str, float, float]]:
+    from knowledge.store import open_store
+    from tools.registry import run_tool
+
+    os.environ["FINOPS_TODAY"] = TODAY.isoformat()
+    out = []
+    with open_store(db, read_only=True) as store:
+        for label, tool, args, sql, params in cases(store.con):
+            try:
+                tool_ms = median_ms(lambda: run_tool(store, tool, args), repeat)
+            except Exception as exc:  # a tool that refuses this data: say so, keep going
+                print(f"    {label}: {type(exc).__name__}: {str(exc)[:100]}")
+                continue
+            hand_ms = median_ms(lambda: store.con.execute(sql, params).fetchall(), repeat)
+            out.append((label, tool_ms, hand_ms))
+    return out
+
+
+# -- names ---------------------------------------------------------------------------------------------
+_OLD_SCAN = ("SELECT DISTINCT Tags['team'], nullif(Tags['project'], ''), nullif(Tags['env'], ''), nullif(ServiceName, ''), "
+             "nullif(ProviderName, ''), nullif(RegionId, ''), SubAccountName, SubAccountId, BillingAccountName, "
+             "BillingAccountId, ResourceId, ResourceName FROM focus_charges")
+
+
+def bench_names(db: Path, repeat: int) -> dict[str, float]:
+    """The planner's name lookups for one question now (a fresh index per run: the CLI's cost), and the way
+    they were read before the name index (one DISTINCT scan, every name folded in Python)."""
+    from agent.entities import NameIndex, extract
+    from knowledge.naming import fold
+    from knowledge.store import open_store
+    from tools.names import resolve
+
+    with open_store(db, read_only=True) as store:
+        con = store.con
+        rid = con.execute("SELECT min(ResourceId) FROM focus_charges").fetchone()[0]
+        question = f"who owns {rid}?"
+
+        def now() -> None:
+            index = NameIndex.read(con)
+            extract(question, index)
+            resolve(con, "resource", rid)
+
+        def before() -> None:
+            names: set[str] = set()
+            for row in con.execute(_OLD_SCAN).fetchall():
+                names.update(str(v) for v in row if v)
+            folded = {fold(n): n for n in names}
+            assert fold(rid) in folded
+
+        return {"now_ms": median_ms(now, repeat), "before_ms": median_ms(before, max(1, repeat // 2))}
+
+
+def cold_ask(db: Path, question: str, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        res = subprocess.run([sys.executable, "-m", "apps.cli.main", "ask", "--db", str(db), question], cwd=ROOT,
+                             env=_env(), capture_output=True, text=True)
+        times.append(time.perf_counter() - t)
+        if res.returncode not in (0, 1):
+            raise SystemExit(f"ask failed: {res.stderr[-500:]}")
+    return statistics.median(times)
+
+
+def approval_ms(db: Path, runs: int = 3) -> float:
+    from knowledge.store import open_store_for_write
+
+    times = []
+    for i in range(runs):
+        t = time.perf_counter()
+        with open_store_for_write(db) as store:
+            store.con.execute("INSERT INTO approvals (estimate_id, decided_by, decision, ts, channel, note) "
+                              "VALUES (?, 'U123', 'approved', now(), 'C1', 'bench')", [f"bench-{i}"])
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool) -> dict[str, Any]:
+    csv = work / f"focus_{rows}_{resources}.csv"
+    gen, distinct = generate(csv, rows, resources)
+    print(f"\n{rows:,} rows, {distinct:,} distinct ResourceIds: {csv.stat().st_size / 1e6:,.0f} MB CSV "
+          f"(generated in {gen:.1f} s); load average {os.getloadavg()[0]:.1f}")
+    raw = measure_load("raw", work / "raw.duckdb", csv)
+    (work / "raw.duckdb").unlink(missing_ok=True)
+    db = work / f"store_{resources}.duckdb"
+    ing = measure_load("ingest", db, csv)
+    if not keep:
+        csv.unlink()
+    print(f"  ingest {rows / ing['wall']:>9,.0f} rows/s ({ing['wall']:6.1f} s, {ing['cpu']:6.1f} CPU-s, peak RSS "
+          f"{ing['rss_mb']:6,.0f} MB)  phases " + ", ".join(f"{k} {v:.1f}" for k, v in ing["phases"].items()))
+    print(f"  raw    {rows / raw['wall']:>9,.0f} rows/s ({raw['wall']:6.1f} s, {raw['cpu']:6.1f} CPU-s, peak RSS "
+          f"{raw['rss_mb']:6,.0f} MB)   ingest/raw {raw['wall'] / ing['wall']:.2f}x wall")
+    print("  question                                    tool ms   hand ms   tool/hand")
+    qs = bench_questions(db, repeat)
+    for label, tool_ms, hand_ms in qs:
+        print(f"  {label:42} {tool_ms:8.0f}  {hand_ms:8.0f}   {tool_ms / hand_ms:6.2f}x")
+    names = bench_names(db, repeat)
+    print(f"  names of one question: {names['now_ms']:.0f} ms (before the name index: {names['before_ms']:.0f} ms)")
+    rid = _first_resource(db)
+    asks = {"spend": cold_ask(db, "how much did we spend by service last month?"),
+            "who owns": cold_ask(db, f"who owns {rid}?")}
+    print("  finops ask, cold process: " + ", ".join(f"{k} {v:.2f} s" for k, v in asks.items()))
+    appr = approval_ms(db)
+    print(f"  Slack approval recorded (writer protocol): {appr:.0f} ms; store {db.stat().st_size / 1e6:,.0f} MB")
+    if not keep:
+        db.unlink()
+    return {"rows": rows, "distinct": distinct, "ingest": ing, "raw": raw, "questions": qs, "names": names,
+            "asks": asks, "approval_ms": appr}
+
+
+def _first_resource(db: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT min(ResourceId) FROM focus_charges").fetchone()[0]
+    finally:
+        con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--resources", type=int, action="append", help="distinct resources (repeatable)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    import duckdb
+
+    work = args.dir or Path(tempfile.mkdtemp(prefix="finops-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"duckdb {duckdb.__version__}, {os.cpu_count()} cores, work dir {work}")
+    results = [run_one(work, args.rows, r, args.repeat, args.keep) for r in (args.resources or [2000, 2_000_000])]
+    if len(results) > 1:
+        a, b = results[0], results[-1]
+        print(f"\n{b['distinct']:,} vs {a['distinct']:,} distinct resources: names "
+              f"{b['names']['now_ms'] / a['names']['now_ms']:.2f}x, cold ask (who owns) "
+              f"{b['asks']['who owns'] / a['asks']['who owns']:.2f}x, cold ask (spend) "
+              f"{b['asks']['spend'] / a['asks']['spend']:.2f}x")
+    if args.dir is None and not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
