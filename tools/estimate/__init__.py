@@ -57,10 +57,9 @@ __all__ = ["Alternative", "BudgetCheck", "Calibration", "CostLine", "DEFAULT_BAN
 
 
 @tool("estimate",
-      "Pre-launch cost of a GPU job (GPU type x count x hours x catalog price on AWS, GCP or Azure; on-demand, "
-      "spot or reserved) with the cheapest provider/region/pricing the job allows, or an LLM batch (calls x "
-      "tokens x model price; plain, cached and batch-API totals), with a p10-p90 range from similar past jobs "
-      "and the verdict against the team's remaining monthly budget.",
+      "Pre-launch cost of a GPU job (GPUs x hours x AWS/GCP/Azure catalog price; cheapest allowed option) or "
+      "an LLM batch (plain, cached, batch-API totals), with a p10-p90 range from past jobs and the verdict "
+      "against the team's remaining monthly budget.",
       examples=["How much would 64 H100s for 72 hours cost?",
                 "64 H100s for 72 hours on spot for search, approve?",
                 "Estimate 8 A100 for 12 hours on spot for team research",
