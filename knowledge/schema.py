@@ -521,7 +521,36 @@ CREATE TABLE IF NOT EXISTS name_kinds (kind VARCHAR NOT NULL, n BIGINT NOT NULL)
 CREATE TABLE IF NOT EXISTS name_sources (src VARCHAR NOT NULL, sig VARCHAR NOT NULL);
 """
 
+# resource_owners without its scan when no ownership rule exists (issue 17.6): the DISTINCT over every charge's
+# resource feeds the rule join only, so an uncorrelated EXISTS on `ownership` lets DuckDB skip it (136 -> 60 ms
+# for spend by team at 400K rows with no rules; endpoint and job owners are read as before).
+MIGRATION_8 = """
+CREATE OR REPLACE VIEW resource_owners AS
+WITH res AS (
+    SELECT DISTINCT ResourceId, ResourceName, SubAccountId, SubAccountName
+    FROM focus_charges WHERE ResourceId IS NOT NULL AND EXISTS (SELECT 1 FROM ownership)
+),
+hits AS (
+    SELECT res.ResourceId, o.team, o.owner, 'ownership rule #' || o.rule_id AS how,
+           0.9 AS confidence, o.priority AS prio, o.rule_id AS tie
+    FROM res JOIN ownership o
+      ON (o.match_kind = 'resource_id' AND o.pattern = res.ResourceId)
+      OR (o.match_kind = 'resource_pattern' AND (res.ResourceId LIKE o.pattern OR res.ResourceName LIKE o.pattern))
+      OR (o.match_kind = 'sub_account' AND (o.pattern = res.SubAccountId OR o.pattern = res.SubAccountName))
+    UNION ALL
+    SELECT resource_id, team, owner, 'endpoint ' || endpoint_id, 0.8, 100000, 0
+    FROM endpoints WHERE resource_id IS NOT NULL AND team IS NOT NULL
+    UNION ALL
+    SELECT resource_id, team, owner, 'gpu job ' || job_id, 0.7, 100001, 0
+    FROM gpu_jobs WHERE resource_id IS NOT NULL AND team IS NOT NULL
+)
+SELECT ResourceId, team, owner, how, confidence FROM (
+    SELECT *, row_number() OVER (PARTITION BY ResourceId ORDER BY prio, tie, how) AS rn FROM hits
+) WHERE rn = 1;
+"""
+
 # Append new migrations here; never edit an earlier one.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7,
+                         MIGRATION_8]
 
 SCHEMA_VERSION = len(MIGRATIONS)
