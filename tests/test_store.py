@@ -77,7 +77,9 @@ def test_missing_store_read_only_is_a_clear_error(tmp_path: Path) -> None:
 def test_price_catalogs_load_with_their_published_facts(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.duckdb") as store:
         n_llm, n_gpu = load_catalogs(store.con)
-        assert (n_llm, n_gpu) == (1697, 1157)  # ../shared/data/README.md
+        n_aws = store.con.execute("SELECT count(*) FROM gpu_prices WHERE provider = 'aws'").fetchone()[0]
+        assert (n_llm, n_aws) == (1697, 1157)  # ../shared/data/README.md (the AWS catalog)
+        assert n_gpu > n_aws                   # plus the GCP and Azure catalogs (tests/integration/test_estimate_prices.py)
         row = store.con.execute(
             "SELECT input_cost_per_token * 1000000, output_cost_per_token * 1000000, "
             "cache_read_input_token_cost * 1000000 FROM llm_prices WHERE model = 'gpt-4o'"
