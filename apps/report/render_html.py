@@ -1,15 +1,18 @@
 """The summary as one self-contained HTML file: inline CSS, charts as base64 PNG, no script, no link out.
 
-Every piece of text goes through `html.escape` (names and tag values are data, never markup).
+A Jinja2 template with autoescape on: every value is escaped unless marked safe (only the CSS constant
+and the base64 chart data are), so names and tag values stay data, never markup.
 """
 
 from __future__ import annotations
 
 import base64
-from html import escape
+
+from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from apps.report.appendix import anchor, appendix
-from apps.report.layout import Block, Document, Table
+from apps.report.layout import Document
 from apps.report.model import WeeklySummary
 
 CSS = """
@@ -26,58 +29,69 @@ details{margin:4px 0 12px}summary{cursor:pointer}
 """
 
 
-def _table(t: Table, caption: str) -> str:
-    cls = [' class="n"' if n else "" for n in t.numeric]
-    head = "".join(f"<th{cls[i]}>{escape(c)}</th>" for i, c in enumerate(t.columns))
-    body = "".join("<tr>" + "".join(f"<td{cls[i]}>{escape(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
-                   for row in t.rows)
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+TEMPLATE = """\
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\
+<title>{{ doc.title }}</title><style>{{ css }}</style></head>
+<body><main>
+{%- macro cls(t, i) %}{% if i < t.numeric|length and t.numeric[i] %} class="n"{% endif %}{% endmacro %}
+{%- macro table(t, caption) -%}
+<table>{% if caption %}<caption>{{ caption }}</caption>{% endif %}<thead><tr>
+{%- for c in t.columns %}<th{{ cls(t, loop.index0) }}>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{%- for row in t.rows %}<tr>{% for cell in row %}<td{{ cls(t, loop.index0) }}>{{ cell }}</td>{% endfor %}</tr>{% endfor -%}
+</tbody></table>
+{%- endmacro %}
+<h1>{{ doc.title }}</h1>
+<p class="sub">{{ doc.subtitle }}</p>
+<p class="fresh">{{ doc.freshness }}</p>
+<ul class="headlines">{% for s in doc.sections %}<li><a href="#{{ s.key }}">{{ s.title }}</a>: {{ s.lead }}</li>{% endfor %}</ul>
+{%- for s in doc.sections %}
+<section id="{{ s.key }}"><h2>{{ s.title }}</h2><p class="lead">{{ s.lead }}</p>
+{%- for b in s.blocks %}
+{%- if b.kind == "text" %}
+<p>{{ b.text }}</p>
+{%- elif b.kind == "bullets" %}
+<ul>{% for i in b.items %}<li>{{ i }}</li>{% endfor %}</ul>
+{%- elif b.kind == "table" and b.table %}
+{{ table(b.table, b.title) }}
+{%- elif b.kind == "chart" and b.chart in charts %}
+<img class="chart" alt="{{ b.title }}" src="data:image/png;base64,{{ charts[b.chart] }}">
+{%- endif %}
+{%- endfor %}
+{%- if s.evidence %}
+<p class="ev">Evidence: {% for cid in s.evidence if cid in calls %}{% if not loop.first %}, {% endif %}\
+<a href="#{{ anchor(cid) }}">{{ cid }}</a> {{ calls[cid].tool }}{% endfor %}</p>
+{%- endif %}
+</section>
+{%- endfor %}
+<section id="appendix"><h2>Appendix: evidence</h2><p>Every figure above comes from these tool \
+calls; each lists the SQL it ran, its parameters and the freshness of the data.</p>
+{%- for item in appendix %}
+<h3 id="{{ item.anchor }}">{{ item.id }} · {{ item.tool }}: {{ item.purpose }}</h3>
+<p>Arguments: <code>{{ item.args }}</code></p>
+{%- if item.error %}
+<p>Error: {{ item.error }}</p>
+{%- endif %}
+{%- set lines = item.freshness + item.notes|map("format_note")|list %}
+{%- if lines %}
+<ul>{% for x in lines %}<li>{{ x }}</li>{% endfor %}</ul>
+{%- endif %}
+{%- for q in item.sql %}
+<details><summary>SQL {{ loop.index }} ({{ "{:,}".format(q.rows) }} rows)</summary><pre>{{ q.sql }}</pre>\
+<p>Parameters: <code>{{ q.params }}</code></p></details>
+{%- endfor %}
+{%- endfor %}
+</section>
+</main></body></html>
+"""
 
-
-def _block(b: Block, charts: dict[str, bytes]) -> str:
-    if b.kind == "text":
-        return f"<p>{escape(b.text)}</p>"
-    if b.kind == "bullets":
-        return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in b.items) + "</ul>"
-    if b.kind == "table" and b.table is not None:
-        return _table(b.table, b.title)
-    if b.kind == "chart" and b.chart is not None and b.chart in charts:
-        data = base64.b64encode(charts[b.chart]).decode("ascii")
-        return f'<img class="chart" alt="{escape(b.title)}" src="data:image/png;base64,{data}">'
-    return ""
+_ENV = Environment(loader=DictLoader({"summary.html": TEMPLATE}), autoescape=select_autoescape(default=True),
+                   undefined=StrictUndefined, keep_trailing_newline=True)
+_ENV.filters["format_note"] = lambda n: f"Note: {n}"
 
 
 def render_html(doc: Document, summary: WeeklySummary, charts: dict[str, bytes]) -> str:
     """HTML of the summary; `charts` maps chart keys to PNG bytes (embedded as data URIs)."""
-    parts = [f"<h1>{escape(doc.title)}</h1>", f'<p class="sub">{escape(doc.subtitle)}</p>',
-             f'<p class="fresh">{escape(doc.freshness)}</p>',
-             '<ul class="headlines">' + "".join(f'<li><a href="#{escape(s.key)}">{escape(s.title)}</a>: '
-                                                 f"{escape(s.lead)}</li>" for s in doc.sections) + "</ul>"]
-    calls = {c.id: c for c in doc.calls}
-    for s in doc.sections:
-        parts.append(f'<section id="{escape(s.key)}"><h2>{escape(s.title)}</h2><p class="lead">{escape(s.lead)}</p>')
-        parts += [_block(b, charts) for b in s.blocks]
-        if s.evidence:
-            refs = ", ".join(f'<a href="#{anchor(cid)}">{escape(cid)}</a> {escape(calls[cid].tool)}'
-                             for cid in s.evidence if cid in calls)
-            parts.append(f'<p class="ev">Evidence: {refs}</p>')
-        parts.append("</section>")
-    parts.append('<section id="appendix"><h2>Appendix: evidence</h2><p>Every figure above comes from these tool '
-                 "calls; each lists the SQL it ran, its parameters and the freshness of the data.</p>")
-    for item in appendix(doc.calls):
-        parts.append(f'<h3 id="{item.anchor}">{escape(item.id)} · {escape(item.tool)}: {escape(item.purpose)}</h3>')
-        parts.append(f"<p>Arguments: <code>{escape(item.args)}</code></p>")
-        if item.error:
-            parts.append(f"<p>Error: {escape(item.error)}</p>")
-        lines = item.freshness + [f"Note: {n}" for n in item.notes]
-        if lines:
-            parts.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in lines) + "</ul>")
-        for n, q in enumerate(item.sql, 1):
-            parts.append(f"<details><summary>SQL {n} ({q.rows:,} rows)</summary><pre>{escape(q.sql)}</pre>"
-                         f"<p>Parameters: <code>{escape(q.params)}</code></p></details>")
-    parts.append("</section>")
-    body = "\n".join(parts)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(doc.title)}</title><style>{CSS}</style></head>\n<body><main>\n{body}\n</main></body></html>\n")
+    return _ENV.get_template("summary.html").render(
+        doc=doc, css=Markup(CSS), anchor=anchor, appendix=appendix(doc.calls), calls={c.id: c for c in doc.calls},
+        charts={k: Markup(base64.b64encode(v).decode("ascii")) for k, v in charts.items()})
