@@ -98,9 +98,16 @@ def load_catalogs(
     con.execute("DELETE FROM gpu_prices")
     for path in gpu_files:
         _load_gpu(con, path)
-    n_llm = con.execute("SELECT count(*) FROM llm_prices").fetchone()[0]
-    n_gpu = con.execute("SELECT count(*) FROM gpu_prices").fetchone()[0]
-    return n_llm, n_gpu
+    return _count(con, "llm_prices"), _count(con, "gpu_prices")
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def catalogs_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    return _count(con, "gpu_prices") > 0
 
 
 def catalogs_current(con: duckdb.DuckDBPyConnection) -> bool:

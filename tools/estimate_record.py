@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from knowledge.prices import catalogs_current, load_catalogs
-from knowledge.store import StoreBusy, StoreError, open_store, open_store_for_write
+from knowledge.prices import catalogs_current, catalogs_loaded, load_catalogs
+from knowledge.store import Store, StoreBusy, StoreError, open_store, open_store_for_write
 from tools.contract import FinopsError
 from tools.estimate.result import EstimateResult
 from tools.estimate.storage import PreviousEstimate, previous_estimate, record_estimate
@@ -50,6 +50,12 @@ def estimate_and_record(db: str | Path | None, args: dict[str, Any], *, record: 
     return estimate_with_previous(db, args, record=record, wait_seconds=wait_seconds)[0]
 
 
+def _estimate(store: Store, args: dict[str, Any]) -> EstimateResult:
+    result = run_tool(store, "estimate", {**args, "record": False})   # the caller stores, below
+    assert isinstance(result, EstimateResult)
+    return result
+
+
 def estimate_with_previous(db: str | Path | None, args: dict[str, Any], *, record: bool = True,
                            wait_seconds: float | None = None) -> tuple[EstimateResult, PreviousEstimate | None]:
     """The estimate, and the previous stored estimate of the same job (read before this one is stored)."""
@@ -63,7 +69,7 @@ def estimate_with_previous(db: str | Path | None, args: dict[str, Any], *, recor
                     load_catalogs(store.con)
                 store.con.execute("BEGIN TRANSACTION")
                 try:
-                    result = run_tool(store, "estimate", {**args, "record": False})
+                    result = _estimate(store, args)
                     previous = previous_estimate(store.con, result.name, result.team)
                     record_estimate(store.con, result)
                     result.stored = True
@@ -75,10 +81,10 @@ def estimate_with_previous(db: str | Path | None, args: dict[str, Any], *, recor
         except StoreBusy as exc:
             busy = str(exc)
     with open_store(db, read_only=True) as store:
-        if store.con.execute("SELECT count(*) FROM gpu_prices").fetchone()[0] == 0:
+        if not catalogs_loaded(store.con):
             raise FinopsError("the price catalogs are not loaded and the store is busy (another process is "
                               "writing it); try again when it is done")
-        result = run_tool(store, "estimate", {**args, "record": False})
+        result = _estimate(store, args)
         previous = previous_estimate(store.con, result.name, result.team)
     result.stored = False
     if busy:

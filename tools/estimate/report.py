@@ -50,13 +50,11 @@ class EstimateReport(BaseModel):
 
     @property
     def total(self) -> Decimal | None:
-        costs = [j.result.expected_cost for j in self.jobs if j.result is not None]
-        return None if not costs or any(c is None for c in costs) else sum(costs, Decimal(0))  # type: ignore[misc]
+        return _sum_known([j.result.expected_cost for j in self.jobs if j.result is not None])
 
     @property
     def total_change(self) -> Decimal | None:
-        changes = [j.change for j in self.jobs if j.result is not None]
-        return None if not changes or any(c is None for c in changes) else sum(changes, Decimal(0))  # type: ignore[misc]
+        return _sum_known([j.change for j in self.jobs if j.result is not None])
 
     @property
     def verdict(self) -> str:
@@ -84,6 +82,16 @@ class EstimateReport(BaseModel):
         for job in self.jobs:
             md += ["", *_job_section(job)]
         return "\n".join(md)
+
+
+def _sum_known(values: list[Decimal | None]) -> Decimal | None:
+    """The sum, or None (unknown) when there is nothing to add or any part is unknown."""
+    total = Decimal(0)
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total if values else None
 
 
 def _change_text(change: Decimal | None, now: Decimal | None) -> str:

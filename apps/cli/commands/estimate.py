@@ -99,7 +99,7 @@ def _expand(items: list[Path], output: str) -> list[Path]:
     return out
 
 
-def _require_store(db: str | None, output: str) -> None:
+def _require_store(db: Path | str | None, output: str) -> None:
     from knowledge.bootstrap import require_store
 
     try:
@@ -113,7 +113,7 @@ def _read(path: Path, args: dict[str, Any]) -> dict[str, Any]:
     return {**args, "manifest": read_manifest_file(path), "manifest_name": str(path)}
 
 
-def _single(path: Path | None, args: dict[str, Any], db: str | None, output: str) -> None:
+def _single(path: Path | None, args: dict[str, Any], db: Path | str | None, output: str) -> None:
     """One manifest (or flags): bad input goes to stderr with nothing on stdout, as CI scripts expect."""
     if path is not None:
         try:
@@ -143,7 +143,7 @@ def _single(path: Path | None, args: dict[str, Any], db: str | None, output: str
     raise typer.Exit(code)
 
 
-def _several(paths: list[Path], args: dict[str, Any], db: str | None, output: str) -> None:
+def _several(paths: list[Path], args: dict[str, Any], db: Path | str | None, output: str) -> None:
     jobs = [_job(path, args, db) for path in paths]
     report = EstimateReport(jobs=jobs, demo_note=_demo_note(db))
     for job in jobs:
@@ -160,7 +160,7 @@ def _several(paths: list[Path], args: dict[str, Any], db: str | None, output: st
     raise typer.Exit(report.exit_code)
 
 
-def _job(path: Path, args: dict[str, Any], db: str | None) -> JobReport:
+def _job(path: Path, args: dict[str, Any], db: Path | str | None) -> JobReport:
     try:
         result, previous = estimate_with_previous(db, _read(path, args))
     except OSError as exc:
@@ -188,7 +188,7 @@ def _report_json(report: EstimateReport) -> dict[str, Any]:
 DEMO_NOTE = "DEMO DATA: checked against the demo company's teams and budgets (finops demo), not yours."
 
 
-def _demo_note(db: str | None) -> str | None:
+def _demo_note(db: Path | str | None) -> str | None:
     from knowledge.bootstrap import path_is_demo
     from knowledge.store import resolve_db_path
 
