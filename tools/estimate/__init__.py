@@ -53,7 +53,7 @@ from tools.registry import ToolContext, tool
 __all__ = ["Alternative", "BudgetCheck", "Calibration", "CostLine", "DEFAULT_BAND", "DEFAULT_EGRESS_USD_PER_GB",
            "DEFAULT_STORAGE_USD_PER_GB_MONTH", "EstimateArgs", "EstimateResult", "GpuPriceBasis", "HOURS_PER_MONTH",
            "HistoryBand", "LlmTotals", "MIN_HISTORY", "ManifestNameError", "Verdict", "cents", "estimate",
-           "money_short"]
+           "money_short", "record_estimate"]
 
 
 @tool("estimate",

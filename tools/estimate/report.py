@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from tools.approval_policy import approval_valid_days
 from tools.contract import money
 from tools.estimate.formatting import money_short, ratio, signed_money, signed_pct
 from tools.estimate.result import EstimateResult
@@ -194,6 +195,8 @@ def _approval_lines(r: EstimateResult) -> list[str]:
     if not r.needs_approval:
         return [f"No approval needed. Estimate id `{r.estimate_id}`{stored}."]
     who = ", ".join(r.approvers) if r.approvers else f"an approver of team {r.team or '(no team)'}"
-    return [f"**Approval needed** from {who}: in Slack, `/finops estimate` with this manifest, then Approve; "
-            f"or re-run with `--approval-id {r.estimate_id}` once that estimate is approved. "
-            f"Estimate id `{r.estimate_id}`{stored}."]
+    return [f"**Approval needed** from {who}. How: ask in Slack with `/finops estimate` and the same job "
+            f"fields; once an approver clicks Approve on estimate `{r.estimate_id}`, re-running this gate with "
+            f"the same manifest passes (for {approval_valid_days()} days, at this cost or less; a changed job can "
+            f"name an approved "
+            f"estimate with `--approval-id`). Estimate id `{r.estimate_id}`{stored}."]
