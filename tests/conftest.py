@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -31,21 +34,62 @@ def copy_store(src: Path, dst_dir: Path, name: str = "copy.duckdb") -> Path:
     return dst
 
 
-# -- the demo company, built once per test session (knowledge.demo.build_demo) ----------------------
+# -- the demo company, built once and shared by every worker and session ------------------------------
 DEMO_AS_OF = "2026-11-25"
 DEMO_SEED = 7
 
 
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Path of a demo store built once per session. Open it read-only, or copy it to write."""
+def demo_key() -> str:
+    """What the demo store's bytes depend on: its seed and date, the DuckDB version, and every file of the
+    `knowledge` package (the builder, the schema, the catalogs). A change to any of them builds anew."""
+    import knowledge
+
+    digest = hashlib.sha256(f"{DEMO_AS_OF}|{DEMO_SEED}|duckdb {duckdb.__version__}".encode())
+    root = Path(knowledge.__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def _cache_dir(config: pytest.Config) -> Path:
+    """`FINOPS_TEST_CACHE`, else pytest's cache directory (.pytest_cache), else the system temp dir."""
+    named = os.environ.get("FINOPS_TEST_CACHE")
+    if named:
+        path = Path(named)
+    elif getattr(config, "cache", None) is not None:
+        path = config.cache.mkdir("finops-demo-stores")
+    else:
+        path = Path(tempfile.gettempdir()) / "finops-demo-stores"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def built_demo(config: pytest.Config) -> Path:
+    """The demo store for this code version, built by the first process that needs it; the others (xdist
+    workers, later sessions) wait on the lock and reuse the file. Never opened for writing: see demo_db."""
     from datetime import date
+
+    from filelock import FileLock
 
     from knowledge.demo import build_demo
 
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(path, as_of=date.fromisoformat(DEMO_AS_OF), seed=DEMO_SEED)
+    cache = _cache_dir(config)
+    path = cache / f"demo-{demo_key()}.duckdb"
+    with FileLock(str(path) + ".lock", timeout=900):
+        if not path.exists():
+            partial = cache / f"{path.name}.{os.getpid()}.building"
+            partial.unlink(missing_ok=True)
+            build_demo(partial, as_of=date.fromisoformat(DEMO_AS_OF), seed=DEMO_SEED)
+            os.replace(partial, path)     # atomic: a reader sees the whole store or none
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of this worker's copy of the demo store (built once, see built_demo). Open it read-only, or
+    copy it (writable_demo) to write: a copy per worker keeps DuckDB's file lock out of parallel runs."""
+    return copy_store(built_demo(request.config), tmp_path_factory.mktemp("demo"), "demo.duckdb")
 
 
 @pytest.fixture

@@ -430,7 +430,11 @@ def test_which_of_those_is_untagged(offline: Callable[..., Answer], facts: dict[
 def test_without_a_session_nothing_is_remembered(offline: Callable[..., Answer]) -> None:
     offline("How much did the search team spend last week?")
     a = offline("and last month?")
-    assert a.kind == "help" or called(a) != ["spend"] or "team" not in a.tool_calls[0].args
+    # No memory: "and last month?" alone names nothing to answer, so it gets the help reply and no tool runs
+    # (never the search team's spend carried over from the other, unrelated call).
+    assert a.kind == "help"
+    assert called(a) == []
+    assert "search" not in a.text
 
 
 # -- untrusted text in the data ---------------------------------------------------------------------------------
