@@ -102,25 +102,15 @@ def load_into(store: Store, kind: str, parsed: Sequence[Parsed],
     """Load parsed inputs into an open, writable store, one transaction each. An input whose content was
     loaded earlier in the command (or before, with all its rows still there) is skipped and said so."""
     from knowledge.connectors.loader import load_parsed
-    from knowledge.ingest.models import IngestReport
-    from knowledge.ingest.runner import new_ingest_id
+    from knowledge.ingest.runner import load_each
 
-    connector = CONNECTORS[kind]
-    report = IngestReport(kind=kind, db=str(store.path))
-    run_ids: list[str] = []
-    earlier: dict[str, str] = {}
-    for p in parsed:
-        ingest_id = new_ingest_id(kind)
-        done = load_parsed(store.con, connector.target, p, source=kind, ingest_id=ingest_id, run_ids=list(run_ids),
-                           policy=policy, earlier=earlier)
-        report.files.append(done)
-        if not done.skipped:
-            run_ids.append(ingest_id)
-            if p.digest:
-                earlier.setdefault(p.digest, p.shown)
-        if on_file is not None:
-            on_file(done)
-    return report
+    target = CONNECTORS[kind].target
+
+    def load(p: Parsed, ingest_id: str, run_ids: list[str], earlier: dict[str, str]) -> FileReport:
+        return load_parsed(store.con, target, p, source=kind, ingest_id=ingest_id, run_ids=run_ids, policy=policy,
+                           earlier=earlier)
+
+    return load_each(store, kind, parsed, lambda p: p.shown, load, on_file)
 
 
 def ingest_provider(

@@ -26,6 +26,7 @@ from knowledge.ingest import llm as llm_catalog
 from knowledge.ingest.limits import LoadPolicy, check_replace
 from knowledge.ingest.load import already_loaded
 from knowledge.ingest.models import FileReport, QuarantinedRow
+from knowledge.ingest.session import transaction
 from knowledge.ingest.suggest import unknown
 
 _REJECTS = "_connector_rejects"
@@ -138,7 +139,6 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
     drop_duplicates(parsed)
     notes = list(parsed.notes)
     staged_cols = list(target.columns) + [("x_line", "BIGINT")]
-    in_transaction = False
     try:
         unencodable: list[int] = []
         staged = stage_rows(con, STAGE, staged_cols, parsed.rows, unencodable)
@@ -153,46 +153,10 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
             raise RuntimeError(f"connector stage holds {staged} rows, expected {len(parsed.rows)}")
         stage_rows(con, _REJECTS, [("line", "BIGINT"), ("reason", "VARCHAR"), ("raw", "VARCHAR")],
                    ({"line": r.line, "reason": r.reason, "raw": r.raw} for r in parsed.rejects))
-        con.execute("BEGIN TRANSACTION")
-        in_transaction = True
-        if target.priced:
-            notes.extend(llm_catalog.prepare(con, None, None))
-        if target.priced == "calls":
-            _reject_unattributable(con)
-        staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
-        replaced = con.execute(target.replace_sql, [run_ids]).fetchone()[0] if staged else 0
-        loaded = _insert(con, target, parsed.file, ingest_id)
-        quarantined = con.execute(
-            f"INSERT INTO quarantine (ingest_id, file, line, reason, raw) SELECT ?, ?, line, reason, raw "
-            f"FROM {_REJECTS} ORDER BY line", [ingest_id, parsed.file],
-        ).fetchone()[0]
-        if parsed.read != loaded + quarantined:  # the invariant every report states; never commit without it
-            raise RuntimeError(f"ingest bookkeeping error: read {parsed.read} != loaded {loaded} + "
-                               f"quarantined {quarantined}")
-        first = [QuarantinedRow(line=line, reason=reason) for line, reason in con.execute(
-            "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
-        ).fetchall()]
-        check_replace(parsed.shown, read=parsed.read, quarantined=quarantined, replaced=replaced, policy=policy,
-                      first_reasons=[f"line {r.line}: {r.reason}" for r in first])
-        if target.priced:
-            notes.extend(_price_notes(con, target, ingest_id))
-        periods = _periods(con, target)
-        con.execute(
-            "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, "
-            "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at, content_sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)",
-            [ingest_id, source, parsed.file, parsed.account, ",".join(periods) or None, parsed.read, loaded,
-             quarantined, replaced, started, _now(), parsed.digest],
-        )
-        con.execute("COMMIT")
-        in_transaction = False
-    except BaseException:
-        if in_transaction:
-            try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-        raise
+        with transaction(con):
+            loaded, quarantined, replaced, first, periods = _load_staged(
+                con, target, parsed, source=source, ingest_id=ingest_id, run_ids=run_ids, policy=policy,
+                notes=notes, started=started)
     finally:
         for table in (STAGE, _REJECTS, _UNATTRIBUTED):
             try:
@@ -205,6 +169,42 @@ def load_parsed(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, 
         billing_accounts=[parsed.account] if parsed.account else [], billing_periods=periods, notes=notes,
         first_rejects=first, seconds=round(time.perf_counter() - t0, 3), content_sha256=parsed.digest,
     )
+
+
+def _load_staged(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed, *, source: str, ingest_id: str,
+                 run_ids: list[str], policy: LoadPolicy, notes: list[str], started: datetime,
+                 ) -> tuple[int, int, int, list[QuarantinedRow], list[str]]:
+    """Inside the transaction: replace, insert, quarantine, check, record the run."""
+    if target.priced:
+        notes.extend(llm_catalog.prepare(con, None, None))
+    if target.priced == "calls":
+        _reject_unattributable(con)
+    staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
+    replaced = con.execute(target.replace_sql, [run_ids]).fetchone()[0] if staged else 0
+    loaded = _insert(con, target, parsed.file, ingest_id)
+    quarantined = con.execute(
+        f"INSERT INTO quarantine (ingest_id, file, line, reason, raw) SELECT ?, ?, line, reason, raw "
+        f"FROM {_REJECTS} ORDER BY line", [ingest_id, parsed.file],
+    ).fetchone()[0]
+    if parsed.read != loaded + quarantined:  # the invariant every report states; never commit without it
+        raise RuntimeError(f"ingest bookkeeping error: read {parsed.read} != loaded {loaded} + "
+                           f"quarantined {quarantined}")
+    first = [QuarantinedRow(line=line, reason=reason) for line, reason in con.execute(
+        "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
+    ).fetchall()]
+    check_replace(parsed.shown, read=parsed.read, quarantined=quarantined, replaced=replaced, policy=policy,
+                  first_reasons=[f"line {r.line}: {r.reason}" for r in first])
+    if target.priced:
+        notes.extend(_price_notes(con, target, ingest_id))
+    periods = _periods(con, target)
+    con.execute(
+        "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, "
+        "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at, content_sha256) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)",
+        [ingest_id, source, parsed.file, parsed.account, ",".join(periods) or None, parsed.read, loaded,
+         quarantined, replaced, started, _now(), parsed.digest],
+    )
+    return loaded, quarantined, replaced, first, periods
 
 
 _UNATTRIBUTED = "_connector_unattributed"

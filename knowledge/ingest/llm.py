@@ -71,24 +71,29 @@ def read_price_file(path: str | Path) -> list[tuple]:
         con.close()
     if not rows:
         raise IngestError(f"{path}: the price file has no rows")
-    for i, (model_name, _prov, _mode, inp, out, cached, raw_in, raw_out) in enumerate(rows, start=1):
-        where = f"{path}: price row {i}"
-        if not model_name:
-            raise IngestError(f"{where}: model is missing")
-        for value, raw, label in ((inp, raw_in, "input"), (out, raw_out, "output")):
-            if value is None and raw not in (None, ""):
-                raise IngestError(f"{where} ({model_name}): {label} price {raw!r} is not a number")
-            if value is not None and value < 0:
-                raise IngestError(f"{where} ({model_name}): {label} price is negative")
-        if inp is None and out is None:
-            raise IngestError(f"{where} ({model_name}): no input or output price")
-        if cached is not None and cached < 0:
-            raise IngestError(f"{where} ({model_name}): cached input price is negative")
+    for i, row in enumerate(rows, start=1):
+        _check_price_row(f"{path}: price row {i}", row)
     models = [r[0] for r in rows]
     if len(set(models)) != len(models):
         dup = sorted({m for m in models if models.count(m) > 1})[0]
         raise IngestError(f"{path}: model {dup!r} appears twice in the price file")
     return [r[:6] for r in rows]
+
+
+def _check_price_row(where: str, row: tuple) -> None:
+    """One row of a user's price file: a model, numbers where prices are given, none negative."""
+    model_name, _prov, _mode, inp, out, cached, raw_in, raw_out = row
+    if not model_name:
+        raise IngestError(f"{where}: model is missing")
+    for value, raw, label in ((inp, raw_in, "input"), (out, raw_out, "output")):
+        if value is None and raw not in (None, ""):
+            raise IngestError(f"{where} ({model_name}): {label} price {raw!r} is not a number")
+        if value is not None and value < 0:
+            raise IngestError(f"{where} ({model_name}): {label} price is negative")
+    if inp is None and out is None:
+        raise IngestError(f"{where} ({model_name}): no input or output price")
+    if cached is not None and cached < 0:
+        raise IngestError(f"{where} ({model_name}): cached input price is negative")
 
 
 def prepare(con: duckdb.DuckDBPyConnection, prices: list[tuple] | None, prices_name: str | None) -> list[str]:
@@ -131,7 +136,7 @@ def flag_unattributable(con: duckdb.DuckDBPyConnection, has_provider: bool) -> N
     if not models:
         return
     message = "provider is missing, and the price catalog names none for model '{}' (add a provider column)"
-    con.execute(f"DROP TABLE IF EXISTS _ingest_unattributed")
+    con.execute("DROP TABLE IF EXISTS _ingest_unattributed")
     con.execute(
         "CREATE TEMP TABLE _ingest_unattributed AS SELECT unnest(?::VARCHAR[]) AS v, unnest(?::VARCHAR[]) AS message",
         [models, [message.format(m[:60]) for m in models]],

@@ -16,8 +16,10 @@ import gzip
 import hashlib
 import re
 import threading
-import zlib
 import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -31,6 +33,7 @@ from knowledge.ingest.lines import MAX_LINE_BYTES, LineMap, count_lines, file_di
 from knowledge.ingest.models import FileReport, QuarantinedRow
 from knowledge.ingest.postchecks import flag_disallowed, flag_unknown_currencies
 from knowledge.ingest.progress import ProgressSink, polled
+from knowledge.ingest.session import insertion_order, transaction
 from knowledge.ingest.source import SourceFile, relation_sql
 from knowledge.ingest.specs import TableSpec
 from knowledge.ingest.staging import STAGE, bind, ident, stage_columns, stage_sql
@@ -133,146 +136,180 @@ def load_file(
     `earlier`: content digest -> name of the files loaded earlier in the same command; a file with the
     same content, or one loaded before whose rows are all still in the store, is skipped (its report
     says why). Raises ReplaceRefused (nothing of this file loaded) per `policy`."""
-    shown = shown or str(src.path)
-    started = _now()
-    t0 = time.perf_counter()
-    notes: list[str] = []
-    if plan.extra:
-        what = "FOCUS" if spec.kind == "focus" else f"table {spec.table}"
-        notes.append(f"column(s) not in {what}, not loaded: {', '.join(plan.extra)}")
-    if spec.kind == "focus" and plan.absent:
-        notes.append(f"{len(plan.absent)} FOCUS column(s) absent from the file load as NULL")
-    watch = sink is not None and sink.start(str(src.path), src.estimated_rows)
-    psink = sink if watch else None
-    counter = _LineCounter(src)
+    job = _Load(con, spec, src, plan, ingest_id, shown or str(src.path), sink)
+    with job.session():
+        job.stage()
+        skipped = _already_loaded(con, spec, job.digest, earlier or {}, policy, priced_anew=prices is not None)
+        if skipped is not None:
+            return job.skipped(skipped)
+        with transaction(con):
+            job.check(prices, prices_name)
+            job.load(run_ids)
+            job.settle(policy)
+        job.lap("committing")
+    return job.report()
 
-    tz = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
-    in_transaction = False
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        _drop_temps(con)
-        # Stage outside the transaction: temp tables live in memory, not in the store file, and a
-        # committed temp table numbers its rows 0..n-1 in file order.
-        bindings = bind(spec, plan.source_columns)
-        source_sql, params = relation_sql(src, _REJECTS, _SCANS)
-        if counter is not None:
-            counter.start()
-        lap = _Laps()
+
+class _Load:
+    """One file's load, step by step (stage, check, load, settle), with what each step found."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, spec: TableSpec, src: SourceFile, plan: HeaderPlan,
+                 ingest_id: str, shown: str, sink: ProgressSink | None):
+        self.con, self.spec, self.src, self.plan, self.ingest_id, self.shown = con, spec, src, plan, ingest_id, shown
+        self.started, self.t0 = _now(), time.perf_counter()
+        self.notes: list[str] = []
+        if plan.extra:
+            what = "FOCUS" if spec.kind == "focus" else f"table {spec.table}"
+            self.notes.append(f"column(s) not in {what}, not loaded: {', '.join(plan.extra)}")
+        if spec.kind == "focus" and plan.absent:
+            self.notes.append(f"{len(plan.absent)} FOCUS column(s) absent from the file load as NULL")
+        self.psink = sink if sink is not None and sink.start(str(src.path), src.estimated_rows) else None
+        self.counter = _LineCounter(src)
+        self.lap = _Laps()
+        self.digest: str | None = None
+        self.split_rows: list[tuple[int, int, str, str]] = []
+        self.staged = self.rejected = self.read = self.loaded = self.quarantined = self.replaced = 0
+        self.accounts: list[str] = []
+        self.periods: list[str] = []
+        self.billed: dict[str, Decimal] = {}
+        self.first: list[QuarantinedRow] = []
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """UTC while loading, temp tables dropped and the line counter stopped afterwards, whatever happens."""
+        tz = self.con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
         try:
-            with polled(con, psink, "reading"):
-                con.execute(stage_sql(spec, bindings, source_sql), params)
+            self.con.execute("SET TimeZone = 'UTC'")
+            _drop_temps(self.con)
+            yield
+        finally:
+            try:
+                _drop_temps(self.con)
+                self.con.execute(f"SET TimeZone = '{tz}'" if re.fullmatch(r"[A-Za-z0-9_/+\-]+", tz) else "RESET TimeZone")
+            except duckdb.Error:
+                pass
+            if self.counter.is_alive():
+                self.counter.stop.set()
+                self.counter.join()
+            if self.psink:
+                self.psink.finish()
+
+    def stage(self) -> None:
+        """DuckDB reads and types the whole file into the temp stage (outside the transaction: temp tables
+        live in memory, and a committed temp table numbers its rows 0..n-1 in file order)."""
+        con, src = self.con, self.src
+        self.bindings = bind(self.spec, self.plan.source_columns)
+        source_sql, params = relation_sql(src, _REJECTS, _SCANS)
+        self.counter.start()
+        try:
+            with polled(con, self.psink, "reading", src.estimated_rows):
+                con.execute(stage_sql(self.spec, self.bindings, source_sql), params)
         except duckdb.InterruptException:
             raise
         except duckdb.Error as exc:  # a corrupt Parquet page, a truncated gzip, ...: name the file
             first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
-            raise IngestError(f"{shown}: cannot read this {src.label} file ({first_line}); nothing was loaded") from exc
-        lap("reading")
+            raise IngestError(f"{self.shown}: cannot read this {src.label} file ({first_line}); nothing was loaded") from exc
+        self.lap("reading")
         staged, first_id, last_id = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {STAGE}").fetchone()
         if staged and (first_id != 0 or last_id != staged - 1):
             raise RuntimeError(f"ingest stage rows are not numbered 0..{staged - 1}")
-        counter.join()
-        if counter.error is not None:  # DuckDB reads a truncated gzip up to the cut without a word
-            raise IngestError(f"{shown}: a damaged gzip file ({counter.error}); nothing was loaded")
-        digest = counter.digest
-        skipped = _already_loaded(con, spec, digest, earlier or {}, policy, priced_anew=prices is not None)
-        if skipped is not None:
-            return FileReport(
-                file=str(src.path), ingest_id=ingest_id, kind=spec.kind, format=src.label, rows_read=0,
-                rows_loaded=0, rows_quarantined=0, skipped=skipped, content_sha256=digest,
-                seconds=round(time.perf_counter() - t0, 3),
-            )
-        if psink:
-            psink.update("checking", None)
-        con.execute("BEGIN TRANSACTION")
-        in_transaction = True
+        self.staged = staged
+        self.counter.join()
+        if self.counter.error is not None:  # DuckDB reads a truncated gzip up to the cut without a word
+            raise IngestError(f"{self.shown}: a damaged gzip file ({self.counter.error}); nothing was loaded")
+        self.digest = self.counter.digest
+
+    def skipped(self, why: str) -> FileReport:
+        return FileReport(
+            file=str(self.src.path), ingest_id=self.ingest_id, kind=self.spec.kind, format=self.src.label, rows_read=0,
+            rows_loaded=0, rows_quarantined=0, skipped=why, content_sha256=self.digest,
+            seconds=round(time.perf_counter() - self.t0, 3),
+        )
+
+    def check(self, prices: list[tuple] | None, prices_name: str | None) -> None:
+        """Mark the stage's bad rows (x_reason) and find the rows DuckDB could not split."""
+        con, spec = self.con, self.spec
+        if self.psink:
+            self.psink.update("checking", None)
         if spec.kind == "llm-calls":
-            notes.extend(llm.prepare(con, prices, prices_name))
-            notes.extend(llm.flag_unknown_models(con))
-            llm.flag_unattributable(con, "provider" in plan.source_columns)
-        if counter.nul[0]:
-            _flag_nul_bytes(con, bindings)
-        flag_unknown_currencies(con, bindings)
-        flag_disallowed(con, bindings)
+            self.notes.extend(llm.prepare(con, prices, prices_name))
+            self.notes.extend(llm.flag_unknown_models(con))
+            llm.flag_unattributable(con, "provider" in self.plan.source_columns)
+        if self.counter.nul[0]:
+            _flag_nul_bytes(con, self.bindings)
+        flag_unknown_currencies(con, self.bindings)
+        flag_disallowed(con, self.bindings)
         if spec.replace == "key":
             _flag_duplicate_keys(con, spec)
-        rejected = con.execute(f"SELECT count(x_reason) FROM {STAGE}").fetchone()[0]
-        split_rows = _split_rejects(con) if src.format == "csv" else []
-        reported_long = sum(1 for r in split_rows if "line too long" in r[2])
-        if len(counter.long_lines) > reported_long:  # DuckDB drops a very long line without a word
-            n_long = len(counter.long_lines)
+        self.rejected = con.execute(f"SELECT count(x_reason) FROM {STAGE}").fetchone()[0]
+        self.split_rows = _split_rejects(con) if self.src.format == "csv" else []
+        reported_long = sum(1 for r in self.split_rows if "line too long" in r[2])
+        long_lines = self.counter.long_lines
+        if len(long_lines) > reported_long:  # DuckDB drops a very long line without a word
             raise IngestError(
-                f"{shown}: line {counter.long_lines[0]} is longer than {MAX_LINE_BYTES >> 20} MB"
-                + (f" ({n_long} such lines)" if n_long > 1 else "")
+                f"{self.shown}: line {long_lines[0]} is longer than {MAX_LINE_BYTES >> 20} MB"
+                + (f" ({len(long_lines)} such lines)" if len(long_lines) > 1 else "")
                 + "; no CSV row is that long and it cannot be read reliably: fix or remove it. Nothing was loaded"
             )
-        lap("checking")
-        line_sql, mapping = _locate(con, src, staged, rejected, split_rows, counter, notes)
-        lap("locating lines")
-        if psink:
-            psink.update("replacing", None)
-        replaced = _replace(con, spec, src, run_ids)
-        lap("replacing")
-        cols = stage_columns(spec, bindings)
-        with polled(con, psink, "loading"):
-            loaded = _insert(con, spec, cols, line_sql, src, ingest_id)
-        lap("loading")
-        quarantined = _quarantine(con, src, ingest_id, rejected, split_rows, mapping)
-        lap("quarantining")
-        read = staged + len(split_rows)
-        if read != loaded + quarantined:  # the invariant every report states; never commit without it
-            raise RuntimeError(f"ingest bookkeeping error: read {read} != loaded {loaded} + quarantined {quarantined}")
-        accounts, periods, billed = _focus_summary(con) if spec.kind == "focus" else ([], [], {})
-        first = [
-            QuarantinedRow(line=line, reason=reason)
-            for line, reason in con.execute(
-                "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [ingest_id]
-            ).fetchall()
-        ]
-        what = (f" (billing account {', '.join(accounts)}, period {', '.join(periods)})"
-                if spec.kind == "focus" and accounts else "")
-        check_replace(shown, read=read, quarantined=quarantined, replaced=replaced, policy=policy,
-                      first_reasons=[f"line {r.line}: {r.reason}" for r in first], what=what)
+        self.lap("checking")
+
+    def load(self, run_ids: list[str]) -> None:
+        """Replace the rows this file restates, insert its good rows, quarantine the bad ones."""
+        con = self.con
+        line_sql, mapping = _locate(con, self.src, self.staged, self.rejected, self.split_rows, self.counter, self.notes)
+        self.lap("locating lines")
+        if self.psink:
+            self.psink.update("replacing", None)
+        self.replaced = _replace(con, self.spec, self.src, run_ids)
+        self.lap("replacing")
+        cols = stage_columns(self.spec, self.bindings)
+        with polled(con, self.psink, "loading", self.staged), insertion_order(con, keep=False):
+            self.loaded = _insert(con, self.spec, cols, line_sql, self.src, self.ingest_id)
+        self.lap("loading")
+        self.quarantined = _quarantine(con, self.src, self.ingest_id, self.rejected, self.split_rows, mapping)
+        self.lap("quarantining")
+        self.read = self.staged + len(self.split_rows)
+        if self.read != self.loaded + self.quarantined:  # the invariant every report states; never commit without it
+            raise RuntimeError(f"ingest bookkeeping error: read {self.read} != loaded {self.loaded} "
+                               f"+ quarantined {self.quarantined}")
+
+    def settle(self, policy: LoadPolicy) -> None:
+        """Refuse a replace with too many bad rows (rolls back), then record the run; COMMIT follows."""
+        con, spec = self.con, self.spec
+        if spec.kind == "focus":
+            self.accounts, self.periods, self.billed = _focus_summary(con)
+        self.first = [QuarantinedRow(line=line, reason=reason) for line, reason in con.execute(
+            "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [self.ingest_id]
+        ).fetchall()]
+        what = (f" (billing account {', '.join(self.accounts)}, period {', '.join(self.periods)})"
+                if spec.kind == "focus" and self.accounts else "")
+        check_replace(self.shown, read=self.read, quarantined=self.quarantined, replaced=self.replaced, policy=policy,
+                      first_reasons=[f"line {r.line}: {r.reason}" for r in self.first], what=what)
         if spec.kind == "llm-calls":
             unpriced = con.execute(
-                "SELECT count(*) FROM llm_calls WHERE x_ingest_id = ? AND cost IS NULL", [ingest_id]
+                "SELECT count(*) FROM llm_calls WHERE x_ingest_id = ? AND cost IS NULL", [self.ingest_id]
             ).fetchone()[0]
             if unpriced:
-                notes.append(f"{unpriced} row(s) have a model whose catalog row lacks a price: cost unknown (NULL)")
+                self.notes.append(f"{unpriced} row(s) have a model whose catalog row lacks a price: cost unknown (NULL)")
+        if self.psink:
+            self.psink.update("committing", None)
         con.execute(
             "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, "
             "rows_loaded, rows_quarantined, rows_replaced, status, started_at, finished_at, content_sha256) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)",
-            [ingest_id, spec.kind, str(src.path), ",".join(accounts) or None, ",".join(periods) or None,
-             read, loaded, quarantined, replaced, started, _now(), digest],
+            [self.ingest_id, spec.kind, str(self.src.path), ",".join(self.accounts) or None,
+             ",".join(self.periods) or None, self.read, self.loaded, self.quarantined, self.replaced, self.started,
+             _now(), self.digest],
         )
-        con.execute("COMMIT")
-        in_transaction = False
-        lap("committing")
-    except BaseException:
-        if in_transaction:
-            try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-        raise
-    finally:
-        try:
-            _drop_temps(con)
-            con.execute(f"SET TimeZone = '{tz}'" if re.fullmatch(r"[A-Za-z0-9_/+\-]+", tz) else "RESET TimeZone")
-        except duckdb.Error:
-            pass
-        if counter.is_alive():
-            counter.stop.set()
-            counter.join()
-        if psink:
-            psink.finish()
-    return FileReport(
-        file=str(src.path), ingest_id=ingest_id, kind=spec.kind, format=src.label,
-        rows_read=read, rows_loaded=loaded, rows_quarantined=quarantined, rows_replaced=replaced,
-        billing_accounts=accounts, billing_periods=periods, billed_cost=billed, notes=notes,
-        first_rejects=first, seconds=round(time.perf_counter() - t0, 3), phases=lap.seconds,
-        content_sha256=digest,
-    )
+
+    def report(self) -> FileReport:
+        return FileReport(
+            file=str(self.src.path), ingest_id=self.ingest_id, kind=self.spec.kind, format=self.src.label,
+            rows_read=self.read, rows_loaded=self.loaded, rows_quarantined=self.quarantined,
+            rows_replaced=self.replaced, billing_accounts=self.accounts, billing_periods=self.periods,
+            billed_cost=self.billed, notes=self.notes, first_rejects=self.first,
+            seconds=round(time.perf_counter() - self.t0, 3), phases=self.lap.seconds, content_sha256=self.digest,
+        )
 
 
 def _flag_nul_bytes(con: duckdb.DuckDBPyConnection, bindings: list) -> None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 from knowledge.ingest import llm
 from knowledge.ingest.errors import IngestError, StoreBusyError
@@ -21,12 +21,13 @@ from knowledge.ingest.limits import DEFAULT_WAIT_SECONDS, LoadPolicy
 from knowledge.ingest.load import load_file
 from knowledge.ingest.models import FileReport, IngestReport
 from knowledge.ingest.progress import ProgressSink
+from knowledge.ingest.session import bounded_memory
 from knowledge.ingest.source import SourceFile, inspect
 from knowledge.ingest.specs import SPECS, KINDS
 from knowledge.store import Store, StoreBusy, StoreError, open_store_for_write
 
-__all__ = ["DEFAULT_WAIT_SECONDS", "CheckedFile", "check_files", "ingest", "ingest_into", "new_ingest_id", "open_for_write",
-           "rolled_back_on_error"]
+__all__ = ["DEFAULT_WAIT_SECONDS", "CheckedFile", "check_files", "ingest", "ingest_into", "load_each", "new_ingest_id",
+           "open_for_write", "rolled_back_on_error"]
 
 
 @dataclass(frozen=True)
@@ -91,23 +92,39 @@ def ingest_into(
     print what was loaded after `ingest` returns, not from `on_file`)."""
     spec = SPECS[kind]
     prices = llm.read_price_file(prices_file) if prices_file is not None else None
+    prices_name = Path(prices_file).name if prices_file is not None else None
+
+    def load(f: CheckedFile, ingest_id: str, run_ids: list[str], earlier: dict[str, str]) -> FileReport:
+        return load_file(store.con, spec, f.source, f.plan, ingest_id=ingest_id, run_ids=run_ids, sink=sink,
+                         prices=prices, prices_name=prices_name, shown=f.shown, policy=policy, earlier=earlier)
+
+    return load_each(store, kind, files, lambda f: f.shown, load, on_file)
+
+
+T = TypeVar("T")
+
+
+def load_each(store: Store, kind: str, items: Sequence[T], shown: Callable[[T], str],
+              load: Callable[[T, str, list[str], dict[str, str]], FileReport],
+              on_file: Callable[[FileReport], None] | None = None) -> IngestReport:
+    """The per-input loop of every ingest command (files here, connector inputs in knowledge.connectors):
+    each input loads as its own ingest id, in its own transaction, told the ids loaded before it in the
+    command (parts of one export do not replace each other) and the content already loaded (the same
+    export twice is skipped); DuckDB keeps to the ingest's memory limit throughout."""
     report = IngestReport(kind=kind, db=str(store.path))
     run_ids: list[str] = []
-    earlier: dict[str, str] = {}  # content digest -> name of a file loaded earlier in this command
-    for f in files:
-        ingest_id = new_ingest_id(kind)
-        done = load_file(
-            store.con, spec, f.source, f.plan, ingest_id=ingest_id, run_ids=list(run_ids), sink=sink,
-            prices=prices, prices_name=Path(prices_file).name if prices_file is not None else None,
-            shown=f.shown, policy=policy, earlier=earlier,
-        )
-        report.files.append(done)
-        if not done.skipped:
-            run_ids.append(ingest_id)
-            if done.content_sha256:
-                earlier.setdefault(done.content_sha256, f.shown)
-        if on_file is not None:
-            on_file(done)
+    earlier: dict[str, str] = {}  # content digest -> name of an input loaded earlier in this command
+    with bounded_memory(store.con, store.path):
+        for item in items:
+            ingest_id = new_ingest_id(kind)
+            done = load(item, ingest_id, list(run_ids), earlier)
+            report.files.append(done)
+            if not done.skipped:
+                run_ids.append(ingest_id)
+                if done.content_sha256:
+                    earlier.setdefault(done.content_sha256, shown(item))
+            if on_file is not None:
+                on_file(done)
     return report
 
 

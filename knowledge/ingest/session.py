@@ -1,0 +1,90 @@
+"""What every load shares: one transaction per input, and the DuckDB settings of an ingest.
+
+`transaction(con)`: BEGIN … COMMIT, rolled back on any exception (an interrupt too), used by the file
+loads (`knowledge.ingest.load`) and the connectors (`knowledge.connectors.loader`).
+
+`bounded_memory(con, store_path)`: while an ingest command runs, DuckDB keeps to a memory limit and spills
+to a temp directory beside the store (`FINOPS_INGEST_MEMORY`, e.g. '2GB', overrides the limit; default:
+a quarter of RAM, at least 1 GB and at most 4 GB). Inserting into the target table does not keep the
+stage's order (`insertion_order(con, False)`): the stage itself is read in file order, which line
+numbers depend on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+MIN_MEMORY = 1 << 30
+MAX_MEMORY = 4 << 30
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back (and the error raised) otherwise."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
+
+
+def memory_limit() -> str:
+    env = os.environ.get("FINOPS_INGEST_MEMORY", "").strip()
+    if env:
+        return env
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 4 * MAX_MEMORY
+    return f"{max(MIN_MEMORY, min(MAX_MEMORY, total // 4)) >> 20}MB"
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, store_path: Path) -> Iterator[None]:
+    """The ingest's memory limit and spill directory for the duration of the block, then the old settings."""
+    old = {k: _setting(con, k) for k in ("memory_limit", "temp_directory")}
+    spill = store_path.parent / f".{store_path.name}.spill"
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    if str(store_path) != ":memory:":
+        spill.mkdir(parents=True, exist_ok=True)
+        con.execute("SET temp_directory = ?", [str(spill)])
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            try:
+                con.execute(f"SET {key} = ?", [value]) if value else con.execute(f"RESET {key}")
+            except duckdb.Error:
+                pass
+        if spill.exists():
+            for f in spill.iterdir():
+                f.unlink(missing_ok=True)
+            try:
+                spill.rmdir()
+            except OSError:
+                pass
+
+
+@contextmanager
+def insertion_order(con: duckdb.DuckDBPyConnection, keep: bool) -> Iterator[None]:
+    old = _setting(con, "preserve_insertion_order")
+    con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {old or 'true'}")
