@@ -1,5 +1,5 @@
 """The real agent graph with the offline planner on the demo store on disk: the questions people bring
-(DESIGN.md §11), phrased several ways each. Expected figures come from `demo_facts` or an independent SQL
+(the README's questions), phrased several ways each. Expected figures come from `demo_facts` or an independent SQL
 query written here, formatted here; never from the tools' own output.
 """
 

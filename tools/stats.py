@@ -1,4 +1,4 @@
-"""Robust statistics on exact Decimals, in Python (DESIGN.md §12: percentiles stay out of tool SQL).
+"""Robust statistics on exact Decimals, in Python (docs/architecture.md, "Portable SQL": percentiles stay out of tool SQL).
 
 This is the one place percentiles, medians and MADs are computed, so every tool agrees on the method:
 linear interpolation between order statistics (the same as DuckDB's `quantile_cont` and numpy's

@@ -1,14 +1,14 @@
-"""Options every command shares (DESIGN.md §8: `--db PATH` and `--json` everywhere)."""
+"""Options every command shares: every command takes `--db PATH` and `--json`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 DbOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--db", help="Store file (default: $FINOPS_DB, else ~/.local/share/finops/finops.duckdb, where "
                               "the demo company is built on first use). A store you name must exist.",
                  envvar="FINOPS_DB", show_envvar=False),

@@ -1,6 +1,6 @@
 """The one compiler: a resolved `CostQuery` -> parameterised SQL over the charges.
 
-Portable SQL only (DESIGN §12 subset: aggregates with FILTER, row_number, date_trunc, ILIKE; no
+Portable SQL only (docs/architecture.md, "Portable SQL": aggregates with FILTER, row_number, date_trunc, ILIKE; no
 QUALIFY, no GROUP BY ALL, no map functions), every ORDER BY with full tie-breakers. User text never
 reaches the SQL string: values and tag keys are bound parameters.
 
@@ -154,7 +154,6 @@ def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, cur
         return Compiled(sql, params)
 
     keys = [f"d{i}" for i in range(len(q.group_by))]
-    key_list = ", ".join(keys)
     raw_list = ", ".join(f"r{i}" for i in range(len(q.group_by)))
     all_null = " AND ".join(f"{k} IS NULL" for k in keys)
     direction = "ASC" if q.order == "asc" else "DESC"
@@ -163,7 +162,6 @@ def compile_query(q: ResolvedQuery, window: Window, *, credits: bool = True, cur
     order = ", ".join([f"{k} ASC" for k in time_keys]
                       + [f"coalesce(m0, 0) {direction}", f"coalesce(p0, 0) {direction}"]
                       + [f"{k} ASC" for k in keys])
-    m_cols = ", ".join(f"m{j}, p{j}" for j in range(len(q.measures)))
     m_sums = ", ".join(f"sum(m{j}) AS m{j}, sum(p{j}) AS p{j}" for j in range(len(q.measures)))
     slot_keys = ", ".join(f"CASE WHEN count(*) = 1 AND min(slot) <= {int(q.top or _MAX_ROWS)} THEN min({k}) END AS {k}"
                           for k in keys)

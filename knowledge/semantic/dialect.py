@@ -1,5 +1,5 @@
 """The few engine-specific SQL constructs, one helper each, so a transpiler has one place to change
-(DESIGN §12: percentiles and list functions on maps do not move between engines unchanged)."""
+(docs/architecture.md, "Portable SQL": percentiles and list functions on maps do not move between engines unchanged)."""
 
 from __future__ import annotations
 

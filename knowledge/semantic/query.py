@@ -30,7 +30,7 @@ class Filter(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _arity(self) -> "Filter":
+    def _arity(self) -> Filter:
         if self.op in ("is_null", "not_null"):
             if self.values:
                 raise ValueError(f"{self.op} takes no values")

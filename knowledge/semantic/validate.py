@@ -15,6 +15,7 @@ import duckdb
 from knowledge.errors import FinopsError, MissingDataError, UnknownNameError
 from knowledge.naming import fold, suggest
 from knowledge.semantic.compiler import ResolvedFilter, ResolvedQuery, filter_sql, relation
+from knowledge.semantic.dialect import tag_keys_sql
 from knowledge.semantic.model import (
     DERIVED,
     LLM_ONLY_DIMENSIONS,
@@ -26,7 +27,6 @@ from knowledge.semantic.model import (
     measure,
     tag_dimension,
 )
-from knowledge.semantic.dialect import tag_keys_sql
 from knowledge.semantic.query import CostQuery, Filter
 
 KnownNames = Callable[[str], list[str]]
@@ -43,7 +43,7 @@ class UnknownValueError(UnknownNameError):
         self.args = (f"no {dim.label} '{value}' in the data{closest}",)
 
     @classmethod
-    def with_examples(cls, dim: Dimension, value: str, suggestions: list[str], known: list[str]) -> "UnknownValueError":
+    def with_examples(cls, dim: Dimension, value: str, suggestions: list[str], known: list[str]) -> UnknownValueError:
         err = cls(dim, value, suggestions)
         if not suggestions and known:
             shown = ", ".join(f"'{k}'" for k in known[:6])
