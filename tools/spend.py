@@ -115,6 +115,8 @@ class SpendResult(ToolResult):
             shown = [r for r in self.rows if not r.is_other][:6]
             # Spend nobody owns is always named, even when it is not among the biggest lines.
             shown += [r for r in self.rows if r.is_unallocated and r not in shown]
+            # A negative line (credits) is named too: folded into "others" it would push their share over 100%.
+            shown += [r for r in self.rows if r.billed < 0 and not r.is_other and r not in shown]
             items = [f"{_row_label(r)} {money(r.billed)} ({pct(r.share)})" for r in shown]
             # Everything not named is summed into one "others" item: named + others = total, exactly.
             rest = [r for r in self.rows if r not in shown]
