@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel
@@ -134,7 +134,7 @@ def approval_problem(approval: ApprovedEstimate, run: RunToGate, *, now: datetim
         return (f"estimate {eid} was approved for {money(approval.expected_cost)}; this run costs "
                 f"{money(run.expected_cost)}: needs a new approval")
     days = approval_valid_days() if valid_days is None else valid_days
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     expires = approval.decided_at + timedelta(days=days)
     if now >= expires:
         return (f"the approval of estimate {eid} expired on {expires:%Y-%m-%d %H:%M} UTC "

@@ -28,6 +28,7 @@ from knowledge.store import Store
 from tools.contract import MissingDataError, NoDataError, SqlRun, money, pct
 from tools.names import resolve_in
 from tools.periods import add_months
+from tools.query_costs import QueryCostsResult
 from tools.registry import run_tool
 from tools.scopes import days_between, filled
 from tools.timeseries import forecast_series
@@ -221,6 +222,8 @@ def _daily(store: Store, filters: tuple[Filter, ...], start: date, through: date
     query = CostQuery(measures=("billed_cost",), group_by=("day",), filters=filters,
                       period=f"{start.isoformat()}..{(through - timedelta(days=1)).isoformat()}")
     result = run_tool(store, "query_costs", query)
+    if not isinstance(result, QueryCostsResult):
+        raise TypeError(f"query_costs returned a {type(result).__name__}")
     series = {date.fromisoformat(str(r.keys[0])[:10]): r.values.get("billed_cost") or Decimal(0)
               for r in result.rows if r.keys and r.keys[0] is not None and not r.is_other}
     return series, list(result.evidence.sql if result.evidence else [])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from pydantic import BaseModel, model_validator
@@ -30,7 +31,7 @@ class Period(BaseModel):
     label: str
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Period":
+    def _ordered(self) -> Period:
         if self.end <= self.start:
             raise PeriodError(f"empty period {self.start}..{self.end}")
         return self
@@ -43,7 +44,7 @@ class Period(BaseModel):
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period just before, of the same kind: previous month for a month, else same length."""
         if self.start.day == 1 and self.end.day == 1 and _months_between(self.start, self.end) >= 1:
             n = _months_between(self.start, self.end)
@@ -174,7 +175,7 @@ _WEEKDAYS.update({name.lower(): i for i, name in enumerate(calendar.day_abbr)})
 _WEEKDAYS.update({"tues": 1, "thur": 3, "thurs": 3})
 _WEEKDAY_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 _UNIT = r"(?P<unit>days?|d|weeks?|wks?|w|months?|mos?)(?![a-z])"
-_N = r"(?P<n>\d+|%s)" % "|".join(_WORD_NUMBERS)
+_N = r"(?P<n>\d+|" + "|".join(_WORD_NUMBERS) + ")"
 _MON = rf"(?P<mon>{_MONTH_RE})"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
@@ -265,8 +266,8 @@ def _year_of(m: re.Match[str], today: date) -> Period:
 # One rule list finds a period inside a question and parses a period phrase alike: (pattern, builder).
 # The first rule whose pattern matches (searched in a question, whole-matched in a phrase) wins, so longer
 # and more specific phrases come first. Every rule's span is reported (`find_period`).
-_Rule = tuple[str, "callable"]
-_RULES: list[tuple[str, object]] = [
+_Rule = tuple[str, Callable[[re.Match[str], date], Period]]
+_RULES: list[_Rule] = [
     (r"(?P<a>\d{4}-\d{2}-\d{2}) ?(?:\.\.|to|until|through|-|–) ?(?P<b>\d{4}-\d{2}-\d{2})",
      lambda m, t: _date_range(date.fromisoformat(m.group("a")), date.fromisoformat(m.group("b")))),
     (rf"(?:between|from) {_MON} {_DAY}(?:,? {_YEAR})? (?:and|to|until|through|-) "
@@ -284,7 +285,7 @@ _RULES: list[tuple[str, object]] = [
                          label=f"since {m.group('mon').title()}")),
     (rf"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) {_N} ?{_UNIT}", _last_n),
     # "90d", "spend 30 days": the last N days; "for 3 days" is a duration (an estimate's), not a period
-    (rf"(?<!for )(?<!for the )(?<!next )(?<![\w-])(?P<n>\d+) ?(?P<unit>d|days)(?![\w-])", _last_n),
+    (r"(?<!for )(?<!for the )(?<!next )(?<![\w-])(?P<n>\d+) ?(?P<unit>d|days)(?![\w-])", _last_n),
     (r"(?:last|lst|previous|prev|past|prior) (?:week|wk)(?![a-z])", lambda m, t: _week(t, 1, "last week")),
     (r"(?:this|current) (?:week|wk)(?![a-z])|week to date|\bwtd\b", lambda m, t: _week(t, 0, "this week")),
     (r"(?:last|lst|previous|prev|past|prior) (?:month|mnth|mo)(?![a-z])",
@@ -336,7 +337,7 @@ def _parse(s: str, today: date) -> Period | None:
         m = pattern.fullmatch(s)
         if m:
             try:
-                return build(m, today)  # type: ignore[operator]
+                return build(m, today)
             except ValueError as exc:       # "0000-13-45", "2026-02-30": a date that does not exist
                 if isinstance(exc, PeriodError):
                     raise

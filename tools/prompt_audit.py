@@ -23,7 +23,17 @@ from knowledge.caching import caching_verdict
 from tools.contract import NoDataError, TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
-from tools.sqlparts import CALL_IN_PERIOD, MONTH_DAYS, calls_range, dec, during, no_data, percentile, period_params, show
+from tools.sqlparts import (
+    CALL_IN_PERIOD,
+    MONTH_DAYS,
+    calls_range,
+    dec,
+    during,
+    no_data,
+    percentile,
+    period_params,
+    show,
+)
 
 SIMPLE_TASKS = ("classification", "extraction", "routing")
 LONG_TAIL_RATIO = Decimal(2)             # P95 output at least this many times the median: "far above"

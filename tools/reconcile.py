@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from knowledge.connectors.pricing import TOKEN_ENDPOINTS, bucket_cost_sql
 from knowledge.ingest.suggest import suggestions
 from knowledge.prices import llm_cost_sql
-from tools.contract import NoDataError, UnknownNameError, TableView, ToolResult, money, pct
+from tools.contract import NoDataError, TableView, ToolResult, UnknownNameError, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
 from tools.sqlparts import day_start, ratio, show

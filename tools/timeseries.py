@@ -15,7 +15,6 @@ from decimal import Decimal
 from tools.stats import MAD_TO_SIGMA, mad, median, quantile, theil_sen_slope
 
 
-
 def weekday_factors(days: Sequence[date], values: Sequence[Decimal]) -> dict[int, Decimal]:
     """Multiplicative weekday factors (mean 1) from ratios to a centred 7-day moving average.
 

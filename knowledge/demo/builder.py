@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -18,7 +18,10 @@ from knowledge.demo.llm import insert_llm_calls
 from knowledge.demo.ordinary import choose_untagged, create_resources, insert_ordinary_charges
 from knowledge.demo.planted import insert_planted_charges, insert_planted_rules
 from knowledge.demo.reference import (
-    create_lookups, insert_pattern_rules, insert_prompts, insert_teams,
+    create_lookups,
+    insert_pattern_rules,
+    insert_prompts,
+    insert_teams,
 )
 from knowledge.demo.window import DemoWindow
 from knowledge.prices import load_catalogs
@@ -47,7 +50,7 @@ def build_demo(db_path: Path, *, as_of: date | None = None, seed: int = 7, scale
     if scale < 1:
         raise ValueError("scale must be >= 1")
     db_path = Path(db_path)
-    as_of = as_of or datetime.now(timezone.utc).date()
+    as_of = as_of or datetime.now(UTC).date()
     started = time.perf_counter()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
@@ -81,7 +84,7 @@ def _fill(store: Store, window: DemoWindow, seed: int, scale: int) -> dict[str, 
     con = store.con
     con.execute("SET enable_progress_bar = false")
     ingest_id = _ingest_id(window.as_of, seed, scale)
-    begun = datetime.now(timezone.utc).replace(tzinfo=None)
+    begun = datetime.now(UTC).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     load_catalogs(con)
     create_lookups(con, window)
@@ -101,13 +104,13 @@ def _fill(store: Store, window: DemoWindow, seed: int, scale: int) -> dict[str, 
     write_facts(con, compute_facts(con, window, jobs, seed, scale))
     store.set_meta("as_of", window.as_of.isoformat())
     store.set_meta("demo", f"seed={seed} scale={scale}")
-    rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES}
+    rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COUNTED_TABLES}
     loaded = rows["focus_charges"] + rows["llm_calls"] + rows["gpu_jobs"] + rows["endpoints"]
     con.execute(
         "INSERT INTO ingest_runs (ingest_id, source, file, billing_account, billing_period, rows_read, rows_loaded, "
         "rows_quarantined, rows_replaced, status, started_at, finished_at) "
         "VALUES (?, 'demo', NULL, NULL, NULL, ?, ?, 0, 0, 'ok', ?, ?)",
-        [ingest_id, loaded, loaded, begun, datetime.now(timezone.utc).replace(tzinfo=None)],
+        [ingest_id, loaded, loaded, begun, datetime.now(UTC).replace(tzinfo=None)],
     )
     rows["ingest_runs"] = 1
     con.execute("COMMIT")

@@ -14,15 +14,32 @@ import duckdb
 
 from knowledge.demo.budgets import OVER_80_TEAM
 from knowledge.demo.company import (
-    CHEAPER_MODEL, FRONTIER_CLASSIFICATION_APP, INJECTION_TEXT, LLM_APPS, NO_MAX_TOKENS_APP, PROMPT_800_APP, TEAMS,
+    CHEAPER_MODEL,
+    FRONTIER_CLASSIFICATION_APP,
+    INJECTION_TEXT,
+    LLM_APPS,
+    NO_MAX_TOKENS_APP,
+    PROMPT_800_APP,
+    TEAMS,
 )
 from knowledge.demo.endpoints import (
-    IDLE_ENDPOINT_ID, RESEARCH_ENDPOINT_ID, SPIKE_ENDPOINT_ID, SPIKE_SERVICE, spike_day,
+    IDLE_ENDPOINT_ID,
+    RESEARCH_ENDPOINT_ID,
+    SPIKE_ENDPOINT_ID,
+    SPIKE_SERVICE,
+    spike_day,
 )
 from knowledge.demo.gpu import CLUSTER_RESOURCE_ID, ZOMBIE_TTL_HOURS, PlantedJobs
 from knowledge.demo.planted import (
-    CHARGE_17K_RESOURCE_ID, CHARGE_17K_SKU, CLUSTER_RULE_ID, DRIFT_RESOURCE_ID, DRIFT_SERVICE, INJECTION_RESOURCE_ID,
-    INJECTION_TAG_KEY, REPLICATION_RESOURCE_ID, planted_dates,
+    CHARGE_17K_RESOURCE_ID,
+    CHARGE_17K_SKU,
+    CLUSTER_RULE_ID,
+    DRIFT_RESOURCE_ID,
+    DRIFT_SERVICE,
+    INJECTION_RESOURCE_ID,
+    INJECTION_TAG_KEY,
+    REPLICATION_RESOURCE_ID,
+    planted_dates,
 )
 from knowledge.demo.window import DemoWindow
 
@@ -163,7 +180,7 @@ def compute_facts(con: duckdb.DuckDBPyConnection, window: DemoWindow, jobs: Plan
     sday = spike_day(window)
     amount = _one(con, "SELECT sum(BilledCost) FROM focus_charges WHERE ServiceName = ? AND ChargePeriodStart = ?",
                   [SPIKE_SERVICE, sday])[0]
-    baseline = _one(con, f"""
+    baseline = _one(con, """
         SELECT median(cost) FROM (
             SELECT ChargePeriodStart, sum(BilledCost) AS cost FROM focus_charges
             WHERE ServiceName = ? AND ChargePeriodStart >= ? AND ChargePeriodStart < ?

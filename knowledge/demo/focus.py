@@ -66,7 +66,7 @@ def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str
     With `prebuilt_tags` the source has a `tags` MAP column (built once per resource: much cheaper than
     building a map per row) instead of being built from team/project/env/owner/extra_*.
     """
-    before = con.execute("SELECT count(*) FROM focus_charges").fetchone()[0]
+    before = con.execute("SELECT count(*) FROM focus_charges").fetchall()[0][0]
     con.execute(
         f"""
         INSERT INTO focus_charges BY NAME
@@ -117,7 +117,7 @@ def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str
         """,
         [ingest_id, *(params or [])],
     )
-    return con.execute("SELECT count(*) FROM focus_charges").fetchone()[0] - before
+    return con.execute("SELECT count(*) FROM focus_charges").fetchall()[0][0] - before
 
 
 def flush_staging(con: duckdb.DuckDBPyConnection, ingest_id: str) -> int:

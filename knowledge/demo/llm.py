@@ -94,4 +94,4 @@ def insert_llm_calls(con: duckdb.DuckDBPyConnection, seed: int, ingest_id: str) 
         """,
         [ingest_id],
     )
-    return con.execute("SELECT count(*) FROM llm_calls").fetchone()[0]
+    return con.execute("SELECT count(*) FROM llm_calls").fetchall()[0][0]

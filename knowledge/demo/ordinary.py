@@ -70,7 +70,7 @@ def choose_untagged(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     planted_total, planted_untagged = con.execute(
         "SELECT coalesce(sum(BilledCost), 0), coalesce(sum(BilledCost) FILTER (WHERE nullif(Tags['team'], '') IS NULL), 0) "
         "FROM focus_charges"
-    ).fetchone()
+    ).fetchall()[0]
     # Expected cost per resource as an exact DECIMAL, so the choice cannot depend on float summation order.
     con.execute(
         """
@@ -82,7 +82,7 @@ def choose_untagged(con: duckdb.DuckDBPyConnection, seed: int) -> None:
         JOIN _demo_season_cum ce ON ce.idx = r.end_day
         """
     )
-    ordinary_total = con.execute("SELECT coalesce(sum(expected), 0) FROM _demo_expected").fetchone()[0]
+    ordinary_total = con.execute("SELECT coalesce(sum(expected), 0) FROM _demo_expected").fetchall()[0][0]
     need = UNTAGGED_TARGET * (Decimal(planted_total) + Decimal(ordinary_total)) - Decimal(planted_untagged)
     con.execute(
         f"""

@@ -13,7 +13,10 @@ from knowledge.demo.company import INJECTION_TEXT, LLM_SERVICE_NAMES, PROVIDER_N
 from knowledge.demo.endpoints import endpoint_billing_sql
 from knowledge.demo.focus import STAGING, flush_staging, insert_focus
 from knowledge.demo.gpu import (
-    CLUSTER_AGE_DAYS, CLUSTER_RESOURCE_ID, CLUSTER_RESOURCE_NAME, insert_job_billing_sql,
+    CLUSTER_AGE_DAYS,
+    CLUSTER_RESOURCE_ID,
+    CLUSTER_RESOURCE_NAME,
+    insert_job_billing_sql,
 )
 from knowledge.demo.window import DemoWindow
 

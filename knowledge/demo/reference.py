@@ -6,7 +6,12 @@ from __future__ import annotations
 import duckdb
 
 from knowledge.demo.company import (
-    ACCOUNTS, LLM_APPS, PATTERN_RULES, SERVICES, TEAMS, WEEKEND_FACTOR,
+    ACCOUNTS,
+    LLM_APPS,
+    PATTERN_RULES,
+    SERVICES,
+    TEAMS,
+    WEEKEND_FACTOR,
 )
 from knowledge.demo.window import DemoWindow
 

@@ -17,7 +17,7 @@ class DemoWindow(BaseModel):
     days: int = DAYS
 
     @classmethod
-    def ending(cls, as_of: date) -> "DemoWindow":
+    def ending(cls, as_of: date) -> DemoWindow:
         return cls(as_of=as_of, start=as_of - timedelta(days=DAYS))
 
     @property

@@ -36,7 +36,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 
@@ -323,7 +324,7 @@ def export_focus(con: duckdb.DuckDBPyConnection, start: date, end: date, out: Pa
     extra = "" if fmt == "parquet" else ", header = true, all_varchar = false, types = {'BilledCost': 'DECIMAL(38,12)'}"
     n, llm_rows, gpu_rows, billed, unknown = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE x_Source = 'llm_usage'), count(*) FILTER (WHERE x_Source = 'gpu_jobs'), "
-        f"sum(BilledCost), count(*) - count(BilledCost) FROM {reader}('{_quote(str(out))}'{extra})").fetchone()
+        f"sum(BilledCost), count(*) - count(BilledCost) FROM {reader}('{_quote(str(out))}'{extra})").fetchall()[0]
     return ExportSummary(path=out, format=fmt, rows=int(n), llm_rows=int(llm_rows), gpu_rows=int(gpu_rows),
                          billed_cost=None if billed is None else Decimal(billed), unknown_cost_rows=int(unknown),
                          seconds=seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -37,9 +37,9 @@ def mcp(
     port: Annotated[int, typer.Option("--port", help="HTTP: port (0 = any free port; the first line says which).")] = 8765,
     schema: Annotated[SchemaMode, typer.Option("--schema", help="compact (default: tool list under ~4,000 tokens) or "
                                                "full (descriptions and args-model schemas verbatim).")] = SchemaMode.compact,
-    access: Annotated[Optional[Path], typer.Option("--access", envvar="FINOPS_SLACK_ACCESS", show_envvar=True,
+    access: Annotated[Path | None, typer.Option("--access", envvar="FINOPS_SLACK_ACCESS", show_envvar=True,
                                                    help="Access mapping YAML (the Slack bot's format).")] = None,
-    user: Annotated[Optional[str], typer.Option("--user", envvar="FINOPS_MCP_USER", show_envvar=True,
+    user: Annotated[str | None, typer.Option("--user", envvar="FINOPS_MCP_USER", show_envvar=True,
                                                 help="Who is asking, as named in the access mapping's users.")] = None,
     schema_size: Annotated[bool, typer.Option("--schema-size", help="Print the tool list's size (characters, "
                                               "tokens estimated as characters/4) as JSON and exit.")] = False,
@@ -63,7 +63,7 @@ def mcp(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if notice:
         err.print(notice, markup=False, highlight=False, soft_wrap=True)
-    config = McpConfig(db=path, mode=schema.value, policy=policy, user=user)   # type: ignore[arg-type]
+    config = McpConfig(db=path, mode=schema.value, policy=policy, user=user)
     if transport is Transport.stdio:
         import anyio
 
