@@ -124,3 +124,20 @@ def test_hard_limit_alerts_and_fails_the_launch_gate(tree: Path) -> None:
         assert not big.allowed and big.blocking == ["org"] and set(big.warnings) == {"ai-research", "team:research"}
         with pytest.raises(Exception, match="did you mean"):
             launch_check(store, "ai-reserch", Decimal(1))
+
+
+def test_estimate_gate_honours_the_hierarchys_hard_limit(tree: Path, tmp_path: Path) -> None:
+    """`finops estimate` checks the most specific budget a run is charged to (here the project) and its
+    parents: the hard, already-spent project budget fails the gate (exit 1) even for a small run."""
+    spent = Decimal(str(one(tree, SPEND.format(where="Tags['project'] = 'llama-ft'"), "2026-11-01", "2026-11-25")))
+    assert spent > 20000                                   # the planted fine-tune is past its hard budget
+    job = tmp_path / "small.yaml"
+    job.write_text("name: tiny-eval\nteam: research\nproject: llama-ft\nkind: training\ngpu_type: H100\n"
+                   "gpu_count: 8\nhours: 1\n")
+    p = finops(tree, "estimate", str(job))
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "project:llama-ft has $0.00 left of $20,000.00 (hard limit)" in p.stdout
+    other = tmp_path / "other.yaml"                        # the same run on a project with no budget
+    other.write_text(job.read_text().replace("project: llama-ft", "project: multimodal-eval"))
+    p = finops(tree, "estimate", str(other))
+    assert "hard limit" not in p.stdout

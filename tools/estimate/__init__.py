@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from tools.approval_policy import RunToGate, approval_threshold, threshold_reason
 from tools.estimate.approvals import approval, team_approvers
-from tools.estimate.budget import budget_check, range_warnings
+from tools.estimate.budget import budget_check, hierarchy_scopes, hierarchy_verdict, range_warnings
 from tools.estimate.budget import verdict as budget_verdict
 from tools.estimate.formatting import cents, money_short
 from tools.estimate.gpu import DEFAULT_EGRESS_USD_PER_GB, DEFAULT_STORAGE_USD_PER_GB_MONTH, HOURS_PER_MONTH, gpu_job
@@ -70,6 +70,8 @@ def estimate(ctx: ToolContext, args: EstimateArgs) -> EstimateResult:
     body: PricedBody = llm_batch(ctx, spec) if isinstance(spec, LlmBatchSpec) else gpu_job(ctx, spec)
     budget = budget_check(ctx, team, spec.budget)
     verdict, reasons = budget_verdict(body.expected_cost, budget)
+    verdict = hierarchy_verdict(ctx, hierarchy_scopes(team, spec.project, spec.name), body.expected_cost,
+                                verdict, reasons)
     over_threshold = threshold_reason(body.expected_cost, approval_threshold())
     if over_threshold and verdict == "within budget":
         verdict = "needs approval"           # the same rule the Slack bot applies (tools.approval_policy)

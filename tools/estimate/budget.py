@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from tools.budget_tree import launch_check, load_nodes
 from tools.contract import money
 from tools.estimate.models import BudgetCheck, Verdict
 from tools.registry import ToolContext
@@ -35,6 +36,29 @@ def budget_check(ctx: ToolContext, team: str | None, job_budget: Decimal | None)
     else:
         ctx.note(f"team {team} has no budget covering {today.isoformat()}")
     return check
+
+
+def hierarchy_scopes(team: str | None, project: str | None, name: str | None) -> list[str]:
+    """The budget-tree ids a run is charged to, most specific first (job, project, team)."""
+    return [i for i in (f"job:{name}" if name else None, f"project:{project}" if project else None,
+                        f"team:{team}" if team else None) if i]
+
+
+def hierarchy_verdict(ctx: ToolContext, scopes: list[str], expected: Decimal | None,
+                      verdict: Verdict, reasons: list[str]) -> Verdict:
+    """Apply the budget hierarchy's limits (`finops budgets set`): the most specific budget the run is
+    charged to is checked with all its ancestors; a hard limit the run would pass makes it 'over budget',
+    a soft one adds a reason. Runs with no budget in the tree keep the team-month verdict."""
+    if expected is None:
+        return verdict
+    nodes = load_nodes(ctx.store, ctx.today)
+    chosen = next((i for i in scopes if i in nodes), None)
+    if chosen is None:
+        return verdict
+    check = launch_check(ctx.store, chosen, expected, today=ctx.today)
+    ctx.note(f"budget hierarchy: checked {chosen} and its parents")
+    reasons.extend(f"budget hierarchy: {r}" for r in check.reasons if r not in reasons)
+    return "over budget" if not check.allowed else verdict
 
 
 def add_months(d: date, n: int) -> date:
