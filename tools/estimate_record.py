@@ -56,6 +56,15 @@ def _estimate(store: Store, args: dict[str, Any]) -> EstimateResult:
     return result
 
 
+def estimate_and_store(store: Store, args: dict[str, Any]) -> EstimateResult:
+    """On a writable store (e.g. inside the Slack bot's `store.write`): the estimate, then its row stored
+    by the caller's connection — the tool itself never writes."""
+    result = _estimate(store, {k: v for k, v in args.items() if k != "record"})
+    record_estimate(store.con, result)
+    result.stored = True
+    return result
+
+
 def estimate_with_previous(db: str | Path | None, args: dict[str, Any], *, record: bool = True,
                            wait_seconds: float | None = None) -> tuple[EstimateResult, PreviousEstimate | None]:
     """The estimate, and the previous stored estimate of the same job (read before this one is stored)."""

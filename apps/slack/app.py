@@ -12,8 +12,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -21,14 +21,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from agent.answer import Answer, ToolCallRecord
-from knowledge.store import Store, StoreError
-from tools.approval_policy import approval_reasons, who_may_decide
-from tools.contract import FinopsError, ToolResult
-from tools.registry import run_tool
-
 from apps.slack import approvals
-from apps.slack.alert_actions import register_alert_actions
 from apps.slack.access import AccessPolicy, check, refusal_text, touched_teams
+from apps.slack.alert_actions import register_alert_actions
 from apps.slack.estimate_command import parse_estimate_text
 from apps.slack.mrkdwn import escape, question_text, truncate
 from apps.slack.render import SHOW_EVIDENCE_ACTION, SlackMessage, answer_messages, evidence_messages, section
@@ -36,6 +31,10 @@ from apps.slack.settings import SlackSettings
 from apps.slack.storelock import StoreAccess, StoreBusyError
 from apps.slack.visibility import filter_answer, resource_owners
 from apps.slack.workers import ConversationWorkers
+from knowledge.store import Store, StoreError
+from tools.approval_policy import approval_reasons, who_may_decide
+from tools.contract import FinopsError, ToolResult
+from tools.estimate_record import estimate_and_store
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +167,10 @@ class SlackBot:
         self.request_approvals(answer, where)
 
     def run_estimate(self, text: str, where: Conversation) -> None:
-        """`/finops estimate …`: run the estimate tool (it stores the estimate), post it, ask for approval."""
+        """`/finops estimate …`: run the estimate tool, store its row (the caller stores), post it, ask for approval."""
         try:
             args = parse_estimate_text(text)
-            result = self.store.write(lambda store: run_tool(store, "estimate", args))
+            result = self.store.write(lambda store: estimate_and_store(store, args))
         except (FinopsError, StoreBusyError) as exc:
             self.post(where, self.error_message(str(exc)))
             return
@@ -208,7 +207,7 @@ class SlackBot:
                         "To ask for approval of this run, use `/finops estimate` with its manifest or flags.")]))
                     continue
                 try:
-                    stored = self.store.write(lambda store: run_tool(store, "estimate", {**args, "record": True}))
+                    stored = self.store.write(lambda store, args=args: estimate_and_store(store, args))
                 except (FinopsError, StoreError, StoreBusyError) as exc:
                     self.post(where, self.error_message(f"I could not store this estimate for approval: {exc}"))
                     continue
