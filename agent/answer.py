@@ -17,6 +17,7 @@ class ToolCallRecord(BaseModel):
     ok: bool = True
     error: str | None = None
     summary: str | None = None
+    identifiers: dict[str, str] = Field(default_factory=dict)  # e.g. {"estimate_id": ...}: what a surface acts on
 
 
 class TokenUsage(BaseModel):

@@ -173,14 +173,15 @@ def focus_note(focus: list[list[str]], outcomes: list[ToolOutcome]) -> str | Non
         table = o.get("table") if o.get("ok") else None
         if not table or not table.get("rows"):
             continue
-        columns = [str(c) for c in table["columns"]]
-        hits = [row for row in table["rows"] if any(_is_key(str(c), keys) for c in row[:2] if c not in (None, ""))]
+        hits = [(r, row) for r, row in enumerate(table["rows"])
+                if any(_is_key(str(c), keys) for c in row[:2] if c not in (None, ""))]
         if not hits:
             return (f"None of the {len(focus)} items of the previous answer are among the "
                     f"{len(table['rows'])} rows of this result.")
+        shown = o.get("figures") or []
         items = []
-        for row in hits[:10]:
-            figures = [f"{columns[i]} {row[i]}" for i in range(1, len(row)) if isinstance(row[i], str) and "$" in row[i]]
+        for r, row in hits[:10]:
+            figures = [f"{f['label']} {f['text']}" for f in shown if f.get("row") == r]
             items.append(str(row[0]) + (f" ({', '.join(figures[:2])})" if figures else ""))
         more = f"; and {len(hits) - 10} more" if len(hits) > 10 else ""
         verb = "appears" if len(hits) == 1 else "appear"
@@ -239,7 +240,8 @@ def _suggestions(outcomes: list[ToolOutcome]) -> list[str]:
 
 def _record(o: ToolOutcome) -> ToolCallRecord:
     return ToolCallRecord(tool=o["tool"], args=o.get("args") or {}, ok=bool(o.get("ok")),
-                          error=None if o.get("ok") else o.get("error"), summary=o.get("summary"))
+                          error=None if o.get("ok") else o.get("error"), summary=o.get("summary"),
+                          identifiers=dict(o.get("identifiers") or {}))
 
 
 def _without_evidence(result: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,10 @@ def _captured(base: ToolOutcome, result: ToolResult) -> ToolOutcome:
         "summary": result.summary(),
         "result": result.model_dump(mode="json"),
         "table": table.model_dump(mode="json") if table is not None else None,
+        "listed": [[item.key] + ([item.name] if item.name else []) for item in result.listed()],
+        "subjects": result.subjects(),
+        "figures": [f.model_dump(mode="json") for f in result.figures()],
+        "identifiers": result.identifiers(),
     }
 
 

@@ -147,76 +147,14 @@ def build_graph(checkpointer: Checkpointer = None) -> AgentGraph:
     return graph.compile(checkpointer=checkpointer, name="finops-agent")
 
 
-# Where a result lists the things it is about: (list field, key field, name field) in its JSON.
-_KEY_FIELDS = (("rows", "key", "name"), ("offenders", "resource_id", "resource_name"),
-               ("items", "resource_id", "name"), ("findings", "resource_id", "name"),
-               ("matches", "resource_id", "resource_name"), ("candidates", "resource_id", "resource_name"),
-               ("actions", "resource_id", "name"), ("anomalies", "scope", None), ("prompts", "prompt_id", "app"))
-_NOT_KEYS = {"total", "other", "unallocated"}
-
-
 def result_keys(outcomes: list[ToolOutcome]) -> list[list[str]]:
-    """The things the answer listed ("those" in the next question): for each, its key and its name."""
-    for o in outcomes:
-        if not o.get("ok"):
-            continue
-        result = o.get("result") or {}
-        for list_field, key_field, name_field in _KEY_FIELDS:
-            items = result.get(list_field)
-            if isinstance(items, list) and items and isinstance(items[0], dict) and key_field in items[0]:
-                out: list[list[str]] = []
-                for item in items:
-                    key = item.get(key_field)
-                    if key in (None, "") or str(key) in _NOT_KEYS or str(key).startswith("("):
-                        continue
-                    name = item.get(name_field) if name_field else None
-                    out.append([str(key)] + ([str(name)] if name not in (None, "", key) else []))
-                return out[:MAX_KEYS]
-        table = o.get("table") or {}
-        rows = table.get("rows") or []
-        return [[str(r[0])] for r in rows[:MAX_KEYS] if r and r[0] not in (None, "") and str(r[0]) not in _NOT_KEYS]
-    return []
-
-
-# Where a result names the resources it is about, best first: paths into its JSON (a key, or an index
-# into a list; a list met where a key is expected is walked item by item). One resource per listed item
-# (an anomaly's subject is its biggest driver). "Who owns it?" after an answer asks about its first subject.
-_SUBJECT_PATHS: tuple[tuple[str | int, ...], ...] = (
-    ("resource", "resource_id"), ("match", "resource_id"), ("breakdown", "resource_id"),
-    ("anomalies", "drivers", 0, "resource_id"), ("items", "resource_id"), ("actions", "resource_id"),
-    ("offenders", "resource_id"), ("findings", "resource_id"), ("matches", "resource_id"),
-    ("candidates", "resource_id"),
-)
+    """The things the answer listed ("those" in the next question): for each, its key and its name, from
+    the first successful result's accessors."""
+    first = next((o for o in outcomes if o.get("ok")), None)
+    return list(first.get("listed") or [])[:MAX_KEYS] if first else []
 
 
 def result_subjects(outcomes: list[ToolOutcome]) -> list[str]:
     """The resource ids the answer is about (its first successful result), best first, deduplicated."""
-    for o in outcomes:
-        if not o.get("ok"):
-            continue
-        result = o.get("result") or {}
-        out: list[str] = []
-        for path in _SUBJECT_PATHS:
-            for value in _walk(result, path):
-                if isinstance(value, str) and value and value not in out:
-                    out.append(value)
-            if out:
-                return out[:MAX_KEYS]
-        rows = result.get("rows")
-        if result.get("group_by") == "resource" and isinstance(rows, list):
-            return [str(r["key"]) for r in rows if isinstance(r, dict) and r.get("key")
-                    and str(r["key"]) not in _NOT_KEYS and not str(r["key"]).startswith("(")][:MAX_KEYS]
-        return []
-    return []
-
-
-def _walk(value: Any, path: tuple[str | int, ...]) -> list[Any]:
-    if not path:
-        return [value]
-    if isinstance(path[0], int):
-        return _walk(value[path[0]], path[1:]) if isinstance(value, list) and len(value) > path[0] else []
-    if isinstance(value, list):
-        return [v for item in value for v in _walk(item, path)]
-    if isinstance(value, dict) and path[0] in value:
-        return _walk(value[path[0]], path[1:])
-    return []
+    first = next((o for o in outcomes if o.get("ok")), None)
+    return list(first.get("subjects") or [])[:MAX_KEYS] if first else []

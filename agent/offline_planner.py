@@ -69,15 +69,6 @@ CORRECTION = re.compile(r"^(?:no[,.!]?\s+|sorry[,.!]?\s+|oops[,.!]?\s+)*(?:i mea
 # Pronouns for the previous answer's things: "they"/"them" its items, "it" its first subject.
 PLURAL_REF = re.compile(r"\b(?:they|them|their|those|these)\b")
 SINGULAR_REF = re.compile(r"\b(?:it|its|that one|this one|that resource|this resource|that thing)\b")
-# A question about "them" that the previous tool's own result answers (their cost, their owners): the previous
-# calls run again, so the answer stays about the same items. previous tool -> intents it answers that way.
-ANSWERED_BY_ITEMS: dict[str, frozenset[str]] = {
-    "waste": frozenset({"spend", "who_owns", "waste", "llm_spend"}),
-    "remediations": frozenset({"spend", "who_owns", "remediations"}),
-    "tag_audit": frozenset({"spend", "who_owns", "tag_audit"}),
-    "anomalies": frozenset({"spend", "anomalies"}),
-    "explain_charge": frozenset({"spend", "explain_charge"}),
-}
 # A question about "it" (the previous answer's first subject, a resource): tool -> the field that takes it.
 SUBJECT_FIELD: dict[str, str] = {"who_owns": "resource", "spend": "resource"}
 # "Who owns it?" after an answer listing several things: the owners of its first few, said as such.
@@ -400,7 +391,9 @@ def about_previous(intent: Intent, ent: Entities, prev: Turn, by_name: dict[str,
     prev_tools = [c["tool"] for c in prev.get("calls") or [] if c["tool"] in by_name]
     if not prev_tools:
         return None
-    if PLURAL_REF.search(ent.text) and all(intent.tool in ANSWERED_BY_ITEMS.get(t, ()) for t in prev_tools):
+    # A question about "them" that the previous tool's own result answers (their cost, their owners): the
+    # previous calls run again, so the answer stays about the same items. Each result declares which.
+    if PLURAL_REF.search(ent.text) and all(intent.tool in _answers_about_listed(by_name[t]) for t in prev_tools):
         calls = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]
         step = _finish(calls, ent, by_name)
         step.derive = derivations(ent, [a for _, a in calls])
@@ -426,6 +419,15 @@ def about_previous(intent: Intent, ent: Entities, prev: Turn, by_name: dict[str,
                 "in its order:")}
         return step
     return None
+
+
+# Transitional: a result class that does not declare `answers_about_listed` yet (tools/tag_audit.py).
+_UNDECLARED_ANSWERS = {"tag_audit": frozenset({"spend", "who_owns", "tag_audit"})}
+
+
+def _answers_about_listed(spec: ToolSpec) -> frozenset[str]:
+    """The tools whose question about the listed things of `spec`'s result that result answers itself."""
+    return spec.result_model.answers_about_listed or _UNDECLARED_ANSWERS.get(spec.name, frozenset())
 
 
 def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | None = None) -> list[dict[str, Any]]:

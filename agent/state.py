@@ -37,6 +37,11 @@ class ToolOutcome(TypedDict, total=False):
     suggestions: list[str]
     name_kind: str
     name: str
+    # Read from the result's typed accessors (tools.contract.ToolResult), never from its JSON's shape:
+    listed: list[list[str]]          # the things it lists, [key, name?] each ("those" in the next question)
+    subjects: list[str]              # the resource ids it is about, best first ("it")
+    figures: list[dict[str, Any]]    # its money figures (tools.contract.Figure as JSON)
+    identifiers: dict[str, str]      # ids a surface acts on, e.g. estimate_id
 
 
 class Turn(TypedDict, total=False):

@@ -28,12 +28,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tools.contract import TableView, ToolResult, money, pct
+from tools.contract import Listing, TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
+from tools.scopes import COST, SCOPE_KEYS, daily_costs, days_between, filled, resolve_scope, source, ts
 from tools.sqlparts import quote
 from tools.stats import MAD_TO_SIGMA, mad
-from tools.scopes import COST, SCOPE_KEYS, daily_costs, days_between, filled, resolve_scope, source, ts
 from tools.timeseries import hinge_fit, weekday_baseline, weekday_factors
 
 BASELINE_WEEKS = 8
@@ -117,6 +117,10 @@ class Anomaly(BaseModel):
 
 
 class AnomaliesResult(ToolResult):
+    # The accessors (tools.contract.ToolResult): what follow-ups read from this result.
+    listing = Listing("anomalies", "scope")
+    subject_paths = (("anomalies", "drivers", 0, "resource_id"),)   # an anomaly's subject: its biggest driver
+    answers_about_listed = frozenset({"spend", "anomalies"})
     period: Period
     scopes: list[str]
     sensitivity: str
@@ -361,9 +365,9 @@ def _attach_drivers(ctx: ToolContext, found: list[Anomaly], team: str | None, to
     parts: list[str] = []
     params: list[object] = []
     for kind in sorted({a.scope_kind for a in found}):
-        rows = [(i, a) for i, a in enumerate(found) if a.scope_kind == kind]
+        of_kind = [(i, a) for i, a in enumerate(found) if a.scope_kind == kind]
         values = []
-        for i, a in rows:
+        for i, a in of_kind:
             before = a.start - timedelta(days=DRIVER_LOOKBACK_DAYS)
             begin = a.start + timedelta(days=1) if a.kind == "drift" else a.start
             after = a.end + timedelta(days=1)

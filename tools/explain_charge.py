@@ -80,6 +80,9 @@ class BreakdownLine(BaseModel):
 
 
 class ExplainChargeResult(ToolResult):
+    # The accessors (tools.contract.ToolResult): what follow-ups read from this result.
+    subject_paths = (("match", "resource_id"), ("breakdown", "resource_id"))
+    answers_about_listed = frozenset({"spend", "explain_charge"})
     amount: Decimal | None = None
     period: Period
     searched: Period
@@ -112,9 +115,8 @@ class ExplainChargeResult(ToolResult):
             parts = [f"{_line_label(b)} {money(b.billed)} ({pct(b.share)})" for b in self.breakdown[:4]]
             text += " It breaks down into " + "; ".join(parts) + (
                 f"; and {len(self.breakdown) - 4} more lines" if len(self.breakdown) > 4 else "") + "."
-        elif self.breakdown and self.breakdown[0].quantity is not None:
-            b = self.breakdown[0]
-            text += f" Usage: {b.quantity.normalize():f} {b.unit or 'units'}."
+        elif self.breakdown and (quantity := self.breakdown[0].quantity) is not None:
+            text += f" Usage: {quantity.normalize():f} {self.breakdown[0].unit or 'units'}."
         if self.team:
             decided = next((s for s in self.owner_sources if s.source != "tag_hint"), None)
             how = f" (known from {decided.detail}, confidence {decided.confidence})" if decided else ""

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.semantic.compiler import relation
 from knowledge.semantic.model import DIMENSIONS
-from tools.contract import FinopsError, NoDataError, TableView, ToolResult, money, pct
+from tools.contract import FinopsError, Listing, NoDataError, TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
 from tools.sqlparts import (
@@ -95,6 +95,7 @@ class DailyCost(BaseModel):
 
 
 class LlmSpendResult(ToolResult):
+    listing = Listing("rows", "key")   # the accessors (tools.contract.ToolResult): what "those" refers to
     period: Period
     previous: Period
     group_by: str
@@ -261,7 +262,7 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
     cur_rows = [r for r in rows if r["calls"]]
     if not cur_rows:
         ctx.note("no LLM calls match the filters in the period")
-    prev_covered = data.first.date() < period.start
+    prev_covered = data.first is not None and data.first.date() < period.start
     total = _row("total", {c: _sum(rows, c) for c in sums}, prev_covered)
     out = [_row(str(r["key"]) if r["key"] is not None else "(none)", r, prev_covered, folded=int(r["folded"]),
                 is_other=int(r["slot"]) == args.top + 1) for r in cur_rows]

@@ -20,6 +20,7 @@ Commands quote names with shell quoting; names are data from billing files, neve
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal
@@ -66,6 +67,8 @@ class Remediation(BaseModel):
 
 
 class RemediationsResult(ToolResult):
+    # The accessors (tools.contract.ToolResult): "what do they save?" is this result again.
+    answers_about_listed = frozenset({"spend", "who_owns", "remediations"})
     actions: list[Remediation]
     total_monthly: Decimal
 
@@ -306,7 +309,7 @@ def _prompts(ctx: ToolContext) -> list[Remediation]:
         current = token_cost(own, uncached, cached, output)
         # Cheaper model for a simple task on a frontier model.
         if (r["task_type"] or "") in SIMPLE_TASKS and own["tier"] == "frontier" and current:
-            options = cheaper_models(r["model"], prices, lambda p: token_cost(p, uncached, cached, output), current)
+            options = cheaper_models(r["model"], prices, _priced(uncached, cached, output), current)
             small = [o for o in options if o[0]["tier"] == "small"] or options
             if small:
                 p, cost = small[0]
@@ -411,3 +414,8 @@ def _ttls(ctx: ToolContext) -> list[Remediation]:
         owner=r["owner"], monthly_savings=None, risk="low", risk_note="a TTL shorter than the run stops it early",
         evidence=f"running since {r['started_at']:%Y-%m-%d %H:%M} without a TTL",
         change=f"in {shlex.quote(r['name'] or r['job_id'])}'s manifest:\n+ttl_hours: 72") for r in rows]
+
+
+def _priced(uncached: Decimal, cached: Decimal, output: Decimal) -> Callable[[dict[str, Any]], Decimal | None]:
+    """What these token counts cost at a model's prices."""
+    return lambda p: token_cost(p, uncached, cached, output)

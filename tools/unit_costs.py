@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from tools.contract import NoDataError, TableView, ToolResult, money
+from tools.contract import Listing, NoDataError, TableView, ToolResult, money
 from tools.periods import Period
 from tools.registry import ToolContext, tool
 from tools.scopes import ts
@@ -52,7 +52,7 @@ class UnitCostRow(BaseModel):
     too_few: bool = False         # fewer than MIN_UNITS requests/calls: no per-1K figure (per_unit is None)
 
     @model_validator(mode="after")
-    def _minimum_volume(self) -> "UnitCostRow":
+    def _minimum_volume(self) -> UnitCostRow:
         if _too_few(self.units, self.unit):
             self.too_few, self.per_unit = True, None
         return self
@@ -73,6 +73,7 @@ class UnitCostRow(BaseModel):
 
 
 class UnitCostsResult(ToolResult):
+    listing = Listing("rows", "key")   # the accessors (tools.contract.ToolResult): what "those" refers to
     by: str
     period: Period
     rows: list[UnitCostRow]
@@ -186,8 +187,8 @@ def _endpoint_models(ctx: ToolContext, period: Period, name: str | None) -> list
             by_model.setdefault(model, []).append(r)
     out = []
     for model, rows in sorted(by_model.items()):
-        known = [r for r in rows if r.cost is not None]
-        cost = sum((r.cost for r in known), Decimal(0)) if known else None
+        known = [r.cost for r in rows if r.cost is not None]
+        cost = sum(known, Decimal(0)) if known else None
         units = sum(r.units for r in rows)
         teams = {r.team for r in rows}
         out.append(UnitCostRow(key=model, source=f"self-hosted on {len(rows)} endpoint{'s' if len(rows) > 1 else ''}",

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from knowledge.semantic.model import DIMENSIONS
-from tools.contract import TableView, ToolResult, money, pct
+from tools.contract import Listing, TableView, ToolResult, money, pct
 from tools.registry import ToolContext, tool
 from tools.scopes import ts
 from tools.sqlparts import MONTH_DAYS, quote
@@ -81,6 +81,10 @@ class WasteItem(BaseModel):
 
 
 class WasteResult(ToolResult):
+    # The accessors (tools.contract.ToolResult): what follow-ups read from this result.
+    listing = Listing("items", "resource_id", "name")
+    subject_paths = (("items", "resource_id"),)
+    answers_about_listed = frozenset({"spend", "who_owns", "waste", "llm_spend"})
     as_of: date
     items: list[WasteItem]
     total_monthly: Decimal
