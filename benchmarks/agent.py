@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from agent.service import ask  # noqa: E402
 from fakes.openai_server import FakeOpenAI, Reply, final, tool_call  # noqa: E402
+
+from agent.service import ask  # noqa: E402
 
 QUESTIONS = [
     "Which team owns this $20K/month inference cluster?",

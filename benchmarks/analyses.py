@@ -113,7 +113,7 @@ def bench(db: Path, scale: int, repeat: int) -> None:
             ("forecast", {}, sql_forecast(store)),
         ]
         for name, args, sql in cases:
-            tool_ms, result = timed(lambda: run_tool(store, name, args), repeat)
+            tool_ms, result = timed(lambda name=name, args=args: run_tool(store, name, args), repeat)
             sql_ms, sql_result = timed(sql, repeat)
             note = ""
             if name == "waste":

@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import io
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys

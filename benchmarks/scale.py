@@ -188,11 +188,11 @@ def bench_questions(db: Path, repeat: int) -> list[tuple[str, float, float]]:
     with open_store(db, read_only=True) as store:
         for label, tool, args, sql, params in cases(store.con):
             try:
-                tool_ms = median_ms(lambda: run_tool(store, tool, args), repeat)
+                tool_ms = median_ms(lambda tool=tool, args=args: run_tool(store, tool, args), repeat)
             except Exception as exc:  # a tool that refuses this data: say so, keep going
                 print(f"    {label}: {type(exc).__name__}: {str(exc)[:100]}")
                 continue
-            hand_ms = median_ms(lambda: store.con.execute(sql, params).fetchall(), repeat)
+            hand_ms = median_ms(lambda sql=sql, params=params: store.con.execute(sql, params).fetchall(), repeat)
             out.append((label, tool_ms, hand_ms))
     return out
 

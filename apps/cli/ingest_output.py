@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:      # the reports' classes, imported where they are used (no 
 
 ROLLED_BACK = "rolled back: nothing was loaded; the store is as it was"
 
-MaxQuarantineOption = Annotated[Optional[str], typer.Option(
+MaxQuarantineOption = Annotated[str | None, typer.Option(
     "--max-quarantine", metavar="PCT",
     help=f"Refuse (exit 2, nothing loaded) a file that would replace rows already in the store when more "
          f"than PCT percent of its rows are bad (default {DEFAULT_MAX_QUARANTINE_PCT}).")]
@@ -35,7 +36,7 @@ ForceOption = Annotated[bool, typer.Option(
     "--force", help="Replace earlier rows even over --max-quarantine, and load a file whose content was loaded already.")]
 
 
-def policy_from(max_quarantine: Optional[str], force: bool) -> LoadPolicy:
+def policy_from(max_quarantine: str | None, force: bool) -> LoadPolicy:
     try:
         pct = parse_percent(max_quarantine) if max_quarantine is not None else DEFAULT_MAX_QUARANTINE_PCT
     except ValueError as exc:

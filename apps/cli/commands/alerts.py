@@ -10,7 +10,7 @@ import os
 import sys
 from collections import Counter
 from datetime import date, datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,9 +28,9 @@ def run_command(
     db: DbOption = None,
     json_out: JsonOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be delivered; send and record nothing.")] = False,
-    now: Annotated[Optional[str], typer.Option(
+    now: Annotated[str | None, typer.Option(
         "--now", help="The clock for quiet hours, snoozes and the rate limit (ISO, UTC; default: now).")] = None,
-    as_of: Annotated[Optional[str], typer.Option(
+    as_of: Annotated[str | None, typer.Option(
         "--as-of", help="The day the data is judged on (default: the store's today).")] = None,
     no_slack: Annotated[bool, typer.Option("--no-slack", help="Print the new alerts instead of posting them, even "
                                                               "with SLACK_BOT_TOKEN set (they are recorded).")] = False,

@@ -8,7 +8,7 @@ evidence. Exit 0 on a result, 2 on bad input (unknown name, bad period, no data,
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -16,8 +16,8 @@ from apps.cli.options import DbOption, JsonOption
 from apps.cli.tool_runner import plural, run_tool_command
 
 PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Period, e.g. 'last 30 days', 'last week', '2026-11'.")]
-TeamOption = Annotated[Optional[str], typer.Option("--team", help="Only this team.")]
-NameOption = Annotated[Optional[str], typer.Option("--name", help="Only this scope name (a team, service, model ...).")]
+TeamOption = Annotated[str | None, typer.Option("--team", help="Only this team.")]
+NameOption = Annotated[str | None, typer.Option("--name", help="Only this scope name (a team, service, model ...).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         json_out: JsonOption = False,
         team: TeamOption = None,
-        kind: Annotated[Optional[list[str]], typer.Option(
+        kind: Annotated[list[str] | None, typer.Option(
             "--kind", help="idle_endpoint, zombie_job, low_util_gpu, dev_like_prod, left_on (repeatable).")] = None,
         no_progress_hours: Annotated[int, typer.Option(
             "--no-progress-hours", help="A running job with no progress this many hours is a zombie.", min=1)] = 24,

@@ -7,7 +7,7 @@ the summary, the rows behind it, and where the data comes from. `--json` prints 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
         period: PeriodOption = "last 30 days",
         trim_pct: Annotated[int, typer.Option("--trim-pct", help="Trim the system prompt by this percent.",
                                               min=1, max=90)] = 20,
-        app_name: Annotated[Optional[str], typer.Option("--app", help="Only this app.")] = None,
-        team: Annotated[Optional[str], typer.Option("--team", help="Only this team's prompts.")] = None,
+        app_name: Annotated[str | None, typer.Option("--app", help="Only this app.")] = None,
+        team: Annotated[str | None, typer.Option("--team", help="Only this team's prompts.")] = None,
         top: TopOption = 10,
     ) -> None:
         """Per prompt: system-prompt cost per day and savings from trimming, caching, max_tokens, a cheaper model."""

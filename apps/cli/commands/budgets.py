@@ -13,14 +13,14 @@ import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from apps.cli.options import EXIT_BAD_INPUT, DbOption, JsonOption
 from apps.cli.tool_runner import run_tool_command
 
-NameOption = Annotated[Optional[str], typer.Option("--name", help="Only this scope name (a team, service, model ...).")]
+NameOption = Annotated[str | None, typer.Option("--name", help="Only this scope name (a team, service, model ...).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         db: DbOption = None,
         json_out: JsonOption = False,
-        scope_kind: Annotated[Optional[str], typer.Option("--scope-kind", help="team, project, service or total.")] = None,
+        scope_kind: Annotated[str | None, typer.Option("--scope-kind", help="team, project, service or total.")] = None,
         name: NameOption = None,
         alerts_only: Annotated[bool, typer.Option("--alerts-only", help="Only budgets with an alert.")] = False,
     ) -> None:
@@ -108,21 +108,21 @@ def _node(spec: dict[str, Any], today: date) -> Any:
 
 
 def set_command(
-    budget_id: Annotated[Optional[str], typer.Argument(help="Budget id, e.g. org, team:support, project:llama-ft.")] = None,
-    amount: Annotated[Optional[str], typer.Option("--amount", help="USD per period.")] = None,
-    parent: Annotated[Optional[str], typer.Option("--parent", help="The parent budget's id (e.g. org, team:research).")] = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="org, team, project, job, model, app or scope.")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="The team/project/model/app name (default: from the id).")] = None,
-    where: Annotated[Optional[list[str]], typer.Option("--where", "-w", help="A CostQuery filter, dim=value (repeatable); "
+    budget_id: Annotated[str | None, typer.Argument(help="Budget id, e.g. org, team:support, project:llama-ft.")] = None,
+    amount: Annotated[str | None, typer.Option("--amount", help="USD per period.")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="The parent budget's id (e.g. org, team:research).")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="org, team, project, job, model, app or scope.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The team/project/model/app name (default: from the id).")] = None,
+    where: Annotated[list[str] | None, typer.Option("--where", "-w", help="A CostQuery filter, dim=value (repeatable); "
                                                        "default: the level's dimension = name.")] = None,
     period: Annotated[str, typer.Option("--period", help="monthly, quarterly or custom.")] = "monthly",
-    start: Annotated[Optional[str], typer.Option("--start", help="First period's start (default: this month/quarter).")] = None,
-    end: Annotated[Optional[str], typer.Option("--end", help="custom: the day after the last day.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First period's start (default: this month/quarter).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="custom: the day after the last day.")] = None,
     hard: Annotated[bool, typer.Option("--hard/--soft", help="hard: also fails the pre-launch gate.")] = False,
-    thresholds: Annotated[Optional[str], typer.Option("--thresholds", help="Alert shares, e.g. 0.5,0.7,0.9,1.")] = None,
-    owner: Annotated[Optional[str], typer.Option("--owner", help="Who owns it (default: the team lead).")] = None,
-    channel: Annotated[Optional[str], typer.Option("--channel", help="Slack channel (default: the team's).")] = None,
-    file: Annotated[Optional[Path], typer.Option("--file", help="YAML or CSV of budgets (same fields), parents first.")] = None,
+    thresholds: Annotated[str | None, typer.Option("--thresholds", help="Alert shares, e.g. 0.5,0.7,0.9,1.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who owns it (default: the team lead).")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="Slack channel (default: the team's).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="YAML or CSV of budgets (same fields), parents first.")] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:

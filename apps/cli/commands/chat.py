@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional, cast
+from typing import Annotated, cast
 
 import typer
 
@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
     @app.command("chat")
     def chat(
         db: DbOption = None,
-        session: Annotated[Optional[str], typer.Option(
+        session: Annotated[str | None, typer.Option(
             "--session", help="Conversation id: reuse one to continue its memory (default: a new one per run).")] = None,
         planner: Annotated[str, typer.Option(
             "--planner", help="auto (a model when OPENAI_API_KEY is set, else offline), offline or model.")] = "auto",

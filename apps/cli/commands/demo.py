@@ -7,7 +7,7 @@ never sees a half-built store.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         scale: Annotated[int, typer.Option("--scale", min=1, max=1000,
                                            help="Multiply the ordinary resources (~N x 110K billing rows).")] = 1,
-        as_of: Annotated[Optional[str], typer.Option(
+        as_of: Annotated[str | None, typer.Option(
             "--as-of", help="First day NOT in the data (YYYY-MM-DD); default: today.")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same store.")] = 7,
         json_out: JsonOption = False,
@@ -37,13 +37,13 @@ def register(app: typer.Typer) -> None:
                 day = date.fromisoformat(as_of)
             except ValueError:
                 typer.echo(f"error: --as-of must be a date like 2026-11-25, not {as_of!r}", err=True)
-                raise typer.Exit(EXIT_BAD_INPUT)
+                raise typer.Exit(EXIT_BAD_INPUT) from None
         path = resolve_db_path(db)
         try:
             summary = build_demo(path, as_of=day, seed=seed, scale=scale)
         except OSError as exc:
             typer.echo(f"error: cannot write the demo store at {path}: {exc}", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT)
+            raise typer.Exit(EXIT_BAD_INPUT) from exc
         if json_out:
             typer.echo(summary.model_dump_json(indent=2))
             return

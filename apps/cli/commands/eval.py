@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, Optional, cast
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 
@@ -31,14 +31,14 @@ def register(app: typer.Typer) -> None:
         set_name: Annotated[str, typer.Option(
             "--set", help="demo, focus, a held-out set (heldout = all of them, reported not gated) or all.")] = "all",
         planner: Annotated[str, typer.Option("--planner", help="offline (default, no key) or model.")] = "offline",
-        db: Annotated[Optional[Path], typer.Option(
+        db: Annotated[Path | None, typer.Option(
             "--db", help="A demo store (finops demo) to run the demo set on. Default: a fresh demo built in a "
                          "temp dir with the suite's as-of date and seed; $FINOPS_DB is not used, since the set "
                          "needs the demo's planted facts.")] = None,
         json_out: JsonOption = False,
-        out: Annotated[Optional[Path], typer.Option(
+        out: Annotated[Path | None, typer.Option(
             "--out", help="Directory for eval-report.md and eval-report.json.")] = None,
-        only: Annotated[Optional[str], typer.Option(
+        only: Annotated[str | None, typer.Option(
             "--only", help="Only questions whose id contains this text.")] = None,
         failures: Annotated[bool, typer.Option(
             "--failures/--no-failures", help="List every failure in the terminal table.")] = True,
@@ -60,8 +60,7 @@ def register(app: typer.Typer) -> None:
 
         from evals.report import SuiteReport
         from evals.runner import run_set
-        from evals.spec import DEMO_STORE_SETS
-        from evals.spec import SpecError
+        from evals.spec import DEMO_STORE_SETS, SpecError
         from evals.threshold import load_threshold
 
         sets = expand_sets(set_name)
@@ -77,7 +76,7 @@ def register(app: typer.Typer) -> None:
                 err.print("", markup=False)
         except (SpecError, ValueError, OSError, duckdb.Error) as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT)
+            raise typer.Exit(EXIT_BAD_INPUT) from exc
         suite = SuiteReport(planner=planner, sets=reports, threshold=threshold.overall,
                             set_thresholds=threshold.sets, seconds=time.perf_counter() - started)
         if out is not None:

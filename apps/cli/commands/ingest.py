@@ -11,8 +11,9 @@ mid-command it says "rolled back: nothing was loaded". The loading lives in know
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -42,7 +43,7 @@ WaitOption = Annotated[
     float, typer.Option("--wait", help="Seconds to wait while another process holds the store.", min=0)
 ]
 PricesOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--prices", help="Your own LLM prices (CSV: model, input_cost_per_token, output_cost_per_token"
                                   "[, cache_read_input_token_cost] or model, input_per_1m, output_per_1m"
                                   "[, cached_input_per_1m]); they replace the catalog's for those models."),
@@ -86,12 +87,12 @@ class _RichProgress:
         self.task = None
 
 
-def _run(kind: str, paths: list[Path], db: Optional[Path], as_json: bool, wait: float,
-         prices: Optional[Path] = None, max_quarantine: Optional[str] = None, force: bool = False) -> None:
+def _run(kind: str, paths: list[Path], db: Path | None, as_json: bool, wait: float,
+         prices: Path | None = None, max_quarantine: str | None = None, force: bool = False) -> None:
     err = Console(stderr=True)
     sink = _RichProgress(err) if (not as_json and sys.stderr.isatty()) else None
     shown = {str(Path(p).expanduser().resolve()): str(p) for p in paths}
-    from knowledge.ingest.runner import ingest   # the ingest machinery only when a file is ingested
+    from knowledge.ingest.runner import ingest  # the ingest machinery only when a file is ingested
 
     try:
         policy = policy_from(max_quarantine, force)
@@ -107,16 +108,17 @@ def _run(kind: str, paths: list[Path], db: Optional[Path], as_json: bool, wait: 
 
 
 def _command(kind: str, with_prices: bool) -> Callable[..., None]:
-    if with_prices:
-        def command(paths: PathsArg, db: DbOption = None, as_json: JsonOption = False,
-                    prices: PricesOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS,
-                    max_quarantine: MaxQuarantineOption = None, force: ForceOption = False) -> None:
-            _run(kind, paths, db, as_json, wait, prices, max_quarantine, force)
-    else:
-        def command(paths: PathsArg, db: DbOption = None, as_json: JsonOption = False,
-                    wait: WaitOption = DEFAULT_WAIT_SECONDS, max_quarantine: MaxQuarantineOption = None,
-                    force: ForceOption = False) -> None:
-            _run(kind, paths, db, as_json, wait, None, max_quarantine, force)
+    def priced(paths: PathsArg, db: DbOption = None, as_json: JsonOption = False,
+               prices: PricesOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS,
+               max_quarantine: MaxQuarantineOption = None, force: ForceOption = False) -> None:
+        _run(kind, paths, db, as_json, wait, prices, max_quarantine, force)
+
+    def plain(paths: PathsArg, db: DbOption = None, as_json: JsonOption = False,
+              wait: WaitOption = DEFAULT_WAIT_SECONDS, max_quarantine: MaxQuarantineOption = None,
+              force: ForceOption = False) -> None:
+        _run(kind, paths, db, as_json, wait, None, max_quarantine, force)
+
+    command: Callable[..., None] = priced if with_prices else plain
     command.__doc__ = _HELP[kind]
     return command
 

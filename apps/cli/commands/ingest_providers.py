@@ -9,10 +9,11 @@ follow the ingest contract: `read N, loaded L, quarantined Q` per input, exit 0 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -26,27 +27,27 @@ from knowledge.store import resolve_db_path
 
 LIVE_KINDS = ("openai-usage", "openai-costs", "anthropic-usage", "anthropic-costs")
 
-PathsArg = Annotated[Optional[list[str]], typer.Argument(
+PathsArg = Annotated[list[str] | None, typer.Argument(
     help="Files, directories of files, or - for stdin.", show_default=False)]
 WaitOption = Annotated[float, typer.Option("--wait", help="Seconds to wait while another process holds the store.", min=0)]
-AccountOption = Annotated[Optional[str], typer.Option(
+AccountOption = Annotated[str | None, typer.Option(
     "--account", help="Organization / billing account the pages belong to (re-ingests replace within it).")]
-RateOption = Annotated[Optional[list[str]], typer.Option(
+RateOption = Annotated[list[str] | None, typer.Option(
     "--usd-rate", help="USD per unit of another currency, e.g. EUR=1.08 (repeatable); without one, "
                        "non-USD amounts are quarantined.")]
-ScrapedOption = Annotated[Optional[str], typer.Option(
+ScrapedOption = Annotated[str | None, typer.Option(
     "--scraped-at", help="Time of a scrape whose samples carry no timestamp (ISO 8601; default: file time).")]
-MetricOption = Annotated[Optional[str], typer.Option(
+MetricOption = Annotated[str | None, typer.Option(
     "--metric", help="Metric of query-API series without a __name__ label, e.g. DCGM_FI_DEV_GPU_UTIL.")]
 FromApiOption = Annotated[bool, typer.Option(
     "--from-api", help="Pull the pages from the provider's Admin API (key from OPENAI_ADMIN_KEY / ANTHROPIC_ADMIN_KEY).")]
-StartOption = Annotated[Optional[str], typer.Option("--start", help="--from-api: first day or time (UTC), e.g. 2026-11-01.")]
-EndOption = Annotated[Optional[str], typer.Option("--end", help="--from-api: end (exclusive), default now.")]
+StartOption = Annotated[str | None, typer.Option("--start", help="--from-api: first day or time (UTC), e.g. 2026-11-01.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="--from-api: end (exclusive), default now.")]
 WidthOption = Annotated[str, typer.Option("--bucket-width", help="--from-api: 1m, 1h or 1d.")]
-GroupOption = Annotated[Optional[list[str]], typer.Option("--group-by", help="--from-api: a dimension (repeatable).")]
-EndpointOption = Annotated[Optional[list[str]], typer.Option(
+GroupOption = Annotated[list[str] | None, typer.Option("--group-by", help="--from-api: a dimension (repeatable).")]
+EndpointOption = Annotated[list[str] | None, typer.Option(
     "--endpoint", help="--from-api, openai-usage: completions, embeddings, ... (repeatable; default completions).")]
-PagesDirOption = Annotated[Optional[Path], typer.Option(
+PagesDirOption = Annotated[Path | None, typer.Option(
     "--pages-dir", help="--from-api: where pages are kept (default: pulls/<kind> next to the store); "
                         "an interrupted pull resumes from there.")]
 
@@ -60,7 +61,7 @@ def _time(text: str, option: str) -> datetime:
         t = datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith("Z") else s)
     except ValueError:
         raise IngestError(f"{option}: not a date or time {text!r} (use e.g. 2026-11-01 or 2026-11-01T12:00:00Z)") from None
-    return t if t.tzinfo is None else t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
 
 
 def _rates(items: list[str] | None) -> dict[str, Decimal]:
@@ -77,7 +78,7 @@ def _rates(items: list[str] | None) -> dict[str, Decimal]:
     return out
 
 
-def _run(kind: str, paths: list[str] | None, db: Optional[Path], as_json: bool, wait: float,
+def _run(kind: str, paths: list[str] | None, db: Path | None, as_json: bool, wait: float,
          options: dict[str, Any], live: dict[str, Any] | None = None) -> None:
     """Parse and load; print what was committed after the commit (see apps/cli/ingest_output.py)."""
     try:
@@ -113,7 +114,7 @@ def _shown(file: str, paths: list[str]) -> str:
     return file
 
 
-def _pull(kind: str, db: Optional[Path], live: dict[str, Any], as_json: bool) -> list[Path]:
+def _pull(kind: str, db: Path | None, live: dict[str, Any], as_json: bool) -> list[Path]:
     from knowledge.connectors.live import PullRequest, pull, pull_summary
 
     if not live.get("start"):
@@ -184,7 +185,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         json_out: JsonOption = False,
         period: Annotated[str, typer.Option("--period", "-p", help="Months to reconcile, e.g. 'last 3 months', '2026-10'.")] = "last 3 months",
-        provider: Annotated[Optional[str], typer.Option("--provider", help="Only this provider, e.g. openai.")] = None,
+        provider: Annotated[str | None, typer.Option("--provider", help="Only this provider, e.g. openai.")] = None,
     ) -> None:
         """Per provider and month: LLM cost from call logs (or usage buckets) x the price catalog vs the invoice."""
         from apps.cli.tool_runner import run_tool_command

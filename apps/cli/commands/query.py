@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -40,14 +40,14 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         json_out: JsonOption = False,
         period: Annotated[str, typer.Option("--period", "-p", help="e.g. 'last month', '2024-09', 'Q3 2026'.")] = "last 30 days",
-        measure: Annotated[Optional[list[str]], typer.Option(
+        measure: Annotated[list[str] | None, typer.Option(
             "--measure", "-m", help="billed_cost (default), effective_cost, list_cost, savings, … (repeatable).")] = None,
-        by: Annotated[Optional[list[str]], typer.Option(
+        by: Annotated[list[str] | None, typer.Option(
             "--by", "-b", help="Dimension to group by: service, team, region, tag:env, month … (up to 3).")] = None,
-        where: Annotated[Optional[list[str]], typer.Option(
+        where: Annotated[list[str] | None, typer.Option(
             "--where", "-w", help="dim=value, dim!=value, dim=a,b, dim~text, dim=null (repeatable).")] = None,
         compare: Annotated[str, typer.Option("--compare", help="none, previous or year_ago.")] = "none",
-        top: Annotated[Optional[int], typer.Option("--top", min=1, max=1000, help="Rows before 'other'.")] = None,
+        top: Annotated[int | None, typer.Option("--top", min=1, max=1000, help="Rows before 'other'.")] = None,
         order: Annotated[str, typer.Option("--order", help="desc (biggest first) or asc.")] = "desc",
     ) -> None:
         """Any cost question of the bill as one query: measures × group-bys × filters × period (see README)."""

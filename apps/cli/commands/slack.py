@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 def slack(
     db: DbOption = None,
-    port: Annotated[Optional[int], typer.Option("--port", help="HTTP mode on this port (default $PORT or 3000, "
+    port: Annotated[int | None, typer.Option("--port", help="HTTP mode on this port (default $PORT or 3000, "
                                                 "unless SLACK_APP_TOKEN selects Socket Mode).")] = None,
     host: Annotated[str, typer.Option("--host", help="HTTP mode: address to listen on (default 127.0.0.1, loopback "
                                               "only; 0.0.0.0 for every interface, e.g. in a container).")] = "127.0.0.1",
@@ -55,7 +55,6 @@ def slack(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
-
         from slack_sdk.errors import SlackApiError
 
         handler = SocketModeHandler(bot.app, settings.app_token)

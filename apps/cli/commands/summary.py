@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -34,25 +34,24 @@ def register(app: typer.Typer) -> None:
 def summary(
     db: DbOption = None,
     json_out: JsonOption = False,
-    week: Annotated[Optional[str], typer.Option(
+    week: Annotated[str | None, typer.Option(
         "--week", help="ISO week, e.g. 2026-W47 (default: the last full week before --as-of).")] = None,
-    team: Annotated[Optional[str], typer.Option("--team", help="Only this team's summary.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's summary.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="md (text charts on a terminal), html or json.")] = Format.md,
-    out: Annotated[Optional[Path], typer.Option(
+    out: Annotated[Path | None, typer.Option(
         "--out", help="Write to this file (md: PNG charts beside it; html: one self-contained file).")] = None,
     post: Annotated[bool, typer.Option(
         "--post", help="Post to Slack: the company channel and each team's (env SLACK_BOT_TOKEN, SLACK_API_URL, "
                        "FINOPS_SUMMARY_CHANNEL); a channel that has the week's summary is skipped.")] = False,
-    as_of: Annotated[Optional[str], typer.Option(
+    as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Reference date YYYY-MM-DD (first day not yet past) for reproducible runs; "
                         "default: the store's as_of, else today.")] = None,
 ) -> None:
     """The week's cost summary: totals and change, movers, anomalies, budgets, untagged %, waste, LLM, unit costs."""
+    from apps.report.week import resolve_week
     from knowledge.bootstrap import ensure_store, is_demo_store
     from knowledge.store import StoreError, open_store, open_store_for_write
     from tools.contract import FinopsError
-
-    from apps.report.week import resolve_week
 
     if json_out:
         fmt = Format.json
