@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -82,6 +83,9 @@ def built_demo(config: pytest.Config) -> Path:
             partial.unlink(missing_ok=True)
             build_demo(partial, as_of=date.fromisoformat(DEMO_AS_OF), seed=DEMO_SEED)
             os.replace(partial, path)     # atomic: a reader sees the whole store or none
+            for old in cache.glob("demo-*.duckdb"):   # other code versions' stores, unused for a day
+                if old != path and time.time() - old.stat().st_mtime > 86400:
+                    old.unlink(missing_ok=True)
     return path
 
 
