@@ -99,7 +99,7 @@ if mode == "ingest":
 else:
     import duckdb
     con = duckdb.connect(db)
-    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?)", [csv])
+    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, nullstr = 'NULL')", [csv])
     out["rows"] = con.execute("SELECT count(*) FROM raw").fetchone()[0]
     con.close()
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
