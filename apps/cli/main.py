@@ -13,10 +13,10 @@ import json
 import os
 import pkgutil
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException   # Typer's own Click: the exceptions its parser raises
+from typer._click.exceptions import ClickException  # Typer's own Click: the exceptions its parser raises
 from typer.core import TyperGroup
 
 from apps.cli import commands
@@ -68,6 +68,25 @@ def error_message(stderr_text: str) -> str:
     lines = [ln.strip() for ln in stderr_text.splitlines() if ln.strip()]
     errors = [ln.split(":", 1)[1].strip() for ln in lines if ln.lower().startswith("error:")]
     return "; ".join(errors) if errors else "\n".join(lines)
+
+
+def _flags_take_no_value() -> None:
+    """Typer 0.29 prints a type beside every option in --help, '<bool>' beside flags too, which reads as if a
+    flag took a value (`--json <bool>`). A flag takes none: print no type for it; other options keep theirs."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_finops_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._finops_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
 
 
 class FinopsGroup(TyperGroup):
@@ -126,7 +145,7 @@ _app = typer.Typer(
     cls=FinopsGroup,
     help="FinOps for AI: exact cost answers with their evidence.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,   # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -134,7 +153,7 @@ _app = typer.Typer(
 
 @_app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option(
+    version: Annotated[bool | None, typer.Option(
         "--version", help="Print the version and exit.", callback=_version, is_eager=True)] = None,
 ) -> None:
     """FinOps for AI: exact cost answers with their evidence."""
