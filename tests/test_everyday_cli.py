@@ -136,6 +136,15 @@ def test_version_and_short_help() -> None:
         assert res.exit_code == 0 and "Usage:" in res.stdout, args
 
 
+def test_help_shows_flags_as_flags_and_offers_completion() -> None:
+    waste = cli("waste", "-h").stdout
+    assert re.search(r"--json\s+Print machine-readable", waste), "a flag is shown with no value type"
+    assert "<bool>" not in waste and "<bool>" not in cli("-h").stdout
+    assert "<str>" in waste or "<list[str]>" in waste             # options that take a value still show its type
+    root = cli("-h").stdout
+    assert "--install-completion" in root and "--show-completion" in root
+
+
 def test_plurals(demo_db: Path) -> None:
     con = duckdb.connect(str(demo_db), read_only=True)
     try:
