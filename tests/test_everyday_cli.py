@@ -13,6 +13,7 @@ import sys
 from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -159,3 +160,20 @@ def test_plurals(demo_db: Path) -> None:
     assert "Kill or checkpoint 1 zombie job:" in out
     out = " ".join(cli("unit-costs", "--db", str(demo_db)).stdout.split())
     assert "Evidence: 1 SQL statement (see --json)" in out
+
+
+def test_every_option_and_argument_has_help_text() -> None:
+    """`finops <command> -h` explains every option: walk the whole command tree Typer builds."""
+    from typer.main import get_command
+
+    missing: list[str] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+        for param in getattr(command, "params", []):
+            if param.param_type_name == "option" and not param.hidden and not param.help:
+                missing.append(" ".join([*path, param.opts[0]]))
+
+    walk(get_command(app), ["finops"])
+    assert missing == []

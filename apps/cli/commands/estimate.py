@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -32,32 +32,32 @@ def register(app: typer.Typer) -> None:
 
 
 def estimate_command(
-    manifests: Annotated[Optional[list[Path]], typer.Argument(
+    manifests: Annotated[list[Path] | None, typer.Argument(
         help="YAML manifests (files or quoted globs such as 'jobs/*.yaml'); see docs/estimate.md.",
         show_default=False)] = None,
-    gpu_type: Annotated[Optional[str], typer.Option("--gpu-type", help="GPU type, e.g. H100.")] = None,
-    instance_type: Annotated[Optional[str], typer.Option("--instance-type", help="Instance type, e.g. p5.48xlarge, a3-highgpu-8g.")] = None,
-    gpu_count: Annotated[Optional[int], typer.Option("--gpu-count", help="Number of GPUs.")] = None,
-    hours: Annotated[Optional[str], typer.Option("--hours", help="Wall-clock hours.")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Training steps (with --seconds-per-step).")] = None,
-    seconds_per_step: Annotated[Optional[str], typer.Option("--seconds-per-step")] = None,
-    region: Annotated[Optional[str], typer.Option("--region", help="Region (default us-east-1).")] = None,
-    pricing: Annotated[Optional[str], typer.Option("--pricing", help="on-demand | spot | reserved.")] = None,
-    providers: Annotated[Optional[str], typer.Option("--providers", help="Cheapest-option search: providers, e.g. 'aws,gcp'.")] = None,
-    regions: Annotated[Optional[str], typer.Option("--regions", help="Cheapest-option search: allowed regions.")] = None,
-    team: Annotated[Optional[str], typer.Option("--team", help="Team that pays.")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Job name.")] = None,
-    kind: Annotated[Optional[str], typer.Option("--kind", help="training | fine-tune | ... | llm-batch.")] = None,
-    ttl_hours: Annotated[Optional[str], typer.Option("--ttl-hours")] = None,
-    storage_gb: Annotated[Optional[str], typer.Option("--storage-gb")] = None,
-    egress_gb: Annotated[Optional[str], typer.Option("--egress-gb")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="LLM batch: model.")] = None,
-    calls: Annotated[Optional[int], typer.Option("--calls", help="LLM batch: number of calls.")] = None,
-    input_tokens: Annotated[Optional[int], typer.Option("--input-tokens", help="LLM batch: input tokens per call.")] = None,
-    output_tokens: Annotated[Optional[int], typer.Option("--output-tokens", help="LLM batch: output tokens per call.")] = None,
-    cached_share: Annotated[Optional[str], typer.Option("--cached-share", help="LLM batch: cached input share 0-1.")] = None,
-    budget: Annotated[Optional[str], typer.Option("--budget", help="The job's budget in USD (overrides the manifest's).")] = None,
-    approval_id: Annotated[Optional[str], typer.Option("--approval-id", help="An approved estimate id covering this run.")] = None,
+    gpu_type: Annotated[str | None, typer.Option("--gpu-type", help="GPU type, e.g. H100.")] = None,
+    instance_type: Annotated[str | None, typer.Option("--instance-type", help="Instance type, e.g. p5.48xlarge, a3-highgpu-8g.")] = None,
+    gpu_count: Annotated[int | None, typer.Option("--gpu-count", help="Number of GPUs.")] = None,
+    hours: Annotated[str | None, typer.Option("--hours", help="Wall-clock hours.")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Training steps (with --seconds-per-step).")] = None,
+    seconds_per_step: Annotated[str | None, typer.Option("--seconds-per-step", help="Seconds per training step (with --steps).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Region (default us-east-1).")] = None,
+    pricing: Annotated[str | None, typer.Option("--pricing", help="on-demand | spot | reserved.")] = None,
+    providers: Annotated[str | None, typer.Option("--providers", help="Cheapest-option search: providers, e.g. 'aws,gcp'.")] = None,
+    regions: Annotated[str | None, typer.Option("--regions", help="Cheapest-option search: allowed regions.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team that pays.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Job name.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="training | fine-tune | ... | llm-batch.")] = None,
+    ttl_hours: Annotated[str | None, typer.Option("--ttl-hours", help="Hours after which the job is stopped (a time-to-live; a job still running after it is a zombie).")] = None,
+    storage_gb: Annotated[str | None, typer.Option("--storage-gb", help="Storage the job keeps, in GB (priced per GB-month).")] = None,
+    egress_gb: Annotated[str | None, typer.Option("--egress-gb", help="Data sent out of the cloud, in GB (priced per GB).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="LLM batch: model.")] = None,
+    calls: Annotated[int | None, typer.Option("--calls", help="LLM batch: number of calls.")] = None,
+    input_tokens: Annotated[int | None, typer.Option("--input-tokens", help="LLM batch: input tokens per call.")] = None,
+    output_tokens: Annotated[int | None, typer.Option("--output-tokens", help="LLM batch: output tokens per call.")] = None,
+    cached_share: Annotated[str | None, typer.Option("--cached-share", help="LLM batch: cached input share 0-1.")] = None,
+    budget: Annotated[str | None, typer.Option("--budget", help="The job's budget in USD (overrides the manifest's).")] = None,
+    approval_id: Annotated[str | None, typer.Option("--approval-id", help="An approved estimate id covering this run.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="md (PR comment) | json | text.")] = "md",
     db: DbOption = None,
     as_json: JsonOption = False,
