@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -116,3 +117,26 @@ def test_a_failed_post_is_reported_and_retried(writable_demo: Path, demo_facts: 
         again = post_summaries(store, week, settings, team=team, cache=cache)
         assert [o.status for o in again] == ["already posted"]
         assert len(api.of("chat.postMessage", where=lambda c: isinstance(c.response, dict) and c.response["ok"])) == 1
+
+
+def test_a_malformed_upload_answer_after_the_post_is_reported_not_raised(writable_demo: Path, demo_facts: dict):
+    """The message is posted and recorded; a chart upload whose answer lacks its fields is an error in the
+    outcome (the next run does not post the message again), never an uncaught exception."""
+    team = demo_facts["budget_over_80"]["team"]
+    week = resolve_week("2026-W47", date.fromisoformat(DEMO_AS_OF))
+    for method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+        with FakeSlackApi(malformed={method}) as api, open_store(copy_of(writable_demo, method)) as store:
+            settings = PostSettings(token="xoxb-test-token", api_url=api.url, company_channel=COMPANY_CHANNEL)
+            [outcome] = post_summaries(store, week, settings, team=team)
+            assert outcome.status == "posted" and outcome.error is not None, method
+            assert outcome.error.startswith("message posted, chart upload failed"), outcome.error
+            assert store.con.execute("SELECT count(*) FROM summary_posts").fetchone()[0] == 1
+            [again] = post_summaries(store, week, settings, team=team)
+            assert again.status == "already posted"
+            assert len(api.of("chat.postMessage")) == 1
+
+
+def copy_of(db: Path, tag: str) -> Path:
+    dst = db.with_name(f"{db.stem}-{tag.replace('.', '-')}.duckdb")
+    shutil.copy(db, dst)
+    return dst

@@ -114,9 +114,15 @@ def post_summaries(store: Store, week: ReportWeek, settings: PostSettings, team:
                 channel=channel_id, thread_ts=ts, content=png.panel_png(summary),
                 filename=f"finops-summary-{week.label}{'-' + summary.team if summary.team else ''}.png",
                 title=doc.title, alt_txt=f"Charts of the {doc.title.lower()}")
-            outcome.file_id = (uploaded.get("file") or {}).get("id")
+            file = uploaded.get("file")
+            file_id = file.get("id") if isinstance(file, dict) else None
+            if not isinstance(file_id, str) or not file_id:
+                raise ValueError(f"Slack's answer names no uploaded file: {str(uploaded.data)[:200]}")
+            outcome.file_id = file_id
             ledger.set_file(store, week.label, target.scope, target.channel, outcome.file_id)
-        except (SlackApiError, SlackRequestError) as exc:
+        except (SlackApiError, SlackRequestError, ValueError, TypeError, KeyError) as exc:
+            # The message is posted and recorded already: a failed or malformed upload is reported, never
+            # raised (slack_sdk raises ValueError on an answer without its upload URL).
             outcome.error = f"message posted, chart upload failed: {_slack_error(exc)}"
         outcomes.append(outcome)
     return outcomes

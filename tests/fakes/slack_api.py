@@ -62,9 +62,10 @@ def _collect_text(value: Any, out: list[str]) -> None:
 class FakeSlackApi:
     """Start with `with FakeSlackApi() as api:`; point the bot at `api.url`."""
 
-    def __init__(self, *, failing: dict[str, str] | None = None):
+    def __init__(self, *, failing: dict[str, str] | None = None, malformed: set[str] | None = None):
         self.calls: list[Call] = []
         self.failing = dict(failing or {})       # method -> Slack error code to answer with
+        self.malformed = set(malformed or ())    # methods answered with `{"ok": true}` and none of their fields
         self._cond = threading.Condition()
         self._ts = 1_700_000_000_000_000
         self.uploads: dict[str, bytes] = {}      # file id -> bytes received at its upload URL (files_upload_v2)
@@ -77,7 +78,7 @@ class FakeSlackApi:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
-    def __enter__(self) -> "FakeSlackApi":
+    def __enter__(self) -> FakeSlackApi:
         self._thread.start()
         return self
 
@@ -177,6 +178,8 @@ def _answer(api: FakeSlackApi, method: str, args: dict[str, Any], token: str | N
         return {"ok": False, "error": "invalid_auth"}
     if method in api.failing:
         return {"ok": False, "error": api.failing[method]}
+    if method in api.malformed:
+        return {"ok": True}
     if method == "auth.test":
         return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme AI", "user": "finops",
                 "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}
