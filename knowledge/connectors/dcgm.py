@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from knowledge.connectors.inputs import InputDoc
-from knowledge.connectors.jsonpages import Broken, Lines, clip, documents, looks_like_json, source_text
+from knowledge.connectors.jsonpages import Broken, clip, documents, looks_like_json
 from knowledge.connectors.records import ConnectorOptions, Parsed, Reject
 from knowledge.connectors.values import BadValue, checked_time
-from knowledge.ingest.limits import RANGE_TEXT
 from knowledge.ingest.errors import IngestError
+from knowledge.ingest.limits import RANGE_TEXT
 
 KIND = "dcgm"
 # metric name -> (stored metric, divisor, upper bound of the raw value or None)
@@ -101,7 +102,7 @@ def to_row(metric: str, labels: dict[str, str], raw_value: str, ts: datetime) ->
 def _unix(metric: str, value: Any, per_second: int) -> datetime:
     """A sample time given in Unix seconds (per_second=1) or milliseconds (1000), checked for range."""
     try:
-        t = datetime.fromtimestamp(float(Decimal(str(value)) / per_second), timezone.utc).replace(tzinfo=None)
+        t = datetime.fromtimestamp(float(Decimal(str(value)) / per_second), UTC).replace(tzinfo=None)
     except (OverflowError, OSError, ValueError, ArithmeticError):
         raise BadValue(f"{metric}: sample time {str(value)[:40]} is out of range ({RANGE_TEXT})") from None
     return checked_time(t, f"{metric}: sample time", value)
@@ -114,12 +115,12 @@ def _sample_time(metric: str, ms: str) -> datetime:
 def _default_time(doc: InputDoc, options: ConnectorOptions, parsed: Parsed) -> datetime:
     if options.scraped_at is not None:
         t = options.scraped_at
-        return t if t.tzinfo is None else t.astimezone(timezone.utc).replace(tzinfo=None)
+        return t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
     if doc.modified is not None:
         parsed.note(f"samples without a timestamp are dated by the file's modification time "
                     f"{doc.modified:%Y-%m-%d %H:%M:%S} UTC (use --scraped-at to set it)")
         return doc.modified
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     parsed.note(f"samples without a timestamp are dated now, {now:%Y-%m-%d %H:%M:%S} UTC (use --scraped-at)")
     return now
 
@@ -164,14 +165,12 @@ def _series(value: Any) -> Iterator[Any]:
         yield from result
 
 
-def _json(doc: InputDoc, body: str, options: ConnectorOptions, parsed: Parsed) -> None:
-    lines = Lines(body)
+def _json(doc: InputDoc, options: ConnectorOptions, parsed: Parsed) -> None:
     skipped = 0
     found = False
-    for item in documents(body):
+    for item in documents(doc.text_chunks()):
         if isinstance(item, Broken):
-            parsed.rejects.append(Reject(lines.line(item.start), f"unreadable JSON (truncated or invalid): {item.error}",
-                                         clip(body[item.start:])))
+            parsed.rejects.append(Reject(item.line, f"unreadable JSON (truncated or invalid): {item.error}", item.text))
             break
         value = item.value
         if isinstance(value, dict) and value.get("status") == "error":
@@ -180,8 +179,8 @@ def _json(doc: InputDoc, body: str, options: ConnectorOptions, parsed: Parsed) -
             raise IngestError(f"{doc.shown}: not a Prometheus query response (no data.result)")
         found = True
         for series in _series(value):
-            at = item.offset(series) if isinstance(series, dict) else item.start
-            line = lines.line(at)
+            at = series if isinstance(series, dict) else None
+            line = item.line(at)
             if not isinstance(series, dict) or not isinstance(series.get("metric"), dict):
                 parsed.rejects.append(Reject(line, "series has no 'metric' labels", clip(repr(series))))
                 continue
@@ -191,7 +190,7 @@ def _json(doc: InputDoc, body: str, options: ConnectorOptions, parsed: Parsed) -
             if name not in METRICS:
                 if name is None:
                     parsed.rejects.extend(Reject(line, "series has no __name__ label: say which metric with --metric",
-                                                 source_text(body, at)) for _ in (pairs if isinstance(pairs, list) else [0]))
+                                                 item.source(at)) for _ in (pairs if isinstance(pairs, list) else [0]))
                 else:
                     skipped += len(pairs) if isinstance(pairs, list) else 1
                 continue
@@ -215,11 +214,10 @@ def _json(doc: InputDoc, body: str, options: ConnectorOptions, parsed: Parsed) -
 
 
 def parse(doc: InputDoc, options: ConnectorOptions) -> Parsed:
-    body = doc.text()
-    if looks_like_json(body):
+    if looks_like_json(doc.head()):
         parsed = Parsed(KIND, doc.name, doc.shown, "Prometheus JSON")
-        _json(doc, body, options, parsed)
+        _json(doc, options, parsed)
     else:
         parsed = Parsed(KIND, doc.name, doc.shown, "Prometheus text")
-        _text(doc, body, options, parsed)
+        _text(doc, doc.text(), options, parsed)
     return parsed

@@ -10,13 +10,15 @@ anything is written, like the CSV ingest commands. UTF-16 text (with its byte-or
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import sys
 import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Sequence
+from typing import BinaryIO
 
 from knowledge.ingest.errors import IngestError
 from knowledge.ingest.limits import BOMB_MIN_BYTES, BOMB_RATIO, max_input_bytes
@@ -42,6 +44,31 @@ class InputDoc:
     def digest(self) -> str:
         """SHA-256 of the (decompressed) content: the same export under two names has the same digest."""
         return hashlib.sha256(self.data).hexdigest()
+
+    def _encoding(self) -> str:
+        return "utf-16" if self.data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+
+    def _decode_error(self, encoding: str, byte: int) -> IngestError:
+        if encoding == "utf-16":
+            return IngestError(f"{self.shown}: not valid UTF-16 text (byte {byte})")
+        return IngestError(f"{self.shown}: not UTF-8 text (byte {byte}); save it as UTF-8")
+
+    def text_chunks(self, size: int = _CHUNK) -> Iterator[str]:
+        """The input as text, `size` bytes at a time (same encodings and errors as `text`), so a reader
+        can stream it instead of holding a second, decoded copy of the whole input."""
+        encoding = self._encoding()
+        decoder = codecs.getincrementaldecoder(encoding)()
+        for at in range(0, len(self.data), size):
+            try:
+                chunk = decoder.decode(self.data[at:at + size], final=at + size >= len(self.data))
+            except UnicodeDecodeError as exc:
+                raise self._decode_error(encoding, at + exc.start) from exc
+            if chunk:
+                yield chunk
+
+    def head(self, size: int = 4096) -> str:
+        """The first characters of the text (fewer when the cut splits a character)."""
+        return self.data[:size].decode(self._encoding(), errors="ignore")
 
     def text(self) -> str:
         """The input as text (UTF-8, BOM allowed; UTF-16 with its BOM); IngestError for other encodings."""
@@ -120,7 +147,7 @@ def _read(path: Path, shown: str) -> InputDoc:
     try:
         with open(path, "rb") as fh:
             raw = read_limited(fh, shown)
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
     except OSError as exc:
         raise IngestError(f"{shown}: cannot read ({exc.strerror or exc})") from exc
     if not raw.strip():

@@ -31,14 +31,15 @@ import io
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 
 from knowledge.connectors.inputs import InputDoc
-from knowledge.connectors.jsonpages import Broken, Lines, clip, documents, looks_like_json, source_text
+from knowledge.connectors.jsonpages import Broken, clip, documents, looks_like_json
 from knowledge.connectors.records import ConnectorOptions, Parsed, Reject
 from knowledge.connectors.values import MISSING, BadValue, checked_time, count, decimal, get, parse_time, text
 from knowledge.ingest.errors import IngestError
@@ -111,7 +112,7 @@ def _time(record: dict, key: str, required: bool) -> datetime | None:
         return None
     if isinstance(v, datetime):
         try:
-            t = v.replace(tzinfo=None) if v.tzinfo is None else v.astimezone(timezone.utc).replace(tzinfo=None)
+            t = v.replace(tzinfo=None) if v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None)
         except OverflowError:
             raise BadValue(f"{key}: not a date/time {str(v)[:40]!r}") from None
         return checked_time(t, key, v)
@@ -201,13 +202,11 @@ def _csv_records(text_: str, doc: InputDoc) -> Iterator[tuple[int, dict, str]]:
         yield start, {h: (v if v != "" else None) for h, v in zip(header, fields)}, raw
 
 
-def _json_records(text_: str, doc: InputDoc, parsed: Parsed) -> Iterator[tuple[int, dict, str]]:
-    lines = Lines(text_)
+def _json_records(doc: InputDoc, parsed: Parsed) -> Iterator[tuple[int, dict, str]]:
     found = False
-    for item in documents(text_):
+    for item in documents(doc.text_chunks()):
         if isinstance(item, Broken):
-            yield lines.line(item.start), {"__error__": f"unreadable JSON (truncated or invalid): {item.error}"}, \
-                clip(text_[item.start:])
+            yield item.line, {"__error__": f"unreadable JSON (truncated or invalid): {item.error}"}, item.text
             return
         value = item.value
         if isinstance(value, dict) and isinstance(value.get("data"), list):
@@ -219,11 +218,10 @@ def _json_records(text_: str, doc: InputDoc, parsed: Parsed) -> Iterator[tuple[i
             raise IngestError(f"{doc.shown}: not LiteLLM_SpendLogs rows{hint}")
         for row in rows:
             found = True
-            at = item.offset(row) if isinstance(row, dict) else item.start
             if not isinstance(row, dict):
-                yield lines.line(at), {"__error__": "row is not an object"}, clip(repr(row))
+                yield item.line(), {"__error__": "row is not an object"}, clip(repr(row))
                 continue
-            yield lines.line(at), row, source_text(text_, at)
+            yield item.line(row), row, item.source(row)
 
 
 def _parquet_records(doc: InputDoc) -> Iterator[tuple[int, dict, str]]:
@@ -256,10 +254,9 @@ def parse(doc: InputDoc, options: ConnectorOptions) -> Parsed:
         fmt, records = "Parquet", _parquet_records(doc)
         parsed = Parsed(KIND, doc.name, doc.shown, fmt)
     else:
-        body = doc.text()
-        fmt = "JSON" if looks_like_json(body) else "CSV"
+        fmt = "JSON" if looks_like_json(doc.head()) else "CSV"
         parsed = Parsed(KIND, doc.name, doc.shown, fmt)
-        records = _json_records(body, doc, parsed) if fmt == "JSON" else _csv_records(body, doc)
+        records = _json_records(doc, parsed) if fmt == "JSON" else _csv_records(doc.text(), doc)
     spend: list[Decimal] = []
     for line, record, raw in records:
         if "__error__" in record:

@@ -12,12 +12,13 @@ A file whose pages are recognisably of another kind is refused whole (IngestErro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from knowledge.connectors.inputs import InputDoc
-from knowledge.connectors.jsonpages import Broken, Document, Lines, clip, documents, looks_like_json, source_text
+from knowledge.connectors.jsonpages import Broken, Document, clip, documents, looks_like_json
 from knowledge.connectors.records import Parsed, Reject
 from knowledge.connectors.values import BadValue
 from knowledge.ingest.errors import IngestError
@@ -66,16 +67,13 @@ def sniff(value: Any) -> str | None:
 
 def walk(doc: InputDoc, shape: PageShape, parsed: Parsed, to_row: RowMaker) -> None:
     """Parse every page of `doc` into `parsed` (rows and rejects)."""
-    text = doc.text()
-    if not looks_like_json(text):
+    if not looks_like_json(doc.head()):
         raise IngestError(f"{doc.shown}: not JSON; expected {KIND_NAMES[shape.kind]}")
-    lines = Lines(text)
     last_page: dict | None = None
     pages_seen = 0
-    for item in documents(text):
+    for item in documents(doc.text_chunks()):
         if isinstance(item, Broken):
-            parsed.rejects.append(Reject(lines.line(item.start), f"unreadable JSON (truncated or invalid): {item.error}",
-                                         clip(text[item.start:])))
+            parsed.rejects.append(Reject(item.line, f"unreadable JSON (truncated or invalid): {item.error}", item.text))
             parsed.note("the file ends in unreadable JSON: the pages before it were loaded, the rest quarantined")
             break
         kind = sniff(item.value)
@@ -85,7 +83,7 @@ def walk(doc: InputDoc, shape: PageShape, parsed: Parsed, to_row: RowMaker) -> N
         for page in pages:
             pages_seen += 1
             last_page = page if isinstance(page, dict) else None
-            _page(item, page, shape, parsed, to_row, text, lines)
+            _page(item, page, shape, parsed, to_row)
     if pages_seen == 0:
         raise IngestError(f"{doc.shown}: no page found; expected {KIND_NAMES[shape.kind]}")
     if last_page is not None and last_page.get("has_more") is True:
@@ -95,23 +93,22 @@ def walk(doc: InputDoc, shape: PageShape, parsed: Parsed, to_row: RowMaker) -> N
         parsed.note(f"{pages_seen} pages")
 
 
-def _page(doc: Document, page: Any, shape: PageShape, parsed: Parsed, to_row: RowMaker, text: str,
-          lines: Lines) -> None:
-    at = doc.offset(page) if isinstance(page, dict) else doc.start
+def _page(doc: Document, page: Any, shape: PageShape, parsed: Parsed, to_row: RowMaker) -> None:
+    at = page if isinstance(page, dict) else None
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):
         bare = isinstance(page, dict) and (str(page.get("object", "")).endswith(".result") or "amount" in page
                                            or "output_tokens" in page or "input_tokens" in page)
         reason = ("a single result without its page and bucket: it has no start/end time" if bare
                   else "not a page: no 'data' list")
-        parsed.rejects.append(Reject(lines.line(at), reason, source_text(text, at)))
+        parsed.rejects.append(Reject(doc.line(at), reason, doc.source(at)))
         return
     if "object" in page and page["object"] != "page":
-        parsed.rejects.append(Reject(lines.line(at), f"not a page: object is {page['object']!r}", source_text(text, at)))
+        parsed.rejects.append(Reject(doc.line(at), f"not a page: object is {page['object']!r}", doc.source(at)))
         return
     for bucket in page["data"]:
-        b_at = doc.offset(bucket) if isinstance(bucket, dict) else at
+        b_at = bucket if isinstance(bucket, dict) else at
         if not isinstance(bucket, dict):
-            parsed.rejects.append(Reject(lines.line(b_at), "bucket is not an object", clip(repr(bucket))))
+            parsed.rejects.append(Reject(doc.line(b_at), "bucket is not an object", clip(repr(bucket))))
             continue
         results = bucket.get("results")
         try:
@@ -124,20 +121,19 @@ def _page(doc: Document, page: Any, shape: PageShape, parsed: Parsed, to_row: Ro
         except BadValue as exc:
             bad = [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
             if not bad:
-                parsed.rejects.append(Reject(lines.line(b_at), f"bucket: {exc}", source_text(text, b_at)))
+                parsed.rejects.append(Reject(doc.line(b_at), f"bucket: {exc}", doc.source(b_at)))
             for r in bad:
-                r_at = doc.offset(r)
-                parsed.rejects.append(Reject(lines.line(r_at), f"bucket: {exc}", source_text(text, r_at)))
+                parsed.rejects.append(Reject(doc.line(r), f"bucket: {exc}", doc.source(r)))
             continue
         for result in results:
-            r_at = doc.offset(result) if isinstance(result, dict) else b_at
+            r_at = result if isinstance(result, dict) else b_at
             if not isinstance(result, dict):
-                parsed.rejects.append(Reject(lines.line(r_at), "result is not an object", clip(repr(result))))
+                parsed.rejects.append(Reject(doc.line(r_at), "result is not an object", clip(repr(result))))
                 continue
             try:
                 row = to_row(result, start, end)
             except BadValue as exc:
-                parsed.rejects.append(Reject(lines.line(r_at), str(exc), source_text(text, r_at)))
+                parsed.rejects.append(Reject(doc.line(r_at), str(exc), doc.source(r_at)))
                 continue
-            row["x_line"] = lines.line(r_at)
+            row["x_line"] = doc.line(r_at)
             parsed.rows.append(row)
