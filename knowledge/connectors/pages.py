@@ -85,7 +85,8 @@ def walk(doc: InputDoc, shape: PageShape, parsed: Parsed, to_row: RowMaker) -> N
             last_page = page if isinstance(page, dict) else None
             _page(item, page, shape, parsed, to_row)
     if pages_seen == 0:
-        raise IngestError(f"{doc.shown}: no page found; expected {KIND_NAMES[shape.kind]}")
+        why = f" (line {parsed.rejects[-1].line}: {parsed.rejects[-1].reason})" if parsed.rejects else ""
+        raise IngestError(f"{doc.shown}: no page found{why}; expected {KIND_NAMES[shape.kind]}")
     if last_page is not None and last_page.get("has_more") is True:
         parsed.note(f"the last page says has_more with next_page {last_page.get('next_page')!r}: "
                     "later pages were not given (pass them too, or pull with --from-api)")
