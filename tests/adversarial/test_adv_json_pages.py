@@ -9,7 +9,6 @@ quarantined. Whole-file cases (truncated, not JSON, another kind) each get their
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 
 import duckdb
@@ -196,6 +195,7 @@ def test_a_bad_file_is_refused_or_quarantined_with_its_line(tmp_path: Path, text
 def _count(db: Path, sql: str) -> int:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return int(con.execute(sql).fetchone()[0])
+        row = con.execute(sql).fetchone()
+        return int(row[0]) if row else 0
     finally:
         con.close()
