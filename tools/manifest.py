@@ -36,7 +36,7 @@ manifest line through `ManifestSpec.line_of`.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -201,7 +201,7 @@ class GpuJobSpec(ManifestSpec):
         return _number(v)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GpuJobSpec":
+    def _consistent(self) -> GpuJobSpec:
         if not self.gpu_type and not self.instance_type:
             raise ValueError("gpu_type: missing (give gpu_type, e.g. H100, or instance_type, e.g. p5.48xlarge)")
         if not self.instance_type and self.gpu_count is None:
@@ -331,6 +331,17 @@ def read_manifest_file(path: Path) -> str:
         raise ManifestError(str(path), [ManifestProblem(message=f"not UTF-8 text (byte {exc.start})")]) from None
 
 
+def _loader(text: str, source: str) -> yaml.SafeLoader:
+    """A YAML event reader of `text`; a control character (refused as the reader starts) is a ManifestError."""
+    try:
+        return yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise ManifestError(source, [ManifestProblem(
+            line=line, message=f"character U+{code:04X} is not allowed in a manifest (not printable text)")]) from None
+
+
 def parse_manifest(text: str, source: str = "manifest") -> JobSpec:
     """Parse YAML manifest text into a spec; ManifestError names each bad field and its line.
 
@@ -340,7 +351,7 @@ def parse_manifest(text: str, source: str = "manifest") -> JobSpec:
     if size > MAX_MANIFEST_BYTES:
         raise ManifestError(source, [ManifestProblem(
             message=f"too large ({size:,} bytes; the limit is {MAX_MANIFEST_BYTES // 1024} KB)")])
-    loader = yaml.SafeLoader(text)
+    loader = _loader(text, source)
     try:
         try:
             start_line, data, lines, problems = _read_mapping(loader)
