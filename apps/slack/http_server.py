@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlparse
 
 from slack_bolt import App, BoltRequest
@@ -81,7 +82,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
 
 def content_length(headers: object) -> int:
     """The body's declared length, checked before anything is read (RequestRefused otherwise)."""
-    get_all = getattr(headers, "get_all")
+    get_all = headers.get_all
     if get_all("Transfer-Encoding"):
         raise RequestRefused(411, "chunked bodies are not accepted; send Content-Length")
     values = get_all("Content-Length") or []
@@ -105,6 +106,20 @@ def verify_signature(secret: bytes, body: bytes, timestamp: str | None, signatur
     mac = hmac.new(secret, b"v0:" + timestamp.strip().encode("ascii") + b":" + body, hashlib.sha256)
     if not hmac.compare_digest(f"v0={mac.hexdigest()}".encode("ascii"), signature.strip().encode("utf-8", "replace")):
         raise RequestRefused(401, "invalid request")
+
+
+def payload_problem(body: Any) -> str | None:
+    """Why a parsed body cannot be what Slack sends (an event whose `event` is no object, a slash command
+    without its channel or user), or None: such a body is refused here, before a handler trips on it."""
+    if not isinstance(body, dict):
+        return None
+    if "event" in body and not isinstance(body["event"], dict):
+        return "event is not an object"
+    if body.get("type") == "event_callback" and not isinstance(body.get("event"), dict):
+        return "event_callback without an event"
+    if "command" in body and not all(isinstance(body.get(k), str) and body[k] for k in ("channel_id", "user_id")):
+        return "slash command without channel_id or user_id"
+    return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -139,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
                 request = BoltRequest(body=body, query=parsed.query, headers=headers)
             except (ValueError, TypeError, KeyError, AttributeError):
                 raise RequestRefused(400, "body is not a Slack payload (JSON or form)") from None
+            problem = payload_problem(request.body)
+            if problem:
+                raise RequestRefused(400, problem)
             response = self.server.app.dispatch(request)
         except RequestRefused as refused:
             self._refuse(refused.status, refused.message)

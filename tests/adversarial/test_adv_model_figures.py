@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.openai_server import final
+from tests.fakes.openai_server import final
 
 from tests.adversarial.test_adv_model_grounding import SPEND_BY_TEAM, company_total, model_answer, model_env, team_total  # noqa: F401
 from tests.conftest import usd
