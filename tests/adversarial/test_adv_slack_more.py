@@ -14,7 +14,7 @@ import json
 import time
 
 import pytest
-from fakes.slack_api import BOT_USER_ID, event_body
+from tests.fakes.slack_api import BOT_USER_ID, event_body
 
 from tests.adversarial.test_adv_slack_http import SECRET, _connect, _healthy, _post, _response, _signed, server  # noqa: F401
 
