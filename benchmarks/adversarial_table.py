@@ -102,8 +102,10 @@ def count(junit: Path) -> tuple[Counter, Counter, list[str]]:
         if surface is None:
             continue
         tried[surface] += 1
-        if any(child.tag in ("failure", "error", "skipped") for child in case):
-            broken.append(f"{surface}: {case.get('classname')}::{case.get('name')}")
+        bad = [child for child in case if child.tag in ("failure", "error", "skipped")]
+        if bad:
+            why = (bad[0].get("message") or bad[0].tag).splitlines()[0]
+            broken.append(f"{surface}: {case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}\t{why}")
         else:
             handled[surface] += 1
     return tried, handled, broken
@@ -135,8 +137,14 @@ def main() -> None:
     print("before = the adversarial trial (its inputs, on the code before the issue 16 fixes); after = this")
     print("repo's own cases (each parametrized case counts one), which reproduce the trial's findings but")
     print("are not the trial's inputs. Controls (good inputs still accepted) are run but not counted.")
+    whys: dict[str, list[str]] = {}
     for line in broken:
-        print(f"  broken: {line}")
+        case, why = line.split("\t", 1)
+        whys.setdefault(why, []).append(case)
+    for why, cases in whys.items():
+        print(f"broken ({len(cases)}): " + ", ".join(c.rsplit("[", 1)[-1].rstrip("]") for c in cases))
+        print(f"  {cases[0].split('[')[0]}")
+        print(f"  why: {why}")
 
 
 if __name__ == "__main__":
