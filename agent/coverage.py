@@ -394,6 +394,30 @@ def unreadable_number(text: str) -> str | None:
     return m.group(0) if m else None
 
 
+# Characters no cost question needs: code, templates, format strings, paths climbing up, SQL comparisons.
+_SYMBOLS = re.compile(r"[;{}*<>|\\^`\[\]]|\S=|=\S|%[a-z%]|\.\./|(?<![\w.])\.\.(?=\w)")
+_YEAR = re.compile(r"\b(?:year|fy|in)\s+(\d{5,}|\d{1,3})\b(?!\s*(?:days?|weeks?|months?|hours?|gpus?|%|k\b|m\b))")
+
+
+def unreadable_text(text: str) -> str | None:
+    """A word of the question made of symbols no cost question uses ('{{7*7}}', "'1'='1", '%s%n',
+    '../../etc/passwd'), or a year outside any calendar the data can hold ('the year 10000'): returns the
+    word, or None. Such a word is reported as not understood — never dropped."""
+    for token in text.split():
+        if _SYMBOLS.search(token):
+            return token
+    m = _YEAR.search(text)
+    if m and not 1900 <= int(m.group(1)) <= 2200:
+        return f"year {m.group(1)}"
+    return None
+
+
+def unreadable_text_reply(span: str) -> Reply:
+    return {"kind": "did_you_mean", "text": (
+        f"I can't read '{span[:60]}': names, periods and amounts are plain words and numbers (e.g. 'team search', "
+        "'October 2026', '$17,000' or '$17K'), so I give no figure for this question."), "suggestions": []}
+
+
 def unreadable_number_reply(span: str) -> Reply:
     return {"kind": "did_you_mean", "text": (
         f"I can't use '{span.strip()}': durations, counts and amounts must be plain positive numbers "

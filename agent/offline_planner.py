@@ -32,6 +32,8 @@ from agent.coverage import (
     unknown_name_reply,
     unreadable_number,
     unreadable_number_reply,
+    unreadable_text,
+    unreadable_text_reply,
     unsupported_measure_reply,
 )
 from agent.entities import Entities, NameIndex, extract
@@ -122,6 +124,9 @@ def _screened(ent: Entities) -> Reply | None:
     bad_number = unreadable_number(ent.text)
     if bad_number is not None:
         return unreadable_number_reply(bad_number)
+    symbols = unreadable_text(ent.text)
+    if symbols is not None:
+        return unreadable_text_reply(symbols)
     unsupported = UNSUPPORTED_MEASURES.search(ent.text)
     if unsupported:
         return unsupported_measure_reply(unsupported.group(0))
