@@ -223,6 +223,9 @@ _UNITS_PER = {"call", "calls", "request", "requests", "inference", "inferences",
               "million", "thousand", "user", "users", "job", "jobs", "step", "steps", "message", "messages"}
 
 
+_URI = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s?#,;]+)")
+
+
 def unknown_identifiers(ent: Entities, catalog: frozenset[str] = frozenset()) -> list[str]:
     """Identifier-like words (digits or dashes: 'eu-north-9', 'gpt-5', 'job-99999') that are no name in the
     store, no catalog model, no GPU, size, amount or date: a name that does not exist."""
@@ -230,6 +233,10 @@ def unknown_identifiers(ent: Entities, catalog: frozenset[str] = frozenset()) ->
     spans = _covered_spans(ent)
     names = {fold(n) for ns in ent.known.values() for n in ns}
     out: list[str] = []
+    for m in _URI.finditer(text):                     # 's3://acme-logs/raw': its bucket must be a known name
+        bucket = m.group(2).split("/")[0]
+        if not any(fold(part) in names for part in (m.group(0), m.group(2), bucket)):
+            out.append(m.group(0))
     for m in re.finditer(r"(?<![\w.:/@$-])[a-z0-9][a-z0-9._-]*[a-z0-9](?![\w:/@-])", text):
         tok = m.group(0)
         if not re.search(r"[a-z]", tok) or not re.search(r"\d|-", tok):

@@ -46,6 +46,8 @@ QUESTIONS = [
     ("jinja-block", "october spend for team {% if 1 %}search{% endif %}"),
     ("sql-comment", "how much did team search;-- spend in october"),
     ("year-0", "spend for the year 0"),
+    ("unknown-bucket-uri", "spend for s3://acme-logs/raw last month"),
+    ("unknown-gcs-uri", "what did gs://zz-archive cost in october"),
     ("dotdot-backslash", "how much did team ..\\..\\windows spend in october"),
 ]
 
@@ -76,3 +78,18 @@ def test_an_injected_or_unreadable_question_gets_no_figure(store: Path, question
     assert not MONEY.search(said), res.stdout
     assert "Traceback" not in res.stdout + res.stderr
     assert _fingerprint(store) == before
+
+
+def test_a_bucket_uri_that_exists_is_answered_for_that_bucket(store: Path) -> None:
+    """The URI check refuses only names that are not in the data: a real bucket's URI gets its own cost."""
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        name, cost = con.execute(
+            "SELECT ResourceName, sum(BilledCost) FROM focus_charges WHERE ResourceName LIKE '%-s3-%' "
+            "AND ChargePeriodStart >= TIMESTAMP '2026-10-01' AND ChargePeriodStart < TIMESTAMP '2026-11-01' "
+            "GROUP BY 1 ORDER BY 1 LIMIT 1").fetchone()
+    finally:
+        con.close()
+    res = CliRunner().invoke(app, ["ask", "--db", str(store), "--planner", "offline",
+                                   f"spend for s3://{name} in october 2026"])
+    assert f"resource {name}" in res.stdout and f"${cost:,.2f}" in res.stdout, res.stdout
