@@ -310,6 +310,26 @@ def _closest(word: str, names: list[str], cutoff: int) -> list[str]:
 NAME_KINDS_SHOWN = ("team", "service", "provider", "model", "app", "account", "region", "project")
 
 
+def corrected_into_names(ent: Entities) -> list[tuple[str, str]]:
+    """(typed, name) for a word the typo corrector turned into a name of the store ('anthropik' ->
+    'anthropic'): a name is never corrected silently; the question is asked back with the suggestion.
+    Words of the semantic model's vocabulary ('storage', 'compute') are cost words, corrected as such."""
+    out: list[tuple[str, str]] = []
+    for typed, word in ent.fixes.items():
+        if word in _model_words():
+            continue                                   # a word of the cost vocabulary ('storgae' -> storage)
+        name = next((n for ns in ent.known.values() for n in ns if fold(n) == fold(word)), None)
+        if name is not None and (typed, name) not in out:
+            out.append((typed, name))
+    return out
+
+
+def corrected_name_reply(typed: str, name: str, understood: str) -> Reply:
+    return {"kind": "did_you_mean", "suggestions": [name], "text": (
+        f"I can answer {understood}, but nothing in the data is called '{typed}'. Did you mean '{name}'? "
+        "Ask again with that name; I give no figure for a name I had to guess.")}
+
+
 def unknown_name_reply(ent: Entities, kind: str, word: str, understood: str) -> Reply:
     """"there is no team 'payments'; teams are …" (or the closest teams), and no figure."""
     names = sorted(ent.known.get(kind, []))

@@ -24,6 +24,8 @@ from agent.coverage import (
     UNSUPPORTED_MEASURES,
     aimed_at_assistant,
     assistant_refusal,
+    corrected_into_names,
+    corrected_name_reply,
     leftover_words,
     not_understood_reply,
     unknown_identifier_reply,
@@ -141,6 +143,9 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
     idents = unknown_identifiers(ent, frozenset(index.catalog) if what_if else frozenset())
     if idents:
         return PlanStep(reply=unknown_identifier_reply(ent, idents, _understood(step)))
+    guessed = corrected_into_names(ent)
+    if guessed:
+        return PlanStep(reply=corrected_name_reply(*guessed[0], _understood(step)))
     regrouped = _honour_group_by(step, ent, registry.all())
     if regrouped is not None:
         step = regrouped

@@ -145,3 +145,24 @@ def test_net_of_credits_is_a_way_to_count_not_a_credits_filter(demo_db: Path, sq
                "AND ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-11-01'")
     a = offline(demo_db, "how much did we pay for storage in us-east-1 in October, net of credits")
     assert usd(want) in a.text and "Credit" not in a.text
+
+
+@pytest.mark.parametrize("question, typed, name", [
+    # written after the fix, not the eval's phrasings it was made on
+    ("Anthropc costs in october", "anthropc", "Anthropic"),
+    ("opneai spend last week", "opneai", "OpenAI"),
+])
+def test_a_misspelt_provider_is_asked_back_never_corrected_silently(demo_db: Path, question: str, typed: str,
+                                                                     name: str):
+    a = offline(demo_db, question)
+    assert a.kind == "did_you_mean", a.text
+    assert f"'{typed}'" in a.text and f"'{name}'" in a.text and not MONEY.search(a.text)
+
+
+def test_a_misspelt_cost_word_is_still_read(demo_db: Path, sql):
+    """The typo corrector keeps fixing words of the cost vocabulary ('storgae' is storage, not a name)."""
+    a = offline(demo_db, "storgae spend across all clouds in october 2026")
+    assert a.kind == "answer", a.text
+    storage = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceCategory = 'Storage' "
+                  "AND ChargePeriodStart >= TIMESTAMP '2026-10-01' AND ChargePeriodStart < TIMESTAMP '2026-11-01'")
+    assert f"${storage:,.2f}" in a.text
