@@ -127,7 +127,7 @@ def _screened(ent: Entities) -> Reply | None:
     if bad_number is not None:
         return unreadable_number_reply(bad_number)
     symbols = unreadable_text(ent.text)
-    if symbols is not None:
+    if symbols is not None and action_request(ent.text) is None:   # 'DROP TABLE …;' is declined as a change
         return unreadable_text_reply(symbols)
     unsupported = UNSUPPORTED_MEASURES.search(ent.text)
     if unsupported:
@@ -403,7 +403,8 @@ def about_previous(intent: Intent, ent: Entities, prev: Turn, by_name: dict[str,
         return None
     # A question about "them" that the previous tool's own result answers (their cost, their owners): the
     # previous calls run again, so the answer stays about the same items. Each result declares which.
-    if PLURAL_REF.search(ent.text) and all(intent.tool in _answers_about_listed(by_name[t]) for t in prev_tools):
+    if PLURAL_REF.search(ent.text) and all(
+            intent.tool in by_name[t].result_model.answers_about_listed for t in prev_tools):
         calls = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]
         step = _finish(calls, ent, by_name)
         step.derive = derivations(ent, [a for _, a in calls])
@@ -429,15 +430,6 @@ def about_previous(intent: Intent, ent: Entities, prev: Turn, by_name: dict[str,
                 "in its order:")}
         return step
     return None
-
-
-# Transitional: a result class that does not declare `answers_about_listed` yet (tools/tag_audit.py).
-_UNDECLARED_ANSWERS = {"tag_audit": frozenset({"spend", "who_owns", "tag_audit"})}
-
-
-def _answers_about_listed(spec: ToolSpec) -> frozenset[str]:
-    """The tools whose question about the listed things of `spec`'s result that result answers itself."""
-    return spec.result_model.answers_about_listed or _UNDECLARED_ANSWERS.get(spec.name, frozenset())
 
 
 def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | None = None) -> list[dict[str, Any]]:

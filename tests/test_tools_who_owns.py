@@ -98,3 +98,25 @@ def test_focus_sample_owner_only_from_tags(focus_store: Store) -> None:
 def test_unknown_resource_is_a_typed_error(demo_store: Store) -> None:
     with pytest.raises(UnknownNameError, match="unknown resource 'zzzz-qqqq'"):
         run_tool(demo_store, "who_owns", {"resource": "zzzz-qqqq"})
+
+
+@pytest.mark.parametrize("description", [
+    # written after the fix: names that share a word with real resources but are none of them
+    "the payments-ledger-db database",
+    "bucket acme-finance-exports",
+    "the recsys-ranker-z endpoint",
+])
+def test_a_named_resource_that_does_not_exist_is_unknown_not_a_lookalike(demo_db, description: str):
+    from knowledge.store import open_store
+
+    with open_store(demo_db, read_only=True) as store, pytest.raises(UnknownNameError) as err:
+        run_tool(store, "who_owns", {"resource": description})
+    assert "did you mean" in str(err.value)
+
+
+def test_a_named_resource_that_exists_is_still_found_by_its_name(demo_db):
+    from knowledge.store import open_store
+
+    with open_store(demo_db, read_only=True) as store:
+        result = run_tool(store, "who_owns", {"resource": "the recsys-ranker-a endpoint"})
+    assert isinstance(result, WhoOwnsResult) and result.resource.resource_name == "recsys-ranker-a"

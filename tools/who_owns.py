@@ -158,6 +158,12 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
     matches = [] if "$" in text else _exact(ctx, text, window, rate_start)
     if not matches:
         matches = _loose(ctx, text, window, rate_start)
+        named = _named_identifier(text)
+        if matches and named is not None and not _all_words_in(matches[0], named):
+            # A name was given ('acme-payments-archive') and no resource holds all its parts: a resource
+            # sharing one word is not the one asked about. Offer the near ones instead of answering.
+            raise UnknownNameError("resource", named, [m.resource_name or m.resource_id for m in matches[:3]]
+                                   + close_names(NameTables(ctx.con), "resource", named))
     if not matches:
         raise UnknownNameError("resource", text, close_names(NameTables(ctx.con), "resource", text))
     best, alternatives = matches[0], matches[1:4]
@@ -257,6 +263,24 @@ def _parse_amount(text: str) -> tuple[Decimal | None, str, str]:
     value = Decimal(num.replace(",", "")) * {"k": 1000, "m": 1_000_000}.get((mult or "").lower(), 1)
     unit = {"mo": "month", "hr": "hour", "h": "hour"}.get(m.group("unit") or "month", m.group("unit") or "month")
     return value, unit, (text[: m.start()] + " " + text[m.end():]).strip()
+
+
+_IDENTIFIER = re.compile(r"(?<![\w$])[a-z0-9]+(?:[-_][a-z0-9]+)+(?![\w])")
+
+
+def _named_identifier(text: str) -> str | None:
+    """The hyphenated or underscored name in a resource description ('the bucket acme-payments-archive'),
+    if there is one and no amount is said."""
+    if _AMOUNT.search(text):
+        return None
+    m = _IDENTIFIER.search(text.lower())
+    return m.group(0) if m else None
+
+
+def _all_words_in(match: ResourceMatch, named: str) -> bool:
+    """Every part of the name is in the matched resource's id or name."""
+    hay = f"{match.resource_id} {match.resource_name or ''}".lower()
+    return all(part in hay for part in re.split(r"[-_]", named) if part)
 
 
 def _tokens(text: str) -> tuple[list[str], set[str]]:
