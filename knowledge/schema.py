@@ -13,7 +13,7 @@ MONEY = "DECIMAL(38,12)"
 UNIT_PRICE = "DECIMAL(38,15)"
 QUANTITY = "DECIMAL(38,12)"
 
-# FOCUS 1.2 columns, names verbatim (../shared/data/focus_columns.csv), with their store types.
+# FOCUS 1.2 columns, names verbatim (the FOCUS 1.2 specification's column list), with their store types.
 # FOCUS 1.0 files (the FinOps Foundation sample) carry a subset of these; absent columns load as NULL.
 FOCUS_COLUMNS: dict[str, str] = {
     "AvailabilityZone": "VARCHAR",

@@ -114,7 +114,7 @@ class ToolResult(BaseModel):
     def listed(self) -> list[Listed]:
         """The things the answer lists, each with its key and name; without a `listing`, the first column
         of the result's table."""
-        listing = self.listing or _undeclared_listing(self)
+        listing = self.listing
         if listing is None:
             table = self.table()
             return [Listed(key=str(r[0])) for r in (table.rows if table else [])
@@ -139,8 +139,6 @@ class ToolResult(BaseModel):
                     out.append(value)
             if out:
                 return out
-        if not self.subject_paths and getattr(self, "group_by", None) == "resource":
-            return [item.key for item in _undeclared_rows(self)]
         return []
 
     def figures(self) -> list[Figure]:
@@ -169,26 +167,9 @@ class ToolResult(BaseModel):
         return out
 
 
-# -- results that have not declared their shape yet ------------------------------------------------------
-# Transitional: the shapes the agent used to look for by field name. A result class that declares
-# `listing` / `subject_paths` never reaches these; once every tool declares its own, they go.
-_UNDECLARED_LISTINGS = (Listing("rows", "key", "name"), Listing("offenders", "resource_id", "resource_name"))
-_UNDECLARED_SUBJECTS: tuple[tuple[str | int, ...], ...] = (("resource", "resource_id"), ("offenders", "resource_id"))
-
-
-def _undeclared_listing(result: ToolResult) -> Listing | None:
-    for listing in _UNDECLARED_LISTINGS:
-        items = getattr(result, listing.field, None) if listing.field in type(result).model_fields else None
-        if isinstance(items, list) and items and isinstance(items[0], BaseModel) \
-                and listing.key in type(items[0]).model_fields:
-            return listing
-    return None
-
-
-def _undeclared_rows(result: ToolResult) -> list[Listed]:
-    rows = getattr(result, "rows", None)
-    return [Listed(key=str(r.key)) for r in rows or [] if getattr(r, "key", None)
-            and str(r.key) not in NOT_KEYS and not str(r.key).startswith("(")] if isinstance(rows, list) else []
+# Transitional: who_owns' result does not declare `subject_paths` yet (tools/who_owns.py); this is the
+# path it would declare. A result that declares its own never reaches it.
+_UNDECLARED_SUBJECTS: tuple[tuple[str | int, ...], ...] = (("resource", "resource_id"),)
 
 
 def _walk(value: Any, path: tuple[str | int, ...]) -> list[Any]:

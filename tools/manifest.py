@@ -1,4 +1,4 @@
-"""Job manifests (DESIGN.md §8): parse YAML into a validated spec, with errors naming field and line.
+"""Job manifests (the README's `finops estimate` section): parse YAML into a validated spec, with errors naming field and line.
 
 Two kinds of manifest:
 

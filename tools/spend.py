@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.semantic.compiler import ResolvedFilter, filter_sql, relation
 from knowledge.semantic.model import DIMENSIONS
-from tools.contract import TableView, ToolResult, money, pct
+from tools.contract import Listing, TableView, ToolResult, money, pct
 from tools.periods import Period, comparison_period, complete_days
 from tools.registry import ToolContext, tool
 from tools.sqlparts import (
@@ -71,6 +71,13 @@ class SpendRow(BaseModel):
 
 
 class SpendResult(ToolResult):
+    # The accessors (tools.contract.ToolResult): what follow-ups and surfaces read from this result.
+    listing = Listing("rows", "key", "name")
+
+    def subjects(self) -> list[str]:
+        """Grouped by resource: the resources it lists ("who owns it?" asks about the first)."""
+        return [item.key for item in self.listed()] if self.group_by == "resource" else []
+
     period: Period
     previous: Period | None = None
     group_by: str

@@ -1,6 +1,6 @@
 """SQL fragments and checks shared by the cost tools.
 
-Everything here keeps to DESIGN.md §12: the few DuckDB-specific constructs a tool needs (percentiles,
+Everything here keeps to docs/architecture.md, "Portable SQL": the few DuckDB-specific constructs a tool needs (percentiles,
 listing the keys of a tag map) live in one helper each, so a transpiler has one place to change.
 """
 
@@ -159,12 +159,12 @@ class DataRange:
         return f"holds data from {self.first.date().isoformat()} to {last_day.isoformat()}"
 
 
-def charges_range(ctx: "ToolContext") -> DataRange:
+def charges_range(ctx: ToolContext) -> DataRange:
     row = ctx.query("SELECT min(ChargePeriodStart) AS first, max(ChargePeriodEnd) AS last, count(*) AS n FROM focus_charges")[0]
     return DataRange(row["first"], row["last"], int(row["n"]))
 
 
-def calls_range(ctx: "ToolContext") -> DataRange:
+def calls_range(ctx: ToolContext) -> DataRange:
     row = ctx.query("SELECT min(ts) AS first, max(ts) AS last, count(*) AS n FROM llm_calls")[0]
     last = row["last"]
     # ts is an instant, not a period end: report the day it falls on as the last day.
@@ -178,7 +178,7 @@ def no_data(what: str, period: Period, data: DataRange, hint: str = "") -> NoDat
     return NoDataError(f"no {what} for {period.describe()}; the store {data.describe()}")
 
 
-def require_charges(ctx: "ToolContext", period: Period) -> DataRange:
+def require_charges(ctx: ToolContext, period: Period) -> DataRange:
     """Raise NoDataError unless some charge falls inside `period`; returns the store's charge range."""
     data = charges_range(ctx)
     if not data.rows or data.first is None or data.last is None:

@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from tools.contract import TableView, ToolResult, money, pct
 from knowledge.semantic.compiler import relation
 from knowledge.semantic.model import DIMENSIONS
 from knowledge.semantic.query import Filter
 from knowledge.semantic.validate import resolve_filters
+from tools.contract import Listing, TableView, ToolResult, money, pct
 from tools.names import candidates, fold
 from tools.periods import Period
 from tools.registry import ToolContext, tool
@@ -29,9 +29,9 @@ from tools.sqlparts import (
     CHARGE_IN_PERIOD,
     dec,
     during,
+    owner_hits_sql,
     period_params,
     quote,
-    owner_hits_sql,
     ratio,
     require_charges,
     show,
@@ -115,6 +115,10 @@ class Offender(BaseModel):
 
 
 class TagAuditResult(ToolResult):
+    # The accessors (tools.contract.ToolResult): what follow-ups and surfaces read from this result.
+    listing = Listing("offenders", "resource_id", "resource_name")
+    subject_paths = (("offenders", "resource_id"),)
+    answers_about_listed = frozenset({"spend", "who_owns", "tag_audit"})
     period: Period
     scope: list[str] = Field(default_factory=list)   # the audit's filters, described
     keys: list[str]
@@ -152,7 +156,7 @@ class TagAuditResult(ToolResult):
                 f"`{b.key_used}` = {quote(b.value)} ({b.reason}, {money(b.billed)})" for _, b in bad[:5]) + "."
         top_acc = [g for g in self.by_account if g.untagged][:3]
         if top_acc:
-            text += f" Most untagged by account: " + ", ".join(
+            text += " Most untagged by account: " + ", ".join(
                 f"{show(g.name)} {money(g.untagged)} ({pct(g.untagged_share)} of its spend)" for g in top_acc) + "."
         if self.offenders:
             items = []
@@ -317,7 +321,7 @@ def _report(ctx: ToolContext, args: TagAuditArgs, period: Period, keys: list[str
     per_key: list[KeyAudit] = []
     for i, k in enumerate(keys):
         u, m = dec(total_row[f"u{i}"]), dec(total_row[f"m{i}"])
-        bad = []
+        bad: list[BadValue] = []
         for r in (r for r in bad_rows if r["key"] == k):
             if len(bad) >= 5:
                 break

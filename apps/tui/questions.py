@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The questions people bring (DESIGN.md §11), phrased the way the offline planner understands them.
+# The questions people bring (the README's examples), phrased the way the offline planner understands them.
 COMMON_QUESTIONS: tuple[str, ...] = (
     "How much did each team spend last month?",
     "What did we spend by day over the last 30 days?",

@@ -97,7 +97,7 @@ def _period_order(start: str, end: str) -> RowCheck:
     )
 
 
-# FOCUS 1.2 ChargeCategory allowed values (../shared/data/focus_columns.csv).
+# FOCUS 1.2 ChargeCategory allowed values (the FOCUS 1.2 specification).
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
 
 # Quantities and unit prices may be negative in FOCUS (credits, corrections; the FinOps Foundation sample

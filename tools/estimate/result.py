@@ -22,6 +22,7 @@ from tools.estimate.models import (
 
 
 class EstimateResult(ToolResult):
+    identifier_fields = ("estimate_id",)   # tools.contract.ToolResult.identifiers(): what Approve/Reject act on
     estimate_id: str
     name: str
     team: str | None
