@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
-
-from tools.registry import ToolSpec
 
 from agent.entities import Entities
 from agent.state import Reply
+from tools.registry import ToolSpec
 
 Hook = Callable[[dict[str, Any], Entities, ToolSpec], "dict[str, Any] | list[dict[str, Any]]"]
 

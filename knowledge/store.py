@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -51,7 +51,7 @@ class Store:
             refresh_names(self.con)
         self.con.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -80,7 +80,7 @@ class Store:
         as_of = self.meta("as_of")
         if as_of:
             return date.fromisoformat(as_of)
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
 
 
 def refresh_names(con: duckdb.DuckDBPyConnection) -> None:

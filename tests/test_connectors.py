@@ -6,11 +6,10 @@ built by these tests from the publishers' samples in tests/data/provider-usage/.
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -77,7 +76,7 @@ def dumps(value: Any) -> str:
 
 
 class _Raw(str):
-    def __new__(cls, d: Decimal) -> "_Raw":
+    def __new__(cls, d: Decimal) -> _Raw:
         return str.__new__(cls, f"__raw__{d}__raw__")
 
 
@@ -143,8 +142,8 @@ def test_both_openai_completions_field_sets_load(tmp_path: Path) -> None:
                                                 r["input_cached_tokens"], r["output_tokens"])
         assert write_ == r.get("input_cache_write_tokens", 0)
         assert (tier, batch, model) == (None, None, None)  # null unless grouped by them
-        assert start == datetime.fromtimestamp(b["start_time"], timezone.utc).replace(tzinfo=None)
-        assert end == datetime.fromtimestamp(b["end_time"], timezone.utc).replace(tzinfo=None)
+        assert start == datetime.fromtimestamp(b["start_time"], UTC).replace(tzinfo=None)
+        assert end == datetime.fromtimestamp(b["end_time"], UTC).replace(tzinfo=None)
         extra = {k: v for k, v in r.items() if k not in (
             "object", "input_tokens", "input_cached_tokens", "input_cache_write_tokens", "output_tokens",
             "num_model_requests", "project_id", "user_id", "api_key_id", "model", "batch", "service_tier")

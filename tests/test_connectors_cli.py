@@ -8,9 +8,9 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import duckdb
@@ -74,7 +74,7 @@ class Api:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
-    def start(self) -> "Api":
+    def start(self) -> Api:
         api = self
 
         class Handler(BaseHTTPRequestHandler):

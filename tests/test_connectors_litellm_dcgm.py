@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -250,7 +250,7 @@ def test_dcgm_current_labels_timestamps_and_bad_values(tmp_path: Path) -> None:
     report = ingest_provider(db, "dcgm", [f])
     r = report.files[0]
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (6, 4, 2)
-    at = datetime.fromtimestamp(1732406400, timezone.utc).replace(tzinfo=None)
+    at = datetime.fromtimestamp(1732406400, UTC).replace(tzinfo=None)
     got = rows(db, """SELECT metric, value, gpu, pci_bus_id, gpu_instance_id, gpu_instance_profile, namespace, pod,
                              container, ts FROM gpu_utilization ORDER BY x_line""")
     assert got == [
@@ -316,7 +316,7 @@ def test_waste_flags_a_gpu_dcgm_measured_idle(writable_demo: Path) -> None:
         values = []
         t = first
         while t < as_of:
-            values.append([int(t.replace(tzinfo=timezone.utc).timestamp()), "0.03"])
+            values.append([int(t.replace(tzinfo=UTC).timestamp()), "0.03"])
             t += timedelta(minutes=15)
         series.append({"metric": {"__name__": "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "gpu": str(g), "UUID": f"GPU-{g}",
                                   "hostname": "gpu-node-17", "namespace": "training", "pod": f"{name}-worker-0"},

@@ -6,7 +6,7 @@ Expected prices are read straight from the shipped catalog CSV (not through the 
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -170,7 +170,7 @@ def test_team_budget_left_decides_the_verdict_and_an_approval_overrides(priced: 
     # Same manifest, same id: an approval recorded for it (e.g. from Slack) lets CI pass.
     # (approvals expire after 14 days of real time: this one was given an hour ago)
     priced.con.execute("INSERT INTO approvals VALUES (?, 'U0SEARCH1', 'approved', ?, 'slack', NULL)",
-                       [r.estimate_id, datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=1)])
+                       [r.estimate_id, datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)])
     again = run_tool(priced, "estimate", {"manifest": MANIFEST})
     assert again.estimate_id == r.estimate_id and again.verdict == "approved" and again.approved_by == "U0SEARCH1"
     # An approval of a cheaper run does not cover a bigger one.

@@ -6,7 +6,7 @@ import csv
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,7 +77,7 @@ def test_over_budget_exits_1_until_approved(workdir: Path) -> None:
     with open_store(workdir / "s.duckdb") as store:  # the estimate was stored for a Slack approval
         assert store.con.execute("SELECT verdict FROM estimates WHERE estimate_id = ?", [estimate_id]).fetchone() == ("over budget",)
         store.con.execute("INSERT INTO approvals VALUES (?, 'U0SEARCH1', 'approved', ?, 'slack', NULL)",
-                          [estimate_id, datetime.now(timezone.utc).replace(tzinfo=None)])
+                          [estimate_id, datetime.now(UTC).replace(tzinfo=None)])
     p = finops("estimate", "job.yaml", "--db", "s.duckdb", "--budget", "30000", cwd=workdir)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "approved" in p.stdout and "U0SEARCH1" in p.stdout

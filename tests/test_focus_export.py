@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -258,10 +257,10 @@ VALIDATOR_KNOWN = {
 def test_focus_validator(files: dict[str, Path], con: duckdb.DuckDBPyConnection, tmp_path: Path,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     # In the test extra: an import failure is a failure here, never a silent skip.
-    import focus_validator.validator as validator_module
     # focus-validator 1.0.0 opens its currency-code list at the relative path focus_validator/utils/… : run it
     # from the directory that holds the package, or BillingCurrency_IsCurrencyCode fails with FileNotFoundError
     import focus_validator
+    import focus_validator.validator as validator_module
 
     monkeypatch.chdir(Path(focus_validator.__file__).parent.parent)
     report = tmp_path / "report.xml"

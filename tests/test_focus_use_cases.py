@@ -30,7 +30,7 @@ import yaml
 from knowledge.errors import FinopsError, MissingDataError, UnknownNameError
 from knowledge.ingest import ingest
 from knowledge.semantic.validate import UnknownValueError
-from knowledge.store import Store, open_store
+from knowledge.store import open_store
 from tools.registry import run_tool
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from knowledge.ingest import check_files, ingest_into
 from knowledge.store import Store, open_store

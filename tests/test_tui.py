@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Collapsible, DataTable, Input, LoadingIndicator, Sparkline
+from textual.widgets import DataTable, Input, LoadingIndicator, Sparkline
 
 from agent.answer import Answer
 from apps.tui.app import ChatApp

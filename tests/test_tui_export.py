@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 

@@ -51,14 +51,14 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
-def resolve_scope(ctx: "ToolContext", kind: str, name: str | None) -> str | None:
+def resolve_scope(ctx: ToolContext, kind: str, name: str | None) -> str | None:
     """The canonical name of a scope (did-you-mean on a typo); None for 'total' or no name."""
     if name is None or kind == "total":
         return None
     return ctx.resolve(NAME_KINDS[kind], name)
 
 
-def scope_spend(ctx: "ToolContext", kind: str, name: str | None, start: date, end: date) -> Decimal:
+def scope_spend(ctx: ToolContext, kind: str, name: str | None, start: date, end: date) -> Decimal:
     """Exact BilledCost of one scope over [start, end)."""
     where, params = _scope_filter(kind, name)
     value = ctx.scalar(
@@ -71,7 +71,7 @@ def scope_spend(ctx: "ToolContext", kind: str, name: str | None, start: date, en
     return Decimal(0) if value is None else Decimal(value)
 
 
-def daily_costs(ctx: "ToolContext", kind: str, start: date, end: date, name: str | None = None,
+def daily_costs(ctx: ToolContext, kind: str, start: date, end: date, name: str | None = None,
                 only: list[str] | None = None, team: str | None = None) -> dict[str, dict[date, Decimal]]:
     """Cost per day per scope key over [start, end), as {key: {day: cost}} (days without charges absent).
 

@@ -26,7 +26,6 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from agent.answer import Answer
-
 from apps.slack.mrkdwn import code_safe
 
 ALL = "*"
@@ -51,7 +50,7 @@ class TeamScope(BaseModel):
             return "all teams"
         return ", ".join(sorted(self.teams)) if self.teams else "no team"
 
-    def intersect(self, other: "TeamScope") -> "TeamScope":
+    def intersect(self, other: TeamScope) -> TeamScope:
         if self.all:
             return other
         if other.all:
@@ -71,12 +70,12 @@ class AccessPolicy(BaseModel):
     channel_default: list[str] | None = None
 
     @classmethod
-    def open(cls) -> "AccessPolicy":
+    def open(cls) -> AccessPolicy:
         """No mapping: everyone may see every team."""
         return cls(default=[ALL])
 
     @classmethod
-    def load(cls, path: Path | None) -> "AccessPolicy":
+    def load(cls, path: Path | None) -> AccessPolicy:
         if path is None:
             return cls.open()
         try:

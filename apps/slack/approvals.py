@@ -10,17 +10,17 @@ is recorded as an `approvals` row with decision 'requested'. The decision, who a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
-from knowledge.store import Store
-from tools.approval_policy import DECISIONS as DECIDED, REQUESTED, approval_reasons
-from tools.contract import money
-
 from apps.slack.mrkdwn import escape
+from knowledge.store import Store
+from tools.approval_policy import DECISIONS as DECIDED
+from tools.approval_policy import REQUESTED, approval_reasons
+from tools.contract import money
 
 APPROVE_ACTION = "finops_approve"
 REJECT_ACTION = "finops_reject"
@@ -107,7 +107,7 @@ def record_request(store: Store, estimate_id: str, user: str, channel: str | Non
 
 def now_utc() -> datetime:
     """Naive UTC, as every timestamp in the store."""
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def approval_reason(info: EstimateInfo, threshold: Decimal) -> str | None:

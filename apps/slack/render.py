@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.answer import Answer
-
 from apps.slack.mrkdwn import (
     BLOCKS_PER_MESSAGE,
     CONTEXT_TEXT_LIMIT,

@@ -37,7 +37,7 @@ class SlackSettings(BaseModel):
     workers: int = Field(4, ge=1, le=64, description="FINOPS_SLACK_WORKERS: questions answered at once")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, db: Path | None = None) -> "SlackSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, db: Path | None = None) -> SlackSettings:
         env = os.environ if env is None else env
         api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
         if not api_url.endswith("/"):

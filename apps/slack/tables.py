@@ -7,9 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tools.contract import TableView, money
-
 from apps.slack.mrkdwn import code_safe
+from tools.contract import TableView, money
 
 MAX_ROWS = 15
 MAX_CELL = 32

@@ -21,11 +21,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agent.answer import Answer
+from apps.slack.access import TeamScope
 from knowledge.store import Store
 from tools.contract import TableView
 from tools.registry import registry
-
-from apps.slack.access import TeamScope
 
 # Lists in a result that are extras beside its subject (never summed into its figures), by tool.
 SIDE_LISTS: dict[str, tuple[str, ...]] = {"who_owns": ("alternatives",), "explain_charge": ("others",)}

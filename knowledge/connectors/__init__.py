@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Sequence
+from typing import TYPE_CHECKING, BinaryIO
 
 from knowledge.connectors.inputs import InputDoc, read_inputs
 from knowledge.connectors.records import ConnectorOptions, Parsed

@@ -14,9 +14,10 @@ import json
 import os
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import duckdb
 
@@ -33,7 +34,7 @@ _REJECTS = "_connector_rejects"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _json_default(value: Any) -> Any:

@@ -7,7 +7,7 @@ numbers parsed with parse_float=Decimal, or decimal strings), never float. Times
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -125,7 +125,7 @@ def unix_time(record: dict, key: str) -> datetime:
     if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
         raise BadValue(f"{key}: not Unix seconds {shown(v)}")
     try:
-        t = datetime.fromtimestamp(int(v), timezone.utc).replace(tzinfo=None)
+        t = datetime.fromtimestamp(int(v), UTC).replace(tzinfo=None)
     except (OverflowError, OSError, ValueError, InvalidOperation):
         raise BadValue(f"{key}: date out of range ({RANGE_TEXT}) {shown(v)}") from None
     return checked_time(t, key, v)
@@ -158,7 +158,7 @@ def parse_time(value: str, key: str, *, assume_utc: bool = False) -> datetime:
             raise BadValue(f"{key}: time {shown(value)} has no time zone")
         return checked_time(t, key, value)
     try:
-        t = t.astimezone(timezone.utc).replace(tzinfo=None)
+        t = t.astimezone(UTC).replace(tzinfo=None)
     except OverflowError:
         raise BadValue(f"{key}: date out of range ({RANGE_TEXT}) {shown(value)}") from None
     return checked_time(t, key, value)

@@ -28,7 +28,7 @@ def _open(src: SourceFile) -> BinaryIO:
     return open(src.path, "rb")
 
 
-def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: "hashlib._Hash | None" = None,
+def count_lines(src: SourceFile, stop: threading.Event | None = None, digest: hashlib._Hash | None = None,
                 seen_nul: list[bool] | None = None, long_lines: list[int] | None = None) -> int | None:
     """Physical lines in a CSV file (a last line without a newline counts); None if stopped early.
     `digest` (a hashlib object), when given, is fed the file's (decompressed) content on the way;

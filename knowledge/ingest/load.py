@@ -20,14 +20,14 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
 
 from knowledge.ingest import llm
-from knowledge.ingest.header import HeaderPlan
 from knowledge.ingest.errors import IngestError
+from knowledge.ingest.header import HeaderPlan
 from knowledge.ingest.limits import LoadPolicy, check_replace
 from knowledge.ingest.lines import MAX_LINE_BYTES, LineMap, count_lines, file_digest, map_records, regular
 from knowledge.ingest.models import FileReport, QuarantinedRow
@@ -56,7 +56,7 @@ _SPLIT_ERRORS = {
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _split_reason(error_type: str, messages: list[str]) -> str:

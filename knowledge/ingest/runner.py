@@ -7,12 +7,12 @@ If any file fails its checks (missing, empty, a directory, wrong columns) nothin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from knowledge.ingest import llm
 from knowledge.ingest.errors import IngestError, StoreBusyError
@@ -23,7 +23,7 @@ from knowledge.ingest.models import FileReport, IngestReport
 from knowledge.ingest.progress import ProgressSink
 from knowledge.ingest.session import bounded_memory
 from knowledge.ingest.source import SourceFile, inspect
-from knowledge.ingest.specs import SPECS, KINDS
+from knowledge.ingest.specs import KINDS, SPECS
 from knowledge.store import Store, StoreBusy, StoreError, open_store_for_write
 
 __all__ = ["DEFAULT_WAIT_SECONDS", "CheckedFile", "check_files", "ingest", "ingest_into", "load_each", "new_ingest_id",
@@ -73,7 +73,7 @@ def open_for_write(db: str | Path | None, wait_seconds: float = DEFAULT_WAIT_SEC
 
 
 def new_ingest_id(kind: str) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return f"{kind}-{stamp}-{uuid.uuid4().hex[:8]}"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.ingest.limits import LATEST, EARLIEST, RANGE_TEXT
+from knowledge.ingest.limits import EARLIEST, LATEST, RANGE_TEXT
 from knowledge.ingest.specs import Column, TableSpec
 
 STAGE = "_ingest_stage"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def gate(work: Path, manifest_file: str, *extra: str) -> tuple[int, dict]:
 
 def decide(work: Path, estimate_id: str, who: str, *, decision: str = "approved", days_ago: float = 0,
            requested_by: str | None = None) -> None:
-    ts = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=days_ago)
+    ts = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=days_ago)
     con = duckdb.connect(str(work / "s.duckdb"))
     try:
         if requested_by:

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from typer.testing import CliRunner
 
 from apps.cli.main import app
@@ -30,7 +29,7 @@ hours: 2
 """
 
 LAUGHS = "\n".join(
-    [f'name: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    ['name: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     + [f"x{i}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)]
 ) + "\n"
 MEMORY_LIMIT = 3 * 1024 ** 3        # the bomb expanded to 19 GB before the fix; a normal estimate fits easily

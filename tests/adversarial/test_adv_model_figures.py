@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes.openai_server import final
 
 from tests.adversarial.test_adv_model_grounding import SPEND_BY_TEAM, company_total, model_answer, model_env, team_total  # noqa: F401
 from tests.conftest import usd
+from tests.fakes.openai_server import final
 
 FIGURES = [
     "$5,000,000", "$5M", "$5 million", "5 million USD", "USD 5,000,000", "€5,000,000", "£4,000,000",

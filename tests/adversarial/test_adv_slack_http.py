@@ -118,7 +118,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 def _healthy(url: str) -> bool:
     with _connect(url) as sock:
-        sock.sendall(f"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         status, data = _response(sock)
     return status == 200 and data.endswith(b"ok")
 

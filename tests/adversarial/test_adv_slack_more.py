@@ -14,9 +14,9 @@ import json
 import time
 
 import pytest
-from tests.fakes.slack_api import BOT_USER_ID, event_body
 
 from tests.adversarial.test_adv_slack_http import SECRET, _connect, _healthy, _post, _response, _signed, server  # noqa: F401
+from tests.fakes.slack_api import BOT_USER_ID, event_body
 
 EVENT = event_body({"type": "app_mention", "user": "U1", "channel": "C1", "ts": "1.2",
                     "text": f"<@{BOT_USER_ID}> help"}, event_id="EvADV2").encode()
