@@ -104,7 +104,7 @@ def usage_pages(tmp: Path) -> Path:
 
 def cost_pages(tmp: Path, amounts: list[str]) -> Path:
     buckets = [{"object": "bucket", "start_time": 1730419200 + d * DAY, "end_time": 1730419200 + (d + 1) * DAY,
-                "results": [{"object": "organization.costs.result", "amount": {"value": "__%d__" % d, "currency": "usd"},
+                "results": [{"object": "organization.costs.result", "amount": {"value": f"__{d}__", "currency": "usd"},
                              "line_item": "gpt-4.1, input", "project_id": "proj_support"}]} for d in range(len(amounts))]
     text = json.dumps(page(buckets))
     for d, a in enumerate(amounts):

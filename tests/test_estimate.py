@@ -97,7 +97,7 @@ def test_reserved_with_storage_steps_and_egress(priced: Store) -> None:
                                       "pricing": "reserved", "storage_gb": 2000, "egress_gb": 500, "budget": 1})
     assert hours == Decimal(70) and r.hours == hours
     assert r.expected_cost == compute + storage + egress
-    assert [l.cost for l in r.lines] == [compute, storage, egress]
+    assert [line.cost for line in r.lines] == [compute, storage, egress]
     on_demand = next(a for a in r.alternatives if a.option == "on-demand")
     assert on_demand.cost == c(Decimal(p4d["on_demand_usd_per_hour"]) * 2 * hours) + storage + egress
     assert r.verdict == "over budget" and r.needs_approval

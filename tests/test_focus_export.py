@@ -70,7 +70,8 @@ def _gpu_expected(con: duckdb.DuckDBPyConnection, start: str, end: str, now: str
         units = int(Decimal(cost) * PICO)
         run = int((run_end - started).total_seconds() * 1_000_000)
 
-        def upto(t: datetime) -> int:
+        def upto(t: datetime, run: int = run, units: int = units, started: datetime = started,
+                 run_end: datetime = run_end) -> int:
             if run == 0:
                 return units if t > started else 0
             elapsed = int((min(max(t, started), run_end) - started).total_seconds() * 1_000_000)

@@ -162,21 +162,30 @@ def test_bad_rows_go_to_quarantine_with_physical_line_reason_and_raw_text(tmp_pa
         csv.writer(buf, lineterminator="\n").writerow(row)
         return buf.getvalue().rstrip("\n")
 
-    r = list(rows[0]); r[col("ChargeDescription")] = "spans\nthree\nlines"
+    r = list(rows[0])
+    r[col("ChargeDescription")] = "spans\nthree\nlines"
     out.append(line(r))                                   # lines 2-4: good, multi-line
-    r = list(rows[1]); r[col("BilledCost")] = "12,50 EUR"
+    r = list(rows[1])
+    r[col("BilledCost")] = "12,50 EUR"
     out.append(line(r))                                   # line 5: not a decimal
     out.append("")                                        # line 6: blank (skipped, not a row)
-    r = list(rows[2]); r[col("BillingCurrency")] = "XYZ"
+    r = list(rows[2])
+    r[col("BillingCurrency")] = "XYZ"
     out.append(line(r))                                   # line 7: unknown currency
     out.append('"only","three","fields"')                 # line 8: cannot split
-    r = list(rows[3]); r[col("ChargePeriodEnd")] = "2024-08-01 00:00:00"
+    r = list(rows[3])
+    r[col("ChargePeriodEnd")] = "2024-08-01 00:00:00"
     out.append(line(r))                                   # line 9: end before start
-    r = list(rows[4]); r[col("ChargePeriodStart")] = "31/09/2024"; r[col("Tags")] = "{oops"
+    r = list(rows[4])
+    r[col("ChargePeriodStart")] = "31/09/2024"
+    r[col("Tags")] = "{oops"
     out.append(line(r))                                   # line 10: bad date + bad Tags
-    r = list(rows[5]); r[col("ServiceName")] = ""; r[col("ChargeCategory")] = "Refund"
+    r = list(rows[5])
+    r[col("ServiceName")] = ""
+    r[col("ChargeCategory")] = "Refund"
     out.append(line(r))                                   # line 11: missing mandatory + bad category
-    r = list(rows[6]); r[col("ChargeDescription")] = "quoted \"\"x\"\" and\nnewline"
+    r = list(rows[6])
+    r[col("ChargeDescription")] = "quoted \"\"x\"\" and\nnewline"
     out.append(line(r))                                   # lines 12-13: good
     out.append(line(rows[7]))                             # line 14: good
     path = tmp_path / "messy.csv"

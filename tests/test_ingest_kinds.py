@@ -38,7 +38,7 @@ def catalog_prices() -> dict[str, tuple[Decimal | None, Decimal | None, Decimal 
     with open(llm_catalog_path(), encoding="utf-8") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     for r in csv.DictReader(lines):
-        def d(key: str) -> Decimal | None:
+        def d(key: str, r: dict[str, str] = r) -> Decimal | None:
             return Decimal(r[key]) if r[key] else None
         out[r["model"]] = (d("input_cost_per_token"), d("output_cost_per_token"), d("cache_read_input_token_cost"))
     return out
