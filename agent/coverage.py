@@ -260,13 +260,38 @@ def unknown_identifiers(ent: Entities, catalog: frozenset[str] = frozenset()) ->
     return out
 
 
+_PART_KINDS = ("model",)
+
+
+def _name_parts(ent: Entities) -> frozenset[str]:
+    """Words that are a part of a model's name ('opus' of 'claude-opus-4-5') and no name themselves: said
+    with a version ('opus 4.5') but not read as a name, the question is about a model — never dropped.
+    Cost words, units and function words are not parts."""
+    common = (FUNCTION_WORDS | STOPWORDS | set(GROUP_WORDS) | vocabulary() | _model_words() | RESOURCE_NOUNS
+              | _UNITS_PER)
+    whole = {fold(n) for ns in ent.known.values() for n in ns}
+    out: set[str] = set()
+    for kind in _PART_KINDS:
+        for name in ent.known.get(kind, []):
+            if len(name) > 40:
+                continue                               # not a name people type (an injected tag value)
+            for part in re.split(r"[^a-z]+", name.lower()):
+                if len(part) >= 4 and part not in common and part != name.lower() and fold(part) not in whole:
+                    out.add(part)
+    return frozenset(out)
+
+
 def leftover_words(ent: Entities) -> list[str]:
     """Words of the question nothing understood that may name something ("blorp", "the billing team", "spend
     on snowflake"), in order; empty when all is understood. An ordinary English word counts only where a
     name would stand: next to a kind word, or as what the money went on ("on X", "for X", "from X")."""
     text = ent.text
     out: list[str] = []
+    parts = _name_parts(ent)
     for start, end, word in _uncovered(ent):
+        if word in parts and re.match(r"\s*v?\d", text[end:]) and word not in out:
+            out.append(word)                          # 'opus 4.5': a model named by its family and version
+            continue
         before = re.findall(r"[a-z]+", text[max(0, start - 12):start])
         if (before[-1:] and before[-1] in ("on", "for", "from") and not is_english_function(word)
                 and not word.endswith("ing")):     # "savings from killing zombies" is an action, not a name
@@ -349,7 +374,8 @@ def not_understood_reply(ent: Entities, words: list[str], understood: str) -> Re
     names = sorted({n for k in NAME_KINDS_SHOWN for n in ent.known.get(k, [])})
     hints, suggestions = [], []
     for w in words:
-        close = _closest(w, names, 75)
+        close = _closest(w, names, 75) or sorted(n for n in ent.known.get("model", [])
+                                                 if w in re.split(r"[^a-z]+", n.lower()))[:3]
         suggestions += close
         if close:
             hints.append(f"'{w}' (did you mean {' or '.join(repr(c) for c in close)}?)")

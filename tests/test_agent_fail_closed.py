@@ -166,3 +166,14 @@ def test_a_misspelt_cost_word_is_still_read(demo_db: Path, sql):
     storage = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceCategory = 'Storage' "
                   "AND ChargePeriodStart >= TIMESTAMP '2026-10-01' AND ChargePeriodStart < TIMESTAMP '2026-11-01'")
     assert f"${storage:,.2f}" in a.text
+
+
+@pytest.mark.parametrize("question, word, model", [
+    # written after the fix, not the eval phrasing it was made on
+    ("what did sonnet 4.5 cost us last week", "sonnet", "claude-sonnet-4-5"),
+    ("haiku 4.5 spend in october", "haiku", "claude-haiku-4-5"),
+])
+def test_a_model_named_by_family_and_version_is_asked_back(demo_db: Path, question: str, word: str, model: str):
+    a = offline(demo_db, question)
+    assert a.kind == "did_you_mean", a.text
+    assert f"'{word}'" in a.text and model in a.text and not MONEY.search(a.text)
