@@ -154,7 +154,7 @@ _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our"
 
 
 _COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:(?:cloud|clouds)\s+)?"
-                        r"(?:spend|spending|spent|cost|costs|bill|billing|charges|invoice|budget|usage)\b")
+                        r"(?:spend|spending|spent|cost|costs|costing|bill|billing|charges|invoice|budget|usage)\b")
 
 
 def _name_position(text: str, end: int, word: str) -> bool:

@@ -410,7 +410,8 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]]) -> bool
     if "environment" in kinds and prev in ("in", "on") and nxt not in ("that", "which"):
         return True
     # "prod and dev spend", "split between prod and dev": environments named together or before a cost
-    if "environment" in kinds and (nxt in ("spend", "cost", "costs", "and", "or", "&") or prev in ("and", "or", "&")):
+    if "environment" in kinds and (nxt in ("spend", "spending", "cost", "costs", "costing", "bill", "and", "or", "&")
+                                   or prev in ("and", "or", "&")):
         return True
     if prev in ("vs", "versus") or nxt in ("vs", "versus"):     # "prod vs dev", "search vs recsys"
         return True

@@ -177,3 +177,12 @@ def test_a_model_named_by_family_and_version_is_asked_back(demo_db: Path, questi
     a = offline(demo_db, question)
     assert a.kind == "did_you_mean", a.text
     assert f"'{word}'" in a.text and model in a.text and not MONEY.search(a.text)
+
+
+def test_an_environment_named_before_costing_is_a_filter(demo_db: Path, sql):
+    """'what is dev costing us' (written after the fix made on 'staging'): the environment filters the figure."""
+    a = offline(demo_db, "what is dev costing us in october 2026?")
+    assert a.kind == "answer", a.text
+    dev = sql("SELECT sum(BilledCost) FROM focus_charges WHERE Tags['env'] = 'dev' "
+              "AND ChargePeriodStart >= TIMESTAMP '2026-10-01' AND ChargePeriodStart < TIMESTAMP '2026-11-01'")
+    assert f"${dev:,.2f}" in a.text, a.text
