@@ -132,7 +132,7 @@ class ToolResult(BaseModel):
         """The resource ids the result is about, best first, deduplicated: the first of `subject_paths`
         (attribute names, or an index into a list; a list met on the way is walked item by item) that
         gives any."""
-        for path in self.subject_paths or _UNDECLARED_SUBJECTS:
+        for path in self.subject_paths:
             out: list[str] = []
             for value in _walk(self, path):
                 if isinstance(value, str) and value and value not in out:
@@ -165,11 +165,6 @@ class ToolResult(BaseModel):
             if value not in (None, ""):
                 out[name] = str(value)
         return out
-
-
-# Transitional: who_owns' result does not declare `subject_paths` yet (tools/who_owns.py); this is the
-# path it would declare. A result that declares its own never reaches it.
-_UNDECLARED_SUBJECTS: tuple[tuple[str | int, ...], ...] = (("resource", "resource_id"),)
 
 
 def _walk(value: Any, path: tuple[str | int, ...]) -> list[Any]:

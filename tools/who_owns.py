@@ -75,6 +75,8 @@ class ResourceMatch(BaseModel):
 
 
 class WhoOwnsResult(ToolResult):
+    # The accessors (tools.contract.ToolResult): what follow-ups and surfaces read from this result.
+    subject_paths = (("resource", "resource_id"),)
     query: str
     resource: ResourceMatch
     team: str | None = None
