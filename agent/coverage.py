@@ -309,8 +309,8 @@ def leftover_words(ent: Entities) -> list[str]:
         following = re.findall(r"[a-z]+", text[end:end + 14])
         near_kind = (following[:1] and following[0] in KIND_NOUNS) or (before[-1:] and before[-1] in KIND_NOUNS
                                                                and before[-1] not in ("service", "model"))
-        parts = [p for p in re.split(r"[-’']", word) if p]
-        known_word = all(is_english(p) or p in FUNCTION_WORDS or p in _model_words() or p in vocabulary() for p in parts)
+        pieces = [p for p in re.split(r"[-’']", word) if p]
+        known_word = all(is_english(p) or p in FUNCTION_WORDS or p in _model_words() or p in vocabulary() for p in pieces)
         if (not known_word or near_kind) and word not in out:
             out.append(word)
     return out
