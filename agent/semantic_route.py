@@ -128,7 +128,13 @@ def semantic_args(ent: Entities, cost_question: bool = False,
     if not dims:
         dims = [g for g in ent.group_by if g in DIMENSIONS][:3]
     asked = measures(text)
-    concepts = [f for f in concept_filters(text) if f["dimension"] not in dims]
+    # A word inside a name ('ml' of the team 'ml platform') is that name, not a filter word as well (a
+    # service's name keeps its concept: 'Kubernetes Engine' is the kubernetes filter too).
+    unnamed = text
+    for hit in ent.names:
+        if hit.span and hit.kind in ("team", "app", "project", "model", "environment", "account", "resource"):
+            unnamed = unnamed.replace(hit.span.lower(), " " * len(hit.span))
+    concepts = [f for f in concept_filters(unnamed) if f["dimension"] not in dims]
     # "by service category" read by the older parser as "by service" is a different question.
     excluded = [h for h in ent.names if h.span and _NEGATION.search(text[: max(0, text.find(h.span.lower()))])]
     if force_group_by:

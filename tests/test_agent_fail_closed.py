@@ -186,3 +186,12 @@ def test_an_environment_named_before_costing_is_a_filter(demo_db: Path, sql):
     dev = sql("SELECT sum(BilledCost) FROM focus_charges WHERE Tags['env'] = 'dev' "
               "AND ChargePeriodStart >= TIMESTAMP '2026-10-01' AND ChargePeriodStart < TIMESTAMP '2026-11-01'")
     assert f"${dev:,.2f}" in a.text, a.text
+
+
+def test_a_word_inside_a_team_name_is_not_also_a_filter(demo_db: Path, sql):
+    """'ml' of the team 'ml platform' is not the AI/ML service category too (phrasing written after the fix)."""
+    a = offline(demo_db, "ml platform team spend for october 2026")
+    assert a.kind == "answer", a.text
+    team = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'ml-platform' "
+               "AND ChargePeriodStart >= TIMESTAMP '2026-10-01' AND ChargePeriodStart < TIMESTAMP '2026-11-01'")
+    assert f"${team:,.2f}" in a.text and "Machine Learning" not in a.text, a.text
