@@ -220,7 +220,8 @@ def _scoped(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, An
             args["name"] = found
         break
     if spec.name in ("forecast", "budgets") and "name" not in args and (team := ent.first("team")):
-        args.setdefault(scope_field, "team")
+        if scope_field is not None:
+            args.setdefault(scope_field, "team")
         args["name"] = team
     # "team" of a scoped tool: anomalies has its own `team` filter (filled by field name already)
     return args

@@ -383,7 +383,7 @@ def _near_misses(ent: Entities, index: NameIndex, used: list[bool]) -> None:
                 fold(n).startswith(fold(tok.split("-class")[0])) for n in index.by_kind.get("model", [])):
             continue   # "GPT-4 class models": a family, not a misspelt model
         near_kind = _kind_near(tokens, i)
-        best: tuple[int, str, list[str]] | None = None
+        best: tuple[float, str, list[str]] | None = None
         for kind in FUZZY_KINDS:
             names = index.by_kind.get(kind, [])
             scored = sorted(((fuzz.ratio(fold(tok), fold(n)), n) for n in names), key=lambda x: (-x[0], x[1]))

@@ -70,7 +70,7 @@ def sent_last_hour(store: Store, channel: str, now: datetime) -> int:
     row = store.con.execute(
         "SELECT count(DISTINCT coalesce(ts, alert_key || state)) FROM alert_ledger WHERE channel = ? AND posted_at > ?",
         [channel, now - timedelta(hours=1)]).fetchone()
-    return int(row[0] or 0)
+    return int(row[0] or 0) if row else 0
 
 
 def record(store: Store, alert: Alert, channel_id: str | None, ts: str | None, digest: bool, now: datetime) -> None:

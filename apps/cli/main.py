@@ -100,7 +100,7 @@ class FinopsGroup(TyperGroup):
                                 standalone_mode=standalone_mode, **extra)
         out, err = _Recorder(sys.stdout), _Recorder(sys.stderr)
         old = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        sys.stdout, sys.stderr = out, err
         code, message = 0, None
         try:
             rv = super().main(args=argv, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,

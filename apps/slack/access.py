@@ -121,16 +121,7 @@ def touched_teams(answer: Answer, known_teams: set[str],
     if answer.kind != "answer" or not (answer.tool_calls or answer.results):
         return found
     if owners is not None:
-        ids: set[str] = set()
-        for result in answer.results:
-            ids |= _resource_ids(result)
-        teams_of = owners(ids) if ids else {}
-        for rid in ids:
-            for team in teams_of.get(rid, frozenset({None})):
-                if team is None:
-                    found.unallocated = True
-                else:
-                    found.teams.add(team)
+        _resource_teams(answer, owners, found)
     for call in answer.tool_calls:
         _walk(call.args, known_teams, found, under_team_key=False)
     for result in answer.results:
@@ -138,16 +129,36 @@ def touched_teams(answer: Answer, known_teams: set[str],
     for ev in answer.evidence:
         _walk(ev.args, known_teams, found, under_team_key=False)
     for table in answer.tables:
-        team_cols = {i for i, c in enumerate(table.columns) if str(c).lower() in _TEAM_KEYS}
-        for row in table.rows:
-            for i, value in enumerate(row):
-                if i in team_cols:
-                    _team_cell(value, found)
-                elif isinstance(value, str) and value in known_teams:
-                    found.teams.add(value)
+        _table_teams(table.columns, table.rows, known_teams, found)
     if not found.teams:
         found.unallocated = True
     return found
+
+
+def _resource_teams(answer: Answer, owners: Callable[[Iterable[str]], Mapping[str, frozenset[str | None]]],
+                    found: Touched) -> None:
+    """The teams of every resource the results name; a resource of no team, or not found, is company-wide."""
+    ids: set[str] = set()
+    for result in answer.results:
+        ids |= _resource_ids(result)
+    teams_of = owners(ids) if ids else {}
+    for rid in ids:
+        for team in teams_of.get(rid, frozenset({None})):
+            if team is None:
+                found.unallocated = True
+            else:
+                found.teams.add(team)
+
+
+def _table_teams(columns: list[Any], rows: list[list[Any]], known_teams: set[str], found: Touched) -> None:
+    """A table's team column cells, and any cell that is exactly a known team."""
+    team_cols = {i for i, c in enumerate(columns) if str(c).lower() in _TEAM_KEYS}
+    for row in rows:
+        for i, value in enumerate(row):
+            if i in team_cols:
+                _team_cell(value, found)
+            elif isinstance(value, str) and value in known_teams:
+                found.teams.add(value)
 
 
 def _resource_ids(value: Any) -> set[str]:

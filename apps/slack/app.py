@@ -14,6 +14,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Literal, Protocol
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -207,7 +208,7 @@ class SlackBot:
                         "To ask for approval of this run, use `/finops estimate` with its manifest or flags.")]))
                     continue
                 try:
-                    stored = self.store.write(lambda store, args=args: estimate_and_store(store, args))
+                    stored = self.store.write(partial(estimate_and_store, args=args))
                 except (FinopsError, StoreError, StoreBusyError) as exc:
                     self.post(where, self.error_message(f"I could not store this estimate for approval: {exc}"))
                     continue

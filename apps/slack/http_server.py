@@ -26,6 +26,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlparse
@@ -80,7 +81,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
-def content_length(headers: object) -> int:
+def content_length(headers: Message) -> int:
     """The body's declared length, checked before anything is read (RequestRefused otherwise)."""
     get_all = headers.get_all
     if get_all("Transfer-Encoding"):

@@ -121,7 +121,7 @@ class ChatApp(App[None]):
             view = AnswerView(turn.question, earlier=True)
             pane.mount(view)
             kind = turn.kind if turn.kind in ("answer", "did_you_mean", "refusal", "help", "error") else "answer"
-            view.call_after_refresh(view.show, Answer(question=turn.question, text=turn.text, kind=kind,  # type: ignore[arg-type]
+            view.call_after_refresh(view.show, Answer(question=turn.question, text=turn.text, kind=kind,
                                                       session_id=self.session_id))
         if turns:
             self.notify(f"Session {self.session_id}: {len(turns)} earlier question{'s' if len(turns) != 1 else ''} "

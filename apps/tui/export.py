@@ -112,6 +112,7 @@ def _query_costs_table(result: Any) -> dict[str, Any]:
     from apps.cli.tool_runner import machine_table
 
     table = machine_table("query_costs", result)
+    assert table is not None, "query_costs always has a machine table"
     cols, rows = list(table["columns"]), [row + [False] for row in table["rows"]]
     # the total row: the same columns, "total" in the first key column, the totals of each measure
     measures = list(result.measures)
@@ -190,7 +191,8 @@ def export_tables(answer: Answer) -> list[TableView]:
         pairs = [(tool, result, result.table()) for tool, result in rebuilt]
         pairs = [(tool, result, shown) for tool, result, shown in pairs if shown is not None]
         if len(pairs) == len(answer.tables):
-            return [machine_table(tool, result) or display_table(shown) for tool, result, shown in pairs]
+            return [machine_table(tool, result) or display_table(shown) for tool, result, shown in pairs
+                    if shown is not None]
     return [display_table(t) for t in answer.tables]
 
 
