@@ -220,9 +220,11 @@ class NameTables:
 
     def by_name(self, kind: str, name: str) -> bool:
         f = fold(name)
-        return self.con.execute(
+        row = self.con.execute(
             f"SELECT count(*) FROM {self.t} WHERE folded = ? AND kind = ? AND name = ? {self.src_filter}",
-            [f, kind, name]).fetchone()[0] > 0
+            [f, kind, name]).fetchone()
+        assert row is not None  # count(*) always returns a row
+        return bool(row[0] > 0)
 
     def with_prefix(self, prefix: str, kinds: list[str], limit: int = 20) -> list[tuple[str, str]]:
         """(kind, name) of names whose folded form starts with `prefix` (a range on the sorted column)."""

@@ -47,7 +47,9 @@ class Connector:
 
     @property
     def parse(self) -> Callable[[InputDoc, ConnectorOptions], Parsed]:
-        return importlib.import_module(f"knowledge.connectors.{self.module}").parse  # type: ignore[no-any-return]
+        parse: Callable[[InputDoc, ConnectorOptions], Parsed] = importlib.import_module(
+            f"knowledge.connectors.{self.module}").parse
+        return parse
 
 
 CONNECTORS: dict[str, Connector] = {c.kind: c for c in (

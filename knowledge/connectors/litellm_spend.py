@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 import duckdb
 
@@ -104,6 +104,10 @@ def _cache_hit(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in ("true", "t", "1", "yes")
 
 
+@overload
+def _time(record: dict, key: str, required: Literal[True]) -> datetime: ...
+@overload
+def _time(record: dict, key: str, required: bool) -> datetime | None: ...
 def _time(record: dict, key: str, required: bool) -> datetime | None:
     v = get(record, key)
     if v is MISSING or v is None or (isinstance(v, str) and not v.strip()):
@@ -134,7 +138,8 @@ def to_row(record: dict, parsed: Parsed, spend: list[Decimal]) -> dict[str, Any]
         raise BadValue("model is missing (no model or model_group)")
     meta = _json_value(get(record, "metadata"), "metadata", parsed)
     meta = meta if isinstance(meta, dict) else {}
-    custom = meta.get("spend_logs_metadata") if isinstance(meta.get("spend_logs_metadata"), dict) else {}
+    custom = meta.get("spend_logs_metadata")
+    custom = custom if isinstance(custom, dict) else {}
     tags = _tags(_json_value(get(record, "request_tags"), "request_tags", parsed))
     request = _json_value(get(record, "proxy_server_request"), "proxy_server_request", parsed)
     request = request if isinstance(request, dict) else {}
@@ -225,6 +230,7 @@ def _json_records(doc: InputDoc, parsed: Parsed) -> Iterator[tuple[int, dict, st
 
 
 def _parquet_records(doc: InputDoc) -> Iterator[tuple[int, dict, str]]:
+    tmp: str | None
     path, tmp = (str(doc.path), None) if doc.path is not None else (None, None)
     if path is None:
         fd, tmp = tempfile.mkstemp(suffix=".parquet")

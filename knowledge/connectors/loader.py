@@ -27,7 +27,7 @@ from knowledge.ingest import llm as llm_catalog
 from knowledge.ingest.limits import LoadPolicy, check_replace
 from knowledge.ingest.load import already_loaded
 from knowledge.ingest.models import FileReport, QuarantinedRow
-from knowledge.ingest.session import transaction
+from knowledge.ingest.session import scalar, transaction
 from knowledge.ingest.suggest import unknown
 
 _REJECTS = "_connector_rejects"
@@ -100,7 +100,7 @@ def stage_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tup
             "allow_quoted_nulls = false, strict_mode = true, parallel = false)",
             [path],
         )
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return scalar(con, f"SELECT count(*) FROM {table}")
     finally:
         os.unlink(path)
 
@@ -180,13 +180,14 @@ def _load_staged(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed,
         notes.extend(llm_catalog.prepare(con, None, None))
     if target.priced == "calls":
         _reject_unattributable(con)
-    staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
-    replaced = con.execute(target.replace_sql, [run_ids]).fetchone()[0] if staged else 0
+    staged = scalar(con, f"SELECT count(*) FROM {STAGE}")
+    replaced = scalar(con, target.replace_sql, [run_ids]) if staged else 0
     loaded = _insert(con, target, parsed.file, ingest_id)
-    quarantined = con.execute(
+    quarantined = scalar(
+        con,
         f"INSERT INTO quarantine (ingest_id, file, line, reason, raw) SELECT ?, ?, line, reason, raw "
         f"FROM {_REJECTS} ORDER BY line", [ingest_id, parsed.file],
-    ).fetchone()[0]
+    )
     if parsed.read != loaded + quarantined:  # the invariant every report states; never commit without it
         raise RuntimeError(f"ingest bookkeeping error: read {parsed.read} != loaded {loaded} + "
                            f"quarantined {quarantined}")
@@ -262,7 +263,7 @@ def _insert(con: duckdb.DuckDBPyConnection, target: Target, file: str, ingest_id
         values.append("s.x_line")
     sql = (f"INSERT INTO {target.table} ({', '.join(targets)}) SELECT {', '.join(values)} "
            f"FROM {STAGE} AS s{joins}")
-    return con.execute(sql, params).fetchone()[0]
+    return scalar(con, sql, params)
 
 
 def _price_notes(con: duckdb.DuckDBPyConnection, target: Target, ingest_id: str) -> list[str]:
@@ -276,8 +277,8 @@ def _price_notes(con: duckdb.DuckDBPyConnection, target: Target, ingest_id: str)
         shown = "; ".join(unknown("model", m, catalog) for m in unknown_models[:5])
         more = f" (and {len(unknown_models) - 5} more)" if len(unknown_models) > 5 else ""
         notes.append(f"cost unknown (not $0) for {len(unknown_models)} model(s) not in the price catalog: {shown}{more}")
-    n_null = con.execute(f"SELECT count(*) FROM {target.table} WHERE x_ingest_id = ? AND cost IS NULL",
-                         [ingest_id]).fetchone()[0]
+    n_null = scalar(con, f"SELECT count(*) FROM {target.table} WHERE x_ingest_id = ? AND cost IS NULL",
+                    [ingest_id])
     if n_null:
         notes.append(f"{n_null} row(s) loaded with cost unknown (NULL): no model, a model without a price, "
                      "or a usage type the token catalog cannot price")

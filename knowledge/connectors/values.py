@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 
 from knowledge.ingest.limits import MAX_BIGINT, MAX_DECIMAL_DIGITS, RANGE_TEXT, in_range
 
@@ -37,6 +37,10 @@ def get(record: dict, key: str) -> Any:
     return cur
 
 
+@overload
+def text(record: dict, key: str, *, required: Literal[True]) -> str: ...
+@overload
+def text(record: dict, key: str, *, required: bool = False) -> str | None: ...
 def text(record: dict, key: str, *, required: bool = False) -> str | None:
     v = get(record, key)
     if v is MISSING or v is None or (isinstance(v, str) and not v.strip()):
@@ -50,6 +54,10 @@ def text(record: dict, key: str, *, required: bool = False) -> str | None:
     return str(v).strip()
 
 
+@overload
+def count(record: dict, key: str, *, required: Literal[True]) -> int: ...
+@overload
+def count(record: dict, key: str, *, required: bool = False) -> int | None: ...
 def count(record: dict, key: str, *, required: bool = False) -> int | None:
     """A non-negative whole number (tokens, requests): a JSON integer, or a decimal with no fraction."""
     v = get(record, key)
@@ -77,6 +85,10 @@ def count(record: dict, key: str, *, required: bool = False) -> int | None:
     return v
 
 
+@overload
+def decimal(record: dict, key: str, *, required: Literal[True]) -> Decimal: ...
+@overload
+def decimal(record: dict, key: str, *, required: bool = False) -> Decimal | None: ...
 def decimal(record: dict, key: str, *, required: bool = False) -> Decimal | None:
     """An exact decimal from a JSON number (already Decimal/int) or a decimal string ('123.78912')."""
     v = get(record, key)
@@ -131,6 +143,10 @@ def unix_time(record: dict, key: str) -> datetime:
     return checked_time(t, key, v)
 
 
+@overload
+def rfc3339(record: dict, key: str, *, required: Literal[True] = True) -> datetime: ...
+@overload
+def rfc3339(record: dict, key: str, *, required: bool) -> datetime | None: ...
 def rfc3339(record: dict, key: str, *, required: bool = True) -> datetime | None:
     """An RFC 3339 time with a zone ('2025-08-01T00:00:00Z'), as naive UTC."""
     v = get(record, key)

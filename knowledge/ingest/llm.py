@@ -12,6 +12,7 @@ import duckdb
 
 from knowledge.ingest.errors import IngestError
 from knowledge.ingest.postchecks import distinct_values, flag_values
+from knowledge.ingest.session import scalar
 from knowledge.ingest.suggest import unknown
 from knowledge.prices import FRONTIER_INPUT_PRICE, load_catalogs
 
@@ -99,7 +100,7 @@ def _check_price_row(where: str, row: tuple) -> None:
 def prepare(con: duckdb.DuckDBPyConnection, prices: list[tuple] | None, prices_name: str | None) -> list[str]:
     """Inside the file's transaction: make sure the catalog is loaded, then apply a user's prices."""
     notes: list[str] = []
-    if con.execute("SELECT count(*) FROM llm_prices").fetchone()[0] == 0:
+    if scalar(con, "SELECT count(*) FROM llm_prices") == 0:
         n_llm, _ = load_catalogs(con)
         notes.append(f"loaded the shipped LLM price catalog ({n_llm} models)")
     if prices:

@@ -33,7 +33,7 @@ from knowledge.ingest.lines import MAX_LINE_BYTES, LineMap, count_lines, file_di
 from knowledge.ingest.models import FileReport, QuarantinedRow
 from knowledge.ingest.postchecks import flag_disallowed, flag_unknown_currencies
 from knowledge.ingest.progress import ProgressSink, polled
-from knowledge.ingest.session import insertion_order, transaction
+from knowledge.ingest.session import insertion_order, one_row, scalar, transaction
 from knowledge.ingest.source import SourceFile, relation_sql
 from knowledge.ingest.specs import TableSpec
 from knowledge.ingest.staging import STAGE, bind, ident, stage_columns, stage_sql
@@ -177,7 +177,7 @@ class _Load:
     @contextmanager
     def session(self) -> Iterator[None]:
         """UTC while loading, temp tables dropped and the line counter stopped afterwards, whatever happens."""
-        tz = self.con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+        tz = scalar(self.con, "SELECT current_setting('TimeZone')")
         try:
             self.con.execute("SET TimeZone = 'UTC'")
             _drop_temps(self.con)
@@ -210,7 +210,7 @@ class _Load:
             first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
             raise IngestError(f"{self.shown}: cannot read this {src.label} file ({first_line}); nothing was loaded") from exc
         self.lap("reading")
-        staged, first_id, last_id = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {STAGE}").fetchone()
+        staged, first_id, last_id = one_row(con, f"SELECT count(*), min(rowid), max(rowid) FROM {STAGE}")
         if staged and (first_id != 0 or last_id != staged - 1):
             raise RuntimeError(f"ingest stage rows are not numbered 0..{staged - 1}")
         self.staged = staged
@@ -241,7 +241,7 @@ class _Load:
         flag_disallowed(con, self.bindings)
         if spec.replace == "key":
             _flag_duplicate_keys(con, spec)
-        self.rejected = con.execute(f"SELECT count(x_reason) FROM {STAGE}").fetchone()[0]
+        self.rejected = scalar(con, f"SELECT count(x_reason) FROM {STAGE}")
         self.split_rows = _split_rejects(con) if self.src.format == "csv" else []
         reported_long = sum(1 for r in self.split_rows if "line too long" in r[2])
         long_lines = self.counter.long_lines
@@ -286,9 +286,10 @@ class _Load:
         check_replace(self.shown, read=self.read, quarantined=self.quarantined, replaced=self.replaced, policy=policy,
                       first_reasons=[f"line {r.line}: {r.reason}" for r in self.first], what=what)
         if spec.kind == "llm-calls":
-            unpriced = con.execute(
+            unpriced = scalar(
+                con,
                 "SELECT count(*) FROM llm_calls WHERE x_ingest_id = ? AND cost IS NULL", [self.ingest_id]
-            ).fetchone()[0]
+            )
             if unpriced:
                 self.notes.append(f"{unpriced} row(s) have a model whose catalog row lacks a price: cost unknown (NULL)")
         if self.psink:
@@ -416,7 +417,7 @@ def already_loaded(con: duckdb.DuckDBPyConnection, source: str, table: str, dige
         "WHERE content_sha256 = ? AND source = ? AND status = 'ok' ORDER BY finished_at DESC", [digest, source],
     ).fetchall()
     for run_id, file, finished, read, rows_loaded, quarantined in runs:
-        present = con.execute(f"SELECT count(*) FROM {ident(table)} WHERE x_ingest_id = ?", [run_id]).fetchone()[0]
+        present = scalar(con, f"SELECT count(*) FROM {ident(table)} WHERE x_ingest_id = ?", [run_id])
         if present == rows_loaded:
             when = f"{finished:%Y-%m-%d %H:%M} UTC" if finished is not None else "earlier"
             return (f"same content as {file}, loaded {when} (read {read}, loaded {rows_loaded}, quarantined "
@@ -464,7 +465,7 @@ def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> int:
         sql += " AND (t.x_ingest_id IS NULL OR t.x_ingest_id NOT IN (SELECT unnest(?::VARCHAR[])))"
         params.append(run_ids)
     try:
-        return con.execute(sql, params).fetchone()[0]
+        return scalar(con, sql, params)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
 
@@ -473,7 +474,7 @@ def _replace(con: duckdb.DuckDBPyConnection, spec: TableSpec, src: SourceFile, r
     """Delete the rows this file replaces; returns how many."""
     table = ident(spec.table)
     if spec.replace == "file":
-        return con.execute(f"DELETE FROM {table} WHERE x_source_file = ?", [str(src.path)]).fetchone()[0]
+        return scalar(con, f"DELETE FROM {table} WHERE x_source_file = ?", [str(src.path)])
     if spec.replace == "groups" and spec.table == "focus_charges":
         return _replace_focus(con, run_ids)
     match = " AND ".join(f"{table}.{ident(k)} = k.{ident(k)}" for k in spec.replace_by)
@@ -483,7 +484,7 @@ def _replace(con: duckdb.DuckDBPyConnection, spec: TableSpec, src: SourceFile, r
     if spec.replace == "groups" and run_ids:
         sql += f" AND ({table}.x_ingest_id IS NULL OR {table}.x_ingest_id NOT IN (SELECT unnest(?::VARCHAR[])))"
         params.append(run_ids)
-    return con.execute(sql, params).fetchone()[0]
+    return scalar(con, sql, params)
 
 
 def _insert(
@@ -519,7 +520,7 @@ def _insert(
             joins += f" ASOF LEFT JOIN {_BREAKS} b ON s.x_rn >= b.rn"
     source = f"(SELECT rowid + 1 AS x_rn, * FROM {STAGE} WHERE x_reason IS NULL) AS s"
     sql = f"INSERT INTO {ident(spec.table)} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {source}{joins}"
-    return con.execute(sql, params).fetchone()[0]
+    return scalar(con, sql, params)
 
 
 def _quarantine(
@@ -532,6 +533,7 @@ def _quarantine(
 ) -> int:
     file = str(src.path)
     count = 0
+    raws: list[str | None]  # the raw text of a quarantined line, unknown (NULL) when records are not lines
     if rejected:
         con.execute(f"DROP TABLE IF EXISTS {_LINES}")
         if src.format == "parquet":
@@ -558,13 +560,14 @@ def _quarantine(
                 "unnest(?::VARCHAR[]) AS raw",
                 [rns, lines, raws],
             )
-        count += con.execute(
+        count += scalar(
+            con,
             f"INSERT INTO quarantine (ingest_id, file, line, reason, raw) "
             f"SELECT ?, ?, coalesce(l.line, s.x_rn + 1), s.x_reason, l.raw "
             f"FROM (SELECT rowid + 1 AS x_rn, x_reason FROM {STAGE} WHERE x_reason IS NOT NULL) AS s "
             f"LEFT JOIN {_LINES} l ON l.rn = s.x_rn",
             [ingest_id, file],
-        ).fetchone()[0]
+        )
     if split_rows:
         if mapping is not None and mapping.exact and len(mapping.set_aside) == len(split_rows):
             lines = [line for line, _ in mapping.set_aside]
@@ -572,11 +575,12 @@ def _quarantine(
         else:
             lines = [r[1] for r in split_rows]
             raws = [r[3] for r in split_rows]
-        count += con.execute(
+        count += scalar(
+            con,
             "INSERT INTO quarantine (ingest_id, file, line, reason, raw) "
             "SELECT ?, ?, unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
             [ingest_id, file, lines, [r[2] for r in split_rows], raws],
-        ).fetchone()[0]
+        )
     return count
 
 

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -36,6 +37,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         except duckdb.Error:
             pass
         raise
+
+
+def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple[Any, ...]:
+    """The row of a statement that always returns exactly one: an aggregate without GROUP BY, or the count
+    DuckDB returns for an INSERT or DELETE."""
+    row = con.execute(sql, params).fetchone()
+    assert row is not None, f"no row from a statement that always returns one: {sql[:80]}"
+    return row
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> Any:
+    """The one value of `one_row`."""
+    return one_row(con, sql, params)[0]
 
 
 def memory_limit() -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import duckdb
 
 from knowledge.ingest.errors import IngestError
+from knowledge.ingest.session import scalar
 
 Format = Literal["csv", "parquet"]
 Compression = Literal["none", "gzip"]
@@ -175,7 +176,7 @@ def _inspect_parquet(path: Path, shown: str, size: int) -> SourceFile:
     con = duckdb.connect(":memory:")
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-        rows = con.execute("SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)]).fetchone()[0]
+        rows = scalar(con, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)])
     except duckdb.Error as exc:
         raise IngestError(f"{shown}: not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
     finally:
