@@ -51,9 +51,9 @@ CASES: dict[str, str | None] = {
     "tests/adversarial/test_adv_litellm_dcgm.py": "LiteLLM+DCGM",
     "tests/adversarial/test_adv_reingest.py": "re-ingest",
     "tests/adversarial/test_adv_estimate_writer.py": "concurrency",
-    "tests/test_store_concurrency.py": "concurrency",
-    "tests/test_agent_fail_closed.py": "offline injection",
-    "tests/test_agent_fail_closed.py::test_there_are_enough_answerable_questions": None,
+    "tests/integration/test_store_concurrency.py": "concurrency",
+    "tests/integration/test_agent_fail_closed.py": "offline injection",
+    "tests/integration/test_agent_fail_closed.py::test_there_are_enough_answerable_questions": None,
     "tests/adversarial/test_adv_offline.py": "offline injection",
     "tests/adversarial/test_adv_model_budget.py": "model mode",
     "tests/adversarial/test_adv_model_grounding.py": "model mode",
@@ -72,8 +72,8 @@ CASES: dict[str, str | None] = {
     "tests/adversarial/test_adv_slack_visibility.py": "Slack",
     "tests/adversarial/test_adv_store_paths.py": "Slack",  # --db typos reach `summary --post` and the bot
     "tests/adversarial/test_adv_store_paths.py::test_an_existing_named_store_is_used_as_it_is": None,
-    "tests/test_tui_export.py": "TUI",
-    "tests/test_tui_export.py::test_a_symlink_to_an_existing_file_and_an_existing_file_are_left_alone": "TUI",
+    "tests/integration/test_tui_export.py": "TUI",
+    "tests/integration/test_tui_export.py::test_a_symlink_to_an_existing_file_and_an_existing_file_are_left_alone": "TUI",
     "tests/adversarial/test_adv_tui.py": "TUI",
 }
 

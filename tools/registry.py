@@ -213,7 +213,7 @@ class Registry:
 registry = Registry()
 tool = registry.tool
 
-# Modules of this package that hold infrastructure, not tools (tests/test_agent_registry.py checks that
+# Modules of this package that hold infrastructure, not tools (tests/integration/test_agent_registry.py checks that
 # every other module registers a tool and none of these does).
 INFRASTRUCTURE = frozenset({
     "approval_policy", "budget_tree", "contract", "estimate_record", "llm_models", "manifest", "names",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.test_tui_export import SPEND_CSV, SPEND_QUESTION, app_for, ask_and_export, read_csv, run
+from tests.integration.test_tui_export import SPEND_CSV, SPEND_QUESTION, app_for, ask_and_export, read_csv, run
 
 
 def _directory(at: Path, outside: Path) -> None:

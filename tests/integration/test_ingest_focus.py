@@ -18,7 +18,7 @@ from knowledge.ingest import IngestError, ingest
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.schema import FOCUS_COLUMNS
 
-SAMPLE = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 
 # ../shared/data/README.md, section 1 ("Facts a test can check").
 README_TOTALS = (1000, Decimal("20.52022672899"), Decimal("14.97651418586"), Decimal("20.39090575119"))

@@ -20,8 +20,8 @@ from knowledge.connectors import ingest_provider
 from knowledge.connectors.live import PullRequest, pull
 from knowledge.ingest import IngestError
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data" / "provider-usage"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parents[1] / "data" / "provider-usage"
 DAY = 86400
 
 

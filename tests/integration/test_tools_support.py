@@ -18,7 +18,7 @@ from knowledge.prices import load_catalogs
 from knowledge.schema import FOCUS_COLUMNS
 from knowledge.store import Store, open_store
 
-FOCUS_SAMPLE = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+FOCUS_SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 FOCUS_AS_OF = "2024-10-01"  # the sample covers September 2024
 
 

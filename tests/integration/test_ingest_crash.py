@@ -20,8 +20,8 @@ import pytest
 from knowledge.ingest import ingest
 from knowledge.ingest.limits import LoadPolicy
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 TABLES = ("focus_charges", "quarantine", "ingest_runs", "llm_prices", "meta")
 
 

@@ -168,7 +168,7 @@ def test_credits_are_shown_not_silently_netted(tmp_path):
     from apps.cli.main import app
 
     db = tmp_path / "focus.duckdb"
-    sample = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+    sample = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
     assert CliRunner().invoke(app, ["ingest", "focus", str(sample), "--db", str(db)]).exit_code == 0
     con = duckdb.connect(str(db), read_only=True)
     credit = con.execute("SELECT sum(BilledCost) FROM focus_charges WHERE ChargeCategory = 'Credit' "
@@ -231,7 +231,7 @@ def sample(tmp_path_factory):
     from apps.cli.main import app
 
     db = tmp_path_factory.mktemp("sample") / "focus.duckdb"
-    csv = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+    csv = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
     assert CliRunner().invoke(app, ["ingest", "focus", str(csv), "--db", str(db)]).exit_code == 0
     store = open_store(db, read_only=True)
     raw = duckdb.connect(":memory:")

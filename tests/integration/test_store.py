@@ -13,7 +13,7 @@ from knowledge import schema
 from knowledge.prices import llm_catalog_path, load_catalogs
 from knowledge.store import SCHEMA_VERSION, StoreError, open_store
 
-SHARED_FOCUS_COLUMNS = Path(__file__).parent / "data" / "focus_columns.csv"
+SHARED_FOCUS_COLUMNS = Path(__file__).parents[1] / "data" / "focus_columns.csv"
 
 
 def test_new_store_has_every_table(tmp_path: Path) -> None:

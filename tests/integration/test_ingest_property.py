@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from knowledge.ingest import check_files, ingest_into
 from knowledge.store import Store, open_store
 
-SAMPLE = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 ROWS = 40
 
 with gzip.open(SAMPLE, "rt", newline="", encoding="utf-8") as _fh:

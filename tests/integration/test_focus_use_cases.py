@@ -33,8 +33,8 @@ from knowledge.semantic.validate import UnknownValueError
 from knowledge.store import open_store
 from tools.registry import run_tool
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parents[1] / "data"
 FILES = {"sample": DATA / "focus_sample_1000.csv.gz", "fixture": DATA / "focus12_fixture.csv"}
 NULL_TOKEN = {"sample": "NULL", "fixture": ""}
 CASES: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "evals" / "focus_use_cases.yaml").read_text(encoding="utf-8"))

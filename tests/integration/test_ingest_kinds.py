@@ -17,7 +17,7 @@ from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
 
-DATA = Path(__file__).parent / "data" / "ingest"
+DATA = Path(__file__).parents[1] / "data" / "ingest"
 
 
 def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -9,8 +9,8 @@ from knowledge.connectors import ingest_provider
 from knowledge.store import open_store
 from tools.registry import run_tool
 
-USAGE = Path(__file__).parent / "data" / "provider-usage" / "openai" / "usage_completions.example.json"
-FOCUS = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+USAGE = Path(__file__).parents[1] / "data" / "provider-usage" / "openai" / "usage_completions.example.json"
+FOCUS = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 
 
 def test_freshness_lists_usage_buckets_after_a_usage_ingest(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from tests.conftest import usd
 def finops(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FINOPS_DB")}
     return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, timeout=300, cwd=Path(__file__).parent.parent)
+                          env={**base, **(env or {})}, timeout=300, cwd=Path(__file__).parents[2])
 
 
 def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from knowledge.errors import UnknownNameError
 from knowledge.semantic import docs
 from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, dimension, measure
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FOCUS_COLUMNS = ROOT / "tests" / "data" / "focus_columns.csv"
 
 # SQL that spells a dimension of the model. Outside knowledge/semantic it may only appear generated

@@ -15,7 +15,7 @@ import pytest
 from knowledge.ingest import ingest
 from knowledge.store import StoreBusy, open_store, open_store_for_write, writer_lock
 
-SAMPLE = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
+SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 
 READER = """
 import sys, duckdb

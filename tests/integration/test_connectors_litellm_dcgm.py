@@ -26,7 +26,7 @@ from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
 from tools.registry import run_tool
 
-DATA = Path(__file__).parent / "data" / "provider-usage"
+DATA = Path(__file__).parents[1] / "data" / "provider-usage"
 LITELLM = DATA / "litellm"
 DCGM = DATA / "dcgm"
 

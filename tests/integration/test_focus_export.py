@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from apps.cli.main import app
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 WINDOW = ("2026-10-26", "2026-11-25")        # "last 30 days" of the demo as of 2026-11-25
 NOVEMBER = ("2026-11-01", "2026-12-01")
 PICO = 10 ** 12

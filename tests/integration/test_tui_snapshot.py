@@ -2,7 +2,7 @@
 
 Deterministic: no clock in the header, a fixed session id, a relative store path, no cursor blink.
 After an intended change of the layout (or of the agent's wording, for the answered screen), update with
-`pytest tests/test_tui_snapshot.py --snapshot-update` and look at the SVGs in tests/__snapshots__/.
+`pytest tests/integration/test_tui_snapshot.py --snapshot-update` and look at the SVGs in tests/integration/__snapshots__/.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from knowledge.store import open_store
 from tools.contract import UnknownNameError
 from tools.registry import run_tool
 
-DATA = Path(__file__).parent / "data" / "provider-usage"
+DATA = Path(__file__).parents[1] / "data" / "provider-usage"
 DAY = 86400
 
 # An independent statement of "call logs x catalog", per provider and month.

@@ -22,7 +22,7 @@ from knowledge.ingest import IngestError
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 
-DATA = Path(__file__).parent / "data" / "provider-usage"
+DATA = Path(__file__).parents[1] / "data" / "provider-usage"
 OPENAI = DATA / "openai"
 ANTHROPIC = DATA / "anthropic"
 DAY = 86400

@@ -21,7 +21,7 @@ import pytest
 from knowledge.store import Store, open_store
 from tests.conftest import DEMO_AS_OF, DEMO_SEED
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "demo-company.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "demo-company.md"
 AS_OF = date.fromisoformat(DEMO_AS_OF)
 CENT = Decimal("0.01")
 

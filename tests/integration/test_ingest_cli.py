@@ -17,9 +17,9 @@ import pytest
 
 from knowledge.ingest import ingest
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = Path(__file__).parent / "data" / "focus_sample_1000.csv.gz"
-DATA = Path(__file__).parent / "data" / "ingest"
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
+DATA = Path(__file__).parents[1] / "data" / "ingest"
 
 
 def finops(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from agent.service import ask
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MONEY = re.compile(r"\$\s?\d")
 
 
