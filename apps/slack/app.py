@@ -11,12 +11,12 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Literal, Protocol
 
+from cachetools import LRUCache
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -59,19 +59,16 @@ class _Refused(Exception):
 
 
 class _Bounded:
-    """A small thread-safe LRU map (evidence behind buttons, event ids already handled)."""
+    """A small thread-safe LRU map (evidence behind buttons, event ids already handled): cachetools'
+    LRUCache behind a lock."""
 
     def __init__(self, size: int):
-        self._size = size
-        self._data: OrderedDict[str, Any] = OrderedDict()
+        self._data: LRUCache[str, Any] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def put(self, key: str, value: Any) -> None:
         with self._lock:
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
 
     def get(self, key: str) -> Any:
         with self._lock:
@@ -83,8 +80,6 @@ class _Bounded:
             if key in self._data:
                 return False
             self._data[key] = True
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
             return True
 
 
