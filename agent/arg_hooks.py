@@ -88,6 +88,13 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     concrete = any(k in args for k in ("gpu_type", "instance_type", "calls"))
     if not concrete:
         raise NeedMore({"kind": "refusal", "text": NEED_JOB})
+    if args.get("providers") not in (None, "aws") and "region" not in args and "instance_type" not in args:
+        # 'on gcp' with no region: the default region (us-east-1) is AWS's, so pricing it would answer for
+        # another cloud. Ask for the region instead of guessing one.
+        raise NeedMore({"kind": "did_you_mean", "suggestions": [], "text": (
+            f"I price a run in one region: which {args['providers'].upper()} region should this run in? "
+            "Ask again with it (e.g. 'in us-central1', 'in europe-west4', 'in eastus'); I give no figure for "
+            "a cloud without its region.")})
     if "budget" not in args and ent.amounts and re.search(r"\bapprove|\bbudget|\bwithin\b|\bfit\b", t):
         _set(args, spec, "budget", str(max(ent.amounts)))
     return args
@@ -141,6 +148,13 @@ def _estimate_words(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
     m = _BUDGET.search(t)
     if m:
         _set(args, spec, "budget", str(Decimal(m.group(1)) * _SCALE.get(m.group(2) or "", 1)))
+    clouds = sorted({code for code, pattern in _CLOUDS if re.search(pattern, t)})
+    if clouds:
+        _set(args, spec, "providers", ",".join(clouds))      # 'on gcp': the run must be priced there
+
+
+_CLOUDS = (("aws", r"\b(?:aws|amazon)\b"), ("gcp", r"\b(?:gcp|google cloud|google)\b"),
+           ("azure", r"\b(?:azure|microsoft)\b"))
 
 
 def _estimate_llm_batch(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> None:

@@ -108,3 +108,23 @@ def test_once_a_job_has_run_its_actual_vs_estimate_is_reported(demo_db: Path) ->
     assert r.last_run is not None and r.last_run.job_id == job_id
     assert (r.last_run.estimated_cost, r.last_run.actual_cost) == (Decimal(est), Decimal(act))
     assert f"estimated ${Decimal(est):,.2f}, actual ${Decimal(act):,.2f}" in r.markdown()
+
+
+def test_a_run_asked_for_on_one_cloud_is_never_priced_on_another(demo_db):
+    """'on gcp' with no region: the default region is AWS's, so the run is not priced (the region is asked
+    for) instead of being priced on AWS; with a GCP region it is priced there (figures from the catalog file)."""
+    import csv
+    from pathlib import Path
+
+    import knowledge
+
+    refused = ask("estimate 16 A100s for 10 hours on gcp for team research", db=demo_db, planner="offline")
+    assert refused.kind == "did_you_mean" and "$" not in refused.text and "GCP region" in refused.text, refused.text
+    priced = ask("estimate 16 A100s for 10 hours on gcp in us-central1 for team research", db=demo_db,
+                 planner="offline")
+    gcp = Path(knowledge.__file__).parent / "catalogs" / "gpu_prices_gcp.csv"
+    with open(gcp, encoding="utf-8") as fh:
+        row = next(r for r in csv.DictReader(line for line in fh if not line.startswith("#"))
+                   if r["instance_type"] == "a2-highgpu-8g" and r["region"] == "us-central1")
+    expected = (Decimal(row["on_demand_usd_per_hour"]) * 2 * 10).quantize(Decimal("0.01"))
+    assert f"${expected:,.2f}" in priced.text and "gcp us-central1" in priced.text, priced.text
