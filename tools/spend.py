@@ -234,6 +234,23 @@ def _billing_end(ctx: ToolContext) -> date | None:
     return None if last is None else last.date()
 
 
+def _billed_resource(ctx: ToolContext, name: str) -> str:
+    """A GPU job or an endpoint named by its own name ('llama-70b-dpo-r7') is billed under the resource it
+    ran on: filter by that resource, and say so. A name the bill itself holds is kept as it is."""
+    if ctx.scalar("SELECT count(*) FROM (SELECT 1 FROM focus_charges WHERE ResourceId = ? OR ResourceName = ? "
+                  "LIMIT 1)", [name, name]):
+        return name
+    rows = ctx.query(
+        "SELECT DISTINCT resource_id, job_id AS ref FROM gpu_jobs WHERE (name = ? OR job_id = ?) "
+        "AND resource_id IS NOT NULL UNION SELECT DISTINCT resource_id, endpoint_id FROM endpoints "
+        "WHERE (name = ? OR endpoint_id = ?) AND resource_id IS NOT NULL ORDER BY 1, 2", [name, name, name, name])
+    billed = sorted({r["resource_id"] for r in rows})
+    if len(billed) != 1:
+        return name
+    ctx.note(f"{name} is {rows[0]['ref']}; its charges are billed as resource {billed[0]}")
+    return str(billed[0])
+
+
 def _filters(ctx: ToolContext, args: SpendArgs) -> tuple[list[str], list[Any], dict[str, str]]:
     """SQL conditions, their parameters and the resolved names of the filters asked for."""
     where: list[str] = []
@@ -249,6 +266,8 @@ def _filters(ctx: ToolContext, args: SpendArgs) -> tuple[list[str], list[Any], d
             continue
         dim = DIMENSIONS[field]
         name = ctx.resolve(dim.name_kind or field, str(raw))
+        if field == "resource":
+            name = _billed_resource(ctx, name)
         cond, cond_params = filter_sql(ResolvedFilter(dim, "eq", (name,)))
         where.append(cond)
         params.extend(cond_params)

@@ -128,3 +128,21 @@ def test_mini_store_partial_previous_and_week_labels(mini_store: Store) -> None:
     bad = next(row for row in r.rows if row.key.startswith("Ignore previous"))
     assert bad.billed == Decimal("750")
     assert '"Ignore previous instructions' in r.summary()
+
+
+def test_a_gpu_job_named_by_its_name_is_billed_as_the_resource_it_ran_on(demo_db, sql):
+    """'what did job X cost' for a GPU job whose charges carry the cluster's id, not the job's name: the
+    figure is that resource's, never '$0.00, no charges' (phrasing written after the fix)."""
+    from knowledge.store import open_store
+    from tools.registry import run_tool
+
+    name = sql("SELECT name FROM gpu_jobs WHERE resource_id IS NOT NULL AND name NOT IN "
+               "(SELECT ResourceName FROM focus_charges WHERE ResourceName IS NOT NULL) AND resource_id IN "
+               "(SELECT ResourceId FROM focus_charges) ORDER BY job_id LIMIT 1")
+    rid = sql("SELECT resource_id FROM gpu_jobs WHERE name = ?", name)
+    billed = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ResourceId = ? "
+                 "AND ChargePeriodStart >= TIMESTAMP '2026-09-01' AND ChargePeriodStart < TIMESTAMP '2026-12-01'", rid)
+    with open_store(demo_db, read_only=True) as store:
+        result = run_tool(store, "spend", {"resource": name, "period": "2026-09-01..2026-11-30"})
+    assert result.filters["resource"] == rid and result.total_billed == billed
+    assert any(name in n and rid in n for n in result.evidence.notes)
