@@ -51,8 +51,9 @@ if mode == "ingest":
 else:
     import duckdb
     con = duckdb.connect(db)
-    if mode == "raw-auto":
-        con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?)", [csv])
+    if mode in ("raw-auto", "raw-null"):
+        options = ", nullstr = 'NULL'" if mode == "raw-null" else ""
+        con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv(?{options})", [csv])
         out["rows"] = con.execute("SELECT count(*) FROM raw").fetchone()[0]
     else:
         from knowledge.schema import FOCUS_COLUMNS
@@ -109,19 +110,23 @@ def generate(path: Path, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(mode: str, db: Path, csv: Path) -> dict:
+def measure(mode: str, db: Path, csv: Path, *, keep: bool = False, env: dict[str, str] | None = None) -> dict:
+    """One load in a fresh interpreter (mode: ingest | raw-auto | raw-null | raw-typed): its wall and CPU
+    time and peak RSS. The store is deleted afterwards unless `keep` (benchmarks/scale.py queries it)."""
     for p in (db, Path(str(db) + ".wal")):
         if p.exists():
             p.unlink()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("FINOPS_DB", None)
+    if env is None:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env.pop("FINOPS_DB", None)
     res = subprocess.run([sys.executable, "-c", _MEASURE, mode, str(db), str(csv)], cwd=ROOT, env=env,
                          capture_output=True, text=True)
     if res.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{res.stderr[-2000:]}")
     out = json.loads(res.stdout.strip().splitlines()[-1])
     out["db_mb"] = db.stat().st_size / 1e6
-    db.unlink()
+    if not keep:
+        db.unlink()
     return out
 
 

@@ -21,7 +21,6 @@ Figures are printed, not asserted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -80,37 +79,7 @@ def generate(path: Path, rows: int, resources: int) -> tuple[float, int]:
     return time.perf_counter() - started, distinct
 
 
-# -- ingest: a fresh process each, its own wall/CPU time and peak RSS ---------------------------------------
-_MEASURE = r"""
-import json, resource, sys, time
-t0 = time.perf_counter()
-mode, db, csv = sys.argv[1], sys.argv[2], sys.argv[3]
-out = {}
-if mode == "ingest":
-    import contextlib, io
-    sys.argv = ["finops", "ingest", "focus", "--db", db, "--json", csv]
-    from apps.cli.main import app
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        try:
-            app(standalone_mode=False)
-        except SystemExit as exc:
-            out["exit"] = exc.code
-    f = json.loads(buf.getvalue())["files"][0]
-    out.update(rows=f["rows_loaded"], phases=f["phases"])
-else:
-    import duckdb
-    con = duckdb.connect(db)
-    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, nullstr = 'NULL')", [csv])
-    out["rows"] = con.execute("SELECT count(*) FROM raw").fetchone()[0]
-    con.close()
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
-ru = resource.getrusage(resource.RUSAGE_SELF)
-out.update(wall=time.perf_counter() - t0, cpu=ru.ru_utime + ru.ru_stime, rss_mb=int(hwm[0].split()[1]) / 1024)
-print(json.dumps(out))
-"""
-
-
+# -- ingest: a fresh process each (benchmarks/ingest.py's measurement) -------------------------------------
 def _env() -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), FINOPS_TODAY=TODAY.isoformat())
     env.pop("FINOPS_DB", None)
@@ -118,13 +87,11 @@ def _env() -> dict[str, str]:
 
 
 def measure_load(mode: str, db: Path, csv: Path) -> dict[str, Any]:
-    for p in (db, Path(str(db) + ".wal")):
-        p.unlink(missing_ok=True)
-    res = subprocess.run([sys.executable, "-c", _MEASURE, mode, str(db), str(csv)], cwd=ROOT, env=_env(),
-                         capture_output=True, text=True)
-    if res.returncode != 0:
-        raise SystemExit(f"{mode} failed:\n{res.stderr[-2000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    """`finops ingest focus` (mode 'ingest') or DuckDB's own CREATE TABLE AS read_csv (mode 'raw'), in a
+    fresh process; the store is kept for the questions."""
+    from ingest import measure  # benchmarks/ingest.py, beside this script
+
+    return measure("raw-null" if mode == "raw" else mode, db, csv, keep=True, env=_env())
 
 
 # -- questions: the tool against a hand-written query ----------------------------------------------------

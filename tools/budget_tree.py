@@ -299,14 +299,16 @@ class LaunchCheck(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
-def launch_check(store: Store, budget_id: str, cost: Decimal, *, today: date | None = None) -> LaunchCheck:
+def launch_check(store: Store, budget_id: str, cost: Decimal, *, today: date | None = None,
+                 nodes: Mapping[str, BudgetNode] | None = None) -> LaunchCheck:
     """The hook for the estimate gate: a hard limit on `budget_id` or any ancestor that `cost` would pass
     fails the gate; a soft one only warns. Raises UnknownNameError (did-you-mean) for an unknown budget."""
     from tools.forecast import last_data_day
     from tools.registry import ToolContext
 
     today = today or store.today()
-    nodes = load_nodes(store, today)
+    if nodes is None:
+        nodes = load_nodes(store, today)
     budget_id = resolve_in(budget_id, sorted(nodes), "budget")
     try:
         data_end = last_data_day(ToolContext(store, "budgets"))

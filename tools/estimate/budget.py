@@ -55,7 +55,7 @@ def hierarchy_verdict(ctx: ToolContext, scopes: list[str], expected: Decimal | N
     chosen = next((i for i in scopes if i in nodes), None)
     if chosen is None:
         return verdict
-    check = launch_check(ctx.store, chosen, expected, today=ctx.today)
+    check = launch_check(ctx.store, chosen, expected, today=ctx.today, nodes=nodes)
     ctx.note(f"budget hierarchy: checked {chosen} and its parents")
     reasons.extend(f"budget hierarchy: {r}" for r in check.reasons if r not in reasons)
     return "over budget" if not check.allowed else verdict
