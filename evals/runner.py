@@ -10,6 +10,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   held-out set written the same way; reported, never gated.
 - heldout3_paraphrases, heldout3_mna (`heldout3` names both; `heldout` names every report-only set): a
   third, fresh held-out set written the same way; reported, never gated.
+- heldout4_paraphrases, heldout4_mna (`heldout4` names both): a fourth, fresh held-out set written the
+  same way; reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
@@ -43,7 +45,8 @@ SETS = ("demo", "focus", *REPORT_ONLY_SETS)
 # Names that stand for several sets (`expand_sets`): the held-out sets of issue 15.
 SET_GROUPS: dict[str, tuple[str, ...]] = {"heldout": REPORT_ONLY_SETS, "all": SETS,
                                            "heldout2": ("heldout2_paraphrases", "heldout2_mna"),
-                                           "heldout3": ("heldout3_paraphrases", "heldout3_mna")}
+                                           "heldout3": ("heldout3_paraphrases", "heldout3_mna"),
+                                           "heldout4": ("heldout4_paraphrases", "heldout4_mna")}
 
 
 def expand_sets(name: str) -> list[str]:

@@ -48,16 +48,19 @@ Style = Literal["plain", "terse", "typo", "analyst", "slack", "followup", "adver
 ValueType = Literal["money", "count", "percent", "text"]
 SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout2_paraphrases", "heldout2_mna",
-                  "heldout3_paraphrases", "heldout3_mna"]
+                  "heldout3_paraphrases", "heldout3_mna",
+                  "heldout4_paraphrases", "heldout4_mna"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # a second, fresh held-out set (evals/questions/heldout2_*.yaml)
                                      "heldout2_paraphrases", "heldout2_mna",
                                      # a third, fresh held-out set (evals/questions/heldout3_*.yaml)
-                                     "heldout3_paraphrases", "heldout3_mna")
+                                     "heldout3_paraphrases", "heldout3_mna",
+                                     # a fourth, fresh held-out set (evals/questions/heldout4_*.yaml)
+                                     "heldout4_paraphrases", "heldout4_mna")
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", "heldout_paraphrases", "heldout_mna", "heldout2_paraphrases", "heldout2_mna",
-                                    "heldout3_paraphrases", "heldout3_mna")
+                                    "heldout3_paraphrases", "heldout3_mna", "heldout4_paraphrases", "heldout4_mna")
 
 VALUE_KINDS: tuple[str, ...] = ("number", "count", "percent", "entity", "estimate", "forecast")
 # The value type a fact holds when the question does not say (`fact_as`), by kind.
