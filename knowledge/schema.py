@@ -549,8 +549,23 @@ SELECT ResourceId, team, owner, how, confidence FROM (
 ) WHERE rn = 1;
 """
 
+# The Parquet lake's manifest (knowledge.lake): the files of each partition now, and the files a write
+# retired (deleted by a later write once no reader can still be reading them). Empty in a single-file store.
+MIGRATION_9 = """
+CREATE TABLE IF NOT EXISTS lake_files (
+    partition VARCHAR NOT NULL,
+    file VARCHAR PRIMARY KEY,
+    rows BIGINT NOT NULL,
+    written_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lake_retired (
+    file VARCHAR NOT NULL,
+    retired_at TIMESTAMP NOT NULL
+);
+"""
+
 # Append new migrations here; never edit an earlier one.
 MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7,
-                         MIGRATION_8]
+                         MIGRATION_8, MIGRATION_9]
 
 SCHEMA_VERSION = len(MIGRATIONS)

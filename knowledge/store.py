@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from knowledge import name_index
+from knowledge import lake, name_index
 from knowledge.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -40,11 +40,13 @@ def resolve_db_path(db: str | Path | None) -> Path:
 
 @dataclass
 class Store:
-    """An open store: the DuckDB connection and where it lives."""
+    """An open store: the DuckDB connection and where it lives (for a lake: its state file, and `lake` is
+    the lake's directory)."""
 
     con: duckdb.DuckDBPyConnection
     path: Path
     read_only: bool
+    lake: Path | None = None
 
     def close(self) -> None:
         if not self.read_only:
@@ -126,9 +128,22 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return SCHEMA_VERSION
 
 
+def _lake_state(path: Path) -> tuple[Path, Path | None]:
+    """(the DuckDB file to open, the lake directory or None) for a store path."""
+    if not path.is_dir():
+        return path, None
+    if not lake.is_lake(path):
+        raise StoreError(f"{path} is a directory but not a finops lake (no {lake.STATE_FILE} in it); "
+                         f"make one with `finops lake init {path}`")
+    return lake.state_path(path), path
+
+
 def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Store:
-    """Open (and, when writable, create and migrate) the store at `db` or the default path."""
-    path = resolve_db_path(db)
+    """Open (and, when writable, create and migrate) the store at `db` or the default path.
+
+    `db` may be a lake directory (knowledge.lake): its state file is opened and `focus_charges` reads the
+    lake's Parquet files. Writes to a lake go through `open_store_for_write`."""
+    path, root = _lake_state(resolve_db_path(db))
     if read_only:
         if not path.exists():
             raise StoreError(f"no store at {path}; run `finops demo` or `finops ingest` first")
@@ -142,18 +157,28 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
             # An older store: migrate it once through the writer protocol (a private copy swapped in
             # under the writer lock, so other readers keep going), then reopen read-only.
             if version < SCHEMA_VERSION:
-                with open_store_for_write(path):
+                with open_store_for_write(root or path):
                     pass
-                return open_store(path, read_only=True)
+                return open_store(root or path, read_only=True)
             raise StoreError(f"{path} has schema version {version}; this finops supports {SCHEMA_VERSION}")
-        return Store(con, path, True)
+        return _attached(Store(con, path, True, root))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path))
     except duckdb.Error as exc:
         raise StoreError(f"cannot open {path}: {exc}") from exc
     migrate(con)
-    return Store(con, path, False)
+    return _attached(Store(con, path, False, root))
+
+
+def _attached(store: Store) -> Store:
+    if store.lake is not None:
+        try:
+            lake.attach(store.con, store.lake)
+        except (lake.LakeError, duckdb.Error) as exc:
+            store.con.close()
+            raise StoreError(str(exc)) from exc
+    return store
 
 
 def open_memory_store() -> Store:
@@ -231,9 +256,11 @@ def _snapshot(path: Path, copy: Path, wait_seconds: float) -> None:
 def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 30.0) -> Iterator[Store]:
     """A writable store that replaces the live file atomically when the block ends without an error.
 
-    On an exception nothing changes. Readers (the Slack bot, the TUI) stay up during a long write.
-    """
-    path = resolve_db_path(db)
+    On an exception nothing changes. Readers (the Slack bot, the TUI) stay up during a long write. For a
+    lake, the copy is of the small state file only: charge rows loaded in the block are written as new
+    Parquet files of their partitions when it ends (`knowledge.lake.flush`) and the manifest swaps with
+    the state file."""
+    path, root = _lake_state(resolve_db_path(db))
     with writer_lock(path, wait_seconds):
         for stale in path.parent.glob(f".{path.name}.writing-*"):
             stale.unlink(missing_ok=True)
@@ -244,8 +271,15 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
                 open_store(path).close()
             _snapshot(path, copy, wait_seconds)
         store = open_store(copy)
+        store.lake = root
         try:
+            if root is not None:
+                lake.attach(store.con, root, writer=True)
             yield store
+            if root is not None:
+                lake.flush(store.con, root)
+                lake.collect_garbage(store.con, root)
+                lake.attach(store.con, root)
             name_index.refresh(store.con)
             store.con.execute("CHECKPOINT")
         except BaseException:
@@ -257,3 +291,59 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
         Path(str(copy) + ".wal").unlink(missing_ok=True)
         os.replace(copy, path)
         store.path = path
+
+
+def create_lake(root: Path, source: str | Path | None = None) -> Path:
+    """Make `root` a lake: an empty one, or one holding a copy of the store file `source` (its charges
+    as Parquet partitions, every other table in the state file). Refuses a directory that has files."""
+    root = Path(root).expanduser()
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise StoreError(f"{root} exists and is not an empty directory; a lake is made in a new directory")
+    root.mkdir(parents=True, exist_ok=True)
+    state = lake.state_path(root)
+    building = root / f".{lake.STATE_FILE}.building-{os.getpid()}"
+    try:
+        con = duckdb.connect(str(building))
+        try:
+            migrate(con)
+            if source is not None:
+                _copy_tables(con, Path(source))
+            lake.mark(con)
+            lake.flush(con, root)
+            lake.attach(con, root)
+            name_index.refresh(con, force=True)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(building, state)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        shutil.rmtree(root / lake.CHARGES_DIR, ignore_errors=True)
+        raise
+    return root
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, source: Path) -> None:
+    """Every table of the store file `source` into `con`'s (charges included: `flush` moves them out)."""
+    src_path, src_root = _lake_state(source)
+    if src_root is not None:
+        raise StoreError(f"{source} is already a lake")
+    if not src_path.is_file():
+        raise StoreError(f"no store at {source}")
+    with open_store(src_path, read_only=True):
+        pass                            # migrates an older store first, through the writer protocol
+    quoted = str(src_path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS src (READ_ONLY)")
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'main' "
+            "ORDER BY table_name").fetchall()]
+        own = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()}
+        for table in tables:
+            if table in own:
+                con.execute(f'DELETE FROM main."{table}"')
+                con.execute(f'INSERT INTO main."{table}" BY NAME SELECT * FROM src.main."{table}"')
+    finally:
+        con.execute("DETACH src")

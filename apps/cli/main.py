@@ -171,7 +171,7 @@ _ORDER = ("ask", "chat", "demo", "ingest", "ingest_providers", "estimate", "audi
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "alerts": ("alerts",), "anomalies": ("analyses",), "ask": ("ask",), "audit": ("audit",), "budgets": ("budgets",),
     "chat": ("chat",), "demo": ("demo",), "estimate": ("estimate",), "eval": ("eval",), "export": ("export",),
-    "forecast": ("analyses",), "ingest": ("ingest", "ingest_providers"), "mcp": ("mcp",), "query": ("query",),
+    "forecast": ("analyses",), "ingest": ("ingest", "ingest_providers"), "lake": ("lake",), "mcp": ("mcp",), "query": ("query",),
     "reconcile": ("ingest_providers",), "remediations": ("analyses",), "slack": ("slack",), "summary": ("summary",),
     "unit-costs": ("analyses",), "waste": ("analyses",),
 }

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from knowledge import lake
 from knowledge.connectors.records import Parsed, Reject
 from knowledge.connectors.targets import STAGE, Target, cost_sql
 from knowledge.ingest import llm as llm_catalog
@@ -181,7 +182,10 @@ def _load_staged(con: duckdb.DuckDBPyConnection, target: Target, parsed: Parsed,
     if target.priced == "calls":
         _reject_unattributable(con)
     staged = scalar(con, f"SELECT count(*) FROM {STAGE}")
-    replaced = scalar(con, target.replace_sql, [run_ids]) if staged else 0
+    if staged and target.table == "focus_charges":   # a lake: bring in the partitions these rows may restate
+        lake.checkout(con, STAGE)
+    replace_sql = target.replace_sql.replace("{table}", lake.write_target(con, target.table))
+    replaced = scalar(con, replace_sql, [run_ids]) if staged else 0
     loaded = _insert(con, target, parsed.file, ingest_id)
     quarantined = scalar(
         con,
@@ -261,7 +265,7 @@ def _insert(con: duckdb.DuckDBPyConnection, target: Target, file: str, ingest_id
     if "x_line" in target.lineage:
         targets.append("x_line")
         values.append("s.x_line")
-    sql = (f"INSERT INTO {target.table} ({', '.join(targets)}) SELECT {', '.join(values)} "
+    sql = (f"INSERT INTO {lake.write_target(con, target.table)} ({', '.join(targets)}) SELECT {', '.join(values)} "
            f"FROM {STAGE} AS s{joins}")
     return scalar(con, sql, params)
 

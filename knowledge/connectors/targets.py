@@ -79,7 +79,7 @@ FOCUS_FROM_COSTS = Target(
         "SkuId", "SkuMeter", "SubAccountId", "SubAccountName", "Tags",
     )),
     replace_sql=(
-        "DELETE FROM focus_charges t USING (SELECT DISTINCT ProviderName, BillingAccountId, ChargePeriodStart, "
+        "DELETE FROM {table} t USING (SELECT DISTINCT ProviderName, BillingAccountId, ChargePeriodStart, "
         f"ChargePeriodEnd FROM {STAGE}) AS k WHERE lower(trim(t.ProviderName)) = lower(k.ProviderName) "
         "AND t.BillingAccountId = k.BillingAccountId AND t.ChargePeriodStart >= k.ChargePeriodStart "
         f"AND t.ChargePeriodStart < k.ChargePeriodEnd AND {_NOT_THIS_RUN}"

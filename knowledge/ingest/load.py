@@ -25,6 +25,7 @@ from decimal import Decimal
 
 import duckdb
 
+from knowledge import lake
 from knowledge.ingest import llm
 from knowledge.ingest.errors import IngestError
 from knowledge.ingest.header import HeaderPlan
@@ -260,6 +261,8 @@ class _Load:
         self.lap("locating lines")
         if self.psink:
             self.psink.update("replacing", None)
+        if self.spec.table == "focus_charges":   # a lake: bring in the partitions these rows may restate
+            lake.checkout(con, STAGE, "x_reason IS NULL")
         self.replaced = _replace(con, self.spec, self.src, run_ids)
         self.lap("replacing")
         cols = stage_columns(self.spec, self.bindings)
@@ -445,6 +448,7 @@ def _fold_sql(expr: str) -> str:
 
 
 def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> int:
+    target = lake.write_target(con, "focus_charges")
     con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
     con.execute(
         f"CREATE TEMP TABLE {_KEYS} AS SELECT DISTINCT {_fold_sql('ProviderName')} AS pf, "
@@ -454,8 +458,8 @@ def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> int:
     mid = "(t.BillingPeriodStart + (coalesce(t.BillingPeriodEnd, t.BillingPeriodStart) - t.BillingPeriodStart) / 2)"
     day = "date_trunc('day', {} + INTERVAL 12 HOUR)"
     sql = (
-        "DELETE FROM focus_charges t USING ("
-        f"SELECT n.name, k.* FROM {_KEYS} k JOIN (SELECT DISTINCT ProviderName AS name FROM focus_charges) n "
+        f"DELETE FROM {target} t USING ("
+        f"SELECT n.name, k.* FROM {_KEYS} k JOIN (SELECT DISTINCT ProviderName AS name FROM {target}) n "
         f"ON {_fold_sql('n.name')} = k.pf) AS m "
         "WHERE t.ProviderName = m.name AND trim(t.BillingAccountId) = m.acct "
         f"AND (({mid} >= m.ps AND {mid} < m.pe) OR {day.format('t.BillingPeriodStart')} = {day.format('m.ps')})"
@@ -519,7 +523,7 @@ def _insert(
         if "b.delta" in line_sql:
             joins += f" ASOF LEFT JOIN {_BREAKS} b ON s.x_rn >= b.rn"
     source = f"(SELECT rowid + 1 AS x_rn, * FROM {STAGE} WHERE x_reason IS NULL) AS s"
-    sql = f"INSERT INTO {ident(spec.table)} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {source}{joins}"
+    sql = f"INSERT INTO {lake.write_target(con, ident(spec.table))} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {source}{joins}"
     return scalar(con, sql, params)
 
 
