@@ -42,12 +42,16 @@ CHARGES = "focus_charges"
 RETIRE_AFTER = timedelta(minutes=15)    # a retired file outlives any reader that opened the old manifest
 ORPHAN_AFTER = timedelta(days=1)        # files no manifest ever named (a write that crashed)
 _CHECKOUTS = "_lake_checkouts"
+_SUMS = "_lake_checkout_sums"    # per checked-out partition: rows and a hash of their lineage, to skip rewriting
+                                 # a partition the load did not change (a neighbouring month, say)
 
 # The partition of a charge row: the month holding the middle of its billing period (the same instant the
 # ingest's replace rule compares), and the provider's name folded.
 PERIOD_SQL = ("strftime(BillingPeriodStart + (coalesce(BillingPeriodEnd, BillingPeriodStart) - BillingPeriodStart) / 2, "
               "'%Y-%m')")
 PROVIDER_SQL = "coalesce(nullif(regexp_replace(lower(ProviderName), '[^a-z0-9]', '', 'g'), ''), 'unknown')"
+PARTITION_SQL = f"('billing_period=' || {PERIOD_SQL} || '/provider=' || {PROVIDER_SQL})"
+_LINEAGE_SQL = f"{PARTITION_SQL} AS partition, count(*) AS n, sum(hash(x_ingest_id, x_source_file)) AS h"
 
 
 class LakeError(Exception):
@@ -116,6 +120,7 @@ def attach(con: duckdb.DuckDBPyConnection, root: Path, *, writer: bool = False) 
     table = main_table(con)
     if writer:
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_CHECKOUTS} (partition VARCHAR, file VARCHAR)")
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_SUMS} (partition VARCHAR, n BIGINT, h HUGEINT)")
     if files:
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         lake_rows = (f"SELECT * EXCLUDE (filename) FROM read_parquet([{listed}], filename = true, hive_partitioning = false) "
@@ -179,7 +184,10 @@ def checkout(con: duckdb.DuckDBPyConnection, stage: str, where: str | None = Non
         return 0
     files = [str(root / f) for _, f in wanted]
     con.executemany(f"INSERT INTO temp.main.{_CHECKOUTS} VALUES (?, ?)", [[p, str(root / f)] for p, f in wanted])
-    row = con.execute(f"INSERT INTO {main_table(con)} BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)", [files]).fetchone()
+    row = con.execute(f"INSERT INTO {main_table(con)} BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+                      [files]).fetchone()
+    con.execute(f"INSERT INTO temp.main.{_SUMS} SELECT {_LINEAGE_SQL} FROM read_parquet(?, hive_partitioning = false) "
+                "GROUP BY 1", [files])
     return int(row[0]) if row else 0
 
 
@@ -196,6 +204,22 @@ def _rows_in(con: duckdb.DuckDBPyConnection, file: Path) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def _unchanged(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """Checked-out partitions whose rows are exactly those checked out (same count, same lineage)."""
+    try:
+        rows = con.execute(
+            f"SELECT s.partition FROM temp.main.{_SUMS} s LEFT JOIN (SELECT {_LINEAGE_SQL} FROM {table} GROUP BY 1) t "
+            "USING (partition) WHERE s.n = t.n AND s.h = t.h").fetchall()
+    except duckdb.CatalogException:
+        return set()
+    return {r[0] for r in rows}
+
+
+def _drop_checkouts(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS temp.main.{_CHECKOUTS}")
+    con.execute(f"DROP TABLE IF EXISTS temp.main.{_SUMS}")
+
+
 def _checked_out(con: duckdb.DuckDBPyConnection) -> set[str]:
     try:
         return {r[0] for r in con.execute(f"SELECT partition FROM temp.main.{_CHECKOUTS}").fetchall()}
@@ -209,10 +233,14 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path) -> FlushReport:
     started = time.perf_counter()
     detach(con)
     table = main_table(con)
+    unchanged = _unchanged(con, table)
+    if unchanged:
+        con.execute(f"DELETE FROM {table} WHERE {PARTITION_SQL} IN (SELECT unnest(?::VARCHAR[]))", [sorted(unchanged)])
     counts = {partition_name(p, v): int(n) for p, v, n in con.execute(
         f"SELECT {PERIOD_SQL} AS p, {PROVIDER_SQL} AS v, count(*) FROM {table} GROUP BY 1, 2").fetchall()}
-    dirty = set(counts) | _checked_out(con)
+    dirty = (set(counts) | _checked_out(con)) - unchanged
     if not dirty:
+        _drop_checkouts(con)
         return FlushReport(0, 0, 0, 0.0)
     charges = root / CHARGES_DIR
     staging = charges / f".writing-{uuid.uuid4().hex}"
@@ -245,7 +273,7 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path) -> FlushReport:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute(f"DROP TABLE IF EXISTS temp.main.{_CHECKOUTS}")
+    _drop_checkouts(con)
     return FlushReport(len(dirty), len(written), sum(counts.values()), round(time.perf_counter() - started, 3))
 
 
