@@ -35,8 +35,11 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 mode, db, csv = sys.argv[1], sys.argv[2], sys.argv[3]
 out = {}
-if mode == "ingest":
+if mode in ("ingest", "ingest-lake"):
     import contextlib, io
+    if mode == "ingest-lake":  # a new lake: the charges go to Parquet partitions, the rest to its state file
+        from knowledge.store import create_lake
+        create_lake(db)
     sys.argv = ["finops", "ingest", "focus", "--db", db, "--json", csv]
     from apps.cli.main import app
     buf = io.StringIO()
@@ -111,10 +114,12 @@ def generate(path: Path, rows: int) -> float:
 
 
 def measure(mode: str, db: Path, csv: Path, *, keep: bool = False, env: dict[str, str] | None = None) -> dict:
-    """One load in a fresh interpreter (mode: ingest | raw-auto | raw-null | raw-typed): its wall and CPU
+    """One load in a fresh interpreter (mode: ingest | ingest-lake | raw-auto | raw-null | raw-typed): its wall and CPU
     time and peak RSS. The store is deleted afterwards unless `keep` (benchmarks/scale.py queries it)."""
     for p in (db, Path(str(db) + ".wal")):
-        if p.exists():
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
             p.unlink()
     if env is None:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -124,9 +129,10 @@ def measure(mode: str, db: Path, csv: Path, *, keep: bool = False, env: dict[str
     if res.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{res.stderr[-2000:]}")
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    out["db_mb"] = db.stat().st_size / 1e6
+    files = [f for f in db.rglob("*") if f.is_file()] if db.is_dir() else [db]
+    out["db_mb"] = sum(f.stat().st_size for f in files) / 1e6
     if not keep:
-        db.unlink()
+        shutil.rmtree(db) if db.is_dir() else db.unlink()
     return out
 
 

@@ -1,7 +1,7 @@
 """Scale benchmark (issue 17): ingest, questions and a Slack approval on FOCUS stores of N rows, with few
 or many distinct resources, side by side with DuckDB doing the same work by hand.
 
-    python benchmarks/scale.py --rows 2000000 --resources 2000 --resources 2000000 [--dir /tmp/x] [--keep]
+    python benchmarks/scale.py --rows 2000000 --resources 2000 --resources 2000000 [--lake] [--dir /tmp/x] [--keep]
 
 The generator repeats the FinOps Foundation sample (tests/data/focus_sample_1000.csv.gz: 44 columns, 842
 resources, Tags on 71% of rows) in blocks of 1,000 rows, spreading the blocks over 90 days and giving
@@ -15,6 +15,8 @@ ResourceIds. For each --resources value it prints, in one run:
     way (SELECT DISTINCT over the 12 name columns, every name folded in Python), and `finops ask` end to
     end in a fresh process (cold);
   - a Slack approval recorded through the writer protocol (copy, insert, swap).
+With --lake the same CSV is also ingested into a Parquet lake (knowledge/lake.py) and the questions, the
+cold asks and the approval are measured on it (hand SQL there reads the same Parquet files).
 Figures are printed, not asserted.
 """
 
@@ -225,7 +227,29 @@ def approval_ms(db: Path, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool) -> dict[str, Any]:
+def run_lake(work: Path, csv: Path, rows: int, resources: int, repeat: int, raw: dict[str, Any]) -> dict[str, Any]:
+    """Ingest the CSV into a new lake and ask the same questions there."""
+    root = work / f"lake_{resources}"
+    ing = measure_load("ingest-lake", root, csv)
+    print(f"  lake ingest {rows / ing['wall']:>9,.0f} rows/s ({ing['wall']:6.1f} s, {ing['cpu']:6.1f} CPU-s, peak RSS "
+          f"{ing['rss_mb']:6,.0f} MB, {ing['db_mb']:,.0f} MB on disk)   lake/raw {raw['wall'] / ing['wall']:.2f}x wall")
+    print("  lake question                               tool ms   hand ms   tool/hand")
+    qs = bench_questions(root, repeat)
+    for label, tool_ms, hand_ms in qs:
+        print(f"  {label:42} {tool_ms:8.0f}  {hand_ms:8.0f}   {tool_ms / hand_ms:6.2f}x")
+    rid = _first_resource(root)
+    asks = {"spend": cold_ask(root, "how much did we spend by service last month?"),
+            "who owns": cold_ask(root, f"who owns {rid}?")}
+    print("  lake finops ask, cold process: " + ", ".join(f"{k} {v:.2f} s" for k, v in asks.items()))
+    appr = approval_ms(root)
+    state = root / "state.duckdb"
+    print(f"  lake Slack approval recorded (writer protocol): {appr:.0f} ms; state file "
+          f"{state.stat().st_size / 1e6:,.1f} MB")
+    shutil.rmtree(root, ignore_errors=True)
+    return {"ingest": ing, "questions": qs, "asks": asks, "approval_ms": appr}
+
+
+def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool, lake: bool = False) -> dict[str, Any]:
     csv = work / f"focus_{rows}_{resources}.csv"
     gen, distinct = generate(csv, rows, resources)
     print(f"\n{rows:,} rows, {distinct:,} distinct ResourceIds: {csv.stat().st_size / 1e6:,.0f} MB CSV "
@@ -234,8 +258,6 @@ def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool) -> d
     (work / "raw.duckdb").unlink(missing_ok=True)
     db = work / f"store_{resources}.duckdb"
     ing = measure_load("ingest", db, csv)
-    if not keep:
-        csv.unlink()
     print(f"  ingest {rows / ing['wall']:>9,.0f} rows/s ({ing['wall']:6.1f} s, {ing['cpu']:6.1f} CPU-s, peak RSS "
           f"{ing['rss_mb']:6,.0f} MB)  phases " + ", ".join(f"{k} {v:.1f}" for k, v in ing["phases"].items()))
     print(f"  raw    {rows / raw['wall']:>9,.0f} rows/s ({raw['wall']:6.1f} s, {raw['cpu']:6.1f} CPU-s, peak RSS "
@@ -254,18 +276,19 @@ def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool) -> d
     print(f"  Slack approval recorded (writer protocol): {appr:.0f} ms; store {db.stat().st_size / 1e6:,.0f} MB")
     if not keep:
         db.unlink()
+    lake_result = run_lake(work, csv, rows, resources, repeat, raw) if lake else None
+    if not keep:
+        csv.unlink()
     return {"rows": rows, "distinct": distinct, "ingest": ing, "raw": raw, "questions": qs, "names": names,
-            "asks": asks, "approval_ms": appr}
+            "asks": asks, "approval_ms": appr, "lake": lake_result}
 
 
 def _first_resource(db: Path) -> str:
-    import duckdb
 
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute("SELECT min(ResourceId) FROM focus_charges").fetchone()[0]
-    finally:
-        con.close()
+    from knowledge.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        return store.con.execute("SELECT min(ResourceId) FROM focus_charges").fetchone()[0]
 
 
 def main() -> None:
@@ -275,13 +298,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--lake", action="store_true", help="also ingest into a Parquet lake and measure there")
     args = parser.parse_args()
     import duckdb
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="finops-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"duckdb {duckdb.__version__}, {os.cpu_count()} cores, work dir {work}")
-    results = [run_one(work, args.rows, r, args.repeat, args.keep) for r in (args.resources or [2000, 2_000_000])]
+    results = [run_one(work, args.rows, r, args.repeat, args.keep, args.lake)
+               for r in (args.resources or [2000, 2_000_000])]
     if len(results) > 1:
         a, b = results[0], results[-1]
         print(f"\n{b['distinct']:,} vs {a['distinct']:,} distinct resources: names "

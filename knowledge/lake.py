@@ -16,11 +16,11 @@ Readers open the state file read-only and see `focus_charges` as a temporary vie
 files (`attach`), so a reader never blocks and never sees half a partition. Files a write retires are
 deleted by a later write once no reader can still be using them (`RETIRE_AFTER`).
 
-Loading into a lake: the writer works on a private copy of the state file whose `focus_charges` table
-is empty. Before a load replaces rows, `checkout` copies the partitions its rows could restate into that
-table, so the ingest's replace rules run unchanged on real rows; at the end of the write `flush` writes
-every partition that was checked out or received rows as new files, records them in the manifest and
-empties the table. A re-ingested billing period therefore replaces its partition; an approval, an alert
+Loading into a lake: the writer works on a private copy of the state file; the charge rows it writes go
+to a temporary table (spilled to disk when large), never into the state file. Before a load replaces
+rows, `checkout` copies the partitions its rows could restate into that table, so the ingest's replace
+rules run unchanged on real rows; at the end of the write `flush` writes every partition that changed
+as new files and records them in the manifest. A re-ingested billing period therefore replaces its partition; an approval, an alert
 or a summary post writes a row in the state file and never copies the billing data.
 """
 
@@ -42,6 +42,8 @@ CHARGES = "focus_charges"
 RETIRE_AFTER = timedelta(minutes=15)    # a retired file outlives any reader that opened the old manifest
 ORPHAN_AFTER = timedelta(days=1)        # files no manifest ever named (a write that crashed)
 _CHECKOUTS = "_lake_checkouts"
+_ROWS = "_lake_rows"             # a writer's charge rows (checked out + new): a temporary table, so the state
+                                 # file never holds charge rows (a DELETE would not shrink it)
 _SUMS = "_lake_checkout_sums"    # per checked-out partition: rows and a hash of their lineage, to skip rewriting
                                  # a partition the load did not change (a neighbouring month, say)
 
@@ -109,9 +111,10 @@ def main_table(con: duckdb.DuckDBPyConnection) -> str:
 def attach(con: duckdb.DuckDBPyConnection, root: Path, *, writer: bool = False) -> int:
     """Make `focus_charges` read the lake's files on this connection; returns how many files.
 
-    A temporary view shadows the state file's table, which still gives the schema (a column added by a
-    later migration reads as NULL from older files) and, in a writer, holds the rows being written: the
-    partitions checked out (whose files the view then leaves out) and the new rows."""
+    A temporary view shadows the state file's (empty) table, which still gives the schema: a column added by
+    a later migration reads as NULL from older files. In a writer the view also reads the rows being
+    written (temporary table `_lake_rows`: the partitions checked out, whose files it then leaves out,
+    and the new rows)."""
     files = charge_files(con, root)
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -121,6 +124,8 @@ def attach(con: duckdb.DuckDBPyConnection, root: Path, *, writer: bool = False) 
     if writer:
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_CHECKOUTS} (partition VARCHAR, file VARCHAR)")
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_SUMS} (partition VARCHAR, n BIGINT, h HUGEINT)")
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_ROWS} AS SELECT * FROM {table} LIMIT 0")
+        table = f"(SELECT * FROM {table} UNION ALL BY NAME SELECT * FROM temp.main.{_ROWS})"
     if files:
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         lake_rows = (f"SELECT * EXCLUDE (filename) FROM read_parquet([{listed}], filename = true, hive_partitioning = false) "
@@ -139,11 +144,11 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
 
 def write_target(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The name an INSERT or DELETE into `table` uses: in a lake writer `focus_charges` is a view over
-    the lake, and rows are written to the state copy's own table (flushed to Parquet at the end)."""
+    the lake, and rows are written to the temporary `_lake_rows` (flushed to Parquet at the end)."""
     if table.strip('"') != CHARGES:
         return table
-    shadowed = con.execute("SELECT 1 FROM duckdb_views() WHERE temporary AND view_name = ?", [CHARGES]).fetchone()
-    return main_table(con) if shadowed else table
+    writing = con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [_ROWS]).fetchone()
+    return f"temp.main.{_ROWS}" if writing else table
 
 
 # -- writing -----------------------------------------------------------------------------------------
@@ -184,7 +189,7 @@ def checkout(con: duckdb.DuckDBPyConnection, stage: str, where: str | None = Non
         return 0
     files = [str(root / f) for _, f in wanted]
     con.executemany(f"INSERT INTO temp.main.{_CHECKOUTS} VALUES (?, ?)", [[p, str(root / f)] for p, f in wanted])
-    row = con.execute(f"INSERT INTO {main_table(con)} BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    row = con.execute(f"INSERT INTO temp.main.{_ROWS} BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
                       [files]).fetchone()
     con.execute(f"INSERT INTO temp.main.{_SUMS} SELECT {_LINEAGE_SQL} FROM read_parquet(?, hive_partitioning = false) "
                 "GROUP BY 1", [files])
@@ -216,6 +221,7 @@ def _unchanged(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 
 def _drop_checkouts(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS temp.main.{_ROWS}")
     con.execute(f"DROP TABLE IF EXISTS temp.main.{_CHECKOUTS}")
     con.execute(f"DROP TABLE IF EXISTS temp.main.{_SUMS}")
 
@@ -227,13 +233,17 @@ def _checked_out(con: duckdb.DuckDBPyConnection) -> set[str]:
         return set()
 
 
-def flush(con: duckdb.DuckDBPyConnection, root: Path) -> FlushReport:
-    """Write the partitions this write touched as new files and record them in the manifest (same
-    transaction as the caller's state); the table is emptied. The caller swaps the state file in."""
+def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None) -> FlushReport:
+    """Write the partitions this write touched as new files and record them in the manifest (in the
+    caller's state file, which the caller swaps in); the writer's rows are dropped. With `source` (a
+    table, e.g. a store file's attached `focus_charges`) every row of it is written instead."""
     started = time.perf_counter()
     detach(con)
-    table = main_table(con)
-    unchanged = _unchanged(con, table)
+    writing = con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [_ROWS]).fetchone()
+    if source is None and not writing:
+        return FlushReport(0, 0, 0, 0.0)
+    table = source or f"temp.main.{_ROWS}"
+    unchanged = set() if source else _unchanged(con, table)
     if unchanged:
         con.execute(f"DELETE FROM {table} WHERE {PARTITION_SQL} IN (SELECT unnest(?::VARCHAR[]))", [sorted(unchanged)])
     counts = {partition_name(p, v): int(n) for p, v, n in con.execute(
@@ -268,7 +278,6 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path) -> FlushReport:
                     "WHERE partition IN (SELECT unnest(?::VARCHAR[]))", [now, sorted(dirty)])
         con.execute("DELETE FROM main.lake_files WHERE partition IN (SELECT unnest(?::VARCHAR[]))", [sorted(dirty)])
         con.executemany("INSERT INTO main.lake_files VALUES (?, ?, ?, ?)", [[p, f, n, now] for p, f, n in written])
-        con.execute(f"DELETE FROM {table}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -287,7 +287,7 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
             copy.unlink(missing_ok=True)
             Path(str(copy) + ".wal").unlink(missing_ok=True)
             raise
-        store.close()
+        store.con.close()                       # the names were refreshed just above
         Path(str(copy) + ".wal").unlink(missing_ok=True)
         os.replace(copy, path)
         store.path = path
@@ -306,10 +306,9 @@ def create_lake(root: Path, source: str | Path | None = None) -> Path:
         con = duckdb.connect(str(building))
         try:
             migrate(con)
-            if source is not None:
-                _copy_tables(con, Path(source))
             lake.mark(con)
-            lake.flush(con, root)
+            if source is not None:
+                _copy_tables(con, Path(source), root)
             lake.attach(con, root)
             name_index.refresh(con, force=True)
             con.execute("CHECKPOINT")
@@ -323,8 +322,8 @@ def create_lake(root: Path, source: str | Path | None = None) -> Path:
     return root
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection, source: Path) -> None:
-    """Every table of the store file `source` into `con`'s (charges included: `flush` moves them out)."""
+def _copy_tables(con: duckdb.DuckDBPyConnection, source: Path, root: Path) -> None:
+    """Every table of the store file `source` into `con`'s, the charges as the lake `root`'s partitions."""
     src_path, src_root = _lake_state(source)
     if src_root is not None:
         raise StoreError(f"{source} is already a lake")
@@ -342,8 +341,10 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, source: Path) -> None:
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
         ).fetchall()}
         for table in tables:
-            if table in own:
+            if table in own and table not in (lake.CHARGES, "meta"):
                 con.execute(f'DELETE FROM main."{table}"')
                 con.execute(f'INSERT INTO main."{table}" BY NAME SELECT * FROM src.main."{table}"')
+        con.execute("INSERT INTO main.meta SELECT * FROM src.main.meta WHERE key NOT IN (SELECT key FROM main.meta)")
+        lake.flush(con, root, source=f"src.main.{lake.CHARGES}")
     finally:
         con.execute("DETACH src")
