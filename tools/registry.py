@@ -20,6 +20,7 @@ from typing import Any, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 
+from knowledge.engines import DuckDBEngine, Engine, engine_of
 from knowledge.store import Store
 from tools.contract import Evidence, FinopsError, SourceFreshness, SqlRun, ToolResult
 from tools.names import resolve
@@ -40,11 +41,16 @@ _FRESHNESS_SOURCES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 
 
 class ToolContext:
-    """What a tool gets: the store, a recorder of the SQL it runs, name and period helpers."""
+    """What a tool gets: the store, a recorder of the SQL it runs, name and period helpers.
 
-    def __init__(self, store: Store, tool_name: str):
+    `query()`/`scalar()` run on `engine`: the store's DuckDB connection unless another engine was chosen for
+    the store (`knowledge.engines.use_engine`, `--engine spark`). Name resolution, freshness and store facts
+    read the state file through `con` on every engine."""
+
+    def __init__(self, store: Store, tool_name: str, engine: Engine | None = None):
         self.store = store
         self.con = store.con
+        self.engine: Engine = engine or engine_of(store) or DuckDBEngine(store.con)
         self.tool_name = tool_name
         self.runs: list[SqlRun] = []
         self.notes: list[str] = []
@@ -59,9 +65,8 @@ class ToolContext:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run parameterised SQL, record it as evidence, return rows as dicts."""
         started = time.perf_counter()
-        cur = self.con.execute(sql, list(params))
-        cols = [d[0] for d in cur.description] if cur.description else []
-        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        cols, fetched = self.engine.execute(sql, params)
+        rows = [dict(zip(cols, r)) for r in fetched]
         self.runs.append(SqlRun(sql=_tidy(sql), params=[_jsonable(p) for p in params], rows=len(rows),
                                 ms=round((time.perf_counter() - started) * 1000, 2)))
         return rows
