@@ -85,6 +85,7 @@ def estimate(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     _estimate_duration(args, t, spec)
     _estimate_words(args, t, spec)
     _estimate_llm_batch(args, ent, spec)
+    _estimate_resize(args, t, spec)
     concrete = any(k in args for k in ("gpu_type", "instance_type", "calls"))
     if not concrete:
         raise NeedMore({"kind": "refusal", "text": NEED_JOB})
@@ -133,6 +134,31 @@ def _estimate_duration(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
     if m and s and "hours" not in args:
         _set(args, spec, "steps", int(Decimal(m.group(1)) * (1000 if m.group(2) else 1)))
         _set(args, spec, "seconds_per_step", s.group(1))
+
+
+# "double the GPUs", "half the hours", "3x the nodes": the job the previous turn priced, resized (a follow-up
+# keeps the previous call's arguments, so the count or duration to scale is already there).
+_RESIZE_WORDS = {"double": Decimal(2), "twice": Decimal(2), "triple": Decimal(3), "quadruple": Decimal(4),
+                 "half": Decimal("0.5"), "halve": Decimal("0.5")}
+_RESIZE = re.compile(r"\b(double|twice|triple|quadruple|halve|half|(\d+(?:\.\d+)?)\s?x)\s+(?:the\s+|as\s+many\s+|"
+                     r"our\s+|its\s+|that\s+|those\s+)?(gpus?|gpu count|nodes?|instances?|hours?|hrs?|duration|time|"
+                     r"run ?time|days?)\b")
+
+
+def _estimate_resize(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
+    m = _RESIZE.search(t)
+    if m is None:
+        return
+    factor = Decimal(m.group(2)) if m.group(2) else _RESIZE_WORDS[m.group(1)]
+    what = m.group(3)
+    if what.startswith(("gpu", "node", "instance")):
+        if "gpu_count" in args:
+            count = Decimal(args["gpu_count"]) * factor
+            if count == count.to_integral_value() and count >= 1:
+                _set(args, spec, "gpu_count", int(count))
+    elif "hours" in args and not _HOURS.search(t):
+        hours = Decimal(str(args["hours"])) * factor
+        _set(args, spec, "hours", str(hours.quantize(Decimal(1)) if hours == hours.to_integral_value() else hours.normalize()))
 
 
 def _estimate_words(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
@@ -217,6 +243,19 @@ _SCOPES: dict[str, tuple[str | None, list[tuple[str, str]]]] = {
     "unit_costs": ("by", [("app", "app"), ("project", "training_run"), ("model", "model"), ("feature", "feature"),
                           ("customer", "customer"), ("resource", "endpoint")]),
 }
+
+
+def rescoped(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
+    """A scoped tool's previous arguments with the scope a follow-up names ("and for research?" after
+    recsys's budget): the new name replaces the old one; unchanged when the follow-up names none."""
+    if spec.name not in _SCOPES:
+        return args
+    scope_field, kinds = _SCOPES[spec.name]
+    extra = [("team", "team")] if spec.name in ("forecast", "budgets") else []
+    if not any(ent.first(kind) is not None for kind, _ in [*kinds, *extra]):
+        return args
+    fresh = {k: v for k, v in args.items() if k not in (scope_field, "name")}
+    return _scoped(fresh, ent, spec)
 
 
 def _scoped(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:

@@ -404,8 +404,9 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]]) -> bool
         words = KIND_WORDS.get(kind, ())
         if nxt in words or prev in words or (prev == "the" and prev2 in words):
             return True
+    possessive = nxt == "s" and i + 2 < len(tokens) and tokens[i + 2] in TEAM_TRAILS   # "search's budget"
     if "team" in kinds and (prev in TEAM_LEADS or (prev == "the" and nxt in ("team", "teams"))
-                            or nxt in TEAM_TRAILS):
+                            or nxt in TEAM_TRAILS or possessive):
         return True
     if "environment" in kinds and prev in ("in", "on") and nxt not in ("that", "which"):
         return True

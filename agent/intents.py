@@ -58,6 +58,8 @@ INTENTS: tuple[Intent, ...] = (
         (rf"\b\d+\s?x?\s?{GPU}.{{0,120}}\b(?:will it fit|fits?|within (?:the |its |our )?budget|over (?:the |its |our )?budget|budget of)\b", 2.0),
         (r"\b(?:will|would) (?:this|it|that|the job|the run|a run) cost\b|\bhow much (?:will|would)\b", 1.2),
         (r"\bfor \d+(?:\.\d+)? ?(?:hours?|hrs?|h|days?)\b", 0.8),
+        # "double the GPUs", "half the hours": the job priced before, resized (agent.arg_hooks)
+        (r"\b(?:double|twice|triple|quadruple|halve|half|\d+(?:\.\d+)?\s?x)\s+(?:the\s+|as\s+many\s+)?(?:gpus?|nodes?|hours?|duration|run ?time)\b", 1.5),
         (r"\b(?:training|fine-?tune|job|run|batch)\b", 0.3),
         (r"\b\d+(?:\.\d+)?\s?(?:k|m|million|thousand)?\s?(?:calls|requests)\b.{0,60}\b(?:input|output|prompt|completion) tokens?\b", 3.0),
     )),
@@ -112,7 +114,8 @@ INTENTS: tuple[Intent, ...] = (
     )),
     Intent("budgets", "budgets", (
         (r"\bbudgets?\b", 2.0),
-        (r"\bclosest to\b|\bover (?:its |their )?(?:budget|limit)\b|\bburn(?:ing| rate)?\b|\bheadroom\b|\boverspend\w*\b", 1.0),
+        (r"\bhow much (?:of (?:it|that|this|the budget) )?(?:is |do (?:we|they) have )?(?:left|remaining|remains?)\b", 1.0),
+        (r"\bclosest to\b|\bover (?:its |their )?(?:budget|limit)\b|\bburn[- ]?(?:rate|down)\b|\bheadroom\b|\boverspend\w*\b", 1.0),
         (rf"\b\d+\s?x?\s?{GPU}|\bwith a budget of\b", -2.0),   # a job's own budget: estimate's verdict
     )),
     Intent("forecast", "forecast", (
@@ -138,9 +141,12 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bgenai\b|\bgen ai\b|\bartificial intelligence\b", 1.5),
     ), preset={"group_by": "model"}),
     Intent("spend", "spend", (
-        (r"\bhow much\b.{0,40}\b(?:spend|spent|spending|cost|costing|pay|paying|paid)\b", 1.5),
+        (r"\bhow much\b.{0,40}\b(?:spend|spent|spending|cost|costing|pay|paying|paid|burn(?:ed|t|ing)?)\b", 1.5),
+        (r"\bhow much (?:was|is|were|are|did|does) (?:that|it|this|they|those)\b", 1.0),
         (r"\bwhat did we spend\b|\bwhat (?:do|did) we pay\b|\bcosting us\b|\bour (?:cloud |total )?bill\b|\btotal (?:cost|spend)\b", 1.5),
         (r"\b(?:spend|spent|spending|cost|costs|billed|bill)\b", 1.0),
+        # "what did we burn", "burning in eu-west-1": money spent (a "burn rate" / "burn-down" is a budget's)
+        (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
         (r"\btop (?:\d+ )?(?:services|teams|resources|projects|regions|accounts|providers)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b", 1.2),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),

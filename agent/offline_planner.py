@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
-from agent.arg_hooks import HOOKS, NeedMore
+from agent.arg_hooks import HOOKS, NeedMore, rescoped
 from agent.coverage import (
     UNSUPPORTED_MEASURES,
     aimed_at_assistant,
@@ -38,7 +38,7 @@ from agent.coverage import (
     unreadable_text_reply,
     unsupported_measure_reply,
 )
-from agent.entities import Entities, NameIndex, extract
+from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
 from agent.help import help_reply
 from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
 from agent.planning import PlanStep
@@ -60,8 +60,18 @@ NAME_FIELDS: dict[str, str] = {
 }
 GROUP_FIELDS = ("group_by", "by", "dimension")
 KIND_DIMENSION = {"environment": "env"}   # name kind -> group-by value, where they differ
-FOLLOW_UP = re.compile(r"^(?:and|what about|how about|same (?:for|but|thing|question)|now|ok(?:ay)?|also|then|just|but)\b"
+FOLLOW_UP = re.compile(r"^(?:and|what about|how about|what if|same (?:for|but|thing|question)|now|ok(?:ay)?|also|then|just|but)\b"
                        r"|^(?:for|in|by|over|during|only|instead)\b")
+# Pronouns for the previous turn's subject ("how much have they spent", "their budget", "how much was that?").
+SUBJECT_REF = re.compile(r"\b(?:they|them|their|theirs|it|its)\b|\bthat(?: one)?\s*\??$")
+SUBJECT_REF_SINGULAR = re.compile(r"\b(?:it|its)\b|\bthat(?: one)?\s*\??$")
+TOP_ONE = re.compile(r"\b(?:the most|top|biggest|highest|largest|priciest|costliest|most expensive)\b", re.IGNORECASE)
+LEFT = re.compile(r"\b(?:left|remaining|remains?|headroom)\b")
+# Derived figures a follow-up keeps ("and for research?" after "how much of it is left?").
+INHERITED_DERIVATIONS = ("budget_left", "average_per_day", "per_unit")
+SO_FAR = re.compile(r"\bso far\b|\bto date\b")
+# "vs eu-west-1?", "compared to last month?": the previous figure and this one, not this one instead.
+COMPARED_FOLLOW_UP = re.compile(r"^(?:and\s+)?(?:vs\.?|versus|compared (?:to|with)|against)\b")
 EARLIER = re.compile(r"\b(?:the )?(?:day|week|month|quarter|year|period) before\b|\bbefore that\b|\bthe one before\b"
                      r"|\bprior (?:day|week|month|quarter|period)\b|\ba (?:week|month) earlier\b")
 PRONOUN = re.compile(r"\b(?:this|it|that|its)\b")
@@ -313,13 +323,35 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
     if not follow:
         return None
     # "and for search?" adds to the previous filters; an unmarked "support-bot last week" replaces them
+    compared = COMPARED_FOLLOW_UP.match(ent.text) is not None and bool(ent.names)
     try:
         calls = [_override(by_name[c["tool"]], c.get("args") or {}, ent, today if earlier else None,
-                           replace_names=not marked)
+                           replace_names=not marked or compared)
                  for c in prev.get("calls") or [] if c["tool"] in by_name]
     except NeedMore as need:
         return PlanStep(reply=need.reply)
-    return _finish(calls, ent, by_name) if calls else None
+    unique: list[tuple[ToolSpec, dict[str, Any]]] = []
+    for c in calls:                 # two compared calls given the same new name are one call
+        if c not in unique:
+            unique.append(c)
+    calls = unique
+    if not calls:
+        return None
+    if compared:
+        # "vs eu-west-1?": the previous figure and the new one, side by side (the difference is shown)
+        before = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]
+        calls = before + [c for c in calls if c not in before]
+    elif SHARE.search(ent.text) and len(calls) == 1 and calls[0][0].name in ("spend", "llm_spend"):
+        # "and eu-west-1 is what % of all our spend in that window?": the part and the whole, same period
+        calls = [(calls[0][0], a) for a in with_whole(calls[0][1], ent)]
+    step = _finish(calls, ent, by_name)
+    if step.calls:
+        tools = [c["tool"] for c in step.calls]
+        step.derive = derivations(ent, [c["args"] for c in step.calls], tools)
+        # "and for research?" after "how much of it is left?": the same figure derived for the new subject
+        again = derivations(replace(ent, text=normalise(prev.get("question") or "")), [c["args"] for c in step.calls], tools)
+        step.derive += [d for d in again if d["kind"] in INHERITED_DERIVATIONS and d not in step.derive]
+    return step
 
 
 def _answer(intent: Intent, ent: Entities, prev: Turn | None, by_name: dict[str, ToolSpec]) -> PlanStep:
@@ -331,26 +363,87 @@ def _answer(intent: Intent, ent: Entities, prev: Turn | None, by_name: dict[str,
     if prev is not None and REFERENCE.search(text):
         base = _inherit(spec, prev)
         focus = _focus(prev)
-    elif prev is not None and PRONOUN.search(text) and _same_tool(intent, prev):
+    elif prev is not None and _same_tool(intent, prev) and (
+            PRONOUN.search(text) or (intent.tool == "budgets" and LEFT.search(text) and not ent.names)):
+        # "is it over?", "how much remains?": the same call's scope
         base = next(dict(c.get("args") or {}) for c in prev["calls"] if c["tool"] == intent.tool)
+    if prev is not None and SUBJECT_REF.search(text) and not ent.names and not ent.unknown:
+        # "how much have they spent so far?", "what's their budget?", "how much was that?": the previous
+        # turn's subject (its name filter, else the first row it listed), asked of this tool
+        carried = previous_subject(prev, singular=SUBJECT_REF_SINGULAR.search(text) is not None)
+        if carried:
+            ent = replace(ent, names=carried)
+            fields = spec.args_model.model_fields
+            period = next((c.get("args", {}).get("period") for c in prev.get("calls") or []
+                           if c.get("args", {}).get("period")), None)
+            if "period" in fields and ent.period is None and not base.get("period"):
+                if SO_FAR.search(text) and any(c["tool"] == "budgets" for c in prev.get("calls") or []):
+                    base["period"] = "this month so far"    # spent "so far" against a monthly budget
+                elif period:
+                    base["period"] = period
     try:
         arg_sets = fill(spec, intent, ent, base)
     except NeedMore as need:
         return PlanStep(reply=need.reply)
     if SHARE.search(text) and spec.name in ("spend", "llm_spend") and len(arg_sets) == 1:
-        scoped = {k: v for k, v in arg_sets[0].items() if k in NAME_FIELDS and v}
-        if scoped:   # the whole, to divide by: the same question without the names
-            arg_sets = [arg_sets[0], {k: v for k, v in arg_sets[0].items() if k not in scoped}]
+        arg_sets = with_whole(arg_sets[0], ent)
     step = _finish([(spec, args) for args in arg_sets], ent, by_name)
     step.focus = focus
     if ent.multiplier is not None and intent.tool in SCALABLE and step.calls:
         step.scale = str(ent.multiplier)
     if step.calls:
-        step.derive = derivations(ent, [c["args"] for c in step.calls])
+        step.derive = derivations(ent, [c["args"] for c in step.calls], [c["tool"] for c in step.calls])
     return step
 
 
-def derivations(ent: Entities, arg_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def previous_subject(prev: Turn, *, singular: bool) -> list[NameHit]:
+    """What "they" / "their" / "that" names in the previous turn: the names its calls were scoped to (a
+    budget's scope too), else, for "that"/"it" after a ranked list, the first row it listed (its kind from
+    the call's grouping). Empty when the previous turn had no such subject."""
+    hits: list[NameHit] = []
+    for call in prev.get("calls") or []:
+        args = call.get("args") or {}
+        for fname, kind in NAME_FIELDS.items():
+            value = args.get(fname)
+            if isinstance(value, str) and value and fname != "resource":
+                hits.append(NameHit(kind, value, value))
+        scope, name = args.get("scope_kind"), args.get("name")
+        if isinstance(scope, str) and isinstance(name, str) and scope in NAME_KINDS:
+            hits.append(NameHit(scope, name, name))
+    if hits:
+        return list(dict.fromkeys(hits))
+    keys = prev.get("keys") or []
+    # "their" after "who spent the most?" is the one on top, as "that" is
+    ranked_one = bool(TOP_ONE.search(prev.get("question") or "")) and not re.search(r"\btop[\s-]?\d", prev.get("question") or "")
+    if not (singular or ranked_one) or not keys:
+        return []
+    for call in prev.get("calls") or []:
+        by = (call.get("args") or {}).get("group_by")
+        dim = by[0] if isinstance(by, list) and len(by) == 1 else by
+        kind = {v: k for k, v in KIND_DIMENSION.items()}.get(str(dim), str(dim))
+        if kind in NAME_KINDS and keys[0] and keys[0][0]:
+            return [NameHit(kind, str(keys[0][0]), str(keys[0][0]))]
+    return []
+
+
+def with_whole(args: dict[str, Any], ent: Entities) -> list[dict[str, Any]]:
+    """"What share of X is Y?": the part (`args`) and the whole to divide it by: the same call without the
+    names, except a name the share is said to be *of* ("share of our openai bill … is gpt-4.1": the whole is
+    OpenAI's spend, not everyone's). Only `args` when nothing is scoped."""
+    scoped = {k: v for k, v in args.items() if k in NAME_FIELDS and v}
+    if not scoped:
+        return [args]
+    m = SHARE.search(ent.text)
+    of = ent.text[m.end():m.end() + 60] if m else ""
+    of = re.split(r"\b(?:is|was|are|were|goes|went|comes|came|does|did)\b|\?", of)[0]
+    whole_names = {k for k, v in scoped.items() if any(
+        h.name == v and re.search(r"(?<![\w-])" + re.escape(h.span) + r"(?![\w-])", of) for h in ent.names)}
+    if len(whole_names) == len(scoped):
+        whole_names = set()          # every name is in the "of" phrase: the whole is everything
+    return [args, {k: v for k, v in args.items() if k not in scoped or k in whole_names}]
+
+
+def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] | None = None) -> list[dict[str, Any]]:
     """What the composer should derive from the results in Python (agent.derived): a cost per single unit,
     items counted per team, one model family's calls added up, a named target model's saving."""
     out: list[dict[str, Any]] = []
@@ -367,7 +460,7 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]]) -> list[dict[str,
         out.append({"kind": "target_model", "model": target})
     if AVERAGE_PER_DAY.search(ent.text):
         out.append({"kind": "average_per_day"})
-    if BUDGET_LEFT.search(ent.text):
+    if BUDGET_LEFT.search(ent.text) or ("budgets" in (tools or []) and LEFT.search(ent.text)):   # "how much of it is left?"
         out.append({"kind": "budget_left"})
     if SHARE.search(ent.text) and len(arg_sets) >= 2:
         out.append({"kind": "share"})
@@ -572,6 +665,7 @@ def _override(spec: ToolSpec, prev_args: dict[str, Any], ent: Entities, earlier_
         unknown_field = next((f for f, k in NAME_FIELDS.items() if k == kind and f in fields), None)
         if unknown_field is not None:
             args[unknown_field] = raw
+    args = rescoped(args, ent, spec)
     hook = HOOKS.get(spec.name)
     if hook is not None and spec.name in FOLLOW_HOOKS:
         out = hook(args, ent, spec)   # numbers the follow-up changes ("with 32 GPUs", "for 48 hours")

@@ -49,7 +49,7 @@ ValueType = Literal["money", "count", "percent", "text"]
 SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout2_paraphrases", "heldout2_mna",
                   "heldout3_paraphrases", "heldout3_mna",
-                  "heldout4_paraphrases", "heldout4_mna"]
+                  "heldout4_paraphrases", "heldout4_mna", "heldout5_fixcheck"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -58,9 +58,13 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # a third, fresh held-out set (evals/questions/heldout3_*.yaml)
                                      "heldout3_paraphrases", "heldout3_mna",
                                      # a fourth, fresh held-out set (evals/questions/heldout4_*.yaml)
-                                     "heldout4_paraphrases", "heldout4_mna")
+                                     "heldout4_paraphrases", "heldout4_mna",
+                                     # fresh paraphrases checking the planner fixes made on the sets above
+                                     # (evals/questions/heldout5_fixcheck.yaml; not written blind)
+                                     "heldout5_fixcheck")
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", "heldout_paraphrases", "heldout_mna", "heldout2_paraphrases", "heldout2_mna",
-                                    "heldout3_paraphrases", "heldout3_mna", "heldout4_paraphrases", "heldout4_mna")
+                                    "heldout3_paraphrases", "heldout3_mna", "heldout4_paraphrases", "heldout4_mna",
+                                    "heldout5_fixcheck")
 
 VALUE_KINDS: tuple[str, ...] = ("number", "count", "percent", "entity", "estimate", "forecast")
 # The value type a fact holds when the question does not say (`fact_as`), by kind.

@@ -1,0 +1,66 @@
+"""Pure parsing behind the follow-up and derived-figure fixes of issue 15 (no store): what 'they' / 'that'
+names in the previous turn, the whole a share is 'of', an estimate resized by 'double the GPUs', and the
+intent 'burn' points at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.arg_hooks import HOOKS
+from agent.entities import Entities, NameHit, normalise
+from agent.intents import ranked
+from agent.offline_planner import previous_subject, with_whole
+from agent.state import Turn
+from tools.registry import registry
+
+
+def ent(question: str, names: list[NameHit] | None = None) -> Entities:
+    text = normalise(question)
+    return Entities(question=question, text=text, tokens=text.split(), names=names or [])
+
+
+def test_they_is_the_previous_calls_name_filter_or_budget_scope() -> None:
+    budget: Turn = {"question": "what's search's budget?", "calls": [
+        {"tool": "budgets", "args": {"scope_kind": "team", "name": "search"}}]}
+    assert previous_subject(budget, singular=False) == [NameHit("team", "search", "search")]
+    spend: Turn = {"question": "aws last week", "calls": [{"tool": "spend", "args": {"provider": "AWS", "period": "last week"}}]}
+    assert previous_subject(spend, singular=False) == [NameHit("provider", "AWS", "AWS")]
+
+
+def test_that_after_a_ranked_list_is_its_first_row_of_the_grouped_kind() -> None:
+    ranked_turn: Turn = {"question": "top region by spend last month?", "keys": [["us-east-1"], ["us-west-2"]],
+                         "calls": [{"tool": "spend", "args": {"group_by": "region", "period": "last month"}}]}
+    assert previous_subject(ranked_turn, singular=True) == [NameHit("region", "us-east-1", "us-east-1")]
+    # 'their' after 'who spent the most' is the one on top too
+    assert previous_subject(ranked_turn, singular=False) == [NameHit("region", "us-east-1", "us-east-1")]
+    listing: Turn = {"question": "spend by region last month", "keys": [["us-east-1"]],
+                     "calls": [{"tool": "spend", "args": {"group_by": "region"}}]}
+    assert previous_subject(listing, singular=False) == []      # 'they' after a plain list names no one row
+
+
+def test_the_whole_of_a_share_keeps_the_name_it_is_of() -> None:
+    names = [NameHit("provider", "OpenAI", "openai"), NameHit("model", "gpt-4.1", "gpt-4.1")]
+    args: dict[str, Any] = {"period": "last month", "provider": "OpenAI", "model": "gpt-4.1"}
+    part, whole = with_whole(args, ent("what share of our openai bill last month is gpt-4.1?", names))
+    assert part == args and whole == {"period": "last month", "provider": "OpenAI"}
+    part, whole = with_whole({"period": "x", "region": "eu-west-1"},
+                             ent("eu-west-1 is what % of all our spend?", [NameHit("region", "eu-west-1", "eu-west-1")]))
+    assert whole == {"period": "x"}
+    assert with_whole({"period": "x"}, ent("what % of spend")) == [{"period": "x"}]
+
+
+def test_double_the_gpus_and_half_the_hours_resize_the_previous_job() -> None:
+    spec = registry.get("estimate")
+    hook = HOOKS["estimate"]
+    prev = {"gpu_count": 64, "gpu_type": "H100", "hours": "72", "region": "us-east-1"}
+    assert hook(dict(prev), ent("and double the GPUs?"), spec)["gpu_count"] == 128
+    assert hook(dict(prev), ent("what about half the hours?"), spec)["hours"] == "36"
+    assert hook(dict(prev), ent("and 3x the nodes"), spec)["gpu_count"] == 192
+    # a duration stated in the follow-up is taken as said, not halved
+    assert hook(dict(prev), ent("now for just 24 hrs"), spec)["hours"] == "24"
+
+
+def test_burn_is_spending_and_burn_rate_a_budgets_word() -> None:
+    assert ranked(normalise("what did the data team burn thru in october?"))[0][1].tool == "spend"
+    assert ranked(normalise("how much are we burning in eu-west-1 this month"))[0][1].tool == "spend"
+    assert ranked(normalise("what's our burn rate vs budget?"))[0][1].tool == "budgets"
