@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from agent.answer import Answer
 from apps.cli.main import app
+from tests.cli import finops_cli
 from tests.conftest import usd
 
 
@@ -56,9 +57,10 @@ def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Pa
 
 def test_a_named_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     typo = tmp_path / "fnops.duckdb"
+    base = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FINOPS_DB")}
     for args, env in ((["--db", str(typo)], {}), ([], {"FINOPS_DB": str(typo)})):
-        p = finops("ask", "How much did the search team spend last week?", *args,
-                   env={"XDG_DATA_HOME": str(tmp_path / "xdg"), **env})
+        p = finops_cli("ask", "How much did the search team spend last week?", *args,   # in-process: no restart here
+                       env={**base, "XDG_DATA_HOME": str(tmp_path / "xdg"), **env})
         assert p.returncode == 2
         assert p.stderr.strip() == (f"error: no store at {typo}; build one with `finops demo --db {typo}` "
                                     f"or `finops ingest focus … --db {typo}`")

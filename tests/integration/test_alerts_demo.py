@@ -1,12 +1,10 @@
-"""`finops alerts run` on the demo company, through the real CLI in a subprocess: the planted facts come out
+"""`finops alerts run` on the demo company, through the real CLI (in-process, tests/cli.py): the planted facts come out
 as alerts with figures that match independent SQL; a second run delivers nothing new; an acknowledged alert
 stays quiet until its condition changes; stale or missing data never fires a cost alert."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,15 +13,15 @@ import duckdb
 
 from apps.alerts import ledger
 from knowledge.store import open_store
+from tests.cli import finops_cli
 
 CENT = Decimal("0.01")
 
 
 def alerts_run(db: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     base = {"PATH": "/usr/bin:/bin", "HOME": str(db.parent), "COLUMNS": "200"}
-    p = subprocess.run([sys.executable, "-m", "apps.cli.main", "alerts", "run", "--db", str(db), "--json",
-                        "--now", "2026-11-25T09:00", *args], capture_output=True, text=True, timeout=300,
-                       env={**base, **(env or {})})
+    p = finops_cli("alerts", "run", "--db", str(db), "--json", "--now", "2026-11-25T09:00", *args,
+                   env={**base, **(env or {})})
     assert p.stdout, p.stderr
     return p.returncode, json.loads(p.stdout)
 

@@ -5,9 +5,6 @@ state (the next threshold) posts again. Names from the data are escaped (mrkdwn 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,16 +12,17 @@ import duckdb
 import pytest
 
 from apps.slack.alerts import ACK_ACTION, EVIDENCE_ACTION, REMEDIATION_ACTION, SNOOZE_ACTION
+from tests.cli import Ran, finops_cli
 from tests.fakes.slack_api import BotHarness, Call, FakeSlackApi
 
 INJECTED = "<!channel> *URGENT* <https://evil.example|approve all>"
 
 
-def run_alerts(db: Path, api: FakeSlackApi, **extra: str) -> subprocess.CompletedProcess[str]:
+def run_alerts(db: Path, api: FakeSlackApi, **extra: str) -> Ran:
+    """`finops alerts run` in-process (tests/cli.py), posting to the loopback Slack Web API over HTTP."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(db.parent), "SLACK_BOT_TOKEN": "xoxb-test-token",
-           "SLACK_API_URL": api.url, "PYTHONPATH": os.environ.get("PYTHONPATH", ""), **extra}
-    p = subprocess.run([sys.executable, "-m", "apps.cli.main", "alerts", "run", "--db", str(db), "--json",
-                        "--now", "2026-11-25T09:00"], capture_output=True, text=True, timeout=300, env=env)
+           "SLACK_API_URL": api.url, **extra}
+    p = finops_cli("alerts", "run", "--db", str(db), "--json", "--now", "2026-11-25T09:00", env=env)
     assert p.returncode == 0, p.stderr + p.stdout
     return p
 

@@ -1,17 +1,16 @@
-"""The analysis commands through the real CLI in a subprocess: --db, --json, exit codes."""
+"""The analysis commands through the real CLI (in-process: tests/cli.py): --db, --json, exit codes."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
+from tests.cli import Ran, finops_cli
 
-def finops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "200"})
+
+def finops(*args: str, cwd: Path) -> Ran:
+    return finops_cli(*args, cwd=cwd, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "200"})
 
 
 def test_waste_json_and_remediations_text(demo_db: Path, demo_facts, tmp_path: Path) -> None:

@@ -5,8 +5,7 @@ tree's headroom, alerts on a hard limit, and the pre-launch gate's hook (`tools.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,15 +13,16 @@ import duckdb
 import pytest
 
 from knowledge.store import open_store
+from tests.cli import Ran, finops_cli
 from tools.budget_tree import launch_check
 
 SPEND = ("SELECT coalesce(sum(BilledCost), 0) FROM charges_allocated WHERE ChargePeriodStart >= CAST(? AS DATE) "
          "AND ChargePeriodStart < CAST(? AS DATE) AND {where}")
 
 
-def finops(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "apps.cli.main", *args, "--db", str(db)], capture_output=True,
-                          text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(db.parent)})
+def finops(db: Path, *args: str) -> Ran:
+    """The real CLI in-process (tests/cli.py), with only PATH and HOME in its environment."""
+    return finops_cli(*args, "--db", str(db), env={"PATH": "/usr/bin:/bin", "HOME": str(db.parent)})
 
 
 def one(db: Path, query: str, *params: object) -> object:
@@ -33,15 +33,23 @@ def one(db: Path, query: str, *params: object) -> object:
         con.close()
 
 
-@pytest.fixture
-def tree(writable_demo: Path) -> Path:
+@pytest.fixture(scope="module")
+def built_tree(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo with three budgets set through the CLI, built once per module; each test gets a copy (tree)."""
+    db = tmp_path_factory.mktemp("tree") / "tree.duckdb"
+    shutil.copy(demo_db, db)
     for args in (["org", "--amount", "2000000", "--hard"],
                  ["project:llama-ft", "--parent", "team:research", "--amount", "20000", "--hard"],
                  ["ai-research", "--parent", "team:research", "-w", "service_category=AI and Machine Learning",
                   "-w", "team=research", "--amount", "50000"]):
-        p = finops(writable_demo, "budgets", "set", *args)
+        p = finops(db, "budgets", "set", *args)
         assert p.returncode == 0, p.stderr
-    return writable_demo
+    return db
+
+
+@pytest.fixture
+def tree(built_tree: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copy(built_tree, tmp_path / "tree.duckdb"))
 
 
 def statuses(db: Path) -> dict[str, dict]:
@@ -109,8 +117,7 @@ def test_yaml_file_is_all_or_nothing(tree: Path, tmp_path: Path) -> None:
 
 
 def test_hard_limit_alerts_and_fails_the_launch_gate(tree: Path) -> None:
-    p = subprocess.run([sys.executable, "-m", "apps.cli.main", "alerts", "run", "--db", str(tree), "--json", "--dry-run"],
-                       capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(tree.parent)})
+    p = finops(tree, "alerts", "run", "--json", "--dry-run")
     alerts = {a["key"]: a for a in json.loads(p.stdout)["alerts"]}
     over = alerts["budget:project:llama-ft:2026-11-01"]
     assert over["state"] == "100%" and over["severity"] == "high" and "(hard limit)" in over["title"]

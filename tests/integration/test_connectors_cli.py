@@ -1,4 +1,4 @@
-"""The connectors through the real CLI (subprocess) and the live pull (`--from-api`) against a loopback
+"""The connectors through the real CLI (in-process: tests/cli.py) and the live pull (`--from-api`) against a loopback
 HTTP server that serves the providers' sample pages page by page, with a failure to resume from."""
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ import pytest
 from knowledge.connectors import ingest_provider
 from knowledge.connectors.live import PullRequest, pull
 from knowledge.ingest import IngestError
+from tests.cli import Ran, finops_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parents[1] / "data" / "provider-usage"
 DAY = 86400
 
 
-def finops(*args: str, env: dict | None = None, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def finops(*args: str, env: dict | None = None, stdin: str | None = None) -> Ran:
     base = {k: v for k, v in os.environ.items() if k not in ("FINOPS_DB", "OPENAI_ADMIN_KEY", "ANTHROPIC_ADMIN_KEY")}
-    return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], cwd=ROOT, env={**base, **(env or {})},
-                          input=stdin, capture_output=True, timeout=timeout)
+    return finops_cli(*args, cwd=ROOT, env={**base, **(env or {})}, input=stdin)
 
 
 def count(db: Path, sql: str) -> tuple:
@@ -171,37 +171,37 @@ def test_cli_from_api(api: Api, tmp_path: Path) -> None:
     env = {"OPENAI_ADMIN_KEY": "sk-admin-test", "FINOPS_OPENAI_ADMIN_URL": api.url}
     out = finops("ingest", "openai-usage", "--from-api", "--start", "2024-11-01", "--db", str(db),
                  "--pages-dir", str(tmp_path / "pages"), env=env)
-    assert out.returncode == 0, out.stderr.decode()
-    text = out.stdout.decode()
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
     assert "pulled 3 page file(s)" in text and "total: read 3, loaded 3, quarantined 0" in text
-    assert "sk-admin-test" not in text + out.stderr.decode()
+    assert "sk-admin-test" not in text + out.stderr
     missing = finops("ingest", "openai-costs", "--from-api", "--start", "2024-11-01", "--db", str(tmp_path / "x.duckdb"))
-    assert missing.returncode == 2 and b"OPENAI_ADMIN_KEY" in missing.stderr
+    assert missing.returncode == 2 and "OPENAI_ADMIN_KEY" in missing.stderr
 
 
 def test_cli_stdin_json_and_bad_input(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    sample = (DATA / "anthropic" / "cost_report.example.json").read_bytes()
+    sample = (DATA / "anthropic" / "cost_report.example.json").read_text()
     out = finops("ingest", "anthropic-costs", "-", "--db", str(db), "--account", "acme", "--json", stdin=sample)
-    assert out.returncode == 0, out.stderr.decode()
+    assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["files"][0]["file"] == "<stdin>" and report["files"][0]["rows_loaded"] == 1
     assert count(db, "SELECT BillingAccountId, x_source_file FROM focus_charges") == ("acme", "<stdin>")
     before = count(db, "SELECT count(*) FROM ingest_runs")
     wrong = finops("ingest", "openai-usage", str(DATA / "openai" / "costs.example.json"), "--db", str(db))
-    assert wrong.returncode == 2 and b"use `finops ingest openai-costs`" in wrong.stderr
+    assert wrong.returncode == 2 and "use `finops ingest openai-costs`" in wrong.stderr
     assert count(db, "SELECT count(*) FROM ingest_runs") == before
     text = finops("ingest", "dcgm", str(DATA / "dcgm" / "metrics.datadog-fixture.txt"), "--db", str(db),
                   "--scraped-at", "2026-11-24T12:00:00Z")
     assert text.returncode == 0
-    assert "read 3, loaded 2, quarantined 1" in text.stdout.decode()
-    assert "line 95: DCGM_FI_PROF_GR_ENGINE_ACTIVE: no GPU labels" in text.stdout.decode()
+    assert "read 3, loaded 2, quarantined 1" in text.stdout
+    assert "line 95: DCGM_FI_PROF_GR_ENGINE_ACTIVE: no GPU labels" in text.stdout
 
 
 def test_cli_reconcile_on_the_demo(demo_db: Path) -> None:
     out = finops("reconcile", "--db", str(demo_db), "--period", "2026-10")
-    assert out.returncode == 0, out.stderr.decode()
-    assert "LLM usage vs invoices" in out.stdout.decode()
+    assert out.returncode == 0, out.stderr
+    assert "LLM usage vs invoices" in out.stdout
 
 
 def test_busy_store_waits_then_gives_up_unchanged(tmp_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_busy_store_waits_then_gives_up_unchanged(tmp_path: Path) -> None:
         assert holder.stdout.readline().strip() == "ready"
         out = finops("ingest", "anthropic-usage", str(DATA / "anthropic" / "usage_report_messages.example.json"),
                      "--db", str(db), "--wait", "0.5")
-        assert out.returncode == 2 and b"in use by another process" in out.stderr
+        assert out.returncode == 2 and "in use by another process" in out.stderr
     finally:
         holder.kill()
         holder.wait()

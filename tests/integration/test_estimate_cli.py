@@ -1,11 +1,10 @@
-"""`finops estimate` as CI runs it: a real subprocess, exit codes 0 / 1 / 2, markdown and JSON output."""
+"""`finops estimate` as CI runs it: exit codes 0 / 1 / 2 (each once from a real subprocess, the rest through the
+same CLI in-process: tests/cli.py), markdown and JSON output."""
 
 from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from knowledge.prices import gpu_catalog_path
 from knowledge.store import open_store
+from tests.cli import Ran, finops_cli
 
 MANIFEST = """\
 name: llama-70b-sft
@@ -29,9 +29,8 @@ ttl_hours: 96
 """
 
 
-def finops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+def finops(*args: str, cwd: Path, process: bool = False) -> Ran:
+    return finops_cli(*args, cwd=cwd, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)}, process=process)
 
 
 def h100_cost(gpus: int, hours: int) -> Decimal:
@@ -52,7 +51,7 @@ def workdir(tmp_path: Path) -> Path:
 def test_within_budget_exits_0_with_a_pr_comment(workdir: Path) -> None:
     cost = h100_cost(64, 4)
     assert cost < 10000                     # under the approval threshold too (tools.approval_policy)
-    p = finops("estimate", "job.yaml", "--hours", "4", "--db", "s.duckdb", cwd=workdir)
+    p = finops("estimate", "job.yaml", "--hours", "4", "--db", "s.duckdb", cwd=workdir, process=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("<!-- finops-estimate -->")      # one PR comment, updated in place
     assert f"${cost:,} (p10–p90 " in p.stdout
@@ -62,7 +61,7 @@ def test_within_budget_exits_0_with_a_pr_comment(workdir: Path) -> None:
 def test_within_budget_but_over_the_approval_threshold_exits_1(workdir: Path) -> None:
     cost = h100_cost(64, 72)
     assert 10000 < cost < 40000
-    p = finops("estimate", "job.yaml", "--db", "s.duckdb", cwd=workdir)
+    p = finops("estimate", "job.yaml", "--db", "s.duckdb", cwd=workdir, process=True)
     assert p.returncode == 1, p.stderr
     assert "needs approval" in p.stdout and "over the $10,000 approval threshold" in p.stdout
 
@@ -116,7 +115,7 @@ def test_malformed_manifest_exits_2_naming_field_and_line(workdir: Path, manifes
 
 
 def test_missing_file_and_bad_flags_exit_2(workdir: Path) -> None:
-    p = finops("estimate", "nope.yaml", "--db", "s.duckdb", cwd=workdir)
+    p = finops("estimate", "nope.yaml", "--db", "s.duckdb", cwd=workdir, process=True)
     assert p.returncode == 2 and "cannot read manifest nope.yaml" in p.stderr
     p = finops("estimate", "--gpu-type", "H100", "--gpu-count", "8", "--hours", "abc", "--db", "s.duckdb", cwd=workdir)
     assert p.returncode == 2 and "hours" in p.stderr

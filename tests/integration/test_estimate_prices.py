@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 
 from knowledge.prices import CATALOG_DIR, load_catalogs
 from knowledge.store import Store, open_store
+from tests.cli import finops_cli
 from tools.registry import run_tool
 
 SHARED_GPU_CSV = Path("/work/shared/data/gpu_instance_prices.csv")
@@ -91,15 +90,12 @@ def test_azure_nd_h100_v5_from_its_catalog_with_spot_unknown(priced: Store) -> N
 
 def test_a_region_the_catalog_does_not_cover_fails_closed(tmp_path: Path) -> None:
     open_store(tmp_path / "s.duckdb").close()
-    p = subprocess.run([sys.executable, "-m", "apps.cli.main", "estimate", "--instance-type",
-                        "Standard_ND96isr_H100_v5", "--region", "westeurope", "--hours", "10", "--db",
-                        str(tmp_path / "s.duckdb")], capture_output=True, text=True, timeout=300,
-                       cwd=Path(__file__).resolve().parents[2])
+    p = finops_cli("estimate", "--instance-type", "Standard_ND96isr_H100_v5", "--region", "westeurope", "--hours",
+                   "10", "--db", str(tmp_path / "s.duckdb"), cwd=Path(__file__).resolve().parents[2])
     assert p.returncode == 2 and p.stdout == ""
     assert "no price for Standard_ND96isr_H100_v5 in 'westeurope'; priced in: eastus, eastus2, westus" in p.stderr
-    p = subprocess.run([sys.executable, "-m", "apps.cli.main", "estimate", "--instance-type", "Standard_ND96isr_H100",
-                        "--hours", "1", "--db", str(tmp_path / "s.duckdb")], capture_output=True, text=True,
-                       timeout=300, cwd=Path(__file__).resolve().parents[2])
+    p = finops_cli("estimate", "--instance-type", "Standard_ND96isr_H100", "--hours", "1", "--db",
+                   str(tmp_path / "s.duckdb"), cwd=Path(__file__).resolve().parents[2])
     assert p.returncode == 2 and "did you mean 'Standard_ND96isr_H100_v5'" in p.stderr
 
 
@@ -127,10 +123,9 @@ def test_llm_batch_plain_cached_and_batch_totals(priced: Store) -> None:
 
 def test_llm_batch_totals_in_the_json_report(tmp_path: Path) -> None:
     open_store(tmp_path / "s.duckdb").close()
-    p = subprocess.run([sys.executable, "-m", "apps.cli.main", "estimate", "--kind", "llm-batch", "--model", "gpt-4o",
-                        "--calls", "1000", "--input-tokens", "1000", "--output-tokens", "100", "--budget", "100",
-                        "--db", str(tmp_path / "s.duckdb"), "--json"], capture_output=True, text=True, timeout=300,
-                       cwd=Path(__file__).resolve().parents[2])
+    p = finops_cli("estimate", "--kind", "llm-batch", "--model", "gpt-4o", "--calls", "1000", "--input-tokens", "1000",
+                   "--output-tokens", "100", "--budget", "100", "--db", str(tmp_path / "s.duckdb"), "--json",
+                   cwd=Path(__file__).resolve().parents[2])
     out = json.loads(p.stdout)
     m = next(r for r in rows("llm_prices.csv") if r["model"] == "gpt-4o")
     plain = c(1000 * 1000 * Decimal(m["input_cost_per_token"]) + 1000 * 100 * Decimal(m["output_cost_per_token"]))

@@ -5,8 +5,6 @@ estimates compared with what the jobs then cost) is reported, checked against in
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 
 from agent.service import ask
 from knowledge.store import open_store
+from tests.cli import finops_cli
 from tools.registry import registry, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,8 +65,7 @@ def test_every_manifest_problem_at_once_with_field_and_line(demo_db: Path, tmp_p
                                        .replace("gpu_count: 64", "gpu_count: lots"))
     db = tmp_path / "demo.duckdb"
     db.write_bytes(demo_db.read_bytes())
-    p = subprocess.run([sys.executable, "-m", "apps.cli.main", "estimate", "job.yaml", "--db", str(db)], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+    p = finops_cli("estimate", "job.yaml", "--db", str(db), cwd=tmp_path)
     assert p.returncode == 2 and p.stdout == ""
     assert "job.yaml: 3 problems:" in p.stderr
     assert "line 2: team: unknown team 'serch'; did you mean 'search'" in p.stderr

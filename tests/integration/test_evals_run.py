@@ -8,8 +8,6 @@ The report (accuracy per kind, ms per answer, every failure) is printed: run wit
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from evals.report import SuiteReport
 from evals.runner import DEMO_AS_OF, DEMO_SEED, run_set
 from evals.threshold import load_threshold
+from tests.cli import finops_cli
 from tests.conftest import DEMO_AS_OF as FIXTURE_AS_OF
 from tests.conftest import DEMO_SEED as FIXTURE_SEED
 
@@ -39,11 +38,9 @@ def test_offline_eval_meets_the_threshold(demo_db: Path):
 
 
 def test_finops_eval_cli(tmp_path: Path):
-    bad = subprocess.run([sys.executable, "-m", "apps.cli.main", "eval", "--set", "nope"],
-                         capture_output=True, text=True, timeout=120)
+    bad = finops_cli("eval", "--set", "nope")                       # in-process (tests/cli.py)
     assert bad.returncode == 2 and "--set must be" in bad.stderr
-    run = subprocess.run([sys.executable, "-m", "apps.cli.main", "eval", "--set", "focus", "--only", "focus.aws",
-                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    run = finops_cli("eval", "--set", "focus", "--only", "focus.aws", "--out", str(tmp_path))
     last = run.stdout.strip().splitlines()[-1]
     m = re.fullmatch(r"overall: (\d+\.\d)% \((\d+)/(\d+)\)", last)
     assert m, run.stdout[-2000:] + run.stderr[-2000:]

@@ -1,4 +1,4 @@
-"""Issue 19, `finops ask` evidence through the real CLI (a subprocess): one line per tool by default (tool,
+"""Issue 19, `finops ask` evidence through the real CLI (in-process: tests/cli.py): one line per tool by default (tool,
 statements, rows, ms, data freshness, where to see the SQL), `--evidence full` prints every statement as
 SQL that runs as-is in DuckDB (parameters inlined safely), `--json` keeps everything. Expected values come
 from independent SQL on the demo store."""
@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,16 +15,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.cli import Ran, finops_cli
 from tools.runnable_sql import inline, literal
 
 QUESTION = "How much did we spend last month by team?"
 
 
-def finops(demo_db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def finops(demo_db: Path, *args: str) -> Ran:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     env["FINOPS_DB"] = str(demo_db)
-    return subprocess.run([sys.executable, "-m", "apps.cli.main", "ask", *args], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=Path(__file__).parents[2])
+    return finops_cli("ask", *args, env=env, cwd=Path(__file__).parents[2])
 
 
 @pytest.fixture(scope="module")

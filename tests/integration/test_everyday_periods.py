@@ -6,8 +6,6 @@ independent SQL on the demo store, never from the tool under test."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +15,7 @@ import duckdb
 import pytest
 
 from knowledge.store import open_store
+from tests.cli import finops_cli
 from tests.conftest import usd
 from tools.periods import Period, comparison_period, complete_days
 from tools.registry import run_tool
@@ -117,13 +116,12 @@ def test_quarter_and_year_to_date_compare_the_same_days() -> None:
 
 
 def test_follow_up_month_before_names_its_period_once(demo_db: Path, tmp_path: Path) -> None:
-    """Through the real CLI (a subprocess, with a session): the period's dates are said once."""
+    """Through the real CLI (in-process, tests/cli.py, with a session): the period's dates are said once."""
     env = {**os.environ, "FINOPS_DB": str(demo_db), "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
     env.pop("OPENAI_API_KEY", None)
 
     def ask(q: str) -> str:
-        p = subprocess.run([sys.executable, "-m", "apps.cli.main", "ask", "--session", "months", q],
-                           capture_output=True, text=True, env=env, timeout=120)
+        p = finops_cli("ask", "--session", "months", q, env=env)
         assert p.returncode == 0, p.stderr
         return p.stdout.splitlines()[0]
 

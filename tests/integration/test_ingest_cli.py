@@ -1,4 +1,4 @@
-"""`finops ingest` through the real CLI in a subprocess: the per-file contract line, exit 0 with
+"""`finops ingest` through the real CLI (in-process, tests/cli.py; a real subprocess for exit 0 and one exit 2): the per-file contract line, exit 0 with
 quarantined rows, exit 2 with a one-line error and an unchanged store for bad input or a busy store."""
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import duckdb
 import pytest
 
 from knowledge.ingest import ingest
+from tests.cli import Ran, finops_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 DATA = Path(__file__).parents[1] / "data" / "ingest"
 
 
-def finops(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def finops(*args: str, process: bool = False) -> Ran:
     env = {k: v for k, v in os.environ.items() if k != "FINOPS_DB"}
-    return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return finops_cli(*args, cwd=ROOT, env=env, process=process)
 
 
 def snapshot(db: Path) -> tuple:
@@ -50,7 +50,7 @@ def loaded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_cli_prints_the_contract_line_and_exits_0(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    res = finops("ingest", "focus", "--db", str(db), str(SAMPLE))
+    res = finops("ingest", "focus", "--db", str(db), str(SAMPLE), process=True)
     assert res.returncode == 0, res.stderr
     assert f"{SAMPLE}: read 1000, loaded 1000, quarantined 0" in res.stdout
     con = duckdb.connect(str(db), read_only=True)
@@ -100,7 +100,7 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(loaded_db: Path, tm
 
 def test_no_store_is_created_for_bad_input(tmp_path: Path) -> None:
     db = tmp_path / "new.duckdb"
-    res = finops("ingest", "budgets", "--db", str(db), str(tmp_path / "missing.csv"))
+    res = finops("ingest", "budgets", "--db", str(db), str(tmp_path / "missing.csv"), process=True)
     assert res.returncode == 2 and "no such file" in res.stderr
     assert not db.exists()
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +17,7 @@ from PIL import Image
 from apps.report.slack_post import PostSettings, post_summaries
 from apps.report.week import resolve_week
 from knowledge.store import open_store
+from tests.cli import Ran, finops_cli
 from tests.conftest import DEMO_AS_OF
 from tests.fakes.slack_api import FakeSlackApi
 from tools.contract import money
@@ -26,10 +25,9 @@ from tools.contract import money
 COMPANY_CHANNEL = "#finops-weekly"
 
 
-def finops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("finops")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "apps.cli.main"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=600, env={**os.environ, **env})
+def finops(*args: str, env: dict[str, str]) -> Ran:
+    """The real CLI, in-process (tests/cli.py)."""
+    return finops_cli(*args, env={**os.environ, **env})
 
 
 def keep_channels(db: Path, teams: list[str]) -> dict[str, str]:
