@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from knowledge import lake, name_index
+from knowledge import allocation, lake, name_index
 from knowledge.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -86,9 +86,11 @@ class Store:
 
 
 def refresh_names(con: duckdb.DuckDBPyConnection) -> None:
-    """Keep the name index (knowledge.name_index) in step with the tables it reads: a signature query when
-    nothing changed, a rebuild of the changed sources otherwise. A connection in a failed state is left be."""
+    """Keep the name index (knowledge.name_index) and the materialised allocation (knowledge.allocation) in
+    step with the tables they read: a signature query when nothing changed, a rebuild otherwise. A
+    connection in a failed state is left be."""
     try:
+        allocation.refresh(con)
         name_index.refresh(con)
     except duckdb.Error:
         pass
@@ -280,10 +282,11 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
                 lake.flush(store.con, root)
                 lake.collect_garbage(store.con, root)
                 lake.attach(store.con, root)
+            allocation.refresh(store.con)
             name_index.refresh(store.con)
             store.con.execute("CHECKPOINT")
         except BaseException:
-            store.close()
+            store.con.close()                   # discarded: nothing to refresh
             copy.unlink(missing_ok=True)
             Path(str(copy) + ".wal").unlink(missing_ok=True)
             raise
@@ -310,6 +313,7 @@ def create_lake(root: Path, source: str | Path | None = None) -> Path:
             if source is not None:
                 _copy_tables(con, Path(source), root)
             lake.attach(con, root)
+            allocation.refresh(con, force=True)
             name_index.refresh(con, force=True)
             con.execute("CHECKPOINT")
         finally:

@@ -239,3 +239,34 @@ def test_finops_lake_status_lists_the_partitions(demo_lake: Path) -> None:
 
     listed = json.loads(res.output)["partitions"]
     assert {(p["partition"], p["rows"]) for p in listed} == {(p, n) for p, _, n in _manifest(demo_lake)}
+
+
+def test_the_materialised_owners_follow_every_change_of_their_inputs(tmp_path: Path, demo_db: Path) -> None:
+    """resource_owners reads a table rebuilt by writers; after each kind of write it equals the live rule."""
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(demo_db, db)
+
+    def drift(path: Path) -> tuple[int, int]:
+        with open_store(path, read_only=True) as store:
+            row = store.con.execute(
+                "SELECT (SELECT count(*) FROM (SELECT * FROM resource_owners EXCEPT SELECT * FROM resource_owners_live)),"
+                " (SELECT count(*) FROM (SELECT * FROM resource_owners_live EXCEPT SELECT * FROM resource_owners))"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    assert drift(db) == (0, 0)
+    with open_store_for_write(db) as store:      # a new rule: every resource of the sample's AWS account
+        store.con.execute("INSERT INTO ownership (rule_id, match_kind, pattern, team, owner, priority, source) "
+                          "SELECT max(rule_id) + 1, 'resource_pattern', '%llm-serving%', 'data', 'x@acme.ai', 0, 'test' "
+                          "FROM ownership")
+    assert drift(db) == (0, 0)
+    with open_store(db, read_only=True) as store:
+        team = store.con.execute("SELECT team FROM resource_owners WHERE ResourceId LIKE '%llm-serving-h100-a'"
+                                 ).fetchone()
+    assert team == ("data",)
+    ingest(db, "focus", [SAMPLE])                # new resources from another bill
+    assert drift(db) == (0, 0)
+    root = tmp_path / "lake"
+    create_lake(root, db)
+    assert drift(root) == (0, 0)
