@@ -125,8 +125,14 @@ class ToolContext:
 
 
     def evidence(self, args: BaseModel) -> Evidence:
+        notes = list(self.notes)
+        if any("resource_owners" in r.sql or "charges_allocated" in r.sql for r in self.runs):
+            refreshed = self.store_fact("allocation_refreshed_at",
+                                        "SELECT max(value) FROM meta WHERE key = 'allocation_refreshed_at'")
+            if refreshed:
+                notes.append(f"resource owners (allocation) last refreshed {str(refreshed).replace('T', ' ')} UTC")
         return Evidence(tool=self.tool_name, args=args.model_dump(mode="json"), sql=list(self.runs),
-                        freshness=self.freshness(), notes=list(self.notes))
+                        freshness=self.freshness(), notes=notes)
 
 
 # Facts about each open read-only store (freshness, column probes, ...), kept beside the store rather than
