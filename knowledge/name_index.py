@@ -159,9 +159,29 @@ def _is_read_only_error(exc: duckdb.Error) -> bool:
     return "read-only" in str(exc).lower() or "read only" in str(exc).lower()
 
 
+_ENSURED = "_name_index_ensured"
+
+
 def ensure(con: duckdb.DuckDBPyConnection) -> str:
     """The schema holding an up-to-date index for `con`: the store's own (refreshed when stale and writable),
-    or the temp schema (a read-only connection on a stale store: built once per connection and reused)."""
+    or the temp schema (a read-only connection on a stale store: built once per connection and reused).
+
+    A read-only connection's store cannot change while it is open (writers swap in a new file), so its
+    answer is kept in a temp table and the signatures (a count over the whole bill) are read once."""
+    try:
+        row = con.execute(f"SELECT schema FROM temp.main.{_ENSURED}").fetchone()
+        if row:
+            return str(row[0])
+    except duckdb.CatalogException:
+        pass
+    schema = _ensure(con)
+    ro = con.execute("SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if ro and ro[0]:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ENSURED} AS SELECT ? AS schema", [schema])
+    return schema
+
+
+def _ensure(con: duckdb.DuckDBPyConnection) -> str:
     sigs = signatures(con)
     main = _main(con)
     if _stored(con, main) == sigs:
