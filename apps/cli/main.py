@@ -13,6 +13,7 @@ import json
 import os
 import pkgutil
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -215,8 +216,37 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _lake_argument(argv: list[str]) -> str | None:
+    """The value of `--lake DIR` / `--lake=DIR` on the command line, if any."""
+    for i, arg in enumerate(argv):
+        if arg == "--lake" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lake="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _check_lake_argument(argv: list[str]) -> None:
+    """`--lake DIR` names a lake: one that does not exist is an error (exit 2), never a new store file made
+    under that name (`--lake` is an alias of `--db`, which a load may create). `finops lake init` and
+    `finops demo --lake` make lakes and are left to say so themselves."""
+    value = _lake_argument(argv)
+    command = _command_name(argv)
+    if value is None or command in ("lake", "demo"):
+        return
+    if Path(value).expanduser().is_file():
+        typer.echo(f"error: {value} is a store file, not a lake directory; pass it with --db", err=True)
+        raise SystemExit(2)
+    if Path(value).expanduser().exists():
+        return
+    typer.echo(f"error: no lake at {value}; make one with `finops lake init {value}` "
+               f"(or `finops lake init {value} --from-db STORE`)", err=True)
+    raise SystemExit(2)
+
+
 def main() -> None:
     _without_pandas()
+    _check_lake_argument(sys.argv[1:])
     modules = COMMAND_MODULES.get(_command_name(sys.argv[1:]) or "")
     if modules and "-h" not in sys.argv[1:2] and "--help" not in sys.argv[1:2]:
         _register(modules)

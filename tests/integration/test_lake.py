@@ -270,3 +270,24 @@ def test_the_materialised_owners_follow_every_change_of_their_inputs(tmp_path: P
     root = tmp_path / "lake"
     create_lake(root, db)
     assert drift(root) == (0, 0)
+
+
+@pytest.mark.parametrize("args", [
+    ["ingest", "focus", str(SAMPLE), "--lake", "{missing}"],
+    ["ask", "spend by team last month", "--lake={missing}"],
+    ["ask", "spend by team last month", "--lake", "{file}"],
+])
+def test_the_console_script_refuses_a_lake_that_is_not_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    """--lake is an alias of --db, which a load may create: a missing lake must not become a new store file."""
+    from apps.cli import main as cli_main
+
+    missing, file = tmp_path / "no-lake", tmp_path / "store.duckdb"
+    file.write_bytes(b"")
+    argv = ["finops"] + [a.format(missing=missing, file=file) for a in args]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exc:
+        cli_main.main()
+    assert exc.value.code == 2
+    assert not missing.exists()
+    assert "lake" in capsys.readouterr().err
