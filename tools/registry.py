@@ -131,6 +131,8 @@ class ToolContext:
                                         "SELECT max(value) FROM meta WHERE key = 'allocation_refreshed_at'")
             if refreshed:
                 notes.append(f"resource owners (allocation) last refreshed {str(refreshed).replace('T', ' ')} UTC")
+        if self.engine.name != "duckdb" and self.runs:
+            notes.append(f"SQL ran on {self.engine.name}, transpiled from the DuckDB SQL shown (knowledge.engines)")
         return Evidence(tool=self.tool_name, args=args.model_dump(mode="json"), sql=list(self.runs),
                         freshness=self.freshness(), notes=notes)
 

@@ -7,9 +7,10 @@ Python values (Decimal for DECIMAL, date/datetime naive UTC)."""
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import duckdb
@@ -56,6 +57,44 @@ def use_engine(store: object, engine: Engine | None) -> None:
         _ENGINES[id(store)] = engine
 
 
+EngineFactory = Callable[[object], Engine]
+_FACTORIES: dict[str, EngineFactory] = {}
+_SELECTED: list[str] = []
+
+
+def register_engine(name: str, factory: EngineFactory) -> None:
+    """Make `name` selectable (`select_engine`, FINOPS_ENGINE): `factory(store)` builds it for an open store."""
+    _FACTORIES[name] = factory
+
+
+def select_engine(name: str | None) -> None:
+    """The engine for every store this process opens from now on (`--engine`); None: back to
+    $FINOPS_ENGINE, else DuckDB."""
+    _SELECTED[:] = [name] if name else []
+
+
+def selected_engine() -> str:
+    return _SELECTED[0] if _SELECTED else (os.environ.get("FINOPS_ENGINE") or "duckdb").strip().lower()
+
+
 def engine_of(store: object) -> Engine | None:
-    """The engine chosen for `store`, or None for its own DuckDB connection."""
-    return _ENGINES.get(id(store))
+    """The engine chosen for `store` (`use_engine`), else the one this process selected, built for the store
+    once; None for the store's own DuckDB connection."""
+    engine = _ENGINES.get(id(store))
+    if engine is not None:
+        return engine
+    name = selected_engine()
+    if name == "duckdb":
+        return None
+    with _CREATE_LOCK:
+        engine = _ENGINES.get(id(store))
+        if engine is None:
+            factory = _FACTORIES.get(name)
+            if factory is None:
+                raise ValueError(f"unknown engine {name!r}; engines: duckdb, {', '.join(sorted(_FACTORIES))}")
+            engine = factory(store)
+            use_engine(store, engine)
+        return engine
+
+
+_CREATE_LOCK = threading.Lock()

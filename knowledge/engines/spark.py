@@ -24,6 +24,7 @@ import duckdb
 
 from knowledge import lake
 from knowledge.engines import dialect
+from knowledge.errors import FinopsError
 
 if TYPE_CHECKING:  # pyspark is an optional extra: imported when a session is made
     from pyspark.sql import DataFrame, SparkSession
@@ -49,7 +50,7 @@ SESSION_CONF = {
 }
 
 
-class SparkUnavailable(RuntimeError):
+class SparkUnavailable(FinopsError):
     """pyspark (the `[spark]` extra) or Java is missing."""
 
 

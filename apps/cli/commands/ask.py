@@ -11,7 +11,7 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-from apps.cli.options import EXIT_BAD_INPUT, EXIT_OK, DbOption, JsonOption
+from apps.cli.options import EXIT_BAD_INPUT, EXIT_OK, DbOption, EngineOption, JsonOption, choose_engine
 from apps.evidence import full_evidence, short_evidence
 
 PLANNERS = ("auto", "offline", "model")
@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         evidence: Annotated[str, typer.Option(
             "--evidence", help="short (one line per tool: rows, ms, data freshness) or full (runnable SQL, "
                                "parameters inlined, notes, every source's freshness). --json always has everything.")] = "short",
+        engine: EngineOption = None,
     ) -> None:
         """Ask a cost question; get the answer and its evidence (tools, SQL, freshness)."""
         if planner not in PLANNERS:
@@ -39,6 +40,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_BAD_INPUT)
         if evidence not in EVIDENCE:
             typer.echo(f"error: --evidence must be short or full, not {evidence!r}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        problem = choose_engine(engine, db)
+        if problem:
+            typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT)
         from agent.service import ask
 
