@@ -18,27 +18,16 @@ from typing import Annotated, Any
 import typer
 
 from apps.cli.options import EXIT_BAD_INPUT, DbOption, JsonOption
-from apps.cli.tool_runner import run_tool_command
-
-NameOption = Annotated[str | None, typer.Option("--name", help="Only this scope name (a team, service, model ...).")]
+from apps.cli.tool_options import tool_command
 
 
 def register(app: typer.Typer) -> None:
     budgets = typer.Typer(name="budgets", help="Budget burn; set budgets of the hierarchy; the tree with headroom.")
     app.add_typer(budgets, name="budgets")
 
-    @budgets.callback(invoke_without_command=True)
-    def show(
-        ctx: typer.Context,
-        db: DbOption = None,
-        json_out: JsonOption = False,
-        scope_kind: Annotated[str | None, typer.Option("--scope-kind", help="team, project, service or total.")] = None,
-        name: NameOption = None,
-        alerts_only: Annotated[bool, typer.Option("--alerts-only", help="Only budgets with an alert.")] = False,
-    ) -> None:
-        """Burn vs budget for the current period, forecast to its end, alerts at 80% and 100%."""
-        if ctx.invoked_subcommand is None:
-            run_tool_command(db, "budgets", {"scope_kind": scope_kind, "name": name, "alerts_only": alerts_only}, json_out)
+    # `finops budgets` alone runs the budgets tool, its options generated from the args model.
+    tool_command(budgets, "budgets", "budgets", callback=True,
+                 help="Burn vs budget for the current period, forecast to its end, alerts at 80% and 100%.")
 
     budgets.command("set")(set_command)
     budgets.command("tree")(tree_command)
@@ -131,6 +120,7 @@ def set_command(
 
     from apps.alerts.ledger import now_utc
     from knowledge.bootstrap import ensure_store
+    from knowledge.ingest.session import transaction
     from knowledge.store import StoreError, open_store_for_write
     from tools.budget_tree import save_nodes
     from tools.contract import FinopsError
@@ -146,13 +136,8 @@ def set_command(
             raise ValueError("give a budget id and --amount, or --file")
         with open_store_for_write(path) as store:
             nodes = [_node(s, store.today()) for s in specs]
-            store.con.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(store.con):          # all of them or none
                 save_nodes(store, nodes, now_utc())
-                store.con.execute("COMMIT")
-            except BaseException:
-                store.con.execute("ROLLBACK")
-                raise
     except (FinopsError, StoreError, ValueError, ValidationError) as exc:
         print(f"error: {str(exc).splitlines()[0] if isinstance(exc, ValidationError) else exc}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -180,14 +180,7 @@ def register(app: typer.Typer) -> None:
     for kind, connector in CONNECTORS.items():
         group.command(kind, help=connector.help)(_command(kind))
 
-    @app.command("reconcile")
-    def reconcile_command(
-        db: DbOption = None,
-        json_out: JsonOption = False,
-        period: Annotated[str, typer.Option("--period", "-p", help="Months to reconcile, e.g. 'last 3 months', '2026-10'.")] = "last 3 months",
-        provider: Annotated[str | None, typer.Option("--provider", help="Only this provider, e.g. openai.")] = None,
-    ) -> None:
-        """Per provider and month: LLM cost from call logs (or usage buckets) x the price catalog vs the invoice."""
-        from apps.cli.tool_runner import run_tool_command
+    from apps.cli.tool_options import tool_command
 
-        run_tool_command(db, "reconcile", {"period": period, "provider": provider}, json_out)
+    tool_command(app, "reconcile", "reconcile", short={"period": "-p"},
+                 help="Per provider and month: LLM cost from call logs (or usage buckets) x the price catalog vs the invoice.")
