@@ -9,7 +9,8 @@ test can check what a real client (`langchain_openai.ChatOpenAI`, the `openai` S
         ...
         srv.requests[0].body["tools"]
 
-A responder is any callable `(body: dict) -> Reply`; `Script` replays replies in order. `usage` in each
+A responder is any callable `(body: dict) -> Reply` (or `Raw`: a whole response sent as it is, which is
+how tests/fakes/cassettes.py replays recorded exchanges); `Script` replays replies in order. `usage` in each
 response counts the tokens of what was sent (`estimate_tokens`, documented there), so clients that read
 usage (ChatOpenAI's usage_metadata) see plausible numbers.
 Other behaviours: `api_key="sk-x"` answers 401 to any other bearer token; `status=500` answers every
@@ -52,11 +53,19 @@ def tool_call(name: str, args: dict[str, Any] | None = None, *more: tuple[str, d
     } for i, (n, a) in enumerate(calls)])
 
 
+@dataclass
+class Raw:
+    """A whole HTTP response (status and JSON body), sent as it is: a recorded chat completion or an error."""
+
+    payload: dict[str, Any]
+    status: int = 200
+
+
 def final(text: str) -> Reply:
     return Reply(content=text)
 
 
-Responder = Callable[[dict[str, Any]], Reply]
+Responder = Callable[[dict[str, Any]], "Reply | Raw"]
 
 
 class Script:
@@ -185,6 +194,8 @@ class FakeOpenAI:
         if not path.rstrip("/").endswith("/chat/completions"):
             return 404, _error(f"no route {path}", "invalid_request_error", None)
         reply = self.responder(body)
+        if isinstance(reply, Raw):                  # a whole response, sent as it is (cassettes)
+            return reply.status, reply.payload
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.tool_calls:
             message["tool_calls"] = reply.tool_calls
