@@ -15,8 +15,8 @@ from rapidfuzz import fuzz, process
 from agent.entities import GROUP_WORDS, STOPWORDS, Entities
 from agent.intents import INTENTS, vocabulary
 from agent.state import Reply
+from agent.typos import semantic_words
 from knowledge.naming import fold, suggest
-from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, DerivedMeasure, Measure
 
 # Closed-class English words and the filler of chat questions: they carry no subject of their own.
 FUNCTION_WORDS: frozenset[str] = frozenset("""
@@ -54,22 +54,6 @@ UNSUPPORTED_MEASURES = re.compile(
     r"carbon|emissions?|co2|nps|satisfaction|uptime|availability|sales|arr|mrr|churn|ebitda|salar(?:y|ies)|payroll|"
     r"wages?|bonus(?:es)?|compensation)\b"
     r"|\btickets? (?:did|do|does)?\s*\S*\s*(?:resolve|close|handle)|\b(?:resolve[sd]?|closed|handled) (?:\w+ )?tickets?\b")
-
-
-@lru_cache(maxsize=1)
-def _model_words() -> frozenset[str]:
-    words: set[str] = set()
-    texts: list[str] = []
-    for d in DIMENSIONS.values():
-        texts += [d.name, d.label, *d.synonyms]
-    every: list[Measure | DerivedMeasure] = [*MEASURES.values(), *DERIVED.values()]
-    for m in every:
-        texts += [m.name, m.label, *m.synonyms]
-    for c in CONCEPTS:
-        texts += list(c.words) + list(c.values)
-    for t in texts:
-        words.update(re.findall(r"[a-z0-9]+", t.replace("_", " ").lower()))
-    return frozenset(words)
 
 
 @lru_cache(maxsize=1)
@@ -128,13 +112,14 @@ def _uncovered(ent: Entities) -> list[tuple[int, int, str]]:
     """(start, end, word) of every content word that no cue, name, period or vocabulary word covers."""
     text = ent.text
     spans = _covered_spans(ent)
-    known = STOPWORDS | set(GROUP_WORDS) | vocabulary() | _model_words() | FUNCTION_WORDS
+    known = STOPWORDS | set(GROUP_WORDS) | vocabulary() | semantic_words() | FUNCTION_WORDS
     out: list[tuple[int, int, str]] = []
     for m in _WORD.finditer(text):
         word = m.group(0).strip("'’-")
         if len(word) < 3 or word in known or _stem(word) in known:
             continue
-        if any(a <= m.start() and m.end() <= b for a, b in spans):
+        end = m.end() - 2 if re.search(r"['’]s$", m.group(0)) else m.end()   # "recsys's": the name, possessive
+        if any(a <= m.start() and end <= b for a, b in spans):
             continue
         # part of an identifier (a bucket path, an ARN, an instance type): the tools search those themselves
         before, after = text[max(0, m.start() - 1):m.start()], text[m.end():m.end() + 1]
@@ -150,7 +135,9 @@ _KIND_BEFORE = re.compile(r"(?<![\w-])([a-z][\w-]*)\s+(team|squad|service|provid
 _KIND_AFTER = re.compile(r"\b(team|provider|vendor|app|application|account|project|region|model)\s+([a-z][\w-]*)")
 _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our", "your", "their", "that", "this",
                "any", "one", "a", "an", "for", "of", "whose", "same", "other", "another", "top", "most", "biggest",
-               "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners"}
+               "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners",
+               # superlatives before a kind noun ("our most expensive service", "the priciest app")
+               "expensive", "priciest", "costliest", "cheapest", "largest", "smallest", "highest", "lowest"}
 
 
 _COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:(?:cloud|clouds)\s+)?"
@@ -245,8 +232,10 @@ def unknown_identifiers(ent: Entities, catalog: frozenset[str] = frozenset()) ->
             continue
         if _GPU_OR_SIZE.fullmatch(tok) or re.fullmatch(r"\d{4}-\d{2}(?:-\d{2})?|\d{4}-?w\d{1,2}|q\d ?\d{0,4}", tok):
             continue
+        if tok in semantic_words():
+            continue                                   # 'k8s': a word of the semantic model (a concept)
         parts = [p for p in re.split(r"[-_.]", tok) if p]
-        if not re.search(r"\d", tok) and all(is_english(p) or p in FUNCTION_WORDS or p in _model_words()
+        if not re.search(r"\d", tok) and all(is_english(p) or p in FUNCTION_WORDS or p in semantic_words()
                                               or p in vocabulary() for p in parts):
             continue                                   # "one-off", "week-over-week", "data-transfer"
         if re.fullmatch(r"[a-z]+-\d+(?:\.\d+)?-(?:class|series|family|tier)", tok) or (
@@ -267,7 +256,7 @@ def _name_parts(ent: Entities) -> frozenset[str]:
     """Words that are a part of a model's name ('opus' of 'claude-opus-4-5') and no name themselves: said
     with a version ('opus 4.5') but not read as a name, the question is about a model — never dropped.
     Cost words, units and function words are not parts."""
-    common = (FUNCTION_WORDS | STOPWORDS | set(GROUP_WORDS) | vocabulary() | _model_words() | RESOURCE_NOUNS
+    common = (FUNCTION_WORDS | STOPWORDS | set(GROUP_WORDS) | vocabulary() | semantic_words() | RESOURCE_NOUNS
               | _UNITS_PER)
     whole = {fold(n) for ns in ent.known.values() for n in ns}
     out: set[str] = set()
@@ -310,7 +299,7 @@ def leftover_words(ent: Entities) -> list[str]:
         near_kind = (following[:1] and following[0] in KIND_NOUNS) or (before[-1:] and before[-1] in KIND_NOUNS
                                                                and before[-1] not in ("service", "model"))
         pieces = [p for p in re.split(r"[-’']", word) if p]
-        known_word = all(is_english(p) or p in FUNCTION_WORDS or p in _model_words() or p in vocabulary() for p in pieces)
+        known_word = all(is_english(p) or p in FUNCTION_WORDS or p in semantic_words() or p in vocabulary() for p in pieces)
         if (not known_word or near_kind) and word not in out:
             out.append(word)
     return out
@@ -333,20 +322,6 @@ def _closest(word: str, names: list[str], cutoff: int) -> list[str]:
 
 
 NAME_KINDS_SHOWN = ("team", "service", "provider", "model", "app", "account", "region", "project")
-
-
-def corrected_into_names(ent: Entities) -> list[tuple[str, str]]:
-    """(typed, name) for a word the typo corrector turned into a name of the store ('anthropik' ->
-    'anthropic'): a name is never corrected silently; the question is asked back with the suggestion.
-    Words of the semantic model's vocabulary ('storage', 'compute') are cost words, corrected as such."""
-    out: list[tuple[str, str]] = []
-    for typed, word in ent.fixes.items():
-        if word in _model_words():
-            continue                                   # a word of the cost vocabulary ('storgae' -> storage)
-        name = next((n for ns in ent.known.values() for n in ns if fold(n) == fold(word)), None)
-        if name is not None and (typed, name) not in out:
-            out.append((typed, name))
-    return out
 
 
 def corrected_name_reply(typed: str, name: str, understood: str) -> Reply:

@@ -111,7 +111,9 @@ _AMOUNT = re.compile(
 _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
 _TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
-_WHICH = re.compile(r"\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest)\s+([a-z_]+)")
+_WHICH = re.compile(r"\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
+                    r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest)\s+([a-z_]+)"
+                    r"|\b([a-z]+)[- ]wise\b")                                       # "team-wise"
 
 
 @dataclass(frozen=True)
@@ -330,7 +332,8 @@ def _amounts(ent: Entities) -> None:
 def _group(ent: Entities) -> None:
     for pattern in (_GROUP, _WHICH):
         for m in pattern.finditer(ent.text):
-            word = m.group(1)
+            found = [g for g in m.groups() if g and g in GROUP_WORDS]
+            word = found[-1] if found else ""        # "which of our LLM apps": the noun, not its modifier
             if word in GROUP_WORDS and GROUP_WORDS[word] not in ent.group_by:
                 # "per 1K calls", "per month" as a rate is not a grouping
                 if pattern is _GROUP and word in ("month", "day", "week") and m.group(0).startswith("per"):
@@ -356,9 +359,9 @@ def _names(ent: Entities, index: NameIndex) -> None:
                     hits = [("target_model", next(n for k, n in hits if k == "model"))]
             if not hits:
                 continue
-            if n == 1 and span in AMBIGUOUS and not _has_context(tokens, i, hits):
+            if n == 1 and span in AMBIGUOUS and not _has_context(tokens, i, hits, index) and not _bare_name(ent, span, hits):
                 continue
-            if n == 1 and span in STOPWORDS and span not in AMBIGUOUS and not _has_context(tokens, i, hits):
+            if n == 1 and span in STOPWORDS and span not in AMBIGUOUS and not _has_context(tokens, i, hits, index):
                 continue
             for i2 in range(i, i + n):
                 used[i2] = True
@@ -366,6 +369,18 @@ def _names(ent: Entities, index: NameIndex) -> None:
                 if not any(h.kind == kind and h.name == name for h in ent.names):
                     ent.names.append(NameHit(kind, name, span))
     _near_misses(ent, index, used)
+
+
+def _bare_name(ent: Entities, span: str, hits: list[tuple[str, str]]) -> bool:
+    """"research $ MTD?": a team's name with only a period and a money word or sign around it is that team."""
+    if not any(k == "team" for k, _ in hits) or not (ent.period or "$" in ent.text):
+        return False
+    rest = ent.text.replace(ent.period or "\0", " ")
+    words = [w for w in re.findall(r"[a-z]+", rest) if w != span]
+    return len(words) < len(re.findall(r"[a-z]+", rest)) and all(w in _BARE_COST_WORDS for w in words)
+
+
+_BARE_COST_WORDS = frozenset({"spend", "spent", "cost", "costs", "total", "bill", "usd"})
 
 
 def _near_misses(ent: Entities, index: NameIndex, used: list[bool]) -> None:
@@ -395,7 +410,7 @@ def _near_misses(ent: Entities, index: NameIndex, used: list[bool]) -> None:
             ent.unknown.append((best[1], tok, best[2]))
 
 
-def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]]) -> bool:
+def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]], index: NameIndex | None = None) -> bool:
     kinds = {k for k, _ in hits}
     prev = tokens[i - 1] if i > 0 else ""
     prev2 = tokens[i - 2] if i > 1 else ""
@@ -415,7 +430,9 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]]) -> bool
                                    or prev in ("and", "or", "&")):
         return True
     if prev in ("vs", "versus") or nxt in ("vs", "versus"):     # "prod vs dev", "search vs recsys"
-        return True
+        # ... when the other side is a name of the same kind ("save us versus list price" names no region)
+        other = tokens[i - 2] if prev in ("vs", "versus") and i > 1 else tokens[i + 2] if i + 2 < len(tokens) else ""
+        return index is None or any(k in kinds for k, _ in index.lookup(other))
     return False
 
 

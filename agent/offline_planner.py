@@ -24,7 +24,6 @@ from agent.coverage import (
     UNSUPPORTED_MEASURES,
     aimed_at_assistant,
     assistant_refusal,
-    corrected_into_names,
     corrected_name_reply,
     leftover_words,
     not_understood_reply,
@@ -40,11 +39,12 @@ from agent.coverage import (
 )
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
 from agent.help import help_reply
-from agent.intents import GREETING, HELP, THRESHOLD, Intent, ranked
+from agent.intents import GREETING, HELP, INTENTS, THRESHOLD, Intent, ranked
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
 from agent.semantic_route import semantic_args
 from agent.state import AgentState, PlannedCall, Reply, Turn
+from agent.typos import corrected_into_names
 from knowledge.semantic.model import DIMENSIONS
 from knowledge.store import Store
 from tools.contract import FinopsError, UnknownNameError, money
@@ -166,7 +166,7 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
         return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
             f"I can list the costs, but I can't keep only the rows above or below {money(ent.amounts[0])} yet, "
             "so I give no figure for that question. Ask for the top N instead (e.g. 'top 10 apps last week').")})
-    if ent.period and not _CURRENT.fullmatch(ent.period.strip()):
+    if ent.period and not _CURRENT.fullmatch(ent.period.strip()) and not _is_current_month(ent):
         period_reply = _period_slots(step, ent.period)
         if period_reply is not None:
             return PlanStep(reply=period_reply)
@@ -181,6 +181,18 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
     if left:
         return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
     return step
+
+
+def _is_current_month(ent: Entities) -> bool:
+    """'for november' asked in November: the current month, which a tool of the current state (budgets)
+    answers as it stands."""
+    if ent.today is None or not ent.period:
+        return False
+    try:
+        period = parse_period(ent.period, ent.today)
+    except FinopsError:
+        return False
+    return period.start == ent.today.replace(day=1) and period.end > ent.today
 
 
 def _period_slots(step: PlanStep, period: str) -> Reply | None:
@@ -308,10 +320,30 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     if best is None and ent.unknown:
         return _did_you_mean(*ent.unknown[0])     # a misspelt name and nothing else to go on
     if best is None:
+        terse = terse_cost_intent(ent, by_name)
+        if terse is not None:
+            return _answer(terse, ent, prev, by_name)
+    if best is None:
         return PlanStep(reply=help_reply(specs, intro=(
             "I could not map that question to one of my tools, so I have no figure for it. "
             "These are the kinds of questions I can answer:")))
     return _answer(best[1], ent, prev, by_name)
+
+
+# Name kinds whose spend is LLM usage (llm_spend), not the bill (spend).
+LLM_KINDS = frozenset({"model", "app", "prompt", "feature", "customer"})
+BILL_KINDS = frozenset({"team", "provider", "service", "region", "account", "project", "environment"})
+
+
+def terse_cost_intent(ent: Entities, by_name: dict[str, ToolSpec]) -> Intent | None:
+    """"aws mtd", "ec2 last wk?", "recsys Q4 so far?", "search team, last month, $?": names and a period
+    and nothing else asks what they cost in it. The spend intent (llm_spend for a model or an app); None
+    when the question is not that bare (the coverage check still refuses any word left over)."""
+    kinds = {h.kind for h in ent.names}
+    if not kinds or not (ent.period or "$" in ent.text) or ent.unknown or not kinds <= (LLM_KINDS | BILL_KINDS):
+        return None
+    tool = "llm_spend" if kinds & LLM_KINDS and not kinds & BILL_KINDS else "spend"
+    return next((i for i in INTENTS if i.tool == tool and i.name == tool and tool in by_name), None)
 
 
 def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_name: dict[str, ToolSpec], *,

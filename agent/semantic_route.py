@@ -21,7 +21,7 @@ SPEND_GROUPS = frozenset({"team", "service", "model", "provider", "project", "en
 SPEND_MEASURES = frozenset({"billed_cost", "effective_cost"})   # spend shows both
 # A figure is asked for: without one of these, a filter word alone ("a poem about kubernetes") is no question.
 _COST_CUE = re.compile(r"\b(?:cost|costs|costing|spend|spent|spending|billed|bill|invoiced|charges?|paid|pay|"
-                       r"how much|total|amount|savings?|credits?|usage)\b|\$")
+                       r"how much|total|amount|savings?|sav(?:e|ed|es)|credits?|usage)\b|\$")
 _TIME_GRAINS = {"day", "week", "month", "quarter"}
 # Measure words that only ever mean "billed cost" (spend answers them) are not a signal by themselves.
 _PLAIN_COST = {"cost", "costs", "spend", "spent", "billed", "billed cost"}
@@ -30,6 +30,7 @@ _KIND_DIMENSION = {"team": "team", "service": "service", "provider": "provider",
                    "account": "account", "project": "project", "environment": "env", "model": "model",
                    "resource": "resource", "app": "app"}
 _BY = re.compile(r"\b(?:by|per|for each|for every|broken down by|split by|grouped by|across)\s+(?:the\s+)?")
+_SAVED = re.compile(r"\bsav(?:e|es|ed|ing)\b")
 _NEGATION = re.compile(r"\b(?:excluding|except|without|other than|not|minus|apart from)\s+(?:the\s+)?$")
 
 
@@ -135,6 +136,7 @@ def semantic_args(ent: Entities, cost_question: bool = False,
         if hit.span and hit.kind in ("team", "app", "project", "model", "environment", "account", "resource"):
             unnamed = unnamed.replace(hit.span.lower(), " " * len(hit.span))
     concepts = [f for f in concept_filters(unnamed) if f["dimension"] not in dims]
+    concepts, dims = _compared_concepts(concepts, dims)
     # "by service category" read by the older parser as "by service" is a different question.
     excluded = [h for h in ent.names if h.span and _NEGATION.search(text[: max(0, text.find(h.span.lower()))])]
     if force_group_by:
@@ -143,6 +145,9 @@ def semantic_args(ent: Entities, cost_question: bool = False,
                    or bool(excluded) or bool(ent.period_compared) or bool(force_group_by))
     if not needs_model:
         return None
+    if "list_cost" in asked and _SAVED.search(text):
+        # "how much did we save vs list price": what was saved against list, not the list cost itself
+        asked = list(dict.fromkeys("savings" if m == "list_cost" else m for m in asked))
     if asked and re.search(r"\b(?:billed|invoiced)\b", text) and "billed_cost" not in asked:
         asked = ["billed_cost", *asked]
     filters = list(concepts)
@@ -161,6 +166,25 @@ def semantic_args(ent: Entities, cost_question: bool = False,
             and not re.search(r"\bin last year\b", text):
         args["compare"] = "year_ago"
     return args
+
+
+def _compared_concepts(concepts: list[dict[str, Any]], dims: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """"on-demand vs committed", "storage and compute": two values of one dimension asked together are a
+    breakdown by it over those values (both figures), never both filters at once (no row is both)."""
+    by_dim: dict[str, list[dict[str, Any]]] = {}
+    for f in concepts:
+        by_dim.setdefault(f["dimension"], []).append(f)
+    out: list[dict[str, Any]] = []
+    dims = list(dims)
+    for dim, fs in by_dim.items():
+        if len(fs) > 1 and all(f["op"] in ("eq", "in") for f in fs):
+            values = list(dict.fromkeys(v for f in fs for v in f["values"]))
+            out.append({"dimension": dim, "op": "in", "values": values})
+            if dim not in dims:
+                dims.append(dim)
+        else:
+            out.extend(fs)
+    return out, dims[:3]
 
 
 def _name_filters(ent: Entities, text: str, dims: list[str], filters: list[dict[str, Any]]) -> None:

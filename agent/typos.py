@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import OSA
 
 from agent.intents import vocabulary
+from knowledge.naming import fold
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, DerivedMeasure, Measure
+
+if TYPE_CHECKING:
+    from agent.entities import Entities
 
 MIN_LENGTH = 4          # shorter words are too often other words one edit away
 MAX_EDITS = 1
@@ -76,3 +82,37 @@ def correct(text: str, keep: set[str]) -> tuple[str, dict[str, str]]:
         return text, fixes
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True)) + r")\b")
     return pattern.sub(lambda m: fixes[m.group(1)], text), fixes
+
+
+@lru_cache(maxsize=1)
+def semantic_words() -> frozenset[str]:
+    """Every word of the semantic model (dimension, measure and concept names and synonyms): cost words,
+    never names ('storgae' corrected to 'storage' is a cost word; agent.coverage counts them as understood)."""
+    words: set[str] = set()
+    texts: list[str] = []
+    for d in DIMENSIONS.values():
+        texts += [d.name, d.label, *d.synonyms]
+    every: list[Measure | DerivedMeasure] = [*MEASURES.values(), *DERIVED.values()]
+    for m in every:
+        texts += [m.name, m.label, *m.synonyms]
+    for c in CONCEPTS:
+        texts += list(c.words) + list(c.values)
+    for t in texts:
+        words.update(re.findall(r"[a-z0-9]+", t.replace("_", " ").lower()))
+        words.update(w for w in t.lower().split() if "-" in w)      # "on-demand", "one-time": one word
+    return frozenset(words)
+
+
+def corrected_into_names(ent: Entities) -> list[tuple[str, str]]:
+    """(typed, name) for a word `correct` turned into a name of the store ('anthropik' -> 'anthropic'): the
+    fail-closed side of typo correction. A name is never corrected silently; the planner asks back with the
+    suggestion. Words of the semantic model's vocabulary ('storage', 'compute') are cost words, corrected as
+    such."""
+    out: list[tuple[str, str]] = []
+    for typed, word in ent.fixes.items():
+        if word in semantic_words():
+            continue                                   # a word of the cost vocabulary ('storgae' -> storage)
+        name = next((n for ns in ent.known.values() for n in ns if fold(n) == fold(word)), None)
+        if name is not None and (typed, name) not in out:
+            out.append((typed, name))
+    return out

@@ -127,3 +127,63 @@ def test_burn_is_spend(offline: Callable[..., Answer], sql: Callable[..., Any]) 
     a = offline("what did search burn last month?")
     assert [c.tool for c in a.tool_calls] == ["spend"]
     assert usd(spent(sql, "x_team = ?", LAST_MONTH, "search")) in a.text
+
+
+def test_saved_versus_list_is_list_minus_effective_and_us_is_no_region(offline: Callable[..., Answer],
+                                                                        sql: Callable[..., Any]) -> None:
+    a = offline("how much did discounts save us versus list price last week?")
+    assert a.tool_calls and a.tool_calls[0].args.get("filters") == []
+    saved = sql("SELECT sum(ListCost) - sum(EffectiveCost) FROM focus_charges WHERE ChargePeriodStart >= ? "
+                "AND ChargePeriodStart < ?", *LAST_WEEK)
+    assert usd(saved) in a.text
+
+
+def test_two_pricing_categories_compared_give_both(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("committed versus on-demand spend in october")
+    for category in ("Committed", "Standard"):
+        v = sql("SELECT sum(BilledCost) FROM focus_charges WHERE PricingCategory = ? AND ChargePeriodStart >= ? "
+                "AND ChargePeriodStart < ?", category, *LAST_MONTH)
+        assert usd(v) in a.text, category
+
+
+@pytest.mark.parametrize(("question", "where", "params", "period"), [
+    ("azure mtd?", "ProviderName = ?", ("Microsoft",), THIS_MONTH),
+    ("rds last wk", "ServiceName = ?", ("Amazon Relational Database Service",), LAST_WEEK),
+    ("eu-west-1 october?", "RegionId = ?", ("eu-west-1",), LAST_MONTH),
+])
+def test_a_bare_name_and_period_asks_its_spend(question: str, where: str, params: tuple[str, ...],
+                                              period: tuple[str, str], offline: Callable[..., Answer],
+                                              sql: Callable[..., Any]) -> None:
+    a = offline(question)
+    v = sql(f"SELECT sum(BilledCost) FROM focus_charges WHERE {where} AND ChargePeriodStart >= ? "
+            "AND ChargePeriodStart < ?", *params, *period)
+    assert a.kind == "answer" and usd(v) in a.text, a.text
+
+
+def test_a_bare_team_word_with_a_period_and_dollar_sign(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("support $ last week?")
+    assert usd(spent(sql, "x_team = ?", LAST_WEEK, "support")) in a.text
+    assert offline("support").kind != "answer"        # the word alone is no question
+
+
+def test_the_current_month_named_is_the_budgets_current_state(offline: Callable[..., Answer],
+                                                             sql: Callable[..., Any]) -> None:
+    a = offline("what's the ml-platform budget for november?")
+    amount = sql("SELECT amount FROM budgets WHERE scope_kind = 'team' AND scope_name = 'ml-platform' AND period_start = ?",
+                 THIS_MONTH[0])
+    assert a.kind == "answer" and usd(amount) in a.text
+    assert offline("what was the ml-platform budget for september?").kind != "answer"   # a past month: no figure
+
+
+def test_superlative_before_a_kind_word_is_a_ranking(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("what was our most expensive region last month?")
+    top = sql("SELECT RegionId FROM focus_charges WHERE RegionId IS NOT NULL AND ChargePeriodStart >= ? "
+              "AND ChargePeriodStart < ? GROUP BY RegionId ORDER BY sum(BilledCost) DESC LIMIT 1", *LAST_MONTH)
+    assert a.kind == "answer" and top in a.text
+
+
+def test_k8s_is_the_kubernetes_concept(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("k8s spend last week")
+    v = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceName ILIKE '%kubernetes%' AND ChargePeriodStart >= ? "
+            "AND ChargePeriodStart < ?", *LAST_WEEK)
+    assert usd(v) in a.text

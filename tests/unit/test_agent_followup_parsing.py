@@ -64,3 +64,41 @@ def test_burn_is_spending_and_burn_rate_a_budgets_word() -> None:
     assert ranked(normalise("what did the data team burn thru in october?"))[0][1].tool == "spend"
     assert ranked(normalise("how much are we burning in eu-west-1 this month"))[0][1].tool == "spend"
     assert ranked(normalise("what's our burn rate vs budget?"))[0][1].tool == "budgets"
+
+
+def test_two_values_of_one_dimension_compared_are_a_breakdown_over_both() -> None:
+    from agent.semantic_route import _compared_concepts, concept_filters
+
+    concepts, dims = _compared_concepts(concept_filters("on-demand vs committed spend last month"), [])
+    assert dims == ["pricing_category"]
+    assert concepts == [{"dimension": "pricing_category", "op": "in", "values": ["Standard", "Committed"]}]
+    one, dims = _compared_concepts(concept_filters("storage spend last month"), [])
+    assert dims == [] and one == [{"dimension": "service_category", "op": "eq", "values": ["Storage"]}]
+
+
+def test_saving_against_list_price_is_the_savings_measure() -> None:
+    from agent.semantic_route import semantic_args
+
+    args = semantic_args(ent("how much did we save vs list price last month?"))
+    assert args is not None and args["measures"] == ["savings"]
+    args = semantic_args(ent("list cost last month"))
+    assert args is not None and args["measures"] == ["list_cost"]
+
+
+def test_which_of_and_wise_read_the_grouping() -> None:
+    from agent.entities import _group
+
+    for question, dim in (("which of our llm apps was the priciest?", "app"), ("which of the teams spent most?", "team"),
+                          ("biggest spender last month, team-wise?", "team"), ("top spenders region-wise", "region")):
+        e = ent(question)
+        _group(e)
+        assert e.group_by[:1] == [dim], question
+
+
+def test_a_typo_corrected_into_a_name_is_asked_back_a_cost_word_is_not() -> None:
+    from agent.typos import corrected_into_names
+
+    e = ent("anthropic spend")
+    e.fixes = {"anthropik": "anthropic", "storgae": "storage"}
+    e.known = {"provider": ["Anthropic", "AWS"], "service_category": ["Storage"]}
+    assert corrected_into_names(e) == [("anthropik", "Anthropic")]
