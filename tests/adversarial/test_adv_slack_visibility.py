@@ -14,7 +14,7 @@ import pytest
 from fakes.slack_api import BotHarness, FakeSlackApi
 
 from agent.service import ask
-from tools.contract import money
+from tests.conftest import usd
 
 ACCESS = """\
 default: []
@@ -69,12 +69,12 @@ def test_other_close_matches_of_other_teams_are_left_out(harness: BotHarness, wr
 
     shown = reply(harness, question, "U0SEARCH1", "1810000000.000002")
     assert "sorry" not in shown.lower()
-    assert money(Decimal(cluster["monthly_cost"])) in shown and cluster["resource_id"] in shown
+    assert usd(Decimal(cluster["monthly_cost"])) in shown and cluster["resource_id"] in shown
     for a in foreign:
         assert a["resource_id"] not in shown
         if a.get("resource_name"):
             assert a["resource_name"] not in shown
-        assert f"{money(Decimal(a['run_rate_monthly']))}/month" not in shown
+        assert f"{usd(Decimal(a['run_rate_monthly']))}/month" not in shown
     assert "you can't see here left out" in shown
     # Nothing else posted in that thread (table, evidence) names them either.
     harness.bot.workers.wait_idle(10)

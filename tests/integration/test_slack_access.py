@@ -12,7 +12,7 @@ from fakes.slack_api import BotHarness, FakeSlackApi
 from apps.slack.access import AccessError, AccessPolicy
 from knowledge.prices import load_catalogs
 from knowledge.store import open_store
-from tools.contract import money
+from tests.conftest import usd
 
 ACCESS = """\
 default: []
@@ -138,4 +138,4 @@ def test_questions_about_another_teams_resource_are_refused(demo_harness: BotHar
     demo_harness.mention(question, user="U0SEARCH1", channel="C0GENERAL", ts="1810000000.000003")
     shown = demo_harness.api.wait_for("chat.postMessage", timeout=60,
                                       where=lambda c: c.args.get("thread_ts") == "1810000000.000003")[0].texts()
-    assert money(Decimal(cluster["monthly_cost"])) in shown and cluster["owner"] in shown
+    assert usd(Decimal(cluster["monthly_cost"])) in shown and cluster["owner"] in shown

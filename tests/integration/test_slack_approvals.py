@@ -13,7 +13,7 @@ from fakes.slack_api import BotHarness, FakeSlackApi
 
 from knowledge.prices import load_catalogs
 from knowledge.store import open_store
-from tools.contract import money
+from tests.conftest import usd
 from tools.registry import run_tool
 
 FLAGS = ("--name llama-sft --team search --instance-type p5.48xlarge --gpu-count 64 --hours 72 "
@@ -76,9 +76,9 @@ def test_estimate_over_threshold_asks_for_approval(harness: BotHarness, store_pa
     expected = _expected_cost(store_path)
     opening = harness.api.of("chat.postMessage")[0]
     assert "thread_ts" not in opening.args or opening.args["thread_ts"] is None      # the question, top-level
-    answer = harness.api.wait_for("chat.postMessage", where=lambda c: money(expected) in c.texts())[0]
+    answer = harness.api.wait_for("chat.postMessage", where=lambda c: usd(expected) in c.texts())[0]
     assert answer.args["thread_ts"] == request.args["thread_ts"]                     # both in the question's thread
-    assert f"This run will cost *{money(expected, 0)}*" in request.texts()
+    assert f"This run will cost *{usd(expected, 0)}*" in request.texts()
     assert "over the $10,000 approval threshold" in request.texts()
     buttons = [e for b in request.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["text"]["text"] for b in buttons] == ["Approve", "Reject"]

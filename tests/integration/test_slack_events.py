@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from fakes.slack_api import BOT_ID, BotHarness, FakeSlackApi, event_body
 
-from tools.contract import money
+from tests.conftest import usd
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_mention_is_answered_in_its_thread_with_the_owner_and_run_rate(harness: 
     reply = _in_thread(harness, "C0PLATFORM", "1800000001.000001")[0]
     text = reply.texts()
     assert f"team {cluster['team']}" in text and cluster["owner"] in text
-    assert money(Decimal(cluster["monthly_cost"])) in text                    # $20,160.00 a month
+    assert usd(Decimal(cluster["monthly_cost"])) in text                    # $20,160.00 a month
     blocks = reply.args["blocks"]
     assert any(b["type"] == "section" and b["text"]["text"].startswith("```") for b in blocks)   # rows behind it
     assert any(b["type"] == "context" and "Evidence: tools `who_owns`" in b["elements"][0]["text"] for b in blocks)
@@ -80,7 +80,7 @@ def test_direct_message_is_answered(harness: BotHarness, demo_facts: dict) -> No
     harness.dm("what's this $17K charge from last week?", user="U0RESEARCH1", channel="D0RESEARCH",
                ts="1800000003.000001")
     text = _in_thread(harness, "D0RESEARCH", "1800000003.000001")[0].texts()
-    assert money(Decimal(charge["amount"])) in text and charge["date"] in text and charge["resource_id"] in text
+    assert usd(Decimal(charge["amount"])) in text and charge["date"] in text and charge["resource_id"] in text
 
 
 def test_slash_command_acks_at_once_and_answers_in_a_thread(harness: BotHarness, module_demo: Path) -> None:
@@ -92,23 +92,23 @@ def test_slash_command_acks_at_once_and_answers_in_a_thread(harness: BotHarness,
     assert not opening.args.get("thread_ts") and "<@U0SEARCH1> asked" in opening.texts()
     answer = _in_thread(harness, "C0SEARCH", opening.ts)[0].texts()
     october = _team_spend(module_demo, "search", date(2026, 10, 1), date(2026, 11, 1))
-    assert money(october) in answer
+    assert usd(october) in answer
 
 
 def test_follow_up_in_the_same_thread_keeps_the_conversation(harness: BotHarness, module_demo: Path) -> None:
     harness.mention("how much did team search spend last month?", user="U0SEARCH1", channel="C0SEARCH",
                     ts="1800000004.000001")
     first = _in_thread(harness, "C0SEARCH", "1800000004.000001")[0].texts()
-    assert money(_team_spend(module_demo, "search", date(2026, 10, 1), date(2026, 11, 1))) in first
+    assert usd(_team_spend(module_demo, "search", date(2026, 10, 1), date(2026, 11, 1))) in first
     harness.mention("and the month before?", user="U0SEARCH1", channel="C0SEARCH", ts="1800000004.000002",
                     thread_ts="1800000004.000001")
     second = _in_thread(harness, "C0SEARCH", "1800000004.000001", count=2)[1].texts()
     september = _team_spend(module_demo, "search", date(2026, 9, 1), date(2026, 10, 1))
-    assert money(september) in second and "team search" in second
+    assert usd(september) in second and "team search" in second
     # the same words in a new thread have no conversation to follow: no search figure there
     harness.mention("and the month before?", user="U0SEARCH1", channel="C0SEARCH", ts="1800000004.000003")
     fresh = _in_thread(harness, "C0SEARCH", "1800000004.000003")[0].texts()
-    assert money(september) not in fresh
+    assert usd(september) not in fresh
 
 
 def test_instructions_in_a_tag_are_shown_as_data(harness: BotHarness, demo_facts: dict) -> None:
@@ -136,7 +136,7 @@ def test_an_estimate_question_over_the_threshold_gets_approval_buttons(harness: 
         approvers = con.execute("SELECT approvers FROM teams WHERE team = 'search'").fetchone()[0]
     finally:
         con.close()
-    assert team == "search" and f"*{money(cost, 0)}*" in request.texts()
+    assert team == "search" and f"*{usd(cost, 0)}*" in request.texts()
     assert all(f"<@{u.strip()}>" in request.texts() for u in approvers.split(","))
 
 

@@ -12,7 +12,7 @@ from fakes.slack_api import FakeSlackApi, run_load
 from apps.slack.app import create_bot
 from apps.slack.http_server import EVENTS_PATH, SlackHTTPServer
 from apps.slack.settings import SlackSettings
-from tools.contract import money
+from tests.conftest import usd
 
 SECRET = "load-secret"
 
@@ -21,7 +21,7 @@ SECRET = "load-secret"
 def test_fifty_concurrent_questions_are_all_answered_once(writable_demo: Path, demo_facts: dict) -> None:
     cluster, charge = demo_facts["cluster_20k"], demo_facts["charge_17k"]
     kinds = [(f"who owns {cluster['resource_id']}?", cluster["owner"]),
-             ("what's this $17K charge from last week?", money(Decimal(charge["amount"])))]
+             ("what's this $17K charge from last week?", usd(Decimal(charge["amount"])))]
     questions = [kinds[i % 2][0] for i in range(50)]
     with FakeSlackApi() as api:
         bot = create_bot(SlackSettings(bot_token="xoxb-load", signing_secret=SECRET, api_url=api.url,

@@ -23,8 +23,8 @@ from apps.report.render_html import render_html
 from apps.report.render_md import render_markdown
 from apps.report.week import last_full_week, resolve_week
 from knowledge.store import open_store
-from tests.conftest import DEMO_AS_OF
-from tools.contract import FinopsError, UnknownNameError, money, pct
+from tests.conftest import DEMO_AS_OF, usd
+from tools.contract import FinopsError, UnknownNameError, pct
 
 WEEK = "2026-W47"
 START, END = datetime(2026, 11, 16), datetime(2026, 11, 23)
@@ -84,8 +84,8 @@ def test_total_and_changes_equal_independent_sql(w47: WeeklySummary, w47_md: str
     unallocated = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team IS NULL "
                       "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", [START, END])
     assert o.unallocated == unallocated
-    assert f"was {money(total)}, up {pct((total - previous) / previous)} ({money(total - previous)})" in w47_md
-    assert f"4-week average of {money(four / 4)}" in w47_md
+    assert f"was {usd(total)}, up {pct((total - previous) / previous)} ({usd(total - previous)})" in w47_md
+    assert f"4-week average of {usd(four / 4)}" in w47_md
     # The daily chart's day totals come from the tool and match SQL per day; the team bands add up to them.
     for i, day in enumerate(w47.charts.days):
         start = datetime.combine(day, datetime.min.time())
@@ -117,13 +117,13 @@ def test_planted_anomaly_is_in_the_summary(w47: WeeklySummary, w47_md: str, demo
     amount = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceName = ? AND ChargePeriodStart >= ? "
                  "AND ChargePeriodStart < ?", [fact["scope"], datetime.combine(day, datetime.min.time()),
                                                datetime.combine(day + timedelta(days=1), datetime.min.time())])
-    assert money(amount) == money(Decimal(fact["amount"]))
+    assert usd(amount) == usd(Decimal(fact["amount"]))
     hits = [a for a in w47.anomalies.items
             if a.kind == "spike" and a.scope_kind == fact["scope_kind"] and a.scope == fact["scope"]]
     assert len(hits) == 1
     spike = hits[0]
     assert (spike.start, spike.end, spike.cost) == (day, day, amount)
-    sentence = f"{fact['scope']} (service) spiked on {day_label(day)}: {money(amount)}"
+    sentence = f"{fact['scope']} (service) spiked on {day_label(day)}: {usd(amount)}"
     assert sentence in w47_md
     assert sentence in render_html(layout(w47), w47, {})
 
@@ -143,14 +143,14 @@ def test_team_over_budget_is_in_the_summary(demo_db: Path, demo_facts: dict, sql
     team, month = fact["team"], date.fromisoformat(fact["period_start"])
     as_of = date.fromisoformat(DEMO_AS_OF)
     spent, amount = _team_budget_sql(sql, team, month, as_of)
-    assert money(spent) == money(Decimal(fact["spent"]))
+    assert usd(spent) == usd(Decimal(fact["spent"]))
     with open_store(demo_db, read_only=True) as store:
         current = build_summary(store, resolve_week("2026-W48", as_of))
     status = next(b for b in current.budgets.items if b.scope_kind == "team" and b.scope == team)
     assert (status.spent, status.amount, status.period_start) == (spent, amount, month)
     assert status.pct == spent / amount and status.pct > Decimal("0.8") and status.alerts
     lead = next(s for s in layout(current).sections if s.key == "budgets").lead
-    assert f"{team} (team) has spent {pct(spent / amount)} of its monthly budget ({money(spent)} of {money(amount)})" in lead
+    assert f"{team} (team) has spent {pct(spent / amount)} of its monthly budget ({usd(spent)} of {usd(amount)})" in lead
     assert lead in render_markdown(layout(current), current)
     others = [t for t in demo_facts["teams"] if t != team]
     assert not any(f"{t} (team) has spent" in lead for t in others), "only the planted team is over 80%"
@@ -174,7 +174,7 @@ def test_untagged_share_equals_independent_sql(w47: WeeklySummary, w47_md: str, 
     assert (t.untagged, t.total) == (untagged, total)
     assert t.untagged_share == untagged / total
     assert Decimal("0.05") < t.untagged_share < Decimal("0.25")
-    assert (f"{pct(untagged / total)} of the week's billed spend ({money(untagged)} of {money(total)}) "
+    assert (f"{pct(untagged / total)} of the week's billed spend ({usd(untagged)} of {usd(total)}) "
             "has no team tag") in w47_md
 
 
@@ -182,8 +182,8 @@ def test_llm_spend_and_cost_per_1k_calls_equal_independent_sql(w47: WeeklySummar
     cost = sql("SELECT sum(cost) FROM llm_calls WHERE ts >= ? AND ts < ?", [START, END])
     calls = sql("SELECT sum(calls) FROM llm_calls WHERE ts >= ? AND ts < ?", [START, END])
     assert (w47.llm.cost, w47.llm.calls) == (cost, calls)
-    assert money(w47.llm.cost_per_1k_calls, 4) == money(cost / calls * 1000, 4)
-    assert f"LLM spend was {money(cost)} over {calls:,} calls: {money(cost / calls * 1000, 4)} per 1K calls" in w47_md
+    assert usd(w47.llm.cost_per_1k_calls, 4) == usd(cost / calls * 1000, 4)
+    assert f"LLM spend was {usd(cost)} over {calls:,} calls: {usd(cost / calls * 1000, 4)} per 1K calls" in w47_md
     for row in w47.llm.models:
         assert row.cost == sql("SELECT sum(cost) FROM llm_calls WHERE model = ? AND ts >= ? AND ts < ?",
                                [row.key, START, END])
@@ -231,8 +231,8 @@ def test_text_charts_in_terminal_markdown(w47: WeeklySummary, w47_md: str):
     for series in w47.charts.daily:
         assert series.name in w47_md
     for total in w47.charts.day_totals:
-        assert money(total) in w47_md
-    assert f"+{money(w47.charts.movers[0].value)}" in w47_md or money(w47.charts.movers[0].value) in w47_md
+        assert usd(total) in w47_md
+    assert f"+{usd(w47.charts.movers[0].value)}" in w47_md or usd(w47.charts.movers[0].value) in w47_md
 
 
 # -- a team's summary ----------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def test_team_summary_resolves_the_name_and_scopes_figures(demo_db: Path, demo_f
     assert s.charts.daily_by == "service"
     for i in range(len(s.charts.days)):
         assert sum(x.values[i] for x in s.charts.daily) == s.charts.day_totals[i]
-    assert f"Spend for team {team} in {WEEK} was {money(total)}" in render_markdown(layout(s), s)
+    assert f"Spend for team {team} in {WEEK} was {usd(total)}" in render_markdown(layout(s), s)
 
 
 # -- renderers keep data as data -----------------------------------------------------------------------

@@ -18,9 +18,8 @@ from apps.report.slack_post import PostSettings, post_summaries
 from apps.report.week import resolve_week
 from knowledge.store import open_store
 from tests.cli import Ran, finops_cli
-from tests.conftest import DEMO_AS_OF
+from tests.conftest import DEMO_AS_OF, usd
 from tests.fakes.slack_api import FakeSlackApi
-from tools.contract import money
 
 COMPANY_CHANNEL = "#finops-weekly"
 
@@ -84,7 +83,7 @@ def test_post_twice_gives_one_post_per_channel(writable_demo: Path, demo_facts: 
         assert f"{spike['scope']} (service) spiked" in company
         # Budgets are as of the week's end (Mon 2026-11-23), not of the later --as-of date.
         assert f"{over_budget['team']} (team) has spent" in company
-        assert money(team_spend_before(writable_demo, over_budget["team"], "2026-11-01", "2026-11-23")) in company
+        assert usd(team_spend_before(writable_demo, over_budget["team"], "2026-11-01", "2026-11-23")) in company
         assert "% of the week's billed spend" in company and "has no team tag" in company
         team_post = next(c for c in posts if c.args["channel"] == channels[over_budget["team"]]).texts()
         assert f"Weekly cost summary 2026-W47: team {over_budget['team']}" in team_post

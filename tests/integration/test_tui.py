@@ -24,7 +24,7 @@ from apps.tui.app import ChatApp
 from apps.tui.ask import agent_ask
 from apps.tui.widgets.answer_view import AnswerView
 from apps.tui.widgets.charts import BarsChart, SeriesChart
-from tools.contract import money
+from tests.conftest import usd
 
 SIZE = (100, 30)
 
@@ -115,13 +115,13 @@ def test_answer_shows_its_rows_chart_sql_and_exports(chat: ChatApp, demo_db: Pat
     async def script(pilot: Pilot) -> None:
         view = await ask(pilot, question, type_it=True)
         assert view.answer is not None and view.answer.kind == "answer"
-        assert money(sum(expected.values())) in shown_text(view)
+        assert usd(sum(expected.values())) in shown_text(view)
 
         rows = table_rows(view)
         key, billed = column(view, "team"), column(view, "billed")
         shown = {row[key]: row[billed] for row in rows}
         for team in demo_facts["teams"]:
-            assert shown[team] == money(expected[team]), team
+            assert shown[team] == usd(expected[team]), team
         assert view.query(BarsChart), "a breakdown gets a bar chart"
 
         # the SQL and freshness, folded until asked for
@@ -133,7 +133,7 @@ def test_answer_shows_its_rows_chart_sql_and_exports(chat: ChatApp, demo_db: Pat
 
         # copy and export the rows
         await pilot.press("ctrl+y")
-        assert pilot.app.clipboard.startswith(f"Q: {question}") and money(expected["search"]) in pilot.app.clipboard
+        assert pilot.app.clipboard.startswith(f"Q: {question}") and usd(expected["search"]) in pilot.app.clipboard
         await pilot.press("ctrl+e")
         exported = sorted(tmp_path.glob("finops-*.csv"))
         assert [p.name for p in exported] == ["finops-how-much-did-each-team-spend-last-month.csv"]
@@ -162,7 +162,7 @@ def test_follow_up_uses_the_session_memory(chat: ChatApp, demo_db: Path, demo_fa
         follow = await ask(pilot, "and last month?")
         assert follow.answer is not None and follow.answer.kind == "answer"
         assert follow.answer.session_id == pilot.app.session_id
-        assert money(search_last_month) in shown_text(follow)
+        assert usd(search_last_month) in shown_text(follow)
 
     run(chat, script)
 
@@ -198,8 +198,8 @@ def test_palette_asks_a_common_question_and_a_series_gets_a_sparkline(chat: Chat
         assert view.query(SeriesChart) and view.query(Sparkline)
         key, billed = column(view, "day"), column(view, "billed")
         shown = {row[key]: row[billed] for row in table_rows(view)}
-        assert shown.pop("total", money(sum(expected.values()))) == money(sum(expected.values()))
-        assert shown == {day: money(total) for day, total in expected.items()}
+        assert shown.pop("total", usd(sum(expected.values()))) == usd(sum(expected.values()))
+        assert shown == {day: usd(total) for day, total in expected.items()}
         assert len(view.query_one(Sparkline).data or []) == len(expected)  # the total row is not a point
 
     run(chat, script)

@@ -23,7 +23,7 @@ from apps.tui.cells import compact_money
 from apps.tui.widgets.answer_view import AnswerView
 from apps.tui.widgets.charts import BarsChart
 from apps.tui.widgets.help_screen import HelpScreen
-from tools.contract import money
+from tests.conftest import usd
 
 BY_TEAM = "How much did each team spend last month?"
 
@@ -79,9 +79,9 @@ def test_rows_fit_the_screen_and_the_selected_row_is_exact(demo_db: Path, demo_f
         shown = {row[key]: row[billed] for row in cells(grid)}
         for team, total in expected.items():
             # every figure is there, whole or abbreviated, never clipped
-            assert shown[team] in (money(total), compact_money(money(total))), (team, shown[team])
+            assert shown[team] in (usd(total), compact_money(usd(total))), (team, shown[team])
         if size == (80, 24):
-            assert shown["search"] == compact_money(money(expected["search"]))
+            assert shown["search"] == compact_money(usd(expected["search"]))
         # the input, the conversation and the footer do not overlap and are on screen
         box, footer = pilot.app.query_one("#question", Input), pilot.app.query_one(Footer)
         conversation = pilot.app.query_one("#conversation")
@@ -94,7 +94,7 @@ def test_rows_fit_the_screen_and_the_selected_row_is_exact(demo_db: Path, demo_f
         grid.move_cursor(row=target)
         await pilot.pause()
         detail = str(view.query_one(".row-detail", Static).render())
-        assert "team search" in detail and f"billed {money(expected['search'])}" in detail
+        assert "team search" in detail and f"billed {usd(expected['search'])}" in detail
 
     run(make(demo_db, tmp_path), script, size)
 
@@ -105,7 +105,7 @@ def test_headline_first_then_table_with_the_rest_folded(demo_db: Path, demo_fact
     async def script(pilot: Pilot) -> None:
         view = await ask(pilot, BY_TEAM)
         headline = str(view.query_one(".headline", Static).render())
-        assert money(total) in headline and "By team" not in headline       # one sentence, the total
+        assert usd(total) in headline and "By team" not in headline       # one sentence, the total
         order = [type(w).__name__ for w in view.children]
         assert order.index("BarsChart") < order.index("RowsTable")
         details = view.query_one("Collapsible.details", Collapsible)
@@ -191,7 +191,7 @@ def test_reopening_a_session_redraws_its_earlier_turns(demo_db: Path, demo_facts
         assert views[0].answer.text == texts[0]
         # and the conversation goes on: a follow-up reads the earlier turn
         follow = await ask(pilot, "and for the search team?")
-        assert money(last_month_by_team(demo_db, demo_facts)["search"]) in follow.answer.text
+        assert usd(last_month_by_team(demo_db, demo_facts)["search"]) in follow.answer.text
 
     run(make(demo_db, tmp_path, session), again, (120, 40))
 
