@@ -1,5 +1,6 @@
 """`finops ask` as a user runs it: separate processes (so memory must survive a restart), the demo built on
-first use, text and JSON output, exit codes."""
+first use, text and JSON output, exit codes. (Calls where the process is not the point run in-process:
+tests/cli.py.)"""
 
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ def finops(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
                           env={**base, **(env or {})}, timeout=300, cwd=Path(__file__).parents[2])
 
 
-def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Path) -> None:
+def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Path, instant_demo_build: None) -> None:
+    """The first question in this process (the demo builder itself is test_demo.py's: instant_demo_build), the
+    follow-up in a new process: the conversation is read back from the session file the first one wrote."""
     db = tmp_path / "finops" / "finops.duckdb"            # the default path (no --db, no FINOPS_DB)
-    first = finops("ask", "How much did the search team spend last week?", "--session", "cli-1",
-                   env={"XDG_DATA_HOME": str(tmp_path)})
+    base = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FINOPS_DB")}
+    first = finops_cli("ask", "How much did the search team spend last week?", "--session", "cli-1",
+                       env={**base, "XDG_DATA_HOME": str(tmp_path)})
     assert first.returncode == 0, first.stderr
     notice = [line for line in first.stderr.splitlines() if line.strip()]
     assert len(notice) == 1 and "built the demo company" in notice[0]
@@ -51,7 +55,7 @@ def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Pa
                             "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", [start, f"{y}-{m:02d}-01"]).fetchone()[0]
     assert usd(total) in answer.text
 
-    other = finops("ask", "and last month?", "--db", str(db), "--session", "cli-2", "--json")
+    other = finops_cli("ask", "and last month?", "--db", str(db), "--session", "cli-2", "--json", env=base)
     assert Answer.model_validate_json(other.stdout).kind == "help"   # another conversation has no history
 
 

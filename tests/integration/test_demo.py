@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from knowledge.store import Store, open_store
+from tests.cli import finops_cli
 from tests.conftest import DEMO_AS_OF, DEMO_SEED
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "demo-company.md"
@@ -384,8 +385,7 @@ def test_finops_demo_cli_is_deterministic_and_atomic(tmp_path: Path, demo_facts:
     assert summary["rows"]["focus_charges"] > 100_000 and summary["seconds"] > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb"]   # no temp file left behind
     assert _facts(target) == demo_facts                                      # same seed -> identical facts
-    bad = subprocess.run([*_finops(), "demo", "--db", str(target), "--as-of", "2026-02-30"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    bad = finops_cli("demo", "--db", str(target), "--as-of", "2026-02-30", env=env)   # in-process: tests/cli.py
     assert bad.returncode == 2 and "--as-of" in bad.stderr, bad.stderr
     assert _facts(target) == demo_facts                                      # a failed run changes nothing
 

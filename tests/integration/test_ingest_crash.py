@@ -90,13 +90,18 @@ def run_and_kill(db: Path, csv: Path, when: str) -> None:
     assert killed and proc.returncode == -signal.SIGKILL, f"the ingest ended before it could be killed: {out}"
 
 
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 400,000-row export both kills interrupt (only read by the ingests: written once per module)."""
+    return big_focus_csv(tmp_path_factory.mktemp("big") / "big.csv", 400_000)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("when", ["reading", "writing"])
-def test_kill_9_mid_ingest_leaves_the_store_as_it_was(tmp_path: Path, when: str) -> None:
+def test_kill_9_mid_ingest_leaves_the_store_as_it_was(tmp_path: Path, big: Path, when: str) -> None:
     db = tmp_path / "s.duckdb"
     ingest(db, "focus", [SAMPLE])
     before = snapshot(db)
-    big = big_focus_csv(tmp_path / "big.csv", 400_000)
     run_and_kill(db, big, when)
     assert snapshot(db) == before  # nothing of the killed ingest survives
     # and the store still works: the sample re-ingests over itself

@@ -66,7 +66,7 @@ def test_audit_on_a_missing_named_store_exits_2_and_creates_nothing(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_audit_at_the_default_path_builds_the_demo_first(tmp_path: Path) -> None:
+def test_audit_at_the_default_path_builds_the_demo_first(tmp_path: Path, instant_demo_build: None) -> None:
     path = tmp_path / "finops" / "finops.duckdb"          # the default path under $XDG_DATA_HOME
     res = runner.invoke(app, ["audit", "tags"], env={"XDG_DATA_HOME": str(tmp_path), "FINOPS_DB": None})
     assert res.exit_code == 0
