@@ -9,14 +9,20 @@ Overrides for Spark (what sqlglot 18 gets wrong or changes silently):
 - `a ~~ b` (how DuckDB stores LIKE in view definitions) is LIKE, not a regex on `~b`;
 - `map['k']` -> `try_element_at(map, 'k')` (NULL for a missing key, whatever the ANSI mode) and
   `map_contains` -> `map_contains_key`;
-- `/` is DOUBLE division as in DuckDB (Spark keeps DECIMAL with a rounded scale);
+- `/` is DOUBLE division as in DuckDB, x/0 is +-inf (Spark keeps DECIMAL with a rounded scale; x/0 is NULL);
 - `string_agg(x, sep [ORDER BY x])` -> `array_join([array_sort](collect_list(x)), sep)`;
-- `generate_series(a, b, step) AS t(c)` -> `(SELECT explode(sequence(a, b, step)) AS c) AS t`;
+- `generate_series(a, b, step) AS t(c)` -> `(SELECT explode(sequence(a, b, step)) AS c) AS t` (TIMESTAMPs for
+  an INTERVAL step, as DuckDB);
 - `epoch(ts)` -> seconds with their fraction (Spark's `unix_timestamp` truncates);
-- `date_trunc(unit, x)` keeps its DuckDB type DATE when `x` is a DATE literal/cast (Spark returns TIMESTAMP);
+- (not an override: `date_trunc(unit, CAST(x AS DATE))` is already Spark's `trunc`, a DATE; of a DATE column
+  Spark returns a TIMESTAMP, so tools write `CAST(date_trunc(...) AS DATE)`, docs/architecture.md);
 - `regexp_full_match(s, p)` -> `s RLIKE '^(?:p)$'` (Spark's RLIKE finds a match anywhere);
 - `x = ANY (SELECT ...)` (how DuckDB stores `x IN (SELECT ...)` in views) -> `x IN (SELECT ...)`;
-- `CREATE TEMP TABLE t AS q` -> `CREATE OR REPLACE TEMPORARY VIEW t AS q`.
+- `CREATE TEMP TABLE t AS q` -> `CREATE OR REPLACE TEMPORARY VIEW t AS q`;
+- a backslash in a string literal is doubled (Spark reads backslash escapes; DuckDB does not).
+
+For Trino/Athena (transpile-only, docs/engines.md): LIKE and `= ANY` as above, and `a ILIKE p` ->
+`lower(a) LIKE lower(p)` (sqlglot lowers only `a`).
 """
 
 from __future__ import annotations
@@ -137,9 +143,18 @@ def _spark_maps(node: exp.Expression) -> exp.Expression:
 
 
 def _spark_division(node: exp.Expression) -> exp.Expression:
+    # DuckDB's `/` is DOUBLE division (of DECIMALs too) and x/0 is +-inf (0/0 NaN); Spark keeps a DECIMAL
+    # (rounded scale) and x/0 is NULL.
     if isinstance(node, exp.Div) and not node.args.get("_double"):
-        out = exp.Div(this=exp.Cast(this=node.this, to=exp.DataType.build("DOUBLE")), expression=node.expression)
+        numerator = exp.Cast(this=node.this, to=exp.DataType.build("DOUBLE"))
+        divisor = node.expression
+        out: exp.Expression = exp.Div(this=numerator, expression=divisor)
         out.set("_double", True)
+        if not (isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0):
+            infinite = exp.Mul(this=numerator.copy(), expression=exp.Cast(this=exp.Literal.string("Infinity"),
+                                                                          to=exp.DataType.build("DOUBLE")))
+            out = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                       true=infinite)], default=out)
         return out
     return node
 
@@ -164,6 +179,8 @@ def _spark_generate_series(node: exp.Expression) -> exp.Expression:
     columns = alias.columns if alias is not None else []
     column = columns[0].name if columns else "generate_series"
     args = [series.args[k] for k in ("start", "end", "step") if series.args.get(k) is not None]
+    if len(args) == 3 and isinstance(args[2], exp.Interval):   # DuckDB: a series of dates is of TIMESTAMPs
+        args[:2] = [exp.Cast(this=a, to=exp.DataType.build("TIMESTAMP")) for a in args[:2]]
     select = exp.select(exp.alias_(_fn("explode", _fn("sequence", *args)), column))
     return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias.name if alias else "t")))
 
@@ -174,15 +191,6 @@ def _spark_epoch(node: exp.Expression) -> exp.Expression:
         out = exp.Div(this=exp.Cast(this=micros, to=exp.DataType.build("DOUBLE")), expression=exp.Literal.number(1000000))
         out.set("_double", True)
         return out
-    return node
-
-
-def _spark_date_trunc(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, (exp.DateTrunc, exp.TimestampTrunc)):
-        value = node.this if isinstance(node, exp.TimestampTrunc) else node.args.get("expression")
-        is_date = isinstance(value, exp.Cast) and value.to.this == exp.DataType.Type.DATE
-        if is_date:
-            return exp.Cast(this=node, to=exp.DataType.build("DATE"))
     return node
 
 
@@ -200,8 +208,23 @@ def _spark_any(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
         query = node.expression.this
         query = query.this if isinstance(query, exp.Subquery) else query
-        if isinstance(query, exp.Select):
+        if isinstance(query, (exp.Select, exp.Union)):
             return exp.In(this=node.this, query=exp.Subquery(this=query))
+    return node
+
+
+def _spark_backslashes(node: exp.Expression) -> exp.Expression:
+    # A backslash in a Spark string literal escapes the next character (backslash-b is a backspace); in
+    # DuckDB it is itself (the semantic compiler's ILIKE ... ESCAPE). Double it; sqlglot escapes quotes itself.
+    if isinstance(node, exp.Literal) and node.is_string and "\\" in node.this:
+        return exp.Literal.string(node.this.replace("\\", "\\\\"))
+    return node
+
+
+def _trino_ilike(node: exp.Expression) -> exp.Expression:
+    # sqlglot 18 writes `a ILIKE p` as `LOWER(a) LIKE p` for Trino: wrong for a pattern with capitals.
+    if isinstance(node, exp.ILike):
+        return exp.Like(this=exp.Lower(this=node.this), expression=exp.Lower(this=node.expression))
     return node
 
 
@@ -218,8 +241,9 @@ def _spark_temp_table(node: exp.Expression) -> exp.Expression:
 _Override = Callable[[exp.Expression], exp.Expression]
 OVERRIDES: dict[str, tuple[_Override, ...]] = {
     "spark": (_spark_temp_table, _spark_any, _spark_regex, _spark_percentile, _spark_arg_max, _spark_like, _spark_maps, _spark_division,
-              _spark_string_agg, _spark_generate_series, _spark_epoch, _spark_date_trunc),
-    "trino": (_spark_like,),
+              _spark_string_agg, _spark_generate_series, _spark_epoch,
+              _spark_backslashes),  # last: every string literal, once
+    "trino": (_spark_like, _spark_any, _trino_ilike),
 }
 
 

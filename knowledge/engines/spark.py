@@ -95,7 +95,13 @@ class SparkEngine:
 
     def __init__(self, spark: SparkSession, staging: str | None = None):
         self.spark = spark
-        self.registered: list[str] = []
+        self.registered: list[str] = []          # the names made Spark temporary views so far
+        self._tables: set[str] = set()           # base tables of the state file (staged on first use)
+        self._views: dict[str, str] = {}         # the state file's views: name -> DuckDB definition
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._db = ""
+        self._files: list[str] = []
+        self._lock = threading.RLock()
         # Where the state tables are staged as Parquet for Spark: a directory every executor can read
         # (FINOPS_SPARK_STAGING on a cluster; a temporary directory, removed with the engine, locally).
         self._tmp = None if staging else tempfile.TemporaryDirectory(prefix="finops-spark-")
@@ -116,41 +122,66 @@ class SparkEngine:
             raise SparkUnavailable("the Spark engine reads a Parquet lake: pass --lake DIR (finops demo --lake DIR "
                                    "or finops lake init makes one)")
         engine = cls(spark or spark_session(master), os.environ.get("FINOPS_SPARK_STAGING"))
-        engine.register(store.con, root, lake_uri=lake_uri)
+        engine.register(store.con, root, lake_uri=lake_uri or os.environ.get("FINOPS_SPARK_LAKE_URI"))
         return engine
 
-    # -- registration -------------------------------------------------------------------------------
+    # -- registration: what a statement names becomes a Spark temporary view on first use --------------
     def register(self, con: duckdb.DuckDBPyConnection, root: Path, *, lake_uri: str | None = None) -> None:
-        """Make every table and view the tools query a Spark temporary view."""
-        db = _state_db(con)
-        tables = [t for (t,) in con.execute(
+        """Read the lake's catalog: the state file's tables and views, and the manifest's charge files. Each
+        becomes a Spark temporary view when a statement first names it (`ensure`)."""
+        self._con, self._db = con, _state_db(con)
+        self._tables = {t for (t,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
-            "AND NOT temporary ORDER BY table_name", [db]).fetchall() if t not in _SKIP]
-        for table in [*tables, CHARGES]:
-            self._stage(con, db, table).createOrReplaceTempView(table if table != CHARGES else "_state_charges")
-        self._register_charges(con, db, root, lake_uri)
-        views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND "
-                                 "schema_name = 'main' AND NOT internal AND NOT temporary", [db]).fetchall())
-        self._register_views(views)
-        self.registered = sorted([*tables, CHARGES, *views])
+            "AND NOT temporary", [self._db]).fetchall() if t not in _SKIP}
+        self._views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND "
+                                       "schema_name = 'main' AND NOT internal AND NOT temporary", [self._db]).fetchall())
+        self._files = [f"{lake_uri.rstrip('/')}/{rel}" if lake_uri else str(root / rel) for _, rel, _ in lake.manifest(con)]
+        self.registered = []
 
-    def _stage(self, con: duckdb.DuckDBPyConnection, db: str, table: str) -> DataFrame:
+    def ensure(self, names: set[str]) -> None:
+        """Register the tables and views among `names` (and what those views read) not registered yet."""
+        with self._lock:
+            for name in sorted(names):
+                if name not in self.registered:
+                    self._register(name, ())
+
+    def _register(self, name: str, reading: tuple[str, ...]) -> None:
+        if name in self.registered or not (name == CHARGES or name in self._tables or name in self._views):
+            return
+        if name in reading:
+            raise dialect.UnsupportedSql(f"views that read each other in a cycle: {' -> '.join((*reading, name))}")
+        if name in self._views:
+            import sqlglot
+
+            body = sqlglot.parse_one(self._views[name], read=dialect.READ).expression
+            for table in {t.name for t in body.find_all(sqlglot.exp.Table)}:
+                self._register(table, (*reading, name))
+            self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {dialect.transpile(body.sql(dialect.READ))}")
+        elif name == CHARGES:
+            self._register_charges()
+        else:
+            self._stage(name).createOrReplaceTempView(name)
+        self.registered.append(name)
+
+    def _stage(self, table: str) -> DataFrame:
+        assert self._con is not None, "register() first"
         target = self.staging / f"{table}.parquet"
         quoted = str(target).replace("'", "''")
-        con.execute(f"COPY ({_staged_select(con, db, table)}) TO '{quoted}' (FORMAT PARQUET)")
+        self._con.execute(f"COPY ({_staged_select(self._con, self._db, table)}) TO '{quoted}' (FORMAT PARQUET)")
         return self.spark.read.parquet(str(target))
 
-    def _register_charges(self, con: duckdb.DuckDBPyConnection, db: str, root: Path, lake_uri: str | None) -> None:
+    def _register_charges(self) -> None:
         from pyspark.sql import functions as F
 
-        columns = con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND "
-                              "schema_name = 'main' AND table_name = ? ORDER BY column_index", [db, CHARGES]).fetchall()
-        names = [c for (c,) in columns]
-        state_rows = self.spark.table("_state_charges")
-        files = [f"{lake_uri.rstrip('/')}/{rel}" if lake_uri else str(root / rel) for _, rel, _ in lake.manifest(con)]
+        assert self._con is not None, "register() first"
+        con, db = self._con, self._db
+        state_rows = self._stage(CHARGES)    # the state file's own charge rows (none, in a lake at rest)
         frame: DataFrame = state_rows
-        if files:
-            parquet = self.spark.read.option("mergeSchema", "true").parquet(*files)
+        if self._files:
+            names = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND "
+                                               "schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                                               [db, CHARGES]).fetchall()]
+            parquet = self.spark.read.option("mergeSchema", "true").parquet(*self._files)
             # An older file lacks a column added later: NULL of the state table's type, as DuckDB's view reads it.
             types = dict(state_rows.dtypes)
             parquet = parquet.select(*[F.col(n) if n in parquet.columns else F.lit(None).cast(types[n]).alias(n)
@@ -159,23 +190,14 @@ class SparkEngine:
                 else state_rows.unionByName(parquet)
         frame.createOrReplaceTempView(CHARGES)
 
-    def _register_views(self, views: dict[str, str]) -> None:
-        """Transpile each persistent view; one that reads another waits until that one exists."""
+    def _named(self, sql: str) -> set[str]:
+        """The catalog names a statement's text mentions (a superset of the tables it reads: cheap)."""
         import sqlglot
+        from sqlglot.tokens import TokenType
 
-        pending = dict(views)
-        while pending:
-            done = []
-            for name, sql in pending.items():
-                body = sqlglot.parse_one(sql, read=dialect.READ).expression
-                if any(t.name in pending and t.name != name for t in body.find_all(sqlglot.exp.Table)):
-                    continue
-                self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {dialect.transpile(body.sql(dialect.READ))}")
-                done.append(name)
-            if not done:
-                raise dialect.UnsupportedSql(f"views that read each other in a cycle: {', '.join(sorted(pending))}")
-            for name in done:
-                pending.pop(name)
+        known = self._tables | set(self._views) | {CHARGES}
+        tokens = sqlglot.Dialect.get_or_raise(dialect.READ)().tokenize(sql)
+        return {t.text for t in tokens if t.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and t.text in known}
 
     # -- the Engine protocol ------------------------------------------------------------------------
     def transpile(self, sql: str, params: Sequence[Any] = ()) -> str:
@@ -183,8 +205,13 @@ class SparkEngine:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         text = self.transpile(sql, params)
+        self.ensure(self._named(sql))
         frame = self.spark.sql(text)
         return list(frame.columns), [tuple(r) for r in frame.collect()]
+
+    def register_all(self) -> None:
+        """Register every table and view now (benchmarks time queries, not first-use registration)."""
+        self.ensure(self._tables | set(self._views) | {CHARGES})
 
 
 def timed_session(master: str | None = None) -> tuple[SparkSession, float]:
