@@ -287,10 +287,12 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
             store.con.execute("CHECKPOINT")
         except BaseException:
             store.con.close()                   # discarded: nothing to refresh
+            shutil.rmtree(copy.parent / f".{copy.name}.spill", ignore_errors=True)
             copy.unlink(missing_ok=True)
             Path(str(copy) + ".wal").unlink(missing_ok=True)
             raise
         store.con.close()                       # the names were refreshed just above
+        shutil.rmtree(copy.parent / f".{copy.name}.spill", ignore_errors=True)   # a lake writer's spilled rows
         Path(str(copy) + ".wal").unlink(missing_ok=True)
         os.replace(copy, path)
         store.path = path

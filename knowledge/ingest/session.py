@@ -21,6 +21,8 @@ from typing import Any
 
 import duckdb
 
+from knowledge import lake
+
 MIN_MEMORY = 1 << 30
 MAX_MEMORY = 3 << 29     # 1.5 GB
 
@@ -74,6 +76,9 @@ def bounded_memory(con: duckdb.DuckDBPyConnection, store_path: Path) -> Iterator
     """The ingest's memory limit and spill directory for the duration of the block, then the old settings."""
     old = {k: _setting(con, k) for k in ("memory_limit", "temp_directory")}
     spill = store_path.parent / f".{store_path.name}.spill"
+    # A lake writer's charge rows stay in a temporary table (spilled here) until the write ends and flushes
+    # them to Parquet: the settings and the spill stay until then (the writer removes the directory).
+    lake_writer = lake.write_target(con, lake.CHARGES) != lake.CHARGES
     con.execute(f"SET memory_limit = '{memory_limit()}'")
     if str(store_path) != ":memory:":
         spill.mkdir(parents=True, exist_ok=True)
@@ -81,18 +86,23 @@ def bounded_memory(con: duckdb.DuckDBPyConnection, store_path: Path) -> Iterator
     try:
         yield
     finally:
-        for key, value in old.items():
-            try:
-                con.execute(f"SET {key} = ?", [value]) if value else con.execute(f"RESET {key}")
-            except duckdb.Error:
-                pass
-        if spill.exists():
-            for f in spill.iterdir():
-                f.unlink(missing_ok=True)
-            try:
-                spill.rmdir()
-            except OSError:
-                pass
+        if not lake_writer:
+            _restore(con, old, spill)
+
+
+def _restore(con: duckdb.DuckDBPyConnection, old: dict[str, str | None], spill: Path) -> None:
+    for key, value in old.items():
+        try:
+            con.execute(f"SET {key} = ?", [value]) if value else con.execute(f"RESET {key}")
+        except duckdb.Error:
+            pass
+    if spill.exists():
+        for f in spill.iterdir():
+            f.unlink(missing_ok=True)
+        try:
+            spill.rmdir()
+        except OSError:
+            pass
 
 
 @contextmanager
