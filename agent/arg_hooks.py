@@ -62,9 +62,9 @@ _INSTANCE = re.compile(r"\b([a-z]\d[a-z0-9-]*\.\d*x?large)\b")
 _HOURS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(hours?|hrs?|h|days?|weeks?)\b")
 _STEPS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(k)?\s?steps\b")
 _SEC_PER_STEP = re.compile(r"(\d+(?:\.\d+)?)\s?(?:s|sec|secs|seconds?)\s?(?:per|/|a)\s?step\b")
-_CALLS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(k|m|thousand|million)?\s?(?:calls|requests)\b")
-_IN_TOK = re.compile(r"(\d+)\s?(?:input|prompt)(?: tokens)?\b")
-_OUT_TOK = re.compile(r"(\d+)\s?(?:output|completion)(?: tokens)?\b")
+_CALLS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(k|m|thousand|million)?\s?(?:[a-z][\w.-]*\d[\w.-]*\s)?(?:calls|requests)\b")
+_IN_TOK = re.compile(r"(\d+)\s?(?:input|prompt|in)(?: tokens)?\b")
+_OUT_TOK = re.compile(r"(\d+)\s?(?:output|completion|out)(?: tokens)?\b")
 _BUDGET = re.compile(r"\bbudget(?: of| is|:)?\s?\$?\s?(\d[\d.]*)\s?(k|m)?\b")
 _KINDS = (("fine-tune", r"\bfine-?\s?tun"), ("batch-inference", r"\bbatch inference\b"),
           ("sweep", r"\bsweep\b"), ("experiment", r"\bexperiment\b"), ("training", r"\btrain"))
@@ -187,7 +187,8 @@ def _estimate_llm_batch(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> 
     """An LLM batch: a model plus a number of calls (and tokens per call)."""
     t = ent.text
     calls = _CALLS.search(t)
-    model = ent.first("model") or ent.first("target_model") or args.get("model")
+    # a model of the price catalog the store never called can be estimated ("1M gpt-4o-mini calls")
+    model = ent.first("model") or ent.first("target_model") or args.get("model") or next(iter(ent.catalog_models), None)
     if calls and model and "gpu_type" not in args and "instance_type" not in args:
         args["kind"] = "llm-batch"
         _set(args, spec, "model", model)
@@ -306,7 +307,7 @@ def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
         else:
             n = int(m.group(1)) if m.group(1).isdigit() else _WORDS[m.group(1)]
             args["horizon_days"] = n * _UNIT_DAYS[m.group(2)]
-    elif re.search(r"\bend of (?:the |this )?month\b", ent.text) and ent.today is not None:
+    elif re.search(r"\bend of (?:the |this )?month\b|\beom\b", ent.text) and ent.today is not None:
         month_end = (ent.today.replace(day=28) + timedelta(days=4)).replace(day=1)
         _set(args, spec, "horizon_days", max(1, (month_end - ent.today).days))
     return _scoped(args, ent, spec)

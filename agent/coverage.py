@@ -17,6 +17,7 @@ from agent.intents import INTENTS, vocabulary
 from agent.state import Reply
 from agent.typos import semantic_words
 from knowledge.naming import fold, suggest
+from knowledge.semantic.model import CONCEPTS
 
 # Closed-class English words and the filler of chat questions: they carry no subject of their own.
 FUNCTION_WORDS: frozenset[str] = frozenset("""
@@ -46,6 +47,7 @@ january february march april may june july august september october november dec
 jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
 ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks
 hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka avg average mean
+past wtf omg lol ballpark
 """.split())
 
 # Measures nobody holds here: asked for, they get "I have no X data", never a cost figure instead.
@@ -72,7 +74,15 @@ def _covered_spans(ent: Entities) -> list[tuple[int, int]]:
     for hit in ent.names:
         for m in re.finditer(re.escape(hit.span.lower()), text):
             spans.append(m.span())
+    for word in _concept_phrases():        # "no owning team": a filter of the semantic model, read whole
+        for m in re.finditer(r"(?<![a-z0-9-])" + re.escape(word) + r"(?![a-z0-9-])", text):
+            spans.append(m.span())
     return spans
+
+
+@lru_cache(maxsize=1)
+def _concept_phrases() -> tuple[str, ...]:
+    return tuple(sorted({w for c in CONCEPTS for w in c.words if " " in w}, key=len, reverse=True))
 
 
 _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")

@@ -199,5 +199,46 @@ def budget_left(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
     return "Budget left: " + "; ".join(items[:MAX_ITEMS]) + "."
 
 
+def _two_totals(outcomes: list[ToolOutcome]) -> tuple[tuple[Decimal, str], tuple[Decimal, str]] | None:
+    """The headline totals of the first and the last result (the earlier answer first), with their labels."""
+    known: list[tuple[Decimal, str]] = []
+    for o in outcomes:
+        total, period = _total(o)
+        if total is not None:
+            known.append((total, _label(o, period)))
+    if len(known) < 2:
+        return None
+    return known[0], known[-1]
+
+
+def _label(o: ToolOutcome, period: dict[str, Any]) -> str:
+    filters = o["result"].get("filters") or {}
+    what = ", ".join(f"{k} {v}" for k, v in filters.items()) if isinstance(filters, dict) else ", ".join(map(str, filters))
+    when = str(period.get("label") or "")
+    return " ".join(p for p in (what, f"in {when}" if when else "") if p) or "the total"
+
+
+def difference(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"what's the difference between the two?": the two previous totals subtracted, the sum shown."""
+    both = _two_totals(outcomes)
+    if both is None:
+        return None
+    (a, la), (b, lb) = both
+    return f"Difference: {money(abs(b - a))} ({lb} {money(b)} - {la} {money(a)} = {money(b - a)})."
+
+
+def change(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"% change?": the later total against the earlier one, the division shown."""
+    both = _two_totals(outcomes)
+    if both is None:
+        return None
+    (a, la), (b, lb) = both
+    if not a:
+        return None
+    return (f"Change: {(b - a) / a * 100:+.2f}% ({lb} {money(b)} vs {la} {money(a)}: "
+            f"{money(b - a)} / {money(a)}).")
+
+
 _DERIVATIONS = {"per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
-                "average_per_day": average_per_day, "share": share, "budget_left": budget_left}
+                "average_per_day": average_per_day, "share": share, "budget_left": budget_left,
+                "difference": difference, "change": change}

@@ -142,6 +142,7 @@ class Entities:
     today: date | None = None                                                 # the store's reference date
     cue_text: str = ""                           # `text` with identifier-like names masked (intent scoring)
     fixes: dict[str, str] = field(default_factory=dict)                       # typo -> cue word it was read as
+    catalog_models: list[str] = field(default_factory=list)   # price-catalog models named (what-if targets only)
 
     def first(self, kind: str) -> str | None:
         return next((h.name for h in self.names if h.kind == kind), None)
@@ -153,6 +154,7 @@ class Entities:
         return re.search(pattern, self.text) is not None
 
 
+_UNIT_WORD = {"d": "days", "w": "weeks", "m": "months"}
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -165,6 +167,7 @@ def normalise(question: str) -> str:
 
     q = _CONTROL.sub("", normalize(_ANSI.sub("", question)))
     q = q.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
+    q = re.sub(r"\bl(\d{1,3}) ?([dwm])\b", lambda m: f"last {m.group(1)} {_UNIT_WORD[m.group(2)]}", q)   # l30d
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)            # 1,000 -> 1000 (twice for millions)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)
     return re.sub(r"\s+", " ", q).strip()
@@ -304,6 +307,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         ent.top = int(m.group(1))
     _group(ent)
     _names(ent, index)
+    ent.catalog_models = list(dict.fromkeys(index.catalog[t] for t in tokens if t in index.catalog))
     ent.cue_text = _masked(ent)
     return ent
 

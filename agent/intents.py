@@ -39,6 +39,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:which|what) (?:job|pipeline|person|user|deploy\w*) (?:created|launched|started|deployed|spun up)\b", 2.5),
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
         (r"\bbelongs? to\b|\bownership\b", 1.0),
+        (r"\bon the hook for\b|\bowners?\s*\??\s*$", 2.5),   # "which team is on the hook for it?", "X - owner?"
         (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
         (r"\bwho (?:should|do|can|could|must) (?:i|we) (?:talk|speak|ask|contact|ping|call|email|write)\b|"
          r"\bwho(?:'s| is) (?:accountable|in charge)\b|\bwho to (?:talk|speak|ask|contact|ping)\b", 2.5),
@@ -62,6 +63,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:double|twice|triple|quadruple|halve|half|\d+(?:\.\d+)?\s?x)\s+(?:the\s+|as\s+many\s+)?(?:gpus?|nodes?|hours?|duration|run ?time)\b", 1.5),
         (r"\b(?:training|fine-?tune|job|run|batch)\b", 0.3),
         (r"\b\d+(?:\.\d+)?\s?(?:k|m|million|thousand)?\s?(?:calls|requests)\b.{0,60}\b(?:input|output|prompt|completion) tokens?\b", 3.0),
+        (r"\b\d+(?:\.\d+)?\s?(?:k|m|million|thousand)?\s?[\w.-]*\s?(?:calls|requests)\b.{0,60}\b\d+\s?(?:in|input)\b.{0,12}\b\d+\s?(?:out|output)\b", 3.0),
     )),
     Intent("tag_audit", "tag_audit", (
         (r"\buntagged\b|\bnot tagged\b|\bwithout (?:a |any )?(?:team |owner |project |env )?tags?\b|\bmissing (?:a |an |the )?(?:team |owner |project |env )?tags?\b", 2.5),
@@ -74,6 +76,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bprompts?\b", 1.2),
         (r"\btrim(?:ming|med)?\b|\bshorter prompt\b|\bprompt caching\b|\bcach(?:e|ing)\b", 1.0),
         (r"\bmax_tokens\b|\bmax tokens\b|\bmax-tokens\b|\boutput (?:token )?limit\b", 2.0),
+        # "p95 output tokens": the output length the audit reads (its P95; not what the calls cost)
+        (r"\b(?:p95|95th percentile)\b.{0,20}\b(?:output|completion|response) (?:tokens?|length)\b", 5.0),
         (r"\bfrontier model\b|\bcheaper model\b|\bsmaller model\b|\bmini would do\b|\ba mini\b|\boverkill\b|\bcheaper tier\b", 2.0),
         (r"\bclassification\b|\btask type\b", 0.5),
         (r"\b(?:mov|switch|migrat|downgrad|port)\w* .{0,60}\bto\b", 1.5),
@@ -92,6 +96,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bidle\b|\bzombies?\b|\babandoned\b|\bunused\b|\borphan(?:ed)?\b|\bforgotten\b|\bleft (?:on|running)\b", 2.5),
         (r"\bunder-?utili[sz]ed\b|\blow(?:ly)? utili[sz](?:ed|ation)\b|\bpast (?:their |its )?ttl\b|\bwaste\w*\b|\bnot used\b", 2.5),
         (r"\b(?:looks|look|running|runs|behaves|behave|acts?) like prod\w*\b|\bdev\b.{0,40}\bprod\w*\b", 2.0),
+        # "dev vs prod cost": environments compared, a spend question (not "dev that looks like prod")
+        (r"\b(?:dev|prod\w*|staging)\s+(?:vs\.?|versus|and|or)\s+(?:dev|prod\w*|staging)\b", -2.0),
         (r"\bforg[eo]t\w* to (?:turn|switch|shut) (?:it |them )?off\b|\bstill (?:on|running)\b", 2.0),
         (r"\bstill worth (?:running|keeping|it)\b|\bworth running\b|\bzero traffic\b|\bno traffic\b", 2.0),
         (r"\bdoing nothing\b|\bsitting (?:idle|there|around)\b|\bburning (?:money|cash)\b|\bnot doing anything\b", 2.5),
@@ -119,7 +125,7 @@ INTENTS: tuple[Intent, ...] = (
         (rf"\b\d+\s?x?\s?{GPU}|\bwith a budget of\b", -2.0),   # a job's own budget: estimate's verdict
     )),
     Intent("forecast", "forecast", (
-        (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
+        (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\b(?:land|end up|finish)\b.{0,20}\b(?:eom|eoq|eoy)\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
         (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b|\bnext (?:month|quarter|week|year)\b", 1.0),
     )),
     Intent("unit_costs", "unit_costs", (
@@ -179,7 +185,7 @@ CUE_WORDS: tuple[str, ...] = (
     "untagged", "tagged", "idle", "zombie", "zombies", "abandoned", "unused", "prompt", "prompts", "system",
     "tokens", "anomaly", "anomalies", "unusual", "remediation", "remediations", "savings", "waste",
     "endpoint", "endpoints", "inference", "inferences", "training", "running", "forgotten", "projected",
-    "expensive", "priciest", "costliest", "spender", "spenders",
+    "expensive", "priciest", "costliest", "spender", "spenders", "uncached",
 )
 
 

@@ -66,6 +66,7 @@ FOLLOW_UP = re.compile(r"^(?:and|what about|how about|what if|same (?:for|but|th
 SUBJECT_REF = re.compile(r"\b(?:they|them|their|theirs|it|its)\b|\bthat(?: one)?\s*\??$")
 SUBJECT_REF_SINGULAR = re.compile(r"\b(?:it|its)\b|\bthat(?: one)?\s*\??$")
 TOP_ONE = re.compile(r"\b(?:the most|top|biggest|highest|largest|priciest|costliest|most expensive)\b", re.IGNORECASE)
+BARE_DURATION = re.compile(r"(?:for )?\d+(?:\.\d+)? ?(?:days?|d|hours?|hrs?|h|weeks?|wks?)")
 LEFT = re.compile(r"\b(?:left|remaining|remains?|headroom)\b")
 # Derived figures a follow-up keeps ("and for research?" after "how much of it is left?").
 INHERITED_DERIVATIONS = ("budget_left", "average_per_day", "per_unit")
@@ -166,10 +167,17 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
         return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
             f"I can list the costs, but I can't keep only the rows above or below {money(ent.amounts[0])} yet, "
             "so I give no figure for that question. Ask for the top N instead (e.g. 'top 10 apps last week').")})
-    if ent.period and not _CURRENT.fullmatch(ent.period.strip()) and not _is_current_month(ent):
+    duration = ent.period is not None and BARE_DURATION.fullmatch(ent.period.strip()) is not None and all(
+        "hours" in c["args"] for c in step.calls)      # "16 H100s, 2 days": the job's length, not a period
+    if ent.period and not _CURRENT.fullmatch(ent.period.strip()) and not _is_current_month(ent) and not duration:
         period_reply = _period_slots(step, ent.period)
         if period_reply is not None:
             return PlanStep(reply=period_reply)
+    day = LONE_DAY.search(ent.text)
+    if day is not None and not (ent.period and day.group(0) in ent.period) and any(
+            c["tool"] in TOTAL_TOOLS for c in step.calls):
+        # "spend on the 17th": a day the period grammar did not read is never the default 30 days
+        return PlanStep(reply=period_not_understood_reply([day.group(0).strip()], ent.period))
     if ent.period_unparsed:
         # A time phrase that is present but not read is never replaced by the tool's default period.
         return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
@@ -304,6 +312,9 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
+    between = _between_previous(ent, history, by_name)
+    if between is not None:
+        return between
     earlier = EARLIER.search(text) is not None
     marked = FOLLOW_UP.match(text) is not None
     semantic = _semantic_step(ent, best, prev if marked else None, by_name)
@@ -344,6 +355,35 @@ def terse_cost_intent(ent: Entities, by_name: dict[str, ToolSpec]) -> Intent | N
         return None
     tool = "llm_spend" if kinds & LLM_KINDS and not kinds & BILL_KINDS else "spend"
     return next((i for i in INTENTS if i.tool == tool and i.name == tool and tool in by_name), None)
+
+
+# "what's the difference between the two?", "% change?": a figure derived from the previous two answers.
+BETWEEN_DIFFERENCE = re.compile(r"\bdifference\b|\bgap\b|\bdelta\b|\bhow much (?:more|less|higher|lower)\b")
+BETWEEN_CHANGE = re.compile(r"%\s*(?:change|diff\w*|increase|decrease|growth)|\bpercent(?:age)? (?:change|difference|increase|decrease)"
+                            r"|\bby what (?:percent(?:age)?|%)|\bhow many percent\b")
+TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
+# A day of the month written on its own ("on the 17th", "11/19"): a period only when the grammar read it.
+LONE_DAY = re.compile(r"\b(?:the )?\d{1,2}(?:st|nd|rd|th)\b|(?<![\d/.-])\d{1,2}/\d{1,2}(?![\d/])")
+
+
+def _between_previous(ent: Entities, history: list[Turn], by_name: dict[str, ToolSpec]) -> PlanStep | None:
+    """The difference or the % change between the previous two answers ("and october?" after "storage in
+    september?", then "% change?"): both calls again, the arithmetic done on their totals (agent.derived).
+    None unless the question asks that and names nothing new, and each of the two turns has one total."""
+    diff, change = BETWEEN_DIFFERENCE.search(ent.text), BETWEEN_CHANGE.search(ent.text)
+    if not (diff or change) or ent.names or ent.unknown or ent.period:
+        return None
+    turns = [t for t in history if t.get("calls")][-2:]
+    if len(turns) < 2 or not all(len(t.get("calls") or []) == 1 and t["calls"][0]["tool"] in TOTAL_TOOLS
+                                 and t["calls"][0]["tool"] in by_name for t in turns):
+        return None
+    if turns[0]["calls"][0]["tool"] != turns[1]["calls"][0]["tool"]:
+        return None
+    calls = [(by_name[t["calls"][0]["tool"]], dict(t["calls"][0].get("args") or {})) for t in turns]
+    step = _finish(calls, ent, by_name)
+    if step.calls:
+        step.derive = [{"kind": "change" if change else "difference"}]
+    return step
 
 
 def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_name: dict[str, ToolSpec], *,

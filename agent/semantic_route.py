@@ -103,7 +103,8 @@ def concept_filters(text: str) -> list[dict[str, Any]]:
             m = re.search(r"(?<![a-z0-9-])" + re.escape(w) + r"(?![a-z0-9-])", text)
             if m is None:
                 continue
-            if re.search(r"\b(?:net of|after|including|incl\.?|with)\s+(?:all\s+|the\s+|our\s+)?$", text[: m.start()]):
+            if not re.match(r"(?:no|not|without|wasn't|isn't)\b", w) and re.search(
+                    r"\b(?:net of|after|including|incl\.?|with)\s+(?:all\s+|the\s+|our\s+)?$", text[: m.start()]):
                 break                   # "net of credits", "after refunds": a way to count, not a filter
             negated = _NEGATION.search(text[: m.start()]) is not None
             op: str = c.op
@@ -121,8 +122,8 @@ def semantic_args(ent: Entities, cost_question: bool = False,
     """CostQuery arguments when the question needs the semantic model; None when other tools fit.
     `cost_question`: the intent already reads it as a cost question ("top 3 services for databases")."""
     text = ent.text
-    if not cost_question and not _COST_CUE.search(text):
-        return None
+    if not cost_question and not _COST_CUE.search(text) and not measures(text):
+        return None                      # (a measure of the model named, "ESR for oct?", is a figure asked)
     dims = group_by(text)
     # "which team spent the most on compute": the planner's own group words ("which X", "top X") count too
     # (only when no "by …" phrase was read: "by service category" also reads as "service" to the older parser)

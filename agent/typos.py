@@ -50,8 +50,27 @@ def _targets() -> tuple[str, ...]:
     return tuple(sorted({w for w in vocabulary() if w.isascii() and not w.endswith("-")} | period_words))
 
 
+# Well-known misspellings of function words (swapped letters): read as the word, so they are no "word
+# nobody understood". They carry no subject, so reading them can never change what a question is about.
+FUNCTION_TYPOS: dict[str, str] = {"teh": "the", "hte": "the", "adn": "and", "nad": "and", "waht": "what",
+                                  "whta": "what", "hwo": "how", "thsi": "this", "taht": "that", "thier": "their",
+                                  "tehm": "them", "yuo": "you", "ot": "to", "fo": "of"}
+# Chat abbreviations of cue words.
+ABBREVIATIONS: dict[str, str] = {"toks": "tokens", "tok": "tokens", "reqs": "requests", "infra": "infrastructure",
+                                 "approx": "approximately", "envs": "environments"}
+# Three-letter typos of the time words a period is made of ("last wek"): one edit, same first letter. A
+# period misread is never the default period (the period grammar reads the corrected words, or nothing).
+SHORT_TARGETS = ("week", "last", "year", "days")
+
+
 def correction(word: str) -> str | None:
     """The cue word `word` is a typo of, or None."""
+    if word in FUNCTION_TYPOS or word in ABBREVIATIONS:
+        return FUNCTION_TYPOS.get(word) or ABBREVIATIONS[word]
+    if len(word) == MIN_LENGTH - 1 and word.isalpha() and word not in COMMON:
+        near = [t for t in SHORT_TARGETS if t[0] == word[0] and not t.startswith(word)
+                and OSA.distance(word, t, score_cutoff=MAX_EDITS) <= MAX_EDITS]
+        return near[0] if len(near) == 1 else None
     if len(word) < MIN_LENGTH or not word.isalpha() or word in COMMON:
         return None
     targets = _targets()

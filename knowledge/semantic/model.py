@@ -333,7 +333,9 @@ _CONCEPTS: tuple[Concept, ...] = (
     Concept(words=("spot", "dynamic pricing"), dimension="pricing_category", op="eq", values=("Dynamic",)),
     Concept(words=("on-demand", "on demand", "ondemand"), dimension="pricing_category", op="eq", values=("Standard",)),
     Concept(words=("committed", "reserved"), dimension="pricing_category", op="eq", values=("Committed",)),
-    Concept(words=("untagged", "unallocated", "unowned"), dimension="team", op="is_null"),
+    Concept(words=("untagged", "unallocated", "unowned", "not allocated", "wasn't allocated", "isn't allocated",
+                   "no owning team", "without an owning team", "no team", "without a team", "unattributed"),
+            dimension="team", op="is_null"),
     Concept(words=("recurring",), dimension="charge_frequency", op="eq", values=("Recurring",)),
     Concept(words=("one-time", "one time", "one-off"), dimension="charge_frequency", op="eq", values=("One-Time",)),
 )

@@ -187,3 +187,76 @@ def test_k8s_is_the_kubernetes_concept(offline: Callable[..., Answer], sql: Call
     v = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceName ILIKE '%kubernetes%' AND ChargePeriodStart >= ? "
             "AND ChargePeriodStart < ?", *LAST_WEEK)
     assert usd(v) in a.text
+
+
+def test_difference_and_percent_change_between_the_previous_two_answers(offline: Callable[..., Answer],
+                                                                        sql: Callable[..., Any]) -> None:
+    offline("what did support spend last month?", "fx-diff")
+    offline("and data?", "fx-diff")
+    a = offline("what's the gap between the two?", "fx-diff")
+    gap = abs(spent(sql, "x_team = ?", LAST_MONTH, "support") - spent(sql, "x_team = ?", LAST_MONTH, "data"))
+    assert usd(gap) in a.text
+    offline("azure spend in september", "fx-change")
+    offline("and october?", "fx-change")
+    b = offline("% change?", "fx-change")
+    sep = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ProviderName = 'Microsoft' AND ChargePeriodStart >= "
+              "'2026-09-01' AND ChargePeriodStart < '2026-10-01'")
+    octo = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ProviderName = 'Microsoft' AND ChargePeriodStart >= ? "
+               "AND ChargePeriodStart < ?", *LAST_MONTH)
+    assert f"{(octo - sep) / sep * 100:+.2f}%" in b.text
+    assert offline("what's the difference between the two?").kind != "answer"    # nothing before it
+
+
+def test_an_llm_batch_of_a_catalog_model_with_in_out_tokens(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("estimate 300k gpt-4o-mini calls, 600 in / 150 out tokens")
+    price = sql("SELECT 300000 * (600 * input_cost_per_token + 150 * output_cost_per_token) FROM llm_prices "
+                "WHERE model = 'gpt-4o-mini'")
+    assert usd(price) in a.text
+    assert offline("gpt-4o-mini spend last month").kind != "answer"     # a catalog model nobody called: no spend
+
+
+def test_a_bare_duration_is_the_jobs_length(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    per_gpu_hour = sql("SELECT on_demand_usd_per_hour / gpu_count FROM gpu_prices "
+                       "WHERE instance_type = 'p5.48xlarge' AND region = 'us-east-1'")
+    a = offline("ballpark for 8 H100s, 5 days, us-east-1?")
+    assert usd(per_gpu_hour * 8 * 120) in a.text
+
+
+def test_l7d_is_the_last_7_days(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("claude-opus-4-5 cost l7d")
+    v = sql("SELECT sum(cost) FROM llm_calls WHERE model = 'claude-opus-4-5' AND ts >= '2026-11-18' AND ts < '2026-11-25'")
+    assert usd(v) in a.text
+
+
+def test_typos_of_function_and_time_words(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("waht did teh recsys team spend lst wek?")
+    assert usd(spent(sql, "x_team = ?", LAST_WEEK, "recsys")) in a.text
+
+
+def test_a_lone_day_gets_no_figure(offline: Callable[..., Answer]) -> None:
+    for q in ("what did bigquery cost on the 3rd?", "ec2 spend on 11/12"):
+        a = offline(q)
+        assert a.kind != "answer" and "$" not in a.text, q
+
+
+def test_owner_cues(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    team = sql("SELECT DISTINCT x_team FROM charges_allocated WHERE ResourceName = 'acme-summit-demo-assets-replica-euw1'")
+    a = offline("who is on the hook for acme-summit-demo-assets-replica-euw1?")
+    assert [c.tool for c in a.tool_calls] == ["who_owns"] and team in a.text
+    b = offline("acme-summit-demo-assets-replica-euw1 - owner?")
+    assert [c.tool for c in b.tool_calls] == ["who_owns"] and team in b.text
+
+
+def test_esr_alone_and_env_comparison(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("ESR last week?")
+    esr = sql("SELECT (sum(ListCost) - sum(EffectiveCost)) / sum(ListCost) FROM focus_charges "
+              "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?", *LAST_WEEK)
+    assert [c.tool for c in a.tool_calls] == ["query_costs"] and f"{esr * 100:.1f}%" in a.text
+    b = offline("staging vs dev cost last month")
+    assert [c.tool for c in b.tool_calls] == ["spend"] and b.tool_calls[0].args.get("group_by") == "env"
+
+
+def test_spend_with_no_team_is_unallocated(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    for q in ("spend with no owning team last week", "last week, how much wasn't allocated to any team?"):
+        a = offline(q)
+        assert usd(spent(sql, "x_team IS NULL", LAST_WEEK)) in a.text, q

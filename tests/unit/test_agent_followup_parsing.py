@@ -102,3 +102,39 @@ def test_a_typo_corrected_into_a_name_is_asked_back_a_cost_word_is_not() -> None
     e.fixes = {"anthropik": "anthropic", "storgae": "storage"}
     e.known = {"provider": ["Anthropic", "AWS"], "service_category": ["Storage"]}
     assert corrected_into_names(e) == [("anthropik", "Anthropic")]
+
+
+def test_misspelt_function_and_time_words_and_abbreviations() -> None:
+    from agent.typos import correction
+
+    assert [correction(w) for w in ("teh", "wek", "lst", "yer", "toks")] == ["the", "week", "last", "year", "tokens"]
+    # three-letter words that are words, or near no time word, are left alone
+    assert [correction(w) for w in ("web", "was", "yes", "day", "dat")] == [None] * 5
+
+
+def test_l30d_is_the_last_30_days() -> None:
+    assert normalise("s3 cost l30d") == "s3 cost last 30 days"
+    assert normalise("gcp L7D?") == "gcp last 7 days?"
+    assert normalise("p5.48xlarge l40s") == "p5.48xlarge l40s"       # a GPU, not a window
+
+
+def test_a_lone_day_is_no_period() -> None:
+    from agent.offline_planner import LONE_DAY
+
+    assert LONE_DAY.search("vertex ai spend on the 17th") is not None
+    assert LONE_DAY.search("what did s3 cost on 11/17?") is not None
+    assert LONE_DAY.search("spend in 2026-11-17") is None and LONE_DAY.search("64 h100s for 72 hours") is None
+
+
+def test_difference_and_change_read_the_two_previous_totals() -> None:
+    from decimal import Decimal
+
+    from agent.derived import change, difference
+
+    def spend(total: str, label: str) -> Any:
+        return {"tool": "spend", "ok": True, "result": {"total_billed": total, "period": {"label": label}, "filters": {}}}
+
+    outcomes = [spend("100.00", "September 2026"), spend("125.00", "October 2026")]
+    assert "Difference: $25.00" in (difference({}, outcomes) or "")
+    assert "Change: +25.00%" in (change({}, outcomes) or "")
+    assert change({}, [spend("0", "x"), spend("5", "y")]) is None and Decimal(1)
