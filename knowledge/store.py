@@ -174,6 +174,9 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
 
 
 def _attached(store: Store) -> Store:
+    # DuckDB prints a progress bar on stdout for a query past 2 s (a big bill, a lake): never in an answer
+    # or in --json output. The ingest's own progress turns tracking back on without printing.
+    store.con.execute("SET enable_progress_bar = false")
     if store.lake is not None:
         try:
             lake.attach(store.con, store.lake)

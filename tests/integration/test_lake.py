@@ -291,3 +291,10 @@ def test_the_console_script_refuses_a_lake_that_is_not_one(tmp_path: Path, monke
     assert exc.value.code == 2
     assert not missing.exists()
     assert "lake" in capsys.readouterr().err
+
+
+def test_no_duckdb_progress_bar_reaches_an_answer(demo_lake: Path, demo_db: Path) -> None:
+    """DuckDB prints a bar on stdout for a query past 2 s (a big lake): it would corrupt --json output."""
+    for path in (demo_lake, demo_db):
+        with open_store(path, read_only=True) as store:
+            assert store.con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
