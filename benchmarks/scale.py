@@ -227,20 +227,26 @@ def approval_ms(db: Path, runs: int = 3) -> float:
     return statistics.median(times)
 
 
+def questions_and_asks(db: Path, repeat: int, prefix: str) -> tuple[list[tuple[str, float, float]], dict[str, float]]:
+    """The eight questions (tool against hand SQL) and two cold `finops ask`s on a store file or a lake."""
+    print(f"  {prefix + 'question':42}  tool ms   hand ms   tool/hand")
+    qs = bench_questions(db, repeat)
+    for label, tool_ms, hand_ms in qs:
+        print(f"  {label:42} {tool_ms:8.0f}  {hand_ms:8.0f}   {tool_ms / hand_ms:6.2f}x")
+    rid = _first_resource(db)
+    asks = {"spend": cold_ask(db, "how much did we spend by service last month?"),
+            "who owns": cold_ask(db, f"who owns {rid}?")}
+    print(f"  {prefix}finops ask, cold process: " + ", ".join(f"{k} {v:.2f} s" for k, v in asks.items()))
+    return qs, asks
+
+
 def run_lake(work: Path, csv: Path, rows: int, resources: int, repeat: int, raw: dict[str, Any]) -> dict[str, Any]:
     """Ingest the CSV into a new lake and ask the same questions there."""
     root = work / f"lake_{resources}"
     ing = measure_load("ingest-lake", root, csv)
     print(f"  lake ingest {rows / ing['wall']:>9,.0f} rows/s ({ing['wall']:6.1f} s, {ing['cpu']:6.1f} CPU-s, peak RSS "
           f"{ing['rss_mb']:6,.0f} MB, {ing['db_mb']:,.0f} MB on disk)   lake/raw {raw['wall'] / ing['wall']:.2f}x wall")
-    print("  lake question                               tool ms   hand ms   tool/hand")
-    qs = bench_questions(root, repeat)
-    for label, tool_ms, hand_ms in qs:
-        print(f"  {label:42} {tool_ms:8.0f}  {hand_ms:8.0f}   {tool_ms / hand_ms:6.2f}x")
-    rid = _first_resource(root)
-    asks = {"spend": cold_ask(root, "how much did we spend by service last month?"),
-            "who owns": cold_ask(root, f"who owns {rid}?")}
-    print("  lake finops ask, cold process: " + ", ".join(f"{k} {v:.2f} s" for k, v in asks.items()))
+    qs, asks = questions_and_asks(root, repeat, "lake ")
     appr = approval_ms(root)
     state = root / "state.duckdb"
     print(f"  lake Slack approval recorded (writer protocol): {appr:.0f} ms; state file "
@@ -262,16 +268,9 @@ def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool, lake
           f"{ing['rss_mb']:6,.0f} MB)  phases " + ", ".join(f"{k} {v:.1f}" for k, v in ing["phases"].items()))
     print(f"  raw    {rows / raw['wall']:>9,.0f} rows/s ({raw['wall']:6.1f} s, {raw['cpu']:6.1f} CPU-s, peak RSS "
           f"{raw['rss_mb']:6,.0f} MB)   ingest/raw {raw['wall'] / ing['wall']:.2f}x wall")
-    print("  question                                    tool ms   hand ms   tool/hand")
-    qs = bench_questions(db, repeat)
-    for label, tool_ms, hand_ms in qs:
-        print(f"  {label:42} {tool_ms:8.0f}  {hand_ms:8.0f}   {tool_ms / hand_ms:6.2f}x")
+    qs, asks = questions_and_asks(db, repeat, "")
     names = bench_names(db, repeat)
     print(f"  names of one question: {names['now_ms']:.0f} ms (before the name index: {names['before_ms']:.0f} ms)")
-    rid = _first_resource(db)
-    asks = {"spend": cold_ask(db, "how much did we spend by service last month?"),
-            "who owns": cold_ask(db, f"who owns {rid}?")}
-    print("  finops ask, cold process: " + ", ".join(f"{k} {v:.2f} s" for k, v in asks.items()))
     appr = approval_ms(db)
     print(f"  Slack approval recorded (writer protocol): {appr:.0f} ms; store {db.stat().st_size / 1e6:,.0f} MB")
     if not keep:
