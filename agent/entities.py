@@ -154,6 +154,7 @@ class Entities:
         return re.search(pattern, self.text) is not None
 
 
+_COMPARE = re.compile(r"\bcompar\w*\b|\bvs\.?|\bversus\b|\bagainst\b|\bthan\b")
 _UNIT_WORD = {"d": "days", "w": "weeks", "m": "months"}
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -167,6 +168,7 @@ def normalise(question: str) -> str:
 
     q = _CONTROL.sub("", normalize(_ANSI.sub("", question)))
     q = q.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
+    q = re.sub(r"\bsince the (?:1st|first)(?: of (?:the|this) month)?\b", "month to date", q)    # "since the 1st"
     q = re.sub(r"\bl(\d{1,3}) ?([dwm])\b", lambda m: f"last {m.group(1)} {_UNIT_WORD[m.group(2)]}", q)   # l30d
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)            # 1,000 -> 1000 (twice for millions)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)
@@ -298,6 +300,11 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     found = find_period(text)
     ent.period, ent.period_unparsed = found.phrase, list(found.unparsed)
     ent.period_compared = found.compared_with
+    if ent.period and ent.period_compared is None and len(ent.period_unparsed) == 1 and _COMPARE.search(text):
+        # "how does last month's total compare to september?": the one other period word is the one compared
+        other = find_period(ent.period_unparsed[0])
+        if other.phrase == ent.period_unparsed[0] and not other.unparsed:
+            ent.period_compared, ent.period_unparsed = other.phrase, []
     _amounts(ent)
     m = _MULTIPLIER.search(text)
     if m:

@@ -260,3 +260,16 @@ def test_spend_with_no_team_is_unallocated(offline: Callable[..., Answer], sql: 
     for q in ("spend with no owning team last week", "last week, how much wasn't allocated to any team?"):
         a = offline(q)
         assert usd(spent(sql, "x_team IS NULL", LAST_WEEK)) in a.text, q
+
+
+def test_the_other_month_word_is_the_period_compared(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("how does last month's spend compare with september?")
+    for start, end in (LAST_MONTH, ("2026-09-01", "2026-10-01")):
+        v = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?", start, end)
+        assert usd(v) in a.text
+    assert offline("spend last month blorp september").kind != "answer"
+
+
+def test_since_the_1st(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("how much has data spent since the 1st?")
+    assert usd(spent(sql, "x_team = ?", ("2026-11-01", "2026-11-25"), "data")) in a.text

@@ -138,3 +138,8 @@ def test_difference_and_change_read_the_two_previous_totals() -> None:
     assert "Difference: $25.00" in (difference({}, outcomes) or "")
     assert "Change: +25.00%" in (change({}, outcomes) or "")
     assert change({}, [spend("0", "x"), spend("5", "y")]) is None and Decimal(1)
+
+
+def test_since_the_first_is_month_to_date() -> None:
+    assert normalise("bigquery cost since the 1st") == "bigquery cost month to date"
+    assert normalise("spend since the first of the month?") == "spend month to date?"
