@@ -14,6 +14,8 @@ Overrides for Spark (what sqlglot 18 gets wrong or changes silently):
 - `generate_series(a, b, step) AS t(c)` -> `(SELECT explode(sequence(a, b, step)) AS c) AS t` (TIMESTAMPs for
   an INTERVAL step, as DuckDB);
 - `epoch(ts)` -> seconds with their fraction (Spark's `unix_timestamp` truncates);
+- `date_diff(unit, a, b)` counts unit boundaries as DuckDB does (Spark's counts whole units elapsed);
+- `extract(dow ...)`/`dayofweek` is 0 (Sunday) .. 6 as in DuckDB (Spark's is 1 .. 7);
 - (not an override: `date_trunc(unit, CAST(x AS DATE))` is already Spark's `trunc`, a DATE; of a DATE column
   Spark returns a TIMESTAMP, so tools write `CAST(date_trunc(...) AS DATE)`, docs/architecture.md);
 - `regexp_full_match(s, p)` -> `s RLIKE '^(?:p)$'` (Spark's RLIKE finds a match anywhere);
@@ -213,6 +215,57 @@ def _spark_any(node: exp.Expression) -> exp.Expression:
     return node
 
 
+_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+
+
+def _spark_date_diff(node: exp.Expression) -> exp.Expression:
+    # DuckDB's date_diff counts unit boundaries crossed (2026-10-31 -> 2026-11-01 is 1 month); Spark's
+    # datediff(unit, ...) counts whole units elapsed (0 months). Write the boundary count.
+    if not isinstance(node, exp.DateDiff) or node.args.get("unit") is None:
+        return node
+    unit, end, start = node.args["unit"].name.lower(), node.this, node.expression
+
+    def f(name: str, *args: exp.Expression) -> exp.Expression:
+        return _fn(name, *(a.copy() for a in args))
+
+    if unit == "day":
+        return f("datediff", exp.Cast(this=end, to=exp.DataType.build("DATE")),
+                 exp.Cast(this=start, to=exp.DataType.build("DATE")))
+    if unit in ("month", "year", "quarter"):
+        def months(x: exp.Expression) -> exp.Expression:
+            return exp.Paren(this=exp.Add(this=exp.Mul(this=f("year", x), expression=exp.Literal.number(12)),
+                                          expression=f("month", x)))
+        if unit == "year":
+            return exp.Sub(this=f("year", end), expression=f("year", start))
+        if unit == "quarter":
+            def quarters(x: exp.Expression) -> exp.Expression:
+                return exp.Paren(this=exp.Add(this=exp.Mul(this=f("year", x), expression=exp.Literal.number(4)),
+                                              expression=f("quarter", x)))
+            return exp.Paren(this=exp.Sub(this=quarters(end), expression=quarters(start)))
+        return exp.Paren(this=exp.Sub(this=months(end), expression=months(start)))
+    if unit in _SECONDS:
+        def seconds(x: exp.Expression) -> exp.Expression:
+            return f("unix_seconds", exp.Cast(this=_fn("date_trunc", exp.Literal.string(unit), x.copy()),
+                                              to=exp.DataType.build("TIMESTAMP")))
+        diff = exp.Sub(this=seconds(end), expression=seconds(start))
+        return diff if unit == "second" else _fn("floor", exp.Div(this=exp.Paren(this=diff),
+                                                                   expression=exp.Literal.number(_SECONDS[unit])))
+    raise UnsupportedSql(f"date_diff('{unit}', ...) has no override to Spark; use day, month, quarter, year, hour, "
+                         "minute or second")
+
+
+def _spark_day_of_week(node: exp.Expression) -> exp.Expression:
+    # DuckDB: dayofweek / extract(dow) is 0 (Sunday) .. 6; Spark's is 1 (Sunday) .. 7.
+    value = None
+    if isinstance(node, exp.Extract) and node.this.name.lower() in ("dow", "dayofweek"):
+        value = node.expression
+    elif isinstance(node, exp.DayOfWeek):
+        value = node.this
+    if value is None:
+        return node
+    return exp.Paren(this=exp.Sub(this=_fn("dayofweek", value), expression=exp.Literal.number(1)))
+
+
 def _spark_backslashes(node: exp.Expression) -> exp.Expression:
     # A backslash in a Spark string literal escapes the next character (backslash-b is a backspace); in
     # DuckDB it is itself (the semantic compiler's ILIKE ... ESCAPE). Double it; sqlglot escapes quotes itself.
@@ -242,7 +295,7 @@ _Override = Callable[[exp.Expression], exp.Expression]
 OVERRIDES: dict[str, tuple[_Override, ...]] = {
     "spark": (_spark_temp_table, _spark_any, _spark_regex, _spark_percentile, _spark_arg_max, _spark_like, _spark_maps, _spark_division,
               _spark_string_agg, _spark_generate_series, _spark_epoch,
-              _spark_backslashes),  # last: every string literal, once
+              _spark_date_diff, _spark_day_of_week, _spark_backslashes),  # last: every string literal, once
     "trino": (_spark_like, _spark_any, _trino_ilike),
 }
 

@@ -54,9 +54,9 @@ class SparkUnavailable(FinopsError):
     """pyspark (the `[spark]` extra) or Java is missing."""
 
 
-def spark_session(master: str | None = None) -> SparkSession:
+def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> SparkSession:
     """The process's SparkSession: `master` (or FINOPS_SPARK_MASTER) `sc://...` is Spark Connect, any other
-    value a master URL; by default local on every core."""
+    value a master URL; by default local on every core. `conf` adds or overrides settings."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -66,7 +66,7 @@ def spark_session(master: str | None = None) -> SparkSession:
     with _SESSION_LOCK:
         builder = SparkSession.builder.appName("finops")
         builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
-        for key, value in SESSION_CONF.items():
+        for key, value in {**SESSION_CONF, **(conf or {})}.items():
             if master.startswith("sc://") and key.startswith("spark.ui"):
                 continue
             builder = builder.config(key, value)

@@ -134,10 +134,12 @@ def table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     out = Path(os.environ.get("FINOPS_ENGINES_TABLE") or tmp_path_factory.getbasetemp() / "engines_differential.md")
     out.write_text(text + "\n", encoding="utf-8")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\nengines differential table ({out}):")
-        for line in lines:
-            reporter.write_line(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():    # shown with -q too, not only as captured output
+            reporter.write_line(f"\nengines differential table ({out}):")
+            for line in lines:
+                reporter.write_line(line)
 
 
 # -- comparing by value ---------------------------------------------------------------------------------
@@ -225,6 +227,13 @@ OVERRIDE_CASES = {
     "division by zero (inf, NaN)": "SELECT 1 / 0 AS x, -1.5::DECIMAL(18,2) / 0 AS y, 0 / 0 AS z, 4 / 2 AS w",
     "ORDER BY: NULLs last": f"SELECT s FROM {VALUES} ORDER BY s, i",
     "parameters": "SELECT ? AS s, ? AS d, ? AS day, ? AS ts",
+    "date_diff (boundaries)": "SELECT date_diff('month', DATE '2026-10-31', DATE '2026-11-01') AS mo, "
+                              "date_diff('day', TIMESTAMP '2026-10-01 23:00', TIMESTAMP '2026-10-02 01:00') AS d, "
+                              "date_diff('second', TIMESTAMP '2026-10-01 00:00:00.9', TIMESTAMP '2026-10-01 00:00:01.1') AS s, "
+                              "date_diff('hour', TIMESTAMP '2026-10-01 00:59', TIMESTAMP '2026-10-01 01:01') AS h, "
+                              "date_diff('year', DATE '2025-12-31', DATE '2026-01-01') AS y",
+    "day of week": f"SELECT i, extract(dow FROM day) AS w, dayofweek(day) AS d FROM {VALUES} ORDER BY i",
+    "strftime": f"SELECT i, strftime(day, '%Y-%m') AS m, strftime(CAST(day AS TIMESTAMP), '%Y-%m-%d %H:%M') AS s FROM {VALUES} ORDER BY i",
     "backslashes": "SELECT 'a\\b' AS s, 'a_b' LIKE 'a\\_b' ESCAPE '\\' AS esc, regexp_full_match('12', '\\d+') AS re",
 }
 OVERRIDE_PARAMS: dict[str, list[Any]] = {"parameters": ["it's", Decimal("12.340"), "2026-10-01", "2026-10-01 12:30:00"]}

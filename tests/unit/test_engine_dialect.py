@@ -111,6 +111,21 @@ def test_over_as_a_name_is_quoted() -> None:
         "WITH `over` AS (SELECT 1 AS x) SELECT `over`.x, ROW_NUMBER() OVER (ORDER BY x NULLS LAST) FROM `over`")
 
 
+def test_date_diff_counts_boundaries() -> None:
+    assert spark("SELECT date_diff('day', a, b) FROM t") == "SELECT DATEDIFF(CAST(b AS DATE), CAST(a AS DATE)) FROM t"
+    assert spark("SELECT date_diff('month', a, b) FROM t") == (
+        "SELECT ((YEAR(b) * 12 + MONTH(b)) - (YEAR(a) * 12 + MONTH(a))) FROM t")
+    assert spark("SELECT date_diff('second', a, b) FROM t") == (
+        "SELECT UNIX_SECONDS(CAST(DATE_TRUNC('second', b) AS TIMESTAMP)) - "
+        "UNIX_SECONDS(CAST(DATE_TRUNC('second', a) AS TIMESTAMP)) FROM t")
+    with pytest.raises(UnsupportedSql):
+        spark("SELECT date_diff('week', a, b) FROM t")
+
+
+def test_day_of_week_starts_at_zero() -> None:
+    assert spark("SELECT extract(dow FROM d), dayofweek(d) FROM t") == "SELECT (DAYOFWEEK(d) - 1), (DAYOFWEEK(d) - 1) FROM t"
+
+
 def test_backslashes_stay_themselves() -> None:
     assert spark("SELECT 'a\\b', x ILIKE ? ESCAPE '\\' FROM t", "50\\%") == (
         "SELECT 'a\\\\b', x ILIKE '50\\\\%' ESCAPE '\\\\' FROM t")
@@ -119,7 +134,7 @@ def test_backslashes_stay_themselves() -> None:
 def test_every_override_has_a_test_here() -> None:
     tested = {"_spark_temp_table", "_spark_any", "_spark_regex", "_spark_percentile", "_spark_arg_max", "_spark_like",
               "_spark_maps", "_spark_division", "_spark_string_agg", "_spark_generate_series", "_spark_epoch",
-              "_spark_backslashes"}
+              "_spark_date_diff", "_spark_day_of_week", "_spark_backslashes"}
     assert {f.__name__ for f in OVERRIDES["spark"]} == tested
 
 
