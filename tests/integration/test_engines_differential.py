@@ -262,6 +262,18 @@ def test_override_same_on_both_engines(demo_lake: Lake, name: str) -> None:
 _MS = re.compile(r"\d[\d,]* ms")
 
 
+def test_engine_spark_needs_a_lake(demo_db: Path) -> None:
+    from apps.cli.main import app
+
+    try:
+        out = CliRunner().invoke(app, ["ask", "spend last month", "--db", str(demo_db), "--engine", "spark"])
+        bad = CliRunner().invoke(app, ["ask", "spend last month", "--db", str(demo_db), "--engine", "oracle"])
+    finally:
+        select_engine(None)
+    assert out.exit_code == 2 and "reads a Parquet lake: pass --lake DIR" in out.output
+    assert bad.exit_code == 2 and "--engine must be one of duckdb, spark" in bad.output
+
+
 def test_ask_prints_the_same_answer_on_spark(demo_lake: Lake) -> None:
     from apps.cli.main import app
 
