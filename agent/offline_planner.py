@@ -42,6 +42,7 @@ from agent.help import help_reply
 from agent.intents import GREETING, HELP, INTENTS, THRESHOLD, Intent, ranked
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
+from agent.semantic_route import measures as semantic_measures
 from agent.semantic_route import semantic_args
 from agent.state import AgentState, PlannedCall, Reply, Turn
 from agent.typos import corrected_into_names
@@ -361,6 +362,7 @@ def terse_cost_intent(ent: Entities, by_name: dict[str, ToolSpec]) -> Intent | N
 BETWEEN_DIFFERENCE = re.compile(r"\bdifference\b|\bgap\b|\bdelta\b|\bhow much (?:more|less|higher|lower)\b")
 BETWEEN_CHANGE = re.compile(r"%\s*(?:change|diff\w*|increase|decrease|growth)|\bpercent(?:age)? (?:change|difference|increase|decrease)"
                             r"|\bby what (?:percent(?:age)?|%)|\bhow many percent\b")
+BETWEEN_REF = re.compile(r"\b(?:the two|both|them|those|these|that|it|they|between)\b")
 TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
 # A day of the month written on its own ("on the 17th", "11/19"): a period only when the grammar read it.
 LONE_DAY = re.compile(r"\b(?:the )?\d{1,2}(?:st|nd|rd|th)\b|(?<![\d/.-])\d{1,2}/\d{1,2}(?![\d/])")
@@ -371,8 +373,10 @@ def _between_previous(ent: Entities, history: list[Turn], by_name: dict[str, Too
     september?", then "% change?"): both calls again, the arithmetic done on their totals (agent.derived).
     None unless the question asks that and names nothing new, and each of the two turns has one total."""
     diff, change = BETWEEN_DIFFERENCE.search(ent.text), BETWEEN_CHANGE.search(ent.text)
-    if not (diff or change) or ent.names or ent.unknown or ent.period:
-        return None
+    if not (diff or change) or ent.names or ent.unknown or ent.period or semantic_measures(ent.text):
+        return None          # ("the difference between list and billed cost" is a question of its own)
+    if not BETWEEN_REF.search(ent.text) and len(ent.tokens) > 3:
+        return None          # about the previous answers: "between the two", "is that", or just "% change?"
     turns = [t for t in history if t.get("calls")][-2:]
     if len(turns) < 2 or not all(len(t.get("calls") or []) == 1 and t["calls"][0]["tool"] in TOTAL_TOOLS
                                  and t["calls"][0]["tool"] in by_name for t in turns):

@@ -273,3 +273,10 @@ def test_the_other_month_word_is_the_period_compared(offline: Callable[..., Answ
 def test_since_the_1st(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
     a = offline("how much has data spent since the 1st?")
     assert usd(spent(sql, "x_team = ?", ("2026-11-01", "2026-11-25"), "data")) in a.text
+
+
+def test_a_difference_question_of_its_own_is_not_about_the_previous_answers(offline: Callable[..., Answer]) -> None:
+    offline("what did support spend last month?", "fx-own")
+    offline("and data?", "fx-own")
+    a = offline("what's the difference between list and billed cost?", "fx-own")
+    assert [c.tool for c in a.tool_calls] == ["query_costs"]
