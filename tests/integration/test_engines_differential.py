@@ -179,7 +179,8 @@ def compare(lake: Lake, tool: str, args: dict[str, Any], case: str) -> None:
     reference = outcome(lake.store, None, tool, args)
     on_spark = outcome(lake.store, lake.engine, tool, args)
     found = differences(reference, on_spark)
-    ROWS.append(Row(tool, case, not found, "; ".join(found[:3])))
+    refused = f" (both refuse: {reference['error']})" if "error" in reference else ""
+    ROWS.append(Row(tool, case + refused, not found, "; ".join(found[:3])))
     assert not found, f"{tool} {case}: Spark differs from DuckDB: {found[:10]}"
 
 
