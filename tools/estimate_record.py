@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from knowledge.ingest.session import transaction
 from knowledge.prices import catalogs_current, catalogs_loaded, load_catalogs
 from knowledge.store import Store, StoreBusy, StoreError, open_store, open_store_for_write
 from tools.contract import FinopsError
@@ -76,16 +77,11 @@ def estimate_with_previous(db: str | Path | None, args: dict[str, Any], *, recor
             with open_store_for_write(db, wait_seconds=wait) as store:
                 if not catalogs_current(store.con):
                     load_catalogs(store.con)
-                store.con.execute("BEGIN TRANSACTION")
-                try:
+                with transaction(store.con):
                     result = _estimate(store, args)
                     previous = previous_estimate(store.con, result.name, result.team)
                     record_estimate(store.con, result)
                     result.stored = True
-                    store.con.execute("COMMIT")
-                except BaseException:
-                    store.con.execute("ROLLBACK")
-                    raise
             return result, previous
         except StoreBusy as exc:
             busy = str(exc)

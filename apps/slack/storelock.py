@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from knowledge.ingest.session import transaction
 from knowledge.store import Store, StoreBusy, open_store, open_store_for_write
 
 T = TypeVar("T")
@@ -85,15 +86,8 @@ class StoreAccess:
         wait = self._write_retries * self._retry_delay
         with self.lock.write():
             try:
-                with open_store_for_write(self.db, wait_seconds=wait) as store:
-                    store.con.execute("BEGIN TRANSACTION")
-                    try:
-                        result = fn(store)
-                        store.con.execute("COMMIT")
-                    except BaseException:
-                        store.con.execute("ROLLBACK")
-                        raise
-                    return result
+                with open_store_for_write(self.db, wait_seconds=wait) as store, transaction(store.con):
+                    return fn(store)
             except StoreBusy as exc:
                 raise StoreBusyError("the store is busy (another process is writing, e.g. an ingest); "
                                      "try again in a minute") from exc
