@@ -71,7 +71,8 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
                 continue
             builder = builder.config(key, value)
         session = builder.getOrCreate()
-        session.sparkContext.setLogLevel("ERROR") if not master.startswith("sc://") else None
+        if not master.startswith("sc://"):    # Spark Connect has no SparkContext on the client
+            session.sparkContext.setLogLevel("ERROR")
         return session
 
 
