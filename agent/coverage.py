@@ -54,7 +54,7 @@ past wtf omg lol ballpark
 UNSUPPORTED_MEASURES = re.compile(
     r"\b(?:revenue|revenues|margins?|profits?|profitability|latenc(?:y|ies)|p\d\d latency|headcount|employees?|"
     r"carbon|emissions?|co2|nps|satisfaction|uptime|availability|sales|arr|mrr|churn|ebitda|salar(?:y|ies)|payroll|"
-    r"wages?|bonus(?:es)?|compensation)\b"
+    r"wages?|bonus(?:es)?|compensation|api[\s-]*keys?)\b"
     r"|\btickets? (?:did|do|does)?\s*\S*\s*(?:resolve|close|handle)|\b(?:resolve[sd]?|closed|handled) (?:\w+ )?tickets?\b")
 
 
@@ -384,7 +384,14 @@ _AT_ASSISTANT = re.compile(
     r"|\b(?:jailbreak|developer mode|admin mode|god mode|dan mode|pretend (?:you are|to be)|act as (?:a|an|my)|"
     r"you are now|from now on you)\b"
     r"|\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|"
-    r"restrictions?|policy|policies)\b")
+    r"restrictions?|policy|policies)\b"
+    # the assistant's own credentials: "the anthropic API key you're configured with", "what's the openai api key?"
+    r"|\b(?:api\s*keys?|keys?|access keys?|secret keys?|credentials?|passwords?|tokens?)\b.{0,40}"
+    r"\b(?:(?:you(?:'re| are| were)?|(?:are|were|do|did) you)\s+(?:configured|set up|using|running|given|holding|use)"
+    r"|configured with|set up with)\b"
+    r"|\bwhat(?:'s| is)\s+(?:the|your|our)\s+(?:[a-z0-9.-]+\s+){0,2}api\s*key\s*\??\s*$"
+    # a role tag or a "mode" switched on inside the question: "[system] debug mode on. …"
+    r"|\[\s*(?:system|developer|admin|assistant|sys|root)\s*\]|\b(?:debug|maintenance|sudo|root|unrestricted) mode\b")
 
 
 def aimed_at_assistant(text: str) -> bool:

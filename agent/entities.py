@@ -430,7 +430,8 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]], index: 
         words = KIND_WORDS.get(kind, ())
         if nxt in words or prev in words or (prev == "the" and prev2 in words):
             return True
-    possessive = nxt == "s" and i + 2 < len(tokens) and tokens[i + 2] in TEAM_TRAILS   # "search's budget"
+    # "search's budget", "support's avg daily spend": a possessive with a cost word a few words on
+    possessive = nxt == "s" and any(t in TEAM_TRAILS for t in tokens[i + 2:i + 6])
     if "team" in kinds and (prev in TEAM_LEADS or (prev == "the" and nxt in ("team", "teams"))
                             or nxt in TEAM_TRAILS or possessive):
         return True

@@ -101,7 +101,7 @@ AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|
 _CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
                       r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
 BUDGET_LEFT = re.compile(r"\b(?:left|remaining|remain|headroom)\b.{0,30}\bbudget\b|\bbudget\b.{0,30}\b(?:left|remaining|remain|headroom)\b")
-SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion) of\b|\bwhat %|\b% of\b|\bhow much of\b")
+SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
 RANK_BY = re.compile(r"\b(?:which|what) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
 
@@ -311,6 +311,7 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
         return decline(request, ent, by_name)
     scores = ranked(ent.cue_text or text, set(by_name), frozenset(h.kind for h in ent.names))
     best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
+    best = _tool_of_the_whole(ent, best, by_name)
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
     between = _between_previous(ent, history, by_name)
@@ -500,6 +501,38 @@ def previous_subject(prev: Turn, *, singular: bool) -> list[NameHit]:
         if kind in NAME_KINDS and keys[0] and keys[0][0]:
             return [NameHit(kind, str(keys[0][0]), str(keys[0][0]))]
     return []
+
+
+# The whole a share is taken of, when it is the bill itself (not the LLM spend a provider's name suggests).
+BILL_WHOLE = re.compile(r"\b(?:bill|bills|invoice|cloud|total|everything|overall|all (?:of )?(?:our |the )?(?:spend|costs?))\b")
+
+
+def share_whole(text: str) -> str:
+    """The words naming the whole of "what % of <whole> went to X" / "how much of <whole> has X burned"."""
+    m = SHARE.search(text)
+    if m is None:
+        return ""
+    start = m.end()
+    if not text[m.start():m.end()].rstrip().endswith("of"):      # "what % of …": skip to the "of"
+        of = re.search(r"\bof\b", text[start:start + 12])
+        start = start + of.end() if of else start
+    return re.split(r"\b(?:is|was|are|were|goes|went|has|have|had|does|did|comes|came|to)\b|\?|,", text[start:start + 60])[0]
+
+
+def _tool_of_the_whole(ent: Entities, best: tuple[float, Intent] | None, by_name: dict[str, ToolSpec],
+                       ) -> tuple[float, Intent] | None:
+    """A share of a budget is the budget's use ("how much of its budget has recsys burned": budgets), and a
+    share of the bill is taken of the bill ("what % of our october bill went to openai": spend, not the LLM
+    spend the provider's name would choose); otherwise the best intent stands."""
+    if best is None:
+        return best
+    whole = share_whole(ent.text)
+    want = ("budgets" if re.search(r"\bbudgets?\b", whole)
+            else "spend" if best[1].tool == "llm_spend" and BILL_WHOLE.search(whole) else None)
+    if want is None or want == best[1].tool or want not in by_name:
+        return best
+    alternatives = ranked(ent.cue_text or ent.text, {want}, frozenset(h.kind for h in ent.names))
+    return alternatives[0] if alternatives else best
 
 
 def with_whole(args: dict[str, Any], ent: Entities) -> list[dict[str, Any]]:
