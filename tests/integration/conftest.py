@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from agent.answer import Answer
+from agent.service import ask
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,3 +43,18 @@ def instant_demo_build(monkeypatch: pytest.MonkeyPatch, demo_db: Path) -> None:
                            scale=1, rows={}, seconds=time.perf_counter() - started, ingest_id="copied")
 
     monkeypatch.setattr(knowledge.demo, "build_demo", build)
+
+
+@pytest.fixture(scope="module")
+def offline(demo_db: Path) -> Iterator[Callable[..., Answer]]:
+    """`offline(question, session=None)`: the offline planner's answer on the demo store, with no API key and
+    the store's own date (a test module may define its own `offline`)."""
+    mp = pytest.MonkeyPatch()
+    mp.delenv("OPENAI_API_KEY", raising=False)
+    mp.delenv("FINOPS_TODAY", raising=False)
+
+    def run(question: str, session: str | None = None) -> Answer:
+        return ask(question, db=demo_db, session_id=session, planner="offline")
+
+    yield run
+    mp.undo()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,26 +16,12 @@ import pytest
 from agent.actions import action_request
 from agent.answer import Answer
 from agent.entities import normalise
-from agent.service import ask
 from agent.typos import correction
 from tests.conftest import usd
 
 D30 = ("2026-10-26", "2026-11-25")
 LAST_MONTH = ("2026-10-01", "2026-11-01")
 LAST_WEEK = ("2026-11-16", "2026-11-23")
-
-
-@pytest.fixture(scope="module")
-def offline(demo_db: Path) -> Callable[..., Answer]:
-    mp = pytest.MonkeyPatch()
-    mp.delenv("OPENAI_API_KEY", raising=False)
-    mp.delenv("FINOPS_TODAY", raising=False)
-
-    def run(question: str, session: str | None = None) -> Answer:
-        return ask(question, db=demo_db, session_id=session, planner="offline")
-
-    yield run
-    mp.undo()
 
 
 def tools(a: Answer) -> list[str]:

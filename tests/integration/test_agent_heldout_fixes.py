@@ -15,25 +15,11 @@ import duckdb
 import pytest
 
 from agent.answer import Answer
-from agent.service import ask
 from tests.conftest import usd
 
 THIS_MONTH = ("2026-11-01", "2026-11-25")
 LAST_MONTH = ("2026-10-01", "2026-11-01")
 LAST_WEEK = ("2026-11-16", "2026-11-23")
-
-
-@pytest.fixture(scope="module")
-def offline(demo_db: Path) -> Iterator[Callable[..., Answer]]:
-    mp = pytest.MonkeyPatch()
-    mp.delenv("OPENAI_API_KEY", raising=False)
-    mp.delenv("FINOPS_TODAY", raising=False)
-
-    def run(question: str, session: str | None = None) -> Answer:
-        return ask(question, db=demo_db, session_id=session, planner="offline")
-
-    yield run
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
