@@ -317,6 +317,9 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     between = _between_previous(ent, history, by_name)
     if between is not None:
         return between
+    unresolved = _unresolved_reference(ent, prev)
+    if unresolved is not None:
+        return unresolved
     earlier = EARLIER.search(text) is not None
     marked = FOLLOW_UP.match(text) is not None
     semantic = _semantic_step(ent, best, prev if marked else None, by_name)
@@ -429,6 +432,25 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
         again = derivations(replace(ent, text=normalise(prev.get("question") or "")), [c["args"] for c in step.calls], tools)
         step.derive += [d for d in again if d["kind"] in INHERITED_DERIVATIONS and d not in step.derive]
     return step
+
+
+def _unresolved_reference(ent: Entities, prev: Turn | None) -> PlanStep | None:
+    """"how much have they spent?", "how much was that?" with nothing earlier in the conversation and no name
+    in the question: whose figure is wanted is unknown, so ask, rather than answer for the whole company."""
+    m = SUBJECT_REF.search(ent.text)
+    if prev is not None or m is None or ent.names or ent.unknown:
+        return None
+    words = set(re.findall(r"[a-z0-9][a-z0-9._-]*", ent.text))
+    if any(n.lower() in words for names in ent.known.values() for n in names):
+        return None                 # "how much of its budget has support used": 'its' is support's
+    # A pronoun late in the question may point back into it ("the biggest cost driver and who owns it?").
+    if len(re.findall(r"[\w'$-]+", ent.text[:m.start()])) > 3 and not m.group(0).strip(" ?").startswith("that"):
+        return None
+    word = m.group(0).strip(" ?")
+    return PlanStep(reply={"kind": "did_you_mean", "text": (
+        f"I don't know who or what '{word}' is: there is no earlier question in this conversation to refer to, "
+        "so I give no figure. Name it, e.g. 'how much has team search spent this month?' or 'who owns "
+        "llm-serving-h100-a?'."), "suggestions": []})
 
 
 def _answer(intent: Intent, ent: Entities, prev: Turn | None, by_name: dict[str, ToolSpec]) -> PlanStep:
