@@ -117,6 +117,30 @@ def writable_demo(demo_db: Path, tmp_path: Path) -> Path:
     return copy_store(demo_db, tmp_path, "demo-copy.duckdb")
 
 
+def db_rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """The rows of one query on the store file `db`, read by plain DuckDB (no finops code)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+# A pre-launch manifest the estimate tests share: 64 H100 for 72 h on demand in us-east-1, team search.
+MANIFEST = """\
+name: llama-70b-sft
+team: search
+kind: training
+gpu_type: H100
+gpu_count: 64
+hours: 72
+region: us-east-1
+pricing: on-demand
+budget: 40000
+ttl_hours: 96
+"""
+
+
 def usd(value: Any, places: int = 2) -> str:
     """Money as the answers print it ($1,234.56), for asserting a figure appears in an answer's text."""
     d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places))

@@ -14,13 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from knowledge.connectors import ConnectorOptions, ingest_provider
 from knowledge.ingest import IngestError
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
+from tests.conftest import db_rows as rows
 
 DATA = Path(__file__).parents[1] / "data" / "provider-usage"
 OPENAI = DATA / "openai"
@@ -32,12 +32,6 @@ def load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
 
 
-def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def prices() -> dict[str, dict[str, Decimal | None]]:

@@ -24,6 +24,7 @@ from knowledge.ingest import IngestError
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
+from tests.conftest import db_rows as rows
 from tools.registry import run_tool
 
 DATA = Path(__file__).parents[1] / "data" / "provider-usage"
@@ -31,12 +32,6 @@ LITELLM = DATA / "litellm"
 DCGM = DATA / "dcgm"
 
 
-def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def price(model: str) -> tuple[Decimal, Decimal, Decimal]:

@@ -14,6 +14,7 @@ import pytest
 
 from knowledge.prices import gpu_catalog_path, llm_catalog_path, load_catalogs
 from knowledge.store import Store
+from tests.conftest import MANIFEST
 from tools.contract import FinopsError, UnknownNameError
 from tools.estimate import DEFAULT_EGRESS_USD_PER_GB, DEFAULT_STORAGE_USD_PER_GB_MONTH
 from tools.manifest import ManifestError, parse_manifest
@@ -45,18 +46,6 @@ def priced(empty_store: Store) -> Store:
     return empty_store
 
 
-MANIFEST = """\
-name: llama-70b-sft
-team: search
-kind: training
-gpu_type: H100
-gpu_count: 64
-hours: 72
-region: us-east-1
-pricing: on-demand
-budget: 40000
-ttl_hours: 96
-"""
 
 
 def test_gpu_manifest_matches_hand_arithmetic_to_the_cent(priced: Store) -> None:

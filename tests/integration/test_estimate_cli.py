@@ -14,19 +14,7 @@ import pytest
 from knowledge.prices import gpu_catalog_path
 from knowledge.store import open_store
 from tests.cli import Ran, finops_cli
-
-MANIFEST = """\
-name: llama-70b-sft
-team: search
-kind: training
-gpu_type: H100
-gpu_count: 64
-hours: 72
-region: us-east-1
-pricing: on-demand
-budget: 40000
-ttl_hours: 96
-"""
+from tests.conftest import MANIFEST
 
 
 def finops(*args: str, cwd: Path, process: bool = False) -> Ran:

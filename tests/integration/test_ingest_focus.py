@@ -17,6 +17,7 @@ import pytest
 from knowledge.ingest import IngestError, ingest
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.schema import FOCUS_COLUMNS
+from tests.conftest import db_rows as table
 
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 
@@ -49,12 +50,6 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def table(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def store_totals(db: Path) -> tuple:

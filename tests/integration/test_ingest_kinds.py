@@ -16,16 +16,11 @@ from knowledge.ingest import SPECS, IngestError, ingest
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
+from tests.conftest import db_rows as rows
 
 DATA = Path(__file__).parents[1] / "data" / "ingest"
 
 
-def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def quarantine(db: Path) -> dict[int, str]:
