@@ -12,6 +12,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   third, fresh held-out set written the same way; reported, never gated.
 - heldout4_paraphrases, heldout4_mna (`heldout4` names both): a fourth, fresh held-out set written the
   same way; reported, never gated.
+- heldout6_paraphrases, heldout6_mna (`heldout6` names both): a sixth, fresh held-out set written the
+  same way; reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
@@ -46,7 +48,8 @@ SETS = ("demo", "focus", *REPORT_ONLY_SETS)
 SET_GROUPS: dict[str, tuple[str, ...]] = {"heldout": REPORT_ONLY_SETS, "all": SETS,
                                            "heldout2": ("heldout2_paraphrases", "heldout2_mna"),
                                            "heldout3": ("heldout3_paraphrases", "heldout3_mna"),
-                                           "heldout4": ("heldout4_paraphrases", "heldout4_mna")}
+                                           "heldout4": ("heldout4_paraphrases", "heldout4_mna"),
+                                           "heldout6": ("heldout6_paraphrases", "heldout6_mna")}
 
 
 def expand_sets(name: str) -> list[str]:
