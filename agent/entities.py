@@ -113,7 +113,8 @@ _TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
 _WHICH = re.compile(r"\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
                     r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest)\s+([a-z_]+)"
-                    r"|\b([a-z]+)[- ]wise\b")                                       # "team-wise"
+                    r"|\b([a-z]+)[- ]wise\b"                                        # "team-wise"
+                    r"|\b(?:rank|order|sort)\s+(?:our |the |all |my |of )*([a-z_]+)")   # "rank our providers"
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,11 @@ def normalise(question: str) -> str:
     q = q.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
     q = re.sub(r"\bsince the (?:1st|first)(?: of (?:the|this) month)?\b", "month to date", q)    # "since the 1st"
     q = re.sub(r"\bl(\d{1,3}) ?([dwm])\b", lambda m: f"last {m.group(1)} {_UNIT_WORD[m.group(2)]}", q)   # l30d
+    q = re.sub(r"\bper-([a-z]+)", r"per \1", q)                          # "per-team costs"
+    q = re.sub(r"\b([a-z]+)-by-\1\b", r"\1 by \1", q)                    # "day-by-day"
+    q = re.sub(r"\b(?:company|org|organi[sz]ation|business)[- ]wide\b", "total", q)   # "company-wide spend"
+    q = re.sub(r"\b(?:lowest|least)[- ](?:spending|costing)\b", "cheapest", q)          # "lowest-spending team"
+    q = re.sub(r"\b(?:highest|most|biggest|top)[- ](?:spending|costing)\b", "most expensive", q)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)            # 1,000 -> 1000 (twice for millions)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)
     return re.sub(r"\s+", " ", q).strip()

@@ -208,6 +208,20 @@ def _last_n(m: re.Match[str], today: date) -> Period:
                   label=f"the last {n} {unit}{'s' if n > 1 else ''}")
 
 
+def _day_of_month(m: re.Match[str], today: date) -> Period:
+    """'the 17th': the latest 17th up to today (this month's, else last month's)."""
+    day = int(m.group("day"))
+    month_start = today.replace(day=1)
+    for start in (month_start, _add_months(month_start, -1), _add_months(month_start, -2)):
+        try:
+            d = start.replace(day=day)
+        except ValueError:
+            continue
+        if d <= today:
+            return Period(start=d, end=d + timedelta(days=1), label=d.isoformat())
+    raise PeriodError(f"'the {m.group('day')}' is not a day of a month")
+
+
 def _week(today: date, back: int, label: str) -> Period:
     monday = today - timedelta(days=today.weekday()) - timedelta(days=7 * back)
     end = monday + timedelta(days=7) if back else today + timedelta(days=1)
@@ -284,6 +298,9 @@ _RULES: list[_Rule] = [
                                       _MONTHS[m.group("mon")]).start, end=t + timedelta(days=1),
                          label=f"since {m.group('mon').title()}")),
     (rf"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) {_N} ?{_UNIT}", _last_n),
+    # "over the full 90-day window", "the 30-day period": the last N days
+    (r"(?:the )?(?:full |whole |entire |last |past |trailing )?(?P<n>\d+)-(?P<unit>day|week|month) "
+     r"(?:window|period|range|lookback|span|history)", _last_n),
     # "90d", "spend 30 days": the last N days; "for 3 days" is a duration (an estimate's), not a period
     (r"(?<!for )(?<!for the )(?<!next )(?<![\w-])(?P<n>\d+) ?(?P<unit>d|days)(?![\w-])", _last_n),
     (r"(?:last|lst|previous|prev|past|prior) (?:week|wk)(?![a-z])", lambda m, t: _week(t, 1, "last week")),
@@ -316,7 +333,10 @@ _RULES: list[_Rule] = [
      lambda m, t: _month(_year_for_month(_MONTHS[m.group("mon")], t), _MONTHS[m.group("mon")])),
     (r"(?<![\w$.,-])(?P<year>(?:19|20)\d{2})(?![\w.,-])", _year_of),
     (rf"(?:last )?(?<![\w-])(?P<wd>{_WEEKDAY_RE})(?![\w-])", _weekday),
-    (r"\byesterday\b", lambda m, t: Period(start=t - timedelta(days=1), end=t, label="yesterday")),
+    (r"\b(?:yesterday|yday|yest|ystrdy)\b", lambda m, t: Period(start=t - timedelta(days=1), end=t, label="yesterday")),
+    # "on the 17th", "the 3rd?": the latest such day up to today (not "the 2nd biggest", "the 17th of May")
+    (r"(?:(?<=on )|(?<=for )|(?<=since )|^)the (?P<day>\d{1,2})(?:st|nd|rd|th)(?![\w-])(?! of\b)(?!\s+(?:\w+est|most|least)\b)",
+     _day_of_month),
     (r"\btoday\b", lambda m, t: Period(start=t, end=t + timedelta(days=1), label="today")),
     (r"\ball time\b|\bever\b|\beverything\b", lambda m, t: Period(start=date(2000, 1, 1), end=t + timedelta(days=1), label="all time")),
 ]

@@ -219,10 +219,20 @@ def test_typos_of_function_and_time_words(offline: Callable[..., Answer], sql: C
     assert usd(spent(sql, "x_team = ?", LAST_WEEK, "recsys")) in a.text
 
 
-def test_a_lone_day_gets_no_figure(offline: Callable[..., Answer]) -> None:
-    for q in ("what did bigquery cost on the 3rd?", "ec2 spend on 11/12"):
+def test_a_slashed_day_gets_no_figure(offline: Callable[..., Answer]) -> None:
+    a = offline("ec2 spend on 11/12")             # 12 November or 11 December: not guessed
+    assert a.kind != "answer" and "$" not in a.text
+
+
+def test_the_nth_is_the_latest_such_day(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # as of 2026-11-25: "the 3rd" is 2026-11-03, "the 28th" is 2026-10-28 (November's is still ahead)
+    for q, day in (("what did bigquery cost on the 3rd?", "2026-11-03"), ("bigquery spend on the 28th", "2026-10-28")):
+        v = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceName = 'BigQuery' "
+                "AND CAST(ChargePeriodStart AS DATE) = CAST(? AS DATE)", day)
         a = offline(q)
-        assert a.kind != "answer" and "$" not in a.text, q
+        assert a.kind == "answer" and usd(v) in a.text and day in a.text, q
+    b = offline("what was the 2nd biggest team last month?")   # an ordinal, not a day
+    assert "2026-11-02" not in b.text
 
 
 def test_owner_cues(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:

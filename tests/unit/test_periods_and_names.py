@@ -29,6 +29,11 @@ TODAY = date(2026, 11, 25)  # a Wednesday
         ("2026-11-01..2026-11-15", date(2026, 11, 1), date(2026, 11, 15)),
         ("2026-11-03", date(2026, 11, 3), date(2026, 11, 3)),
         ("yesterday", date(2026, 11, 24), date(2026, 11, 24)),
+        ("yday", date(2026, 11, 24), date(2026, 11, 24)),
+        ("the 17th", date(2026, 11, 17), date(2026, 11, 17)),
+        ("the 30th", date(2026, 10, 30), date(2026, 10, 30)),     # November's 30th is still ahead
+        ("the full 90-day window", date(2026, 8, 27), date(2026, 11, 24)),
+        ("the 14-day period", date(2026, 11, 11), date(2026, 11, 24)),
     ],
 )
 def test_period_phrases(text: str, start: date, last: date) -> None:
