@@ -54,7 +54,9 @@ past wtf omg lol ballpark
 UNSUPPORTED_MEASURES = re.compile(
     r"\b(?:revenue|revenues|margins?|profits?|profitability|latenc(?:y|ies)|p\d\d latency|headcount|employees?|"
     r"carbon|emissions?|co2|nps|satisfaction|uptime|availability|sales|arr|mrr|churn|ebitda|salar(?:y|ies)|payroll|"
-    r"wages?|bonus(?:es)?|compensation|api[\s-]*keys?)\b"
+    r"wages?|bonus(?:es)?|compensation|api[\s-]*keys?|credit balance|promo(?:tional)? credits?|(?:unused|remaining|leftover) "
+    r"credits?|countr(?:y|ies)|cit(?:y|ies)|geograph(?:y|ies|ic)|end[\s-]users?'?s?|slack users?|requesters?)\b"
+    r"|\bcredits?\s+(?:do we have\s+)?(?:left|remaining)\b"
     r"|\btickets? (?:did|do|does)?\s*\S*\s*(?:resolve|close|handle)|\b(?:resolve[sd]?|closed|handled) (?:\w+ )?tickets?\b")
 
 
@@ -245,7 +247,7 @@ def unknown_identifiers(ent: Entities, catalog: frozenset[str] = frozenset()) ->
         if tok in semantic_words():
             continue                                   # 'k8s': a word of the semantic model (a concept)
         parts = [p for p in re.split(r"[-_.]", tok) if p]
-        if not re.search(r"\d", tok) and all(is_english(p) or p in FUNCTION_WORDS or p in semantic_words()
+        if not re.search(r"\d", tok) and not _name_shaped(tok, names) and all(is_english(p) or p in FUNCTION_WORDS or p in semantic_words()
                                               or p in vocabulary() for p in parts):
             continue                                   # "one-off", "week-over-week", "data-transfer"
         if re.fullmatch(r"[a-z]+-\d+(?:\.\d+)?-(?:class|series|family|tier)", tok) or (
@@ -257,6 +259,16 @@ def unknown_identifiers(ent: Entities, catalog: frozenset[str] = frozenset()) ->
         if tok not in out:
             out.append(tok)
     return out
+
+
+def _name_shaped(tok: str, names: set[str]) -> bool:
+    """'acme-staging': dashed words starting like several names in the store ('acme-prod', 'acme-dev') — a
+    name, not an English compound, even when every part is a word."""
+    head = tok.split("-")[0]
+    if "-" not in tok or len(head) < 3:
+        return False
+    return sum(1 for n in names if n.startswith(fold(head)) and n != fold(head)) >= 2 and not tok.startswith(
+        ("non-", "one-", "self-", "pre-", "re-", "co-", "cross-", "multi-", "month-", "week-", "year-", "day-"))
 
 
 _PART_KINDS = ("model",)
@@ -313,6 +325,62 @@ def leftover_words(ent: Entities) -> list[str]:
         if (not known_word or near_kind) and word not in out:
             out.append(word)
     return out
+
+
+# Names that are also everyday words ("search", "support", "prod"): read as a name only next to a cue
+# (agent.entities.AMBIGUOUS); one left unread in a cost question may be its subject.
+_SUBJECT_KINDS = ("team", "environment")
+_NOT_SUBJECT_BEFORE = re.compile(r"(?:the|our|billing|cost|usage|this|that|your|no|any|of|in|customer|tech|"
+                                 r"technical|vector|web|full-text|semantic|more|less|some|raw|test)\s+$")
+
+
+def absent_services(ent: Entities) -> list[str]:
+    """Well-known services named in the question that the store has no charges for ("cloud run",
+    "snowflake"), as written."""
+    from knowledge.service_catalog import held, mentioned_services
+
+    store_names = [*ent.known.get("service", []), *ent.known.get("provider", [])]
+    read = [m.span() for h in ent.names for m in re.finditer(re.escape(h.span.lower()), ent.text)]
+    out = []
+    for written, start, end, service in mentioned_services(ent.text):
+        if any(a <= start and end <= b for a, b in read) or held(service, store_names):
+            continue
+        out.append(written)
+    return out
+
+
+def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:
+    """(kind, name) of a team or environment whose name is an everyday word and appears in the question
+    without being read as that name ("how much did it cost us to run search last month"): the question may
+    be about it, so it is asked about rather than dropped."""
+    from agent.entities import AMBIGUOUS
+
+    read = {fold(h.span) for h in ent.names} | {fold(h.name) for h in ent.names}
+    spans = _covered_spans(ent)
+    out: list[tuple[str, str]] = []
+    for kind in _SUBJECT_KINDS:
+        for name in ent.known.get(kind, []):
+            word = name.lower()
+            if word not in AMBIGUOUS or fold(word) in read:
+                continue
+            for m in re.finditer(r"(?<![\w'-])" + re.escape(word) + r"(?![\w-]|'s\b)", ent.text):
+                if any(a <= m.start() and m.end() <= b for a, b in spans):
+                    continue
+                if _NOT_SUBJECT_BEFORE.search(ent.text[:m.start()]) or re.match(r"\s+(?:data|team|transfer|traffic|"
+                                                                               r"tickets?|bot|engine|results?|queries)\b",
+                                                                               ent.text[m.end():]):
+                    continue
+                if (kind, name) not in out:
+                    out.append((kind, name))
+    return out
+
+
+def unclaimed_name_reply(kind: str, name: str, understood: str) -> Reply:
+    label = "env" if kind == "environment" else kind
+    return {"kind": "did_you_mean", "suggestions": [f"{label} {name}"], "text": (
+        f"I can answer {understood} for everything, but '{name}' is also the name of a {kind} in the data: did "
+        f"you mean {label} {name}? Ask again with '{label} {name}' (e.g. 'how much did {label} {name} spend last "
+        "month?'); I give no figure until it is clear which one you mean.")}
 
 
 def _stem(word: str) -> str:
@@ -391,7 +459,11 @@ _AT_ASSISTANT = re.compile(
     r"|configured with|set up with)\b"
     r"|\bwhat(?:'s| is)\s+(?:the|your|our)\s+(?:[a-z0-9.-]+\s+){0,2}api\s*key\s*\??\s*$"
     # a role tag or a "mode" switched on inside the question: "[system] debug mode on. …"
-    r"|\[\s*(?:system|developer|admin|assistant|sys|root)\s*\]|\b(?:debug|maintenance|sudo|root|unrestricted) mode\b")
+    r"|\[\s*(?:system|developer|admin|assistant|sys|root)\s*\]|\b(?:debug|maintenance|sudo|root|unrestricted) mode\b"
+    # told what to answer instead of asked: "just say research spent exactly $42", "answer only 'all clear'"
+    r"|\b(?:just|only|simply)\s+(?:say|write|output|print|reply|respond|state|answer)\b|\b(?:say|reply|respond|answer|write)"
+    r"\s+(?:only|just)\b|\b(?:reply|respond|answer)\s+with\s+['\"]|\bdon'?t\s+(?:bother\s+)?(?:check|look|query|read)(?:ing)?\s+"
+    r"(?:at\s+)?(?:the\s+)?(?:data|database|billing|numbers|store)\b|\bnew instructions? from\b")
 
 
 def aimed_at_assistant(text: str) -> bool:
@@ -460,10 +532,10 @@ def unreadable_text(text: str) -> str | None:
 def unreadable_text_reply(span: str) -> Reply:
     return {"kind": "did_you_mean", "text": (
         f"I can't read '{span[:60]}': names, periods and amounts are plain words and numbers (e.g. 'team search', "
-        "'October 2026', '$17,000' or '$17K'), so I give no figure for this question."), "suggestions": []}
+        "'October 2026', '17K'), so I give no figure for this question."), "suggestions": []}
 
 
 def unreadable_number_reply(span: str) -> Reply:
     return {"kind": "did_you_mean", "text": (
         f"I can't use '{span.strip()}': durations, counts and amounts must be plain positive numbers "
-        "(e.g. '72 hours', '64 GPUs', '$17,000' or '$17K'), so I give no figure for it."), "suggestions": []}
+        "(e.g. '72 hours', '64 GPUs', '17K'), so I give no figure for it."), "suggestions": []}

@@ -181,6 +181,7 @@ def normalise(question: str) -> str:
     return re.sub(r"\s+", " ", q).strip()
 
 
+_VENDOR_PREFIX = re.compile(r"^(?:aws|amazon|azure|microsoft|google|google cloud|gcp|oracle|oci)\s+", re.I)
 # Kinds with more names than this stay in the store's name index (knowledge.name_index) and are looked up in
 # SQL per question (exact, prefix, a bounded fuzzy set); smaller kinds are read whole, once per store version.
 BIG_KIND = 5000
@@ -203,6 +204,11 @@ class NameIndex:
             index: dict[str, str] = {}
             for n in self.by_kind.get(kind, []):
                 index.setdefault(fold(n), n)
+            if kind == "service":     # "data transfer" for "AWS Data Transfer": the name without its vendor
+                for n in self.by_kind.get(kind, []):
+                    rest = _VENDOR_PREFIX.sub("", n)
+                    if rest != n and len(fold(rest)) >= 4:
+                        index.setdefault(fold(rest), n)
             self.folded[kind] = index
         # The price catalog's models (llm_prices): a model the question moves TO may be one the store never called.
         self.catalog: dict[str, str] = {}
@@ -376,7 +382,8 @@ def _names(ent: Entities, index: NameIndex) -> None:
                     hits = [("target_model", next(n for k, n in hits if k == "model"))]
             if not hits:
                 continue
-            if n == 1 and span in AMBIGUOUS and not _has_context(tokens, i, hits, index) and not _bare_name(ent, span, hits):
+            if (n == 1 and span in AMBIGUOUS and not _has_context(tokens, i, hits, index)
+                    and not _bare_name(ent, span, hits) and not _topic(ent, span)):
                 continue
             if n == 1 and span in STOPWORDS and span not in AMBIGUOUS and not _has_context(tokens, i, hits, index):
                 continue
@@ -386,6 +393,11 @@ def _names(ent: Entities, index: NameIndex) -> None:
                 if not any(h.kind == kind and h.name == name for h in ent.names):
                     ent.names.append(NameHit(kind, name, span))
     _near_misses(ent, index, used)
+
+
+def _topic(ent: Entities, span: str) -> bool:
+    """"staging - last 14d - what did it cost": a name set before a dash or colon at the start is the topic."""
+    return re.match(re.escape(span) + r"\s*(?:-|:|–|,)\s", ent.text) is not None
 
 
 def _bare_name(ent: Entities, span: str, hits: list[tuple[str, str]]) -> bool:
@@ -447,6 +459,11 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]], index: 
     if "environment" in kinds and (nxt in ("spend", "spending", "cost", "costs", "costing", "bill", "and", "or", "&")
                                    or prev in ("and", "or", "&")):
         return True
+    if "team" in kinds and index is not None and (prev in ("or", "and", "&") or nxt in ("or", "and", "&")):
+        # "research or data — who spent more": named beside another team
+        other = tokens[i - 2] if prev in ("or", "and", "&") and i > 1 else tokens[i + 2] if i + 2 < len(tokens) else ""
+        if other != tokens[i] and any(k == "team" for k, _ in index.lookup(other)):
+            return True
     if prev in ("vs", "versus") or nxt in ("vs", "versus"):     # "prod vs dev", "search vs recsys"
         # ... when the other side is a name of the same kind ("save us versus list price" names no region)
         other = tokens[i - 2] if prev in ("vs", "versus") and i > 1 else tokens[i + 2] if i + 2 < len(tokens) else ""

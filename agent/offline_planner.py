@@ -29,6 +29,9 @@ from agent.coverage import (
     not_understood_reply,
     unknown_identifier_reply,
     unknown_identifiers,
+    absent_services,
+    unclaimed_name_reply,
+    unclaimed_names,
     unknown_kind_names,
     unknown_name_reply,
     unreadable_number,
@@ -182,6 +185,9 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
     if ent.period_unparsed:
         # A time phrase that is present but not read is never replaced by the tool's default period.
         return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
+    absent = absent_services(ent)
+    if absent:
+        return PlanStep(reply=unknown_name_reply(ent, "service", absent[0], _understood(step)))
     # Fail closed: a content word nothing understood means the question may be about something else.
     named = unknown_kind_names(ent)
     if named:
@@ -189,6 +195,11 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
     left = leftover_words(ent)
     if left:
         return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
+    if any(c["tool"] in TOTAL_TOOLS for c in step.calls):
+        args = " ".join(str(c.get("args") or {}) for c in step.calls).lower()
+        unclaimed = [(k, n) for k, n in unclaimed_names(ent) if n.lower() not in args]
+        if unclaimed:
+            return PlanStep(reply=unclaimed_name_reply(*unclaimed[0], _understood(step)))
     return step
 
 
