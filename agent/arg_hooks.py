@@ -299,6 +299,11 @@ _WORDS = {"one": 1, "two": 2, "three": 3, "six": 6, "twelve": 12}
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 
 
+# "EOM", "end of the month", "where does the total land": the month-end figure (horizon to the month's end)
+MONTH_END = re.compile(r"\beom\b|\bend of (?:the |this )?month\b|\bmonth[- ]end\b|\bwhere (?:does|do|will) .{0,40}\b"
+                       r"(?:land|end up|finish)\b(?!.*\b(?:quarter|year|eoq|eoy)\b)")
+
+
 def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
     m = _HORIZON.search(ent.text)
     if m and "horizon_days" in _fields(spec):
@@ -307,7 +312,7 @@ def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
         else:
             n = int(m.group(1)) if m.group(1).isdigit() else _WORDS[m.group(1)]
             args["horizon_days"] = n * _UNIT_DAYS[m.group(2)]
-    elif re.search(r"\bend of (?:the |this )?month\b|\beom\b", ent.text) and ent.today is not None:
+    elif MONTH_END.search(ent.text) and ent.today is not None:
         month_end = (ent.today.replace(day=28) + timedelta(days=4)).replace(day=1)
         _set(args, spec, "horizon_days", max(1, (month_end - ent.today).days))
     return _scoped(args, ent, spec)
@@ -339,7 +344,7 @@ _WASTE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("low_util_gpu", "idle_endpoint")),
     (r"\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\bstuck jobs?\b|\bforgotten jobs?\b|\bno progress\b",
      ("zombie_job",)),
-    (r"\blike prod\w*\b|\bdev\b.{0,40}\bprod\w*\b|\bquietly became\b", ("dev_like_prod",)),
+    (r"\blike prod\w*\b|\bdev\b.{0,60}\bprod\w*\b|\bquietly became\b", ("dev_like_prod",)),
     (r"\bleft on\b|\breplication\b|\bleft running\b|\bforg[eo]t\w* to (?:turn|switch|shut)", ("left_on",)),
 )
 

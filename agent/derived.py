@@ -5,7 +5,9 @@
   per team or owner, most first;
 - combine: one model family asked as several calls ("GPT-4-class models by team"): the calls' rows added
   up per key;
-- target_model: "moving X to gpt-4o-mini": the saving the prompt audit priced for that model.
+- target_model: "moving X to gpt-4o-mini": the saving the prompt audit priced for that model;
+- per_hour: a waste item's (or all items') monthly cost over the tool's 720-hour month;
+- budget_total: the budgets' amounts added up.
 
 Each reads only figures a tool computed from SQL; nothing here is a model's arithmetic. A cost that is
 unknown in any part stays unknown.
@@ -176,6 +178,8 @@ def share(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
         return None
     filters = scoped[0]["result"].get("filters") or {}
     what = ", ".join(f"{k} {v}" for k, v in filters.items()) if isinstance(filters, dict) else ", ".join(map(str, filters))
+    if not what and scoped[0]["tool"] == "llm_spend":
+        what = "LLM spend"
     return (f"Share of the total: {what or 'this part'} is {(part / whole * 100):.2f}% "
             f"({money(part)} of {money(whole)}).")
 
@@ -239,6 +243,73 @@ def change(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
             f"{money(b - a)} / {money(a)}).")
 
 
-_DERIVATIONS = {"per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
+HOURS_PER_MONTH = Decimal(720)      # the 30-day month the waste tool prices (tools.waste.HOURS_PER_MONTH)
+
+
+def per_hour(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"what is it per hour?", "burn rate /hr": the waste tool's monthly figures over its 720-hour month."""
+    for o in outcomes:
+        if o["tool"] != "waste":
+            continue
+        r = o["result"]
+        items = [i for i in r.get("items") or [] if i.get("monthly_cost") not in (None, "")]
+        if not items:
+            continue
+        parts = [f"{i.get('name') or i.get('ref')}: {money(Decimal(str(i['monthly_cost'])) / HOURS_PER_MONTH)}/hour"
+                 for i in items[:MAX_ITEMS]]
+        total = sum((Decimal(str(i["monthly_cost"])) for i in items), Decimal(0))
+        head = (f"Per hour: {money(total / HOURS_PER_MONTH)}/hour in all ({money(total)}/month / 720 hours)"
+                if len(items) > 1 else
+                f"Per hour: {money(total / HOURS_PER_MONTH)}/hour ({money(total)}/month / 720 hours)")
+        return head + ("; " + "; ".join(parts) if len(items) > 1 else "") + "."
+    return None
+
+
+def budget_total(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"what do all the team budgets add up to?": the budgets' amounts added, the sum shown."""
+    for o in outcomes:
+        if o["tool"] != "budgets":
+            continue
+        rows = [b for b in o["result"].get("budgets") or [] if b.get("amount") not in (None, "")]
+        if len(rows) < 2:
+            continue
+        total = sum((Decimal(str(b["amount"])) for b in rows), Decimal(0))
+        spent = [Decimal(str(b["spent"])) for b in rows if b.get("spent") not in (None, "")]
+        tail = f"; spent so far {money(sum(spent, Decimal(0)))}" if len(spent) == len(rows) else ""
+        return (f"Budgets added up: {money(total)} over {len(rows)} budgets "
+                f"({' + '.join(money(Decimal(str(b['amount']))) for b in rows[:MAX_ITEMS])}){tail}.")
+    return None
+
+
+def _dates(period: dict[str, Any]) -> str:
+    """'2026-11-01 to 2026-11-24' of a result's period (its end is exclusive)."""
+    from datetime import date, timedelta
+
+    if not period.get("start") or not period.get("end"):
+        return str(period.get("label") or "")
+    last = date.fromisoformat(str(period["end"])) - timedelta(days=1)
+    return f"{period['start']} to {last.isoformat()}"
+
+
+def month_end(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"EOM projection": this month's spend so far (spend) + the forecast of the days left (forecast)."""
+    spent = next((o for o in outcomes if o["tool"] == "spend"), None)
+    fc = next((o for o in outcomes if o["tool"] == "forecast"), None)
+    if spent is None or fc is None:
+        return None
+    so_far, period = _total(spent)
+    forecasts = fc["result"].get("forecasts") or []
+    if so_far is None or len(forecasts) != 1:
+        return None
+    rest = Decimal(str(forecasts[0]["total"]))
+    low, high = Decimal(str(forecasts[0]["low"])), Decimal(str(forecasts[0]["high"]))
+    who = forecasts[0].get("scope") or "total"
+    return (f"Month-end projection ({who}): {money(so_far + rest)} = {money(so_far)} spent "
+            f"{_dates(period)} + {money(rest)} forecast "
+            f"{fc['result'].get('start')} to {fc['result'].get('end')} (80% interval {money(so_far + low)} to "
+            f"{money(so_far + high)}).")
+
+
+_DERIVATIONS = {"per_hour": per_hour, "month_end": month_end, "budget_total": budget_total, "per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
                 "average_per_day": average_per_day, "share": share, "budget_left": budget_left,
                 "difference": difference, "change": change}

@@ -326,9 +326,44 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         ent.top = int(m.group(1))
     _group(ent)
     _names(ent, index)
+    _described_resource(ent, index)
     ent.catalog_models = list(dict.fromkeys(index.catalog[t] for t in tokens if t in index.catalog))
     ent.cue_text = _masked(ent)
     return ent
+
+
+# The head noun of a resource described in words ("the summit replica bucket", "that sentiment endpoint").
+_RESOURCE_HEAD = re.compile(r"\b((?:[a-z][a-z0-9]*\s+){1,3})(buckets?|endpoints?|clusters?|instances?|databases?|"
+                            r"vms?|nodes?|volumes?|disks?|notebooks?|pipelines?|datasets?|tables?)\b")
+_DESCRIPTOR_STOP = {"the", "a", "an", "that", "this", "our", "my", "your", "their", "its", "which", "what", "whose",
+                    "each", "every", "one", "any", "all", "some", "of", "for", "on", "in", "by", "per", "and", "or",
+                    "cost", "costs", "spend", "is", "was", "s3", "gcs", "storage", "gpu", "big", "new", "old", "main",
+                    "same", "other", "idle", "busy", "biggest", "largest", "most", "expensive", "cheapest", "only"}
+
+
+def _described_resource(ent: Entities, index: NameIndex) -> None:
+    """"summit replica bucket": words before a resource noun that together name exactly one resource in the
+    store (every word a part of its name) read as that resource; otherwise nothing is read."""
+    if any(h.kind == "resource" for h in ent.names):
+        return
+    read = {w for h in ent.names for w in h.span.lower().split()}
+    for m in _RESOURCE_HEAD.finditer(ent.text):
+        words = m.group(1).split()
+        while words and (words[0] in _DESCRIPTOR_STOP or words[0] in STOPWORDS):
+            words = words[1:]
+        if not words or any(w in read or w in _DESCRIPTOR_STOP or w in STOPWORDS or re.search(r"\d", w)
+                            or len(w) < 3 for w in words):
+            continue
+        keys = [fold(w) for w in words]
+        if "resource" in index.big and index.tables is not None:
+            names = index.tables.containing(keys, "resource", limit=6)
+        else:
+            names = [n for n in ent.known.get("resource", []) if all(k in fold(n) for k in keys)][:6]
+        # one resource is often known by its id and its name ('arn:…:acme-x' and 'acme-x'): the shortest stands
+        distinct = [n for n in names if not any(o != n and fold(o) in fold(n) for o in names)]
+        if len(distinct) == 1 and len(names) < 6:
+            ent.names.append(NameHit("resource", distinct[0], " ".join(words)))
+        return
 
 
 def _masked(ent: Entities) -> str:

@@ -95,7 +95,9 @@ INTENTS: tuple[Intent, ...] = (
     Intent("waste", "waste", (
         (r"\bidle\b|\bzombies?\b|\babandoned\b|\bunused\b|\borphan(?:ed)?\b|\bforgotten\b|\bleft (?:on|running)\b", 2.5),
         (r"\bunder-?utili[sz]ed\b|\blow(?:ly)? utili[sz](?:ed|ation)\b|\bpast (?:their |its )?ttl\b|\bwaste\w*\b|\bnot used\b", 2.5),
-        (r"\b(?:looks|look|running|runs|behaves|behave|acts?) like prod\w*\b|\bdev\b.{0,40}\bprod\w*\b", 2.0),
+        (r"\b(?:looks|look|running|runs|behaves|behave|acts?) like prod\w*\b|\bdev\b.{0,60}\bprod\w*\b", 2.0),
+        (r"\b(?:serving|serves|taking|takes|handling|handles|getting|gets) (?:real )?prod(?:uction)? (?:traffic|load|requests)\b"
+         r"|\b(?:nobody|no one|no-one|noone)(?:'s| is)? (?:hitting|calling|using|querying)\b", 2.5),
         # "dev vs prod cost": environments compared, a spend question (not "dev that looks like prod")
         (r"\b(?:dev|prod\w*|staging)\s+(?:vs\.?|versus|and|or)\s+(?:dev|prod\w*|staging)\b", -2.0),
         (r"\bforg[eo]t\w* to (?:turn|switch|shut) (?:it |them )?off\b|\bstill (?:on|running)\b", 2.0),
@@ -116,6 +118,9 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bsave (?:the )?most\b|\bsavings? (?:opportunit\w*|ideas?)\b|\bquick wins?\b|\bbiggest savings\b|\beasiest savings\b|\bwhich savings\b", 2.5),
         (r"\b(?:cut|reduce|lower|trim|shrink|bring down) (?:our |the |my )?(?:[\w-]+ )?(?:costs?|spend|spending|bill)\b", 4.0),
         (r"\bsave per month\b|\bsaves? per month\b|\bwhat does it save\b", 1.0),
+        # "list of fixes w/ monthly savings", "single biggest saving we could grab"
+        (r"\bfix(?:es)?\b.{0,30}\bsav\w*|\b(?:biggest|largest|best|top) (?:single )?(?:saving|win|fix)\b"
+         r"|\bsavings?\b.{0,30}\b(?:grab|capture|get|bank|realis|realiz)\w*", 2.5),
         (r"\b(?:would|will|could|does|do) (?:we |it |that |this )?.{0,70}\bsave\b|\bby (?:monthly )?savings\b|\brank\w*\b.{0,40}\bsavings\b", 2.0),
     )),
     Intent("budgets", "budgets", (
@@ -126,6 +131,9 @@ INTENTS: tuple[Intent, ...] = (
     )),
     Intent("forecast", "forecast", (
         (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\b(?:land|end up|finish)\b.{0,20}\b(?:eom|eoq|eoy)\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
+        # "at this rate, where does the total land?", "EOM projection at current pace"
+        (r"\b(?:at|on) (?:this|the current|current|our current|today's) (?:rate|pace|burn(?: rate)?|trajectory)\b"
+         r"|\bwhere (?:does|do|will) .{0,30}\b(?:land|end up|finish)\b|\beom\b", 2.5),
         (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b|\bnext (?:month|quarter|week|year)\b", 1.0),
     )),
     Intent("unit_costs", "unit_costs", (

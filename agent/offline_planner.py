@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
-from agent.arg_hooks import HOOKS, NeedMore, rescoped
+from agent.arg_hooks import HOOKS, MONTH_END, NeedMore, rescoped
 from agent.coverage import (
     UNSUPPORTED_MEASURES,
     absent_services,
@@ -104,7 +104,9 @@ AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|
 _CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
                       r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
 BUDGET_LEFT = re.compile(r"\b(?:left|remaining|remain|headroom)\b.{0,30}\bbudget\b|\bbudget\b.{0,30}\b(?:left|remaining|remain|headroom)\b")
-SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
+PER_HOUR = re.compile(r"(?:\bper|\ban|/)\s?(?:hour|hr|h)\b|\bhourly\b")
+ADD_UP = re.compile(r"\badd(?:s|ed)? up\b|\bsum(?: of)?\b|\b(?:combined|altogether|all together|in total)\b")
+SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion|slice|chunk) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
 RANK_BY = re.compile(r"\b(?:which|what) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
 
@@ -323,6 +325,7 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     scores = ranked(ent.cue_text or text, set(by_name), frozenset(h.kind for h in ent.names))
     best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
     best = _tool_of_the_whole(ent, best, by_name)
+    best = _owner_of_waste(ent, best, scores)
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
     between = _between_previous(ent, history, by_name)
@@ -495,9 +498,22 @@ def _answer(intent: Intent, ent: Entities, prev: Turn | None, by_name: dict[str,
         arg_sets = fill(spec, intent, ent, base)
     except NeedMore as need:
         return PlanStep(reply=need.reply)
-    if SHARE.search(text) and spec.name in ("spend", "llm_spend") and len(arg_sets) == 1:
+    whole: list[tuple[ToolSpec, dict[str, Any]]] = []
+    if (SHARE.search(text) and spec.name == "llm_spend" and len(arg_sets) == 1 and "spend" in by_name
+            and BILL_WHOLE.search(share_whole(text)) and not any(arg_sets[0].get(k) for k in NAME_FIELDS)):
+        # "what slice of october's total was LLM API": the LLM spend over the whole bill of the same period
+        whole = [(by_name["spend"], {k: v for k, v in arg_sets[0].items() if k == "period"})]
+    elif SHARE.search(text) and spec.name in ("spend", "llm_spend") and len(arg_sets) == 1:
         arg_sets = with_whole(arg_sets[0], ent)
-    step = _finish([(spec, args) for args in arg_sets], ent, by_name)
+    elif spec.name == "forecast" and MONTH_END.search(text) and len(arg_sets) == 1 and "spend" in by_name:
+        # "EOM projection for recsys": this month's spend so far + the forecast of the rest of the month
+        scope, name = arg_sets[0].get("scope", "total"), arg_sets[0].get("name")
+        field_name = {"team": "team", "service": "service", "provider": "provider", "project": "project",
+                      "model": "model"}.get(str(scope))
+        if scope == "total" or (field_name and name):
+            so_far = {"period": "this month", "compare": False, **({field_name: name} if field_name else {})}
+            whole = [(by_name["spend"], so_far)]
+    step = _finish([(spec, args) for args in arg_sets] + whole, ent, by_name)
     step.focus = focus
     if ent.multiplier is not None and intent.tool in SCALABLE and step.calls:
         step.scale = str(ent.multiplier)
@@ -568,6 +584,16 @@ def _tool_of_the_whole(ent: Entities, best: tuple[float, Intent] | None, by_name
     return alternatives[0] if alternatives else best
 
 
+def _owner_of_waste(ent: Entities, best: tuple[float, Intent] | None, scores: list[tuple[float, Intent]],
+                    ) -> tuple[float, Intent] | None:
+    """"who owns the endpoint nobody's hitting?": a resource described by its waste, not named, is found by
+    the waste tool (which names each item's owner), never guessed from the words by who_owns."""
+    if best is None or best[1].tool != "who_owns" or ent.first("resource") is not None:
+        return best
+    waste = next((sc for sc in scores if sc[1].tool == "waste" and sc[0] >= THRESHOLD), None)
+    return waste or best
+
+
 def with_whole(args: dict[str, Any], ent: Entities) -> list[dict[str, Any]]:
     """"What share of X is Y?": the part (`args`) and the whole to divide it by: the same call without the
     names, except a name the share is said to be *of* ("share of our openai bill … is gpt-4.1": the whole is
@@ -606,6 +632,12 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
         out.append({"kind": "budget_left"})
     if SHARE.search(ent.text) and len(arg_sets) >= 2:
         out.append({"kind": "share"})
+    if PER_HOUR.search(ent.text) and "waste" in (tools or []):
+        out.append({"kind": "per_hour"})
+    if MONTH_END.search(ent.text) and "forecast" in (tools or []) and "spend" in (tools or []):
+        out.append({"kind": "month_end"})
+    if ADD_UP.search(ent.text) and "budgets" in (tools or []):
+        out.append({"kind": "budget_total"})
     return out
 
 
@@ -642,7 +674,7 @@ def about_previous(intent: Intent, ent: Entities, prev: Turn, by_name: dict[str,
             intent.tool in by_name[t].result_model.answers_about_listed for t in prev_tools):
         calls = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]
         step = _finish(calls, ent, by_name)
-        step.derive = derivations(ent, [a for _, a in calls])
+        step.derive = derivations(ent, [a for _, a in calls], [s.name for s, _ in calls])
         return step
     subjects = prev.get("subjects") or []
     field_name = SUBJECT_FIELD.get(intent.tool)

@@ -268,6 +268,17 @@ class NameTables:
             [f[:3], f[:3] + "\U0010ffff", *kinds, f, limit]).fetchall()
         return [(k, n) for k, n in rows]
 
+    def containing(self, parts: list[str], kind: str, limit: int = 6) -> list[str]:
+        """Names of `kind` whose folded form contains every one of the folded `parts` (a described resource)."""
+        keys = [p for p in parts if p]
+        if not keys:
+            return []
+        likes = " AND ".join("folded LIKE ?" for _ in keys)
+        rows = self.con.execute(
+            f"SELECT DISTINCT name FROM {self.t} WHERE kind = ? AND {likes} {self.src_filter} ORDER BY name LIMIT ?",
+            [kind, *(f"%{k}%" for k in keys), limit]).fetchall()
+        return [r[0] for r in rows]
+
     def words(self, candidates: list[str]) -> set[str]:
         """The `candidates` that are a letter run of some name."""
         keys = sorted({w for w in candidates if w and re.fullmatch(r"[a-z]+", w)})

@@ -144,7 +144,9 @@ class PromptAuditResult(ToolResult):
             parts.append("No catalog price for " + ", ".join(show(r.model) for r in unpriced) + ": their costs are unknown.")
         if any(len([x for x in r.savings if x.kind in ("trim", "caching")]) > 1 for r in self.rows):
             parts.append("Trimming and caching act on the same prefix: their savings overlap, do not add them.")
-        return " ".join(parts)
+        # calls per day, P95 and median output are measured over this window: said once, first
+        window = during(self.measured) if self.measured != self.period else during(self.period)
+        return f"Measured {window}: " + " ".join(parts) if parts else ""
 
     def table(self) -> TableView:
         rows: list[list[Any]] = []
