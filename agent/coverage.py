@@ -463,7 +463,9 @@ _AT_ASSISTANT = re.compile(
     # told what to answer instead of asked: "just say research spent exactly $42", "answer only 'all clear'"
     r"|\b(?:just|only|simply)\s+(?:say|write|output|print|reply|respond|state|answer)\b|\b(?:say|reply|respond|answer|write)"
     r"\s+(?:only|just)\b|\b(?:reply|respond|answer)\s+with\s+['\"]|\bdon'?t\s+(?:bother\s+)?(?:check|look|query|read)(?:ing)?\s+"
-    r"(?:at\s+)?(?:the\s+)?(?:data|database|billing|numbers|store)\b|\bnew instructions? from\b")
+    r"(?:at\s+)?(?:the\s+)?(?:data|database|billing|numbers|store)\b|\bnew instructions? from\b"
+    r"|\b(?:skip|without|no need for|forget)\s+(?:the\s+|a\s+|any\s+)?(?:lookup|looking (?:it )?up|query|querying|checking|check)\b"
+    r"|\b(?:say|reply|respond|answer|write|report|post|tell (?:\w+ )?)(?:\s+back)?\s+that\b[^?]{0,60}\$\s?\d")
 
 
 def aimed_at_assistant(text: str) -> bool:

@@ -56,7 +56,8 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
     "feature": ("feature",),
 }
 # Prepositions that make an ambiguous word a team name ("for research", "did search spend").
-TEAM_LEADS = ("for", "of", "on", "by", "did", "does", "do", "is", "team", "from", "about", "and")
+TEAM_LEADS = ("for", "of", "on", "by", "did", "does", "do", "is", "team", "from", "about", "and", "will", "would",
+              "has", "was")
 # Words after an ambiguous word that make it a team ("search spend", "research's budget").
 TEAM_TRAILS = ("spend", "spending", "spent", "cost", "costs", "budget", "budgets", "bill", "usage", "'s", "owns")
 # group-by words -> canonical dimension, generated from the semantic model (one-word names and synonyms),
@@ -342,28 +343,42 @@ _DESCRIPTOR_STOP = {"the", "a", "an", "that", "this", "our", "my", "your", "thei
 
 
 def _described_resource(ent: Entities, index: NameIndex) -> None:
-    """"summit replica bucket": words before a resource noun that together name exactly one resource in the
-    store (every word a part of its name) read as that resource; otherwise nothing is read."""
-    if any(h.kind == "resource" for h in ent.names):
+    """"the summit replica bucket", "the replica bucket from the summit demo": words of the question that are
+    parts of resource names (two or more, or one before a resource noun) and together name exactly one
+    resource read as that resource. When they fit several, the question gets a "did you mean" (the words
+    are never dropped)."""
+    if any(h.kind == "resource" for h in ent.names) or not ent.known.get("resource") and "resource" not in index.big:
         return
-    read = {w for h in ent.names for w in h.span.lower().split()}
-    for m in _RESOURCE_HEAD.finditer(ent.text):
-        words = m.group(1).split()
-        while words and (words[0] in _DESCRIPTOR_STOP or words[0] in STOPWORDS):
-            words = words[1:]
-        if not words or any(w in read or w in _DESCRIPTOR_STOP or w in STOPWORDS or re.search(r"\d", w)
-                            or len(w) < 3 for w in words):
-            continue
-        keys = [fold(w) for w in words]
-        if "resource" in index.big and index.tables is not None:
-            names = index.tables.containing(keys, "resource", limit=6)
-        else:
-            names = [n for n in ent.known.get("resource", []) if all(k in fold(n) for k in keys)][:6]
-        # one resource is often known by its id and its name ('arn:…:acme-x' and 'acme-x'): the shortest stands
-        distinct = [n for n in names if not any(o != n and fold(o) in fold(n) for o in names)]
-        if len(distinct) == 1 and len(names) < 6:
-            ent.names.append(NameHit("resource", distinct[0], " ".join(words)))
+    from agent.intents import vocabulary
+
+    read = {w for h in ent.names for w in re.findall(r"[a-z0-9]+", h.span.lower())}
+    common = STOPWORDS | _DESCRIPTOR_STOP | vocabulary() | set(GROUP_WORDS)
+    parts = _resource_words(ent, index)
+    words = [w for w in dict.fromkeys(re.findall(r"(?<![\w-])[a-z][a-z0-9]+(?![\w-])", ent.text))
+             if w in parts and w not in read and w not in common and len(w) >= 3]
+    headed = any(w in words for m in _RESOURCE_HEAD.finditer(ent.text) for w in m.group(1).split())
+    if not words or (len(words) < 2 and not headed):
         return
+    keys = [fold(w) for w in words]
+    if "resource" in index.big and index.tables is not None:
+        names = index.tables.containing(keys, "resource", limit=6)
+    else:
+        names = [n for n in ent.known.get("resource", []) if all(k in fold(n) for k in keys)][:6]
+    # one resource is often known by its id and its name ('arn:…:acme-x' and 'acme-x'): the shortest stands
+    distinct = [n for n in names if not any(o != n and fold(o) in fold(n) for o in names)]
+    if len(distinct) == 1 and len(names) < 6:
+        ent.names.extend(NameHit("resource", distinct[0], w) for w in words)
+    elif len(words) >= 2:
+        ent.unknown.append(("resource", " ".join(words), distinct[:5]))
+
+
+def _resource_words(ent: Entities, index: NameIndex) -> frozenset[str]:
+    """Letter runs of the store's resource names that occur in the question."""
+    cands = set(re.findall(r"[a-z][a-z0-9]+", ent.text))
+    if "resource" in index.big and index.tables is not None:
+        return frozenset(index.tables.words(sorted(cands)))
+    return frozenset(w for n in ent.known.get("resource", []) for w in re.findall(r"[a-z][a-z0-9]+", n.lower())
+                     if w in cands)
 
 
 def _masked(ent: Entities) -> str:
@@ -397,7 +412,8 @@ def _group(ent: Entities) -> None:
                 if pattern is _GROUP and word in ("month", "day", "week") and m.group(0).startswith("per"):
                     continue
                 ent.group_by.append(GROUP_WORDS[word])
-    if re.search(r"\bdaily\b|\bday by day\b|\bper day\b|\beach day\b", ent.text) and "day" not in ent.group_by:
+    if re.search(r"\bdaily\b|\bday by day\b|\bper day\b|\beach day\b|\b(?:cost(?:s|ing)?|spend(?:s|ing)?|burn(?:s|ing)?)"
+                 r"(?: us)? a day\b", ent.text) and "day" not in ent.group_by:
         ent.group_by.append("day")
 
 

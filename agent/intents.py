@@ -159,6 +159,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bhow much (?:was|is|were|are|did|does) (?:that|it|this|they|those)\b", 1.0),
         (r"\bwhat did we spend\b|\bwhat (?:do|did) we pay\b|\bcosting us\b|\bour (?:cloud |total )?bill\b|\btotal (?:cost|spend)\b", 1.5),
         (r"\b(?:spend|spent|spending|cost|costs|billed|bill)\b", 1.0),
+        (r"\bwhat(?:'s| is| are)\b.{0,60}\bcosting\b", 1.5),       # "what's the replica bucket costing a day?"
         # "what did we burn", "burning in eu-west-1": money spent (a "burn rate" / "burn-down" is a budget's)
         (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
