@@ -142,7 +142,7 @@ def _uncovered(ent: Entities) -> list[tuple[int, int, str]]:
     return out
 
 
-_KIND_BEFORE = re.compile(r"(?<![\w-])([a-z][\w-]*)\s+(team|squad|service|provider|vendor|app|application|account|"
+_KIND_BEFORE = re.compile(r"(?<![\w'’-])([a-z][\w-]*)\s+(team|squad|service|provider|vendor|app|application|account|"
                           r"subscription|project|region|environment|env)s?\b")
 _KIND_AFTER = re.compile(r"\b(team|provider|vendor|app|application|account|project|region|model)\s+([a-z][\w-]*)")
 _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our", "your", "their", "that", "this",
@@ -465,7 +465,7 @@ _AT_ASSISTANT = re.compile(
     r"\s+(?:only|just)\b|\b(?:reply|respond|answer)\s+with\s+['\"]|\bdon'?t\s+(?:bother\s+)?(?:check|look|query|read)(?:ing)?\s+"
     r"(?:at\s+)?(?:the\s+)?(?:data|database|billing|numbers|store)\b|\bnew instructions? from\b"
     r"|\b(?:skip|without|no need for|forget)\s+(?:the\s+|a\s+|any\s+)?(?:lookup|looking (?:it )?up|query|querying|checking|check)\b"
-    r"|\b(?:say|reply|respond|answer|write|report|post|tell (?:\w+ )?)(?:\s+back)?\s+that\b[^?]{0,60}\$\s?\d")
+    r"|\b(?:say|reply|respond|answer|write|report|post|tell(?:\s+\w+)?)(?:\s+back)?\s+that\b[^?]{0,60}\$\s?\d")
 
 
 def aimed_at_assistant(text: str) -> bool:

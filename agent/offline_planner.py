@@ -133,6 +133,10 @@ class OfflinePlanner:
         step = decide(ent, history, registry.all(), today=today)
         if step.calls and step.reply is None:
             return _checked(step, ent, index)
+        absent = absent_services(ent)
+        if absent and step.reply is not None and step.reply.get("kind") == "help":
+            # "how much went to snowflake?": no tool was chosen, but the name is the thing to say
+            return PlanStep(reply=unknown_name_reply(ent, "service", absent[0], "spend"))
         return step
 
 
