@@ -23,6 +23,7 @@ from apps.slack.alerts import (
     parse_value,
     remediation_text,
 )
+from apps.slack.failures import decision_not_recorded, store_unavailable_privately
 from apps.slack.mrkdwn import escape
 from apps.slack.render import SlackMessage, section
 from apps.slack.storelock import StoreBusyError
@@ -61,7 +62,7 @@ def decide(bot: SlackBot, click: Click, decision: str) -> None:
     try:
         row, alert = bot.store.write(record)
     except (StoreBusyError, StoreError) as exc:
-        bot.ephemeral(where, f"Your decision was not recorded: {escape(str(exc))}")
+        bot.ephemeral(where, decision_not_recorded(exc))
         return
     if decision == ledger.SNOOZED:
         note = f":zzz: *Snoozed* by <@{click.user}> until {row.until_ts:%Y-%m-%d %H:%M} UTC"
@@ -85,7 +86,7 @@ def show(bot: SlackBot, click: Click, what: str) -> None:
     try:
         alert = bot.store.read(lambda store: ledger.find(store, click.key, click.state))
     except StoreError as exc:
-        bot.ephemeral(where, f"The cost store is not available: {escape(str(exc))}")
+        bot.ephemeral(where, store_unavailable_privately(exc))
         return
     if alert is None:
         bot.ephemeral(where, f"I can't find alert `{escape(click.key)}` in the ledger.")

@@ -26,6 +26,7 @@ from apps.slack import approvals
 from apps.slack.access import AccessPolicy, check, refusal_text, touched_teams
 from apps.slack.alert_actions import register_alert_actions
 from apps.slack.estimate_command import parse_estimate_text
+from apps.slack.failures import attempt, decision_not_recorded, store_unavailable, store_unavailable_privately
 from apps.slack.mrkdwn import escape, question_text, truncate
 from apps.slack.render import SHOW_EVIDENCE_ACTION, SlackMessage, answer_messages, evidence_messages, section
 from apps.slack.settings import SlackSettings
@@ -120,20 +121,14 @@ class SlackBot:
     # -- answering ------------------------------------------------------------------------------
     def answer_question(self, question: str, where: Conversation) -> None:
         """Ask the agent and post the answer (or a refusal / an error) in the thread."""
-        try:
-            answer = self.store.shared(lambda: self.ask(question, db=self.settings.db, session_id=where.session_id,
-                                                        planner=self.settings.planner))
-        except FinopsError as exc:
-            self.post(where, self.error_message(str(exc)))
-            return
-        except StoreError as exc:
-            self.post(where, self.error_message(f"the cost store is not available: {exc}"))
-            return
-        except Exception:
-            log.exception("question failed: %r", question)
-            self.post(where, self.error_message("something went wrong while answering; the error is in the bot's log"))
-            return
-        self.deliver(answer, where)
+        def work() -> Answer:
+            return self.store.shared(lambda: self.ask(question, db=self.settings.db, session_id=where.session_id,
+                                                      planner=self.settings.planner))
+
+        answer = attempt(work, partial(self.post_error, where), log=log, what="question", doing="answering",
+                         subject=question)
+        if answer is not None:
+            self.deliver(answer, where)
 
     def deliver(self, answer: Answer, where: Conversation) -> None:
         """Post the answer and any approval request, or a polite refusal if the asker may not see it."""
@@ -153,7 +148,7 @@ class SlackBot:
             try:
                 answer, denied = self.store.read(judge)
             except StoreError as exc:
-                self.post(where, self.error_message(f"the cost store is not available: {exc}"))
+                self.post_error(where, store_unavailable(exc))
                 return
             if denied:
                 self.post(where, SlackMessage(text="Sorry, you can't see these costs here.",
@@ -164,20 +159,15 @@ class SlackBot:
 
     def run_estimate(self, text: str, where: Conversation) -> None:
         """`/finops estimate …`: run the estimate tool, store its row (the caller stores), post it, ask for approval."""
-        try:
+        def work() -> tuple[dict[str, Any], ToolResult]:
             args = parse_estimate_text(text)
-            result = self.store.write(lambda store: estimate_and_store(store, args))
-        except (FinopsError, StoreBusyError) as exc:
-            self.post(where, self.error_message(str(exc)))
-            return
-        except StoreError as exc:
-            self.post(where, self.error_message(f"the cost store is not available: {exc}"))
-            return
-        except Exception:
-            log.exception("estimate failed: %r", text)
-            self.post(where, self.error_message("something went wrong while estimating; the error is in the bot's log"))
-            return
-        self.deliver(_answer_from_result("estimate " + text, "estimate", args, result), where)
+            return args, self.store.write(lambda store: estimate_and_store(store, args))
+
+        done = attempt(work, partial(self.post_error, where), log=log, what="estimate", doing="estimating",
+                       subject=text, shown=(FinopsError, StoreBusyError))
+        if done is not None:
+            args, result = done
+            self.deliver(_answer_from_result("estimate " + text, "estimate", args, result), where)
 
     def post_answer(self, answer: Answer, where: Conversation, *, preface: str | None = None) -> None:
         key = None
@@ -205,7 +195,7 @@ class SlackBot:
                 try:
                     stored = self.store.write(partial(estimate_and_store, args=args))
                 except (FinopsError, StoreError, StoreBusyError) as exc:
-                    self.post(where, self.error_message(f"I could not store this estimate for approval: {exc}"))
+                    self.post_error(where, f"I could not store this estimate for approval: {exc}")
                     continue
                 estimate_id = str(getattr(stored, "estimate_id", estimate_id))
             self.request_approval(estimate_id, where)
@@ -242,8 +232,8 @@ class SlackBot:
                 self.store.write(lambda store: approvals.record_request(store, estimate_id, str(where.user),
                                                                         where.channel))
             except (StoreBusyError, StoreError) as exc:
-                self.post(where, self.error_message(f"I could not record this approval request, so I did not "
-                                                    f"ask for an approval: {exc}. Try again in a minute."))
+                self.post_error(where, f"I could not record this approval request, so I did not "
+                                       f"ask for an approval: {exc}. Try again in a minute.")
                 return
         self.post(where, SlackMessage(text=approvals.request_text(info, reason),
                                       blocks=approvals.request_blocks(info, reason, approvers)))
@@ -261,7 +251,7 @@ class SlackBot:
         try:
             info, approvers, requesters = self.store.read(load)
         except StoreError as exc:
-            self.ephemeral(where, f"The cost store is not available: {escape(str(exc))}")
+            self.ephemeral(where, store_unavailable_privately(exc))
             return
         if info is None:
             self.ephemeral(where, f"I can't find estimate `{escape(estimate_id)}` in the store.")
@@ -292,7 +282,7 @@ class SlackBot:
             self.ephemeral(where, f"Sorry <@{user}>, you may not decide on this run any more. Nothing was recorded.")
             return
         except (StoreBusyError, StoreError) as exc:
-            self.ephemeral(where, f"Your decision was not recorded: {escape(str(exc))}")
+            self.ephemeral(where, decision_not_recorded(exc))
             return
         reason = approvals.approval_reason(info, self.settings.approval_threshold)
         blocks = approvals.decided_blocks(info, reason, outcome)
@@ -335,6 +325,10 @@ class SlackBot:
     def error_message(self, text: str) -> SlackMessage:
         shown = ":warning: " + escape(truncate(text, 2800))
         return SlackMessage(text=truncate(text, 3000), blocks=[section(shown)])
+
+    def post_error(self, where: Conversation, text: str) -> None:
+        """Post `text` in the thread as an error (a warning sign before it)."""
+        self.post(where, self.error_message(text))
 
     def known_teams(self) -> set[str]:
         cached = self._teams_cache
