@@ -35,6 +35,17 @@ def copy_store(src: Path, dst_dir: Path, name: str = "copy.duckdb") -> Path:
     return dst
 
 
+def catalog_store(path: Path, teams: str) -> Path:
+    """A small store at `path`: the shipped price catalogs and the rows `teams` (an SQL VALUES list:
+    team, cost centre, channel, owner, Slack approvers), for a module to build once and copy per test."""
+    from knowledge.prices import load_catalogs
+
+    with open_store(path) as store:
+        load_catalogs(store.con)
+        store.con.execute(f"INSERT INTO teams VALUES {teams}")
+    return path
+
+
 # -- the demo company, built once and shared by every worker and session ------------------------------
 DEMO_AS_OF = "2026-11-25"
 DEMO_SEED = 7

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fakes.slack_api import BotHarness, FakeSlackApi
+from fakes.slack_api import BotHarness
 from typer.testing import CliRunner
 
 from apps.cli.main import app
-from knowledge.prices import load_catalogs
-from knowledge.store import open_store
+from tests.conftest import catalog_store
 
 BIG = ["--name", "llama-sft", "--team", "search", "--instance-type", "p5.48xlarge", "--gpu-count", "64",
        "--hours", "72", "--region", "us-east-1", "--budget", "40000"]          # within budget, over $10,000
@@ -24,11 +23,8 @@ SMALL = ["--name", "tiny", "--team", "search", "--instance-type", "p5.48xlarge",
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("slackgate") / "s.duckdb"
-    with open_store(path) as store:
-        load_catalogs(store.con)
-        store.con.execute("INSERT INTO teams VALUES ('search', 'CC-1', '#search', 's@acme.ai', 'U0SEARCH1, U0SEARCH2')")
-    return path
+    return catalog_store(tmp_path_factory.mktemp("slackgate") / "s.duckdb",
+                         "('search', 'CC-1', '#search', 's@acme.ai', 'U0SEARCH1, U0SEARCH2')")
 
 
 @pytest.fixture
@@ -39,10 +35,8 @@ def store_path(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def harness(store_path: Path):
-    with FakeSlackApi() as api:
-        h = BotHarness(api, store_path)
+    with BotHarness.running(store_path) as h:
         yield h
-        h.close()
 
 
 def gate(store_path: Path, flags: list[str]) -> tuple[int, dict]:

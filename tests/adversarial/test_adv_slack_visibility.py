@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fakes.slack_api import BotHarness, FakeSlackApi
+from fakes.slack_api import BotHarness
 
 from agent.service import ask
 from tests.conftest import usd
@@ -28,10 +28,8 @@ users:
 def harness(writable_demo: Path, tmp_path: Path):
     access = tmp_path / "access.yaml"
     access.write_text(ACCESS)
-    with FakeSlackApi() as api:
-        h = BotHarness(api, writable_demo, access_file=access, planner="offline")
+    with BotHarness.running(writable_demo, access_file=access, planner="offline") as h:
         yield h
-        h.close()
 
 
 def teams_of(db: Path, resource_id: str) -> set[str | None]:

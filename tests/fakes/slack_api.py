@@ -12,7 +12,8 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -256,6 +257,18 @@ class BotHarness:
 
     def close(self) -> None:
         self.bot.close()
+
+    @classmethod
+    @contextmanager
+    def running(cls, db: Any, **settings: Any) -> Iterator[BotHarness]:
+        """A harness on `db` with a fresh FakeSlackApi of its own, closed (bot, then API) on leaving: what a
+        test module's `harness` fixture yields."""
+        with FakeSlackApi() as api:
+            harness = cls(api, db, **settings)
+            try:
+                yield harness
+            finally:
+                harness.close()
 
     def dispatch(self, body: str, content_type: str, **sign: Any) -> Any:
         from slack_bolt import BoltRequest

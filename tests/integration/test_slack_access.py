@@ -7,12 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from fakes.slack_api import BotHarness, FakeSlackApi
+from fakes.slack_api import BotHarness
 
 from apps.slack.access import AccessError, AccessPolicy
-from knowledge.prices import load_catalogs
-from knowledge.store import open_store
-from tests.conftest import usd
+from tests.conftest import catalog_store, usd
 
 ACCESS = """\
 default: []
@@ -29,12 +27,9 @@ ESTIMATE = ("estimate --name llama-sft --team search --instance-type p5.48xlarge
 
 @pytest.fixture(scope="module")
 def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("access") / "access.duckdb"
-    with open_store(path) as store:
-        load_catalogs(store.con)
-        store.con.execute("INSERT INTO teams VALUES ('search', 'CC-1', '#team-search', 'l@acme.ai', 'U0SEARCH1'),"
-                          " ('research', 'CC-2', '#team-research', 'r@acme.ai', 'U0RESEARCH1')")
-    return path
+    return catalog_store(tmp_path_factory.mktemp("access") / "access.duckdb",
+                         "('search', 'CC-1', '#team-search', 'l@acme.ai', 'U0SEARCH1'),"
+                         " ('research', 'CC-2', '#team-research', 'r@acme.ai', 'U0RESEARCH1')")
 
 
 @pytest.fixture
@@ -42,10 +37,8 @@ def harness(template_store: Path, tmp_path: Path):
     db = Path(shutil.copy(template_store, tmp_path / "access.duckdb"))
     access = tmp_path / "access.yaml"
     access.write_text(ACCESS)
-    with FakeSlackApi() as api:
-        h = BotHarness(api, db, access_file=access)
+    with BotHarness.running(db, access_file=access) as h:
         yield h
-        h.close()
 
 
 def _thread_replies(h: BotHarness) -> list:
@@ -115,10 +108,8 @@ def test_bad_mapping_file_is_a_clear_error(tmp_path: Path) -> None:
 def demo_harness(writable_demo: Path, tmp_path: Path):
     access = tmp_path / "access.yaml"
     access.write_text(ACCESS)
-    with FakeSlackApi() as api:
-        h = BotHarness(api, writable_demo, access_file=access, planner="offline")
+    with BotHarness.running(writable_demo, access_file=access, planner="offline") as h:
         yield h
-        h.close()
 
 
 def test_questions_about_another_teams_resource_are_refused(demo_harness: BotHarness, demo_facts: dict) -> None:

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fakes.slack_api import BotHarness, FakeSlackApi
+from fakes.slack_api import BotHarness
 
-from knowledge.prices import load_catalogs
 from knowledge.store import open_store
-from tests.conftest import usd
+from tests.conftest import catalog_store, usd
 from tools.registry import run_tool
 
 FLAGS = ("--name llama-sft --team search --instance-type p5.48xlarge --gpu-count 64 --hours 72 "
@@ -23,12 +22,9 @@ FLAGS = ("--name llama-sft --team search --instance-type p5.48xlarge --gpu-count
 @pytest.fixture(scope="module")
 def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small store on disk: the shipped price catalogs and two teams with their Slack approvers."""
-    path = tmp_path_factory.mktemp("approvals") / "approvals.duckdb"
-    with open_store(path) as store:
-        load_catalogs(store.con)
-        store.con.execute("INSERT INTO teams VALUES ('search', 'CC-1', '#team-search', 'lead@acme.ai', 'U0SEARCH1, U0SEARCH2'),"
-                          " ('research', 'CC-2', '#team-research', 'r@acme.ai', 'U0RESEARCH1')")
-    return path
+    return catalog_store(tmp_path_factory.mktemp("approvals") / "approvals.duckdb",
+                         "('search', 'CC-1', '#team-search', 'lead@acme.ai', 'U0SEARCH1, U0SEARCH2'),"
+                         " ('research', 'CC-2', '#team-research', 'r@acme.ai', 'U0RESEARCH1')")
 
 
 @pytest.fixture
@@ -38,10 +34,8 @@ def store_path(template_store: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def harness(store_path: Path):
-    with FakeSlackApi() as api:
-        h = BotHarness(api, store_path)
+    with BotHarness.running(store_path) as h:
         yield h
-        h.close()
 
 
 def _expected_cost(path: Path) -> Decimal:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fakes.slack_api import BOT_ID, BotHarness, FakeSlackApi, event_body
+from fakes.slack_api import BOT_ID, BotHarness, event_body
 
 from tests.conftest import usd
 
@@ -27,10 +27,8 @@ def module_demo(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 @pytest.fixture
 def harness(module_demo: Path):
-    with FakeSlackApi() as api:
-        h = BotHarness(api, module_demo, planner="offline")
+    with BotHarness.running(module_demo, planner="offline") as h:
         yield h
-        h.close()
 
 
 def _team_spend(db: Path, team: str, start: date, end: date) -> Decimal:

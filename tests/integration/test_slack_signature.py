@@ -12,10 +12,8 @@ from slack_bolt import BoltRequest
 
 @pytest.fixture
 def harness(tmp_path: Path):
-    with FakeSlackApi() as api:
-        h = BotHarness(api, tmp_path / "no-store.duckdb")
+    with BotHarness.running(tmp_path / "no-store.duckdb") as h:
         yield h
-        h.close()
 
 
 def _mention_body() -> str:
