@@ -36,15 +36,18 @@ WRITER = textwrap.dedent("""
     print("swapped", flush=True)
 """)
 
-# A reader that asks again and again, as `finops ask` and the bot open the store (read-only, per question).
+# A reader that asks again and again, as `finops ask` and the bot open the store (read-only, per question),
+# until a line on its stdin says the writes are over (or, at the latest, after argv[2] seconds).
 READER = textwrap.dedent("""
-    import sys, time
+    import sys, threading, time
     from knowledge.store import open_store
     ok = failed = 0
     errors = []
     deadline = time.monotonic() + float(sys.argv[2])
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
     print("ready", flush=True)
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         try:
             with open_store(sys.argv[1], read_only=True) as store:
                 store.con.execute("SELECT count(*) FROM gpu_prices").fetchone()
@@ -87,8 +90,8 @@ def meta(db: Path, key: str) -> str | None:
 
 
 def start(script: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 def test_an_estimate_recorded_during_another_write_waits_and_lands(db: Path) -> None:
@@ -120,7 +123,7 @@ def test_a_busy_store_says_the_estimate_was_not_recorded(db: Path, monkeypatch: 
 
 
 def test_readers_in_other_processes_never_fail_while_estimates_are_recorded(db: Path) -> None:
-    reader = start(READER, str(db), "4")
+    reader = start(READER, str(db), "60")
     try:
         assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
         ids = set()
@@ -128,7 +131,7 @@ def test_readers_in_other_processes_never_fail_while_estimates_are_recorded(db: 
             r = CliRunner().invoke(app, ["estimate", *FLAGS, "--hours", str(hours), "--db", str(db),
                                          "--format", "json"])
             ids.add(json.loads(r.stdout)["estimate_id"])
-        line = reader.communicate(timeout=30)[0].strip()
+        line = reader.communicate("done\n", timeout=30)[0].strip()     # it stops once all 7 are recorded
     finally:
         reader.kill()
     ok, failed = (int(x) for x in line.split()[:2])
