@@ -48,6 +48,7 @@ jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
 ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks
 hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka avg average mean
 past wtf omg lol ballpark
+they've rough current side eat eats eating ate deck qbr standup slide slides exec execs
 """.split())
 
 # Measures nobody holds here: asked for, they get "I have no X data", never a cost figure instead.

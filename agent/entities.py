@@ -57,7 +57,7 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 }
 # Prepositions that make an ambiguous word a team name ("for research", "did search spend").
 TEAM_LEADS = ("for", "of", "on", "by", "did", "does", "do", "is", "team", "from", "about", "and", "will", "would",
-              "has", "was")
+              "has", "was", "than")
 # Words after an ambiguous word that make it a team ("search spend", "research's budget").
 TEAM_TRAILS = ("spend", "spending", "spent", "cost", "costs", "budget", "budgets", "bill", "usage", "'s", "owns")
 # group-by words -> canonical dimension, generated from the semantic model (one-word names and synonyms),
@@ -177,6 +177,12 @@ def normalise(question: str) -> str:
     q = re.sub(r"\b(?:company|org|organi[sz]ation|business)[- ]wide\b", "total", q)   # "company-wide spend"
     q = re.sub(r"\b(?:lowest|least)[- ](?:spending|costing)\b", "cheapest", q)          # "lowest-spending team"
     q = re.sub(r"\b(?:highest|most|biggest|top)[- ](?:spending|costing)\b", "most expensive", q)
+    q = re.sub(r"\b(?:pricier|costlier|more expensive)\s+than\b", "spend more than", q)    # "was A pricier than B"
+    q = re.sub(r"\bcheaper\s+than\b", "spend less than", q)
+    q = re.sub(r"\bsvcs?\b", "service", q)                                 # "which svc"
+    q = re.sub(r"\b(for|over|running) (?:a|one|an) (day|week|hour)\b", r"\1 1 \2", q)   # "8 H100 for a day"
+    q = re.sub(r"(?<![\w=])>=?\s?(?=\$?\d)", "over ", q)                     # "teams >80% of budget"
+    q = re.sub(r"(?<![\w=])<=?\s?(?=\$?\d)", "under ", q)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)            # 1,000 -> 1000 (twice for millions)
     q = re.sub(r"(\d),(\d{3})", r"\1\2", q)
     return re.sub(r"\s+", " ", q).strip()
@@ -447,8 +453,10 @@ def _names(ent: Entities, index: NameIndex) -> None:
 
 
 def _topic(ent: Entities, span: str) -> bool:
-    """"staging - last 14d - what did it cost": a name set before a dash or colon at the start is the topic."""
-    return re.match(re.escape(span) + r"\s*(?:-|:|–|,)\s", ent.text) is not None
+    """"staging - last 14d - what did it cost", "research as a % of the total": a name set first, before a dash,
+    a colon or a comparison, is the topic."""
+    return re.match(re.escape(span) + r"(?:\s*(?:-|:|–|,)\s|\s+(?:as a|as %|vs\.?|v|versus|share|percent)\b)",
+                    ent.text) is not None
 
 
 def _bare_name(ent: Entities, span: str, hits: list[tuple[str, str]]) -> bool:

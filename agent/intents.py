@@ -163,7 +163,7 @@ INTENTS: tuple[Intent, ...] = (
         # "what did we burn", "burning in eu-west-1": money spent (a "burn rate" / "burn-down" is a budget's)
         (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
-        (r"\btop (?:\d+ )?(?:services|teams|resources|projects|regions|accounts|providers)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b"
+        (r"\btop (?:\d+ )?(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
         # words of a more specific tool: the generic spend question steps back

@@ -64,7 +64,8 @@ NAME_FIELDS: dict[str, str] = {
 }
 GROUP_FIELDS = ("group_by", "by", "dimension")
 KIND_DIMENSION = {"environment": "env"}   # name kind -> group-by value, where they differ
-FOLLOW_UP = re.compile(r"^(?:and|what about|how about|what if|same (?:for|but|thing|question)|now|ok(?:ay)?|also|then|just|but)\b"
+FOLLOW_UP = re.compile(r"^(?:and|what about|how about|what if|same (?:for|but|thing|question)|same\b.{0,20}\bbut\b|now|ok(?:ay)?|also|"
+                       r"then|just|but)\b"
                        r"|^(?:for|in|by|over|during|only|instead)\b")
 # Pronouns for the previous turn's subject ("how much have they spent", "their budget", "how much was that?").
 SUBJECT_REF = re.compile(r"\b(?:they|them|their|theirs|it|its)\b|\bthat(?: one)?\s*\??$")

@@ -118,3 +118,35 @@ def test_the_owner_of_an_endpoint_described_by_its_waste(offline: Callable[..., 
     idle = facts["idle_endpoint"]
     a = offline("who's responsible for the endpoint no one is calling?")
     assert [c.tool for c in a.tool_calls] == ["waste"] and idle["owner"] in a.text and idle["name"] in a.text
+
+
+def test_a_day_is_24_hours_and_same_but_changes_one_thing(offline: Callable[..., Answer],
+                                                         sql: Callable[..., Any]) -> None:
+    a = offline("ballpark for 8 H100s for a day in us-east-1?", "h6-day")
+    hourly = sql("SELECT on_demand_usd_per_hour FROM gpu_prices WHERE instance_type = 'p5.48xlarge' "
+                 "AND provider = 'aws' AND region = 'us-east-1'")
+    assert Decimal(str(a.tool_calls[0].args["hours"])) == 24 and usd(Decimal(hourly) * 24) in a.text
+    b = offline("same GPUs but for 48 hours?", "h6-day")
+    assert usd(Decimal(hourly) * 48) in b.text
+
+
+@pytest.mark.parametrize("q", ["was recsys pricier than research last month?", "recsys vs research, last month"])
+def test_a_comparison_in_other_words_gives_both_figures(offline: Callable[..., Answer], sql: Callable[..., Any],
+                                                        q: str) -> None:
+    a = offline(q)
+    for team in ("recsys", "research"):
+        v = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = ? AND ChargePeriodStart >= ? "
+                "AND ChargePeriodStart < ?", team, *LAST_MONTH)
+        assert usd(v) in a.text, (team, a.text)
+
+
+def test_symbols_and_abbreviations_people_type(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("teams >80% of this month's budget")
+    over = sql("SELECT count(*) FROM budgets b WHERE scope_kind = 'team' AND period_start = ? AND amount * 0.8 <= "
+               "(SELECT sum(BilledCost) FROM charges_allocated c WHERE c.x_team = b.scope_name "
+               "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?)", THIS_MONTH[0], *THIS_MONTH)
+    assert [c.tool for c in a.tool_calls] == ["budgets"] and over >= 1 and "80%" in a.text
+    b = offline("top svc last month")
+    top = sql("SELECT ServiceName FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? "
+              "GROUP BY ServiceName ORDER BY sum(BilledCost) DESC LIMIT 1", *LAST_MONTH)
+    assert top in b.text
