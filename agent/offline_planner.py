@@ -87,6 +87,7 @@ STRONG = 2.0
 # "I meant recsys": the previous question again, with the name corrected.
 CORRECTION = re.compile(r"^(?:no[,.!]?\s+|sorry[,.!]?\s+|oops[,.!]?\s+)*(?:i meant|i mean|meant|i said)\s+(?P<rest>.+)$")
 # Pronouns for the previous answer's things: "they"/"them" its items, "it" its first subject.
+OF_THOSE = re.compile(r"\b(?:of|among|out of|from) (?:those|these|them)\b")
 PLURAL_REF = re.compile(r"\b(?:they|them|their|those|these)\b")
 SINGULAR_REF = re.compile(r"\b(?:it|its|that one|this one|that resource|this resource|that thing)\b")
 # A question about "it" (the previous answer's first subject, a resource): tool -> the field that takes it.
@@ -342,7 +343,9 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
         return unresolved
     earlier = EARLIER.search(text) is not None
     marked = FOLLOW_UP.match(text) is not None
-    semantic = _semantic_step(ent, best, prev if marked else None, by_name)
+    # "which app is the biggest spender of those?": a question about the previous answer's rows is not a
+    # fresh semantic query, even unmarked
+    semantic = _semantic_step(ent, best, prev if marked or PLURAL_REF.search(text) else None, by_name)
     if semantic is not None:
         return semantic
     if prev is not None:
@@ -419,7 +422,9 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
     """A follow-up of the previous turn ("and for search?", "support-bot last week"): its calls again with
     what this question changes; None when the question is not one."""
     follow = ((marked and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
-              or (best is None and bool(ent.period or ent.group_by or ent.names or ent.unknown or earlier)))
+              or (best is None and bool(ent.period or ent.group_by or ent.names or ent.unknown or earlier))
+              # "which app is the biggest spender of those?": the previous rows, grouped another way
+              or (bool(OF_THOSE.search(ent.text)) and bool(ent.group_by) and not ent.names))
     if not follow:
         return None
     # "and for search?" adds to the previous filters; an unmarked "support-bot last week" replaces them

@@ -150,3 +150,12 @@ def test_symbols_and_abbreviations_people_type(offline: Callable[..., Answer], s
     top = sql("SELECT ServiceName FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? "
               "GROUP BY ServiceName ORDER BY sum(BilledCost) DESC LIMIT 1", *LAST_MONTH)
     assert top in b.text
+
+
+def test_of_those_regroups_the_previous_answer(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    offline("what did anthropic cost us last month?", "h6-those")
+    a = offline("which app spends the most of those?", "h6-those")
+    assert [c.tool for c in a.tool_calls] == ["llm_spend"] and a.tool_calls[0].args.get("group_by") == "app"
+    top = sql("SELECT app FROM llm_calls WHERE provider = 'anthropic' AND ts >= ? AND ts < ? "
+              "GROUP BY app ORDER BY sum(cost) DESC LIMIT 1", *LAST_MONTH)
+    assert top in a.text
