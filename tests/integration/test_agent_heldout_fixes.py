@@ -6,12 +6,10 @@ never from the tools' output."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from agent.answer import Answer
@@ -20,17 +18,6 @@ from tests.conftest import usd
 THIS_MONTH = ("2026-11-01", "2026-11-25")
 LAST_MONTH = ("2026-10-01", "2026-11-01")
 LAST_WEEK = ("2026-11-16", "2026-11-23")
-
-
-@pytest.fixture(scope="module")
-def sql(demo_db: Path) -> Iterator[Callable[..., Any]]:
-    con = duckdb.connect(str(demo_db), read_only=True)
-
-    def one(query: str, *params: Any) -> Any:
-        return con.execute(query, list(params)).fetchone()[0]  # type: ignore[index]
-
-    yield one
-    con.close()
 
 
 def spent(sql: Callable[..., Any], where: str, period: tuple[str, str], *params: Any) -> Decimal:
