@@ -12,12 +12,13 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from agent.entities import GROUP_WORDS, STOPWORDS, Entities
+from agent.entities import AMBIGUOUS, GROUP_WORDS, STOPWORDS, Entities
 from agent.intents import INTENTS, vocabulary
 from agent.state import Reply
 from agent.typos import semantic_words
 from knowledge.naming import fold, suggest
 from knowledge.semantic.model import CONCEPTS
+from knowledge.service_catalog import held, mentioned_services
 
 # Closed-class English words and the filler of chat questions: they carry no subject of their own.
 FUNCTION_WORDS: frozenset[str] = frozenset("""
@@ -338,8 +339,6 @@ _NOT_SUBJECT_BEFORE = re.compile(r"(?:the|our|billing|cost|usage|this|that|your|
 def absent_services(ent: Entities) -> list[str]:
     """Well-known services named in the question that the store has no charges for ("cloud run",
     "snowflake"), as written."""
-    from knowledge.service_catalog import held, mentioned_services
-
     store_names = [*ent.known.get("service", []), *ent.known.get("provider", [])]
     read = [m.span() for h in ent.names for m in re.finditer(re.escape(h.span.lower()), ent.text)]
     out = []
@@ -354,8 +353,6 @@ def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:
     """(kind, name) of a team or environment whose name is an everyday word and appears in the question
     without being read as that name ("how much did it cost us to run search last month"): the question may
     be about it, so it is asked about rather than dropped."""
-    from agent.entities import AMBIGUOUS
-
     read = {fold(h.span) for h in ent.names} | {fold(h.name) for h in ent.names}
     spans = _covered_spans(ent)
     out: list[tuple[str, str]] = []

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 from rapidfuzz import fuzz
 
+from agent.intents import vocabulary
 from agent.typos import correct
 from knowledge.semantic.model import DIMENSIONS
 from tools.names import NameTables, fold
@@ -355,8 +356,6 @@ def _described_resource(ent: Entities, index: NameIndex) -> None:
     are never dropped)."""
     if any(h.kind == "resource" for h in ent.names) or not ent.known.get("resource") and "resource" not in index.big:
         return
-    from agent.intents import vocabulary
-
     read = {w for h in ent.names for w in re.findall(r"[a-z0-9]+", h.span.lower())}
     common = STOPWORDS | _DESCRIPTOR_STOP | vocabulary() | set(GROUP_WORDS)
     parts = _resource_words(ent, index)

@@ -26,14 +26,15 @@ def cloud_services() -> tuple[CatalogService, ...]:
     text = (resources.files("knowledge") / "catalogs" / "cloud_services.csv").read_text(encoding="utf-8")
     return tuple(CatalogService(provider=r["provider"], service=r["service"],
                                 aliases=tuple(a.strip().lower() for a in r["aliases"].split("|") if a.strip()))
-                 for r in csv.DictReader(io.StringIO(text)))
+                 for r in csv.DictReader(io.StringIO("".join(line for line in text.splitlines(keepends=True)
+                                                              if not line.startswith("#")))))
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[tuple[re.Pattern[str], CatalogService], ...]:
     pairs = [(alias, s) for s in cloud_services() for alias in {*s.aliases, s.service.lower()}]
     pairs.sort(key=lambda p: len(p[0]), reverse=True)
-    return tuple((re.compile(r"(?<![\w/-])" + re.escape(a) + r"(?![\w/-])"), s) for a, s in pairs)
+    return tuple((re.compile(r"(?<![\w/:.-])" + re.escape(a) + r"(?![\w/:-])"), s) for a, s in pairs)
 
 
 def mentioned_services(text: str) -> list[tuple[str, int, int, CatalogService]]:
