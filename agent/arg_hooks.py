@@ -122,6 +122,14 @@ def _estimate_gpus(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
         _set(args, spec, "instance_type", m.group(1))
 
 
+# A rate asked of a job with no duration: "daily cost", "per month", "an hour" (720 hours: a 30-day month)
+_RATE_HOURS = re.compile(r"\b(daily|weekly|monthly|hourly)\b|\b(?:per|a|an|each)\s+(day|week|month|hour)\b")
+
+
+# "8xH100 serving cluster, daily cost?" may be the cluster that runs today, not a job to price: no rate is assumed
+_RUNNING_THING = re.compile(r"\b(?:cluster|endpoint|deployment|instance|node|server|fleet)s?\b")
+
+
 def _estimate_duration(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
     """Hours ("72 h", "3 days", "2 weeks"), or steps with seconds per step."""
     m = _HOURS.search(t)
@@ -129,6 +137,11 @@ def _estimate_duration(args: dict[str, Any], t: str, spec: ToolSpec) -> None:
         n, unit = Decimal(m.group(1)), m.group(2)
         hours = n * (24 if unit.startswith("day") else 168 if unit.startswith("week") else 1)
         _set(args, spec, "hours", str(hours))
+    elif ((rate := _RATE_HOURS.search(t)) is not None and "hours" not in args and not _STEPS.search(t)
+          and not _RUNNING_THING.search(t)):
+        # "8xH100 serving cluster, daily cost?": the cost of one day (week, month, hour) of it
+        _set(args, spec, "hours", {"daily": "24", "day": "24", "weekly": "168", "week": "168", "monthly": "720",
+                                   "month": "720", "hourly": "1", "hour": "1"}[rate.group(1) or rate.group(2)])
     m = _STEPS.search(t)
     s = _SEC_PER_STEP.search(t)
     if m and s and "hours" not in args:

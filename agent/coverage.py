@@ -315,7 +315,8 @@ def leftover_words(ent: Entities) -> list[str]:
             if word not in out:                     # "by color": a grouping nobody has
                 out.append(word)
             continue
-        if _name_position(text, end, word) and not is_english_function(word) and word not in RESOURCE_NOUNS:
+        if (_name_position(text, end, word) and not is_english_function(word) and word not in RESOURCE_NOUNS
+                and word not in _UNITS_PER):       # "one response cost": a unit, not a name
             if word not in out:                     # "Snowflake spend", "Oracle cloud bill"
                 out.append(word)
             continue

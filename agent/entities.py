@@ -181,6 +181,8 @@ def normalise(question: str) -> str:
     q = re.sub(r"\b(?:pricier|costlier|more expensive)\s+than\b", "spend more than", q)    # "was A pricier than B"
     q = re.sub(r"\bcheaper\s+than\b", "spend less than", q)
     q = re.sub(r"\bsvcs?\b", "service", q)                                 # "which svc"
+    q = re.sub(r"(?<=[a-z0-9]) v\.? (?=[a-z0-9])", " vs ", q)                 # "openai v anthropic"
+    q = re.sub(r"\b(llm|ai|cost|money|spend|price)-wise\b,?", r"\1", q)     # "llm-wise, which model …"
     q = re.sub(r"\b(for|over|running) (?:a|one|an) (day|week|hour)\b", r"\1 1 \2", q)   # "8 H100 for a day"
     q = re.sub(r"(?<![\w=])>=?\s?(?=\$?\d)", "over ", q)                     # "teams >80% of budget"
     q = re.sub(r"(?<![\w=])<=?\s?(?=\$?\d)", "under ", q)

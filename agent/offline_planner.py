@@ -98,7 +98,9 @@ MAX_SUBJECTS = 3
 FOLLOW_HOOKS = frozenset({"estimate", "prompt_audit"})
 # Derived figures: the question asks a per-unit cost for one unit ("per prediction"), not per 1K.
 PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|response|completion|message|ticket)\b"
-                     r"|\b(?:a|each|an) (?:prediction|inference|request|query|call|answer|response)\b")
+                     r"|\b(?:a|each|an) (?:prediction|inference|request|query|call|answer|response)\b"
+                     r"|\b(?:one|a single)\s+(?:[\w-]+\s+)?(?:prediction|inference|request|query|call|answer|response|"
+                     r"completion|message|ticket)\b")
 # Derived figures the composer computes from the results (agent.derived), the arithmetic shown.
 AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) day\b|\b(?:avg|average|mean) daily\b"
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b")
@@ -111,7 +113,7 @@ ADD_UP = re.compile(r"\badd(?:s|ed)? up\b|\bsum(?: of)?\b|\b(?:combined|altogeth
                     r"|\btotal (?:of|for|across) (?:all|every|the)\b|\bgrand total\b")
 SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion|slice|chunk) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
-RANK_BY = re.compile(r"\b(?:which|what) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
+RANK_BY = re.compile(r"\b(?:which|what|whose) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
 
 
 class OfflinePlanner:
