@@ -150,6 +150,7 @@ _KIND_AFTER = re.compile(r"\b(team|provider|vendor|app|application|account|proje
 _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our", "your", "their", "that", "this",
                "any", "one", "a", "an", "for", "of", "whose", "same", "other", "another", "top", "most", "biggest",
                "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners",
+               "owning", "responsible", "accountable",
                # superlatives before a kind noun ("our most expensive service", "the priciest app")
                "expensive", "priciest", "costliest", "cheapest", "largest", "smallest", "highest", "lowest"}
 

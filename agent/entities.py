@@ -114,7 +114,8 @@ _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9]
 _TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
 _WHICH = re.compile(r"\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
-                    r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest)\s+([a-z_]+)"
+                    r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest)\s+"
+                    r"(?:llm\s+|ai\s+|gpu\s+)?([a-z_]+)"
                     r"|\b([a-z]+)[- ]wise\b"                                        # "team-wise"
                     r"|\b(?:rank|order|sort)\s+(?:our |the |all |my |of )*([a-z_]+)")   # "rank our providers"
 
@@ -180,6 +181,7 @@ def normalise(question: str) -> str:
     q = re.sub(r"\b(?:highest|most|biggest|top)[- ](?:spending|costing)\b", "most expensive", q)
     q = re.sub(r"\b(?:pricier|costlier|more expensive)\s+than\b", "spend more than", q)    # "was A pricier than B"
     q = re.sub(r"\bcheaper\s+than\b", "spend less than", q)
+    q = re.sub(r"^\S.*?\s(?:no,? sorry|sorry,? i meant?|scratch that|i meant)\b\s*[,:-]?\s*", "", q)   # "usw2 - no sorry, us-west-2"
     q = re.sub(r"\bsvcs?\b", "service", q)                                 # "which svc"
     q = re.sub(r"(?<=[a-z0-9]) v\.? (?=[a-z0-9])", " vs ", q)                 # "openai v anthropic"
     q = re.sub(r"\b(llm|ai|cost|money|spend|price)-wise\b,?", r"\1", q)     # "llm-wise, which model …"
@@ -336,6 +338,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         ent.top = int(m.group(1))
     _group(ent)
     _names(ent, index)
+    _prefix_names(ent)
     _described_resource(ent, index)
     ent.catalog_models = list(dict.fromkeys(index.catalog[t] for t in tokens if t in index.catalog))
     ent.cue_text = _masked(ent)
@@ -349,6 +352,21 @@ _DESCRIPTOR_STOP = {"the", "a", "an", "that", "this", "our", "my", "your", "thei
                     "each", "every", "one", "any", "all", "some", "of", "for", "on", "in", "by", "per", "and", "or",
                     "cost", "costs", "spend", "is", "was", "s3", "gcs", "storage", "gpu", "big", "new", "old", "main",
                     "same", "other", "idle", "busy", "biggest", "largest", "most", "expensive", "cheapest", "only"}
+
+
+_PREFIX_KINDS = ("team", "app", "project")
+
+
+def _prefix_names(ent: Entities) -> None:
+    """"ml-plat $ for sept?": a dashed word that starts exactly one team, app or project name reads as it."""
+    read = {fold(h.span) for h in ent.names}
+    for tok in ent.tokens:
+        f = fold(tok)
+        if "-" not in tok or len(f) < 5 or re.search(r"\d", tok) or f in read:
+            continue
+        hits = {(k, n) for k in _PREFIX_KINDS for n in ent.known.get(k, []) if fold(n).startswith(f) and fold(n) != f}
+        if len({n for _, n in hits}) == 1:
+            ent.names.extend(NameHit(k, n, tok) for k, n in sorted(hits))
 
 
 def _described_resource(ent: Entities, index: NameIndex) -> None:

@@ -38,6 +38,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:which|what) teams? (?:owns?|is responsible|are responsible|runs?|pays?)\b", 2.5),
         (r"\b(?:which|what) (?:job|pipeline|person|user|deploy\w*) (?:created|launched|started|deployed|spun up)\b", 2.5),
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
+        (r"(?<!no )(?<!without )(?<!any )\bowning (?:team|person|group|org)\b|\bwho owns\b", 2.5),
         (r"\bbelongs? to\b|\bownership\b", 1.0),
         (r"\bon the hook for\b|\bowners?\s*\??\s*$", 2.5),   # "which team is on the hook for it?", "X - owner?"
         (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
@@ -51,6 +52,9 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bcharges?\b", 0.8),
         (r"\b(?:line item|invoice line|one-off|one off)\b", 1.0),
         (AMOUNT, 0.3),
+        # "there's a ~17k line on nov 19, wtf is it?": an amount named as a line of the bill
+        (r"(?:~|about |around |roughly |approx\.? )\$?\d[\d.]*\s?k?\s+(?:line|charge|item|line item|entry)\b"
+         r"|\b(?:line|charge|item|entry)\b.{0,40}\b(?:what|wtf|wth)\b.{0,6}\bis (?:it|that|this)\b", 2.5),
     )),
     Intent("estimate", "estimate", (
         (rf"\b\d+\s?x?\s?{GPU}", 1.5),

@@ -111,7 +111,7 @@ BUDGET_LEFT = re.compile(r"\b(?:left|remaining|remain|headroom)\b.{0,30}\bbudget
 PER_HOUR = re.compile(r"(?:\bper|\ban|/)\s?(?:hour|hr|h)\b|\bhourly\b")
 ADD_UP = re.compile(r"\badd(?:s|ed)? up\b|\bsum(?: of)?\b|\b(?:combined|altogether|all together|in total)\b"
                     r"|\btotal (?:of|for|across) (?:all|every|the)\b|\bgrand total\b")
-SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion|slice|chunk) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
+SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion|slice) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
 RANK_BY = re.compile(r"\b(?:which|what|whose) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
 

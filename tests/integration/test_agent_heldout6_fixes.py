@@ -146,3 +146,21 @@ def test_of_those_regroups_the_previous_answer(offline: Callable[..., Answer], s
     top = sql("SELECT app FROM llm_calls WHERE provider = 'anthropic' AND ts >= ? AND ts < ? "
               "GROUP BY app ORDER BY sum(cost) DESC LIMIT 1", *LAST_MONTH)
     assert top in a.text
+
+
+def test_a_names_start_a_self_correction_and_an_approximate_line(offline: Callable[..., Answer],
+                                                                 sql: Callable[..., Any],
+                                                                 facts: dict[str, Any]) -> None:
+    a = offline("ml-plat spend last month?")
+    assert a.tool_calls[0].args.get("team") == "ml-platform"
+    assert usd(sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'ml-platform' "
+                   "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", *LAST_MONTH)) in a.text
+    b = offline("us-west-2, no sorry, eu-west-1 - spend last month")
+    assert usd(sql("SELECT sum(BilledCost) FROM focus_charges WHERE RegionId = 'eu-west-1' "
+                   "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", *LAST_MONTH)) in b.text
+    c = offline("what's that ~17k entry from last week?")
+    assert [x.tool for x in c.tool_calls] == ["explain_charge"] and usd(facts["charge_17k"]["amount"]) in c.text
+    d = offline("llm-serving-h100-a: owning team?")
+    assert [x.tool for x in d.tool_calls] == ["who_owns"]
+    e = offline("spend with no owning team last month")           # not an ownership question
+    assert [x.tool for x in e.tool_calls] != ["who_owns"]
