@@ -378,7 +378,8 @@ _OUTCOMES: tuple[tuple[str, str], ...] = (
     (r"\bfail\w*\b|\bcrash\w*\b", "failed"),
     (r"\bcancel+\w*\b|\bkilled\b|\baborted\b", "cancelled"),
     (r"\bcompleted\b|\bfinished\b|\bsuccessful\b|\bsucceeded\b", "completed"),
-    (r"\bstill running\b|\bcurrently running\b|\brunning (?:jobs|runs)\b", "running"),
+    (r"\bstill running\b|\bcurrently running\b|\brunning (?:jobs|runs)\b"
+     r"|\b(?:jobs?|runs?) (?:are |r )?(?:running|in flight|active)(?: (?:rn|now|right now|atm|currently))?\b", "running"),
 )
 _JOB_KINDS: tuple[tuple[str, str], ...] = (
     (r"\bfine-?tun\w*\b", "fine-tune"), (r"\bbatch\b", "batch-inference"), (r"\bsweeps?\b", "sweep"),

@@ -49,7 +49,7 @@ jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
 ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks
 hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka avg average mean
 past wtf omg lol ballpark
-they've rough current side eat eats eating ate deck qbr standup slide slides exec execs
+they've rough current side eat eats eating ate deck qbr standup slide slides exec execs atm rn rq
 """.split())
 
 # Measures nobody holds here: asked for, they get "I have no X data", never a cost figure instead.
@@ -349,6 +349,34 @@ def absent_services(ent: Entities) -> list[str]:
             continue
         out.append(written)
     return out
+
+
+_GPU_TYPE = re.compile(r"(?<![\w-])(?:\d+\s?x\s?)?(h100|h200|a100|a10g?|l40s?|l4|b200|v100|t4)s?(?![\w-])")
+# Tools whose answer is about GPUs of a type only when their arguments say so; the others (estimate, who_owns,
+# explain_charge …) price or name one thing and say what it runs on.
+GPU_BLIND_TOOLS = frozenset({"spend", "query_costs", "llm_spend", "job_runs", "budgets", "forecast", "anomalies",
+                             "waste"})
+
+
+def unfiltered_gpu(ent: Entities, tools: list[str], fields: set[str]) -> str | None:
+    """The GPU type a question names ('h100 spend', 'how many h100 jobs') when the planned calls cannot filter
+    by it: answering would give every GPU's (or everything's) figure."""
+    m = _GPU_TYPE.search(ent.text)
+    if m is None or not tools or not all(t in GPU_BLIND_TOOLS for t in tools):
+        return None
+    if fields & {"gpu_type", "gpu", "instance_type"} or any(h.kind == "resource" for h in ent.names):
+        return None
+    if re.search(r"\b(?:cluster|endpoint|instance|node|server|deployment)s?\b", ent.text):
+        return None            # "the h100 inference cluster": the GPU describes one resource, not a filter
+    return m.group(1).upper()
+
+
+def unfiltered_gpu_reply(gpu: str, understood: str) -> Reply:
+    return {"kind": "did_you_mean", "suggestions": [], "text": (
+        f"I can answer {understood}, but not for {gpu} GPUs only: the billing data has no GPU-type column I can "
+        f"filter on, so I give no figure rather than everything's. Ask about a resource or service that runs on "
+        f"{gpu}s (e.g. 'who owns llm-serving-h100-a', 'EC2 spend last month'), the idle or zombie GPU jobs, or an "
+        f"estimate ('8 {gpu}s for 24 hours').")}
 
 
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:

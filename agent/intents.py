@@ -34,7 +34,8 @@ GPU = r"(?:h100|h200|a100|l40s|a10g|l4|b200|v100|t4|gpus?)"
 
 INTENTS: tuple[Intent, ...] = (
     Intent("who_owns", "who_owns", (
-        (r"\bwho (?:owns|is responsible for|runs|pays for|created|launched|started|is the owner)\b", 2.5),
+        (r"\bwho (?:owns|is responsible for|runs|pays for|created|launched|started|is the owner|kicked off|submitted|"
+         r"spun up)\b", 2.5),
         (r"\b(?:which|what) teams? (?:owns?|is responsible|are responsible|runs?|pays?)\b", 2.5),
         (r"\b(?:which|what) (?:job|pipeline|person|user|deploy\w*) (?:created|launched|started|deployed|spun up)\b", 2.5),
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
@@ -116,6 +117,8 @@ INTENTS: tuple[Intent, ...] = (
          r"(?:gpu |training |fine-?tun\w* |batch )?(?:runs?|jobs?)\b", 2.5),
         (r"\b(?:runs?|jobs?) (?:that |which )?(?:have |has )?(?:failed|crashed|got cancel+ed|(?:was|were) cancel+ed)\b", 2.5),
         (r"\b(?:what|which) (?:gpu |training )?(?:jobs|runs) (?:ran|have run|did we run)\b", 2.5),
+        # "# of gpu jobs running rn", "how many jobs are running right now"
+        (r"(?:#|\bhow many\b|\bnumber of\b).{0,20}\b(?:jobs|runs) (?:are |r )?(?:running|in flight|active)\b", 3.0),
     )),
     Intent("remediations", "remediations", (
         (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),
@@ -164,6 +167,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bwhat did we spend\b|\bwhat (?:do|did) we pay\b|\bcosting us\b|\bour (?:cloud |total )?bill\b|\btotal (?:cost|spend)\b", 1.5),
         (r"\b(?:spend|spent|spending|cost|costs|billed|bill)\b", 1.0),
         (r"\bwhat(?:'s| is| are)\b.{0,60}\bcosting\b", 1.5),       # "what's the replica bucket costing a day?"
+        (r"\bwhat(?:'s|s| is| was) (?:the|our) total\b|\b(?:giving|paying|sending) (?:the )?most (?:money )?to\b", 1.5),
         # "what did we burn", "burning in eu-west-1": money spent (a "burn rate" / "burn-down" is a budget's)
         (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),

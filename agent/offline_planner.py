@@ -30,6 +30,8 @@ from agent.coverage import (
     not_understood_reply,
     unclaimed_name_reply,
     unclaimed_names,
+    unfiltered_gpu,
+    unfiltered_gpu_reply,
     unknown_identifier_reply,
     unknown_identifiers,
     unknown_kind_names,
@@ -206,6 +208,17 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
     left = leftover_words(ent)
     if left:
         return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
+    return _scope_checked(step, ent)
+
+
+def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
+    """The scope the question names and the calls cannot keep: a GPU type no call filters on ('h100 spend'),
+    a team or env named by an everyday word the calls did not read ('to run search')."""
+    specs = {s.name: s for s in registry.all()}
+    gpu = unfiltered_gpu(ent, [c["tool"] for c in step.calls],
+                         {f for c in step.calls if c["tool"] in specs for f in specs[c["tool"]].args_model.model_fields})
+    if gpu is not None:
+        return PlanStep(reply=unfiltered_gpu_reply(gpu, _understood(step)))
     if any(c["tool"] in TOTAL_TOOLS for c in step.calls):
         args = " ".join(str(c.get("args") or {}) for c in step.calls).lower()
         unclaimed = [(k, n) for k, n in unclaimed_names(ent) if n.lower() not in args]
@@ -397,6 +410,9 @@ TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
 LONE_DAY = re.compile(r"\b(?:the )?\d{1,2}(?:st|nd|rd|th)\b|(?<![\d/.-])\d{1,2}/\d{1,2}(?![\d/])")
 
 
+_LEAD_FILLER = frozenset({"so", "ok", "okay", "and", "then", "well", "hmm", "right", "cool", "s"})   # "what's" -> what, s
+
+
 def _between_previous(ent: Entities, history: list[Turn], by_name: dict[str, ToolSpec]) -> PlanStep | None:
     """The difference or the % change between the previous two answers ("and october?" after "storage in
     september?", then "% change?"): both calls again, the arithmetic done on their totals (agent.derived).
@@ -404,7 +420,7 @@ def _between_previous(ent: Entities, history: list[Turn], by_name: dict[str, Too
     diff, change = BETWEEN_DIFFERENCE.search(ent.text), BETWEEN_CHANGE.search(ent.text)
     if not (diff or change) or ent.names or ent.unknown or ent.period or semantic_measures(ent.text):
         return None          # ("the difference between list and billed cost" is a question of its own)
-    if not BETWEEN_REF.search(ent.text) and len(ent.tokens) > 3:
+    if not BETWEEN_REF.search(ent.text) and len([t for t in ent.tokens if t not in _LEAD_FILLER]) > 3:
         return None          # about the previous answers: "between the two", "is that", or just "% change?"
     turns = [t for t in history if t.get("calls")][-2:]
     if len(turns) < 2 or not all(len(t.get("calls") or []) == 1 and t["calls"][0]["tool"] in TOTAL_TOOLS

@@ -164,3 +164,23 @@ def test_a_names_start_a_self_correction_and_an_approximate_line(offline: Callab
     assert [x.tool for x in d.tool_calls] == ["who_owns"]
     e = offline("spend with no owning team last month")           # not an ownership question
     assert [x.tool for x in e.tool_calls] != ["who_owns"]
+
+
+@pytest.mark.parametrize("q", ["h100 spend last month", "how many a100 jobs are running?", "any idle h100s?"])
+def test_a_gpu_type_no_call_can_filter_on_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
+    a = offline(q)
+    assert no_figure(a) and "GPU" in a.text, a.text
+
+
+def test_running_jobs_counted_and_a_bare_difference(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("number of jobs running right now?")
+    assert [c.tool for c in a.tool_calls] == ["job_runs"] and a.tool_calls[0].args.get("outcome") == "running"
+    running = sql("SELECT count(*) FROM gpu_jobs WHERE outcome = 'running'")
+    assert f"{running} running" in a.text
+    offline("recsys spend last week", "h6-gap")
+    offline("and the week before?", "h6-gap")
+    b = offline("so what's the delta?", "h6-gap")
+    weeks = [Decimal(sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'recsys' AND "
+                         "ChargePeriodStart >= ? AND ChargePeriodStart < ?", s, e))
+             for s, e in (("2026-11-16", "2026-11-23"), ("2026-11-09", "2026-11-16"))]
+    assert usd(abs(weeks[0] - weeks[1])) in b.text
