@@ -231,6 +231,15 @@ def difference(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
     return f"Difference: {money(abs(b - a))} ({lb} {money(b)} - {la} {money(a)} = {money(b - a)})."
 
 
+def total_of_two(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"both combined?": the two previous totals added, the sum shown."""
+    both = _two_totals(outcomes)
+    if both is None:
+        return None
+    (a, la), (b, lb) = both
+    return f"Combined: {money(a + b)} ({la} {money(a)} + {lb} {money(b)})."
+
+
 def change(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
     """"% change?": the later total against the earlier one, the division shown."""
     both = _two_totals(outcomes)
@@ -312,4 +321,4 @@ def month_end(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
 
 _DERIVATIONS = {"per_hour": per_hour, "month_end": month_end, "budget_total": budget_total, "per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
                 "average_per_day": average_per_day, "share": share, "budget_left": budget_left,
-                "difference": difference, "change": change}
+                "difference": difference, "change": change, "sum": total_of_two}

@@ -94,7 +94,7 @@ STOPWORDS = {
     "compare", "against", "change", "changed", "increase", "decrease", "grew", "growth", "went", "going", "up",
 }
 FAMILY_WORDS = {"class", "family", "series", "tier", "models", "line"}
-FUZZY_KINDS = ("team", "app", "model", "project", "provider", "prompt")
+FUZZY_KINDS = ("team", "app", "model", "project", "provider", "prompt", "region")
 FUZZY_MIN = 84
 # Words before a price-catalog model that make it the model to move TO ("from gpt-4o to gpt-4o-mini"): such a
 # model need not appear in the store's own calls.
@@ -184,6 +184,8 @@ def normalise(question: str) -> str:
     q = re.sub(r"^\S.*?\s(?:no,? sorry|sorry,? i meant?|scratch that|i meant)\b\s*[,:-]?\s*", "", q)   # "usw2 - no sorry, us-west-2"
     q = re.sub(r"\bsvcs?\b", "service", q)                                 # "which svc"
     q = re.sub(r"(?<=[a-z0-9]) v\.? (?=[a-z0-9])", " vs ", q)                 # "openai v anthropic"
+    q = re.sub(r"(?<=[a-z0-9]) (?:against|versus) (?!(?:the |our |its |their |a |this )?(?:budget|forecast|plan|target|"
+               r"list|estimate)s?\b)(?=[a-z0-9])", " vs ", q)                  # "gpt-4.1 against gpt-4o" (not "vs budget")
     q = re.sub(r"\b(llm|ai|cost|money|spend|price)-wise\b,?", r"\1", q)     # "llm-wise, which model …"
     q = re.sub(r"\b(for|over|running) (?:a|one|an) (day|week|hour)\b", r"\1 1 \2", q)   # "8 H100 for a day"
     q = re.sub(r"(?<![\w=])>=?\s?(?=\$?\d)", "over ", q)                     # "teams >80% of budget"
@@ -527,7 +529,7 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]], index: 
         if nxt in words or prev in words or (prev == "the" and prev2 in words):
             return True
     # "search's budget", "support's avg daily spend": a possessive with a cost word a few words on
-    possessive = nxt == "s" and any(t in TEAM_TRAILS for t in tokens[i + 2:i + 6])
+    possessive = nxt == "s" and (any(t in TEAM_TRAILS for t in tokens[i + 2:i + 6]) or i + 2 >= len(tokens))
     if "team" in kinds and (prev in TEAM_LEADS or (prev == "the" and nxt in ("team", "teams"))
                             or nxt in TEAM_TRAILS or possessive):
         return True

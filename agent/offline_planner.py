@@ -89,6 +89,7 @@ STRONG = 2.0
 # "I meant recsys": the previous question again, with the name corrected.
 CORRECTION = re.compile(r"^(?:no[,.!]?\s+|sorry[,.!]?\s+|oops[,.!]?\s+)*(?:i meant|i mean|meant|i said)\s+(?P<rest>.+)$")
 # Pronouns for the previous answer's things: "they"/"them" its items, "it" its first subject.
+ALL_OF_THEM = re.compile(r"\ball (?:of )?(?:them|those|these)\b|\ball (?:\d+|the) (?:of )?(?:them|jobs|items|endpoints)\b")
 OF_THOSE = re.compile(r"\b(?:of|among|out of|from) (?:those|these|them)\b")
 PLURAL_REF = re.compile(r"\b(?:they|them|their|those|these)\b")
 SINGULAR_REF = re.compile(r"\b(?:it|its|that one|this one|that resource|this resource|that thing)\b")
@@ -404,6 +405,7 @@ def terse_cost_intent(ent: Entities, by_name: dict[str, ToolSpec]) -> Intent | N
 BETWEEN_DIFFERENCE = re.compile(r"\bdifference\b|\bgap\b|\bdelta\b|\bhow much (?:more|less|higher|lower)\b")
 BETWEEN_CHANGE = re.compile(r"%\s*(?:change|diff\w*|increase|decrease|growth)|\bpercent(?:age)? (?:change|difference|increase|decrease)"
                             r"|\bby what (?:percent(?:age)?|%)|\bhow many percent\b")
+BETWEEN_SUM = re.compile(r"\b(?:combined|together|added up|add(?:ed)? them|sum of (?:the two|both|them)|in total)\b")
 BETWEEN_REF = re.compile(r"\b(?:the two|both|them|those|these|that|it|they|between)\b")
 TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
 # A day of the month written on its own ("on the 17th", "11/19"): a period only when the grammar read it.
@@ -418,7 +420,8 @@ def _between_previous(ent: Entities, history: list[Turn], by_name: dict[str, Too
     september?", then "% change?"): both calls again, the arithmetic done on their totals (agent.derived).
     None unless the question asks that and names nothing new, and each of the two turns has one total."""
     diff, change = BETWEEN_DIFFERENCE.search(ent.text), BETWEEN_CHANGE.search(ent.text)
-    if not (diff or change) or ent.names or ent.unknown or ent.period or semantic_measures(ent.text):
+    both = BETWEEN_SUM.search(ent.text)
+    if not (diff or change or both) or ent.names or ent.unknown or ent.period or semantic_measures(ent.text):
         return None          # ("the difference between list and billed cost" is a question of its own)
     if not BETWEEN_REF.search(ent.text) and len([t for t in ent.tokens if t not in _LEAD_FILLER]) > 3:
         return None          # about the previous answers: "between the two", "is that", or just "% change?"
@@ -431,7 +434,7 @@ def _between_previous(ent: Entities, history: list[Turn], by_name: dict[str, Too
     calls = [(by_name[t["calls"][0]["tool"]], dict(t["calls"][0].get("args") or {})) for t in turns]
     step = _finish(calls, ent, by_name)
     if step.calls:
-        step.derive = [{"kind": "change" if change else "difference"}]
+        step.derive = [{"kind": "change" if change else "difference" if diff else "sum"}]
     return step
 
 
@@ -442,7 +445,9 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
     follow = ((marked and (best is None or best[0] < STRONG or _same_tool(best[1], prev)))
               or (best is None and bool(ent.period or ent.group_by or ent.names or ent.unknown or earlier))
               # "which app is the biggest spender of those?": the previous rows, grouped another way
-              or (bool(OF_THOSE.search(ent.text)) and bool(ent.group_by) and not ent.names))
+              or (bool(OF_THOSE.search(ent.text)) and bool(ent.group_by) and not ent.names)
+              # "which of those are research's?": the previous rows, narrowed to a name
+              or (bool(OF_THOSE.search(ent.text)) and bool(ent.names) and best is None))
     if not follow:
         return None
     # "and for search?" adds to the previous filters; an unmarked "support-bot last week" replaces them
@@ -453,6 +458,9 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
                  for c in prev.get("calls") or [] if c["tool"] in by_name]
     except NeedMore as need:
         return PlanStep(reply=need.reply)
+    if ALL_OF_THEM.search(ent.text) and not ent.names:
+        # "and all of them together?" after "which of those are research's?": the whole list again
+        calls = [(spec, {k: v for k, v in args.items() if k not in NAME_FIELDS}) for spec, args in calls]
     unique: list[tuple[ToolSpec, dict[str, Any]]] = []
     for c in calls:                 # two compared calls given the same new name are one call
         if c not in unique:

@@ -184,3 +184,24 @@ def test_running_jobs_counted_and_a_bare_difference(offline: Callable[..., Answe
                          "ChargePeriodStart >= ? AND ChargePeriodStart < ?", s, e))
              for s, e in (("2026-11-16", "2026-11-23"), ("2026-11-09", "2026-11-16"))]
     assert usd(abs(weeks[0] - weeks[1])) in b.text
+
+
+def test_against_a_misspelt_region_together_and_narrow_then_widen(offline: Callable[..., Answer],
+                                                                  sql: Callable[..., Any],
+                                                                  facts: dict[str, Any]) -> None:
+    a = offline("gpt-4o against gpt-4.1-mini last month")
+    for model in ("gpt-4o", "gpt-4.1-mini"):
+        assert usd(sql("SELECT sum(cost) FROM llm_calls WHERE model = ? AND ts >= ? AND ts < ?", model, *LAST_MONTH)) in a.text
+    b = offline("eu-wset-1 spend last month")
+    assert no_figure(b) and "eu-west-1" in b.text
+    offline("recsys spend last month", "h6-two")
+    offline("and search?", "h6-two")
+    c = offline("both together?", "h6-two")
+    both = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team IN ('recsys', 'search') "
+               "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", *LAST_MONTH)
+    assert usd(both) in c.text
+    offline("zombie jobs?", "h6-widen")
+    d = offline("which of those are search's?", "h6-widen")
+    assert d.tool_calls[0].args.get("team") == "search"
+    e = offline("and all of them, hourly?", "h6-widen")
+    assert "team" not in e.tool_calls[0].args and usd(facts["zombie_jobs"]["hourly_cost"]) in e.text
