@@ -89,6 +89,8 @@ STRONG = 2.0
 # "I meant recsys": the previous question again, with the name corrected.
 CORRECTION = re.compile(r"^(?:no[,.!]?\s+|sorry[,.!]?\s+|oops[,.!]?\s+)*(?:i meant|i mean|meant|i said)\s+(?P<rest>.+)$")
 # Pronouns for the previous answer's things: "they"/"them" its items, "it" its first subject.
+# "total spend MTD, and how much of that is openai + anthropic?": the whole named first, the part after
+TOTAL_THEN_PART = re.compile(r"\btotal (?:spend|cost|bill)\b.{0,40}\bhow much of (?:that|it)\b")
 ALL_OF_THEM = re.compile(r"\ball (?:of )?(?:them|those|these)\b|\ball (?:\d+|the) (?:of )?(?:them|jobs|items|endpoints)\b")
 OF_THOSE = re.compile(r"\b(?:of|among|out of|from) (?:those|these|them)\b")
 PLURAL_REF = re.compile(r"\b(?:they|them|their|those|these)\b")
@@ -537,7 +539,8 @@ def _answer(intent: Intent, ent: Entities, prev: Turn | None, by_name: dict[str,
         return PlanStep(reply=need.reply)
     whole: list[tuple[ToolSpec, dict[str, Any]]] = []
     if (SHARE.search(text) and spec.name == "llm_spend" and len(arg_sets) == 1 and "spend" in by_name
-            and BILL_WHOLE.search(share_whole(text)) and not any(arg_sets[0].get(k) for k in NAME_FIELDS)):
+            and (BILL_WHOLE.search(share_whole(text)) or TOTAL_THEN_PART.search(text))
+            and not any(arg_sets[0].get(k) for k in NAME_FIELDS)):
         # "what slice of october's total was LLM API": the LLM spend over the whole bill of the same period
         whole = [(by_name["spend"], {k: v for k, v in arg_sets[0].items() if k == "period"})]
     elif SHARE.search(text) and spec.name in ("spend", "llm_spend") and len(arg_sets) == 1:
