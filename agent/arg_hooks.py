@@ -397,6 +397,9 @@ def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
         if re.search(pattern, ent.text):
             _set(args, spec, "kind", kind)
             break
+    gpu = _GPU_ONLY.search(ent.text)
+    if gpu:                                   # "how many h100 jobs are running"
+        _set(args, spec, "gpu_type", gpu.group(1).upper())
     return args
 
 

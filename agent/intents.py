@@ -118,7 +118,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:runs?|jobs?) (?:that |which )?(?:have |has )?(?:failed|crashed|got cancel+ed|(?:was|were) cancel+ed)\b", 2.5),
         (r"\b(?:what|which) (?:gpu |training )?(?:jobs|runs) (?:ran|have run|did we run)\b", 2.5),
         # "# of gpu jobs running rn", "how many jobs are running right now"
-        (r"(?:#|\bhow many\b|\bnumber of\b).{0,20}\b(?:jobs|runs) (?:are |r )?(?:running|in flight|active)\b", 3.0),
+        (r"(?:#|\bhow many\b|\bnumber of\b).{0,20}\b(?:jobs|runs) (?:are |r )?(?:still )?(?:running|in flight|active)\b", 3.0),
     )),
     Intent("remediations", "remediations", (
         (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),

@@ -25,12 +25,13 @@ LEAD_ROWS = 5
 
 
 class JobRunsArgs(BaseModel):
-    period: str = Field("last 30 days", description="Period the jobs ran in, e.g. 'last month'.")
-    outcome: str | None = Field(None, description="Only jobs with this outcome: completed, discarded, failed, cancelled, running.")
-    team: str | None = Field(None, description="Only this team's jobs.")
-    kind: str | None = Field(None, description="Only this kind of job: training, fine-tune, batch-inference, experiment, sweep.")
-    project: str | None = Field(None, description="Only this project's jobs.")
-    top: int = Field(50, ge=1, le=1000, description="Most jobs to list (most expensive first).")
+    period: str = Field("last 30 days", description="Period the jobs ran in.")
+    outcome: str | None = Field(None, description="Only this outcome: completed, discarded, failed, cancelled, running.")
+    team: str | None = Field(None, description="Only this team.")
+    kind: str | None = Field(None, description="Only this kind: training, fine-tune, batch-inference, experiment, sweep.")
+    project: str | None = Field(None, description="Only this project.")
+    gpu_type: str | None = Field(None, description="Only this GPU type ('H100').")
+    top: int = Field(50, ge=1, le=1000, description="Most jobs to list.")
 
 
 class JobRun(BaseModel):
@@ -87,6 +88,7 @@ class JobRunsResult(ToolResult):
         f = self.filters
         s = "" if n == 1 else "s"
         words = [f["outcome"]] if "outcome" in f else []
+        words += [f["gpu_type"]] if "gpu_type" in f else []
         words.append(f"{f['kind']} run{s}" if "kind" in f else (f"run{s}" if "outcome" in f else f"GPU job{s}"))
         scope = [f"team {show(f['team'])}"] if "team" in f else []
         scope += [f"project {show(f['project'])}"] if "project" in f else []
@@ -131,6 +133,8 @@ def job_runs(ctx: ToolContext, args: JobRunsArgs) -> JobRunsResult:
         filters["kind"] = _known(ctx, "kind", args.kind)
     if args.outcome:
         filters["outcome"] = _known(ctx, "outcome", args.outcome)
+    if args.gpu_type:
+        filters["gpu_type"] = _known(ctx, "gpu_type", args.gpu_type)
     now = ts(ctx.today)
     where, params = _where(period, now, filters)
     rows = ctx.query(
@@ -170,7 +174,7 @@ def job_runs(ctx: ToolContext, args: JobRunsArgs) -> JobRunsResult:
 
 def _where(period: Period, now: datetime, filters: dict[str, str]) -> tuple[str, list[Any]]:
     # Column names come from this fixed map, never from user text; values are parameters.
-    columns = {"team": "team", "project": "project", "kind": "kind", "outcome": "outcome"}
+    columns = {"team": "team", "project": "project", "kind": "kind", "outcome": "outcome", "gpu_type": "gpu_type"}
     clauses = ["started_at < ?", "coalesce(ended_at, ?) >= ?"]
     params: list[Any] = [ts(period.end), now, ts(period.start)]
     for key, value in filters.items():
@@ -180,8 +184,8 @@ def _where(period: Period, now: datetime, filters: dict[str, str]) -> tuple[str,
 
 
 def _known(ctx: ToolContext, column: str, value: str) -> str:
-    """An outcome or kind as stored (case-insensitive match); an unknown one lists the stored values."""
-    assert column in ("kind", "outcome")
+    """An outcome, kind or GPU type as stored (case-insensitive match); an unknown one lists the stored values."""
+    assert column in ("kind", "outcome", "gpu_type")
     seen = [r["v"] for r in ctx.query(f"SELECT DISTINCT {column} AS v FROM gpu_jobs WHERE {column} IS NOT NULL ORDER BY v")]
     want = value.strip().lower()
     for v in seen:

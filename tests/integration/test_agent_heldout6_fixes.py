@@ -166,7 +166,7 @@ def test_a_names_start_a_self_correction_and_an_approximate_line(offline: Callab
     assert [x.tool for x in e.tool_calls] != ["who_owns"]
 
 
-@pytest.mark.parametrize("q", ["h100 spend last month", "how many a100 jobs are running?", "any idle h100s?"])
+@pytest.mark.parametrize("q", ["h100 spend last month", "a100 cost in october by team", "any idle h100s?"])
 def test_a_gpu_type_no_call_can_filter_on_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
     a = offline(q)
     assert no_figure(a) and "GPU" in a.text, a.text
@@ -205,3 +205,10 @@ def test_against_a_misspelt_region_together_and_narrow_then_widen(offline: Calla
     assert d.tool_calls[0].args.get("team") == "search"
     e = offline("and all of them, hourly?", "h6-widen")
     assert "team" not in e.tool_calls[0].args and usd(facts["zombie_jobs"]["hourly_cost"]) in e.text
+
+
+def test_running_jobs_of_one_gpu_type(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    a = offline("how many h100 jobs are still running?")
+    assert a.tool_calls[0].args.get("gpu_type") == "H100"
+    n = sql("SELECT count(*) FROM gpu_jobs WHERE outcome = 'running' AND gpu_type = 'H100'")
+    assert f"{n} running H100 runs" in a.text
