@@ -176,8 +176,7 @@ def share(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
     part, whole = _total(scoped[0])[0], _total(scoped[-1])[0]
     if part is None or not whole:
         return None
-    filters = scoped[0]["result"].get("filters") or {}
-    what = ", ".join(f"{k} {v}" for k, v in filters.items()) if isinstance(filters, dict) else ", ".join(map(str, filters))
+    what = _filters_text(scoped[0])
     if not what and scoped[0]["tool"] == "llm_spend":
         what = "LLM spend"
     return (f"Share of the total: {what or 'this part'} is {(part / whole * 100):.2f}% "
@@ -215,9 +214,14 @@ def _two_totals(outcomes: list[ToolOutcome]) -> tuple[tuple[Decimal, str], tuple
     return known[0], known[-1]
 
 
-def _label(o: ToolOutcome, period: dict[str, Any]) -> str:
+def _filters_text(o: ToolOutcome) -> str:
+    """'team search, provider AWS': the filters a result was scoped to."""
     filters = o["result"].get("filters") or {}
-    what = ", ".join(f"{k} {v}" for k, v in filters.items()) if isinstance(filters, dict) else ", ".join(map(str, filters))
+    return ", ".join(f"{k} {v}" for k, v in filters.items()) if isinstance(filters, dict) else ", ".join(map(str, filters))
+
+
+def _label(o: ToolOutcome, period: dict[str, Any]) -> str:
+    what = _filters_text(o)
     when = str(period.get("label") or "")
     return " ".join(p for p in (what, f"in {when}" if when else "") if p) or "the total"
 

@@ -232,6 +232,10 @@ class NameIndex:
         self.words: frozenset[str] = frozenset(f for idx in self.folded.values() for f in idx) | frozenset(
             w for names in self.by_kind.values() for n in names for w in re.findall(r"[a-z]+", n.lower()))
         self._big_hits: dict[str, list[tuple[str, str]]] = {}     # folded -> (kind, name) of big kinds
+        # Letter runs of the resource names ("summit", "replica"): a described resource is looked for by them
+        # (`_described_resource`); read once per store version, not per question.
+        self.resource_words: frozenset[str] = frozenset(
+            w for n in self.by_kind.get("resource", []) for w in re.findall(r"[a-z][a-z0-9]+", n.lower()))
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> NameIndex:
@@ -404,8 +408,7 @@ def _resource_words(ent: Entities, index: NameIndex) -> frozenset[str]:
     cands = set(re.findall(r"[a-z][a-z0-9]+", ent.text))
     if "resource" in index.big and index.tables is not None:
         return frozenset(index.tables.words(sorted(cands)))
-    return frozenset(w for n in ent.known.get("resource", []) for w in re.findall(r"[a-z][a-z0-9]+", n.lower())
-                     if w in cands)
+    return index.resource_words & cands
 
 
 def _masked(ent: Entities) -> str:
