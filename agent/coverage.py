@@ -217,7 +217,7 @@ _GPU_OR_SIZE = re.compile(r"(?:\d+x?)?(?:h100|h200|a100|a10g?|l40s?|l4|b200|v100
 RESOURCE_NOUNS = {"bucket", "buckets", "cluster", "clusters", "endpoint", "endpoints", "instance", "instances", "job",
                   "jobs", "database", "databases", "node", "nodes", "volume", "volumes", "disk", "disks", "vm", "vms",
                   "machine", "machines", "server", "servers", "replica", "replicas", "table", "tables", "dataset",
-                  "datasets", "pipeline", "pipelines", "notebook", "notebooks", "container", "containers", "pod", "pods",
+                  "datasets", "pipeline", "pipelines", "notebook", "notebooks", "container", "containers", "pod", "pods", "fleet", "fleets", "box", "boxes",
                   "queue", "queues", "function", "functions", "gateway", "gateways", "load", "balancer", "storage"}
 _UNITS_PER = {"call", "calls", "request", "requests", "inference", "inferences", "prediction", "predictions", "token",
               "tokens", "query", "queries", "answer", "answers", "response", "responses", "ticket", "tickets", "run",
@@ -366,7 +366,7 @@ def unfiltered_gpu(ent: Entities, tools: list[str], fields: set[str]) -> str | N
         return None
     if fields & {"gpu_type", "gpu", "instance_type"} or any(h.kind == "resource" for h in ent.names):
         return None
-    if re.search(r"\b(?:cluster|endpoint|instance|node|server|deployment)s?\b", ent.text):
+    if re.search(r"\b(?:cluster|endpoint|instance|node|server|deployment|fleet|box|pod)s?\b", ent.text):
         return None            # "the h100 inference cluster": the GPU describes one resource, not a filter
     return m.group(1).upper()
 

@@ -139,6 +139,7 @@ class Entities:
     amount_unit: str | None = None               # month | day | hour | week | year when stated
     multiplier: Decimal | None = None
     top: int | None = None
+    ascending: bool = False       # "who spent the least", "lowest-spending team": smallest first
     group_by: list[str] = field(default_factory=list)   # canonical dimensions, most explicit first
     names: list[NameHit] = field(default_factory=list)
     unknown: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (kind, as written, suggestions)
@@ -342,6 +343,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     m = _TOP.search(text)
     if m:
         ent.top = int(m.group(1))
+    ent.ascending = bool(_LEAST.search(text))
     _group(ent)
     _names(ent, index)
     _prefix_names(ent)
@@ -373,6 +375,10 @@ def _prefix_names(ent: Entities) -> None:
         hits = {(k, n) for k in _PREFIX_KINDS for n in ent.known.get(k, []) if fold(n).startswith(f) and fold(n) != f}
         if len({n for _, n in hits}) == 1:
             ent.names.extend(NameHit(k, n, tok) for k, n in sorted(hits))
+
+
+# "the least", "lowest spender", "cheapest team" (not "at least", a threshold)
+_LEAST = re.compile(r"(?<!\bat )\b(?:least|lowest|smallest|cheapest|fewest)\b(?! than\b)")
 
 
 def _described_resource(ent: Entities, index: NameIndex) -> None:

@@ -43,6 +43,17 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bbelongs? to\b|\bownership\b", 1.0),
         (r"\bon the hook for\b|\bowners?\s*\??\s*$", 2.5),   # "which team is on the hook for it?", "X - owner?"
         (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
+        # "8xH100 serving cluster, daily cost?": a cluster that serves today is a resource, not a job to price
+        (rf"\b\d+\s?x?\s?{GPU}s?\s+(?:serving|inference|prod(?:uction)?|running|live)\s+"
+         r"(?:cluster|endpoint|fleet|deployment|nodes?|servers?|box|pod)\b", 4.0),
+        # ... or described by what runs on it: "the inference cluster running 8x H100", "the h100 box w/ 8 gpus
+        # that serves our models", "the serving cluster with eight H100s"
+        (rf"\b(?:serving|inference|prod(?:uction)?|live)\s+(?:cluster|fleet|box|pod|nodes?|servers?|machines?)\s+"
+         rf"(?:running|with|w/|of)\s+(?:\d+|two|four|eight|sixteen)\s?x?\s?{GPU}s?\b"
+         rf"|\b{GPU}s?\s+(?:cluster|box|node|server|machine)\s+(?:with|w/)\s+(?:\d+|two|four|eight|sixteen)\s+gpus?\b"
+         r".{0,30}\b(?:serv(?:es|ing)|runs|running|hosts?)\b", 4.0),
+        # ... unless it is a job to price: "how much would an 8xH100 serving cluster cost for 3 days?"
+        (r"\b(?:would|will|gonna|going to|if we|estimate|launch|spin up|plan(?:ning)? to)\b", -2.0),
         (r"\bwho (?:should|do|can|could|must) (?:i|we) (?:talk|speak|ask|contact|ping|call|email|write)\b|"
          r"\bwho(?:'s| is) (?:accountable|in charge)\b|\bwho to (?:talk|speak|ask|contact|ping)\b", 2.5),
     )),
@@ -135,6 +146,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bhow much (?:of (?:it|that|this|the budget) )?(?:is |do (?:we|they) have )?(?:left|remaining|remains?)\b", 1.0),
         (r"\bclosest to\b|\bover (?:its |their )?(?:budget|limit)\b|\bburn[- ]?(?:rate|down)\b|\bheadroom\b|\boverspend\w*\b", 1.0),
         (rf"\b\d+\s?x?\s?{GPU}|\bwith a budget of\b", -2.0),   # a job's own budget: estimate's verdict
+        # "how much spent so far this nov, and what's the nov budget?": spent against budget is the budget's answer
+        (r"\b(?:spent|spend|spending)\b.{0,60}(?:\band\b|\bplus\b|\+|&).{0,40}\bbudget\b", 2.0),
     )),
     Intent("forecast", "forecast", (
         (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\b(?:land|end up|finish)\b.{0,20}\b(?:eom|eoq|eoy)\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
@@ -173,6 +186,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
         (r"\btop (?:\d+ )?(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),
+        (r"\b(?:cheapest|least expensive)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
+         r"environments?|clouds?)\b|\b(?:smallest|lowest) spenders?\b|\b(?:spent|spend|spends|spending|costs?|paid|pay|pays) (?:\w+ )?the least\b", 1.5),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
         # words of a more specific tool: the generic spend question steps back
         (r"\bllms?\b|\btokens?\b|\bgpt-?\d?\b|\bclaude\b|\bapi calls?\b|\bai apis?\b", -2.0),
@@ -202,7 +217,7 @@ CUE_WORDS: tuple[str, ...] = (
     "untagged", "tagged", "idle", "zombie", "zombies", "abandoned", "unused", "prompt", "prompts", "system",
     "tokens", "anomaly", "anomalies", "unusual", "remediation", "remediations", "savings", "waste",
     "endpoint", "endpoints", "inference", "inferences", "training", "running", "forgotten", "projected",
-    "expensive", "priciest", "costliest", "spender", "spenders", "uncached",
+    "expensive", "priciest", "costliest", "spender", "spenders", "uncached", "cheapest", "lowest", "smallest",
 )
 
 

@@ -763,6 +763,8 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
             ent = _without_kind(ent, compared)
     if "top" in fields and ent.top:
         args["top"] = ent.top
+    if "order" in fields and ent.ascending:
+        args["order"] = "asc"
     if "amount" in fields and ent.amounts and "amount" not in args:
         args["amount"] = str(ent.amounts[0])
     used_spans: set[str] = set()

@@ -46,7 +46,8 @@ def _targets() -> tuple[str, ...]:
                     "january", "february", "april", "june", "july", "august", "september", "october", "november",
                     "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                     "cluster", "owner", "storage", "database", "compute", "network", "budget", "tokens", "endpoint",
-                    "savings", "credits", "charge", "amortized", "untagged", "average", "yesterday", "today"}
+                    "savings", "credits", "charge", "amortized", "untagged", "average", "yesterday", "today",
+                    "utilization", "utilisation", "usage", "requests"}
     return tuple(sorted({w for w in vocabulary() if w.isascii() and not w.endswith("-")} | period_words))
 
 
@@ -56,7 +57,7 @@ FUNCTION_TYPOS: dict[str, str] = {"teh": "the", "hte": "the", "adn": "and", "nad
                                   "whta": "what", "hwo": "how", "thsi": "this", "taht": "that", "thier": "their",
                                   "tehm": "them", "yuo": "you", "ot": "to", "fo": "of"}
 # Chat abbreviations of cue words.
-ABBREVIATIONS: dict[str, str] = {"toks": "tokens", "tok": "tokens", "reqs": "requests", "infra": "infrastructure",
+ABBREVIATIONS: dict[str, str] = {"util": "utilization", "toks": "tokens", "tok": "tokens", "reqs": "requests", "infra": "infrastructure",
                                  "approx": "approximately", "envs": "environments"}
 # Three-letter typos of the time words a period is made of ("last wek"): one edit, same first letter. A
 # period misread is never the default period (the period grammar reads the corrected words, or nothing).

@@ -56,7 +56,7 @@ METHOD = ("each day vs the median of the same weekday over the previous 8 weeks 
 class AnomaliesArgs(BaseModel):
     period: str = Field("last 30 days", description="Days to check, e.g. 'last week', 'last 30 days'.")
     scope: Literal["all", "team", "service", "model", "project", "resource"] = Field(
-        "all", description="Scope to check; 'all' = service and team (model and resource on request).")
+        "all", description="Scope; 'all' = service and team (model and resource on request).")
     name: str | None = Field(None, description="Only this scope name (e.g. a service or team).")
     team: str | None = Field(None, description="Only charges allocated to this team.")
     sensitivity: Literal["low", "medium", "high"] = Field("medium", description="high = more alerts.")

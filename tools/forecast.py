@@ -24,8 +24,8 @@ ForecastScope = Literal["total", "team", "service", "model", "project", "provide
 
 
 class ForecastArgs(BaseModel):
-    scope: ForecastScope = Field("total", description="What to forecast: total, or per team/service/model/project/provider.")
-    name: str | None = Field(None, description="One scope name (e.g. a team); empty = every scope of that kind.")
+    scope: ForecastScope = Field("total", description="total, or per team/service/model/project/provider.")
+    name: str | None = Field(None, description="One name (e.g. a team); empty = all of that kind.")
     horizon_days: int = Field(30, ge=1, le=366, description="Days ahead to forecast.")
     history_days: int = Field(56, ge=14, le=366, description="Days of history to learn from.")
     top: int = Field(10, ge=1, le=100, description="Most scopes to forecast when no name is given.")

@@ -406,8 +406,15 @@ def find_period(question: str) -> PeriodFound:
             rest = rest[:second.start()] + " " * (second.end() - second.start()) + rest[second.end():]
     rest = _MODAL_MAY.sub(" ", rest)
     rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b", " ", rest)  # amounts, durations
-    found.unparsed = [w.group(0) for w in _TIME_WORD.finditer(rest)]
+    found.unparsed = [w.group(0) for w in _TIME_WORD.finditer(rest) if not _month_repeated(w.group(0), found.phrase)]
     return found
+
+
+def _month_repeated(word: str, phrase: str | None) -> bool:
+    """A bare month named again ("spent so far in nov + what's their nov budget"): the period already read."""
+    month = _MONTHS.get(word.lower())
+    return month is not None and phrase is not None and any(
+        _MONTHS.get(w) == month for w in re.findall(r"[a-z]+", phrase.lower()))
 
 
 def find_period_phrase(question: str) -> str | None:

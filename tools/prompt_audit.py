@@ -46,7 +46,7 @@ _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
 
 class PromptAuditArgs(BaseModel):
-    period: str = Field("last 30 days", description="Period over which calls per day and output lengths are measured.")
+    period: str = Field("last 30 days", description="Period in which calls/day and output lengths are measured.")
     trim_pct: int = Field(20, ge=1, le=90, description="Trim the system prompt by this percent.")
     app: str | None = Field(None, description="Only this app.")
     prompt: str | None = Field(None, description="Only this prompt id.")
@@ -90,6 +90,7 @@ class PromptAuditRow(BaseModel):
     prefix_tokens_per_day: Decimal | None = None
     prefix_cost_per_day: Decimal | None = None
     cost_per_day: Decimal | None = None      # what its calls actually cost per day (None: unknown price)
+    cost: Decimal | None = None              # what its calls cost in the measured window (None: unknown price)
     max_tokens: int | None = None            # the largest max_tokens its calls set
     calls_without_max_tokens: int = 0
     median_output: Decimal | None = None
@@ -129,7 +130,9 @@ class PromptAuditResult(ToolResult):
         for r in self.rows:
             for sv in r.savings:
                 if sv.kind == "model_tier":
-                    parts.append(f"{_who(r)} runs a {r.task_type} task on frontier model {show(r.model)}. " + _saving_text(r, sv))
+                    spent = (f"; its calls cost {money(r.cost)} {during(self.measured)}" if r.cost is not None else "")
+                    parts.append(f"{_who(r)} runs a {r.task_type} task on frontier model {show(r.model)}{spent}. "
+                                 + _saving_text(r, sv))
         for r in self.rows:
             if r.calls_without_max_tokens and r.p95_output is not None and r.median_output is not None and \
                     r.p95_output >= LONG_TAIL_RATIO * r.median_output:
@@ -343,6 +346,7 @@ def _audit(r: dict[str, Any], p: dict[str, Any] | None, price: dict[str, Any] | 
         output_tokens_per_day=Decimal(int(r["output_tokens"])) / days,
         cached_share=None if not r["input_tokens"] else Decimal(int(r["cached_tokens"] or 0)) / Decimal(int(r["input_tokens"])),
         cost_per_day=None if r["unpriced_rows"] else dec(r["cost"]) / days,
+        cost=None if r["unpriced_rows"] else dec(r["cost"]),
         max_tokens=r["max_tokens"], calls_without_max_tokens=int(r["no_max_calls"] or 0),
         median_output=None if p50 is None else Decimal(str(round(float(p50), 1))),
         p95_output=None if p95 is None else Decimal(str(round(float(p95), 1))),

@@ -31,7 +31,7 @@ Basis = Literal["call logs", "usage buckets"]
 
 
 class ReconcileArgs(BaseModel):
-    period: str = Field("last 3 months", description="Months to reconcile, e.g. 'last 3 months', '2026-10', 'this year'.")
+    period: str = Field("last 3 months", description="Months, e.g. 'last 3 months', '2026-10', 'this year'.")
     provider: str | None = Field(None, description="Only this LLM API provider, e.g. 'openai' or 'anthropic'.")
 
 

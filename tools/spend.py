@@ -40,7 +40,7 @@ _TIME_DIMS = {g for g in SPEND_GROUPS if DIMENSIONS[g].kind == "time"}
 
 
 class SpendArgs(BaseModel):
-    period: str = Field("last 30 days", description="Period, e.g. 'last month', 'last week', '2026-11', 'since Oct 1'.")
+    period: str = Field("last 30 days", description="e.g. 'last month', 'last week', '2026-11', 'since Oct 1'.")
     group_by: GroupBy = Field("team", description="Dimension to group cost by.")
     team: str | None = Field(None, description="Only this team ('unallocated' = spend no team owns).")
     service: str | None = Field(None, description="Only this service, e.g. 'Amazon EC2'.")
@@ -52,6 +52,7 @@ class SpendArgs(BaseModel):
     resource: str | None = Field(None, description="Only this resource (id or name).")
     model: str | None = Field(None, description="Only this model.")
     top: int = Field(10, ge=1, le=100, description="Rows to show before folding the rest into 'other'.")
+    order: Literal["desc", "asc"] = Field("desc", description="asc: smallest first.")
     compare: bool = Field(True, description="Compare with the previous period of the same length.")
 
 
@@ -91,6 +92,7 @@ class SpendResult(ToolResult):
     unallocated_billed: Decimal | None = None  # spend no team owns (when grouped or filtered by team)
     charges: int = 0
     previous_partial_from: date | None = None  # billing data starts inside the previous period
+    order: Literal["desc", "asc"] = "desc"     # "asc": the groups are listed smallest first
 
     def summary(self) -> str:
         scope = f" for {_describe_filters(self.filters)}" if self.filters else ""
@@ -134,7 +136,8 @@ class SpendResult(ToolResult):
                              f"({pct(ratio(rest_billed, self.total_billed))})")
             if self.group_by == "team" and not any(r.is_unallocated for r in self.rows):
                 items.append("unallocated $0.00")
-            parts.append(f"By {self.group_by}: " + "; ".join(items) + ".")
+            lowest = ", smallest first" if self.order == "asc" else ""
+            parts.append(f"By {self.group_by}{lowest}: " + "; ".join(items) + ".")
         if (self.unallocated_billed and self.group_by != "team" and self.filters.get("team") != UNALLOCATED):
             parts.append(f"{money(self.unallocated_billed)} of it has no owning team (unallocated).")
         return " ".join(parts)
@@ -223,7 +226,7 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         period=period, previous=previous, group_by=args.group_by, filters=filters, rows=out,
         total_billed=total_billed, total_effective=total_effective, previous_total_billed=prev_total,
         change=change, change_pct=None if change is None else ratio(change, prev_total),
-        unallocated_billed=unallocated, charges=charges, previous_partial_from=partial_from,
+        unallocated_billed=unallocated, charges=charges, previous_partial_from=partial_from, order=args.order,
     )
 
 
@@ -316,7 +319,8 @@ def _spend_sql(args: SpendArgs, period: Period, previous: Period | None, where: 
         FROM g ORDER BY k""", scan
     sql = top_n_sql(grouped, ["coalesce(billed, 0)", "coalesce(prev_billed, 0)"],
                     ["billed", "effective", "prev_billed", "n", "prev_n", "unalloc"],
-                    extra="min(nm) AS nm, min(first_ts) AS first_ts, max(last_ts) AS last_ts,")
+                    extra="min(nm) AS nm, min(first_ts) AS first_ts, max(last_ts) AS last_ts,",
+                    ascending=args.order == "asc")
     return sql, scan + [args.top, args.top + 1]
 
 
@@ -350,7 +354,7 @@ def _group_rows(rows: list[dict[str, Any]], args: SpendArgs, total_billed: Decim
             is_unallocated=is_unalloc and args.group_by == "team",
         ))
     # Biggest first; "unallocated"/"(none)" and "other" keep their own lines, ordered by amount too.
-    out.sort(key=lambda s: (s.is_other, -s.billed, s.key))
+    out.sort(key=lambda s: (s.is_other, s.billed if args.order == "asc" else -s.billed, s.key))
     return out
 
 

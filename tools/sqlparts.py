@@ -59,11 +59,11 @@ def during(period: Period) -> str:
     return f"in {period.label} ({dates})"
 
 
-def top_n_sql(grouped: str, rank_by: list[str], sums: list[str], extra: str = "") -> str:
+def top_n_sql(grouped: str, rank_by: list[str], sums: list[str], extra: str = "", ascending: bool = False) -> str:
     """Fold the groups of CTE `g` (key column `k`) beyond the top N into one 'other' slot.
 
     `grouped` is a `WITH ... g AS (...)` prefix; groups are ranked by the `rank_by` expressions (each
-    descending, then k). `extra` adds aggregate columns (e.g. "min(nm) AS nm,").
+    descending, then k; `ascending`: smallest first, for "who spent the least"). `extra` adds aggregate columns (e.g. "min(nm) AS nm,").
     The NULL key keeps its own slot 0 (unallocated / none: never folded into "other"); slots 1..N are
     the top N; slot N+1 is everything else. Params after those of `grouped`: [N, N + 1].
     Output columns: slot, key (VARCHAR), folded (how many keys the slot holds), then sum(c) AS c for `sums`.
@@ -71,7 +71,7 @@ def top_n_sql(grouped: str, rank_by: list[str], sums: list[str], extra: str = ""
     resources) and the rest is every other group; listed + other = total, from the same sums.
     """
     sum_cols = ", ".join(f"sum({c}) AS {c}" for c in sums)
-    order = ", ".join(f"{e} DESC" for e in rank_by)
+    order = ", ".join(f"{e} {'ASC' if ascending else 'DESC'}" for e in rank_by)
     return f"""{grouped},
         listed AS (SELECT g.* FROM g WHERE k IS NOT NULL ORDER BY {order}, k LIMIT ?),
         slotted AS (

@@ -58,7 +58,7 @@ class TagAuditArgs(BaseModel):
                             description="Required tag keys.")
     top: int = Field(10, ge=1, le=50, description="How many offending resources to list.")
     filters: list[Filter] = Field(default_factory=list, max_length=6,
-                                  description="Scope of the audit, e.g. provider eq Microsoft (semantic-model dimensions).")
+                                  description="Audit scope, e.g. provider eq Microsoft (semantic-model dimensions).")
 
     @field_validator("keys")
     @classmethod

@@ -197,7 +197,7 @@ def _idle_endpoints(endpoints: list[dict[str, Any]], rates: dict[str, Any], last
             if listed:
                 items.append(_item("idle_endpoint", e["endpoint_id"], e, rate, rate, e["created_at"],
                                    f"{_n(requests, 'request')} in {_n(days, 'day')}"
-                                   + (f", GPU {pct(Decimal(str(util)))} busy" if util is not None else "")
+                                   + (f", GPU {_busy(util)} busy" if util is not None else "")
                                    + (f", last request {e['last_request_at']:%Y-%m-%d}" if e["last_request_at"] else ""),
                                    {"requests": requests, "days": days, "avg_gpu_util": util, "model": e["model"],
                                     "hourly_cost": e["hourly_cost"], "instance_type": e["instance_type"],
@@ -317,6 +317,12 @@ def _run_rates(ctx: ToolContext, resource_ids: list[str | None], last_day: date 
     return {r["rid"]: (r["last_billed"], None if r["last_day_cost"] is None else Decimal(r["last_day_cost"])) for r in rows}
 
 
+def _busy(util: float | Decimal) -> str:
+    """A GPU's busy share: two decimals under 10% ("1.02%", which one decimal would show as "1.0%")."""
+    value = Decimal(str(util))
+    return pct(value, 2 if value < Decimal("0.1") else 1)
+
+
 def _monthly(rate: tuple[date, Decimal | None] | None, hourly: Decimal | None) -> Decimal | None:
     if rate is not None and rate[1] is not None:
         return rate[1] * MONTH_DAYS
@@ -344,7 +350,7 @@ def _low_util(endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]], rates
             continue
         idle_share = Decimal(str(round(1 - util, 4)))
         out.append(_item("low_util_gpu", e["endpoint_id"], e, rate * idle_share, rate, e["created_at"],
-                         f"GPU {pct(Decimal(str(util)))} busy over the last 7 days" + _measured_note(e),
+                         f"GPU {_busy(util)} busy over the last 7 days" + _measured_note(e),
                          {"avg_gpu_util": util, "instance_type": e["instance_type"], "gpu_count": e["gpu_count"],
                           "util_source": e.get("util_source", "reported")}))
     for j in jobs:
@@ -356,8 +362,8 @@ def _low_util(endpoints: list[dict[str, Any]], jobs: list[dict[str, Any]], rates
             continue
         idle_share = Decimal(str(round(1 - util, 4)))
         out.append(_item("low_util_gpu", j["job_id"], j, rate * idle_share, rate, j["started_at"].date(),
-                         (f"GPU {pct(Decimal(str(util)))} busy over the last 7 days" + _measured_note(j))
-                         if j.get("util_source") else f"GPU {pct(Decimal(str(util)))} busy on average",
+                         (f"GPU {_busy(util)} busy over the last 7 days" + _measured_note(j))
+                         if j.get("util_source") else f"GPU {_busy(util)} busy on average",
                          {"avg_gpu_util": util, "gpu_type": j["gpu_type"], "gpu_count": j["gpu_count"],
                           "util_source": j.get("util_source", "reported")}))
     return out

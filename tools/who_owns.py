@@ -34,11 +34,17 @@ RUN_RATE_DAYS = 7
 _HINT_KEYS = ("businessunit", "costcenter", "department", "msdepartment", "org", "organization", "owner", "team",
               "application", "app", "createdby", "contact")
 _STOP = {"the", "a", "an", "this", "that", "our", "my", "who", "owns", "own", "owner", "of", "for", "is", "which",
-         "what", "whose", "per", "month", "monthly", "day", "daily", "mo", "one", "thing", "resource", "about"}
+         "what", "whose", "per", "month", "monthly", "day", "daily", "mo", "one", "thing", "resource", "about",
+         "it", "its", "and", "does", "do", "cost", "costs", "how", "much", "on", "in", "at", "are", "we", "us", "was",
+         "were", "pay", "paying", "paid", "basis", "weekly", "serves", "runs", "running", "hosts", "with", "two",
+         "four", "eight", "sixteen", "live", "burn", "burning", "costing"}
+# "8xh100", "8x": a GPU count written onto the type is the type; the count alone says nothing about a name
+_COUNT_PREFIX = re.compile(r"^\d+x(?=[a-z]|$)")
+_PLURAL_TYPE = re.compile(r"(?<=\d)s$")      # "h100s": the type "h100"
 _TYPE_WORDS = {
     "endpoint": "endpoint", "endpoints": "endpoint", "model": "endpoint", "serving": "endpoint",
     "cluster": "compute", "instance": "compute", "node": "compute", "nodes": "compute", "server": "compute",
-    "machine": "compute", "vm": "compute", "gpu": "compute", "gpus": "compute", "box": "compute",
+    "machine": "compute", "fleet": "compute", "pod": "compute", "vm": "compute", "gpu": "compute", "gpus": "compute", "box": "compute",
     "job": "job", "run": "job", "training": "job",
     "bucket": "storage", "storage": "storage", "disk": "storage", "volume": "storage",
     "database": "database", "db": "database",
@@ -50,8 +56,8 @@ _AMOUNT = re.compile(
 
 
 class WhoOwnsArgs(BaseModel):
-    resource: str = Field(..., min_length=1, description="Resource id, name or loose description, e.g. "
-                          "'i-0abc12', 'inference-h100-a', 'the $20K cluster', 'llama 70b endpoint'.")
+    resource: str = Field(..., min_length=1, description="Resource id, name or description, e.g. "
+                          "'i-0abc12', 'the $20K cluster', 'llama 70b endpoint'.")
 
 
 class OwnerSource(BaseModel):
@@ -71,6 +77,7 @@ class ResourceMatch(BaseModel):
     account: str | None = None
     run_rate_monthly: Decimal | None = None
     cost_last_30d: Decimal | None = None
+    cost_last_7d: Decimal | None = None      # the run rate's basis
     matched_by: str = ""
 
 
@@ -188,8 +195,9 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
             ctx.note(f"team {quote(team)} is not in the teams table")
     basis = ""
     if best.run_rate_monthly is not None:
-        basis = (f"{money(best.run_rate_monthly)}/month = cost of the last {RUN_RATE_DAYS} days "
-                 f"({rate_start.isoformat()} to {(anchor - timedelta(days=1)).isoformat()}) / {RUN_RATE_DAYS} × {MONTH_DAYS}")
+        basis = (f"{money(best.run_rate_monthly)}/month ({money(best.run_rate_monthly / MONTH_DAYS)}/day) = cost of the last {RUN_RATE_DAYS} days "
+                 f"({money(best.cost_last_7d)}, {rate_start.isoformat()} to {(anchor - timedelta(days=1)).isoformat()})"
+                 f" / {RUN_RATE_DAYS} × {MONTH_DAYS}")
     return WhoOwnsResult(
         query=text, resource=best, team=team, owner=owner, owner_note=owner_note, slack_channel=slack,
         known_from=decided.detail if decided else None, confidence=decided.confidence if decided else None,
@@ -220,7 +228,8 @@ def _to_match(row: dict[str, Any], window: Period, how: str) -> ResourceMatch:
     return ResourceMatch(
         resource_id=row["rid"], resource_name=row["name"], service=row["service"], provider=row["provider"],
         region=row["region"], account=row["account"],
-        run_rate_monthly=last_rate / RUN_RATE_DAYS * MONTH_DAYS, cost_last_30d=dec(row["last_30"]), matched_by=how,
+        run_rate_monthly=last_rate / RUN_RATE_DAYS * MONTH_DAYS, cost_last_30d=dec(row["last_30"]),
+        cost_last_7d=last_rate, matched_by=how,
     )
 
 
@@ -287,7 +296,7 @@ def _all_words_in(match: ResourceMatch, named: str) -> bool:
 
 def _tokens(text: str) -> tuple[list[str], set[str]]:
     words = [w for w in re.split(r"[^a-z0-9.]+", text.lower()) if w and w.strip(".")]
-    words = [w.strip(".") for w in words]
+    words = [_PLURAL_TYPE.sub("", _COUNT_PREFIX.sub("", w.strip("."))) for w in words]
     kinds = {_TYPE_WORDS[w] for w in words if w in _TYPE_WORDS}
     return [w for w in words if w not in _STOP and w not in _TYPE_WORDS and len(w) > 1], kinds
 
@@ -352,7 +361,8 @@ def _loose(ctx: ToolContext, text: str, window: Period, rate_start: date) -> lis
             how.append(f"run rate {money(rr)}/month ≈ {money(monthly)}/month said")
             key: tuple[Any, ...] = (-score if words or kinds else 0, closeness, -(match.cost_last_30d or 0), match.resource_id)
         else:
-            if hits == 0:
+            if hits == 0 or 2 * hits < len(words):
+                # under half the words found: a resource sharing a word with the text is not the one described
                 continue
             key = (-score, -(match.cost_last_30d or 0), match.resource_id)
         if words:

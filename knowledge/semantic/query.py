@@ -54,12 +54,12 @@ class CostQuery(BaseModel):
     filters: tuple[Filter, ...] = Field(default=(), max_length=12)
     period: str = Field("last 30 days", description="e.g. 'last month', '2024-09', 'Q3 2026', 'since Oct 1'.")
     period_basis: Literal["charge", "billing"] = Field(
-        "charge", description="charge = charges whose ChargePeriodStart is in the period (default); billing = charges "
-                              "on the invoices of the billing periods starting in it (BillingPeriodStart).")
+        "charge", description="charge: ChargePeriodStart in the period (default); billing: on the invoices of "
+                              "the billing periods starting in it.")
     compare: Comparison = Field("none", description="previous = the period before; year_ago = same dates a year earlier.")
-    compare_to: str | None = Field(None, description="A named period to compare with instead (e.g. '2024-08', 'Q2 2026').")
+    compare_to: str | None = Field(None, description="A named period to compare with (e.g. '2024-08', 'Q2 2026').")
     top: int | None = Field(None, ge=1, le=1000,
-                            description="Rows before the rest fold into one 'other' row (default 10; all rows by time).")
+                            description="Rows before the rest fold into 'other' (default 10; all rows by time).")
     order: Literal["desc", "asc"] = Field("desc", description="Rank rows by the first measure.")
 
     @field_validator("measures", "group_by", mode="before")

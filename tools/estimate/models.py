@@ -42,7 +42,7 @@ class EstimateArgs(BaseModel):
     output_tokens: int | None = Field(None, description="LLM batch: output tokens per call.")
     cached_share: Decimal | None = Field(None, description="LLM batch: cached input share (0-1).")
     approval_id: str | None = Field(None, max_length=64,
-                                    description="An earlier estimate id whose approval covers this run.")
+                                    description="Earlier estimate id whose approval covers this run.")
     record: bool = Field(True, description="Store the estimate so an approval can refer to it.")
 
 
