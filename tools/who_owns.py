@@ -166,13 +166,17 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
 
     matches = [] if "$" in text else _exact(ctx, text, window, rate_start)
     if not matches:
-        matches = _loose(ctx, text, window, rate_start)
+        matches, weak = _loose(ctx, text, window, rate_start)
         named = _named_identifier(text)
         if matches and named is not None and not _all_words_in(matches[0], named):
             # A name was given ('acme-payments-archive') and no resource holds all its parts: a resource
             # sharing one word is not the one asked about. Offer the near ones instead of answering.
             raise UnknownNameError("resource", named, [m.resource_name or m.resource_id for m in matches[:3]]
                                    + close_names(NameTables(ctx.con), "resource", named))
+        if not matches:
+            # no resource holds half the words: the ones holding some are offered, none is answered for
+            raise UnknownNameError("resource", named or text, [m.resource_name or m.resource_id for m in weak[:3]]
+                                   + close_names(NameTables(ctx.con), "resource", named or text))
     if not matches:
         raise UnknownNameError("resource", text, close_names(NameTables(ctx.con), "resource", text))
     best, alternatives = matches[0], matches[1:4]
@@ -301,11 +305,13 @@ def _tokens(text: str) -> tuple[list[str], set[str]]:
     return [w for w in words if w not in _STOP and w not in _TYPE_WORDS and len(w) > 1], kinds
 
 
-def _loose(ctx: ToolContext, text: str, window: Period, rate_start: date) -> list[ResourceMatch]:
+def _loose(ctx: ToolContext, text: str, window: Period,
+           rate_start: date) -> tuple[list[ResourceMatch], list[ResourceMatch]]:
+    """Resources matching a loose description, best first, and the ones holding under half its words."""
     amount, unit, rest = _parse_amount(text)
     words, kinds = _tokens(rest)
     if amount is None and not words:
-        return []
+        return [], []
     monthly = None
     if amount is not None:
         monthly = amount * {"month": 1, "day": MONTH_DAYS, "hour": 24 * MONTH_DAYS}[unit]
@@ -348,6 +354,7 @@ def _loose(ctx: ToolContext, text: str, window: Period, rate_start: date) -> lis
         SELECT * FROM x {word_filter} ORDER BY rid"""
     rows = ctx.query(sql, params)
     scored: list[tuple[tuple[Any, ...], ResourceMatch]] = []
+    weak: list[tuple[tuple[Any, ...], ResourceMatch]] = []
     for row in rows:
         hay = row["haystack"] or ""
         hits = sum(1 for w in words if w in hay)
@@ -361,10 +368,13 @@ def _loose(ctx: ToolContext, text: str, window: Period, rate_start: date) -> lis
             how.append(f"run rate {money(rr)}/month ≈ {money(monthly)}/month said")
             key: tuple[Any, ...] = (-score if words or kinds else 0, closeness, -(match.cost_last_30d or 0), match.resource_id)
         else:
-            if hits == 0 or 2 * hits < len(words):
-                # under half the words found: a resource sharing a word with the text is not the one described
-                continue
             key = (-score, -(match.cost_last_30d or 0), match.resource_id)
+            if hits == 0:
+                continue
+            if 2 * hits < len(words):
+                # under half the words found: a resource sharing a word with the text is not the one described
+                weak.append((key, match))
+                continue
         if words:
             how.append(f"{hits} of {len(words)} words ({', '.join(words)}) in its id, name or metadata")
         if kinds:
@@ -374,7 +384,8 @@ def _loose(ctx: ToolContext, text: str, window: Period, rate_start: date) -> lis
         match.matched_by = "; ".join(how)
         scored.append((key, match))
     scored.sort(key=lambda kv: kv[0])
-    return [m for _, m in scored[:6]]
+    weak.sort(key=lambda kv: kv[0])
+    return [m for _, m in scored[:6]], [m for _, m in weak[:6]]
 
 
 def _is_kind(kind: str, row: dict[str, Any]) -> bool:
