@@ -470,6 +470,13 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
     calls = unique
     if not calls:
         return None
+    previous = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]
+    refers = PLURAL_REF.search(ent.text) or SINGULAR_REF.search(ent.text) or OF_THOSE.search(ent.text)
+    if not marked and not compared and not refers and calls == previous:
+        # nothing of this question changes the previous calls ("which services got cheaper in november?" after
+        # "who owns X?", no "them"/"it" to point back): it is not a follow-up of them, and their answer again
+        # would answer another question
+        return None
     if compared:
         # "vs eu-west-1?": the previous figure and the new one, side by side (the difference is shown)
         before = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]

@@ -107,3 +107,13 @@ def test_utilization_shortened_or_misspelt_is_read(offline: Callable[..., Answer
     util = Decimal(str(facts["idle_endpoint"]["avg_gpu_util_last_30d"])) * 100
     assert f"GPU {util.quantize(Decimal('0.01'))}% busy" in a.text, a.text
     assert not re.search(r"don't know '(?:util|utlization)'", a.text)
+
+
+def test_a_new_question_the_previous_call_cannot_take_is_not_its_follow_up(offline: Callable[..., Answer],
+                                                                           facts: dict[str, Any]) -> None:
+    # found asking my own questions: after "who owns X?", a question with only a period the planner reads
+    # re-ran the same lookup (who_owns takes no period) and gave X's owner and cost again
+    first = offline("who's the owner of llm-serving-h100-a", session="own-q")
+    assert facts["cluster_20k"]["team"] in first.text
+    a = offline("which services got more expensive in november than october?", session="own-q")
+    assert facts["cluster_20k"]["resource_name"] not in a.text, a.text
