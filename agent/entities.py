@@ -111,11 +111,12 @@ _AMOUNT = re.compile(
     r"(?:\s?(?:/|per|a|an)\s?(?P<unit>month|mo|day|hour|hr|week|year)\b|\s(?P<monthly>monthly)\b)?"
 )
 _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
-_TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b")
+_TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b"      # "top 5", and "our 2 priciest resources", "the 3 biggest teams"
+                  r"|(?<![\d.,$])\b(\d{1,2})\s+(?:most expensive|priciest|costliest|biggest|largest|highest)\b")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
 _WHICH = re.compile(r"\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
                     r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest)\s+"
-                    r"(?:llm\s+|ai\s+|gpu\s+)?([a-z_]+)"
+                    r"(?:llm\s+|ai\s+|gpu\s+|single\s+|one\s+|individual\s+)?([a-z_]+)"
                     r"|\b([a-z]+)[- ]wise\b"                                        # "team-wise"
                     r"|\b(?:rank|order|sort)\s+(?:our |the |all |my |of )*([a-z_]+)")   # "rank our providers"
 
@@ -342,7 +343,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         ent.multiplier = Decimal(m.group(1))
     m = _TOP.search(text)
     if m:
-        ent.top = int(m.group(1))
+        ent.top = int(m.group(1) or m.group(2))
     ent.ascending = bool(_LEAST.search(text))
     _group(ent)
     _names(ent, index)

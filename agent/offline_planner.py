@@ -45,6 +45,7 @@ from agent.coverage import (
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
 from agent.help import help_reply
 from agent.intents import GREETING, HELP, INTENTS, THRESHOLD, Intent, ranked
+from agent.owners_each import not_a_resource_ranking, owner_calls, ranking_part
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
 from agent.semantic_route import measures as semantic_measures
@@ -126,8 +127,12 @@ class OfflinePlanner:
 
     def plan(self, state: AgentState, store: Store) -> PlanStep:
         if state.get("rounds"):
-            return PlanStep(reply={"kind": "answer"})   # one round of calls answers an offline question
+            # one round of calls answers an offline question; "… and who owns each" takes a second
+            return owner_calls(state) or PlanStep(reply={"kind": "answer"})
         question = state.get("question", "")
+        ranking = ranking_part(question)
+        if ranking is not None:
+            question = ranking      # the ranking is planned now, its owners in the second round
         index = NameIndex.for_store(store.con, store.path)
         today = store.today()
         history = list(state.get("history") or [])
@@ -140,6 +145,10 @@ class OfflinePlanner:
         if screened is not None:
             return PlanStep(reply=screened)
         step = decide(ent, history, registry.all(), today=today)
+        if step.calls and step.reply is None and ranking is not None:
+            wrong = not_a_resource_ranking(step)
+            if wrong is not None:
+                return PlanStep(reply=wrong)
         if step.calls and step.reply is None:
             return _checked(step, ent, index)
         absent = absent_services(ent)

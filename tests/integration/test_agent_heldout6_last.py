@@ -117,3 +117,38 @@ def test_a_new_question_the_previous_call_cannot_take_is_not_its_follow_up(offli
     assert facts["cluster_20k"]["team"] in first.text
     a = offline("which services got more expensive in november than october?", session="own-q")
     assert facts["cluster_20k"]["resource_name"] not in a.text, a.text
+
+
+def _top_resources(demo_db: Any, start: str, end: str, n: int) -> list[tuple[str, Any]]:
+    import duckdb
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        return con.execute("SELECT ResourceId, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
+                           "AND ChargePeriodStart < ? AND ResourceId IS NOT NULL GROUP BY 1 ORDER BY c DESC LIMIT ?",
+                           [start, end, n]).fetchall()
+    finally:
+        con.close()
+
+
+def test_top_resources_and_who_owns_each_is_a_ranking_then_one_lookup_per_row(offline: Callable[..., Answer],
+                                                                              demo_db: Any, facts: dict[str, Any]) -> None:
+    top = _top_resources(demo_db, *OCTOBER, 2)
+    a = offline("what were our 2 priciest resources in october, and who owns each?")
+    tools = [c.tool for c in a.tool_calls]
+    assert tools == ["spend", "who_owns", "who_owns"], a.text
+    assert all(usd(cost) in a.text for _, cost in top), a.text
+    assert [c.args["resource"] for c in a.tool_calls[1:]] == [rid for rid, _ in top]
+    # the cluster is the second of October (facts: its owner is known from an ownership rule)
+    assert top[1][0] == facts["cluster_20k"]["resource_id"] and facts["cluster_20k"]["owner"] in a.text
+
+
+def test_the_single_biggest_resource_and_its_owner(offline: Callable[..., Answer], demo_db: Any) -> None:
+    (rid, cost), = _top_resources(demo_db, "2026-11-16", "2026-11-23", 1)
+    a = offline("which one resource cost the most last week + its owner?")
+    assert [c.tool for c in a.tool_calls] == ["spend", "who_owns"] and a.tool_calls[1].args["resource"] == rid
+    assert usd(cost) in a.text and "is owned by team" in a.text, a.text
+
+
+def test_owners_of_a_ranking_of_teams_or_services_are_not_invented(offline: Callable[..., Answer]) -> None:
+    a = offline("top 4 services last month and who owns them")
+    assert a.kind != "answer" and "$" not in a.text and "per resource" in a.text, a.text
