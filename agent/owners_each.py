@@ -52,7 +52,9 @@ def owner_calls(state: AgentState) -> PlanStep | None:
     if ranking is None:
         return None
     clause = OWNER_CLAUSE.search(state.get("question", ""))
-    singular = clause is not None and re.search(r"\b(?:it|its|the owner)\b", clause.group(0), re.IGNORECASE)
+    # "and its owner", "who owns it": the top one; "the owner of each", "their owners": every listed row
+    singular = (clause is not None and re.search(r"\b(?:it|its|the owner)\b", clause.group(0), re.IGNORECASE)
+                and not re.search(r"\beach\b", clause.group(0), re.IGNORECASE))
     top = 1 if singular else int(ranking.get("args", {}).get("top") or MAX_OWNERS)
     subjects = list(ranking.get("subjects") or [])[:min(top, MAX_OWNERS)]
     calls = [PlannedCall(id=f"offline_owner_{n}", tool="who_owns", args={"resource": rid})

@@ -152,3 +152,9 @@ def test_the_single_biggest_resource_and_its_owner(offline: Callable[..., Answer
 def test_owners_of_a_ranking_of_teams_or_services_are_not_invented(offline: Callable[..., Answer]) -> None:
     a = offline("top 4 services last month and who owns them")
     assert a.kind != "answer" and "$" not in a.text and "per resource" in a.text, a.text
+
+
+def test_the_owner_of_each_is_every_row_not_the_first(offline: Callable[..., Answer], demo_db: Any) -> None:
+    top = _top_resources(demo_db, *OCTOBER, 3)
+    a = offline("top 3 resources in october, with the owner of each")
+    assert [c.args.get("resource") for c in a.tool_calls[1:]] == [rid for rid, _ in top], a.text
