@@ -158,3 +158,10 @@ def test_the_owner_of_each_is_every_row_not_the_first(offline: Callable[..., Ans
     top = _top_resources(demo_db, *OCTOBER, 3)
     a = offline("top 3 resources in october, with the owner of each")
     assert [c.args.get("resource") for c in a.tool_calls[1:]] == [rid for rid, _ in top], a.text
+
+
+def test_per_day_on_average_is_the_average(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # found asking my own questions: "per day on average" (that word order) gave the month's total only
+    total = sql("SELECT sum(cost) FROM llm_calls WHERE provider = 'anthropic' AND ts >= ? AND ts < ?", *OCTOBER)
+    a = offline("what did anthropic run us per day on average in october?")
+    assert usd(Decimal(total) / 31) in a.text, a.text
