@@ -88,6 +88,9 @@ def _serve_http(config: object, host: str, port: int, path: Path) -> None:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        # Listening before the line below is printed: a client that reads it and connects at once is queued,
+        # never refused while uvicorn starts (the HTTP tests raced this under load).
+        sock.listen(128)
     except OSError as exc:
         err.print(f"error: cannot listen on {host}:{port}: {exc.strerror}", markup=False, highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
