@@ -256,6 +256,40 @@ def change(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
             f"{money(b - a)} / {money(a)}).")
 
 
+def movers(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"which services got cheaper in november?", "top movers by team": the spend rows ranked by their change
+    against the compared period (the tool's own per-row change, no arithmetic here), largest first."""
+    direction = str(d.get("direction") or "both")
+    for o in outcomes:
+        if o["tool"] != "spend" or not o.get("ok", True):
+            continue
+        r = o["result"]
+        rows = [x for x in r.get("rows") or [] if not x.get("is_other") and x.get("change") not in (None, "")]
+        previous = (r.get("previous") or {}).get("label")
+        if not rows or not previous:
+            continue
+        by = r.get("group_by") or "group"
+        if direction == "up":
+            picked = sorted((x for x in rows if Decimal(str(x["change"])) > 0), key=lambda x: -Decimal(str(x["change"])))
+            head = f"Increases by {by} vs {previous}, largest first"
+        elif direction == "down":
+            picked = sorted((x for x in rows if Decimal(str(x["change"])) < 0), key=lambda x: Decimal(str(x["change"])))
+            head = f"Decreases by {by} vs {previous}, largest first"
+        else:
+            picked = sorted((x for x in rows if Decimal(str(x["change"]))), key=lambda x: -abs(Decimal(str(x["change"]))))
+            head = f"Biggest changes by {by} vs {previous}"
+        if not picked:
+            return f"No {by} {'rose' if direction == 'up' else 'fell'} against {previous}."
+        parts = []
+        for x in picked[:MAX_ITEMS]:
+            pct_text = f", {Decimal(str(x['change_pct'])) * 100:+.1f}%" if x.get("change_pct") not in (None, "") else ""
+            sign = "+" if Decimal(str(x["change"])) > 0 else "-"
+            parts.append(f"{x['key']} {sign}{money(abs(Decimal(str(x['change']))))} ({money(Decimal(str(x['previous_billed'])))} "
+                         f"to {money(Decimal(str(x['billed'])))}{pct_text})")
+        return f"{head}: " + "; ".join(parts) + "."
+    return None
+
+
 HOURS_PER_MONTH = Decimal(720)      # the 30-day month the waste tool prices (tools.waste.HOURS_PER_MONTH)
 
 
@@ -325,4 +359,4 @@ def month_end(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
 
 _DERIVATIONS = {"per_hour": per_hour, "month_end": month_end, "budget_total": budget_total, "per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
                 "average_per_day": average_per_day, "share": share, "budget_left": budget_left,
-                "difference": difference, "change": change, "sum": total_of_two}
+                "difference": difference, "change": change, "sum": total_of_two, "movers": movers}

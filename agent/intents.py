@@ -186,6 +186,10 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
         (r"\btop (?:\d+ )?(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),
+        # "which services got cheaper in november?", "top movers by team last month" (agent.derived.movers)
+        (r"\bmovers?\b|\b(?:which|what)\s+(?:\w+\s+){0,2}(?:teams?|services?|providers?|projects?|regions?|accounts?|clouds?|"
+         r"envs?|environments?)\b.{0,40}\b(?:grew|grown|shrank|shrunk|rose|fell|dropped|increased|decreased|declined|"
+         r"jumped|climbed|went (?:up|down)|gone (?:up|down)|came down|got (?:cheaper|more expensive|pricier|costlier))\b", 2.5),
         (r"\b(?:cheapest|least expensive)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
          r"environments?|clouds?)\b|\b(?:smallest|lowest) spenders?\b|\b(?:spent|spend|spends|spending|costs?|paid|pay|pays) (?:\w+ )?the least\b", 1.5),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
@@ -218,6 +222,7 @@ CUE_WORDS: tuple[str, ...] = (
     "tokens", "anomaly", "anomalies", "unusual", "remediation", "remediations", "savings", "waste",
     "endpoint", "endpoints", "inference", "inferences", "training", "running", "forgotten", "projected",
     "expensive", "priciest", "costliest", "spender", "spenders", "uncached", "cheapest", "lowest", "smallest",
+    "movers", "mover", "grew", "shrank", "increased", "decreased", "cheaper",
 )
 
 

@@ -111,6 +111,12 @@ PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|r
 AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) day\b|\b(?:avg|average|mean) daily\b"
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b"
                              r"|\b(?:per|a|each) day\b.{0,30}\bon (?:an? )?average\b")    # "cost per day on average"
+# "which services got cheaper in november?", "top movers by team": per-row change against the compared period
+_DOWN = r"shrank|shrunk|fell|dropped|decreased|declined|went down|gone down|got cheaper|came down"
+_UP = r"grew|grown|rose|increased|jumped|went up|gone up|got (?:more expensive|pricier|costlier)|climbed"
+MOVERS = re.compile(rf"\bmovers?\b|\b(?:which|what)\b.{{0,40}}\b(?:{_DOWN}|{_UP})\b")
+MOVERS_DOWN = re.compile(rf"\b(?:{_DOWN})\b")
+MOVERS_UP = re.compile(rf"\b(?:{_UP})\b")
 AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|\bunder\b|\bbelow\b|\bat least\b|\bexceed")
 _CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
                       r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
@@ -685,6 +691,10 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
         out.append({"kind": "target_model", "model": target})
     if AVERAGE_PER_DAY.search(ent.text):
         out.append({"kind": "average_per_day"})
+    if MOVERS.search(ent.text) and "spend" in (tools or []):
+        direction = ("both" if re.search(r"\bmovers?\b", ent.text) else "down" if MOVERS_DOWN.search(ent.text)
+                     else "up" if MOVERS_UP.search(ent.text) else "both")
+        out.append({"kind": "movers", "direction": direction})
     if BUDGET_LEFT.search(ent.text) or ("budgets" in (tools or []) and LEFT.search(ent.text)):   # "how much of it is left?"
         out.append({"kind": "budget_left"})
     if SHARE.search(ent.text) and len(arg_sets) >= 2:
@@ -780,8 +790,7 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
             ent = _without_kind(ent, compared)
     if "top" in fields and ent.top:
         args["top"] = ent.top
-    if "order" in fields and ent.ascending:
-        args["order"] = "asc"
+    _ranking_args(spec, args, ent)
     if "amount" in fields and ent.amounts and "amount" not in args:
         args["amount"] = str(ent.amounts[0])
     used_spans: set[str] = set()
@@ -805,12 +814,40 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
     return out if isinstance(out, list) else [out]
 
 
+def _ranking_args(spec: ToolSpec, args: dict[str, Any], ent: Entities) -> None:
+    """Smallest first ("who spent the least"), and every row's change for a movers question."""
+    if "order" in spec.args_model.model_fields and ent.ascending:
+        args["order"] = "asc"
+    if spec.name == "spend" and MOVERS.search(ent.text):
+        args.update(compare=True, top=100)     # every row's change against the compared period (agent.derived.movers)
+        _check_movers_comparison(args, ent)
+
+
+def _check_movers_comparison(args: dict[str, Any], ent: Entities) -> None:
+    """Spend compares a period with the one just before it: a movers question naming another period to compare
+    with ("november vs august") is asked back, never answered against the wrong period."""
+    if not ent.period_compared or ent.today is None:
+        return
+    try:
+        period = parse_period(str(args.get("period") or ent.period), ent.today)
+        other = parse_period(ent.period_compared, ent.today)
+    except FinopsError:
+        return
+    if other.start != period.previous().start:
+        raise NeedMore({"kind": "did_you_mean", "suggestions": [], "text": (
+            f"I rank changes against the period just before {period.describe()} ({period.previous().describe()}), "
+            f"not against '{ent.period_compared}', so I give no figure for that comparison. Ask without the second "
+            f"period, or compare the two totals ('spend in {ent.period_compared} vs {ent.period}').")})
+
+
 def _semantic_step(ent: Entities, best: tuple[float, Intent] | None, prev: Turn | None,
                    by_name: dict[str, ToolSpec]) -> PlanStep | None:
     """A question only the semantic model expresses (a FOCUS measure, dimension or filter word) as one
     query_costs call; a follow-up ("and by charge category?") keeps the previous turn's period."""
     if "query_costs" not in by_name or ent.unknown:
         return None
+    if MOVERS.search(ent.text):
+        return None   # "which services got cheaper in november vs october?": spend's per-row change answers it
     if prev is not None and not any(c["tool"] in ("spend", "query_costs") for c in prev.get("calls") or []):
         return None   # a follow-up of another tool's answer ("by app instead" after LLM spend) stays there
     if prev is not None and (PLURAL_REF.search(ent.text) or SINGULAR_REF.search(ent.text)):

@@ -165,3 +165,40 @@ def test_per_day_on_average_is_the_average(offline: Callable[..., Answer], sql: 
     total = sql("SELECT sum(cost) FROM llm_calls WHERE provider = 'anthropic' AND ts >= ? AND ts < ?", *OCTOBER)
     a = offline("what did anthropic run us per day on average in october?")
     assert usd(Decimal(total) / 31) in a.text, a.text
+
+
+def _changes(demo_db: Any, column: str, cur: tuple[str, str], prev: tuple[str, str]) -> dict[str, Decimal]:
+    import duckdb
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        rows = con.execute(
+            f"SELECT {column}, sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?) "
+            f"- sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?) "
+            f"FROM focus_charges WHERE {column} IS NOT NULL GROUP BY 1", [*cur, *prev]).fetchall()
+    finally:
+        con.close()
+    return {k: Decimal(v) for k, v in rows if v is not None}
+
+
+def test_which_ones_got_cheaper_lists_the_decreases_largest_first(offline: Callable[..., Answer], demo_db: Any) -> None:
+    # found asking my own questions: it got the help text (and after a who_owns turn, that turn's answer again)
+    changes = _changes(demo_db, "ServiceName", ("2026-11-01", "2026-11-25"), ("2026-10-01", "2026-10-25"))
+    down = sorted((v, k) for k, v in changes.items() if v < 0)
+    a = offline("so which services came down in november compared to october?")
+    assert "Decreases by service vs the same days of October 2026" in a.text, a.text
+    line = a.text.split("\n")[0]
+    assert _first_named(line, [k for _, k in down]) == down[0][1] and usd(-down[0][0]) in line, a.text
+
+
+def test_top_movers_rank_by_the_size_of_the_change(offline: Callable[..., Answer], demo_db: Any) -> None:
+    changes = _changes(demo_db, "ProviderName", OCTOBER, ("2026-09-01", "2026-10-01"))
+    biggest = max(changes, key=lambda k: abs(changes[k]))
+    a = offline("october's top movers by provider?")
+    line = a.text.split("\n")[0]
+    assert line.startswith("Biggest changes by provider vs September 2026") and _first_named(line, list(changes)) == biggest
+    assert usd(abs(changes[biggest])) in line, a.text
+
+
+def test_movers_against_a_period_that_is_not_the_one_before_are_asked_back(offline: Callable[..., Answer]) -> None:
+    a = offline("which teams grew in november vs september?")
+    assert a.kind != "answer" and "$" not in a.text and "just before" in a.text, a.text
