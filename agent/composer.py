@@ -42,7 +42,11 @@ def compose(state: AgentState, *, max_steps: int) -> Answer:
     offline_text = _offline_text(state, outcomes)
     if kind == "did_you_mean":
         suggestions = _suggestions(outcomes) or suggestions
-    if planner == "model" and reply.get("kind") == "answer" and kind == "answer":
+    if reply.get("withdraw") and reply.get("text"):
+        # the planner read the results and found they do not answer the question ("grew the most" with no data
+        # for the period compared): its reply stands, and no figure of the results is shown
+        kind, text = ("did_you_mean" if reply.get("kind") == "did_you_mean" else "refusal"), str(reply["text"])
+    elif planner == "model" and reply.get("kind") == "answer" and kind == "answer":
         checked = _checked_model_text(state, outcomes, offline_text)
         text, grounded, rejected = checked.text, checked.grounded, checked.rejected
         flags += checked.flags

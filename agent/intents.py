@@ -184,12 +184,17 @@ INTENTS: tuple[Intent, ...] = (
         # "what did we burn", "burning in eu-west-1": money spent (a "burn rate" / "burn-down" is a budget's)
         (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
-        (r"\btop (?:\d+ )?(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bbiggest (?:services|teams|resources|projects|line items)\b|\bmost expensive\b"
+        (r"\btop (?:\d+ )?(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bmost expensive\b"
+         r"|\b(?:biggest|largest) (?:services|teams|resources|projects|line items)\b"
+         r"|\b(?:biggest|largest) (?:single |one |individual )?(?:service|team|resource|project)\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),
         # "which services got cheaper in november?", "top movers by team last month" (agent.derived.movers)
         (r"\bmovers?\b|\b(?:which|what)\s+(?:\w+\s+){0,2}(?:teams?|services?|providers?|projects?|regions?|accounts?|clouds?|"
          r"envs?|environments?)\b.{0,40}\b(?:grew|grown|shrank|shrunk|rose|fell|dropped|increased|decreased|declined|"
-         r"jumped|climbed|went (?:up|down)|gone (?:up|down)|came down|got (?:cheaper|more expensive|pricier|costlier))\b", 2.5),
+         r"jumped|climbed|went (?:up|down)|gone (?:up|down)|came down|got (?:cheaper|more expensive|pricier|costlier))\b"
+         # "where did spend grow the most", "which team is up the most", "what jumped the most from sept to oct"
+         r"|\b(?:which|what|where|who)\b.{0,50}\b(?:grew|grow|rose|rise|jumped|jump|increased|dropped|drop|fell|"
+         r"decreased|shrank|(?:is|are|was|were) (?:up|down)|went (?:up|down)|go (?:up|down))\b.{0,12}\bthe most\b", 2.5),
         (r"\b(?:cheapest|least expensive)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
          r"environments?|clouds?)\b|\b(?:smallest|lowest) spenders?\b|\b(?:spent|spend|spends|spending|costs?|paid|pay|pays) (?:\w+ )?the least\b", 1.5),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
@@ -222,7 +227,7 @@ CUE_WORDS: tuple[str, ...] = (
     "tokens", "anomaly", "anomalies", "unusual", "remediation", "remediations", "savings", "waste",
     "endpoint", "endpoints", "inference", "inferences", "training", "running", "forgotten", "projected",
     "expensive", "priciest", "costliest", "spender", "spenders", "uncached", "cheapest", "lowest", "smallest",
-    "movers", "mover", "grew", "shrank", "increased", "decreased", "cheaper",
+    "movers", "mover", "grew", "shrank", "increased", "decreased", "cheaper", "jumped", "dropped",
 )
 
 

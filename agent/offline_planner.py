@@ -112,9 +112,11 @@ AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) d
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b"
                              r"|\b(?:per|a|each) day\b.{0,30}\bon (?:an? )?average\b")    # "cost per day on average"
 # "which services got cheaper in november?", "top movers by team": per-row change against the compared period
-_DOWN = r"shrank|shrunk|fell|dropped|decreased|declined|went down|gone down|got cheaper|came down"
-_UP = r"grew|grown|rose|increased|jumped|went up|gone up|got (?:more expensive|pricier|costlier)|climbed"
-MOVERS = re.compile(rf"\bmovers?\b|\b(?:which|what)\b.{{0,40}}\b(?:{_DOWN}|{_UP})\b")
+_DOWN = (r"shrank|shrunk|shrink|fell|dropped|drop|decreased|decrease|declined|went down|gone down|go down|got cheaper|"
+         r"came down|(?:is|are|was|were) down the most")
+_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|gone up|go up|climbed|"
+       r"got (?:more expensive|pricier|costlier)|(?:is|are|was|were) up the most")
+MOVERS = re.compile(rf"\bmovers?\b|\b(?:which|what|where)\b.{{0,40}}\b(?:{_DOWN}|{_UP})\b(?:.{{0,12}}\bthe most\b)?")
 MOVERS_DOWN = re.compile(rf"\b(?:{_DOWN})\b")
 MOVERS_UP = re.compile(rf"\b(?:{_UP})\b")
 AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|\bunder\b|\bbelow\b|\bat least\b|\bexceed")
@@ -135,7 +137,7 @@ class OfflinePlanner:
     def plan(self, state: AgentState, store: Store) -> PlanStep:
         if state.get("rounds"):
             # one round of calls answers an offline question; "… and who owns each" takes a second
-            return owner_calls(state) or PlanStep(reply={"kind": "answer"})
+            return owner_calls(state) or _movers_without_comparison(state) or PlanStep(reply={"kind": "answer"})
         question = state.get("question", "")
         ranking = ranking_part(question)
         if ranking is not None:
@@ -812,6 +814,21 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
         return [args]
     out = hook(args, ent, spec)   # may raise NeedMore
     return out if isinstance(out, list) else [out]
+
+
+def _movers_without_comparison(state: AgentState) -> PlanStep | None:
+    """"which cloud grew the most in Q3 over Q2?" with no billing data for Q2: the change cannot be ranked, so
+    the question gets that said and no figure (the period's own totals answer another question)."""
+    if not MOVERS.search(normalise(state.get("question", ""))):
+        return None
+    for o in state.get("outcomes") or []:
+        result = o.get("result") or {}
+        if o.get("tool") == "spend" and o.get("ok") and result.get("previous_total_billed") is None:
+            previous = (result.get("previous") or {}).get("label") or "the period before"
+            return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "withdraw": True, "text": (
+                f"I cannot rank the changes: there is no billing data for {previous} to compare with, so I give "
+                "no figure. Ask about a period whose previous period the data covers (e.g. 'last month').")})
+    return None
 
 
 def _ranking_args(spec: ToolSpec, args: dict[str, Any], ent: Entities) -> None:

@@ -14,10 +14,11 @@ from agent.state import AgentState, PlannedCall, Reply
 
 # "... and who owns each", ", who owns them?", "+ their owners", "and its owner", "with the owner of each"
 OWNER_CLAUSE = re.compile(
-    r"\s*(?:[,;+&-]|\band\b|\bplus\b|\bwith\b)\s*(?:and\s+)?"
+    r"\s*(?:[,;+&-]|\band\b|\bn\b|\bplus\b|\bwith\b)\s*(?:and\s+)?"
     r"(?:(?:who|which teams?|what teams?)\s+(?:owns?|is responsible for|are responsible for|pays? for)\s+"
     r"(?:each(?: one| of them)?|them|it|those|these|each resource)"
-    r"|(?:its|their|the)\s+owners?(?:\s+of\s+each(?: one)?)?|owners?\s+of\s+each(?: one)?)\s*[?.!]*\s*$",
+    r"|(?:its|their|the)\s+owners?(?:\s+of\s+each(?: one)?)?|owners?\s+of\s+each(?: one)?)"
+    r"(?:\s*[?.!]+\s*(?:need|want|so|to|pls|please|i)\b[^?]{0,60})?\s*[?.!]*\s*$",   # "… who owns it? need an email"
     re.IGNORECASE)
 RANKING = re.compile(r"\b(?:top(?:[\s-]?\d{1,3})?|most expensive|most costly|biggest|largest|costliest|priciest|"
                      r"highest|heaviest|most)\b", re.IGNORECASE)

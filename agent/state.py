@@ -64,6 +64,7 @@ class Reply(TypedDict, total=False):
     suggestions: list[str]
     flags: list[str]
     not_understood: list[str]        # the words a fail-closed reply did not understand
+    withdraw: bool                   # the results do not answer the question: the reply stands, no figure of theirs
 
 
 MAX_TURNS = 20

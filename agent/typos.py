@@ -53,7 +53,7 @@ def _targets() -> tuple[str, ...]:
 
 # Well-known misspellings of function words (swapped letters): read as the word, so they are no "word
 # nobody understood". They carry no subject, so reading them can never change what a question is about.
-FUNCTION_TYPOS: dict[str, str] = {"teh": "the", "hte": "the", "adn": "and", "nad": "and", "waht": "what",
+FUNCTION_TYPOS: dict[str, str] = {"teh": "the", "hte": "the", "adn": "and", "nad": "and", "waht": "what", "whcih": "which", "whihc": "which", "wich": "which",
                                   "whta": "what", "hwo": "how", "thsi": "this", "taht": "that", "thier": "their",
                                   "tehm": "them", "yuo": "you", "ot": "to", "fo": "of"}
 # Chat abbreviations of cue words.

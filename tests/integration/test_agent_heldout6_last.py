@@ -202,3 +202,25 @@ def test_top_movers_rank_by_the_size_of_the_change(offline: Callable[..., Answer
 def test_movers_against_a_period_that_is_not_the_one_before_are_asked_back(offline: Callable[..., Answer]) -> None:
     a = offline("which teams grew in november vs september?")
     assert a.kind != "answer" and "$" not in a.text and "just before" in a.text, a.text
+
+
+def test_a_misspelt_which_and_month_over_month_wording_rank_the_rise(offline: Callable[..., Answer],
+                                                                      demo_db: Any) -> None:
+    changes = _changes(demo_db, "ServiceName", OCTOBER, ("2026-09-01", "2026-10-01"))
+    up = sorted(((v, k) for k, v in changes.items() if v > 0), reverse=True)
+    a = offline("whcih service rose the most, oct over sept?")
+    line = a.text.split("\n")[0]
+    assert line.startswith("Increases by service vs September 2026") and _first_named(line, [k for _, k in up]) == up[0][1]
+    assert find_period("spend oct over sept").compared_with == "sept"
+
+
+def test_a_rise_against_a_period_with_no_data_gives_no_figure(offline: Callable[..., Answer]) -> None:
+    a = offline("which region increased the most in Q3 compared to Q2?")   # Q3 holds data, Q2 none
+    assert a.kind != "answer" and "$" not in a.text and "no billing data" in a.text, a.text
+
+
+def test_an_owner_clause_with_chatter_after_it(offline: Callable[..., Answer], demo_db: Any) -> None:
+    (rid, cost), = _top_resources(demo_db, *OCTOBER, 1)
+    a = offline("largest single resource in october n who owns it? want to ping them")
+    assert [c.tool for c in a.tool_calls] == ["spend", "who_owns"] and a.tool_calls[1].args["resource"] == rid, a.text
+    assert usd(cost) in a.text
