@@ -376,7 +376,8 @@ class PeriodFound(BaseModel):
     unparsed: list[str] = []
 
 
-_COMPARED = re.compile(r"^\W*(?:(?:than|vs\.?|versus|compared (?:to|with)|against|to|and|or)\W+)(?:in |for |during |the )*$")
+_COMPARED = re.compile(r"^\W*(?:(?:than|vs\.?|versus|compared (?:to|with|w/)|against|to|and|or|over)\W+)"
+                       r"(?:in |for |during |the )*$")
 
 
 def _first(q: str, start: int = 0) -> re.Match[str] | None:
