@@ -279,7 +279,8 @@ def movers(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
             picked = sorted((x for x in rows if Decimal(str(x["change"]))), key=lambda x: -abs(Decimal(str(x["change"]))))
             head = f"Biggest changes by {by} vs {previous}"
         if not picked:
-            return f"No {by} {'rose' if direction == 'up' else 'fell'} against {previous}."
+            moved = {"up": "rose", "down": "fell"}.get(direction, "changed")
+            return f"No {by} {moved} against {previous}."
         parts = []
         for x in picked[:MAX_ITEMS]:
             pct_text = f", {Decimal(str(x['change_pct'])) * 100:+.1f}%" if x.get("change_pct") not in (None, "") else ""
