@@ -31,6 +31,10 @@ def asking(question: str) -> Callable[[Pilot], Awaitable[None]]:
         box.insert_text_at_cursor(question)
         await pilot.press("enter")
         await pilot.app.workers.wait_for_complete()
+        # the answer scrolls into view: under load the scroll (and its scrollbar) can still be moving after one
+        # pause, and the snapshot caught it mid-way once in a clean-clone CI run
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
         await pilot.pause()
 
     return ask
