@@ -32,6 +32,13 @@ class Intent:
 AMOUNT = r"(?:\$\s?\d[\d.]*\s?(?:k|m)?|\b\d[\d.]*\s?(?:k|m)\b)"
 GPU = r"(?:h100|h200|a100|l40s|a10g|l4|b200|v100|t4|gpus?)"
 
+# Words of a change between two periods ("which services came down", "where did spend grow the most"): the
+# movers cue below and the offline planner's MOVERS read the same lists.
+MOVE_DOWN = (r"shrank|shrunk|shrink|fell|dropped|drop|decreased|decrease|declined|went down|gone down|go down|"
+             r"got cheaper|came down|(?:is|are|was|were) down the most")
+MOVE_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|gone up|go up|climbed|"
+           r"got (?:more expensive|pricier|costlier)|(?:is|are|was|were) up the most")
+
 INTENTS: tuple[Intent, ...] = (
     Intent("who_owns", "who_owns", (
         (r"\bwho (?:owns|is responsible for|runs|pays for|created|launched|started|is the owner|kicked off|submitted|"
@@ -189,12 +196,11 @@ INTENTS: tuple[Intent, ...] = (
          r"|\b(?:biggest|largest) (?:single |one |individual )?(?:service|team|resource|project)\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),
         # "which services got cheaper in november?", "top movers by team last month" (agent.derived.movers)
-        (r"\bmovers?\b|\b(?:which|what)\s+(?:\w+\s+){0,2}(?:teams?|services?|providers?|projects?|regions?|accounts?|clouds?|"
-         r"envs?|environments?)\b.{0,40}\b(?:grew|grown|shrank|shrunk|rose|fell|dropped|increased|decreased|declined|"
-         r"jumped|climbed|went (?:up|down)|gone (?:up|down)|came down|got (?:cheaper|more expensive|pricier|costlier))\b"
+        (rf"\bmovers?\b|\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:teams?|services?|providers?|projects?|regions?|"
+         rf"accounts?|clouds?|envs?|environments?)\b.{{0,40}}\b(?:{MOVE_DOWN}|{MOVE_UP})\b"
          # "where did spend grow the most", "which team is up the most", "what jumped the most from sept to oct"
-         r"|\b(?:which|what|where|who)\b.{0,50}\b(?:grew|grow|rose|rise|jumped|jump|increased|dropped|drop|fell|"
-         r"decreased|shrank|(?:is|are|was|were) (?:up|down)|went (?:up|down)|go (?:up|down))\b.{0,12}\bthe most\b", 2.5),
+         rf"|\b(?:which|what|where|who)\b.{{0,50}}\b(?:{MOVE_DOWN}|{MOVE_UP}|(?:is|are|was|were) (?:up|down))\b"
+         r".{0,12}\bthe most\b", 2.5),
         (r"\b(?:cheapest|least expensive)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
          r"environments?|clouds?)\b|\b(?:smallest|lowest) spenders?\b|\b(?:spent|spend|spends|spending|costs?|paid|pay|pays) (?:\w+ )?the least\b", 1.5),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),

@@ -44,7 +44,7 @@ from agent.coverage import (
 )
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
 from agent.help import help_reply
-from agent.intents import GREETING, HELP, INTENTS, THRESHOLD, Intent, ranked
+from agent.intents import GREETING, HELP, INTENTS, MOVE_DOWN, MOVE_UP, THRESHOLD, Intent, ranked
 from agent.owners_each import not_a_resource_ranking, owner_calls, ranking_part
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
@@ -112,13 +112,9 @@ AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) d
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b"
                              r"|\b(?:per|a|each) day\b.{0,30}\bon (?:an? )?average\b")    # "cost per day on average"
 # "which services got cheaper in november?", "top movers by team": per-row change against the compared period
-_DOWN = (r"shrank|shrunk|shrink|fell|dropped|drop|decreased|decrease|declined|went down|gone down|go down|got cheaper|"
-         r"came down|(?:is|are|was|were) down the most")
-_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|gone up|go up|climbed|"
-       r"got (?:more expensive|pricier|costlier)|(?:is|are|was|were) up the most")
-MOVERS = re.compile(rf"\bmovers?\b|\b(?:which|what|where)\b.{{0,40}}\b(?:{_DOWN}|{_UP})\b(?:.{{0,12}}\bthe most\b)?")
-MOVERS_DOWN = re.compile(rf"\b(?:{_DOWN})\b")
-MOVERS_UP = re.compile(rf"\b(?:{_UP})\b")
+MOVERS = re.compile(rf"\bmovers?\b|\b(?:which|what|where)\b.{{0,40}}\b(?:{MOVE_DOWN}|{MOVE_UP})\b(?:.{{0,12}}\bthe most\b)?")
+MOVERS_DOWN = re.compile(rf"\b(?:{MOVE_DOWN})\b")
+MOVERS_UP = re.compile(rf"\b(?:{MOVE_UP})\b")
 AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|\bunder\b|\bbelow\b|\bat least\b|\bexceed")
 _CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
                       r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
@@ -497,8 +493,7 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
         return None
     if compared:
         # "vs eu-west-1?": the previous figure and the new one, side by side (the difference is shown)
-        before = [(by_name[c["tool"]], dict(c.get("args") or {})) for c in prev.get("calls") or [] if c["tool"] in by_name]
-        calls = before + [c for c in calls if c not in before]
+        calls = previous + [c for c in calls if c not in previous]
     elif SHARE.search(ent.text) and len(calls) == 1 and calls[0][0].name in ("spend", "llm_spend"):
         # "and eu-west-1 is what % of all our spend in that window?": the part and the whole, same period
         calls = [(calls[0][0], a) for a in with_whole(calls[0][1], ent)]
