@@ -1,142 +1,28 @@
-"""The agent graph: plan -> tools -> (plan again while the planner asks for more, up to a step limit)
--> compose. Shaped like the LangGraph react-agent template: typed state, small nodes, a runtime
-context carrying what is not state (the open store, the planner, the settings).
-
-Budgets per question (issue 16: a model asking for 10,000 tool calls ran past 300 s): at most
-`max_steps` planning rounds, at most `max_tool_calls` tool calls over all rounds (calls past it are
-dropped, never run), and no further planning once the tool results fed back to the model reach
-`max_tool_output_chars`. When a budget stops the turn, the answer is composed from the results gathered
-so far, with a note saying which limit was reached.
+"""The agent graph in LangGraph: the nodes and routes of `agent.nodes` wired as plan -> tools -> (plan
+again while the planner asks for more, up to a step limit) -> compose. Shaped like the LangGraph react-agent
+template: typed state, small nodes, a runtime context carrying what is not state (the open store, the
+planner, the settings), a checkpointer for conversations.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
-
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.runtime import Runtime
+from langgraph.managed import RemainingSteps
 from langgraph.types import Checkpointer
 
-from agent.composer import compose
-from agent.configuration import AgentConfig
-from agent.digest import digest
-from agent.execution import execute
-from agent.planning import Planner
-from agent.state import AgentState, ToolOutcome, Turn
-from knowledge.store import Store
-
-MAX_KEYS = 50
-CALL_LIMIT_NOTE = ("I reached the limit of {n} tool calls for one question (more were asked for); "
-                   "here is what I found so far.")
-OUTPUT_LIMIT_NOTE = ("I reached the limit of {n:,} characters of tool results for one question; "
-                     "here is what I found so far.")
+from agent.nodes import AgentContext, GraphState, after_plan, after_tools, compose_answer, plan, tools
 
 
-class GraphState(AgentState, total=False):
-    budget_hit: str | None           # "calls" | "output" when a per-question budget stopped the turn
+class LangGraphState(GraphState, total=False):
+    remaining_steps: RemainingSteps  # the recursion limit's countdown, read by plan's step-limit guard
 
 
-@dataclass
-class AgentContext:
-    store: Store
-    planner: Planner
-    config: AgentConfig
-
-
-def plan(state: GraphState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    ctx = runtime.context
-    cfg = ctx.config
-    steps = state.get("steps", 0)
-    fresh: dict[str, Any] = {"budget_hit": None} if steps == 0 else {}   # the field outlives a turn otherwise
-    # The step limit: stop planning and answer with what the tools gave so far (never loop forever,
-    # never hit LangGraph's recursion error).
-    if steps >= cfg.max_steps or state.get("remaining_steps", 99) <= 2:
-        return {"step_limited": True, "pending": []}
-    outcomes = state.get("outcomes") or []
-    if len(outcomes) >= cfg.max_tool_calls:
-        return {"budget_hit": "calls", "pending": []}
-    if steps and _output_chars(outcomes, cfg) >= cfg.max_tool_output_chars:
-        return {"budget_hit": "output", "pending": []}
-    step = ctx.planner.plan(state, ctx.store)
-    calls = list(step.calls)
-    allowed = cfg.max_tool_calls - len(outcomes)
-    if len(calls) > allowed:         # never run what is past the budget; answer from what was run
-        calls = calls[:allowed]
-        fresh["budget_hit"] = "calls"
-    update: dict[str, Any] = {
-        **fresh,
-        "steps": steps + 1,
-        "prompt_tokens": state.get("prompt_tokens", 0) + step.prompt_tokens,
-        "completion_tokens": state.get("completion_tokens", 0) + step.completion_tokens,
-        "pending": calls,
-    }
-    if step.focus:
-        update["focus"] = list(step.focus)
-    if step.scale:
-        update["scale"] = step.scale
-    if step.preface:
-        update["preface"] = step.preface
-    if step.derive:
-        update["derive"] = list(step.derive)
-    if calls:
-        update["rounds"] = [*(state.get("rounds") or []), calls]
-    else:
-        update["reply"] = step.reply or {"kind": "answer", "text": ""}
-    return update
-
-
-def tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    store = runtime.context.store
-    outcomes = [execute(store, call) for call in state.get("pending") or []]
-    return {"outcomes": [*(state.get("outcomes") or []), *outcomes], "pending": []}
-
-
-def _output_chars(outcomes: list[ToolOutcome], cfg: AgentConfig) -> int:
-    """Characters of tool results the model has been (or would be) sent this turn."""
-    return sum(len(digest(o, rows=cfg.rows_for_model)[0]) for o in outcomes)
-
-
-def compose_answer(state: GraphState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    cfg = runtime.context.config
-    answer = compose(state, max_steps=cfg.max_steps)
-    hit = state.get("budget_hit")
-    if hit:
-        note = (CALL_LIMIT_NOTE.format(n=cfg.max_tool_calls) if hit == "calls"
-                else OUTPUT_LIMIT_NOTE.format(n=cfg.max_tool_output_chars))
-        answer.text = note + ("\n\n" + answer.text if answer.text else "")
-        answer.flags.append("tool_call_limit" if hit == "calls" else "tool_output_limit")
-    turn: Turn = {
-        "question": answer.question,
-        "planner": answer.planner,
-        "kind": answer.kind,
-        "text": answer.text,
-        "calls": [{"tool": o["tool"], "args": o.get("args") or {}} for o in state.get("outcomes") or [] if o.get("ok")],
-        "keys": result_keys(state.get("outcomes") or []),
-        "subjects": result_subjects(state.get("outcomes") or []),
-    }
-    return {"answer": answer.model_dump(mode="json"), "history": [turn]}
-
-
-def after_plan(state: GraphState) -> Literal["tools", "compose"]:
-    return "tools" if state.get("pending") else "compose"
-
-
-def after_tools(state: GraphState) -> Literal["plan", "compose"]:
-    # A name that does not resolve ends the turn: the user is asked ("did you mean"), never guessed for.
-    if any(o.get("error_kind") == "unknown_name" for o in state.get("outcomes") or []):
-        return "compose"
-    if state.get("budget_hit"):      # the planner asked for more calls than the budget: no more rounds
-        return "compose"
-    return "plan"
-
-
-AgentGraph = CompiledStateGraph[GraphState, AgentContext, GraphState, GraphState]
+AgentGraph = CompiledStateGraph[LangGraphState, AgentContext, LangGraphState, LangGraphState]
 
 
 def build_graph(checkpointer: Checkpointer = None) -> AgentGraph:
-    graph = StateGraph(GraphState, context_schema=AgentContext)
+    graph = StateGraph(LangGraphState, context_schema=AgentContext)
     graph.add_node("plan", plan)
     graph.add_node("tools", tools)
     graph.add_node("compose", compose_answer)
@@ -145,16 +31,3 @@ def build_graph(checkpointer: Checkpointer = None) -> AgentGraph:
     graph.add_conditional_edges("tools", after_tools, {"plan": "plan", "compose": "compose"})
     graph.add_edge("compose", END)
     return graph.compile(checkpointer=checkpointer, name="finops-agent")
-
-
-def result_keys(outcomes: list[ToolOutcome]) -> list[list[str]]:
-    """The things the answer listed ("those" in the next question): for each, its key and its name, from
-    the first successful result's accessors."""
-    first = next((o for o in outcomes if o.get("ok")), None)
-    return list(first.get("listed") or [])[:MAX_KEYS] if first else []
-
-
-def result_subjects(outcomes: list[ToolOutcome]) -> list[str]:
-    """The resource ids the answer is about (its first successful result), best first, deduplicated."""
-    first = next((o for o in outcomes if o.get("ok")), None)
-    return list(first.get("subjects") or [])[:MAX_KEYS] if first else []

@@ -7,22 +7,26 @@ ingestion can run while a bot is up), run the graph with the conversation's memo
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Literal
-
-from langchain_core.runnables import RunnableConfig
+from typing import TYPE_CHECKING, Literal, cast
 
 from agent.answer import Answer
 from agent.configuration import AgentConfig
-from agent.graph import AgentContext, AgentGraph, GraphState, build_graph
-from agent.memory import open_memory, prune
+from agent.nodes import AgentContext, GraphState
 from agent.offline_planner import OfflinePlanner
 from agent.planning import Planner, PlannerUnavailable
 from agent.state import new_turn
 from knowledge.bootstrap import ensure_store
 from knowledge.store import StoreError, open_store, resolve_db_path
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.types import Checkpointer
+
+    from agent.graph import AgentGraph, LangGraphState
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,8 @@ MAX_QUESTION_CHARS = 2000
 # once more (a second DuckDB connect per question, ~30 ms); an unchanged file need not be checked again.
 _READY: dict[str, tuple[int, int]] = {}
 _GRAPH: AgentGraph | None = None   # the graph without memory: built once per process
+# Run one-shot offline questions through LangGraph too (tests compare both ways; FINOPS_LANGGRAPH=1)
+LANGGRAPH_ALWAYS = os.environ.get("FINOPS_LANGGRAPH", "") == "1"
 
 
 def ask(question: str, *, db: Path | str | None = None, session_id: str | None = None,
@@ -74,12 +80,15 @@ def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: st
     context = AgentContext(store=store, planner=chosen, config=cfg)
     limit = 3 * cfg.max_steps + 6
     turn = GraphState(**new_turn(question, cfg.planner))
+    memory_problem = None
     if session_id is not None:
+        from agent.memory import open_memory, prune  # LangGraph's checkpointer: conversations only
+
         try:
             with open_memory(path) as saver:
-                graph = build_graph(saver)
+                graph = _build(saver)
                 config: RunnableConfig = {"recursion_limit": limit, "configurable": {"thread_id": session_id}}
-                state = graph.invoke(turn, config, context=context)
+                state = graph.invoke(cast("LangGraphState", turn), config, context=context)
                 try:
                     prune(saver, session_id)
                 except sqlite3.Error:  # pruning is housekeeping; an answer is never lost to it
@@ -88,11 +97,15 @@ def _run(question: str, store, chosen: Planner, cfg: AgentConfig, session_id: st
         except sqlite3.Error as exc:      # e.g. the store's directory is read-only: answer without memory
             log.warning("conversation memory unavailable: %s", exc)
             memory_problem = f"conversation memory unavailable ({exc}); answered without earlier turns"
+    if cfg.planner == "offline" and not LANGGRAPH_ALWAYS:
+        # A one-shot offline question: the same nodes without importing LangGraph (agent.lean_run)
+        from agent import lean_run
+
+        state = lean_run.run(turn, context, recursion_limit=limit)
     else:
-        memory_problem = None
-    graph = _graph()
-    config = {"recursion_limit": limit, "configurable": {"thread_id": uuid.uuid4().hex}}
-    state = graph.invoke(turn, config, context=context)
+        graph = _graph()
+        config = {"recursion_limit": limit, "configurable": {"thread_id": uuid.uuid4().hex}}
+        state = graph.invoke(cast("LangGraphState", turn), config, context=context)
     answer = Answer.model_validate(state["answer"])
     if memory_problem:
         answer.flags.append(memory_problem)
@@ -119,10 +132,16 @@ def _ensure(db: Path | str | None) -> tuple[Path, str | None]:
     return path, notice
 
 
+def _build(checkpointer: Checkpointer = None) -> AgentGraph:
+    from agent.graph import build_graph  # LangGraph loads only for conversations and the model planner
+
+    return build_graph(checkpointer)
+
+
 def _graph() -> AgentGraph:
     global _GRAPH
     if _GRAPH is None:
-        _GRAPH = build_graph()
+        _GRAPH = _build()
     return _GRAPH
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypedDict
 
-from langgraph.managed import RemainingSteps
-
 ErrorKind = Literal["unknown_name", "period", "no_data", "bad_args", "finops", "internal"]
 
 
@@ -94,7 +92,6 @@ class AgentState(TypedDict, total=False):
     derive: list[dict[str, Any]]     # figures to derive from the results in Python (agent.derived)
     # -- across turns -------------------------------------------------------------------------------
     history: Annotated[list[Turn], keep_recent]
-    remaining_steps: RemainingSteps
 
 
 def new_turn(question: str, planner: str) -> AgentState:

@@ -60,3 +60,15 @@ def test_ask_imports_only_its_own_command_and_never_pandas(demo_db: Path, tmp_pa
     assert "apps.cli.commands.ask" in modules
     assert not {"apps.cli.commands.ingest", "apps.cli.commands.slack", "apps.cli.commands.chat"} & modules
     assert not {m for m in modules if m == "pandas" or m.startswith("pandas.")}
+
+
+def test_a_one_shot_offline_ask_loads_no_langgraph_and_a_conversation_does(demo_db: Path, tmp_path: Path) -> None:
+    """The lean runner (agent.lean_run) answers a one-shot offline question; a conversation needs LangGraph's
+    checkpointer, so `--session` loads it."""
+    question = "how much did search spend last month?"
+    one_shot = _modules_after(["ask", "--db", str(demo_db), "--planner", "offline", question], tmp_path)
+    assert "agent.lean_run" in one_shot
+    assert not {m for m in one_shot if m.split(".")[0] in ("langgraph", "langchain_core", "langsmith")}
+    conversation = _modules_after(["ask", "--db", str(demo_db), "--planner", "offline", "--session", "cold-1", question],
+                                  tmp_path)
+    assert "langgraph" in conversation and "agent.graph" in conversation
