@@ -16,9 +16,11 @@ read-only one builds a private copy in its temp schema (the old cost, once per c
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import duckdb
+from cachetools import LRUCache
 
 from knowledge.naming import fold
 from knowledge.semantic.model import DIMENSIONS
@@ -160,6 +162,22 @@ def _is_read_only_error(exc: duckdb.Error) -> bool:
 
 
 _ENSURED = "_name_index_ensured"
+_VERSION = "_name_index_version"
+# Store file versions (knowledge.store.file_version) whose own index was found up to date: a later read-only
+# connection to the same version skips the signature query (a count over the bill, ~10 ms on the demo).
+_UP_TO_DATE: LRUCache[str, bool] = LRUCache(maxsize=64)
+_UP_TO_DATE_LOCK = threading.Lock()
+
+
+def adopt_version(con: duckdb.DuckDBPyConnection, version: str) -> None:
+    """Tell a read-only connection which file version it opened: its index is known up to date when an
+    earlier connection found it so, else `ensure` records what it finds."""
+    with _UP_TO_DATE_LOCK:
+        known = _UP_TO_DATE.get(version, False)
+    if known:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ENSURED} AS SELECT ? AS schema", [_main(con)])
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_VERSION} AS SELECT ? AS version", [version])
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> str:
@@ -178,7 +196,19 @@ def ensure(con: duckdb.DuckDBPyConnection) -> str:
     ro = con.execute("SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
     if ro and ro[0]:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_ENSURED} AS SELECT ? AS schema", [schema])
+        if schema != TEMP:
+            _remember_up_to_date(con)
     return schema
+
+
+def _remember_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        row = con.execute(f"SELECT version FROM temp.main.{_VERSION}").fetchone()
+    except duckdb.CatalogException:
+        return                      # a connection opened without a known file version
+    if row:
+        with _UP_TO_DATE_LOCK:
+            _UP_TO_DATE[str(row[0])] = True
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> str:

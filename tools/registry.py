@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, get_type_hints
 
+from cachetools import LRUCache
 from pydantic import BaseModel, ValidationError
 
 from knowledge.engines import DuckDBEngine, Engine, engine_of
@@ -138,13 +139,23 @@ class ToolContext:
 
 
 # Facts about each open read-only store (freshness, column probes, ...), kept beside the store rather than
-# on it, and dropped with it (a finalizer on the store). Keyed by identity: a Store is an unhashable dataclass.
+# on it. A store opened with a known file version (knowledge.store.file_version) shares its facts with every
+# later store of the same version (each question opens the store anew: freshness alone was ~9 statements
+# per question), the last _VERSIONS of them kept; any other store's facts are keyed by its identity (a Store
+# is an unhashable dataclass) and dropped with it (a finalizer on the store).
+_VERSIONS = 32
 _STORE_CACHES: dict[int, dict[str, dict[str, Any]]] = {}
+_VERSION_CACHES: LRUCache[str, dict[str, dict[str, Any]]] = LRUCache(maxsize=_VERSIONS)
 _CACHES_LOCK = threading.Lock()
 
 
 def _caches_of(store: Store) -> dict[str, dict[str, Any]]:
     with _CACHES_LOCK:
+        if store.version is not None:
+            caches = _VERSION_CACHES.get(store.version)
+            if caches is None:
+                caches = _VERSION_CACHES[store.version] = {}
+            return caches
         caches = _STORE_CACHES.get(id(store))
         if caches is None:
             caches = _STORE_CACHES[id(store)] = {}
