@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import openai
@@ -31,6 +32,15 @@ MAX_HISTORY_CHARS = 600
 OUTPUT_CUT = "[cut: the limit of tool output for one question was reached]"
 
 
+@lru_cache(maxsize=8)
+def _chat_model(model: str, api_key: str, base_url: str | None, timeout_s: float, max_retries: int,
+                max_tokens: int | None) -> ChatOpenAI:
+    """One client per model and server for the process: a ChatOpenAI builds two HTTP clients, each with its own
+    TLS context (~40 ms per question); the client holds no per-question state and is thread-safe."""
+    return ChatOpenAI(model=model, api_key=api_key, base_url=base_url, timeout=timeout_s,
+                      max_retries=max_retries, temperature=0, max_tokens=max_tokens)
+
+
 class ModelPlanner:
     name = "model"
 
@@ -42,15 +52,8 @@ class ModelPlanner:
             )
         self.config = config
         self.endpoint = config.base_url or "https://api.openai.com/v1"
-        self.llm = ChatOpenAI(
-            model=config.model,
-            api_key=config.api_key or "no-key",  # local servers (vLLM, Ollama) accept any key
-            base_url=config.base_url,
-            timeout=config.timeout_s,
-            max_retries=config.max_retries,
-            temperature=0,
-            max_tokens=config.max_output_tokens,
-        )
+        self.llm = _chat_model(config.model, config.api_key or "no-key",  # local servers (vLLM, Ollama) accept any key
+                               config.base_url, config.timeout_s, config.max_retries, config.max_output_tokens)
 
     # -- the Planner interface ----------------------------------------------------------------------
     def plan(self, state: AgentState, store: Store) -> PlanStep:

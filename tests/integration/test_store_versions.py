@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from knowledge.errors import UnknownNameError
 from knowledge.ingest import ingest
 from knowledge.store import file_version, open_store
-from knowledge.errors import UnknownNameError
 from tools.registry import ToolContext, run_tool
 
 DATA = Path(__file__).parents[1] / "data"
