@@ -215,14 +215,17 @@ def cold_ask(db: Path, question: str, runs: int = 3) -> float:
 
 
 def approval_ms(db: Path, runs: int = 3) -> float:
-    from knowledge.store import open_store_for_write
+    """An approval row written the way the Slack bot writes it (apps.slack.storelock.StoreAccess.write: a
+    state-only write through the writer protocol)."""
+    from apps.slack.storelock import StoreAccess
 
+    access = StoreAccess(db)
     times = []
     for i in range(runs):
         t = time.perf_counter()
-        with open_store_for_write(db) as store:
-            store.con.execute("INSERT INTO approvals (estimate_id, decided_by, decision, ts, channel, note) "
-                              "VALUES (?, 'U123', 'approved', now(), 'C1', 'bench')", [f"bench-{i}"])
+        access.write(lambda store, i=i: store.con.execute(
+            "INSERT INTO approvals (estimate_id, decided_by, decision, ts, channel, note) "
+            "VALUES (?, 'U123', 'approved', now(), 'C1', 'bench')", [f"bench-{i}"]))
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
 

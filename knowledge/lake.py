@@ -233,6 +233,14 @@ def _checked_out(con: duckdb.DuckDBPyConnection) -> set[str]:
         return set()
 
 
+def has_pending_rows(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this writer's connection holds charge rows not yet written as Parquet (see `flush`)."""
+    if _checked_out(con):
+        return True
+    writing = con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [_ROWS]).fetchone()
+    return bool(writing) and con.execute(f"SELECT count(*) > 0 FROM temp.main.{_ROWS}").fetchone() == (True,)
+
+
 def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None) -> FlushReport:
     """Write the partitions this write touched as new files and record them in the manifest (in the
     caller's state file, which the caller swaps in); the writer's rows are dropped. With `source` (a

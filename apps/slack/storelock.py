@@ -82,11 +82,13 @@ class StoreAccess:
     def write(self, fn: Callable[[Store], T]) -> T:
         """Run `fn` in one transaction on a private copy of the store that is swapped in atomically
         (knowledge.store.open_store_for_write), so other processes reading the store (a TUI, a second
-        bot) are never locked out; wait while another process writes (an ingest)."""
+        bot) are never locked out; wait while another process writes (an ingest). The bot writes only its
+        own records (estimates, approvals, alert states): a state-only write, no billing data touched."""
         wait = self._write_retries * self._retry_delay
         with self.lock.write():
             try:
-                with open_store_for_write(self.db, wait_seconds=wait) as store, transaction(store.con):
+                with open_store_for_write(self.db, wait_seconds=wait, state_only=True) as store, \
+                        transaction(store.con):
                     return fn(store)
             except StoreBusy as exc:
                 raise StoreBusyError("the store is busy (another process is writing, e.g. an ingest); "

@@ -19,7 +19,7 @@ from apps.cli.main import app
 from knowledge import lake
 from knowledge.ingest import ingest
 from knowledge.ingest.limits import LoadPolicy
-from knowledge.store import StoreError, create_lake, open_store, open_store_for_write
+from knowledge.store import Store, StoreError, create_lake, open_store, open_store_for_write
 from tools.registry import run_tool
 
 pytestmark = pytest.mark.integration
@@ -197,6 +197,34 @@ def test_an_approval_on_a_lake_writes_the_state_file_and_never_the_billing_files
         assert store.con.execute("SELECT decision FROM approvals WHERE estimate_id = 'est-1'").fetchone() == ("approved",)
         # Reads inside and after the write see every charge.
         assert store.con.execute("SELECT count(*) FROM focus_charges").fetchone()[0] == sum(n for *_, n in manifest)
+
+
+def test_the_slack_bots_state_only_write_records_the_approval_and_refuses_charge_rows(demo_lake: Path,
+                                                                                        tmp_path: Path) -> None:
+    """The bot writes through StoreAccess.write (a state-only write: no name index or allocation refresh). An
+    approval lands; charge rows written in such a block are refused and leave the lake as it was."""
+    from apps.slack.storelock import StoreAccess
+
+    root = tmp_path / "lake"
+    shutil.copytree(demo_lake, root)
+    manifest, total = _manifest(root), _parquet_sum(root)
+    access = StoreAccess(root)
+    access.write(lambda store: store.con.execute(
+        "INSERT INTO approvals (estimate_id, decided_by, decision, ts, channel, note) "
+        "VALUES ('est-2', 'U1', 'approved', now(), 'C1', 'ok')"))
+    state = duckdb.connect(str(root / lake.STATE_FILE), read_only=True)
+    try:
+        assert state.execute("SELECT decision FROM approvals WHERE estimate_id = 'est-2'").fetchone() == ("approved",)
+    finally:
+        state.close()
+
+    def sneak_a_charge(store: Store) -> None:
+        target = lake.write_target(store.con, lake.CHARGES)
+        store.con.execute(f"INSERT INTO {target} SELECT * FROM {lake.CHARGES} LIMIT 1")
+
+    with pytest.raises(StoreError, match="state-only"):
+        access.write(sneak_a_charge)
+    assert _manifest(root) == manifest and _parquet_sum(root) == total
 
 
 def test_reads_inside_a_lake_write_see_every_charge(demo_lake: Path, tmp_path: Path) -> None:
