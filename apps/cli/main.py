@@ -178,6 +178,44 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 }
 _registered: set[str] = set()
 
+# What `finops --help` (and `finops` alone) lists: every command and its one-line help, in the order the
+# modules register them. Importing every command module for that list costs ~0.3 s (the tools' pydantic
+# models, the ingest and estimate packages); tests/integration/test_cli_cold_start.py renders the help from
+# this table and from the modules and checks the two are the same.
+COMMAND_SUMMARIES: tuple[tuple[str, str], ...] = (
+    ('ask', 'Ask a cost question; get the answer and its evidence (tools, SQL, freshness).'),
+    ('chat', 'Chat with your cost data in the terminal: answers with their rows, chart, SQL and freshness.'),
+    ('demo', 'Build the demo company "Acme AI" (90 days of cloud, AI API, GPU and LLM data with planted facts).'),
+    ('reconcile',
+     'Per provider and month: LLM cost from call logs (or usage buckets) x the price catalog vs the '
+     'invoice.'),
+    ('estimate',
+     'Estimate GPU jobs or LLM batches before they launch (one or more manifests, files or globs); exit 0 '
+     'approve, 1 over budget / needs approval, 2 bad input. See docs/estimate.md for the CI gate.'),
+    ('waste', 'Idle endpoints, zombie jobs, low-utilisation GPUs, dev running like prod, replication left on.'),
+    ('anomalies', "Cost spikes against each scope's same-weekday baseline, and slow drifts, with their drivers."),
+    ('forecast', 'Spend forecast for a scope over the next days, with an 80% interval.'),
+    ('remediations',
+     'What to fix first: actions ranked by monthly savings, with the change to apply (nothing is '
+     'executed).'),
+    ('unit-costs', 'Cost per 1K inferences (endpoint, model, app, feature, customer) or per training run.'),
+    ('summary',
+     "The week's cost summary: totals and change, movers, anomalies, budgets, untagged %, waste, LLM, unit"
+     ' costs.'),
+    ('slack', 'Serve the Slack bot: HTTP mode (--port) or Socket Mode (SLACK_APP_TOKEN).'),
+    ('eval', "Score the assistant's answers (demo company and FOCUS sample); exit 1 under the threshold."),
+    ('mcp', 'Serve the finops tools, prompts and semantic model to MCP clients (stdio or HTTP).'),
+    ('query', 'Any cost question of the bill as one query: measures × group-bys × filters × period (see README).'),
+    ('ingest', 'Load files into the store (CSV, CSV.gz, Parquet); bad rows go to quarantine with file and line.'),
+    ('audit', 'Audits: untagged spend (tags), prompt costs and savings (prompts).'),
+    ('alerts',
+     'Alerts to each owner before the money is spent (budgets, forecasts, anomalies, waste, TTLs, stale '
+     'data).'),
+    ('budgets', 'Budget burn; set budgets of the hierarchy; the tree with headroom.'),
+    ('export', "Write the store's data to files other tools read."),
+    ('lake', 'The Parquet lake layout: billing data as partitions beside a small state file.'),
+)
+
 
 def command_modules() -> list[str]:
     names = [i.name for i in pkgutil.iter_modules(commands.__path__) if not i.name.startswith("_")]
@@ -244,11 +282,31 @@ def _check_lake_argument(argv: list[str]) -> None:
     raise SystemExit(2)
 
 
+def register_summaries() -> None:
+    """The root's command list without importing the commands (`COMMAND_SUMMARIES`): enough for the root's
+    `--help` and `--version`, which run no command."""
+    for name, summary in COMMAND_SUMMARIES:
+        _app.command(name=name, help=summary, add_help_option=False)(_listed_only)
+
+
+def _listed_only() -> None:  # pragma: no cover - never called: only the root's own options run on this path
+    raise SystemExit(2)
+
+
+def _root_only(argv: list[str]) -> bool:
+    """No command on the command line (`finops`, `finops --help`, `finops --version`), and no shell completion
+    asking for the commands' own options."""
+    return _command_name(argv) is None and not any(k.startswith("_FINOPS_COMPLETE") for k in os.environ)
+
+
 def main() -> None:
     _without_pandas()
-    _check_lake_argument(sys.argv[1:])
-    modules = COMMAND_MODULES.get(_command_name(sys.argv[1:]) or "")
-    if modules and "-h" not in sys.argv[1:2] and "--help" not in sys.argv[1:2]:
+    argv = sys.argv[1:]
+    _check_lake_argument(argv)
+    modules = COMMAND_MODULES.get(_command_name(argv) or "")
+    if _root_only(argv):
+        register_summaries()
+    elif modules and "-h" not in argv[:1] and "--help" not in argv[:1]:
         _register(modules)
     else:
         _register_commands()
