@@ -147,9 +147,26 @@ def questions_dir() -> Path:
     return Path(__file__).resolve().parent / "questions"
 
 
+# Parsed question files by (path, mtime, size): every `load_set` reads all of them, and a run (or the test
+# suite) asks for several sets. libyaml's C loader when PyYAML has it (~10x the pure-Python one).
+_LOADED: dict[tuple[str, int, int], tuple[Question, ...]] = {}
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_file(path: Path) -> list[Question]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        st = path.stat()
+    except OSError as exc:
+        raise SpecError(f"{path.name}: {exc}") from exc
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = tuple(_parse_file(path))
+    return [q.model_copy() for q in _LOADED[key]]
+
+
+def _parse_file(path: Path) -> list[Question]:
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
         doc = QuestionFile.model_validate(raw)
     except (yaml.YAMLError, ValidationError, OSError) as exc:
         raise SpecError(f"{path.name}: {exc}") from exc
