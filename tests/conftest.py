@@ -21,6 +21,18 @@ from knowledge.store import Store, open_store
 DATA = Path(__file__).parent / "data"
 FOCUS_SAMPLE = DATA / "focus_sample_1000.csv.gz"
 
+# The longest files run first: `pytest -n auto --dist loadfile` hands out whole files, and a long one handed
+# out late keeps one worker busy after the others are done (longest first evens the workers' ends).
+LONGEST_FIRST = ("tests/integration/test_engines_differential.py", "tests/integration/test_evals_run.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = str(item.path).replace("\\", "/")
+        return next((i for i, f in enumerate(LONGEST_FIRST) if path.endswith(f)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)   # stable: every other test keeps its order
+
 
 @pytest.fixture
 def empty_store(tmp_path: Path) -> Store:
