@@ -358,20 +358,37 @@ GPU_BLIND_TOOLS = frozenset({"spend", "query_costs", "llm_spend", "job_runs", "b
                              "waste"})
 
 
+# "GPUs" said of money ("gpu spend", "spent on gpus"): the bill, the LLM calls, budgets and forecasts have no GPU
+# column either; GPU jobs and waste are about GPUs already.
+_GPU_WORD = re.compile(r"(?<![\w-])gpus?(?:'s)?(?![\w-])")
+GPU_WORD_BLIND_TOOLS = GPU_BLIND_TOOLS - {"job_runs", "waste"}
+ANY_GPU = "any"
+
+
 def unfiltered_gpu(ent: Entities, tools: list[str], fields: set[str]) -> str | None:
-    """The GPU type a question names ('h100 spend', 'how many h100 jobs') when the planned calls cannot filter
-    by it: answering would give every GPU's (or everything's) figure."""
+    """The GPU type a question names ('h100 spend', 'how many h100 jobs'), or `ANY_GPU` for GPUs in general
+    ('ml-platform gpu spend in october'), when the planned calls cannot filter by it: answering would give
+    every GPU's (or everything's) figure."""
     m = _GPU_TYPE.search(ent.text)
-    if m is None or not tools or not all(t in GPU_BLIND_TOOLS for t in tools):
+    if m is None:
+        if not _GPU_WORD.search(ent.text) or not tools or not all(t in GPU_WORD_BLIND_TOOLS for t in tools):
+            return None
+    elif not tools or not all(t in GPU_BLIND_TOOLS for t in tools):
         return None
     if fields & {"gpu_type", "gpu", "instance_type"} or any(h.kind == "resource" for h in ent.names):
         return None
     if re.search(r"\b(?:cluster|endpoint|instance|node|server|deployment|fleet|box|pod)s?\b", ent.text):
         return None            # "the h100 inference cluster": the GPU describes one resource, not a filter
-    return m.group(1).upper()
+    return m.group(1).upper() if m is not None else ANY_GPU
 
 
 def unfiltered_gpu_reply(gpu: str, understood: str) -> Reply:
+    if gpu == ANY_GPU:
+        return {"kind": "did_you_mean", "suggestions": [], "text": (
+            f"I can answer {understood}, but not for GPUs only: the billing data has no GPU column I can filter "
+            "on, so I give no figure rather than everything's. Ask about the GPU jobs ('GPU jobs of ml-platform last "
+            "month', with their cost), a resource or service that runs GPUs (e.g. 'who owns llm-serving-h100-a', "
+            "'EC2 spend last month'), the idle or zombie GPU jobs, or an estimate ('8 H100s for 24 hours').")}
     return {"kind": "did_you_mean", "suggestions": [], "text": (
         f"I can answer {understood}, but not for {gpu} GPUs only: the billing data has no GPU-type column I can "
         f"filter on, so I give no figure rather than everything's. Ask about a resource or service that runs on "

@@ -117,7 +117,8 @@ _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split b
 _WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest)\s+[a-z0-9-]+\s+"     # "priciest ec2 resource"
                     r"(resources?|services?|endpoints?|models?|apps?|accounts?|regions?|projects?)\b"
                     r"|\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
-                    r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest)\s+"
+                    r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest"
+                    r"|cheapest|least expensive|smallest|lowest)\s+"                  # "cheapest provider last month"
                     r"(?:llm\s+|ai\s+|gpu\s+|single\s+|one\s+|individual\s+)?([a-z_]+)"
                     r"|\b([a-z]+)[- ]wise\b"                                        # "team-wise"
                     r"|\b(?:rank|order|sort)\s+(?:our |the |all |my |of )*([a-z_]+)")   # "rank our providers"
@@ -181,8 +182,8 @@ def normalise(question: str) -> str:
     q = re.sub(r"\bper-([a-z]+)", r"per \1", q)                          # "per-team costs"
     q = re.sub(r"\b([a-z]+)-by-\1\b", r"\1 by \1", q)                    # "day-by-day"
     q = re.sub(r"\b(?:company|org|organi[sz]ation|business)[- ]wide\b", "total", q)   # "company-wide spend"
-    q = re.sub(r"\b(?:lowest|least)[- ](?:spending|costing)\b", "cheapest", q)          # "lowest-spending team"
-    q = re.sub(r"\b(?:highest|most|biggest|top)[- ](?:spending|costing)\b", "most expensive", q)
+    q = re.sub(r"\b(?:lowest|least)[- ](?:spending|costing|cost)\b", "cheapest", q)     # "lowest-spending team"
+    q = re.sub(r"\b(?:highest|most|biggest|top)[- ](?:spending|costing)\b|\bhighest[- ]cost\b", "most expensive", q)
     q = re.sub(r"\b(?:pricier|costlier|more expensive)\s+than\b", "spend more than", q)    # "was A pricier than B"
     q = re.sub(r"\bcheaper\s+than\b", "spend less than", q)
     q = re.sub(r"^\S.*?\s(?:no,? sorry|sorry,? i meant?|scratch that|i meant)\b\s*[,:-]?\s*", "", q)   # "usw2 - no sorry, us-west-2"

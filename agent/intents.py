@@ -137,6 +137,10 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:what|which) (?:gpu |training )?(?:jobs|runs) (?:ran|have run|did we run)\b", 2.5),
         # "# of gpu jobs running rn", "how many jobs are running right now"
         (r"(?:#|\bhow many\b|\bnumber of\b).{0,20}\b(?:jobs|runs) (?:are |r )?(?:still )?(?:running|in flight|active)\b", 3.0),
+        # "what did ml-platform's GPU jobs cost last month?": the jobs (plural: what ran), not the whole bill
+        (r"\b(?:gpu|training|fine-?tun\w*) (?:jobs|runs)\b", 2.5),
+        # ... unless they are waste: zombie or abandoned jobs, past their TTL, making no progress
+        (r"\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\bno progress\b", -2.5),
     )),
     Intent("remediations", "remediations", (
         (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),
@@ -203,6 +207,9 @@ INTENTS: tuple[Intent, ...] = (
          r".{0,12}\bthe most\b", 2.5),
         (r"\b(?:cheapest|least expensive)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
          r"environments?|clouds?)\b|\b(?:smallest|lowest) spenders?\b|\b(?:spent|spend|spends|spending|costs?|paid|pay|pays) (?:\w+ )?the least\b", 1.5),
+        # "which provider was cheapest last month", "what team was the most expensive"
+        (r"\b(?:which|what)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|environments?|clouds?)\s+"
+         r"(?:was|is|were|are|has been)\s+(?:the\s+)?(?:cheapest|least expensive|most expensive|priciest|costliest)\b", 1.5),
         (r"\bdaily\b|\bday by day\b|\bper day\b|\btrend\b", 0.3),
         # words of a more specific tool: the generic spend question steps back
         (r"\bllms?\b|\btokens?\b|\bgpt-?\d?\b|\bclaude\b|\bapi calls?\b|\bai apis?\b", -2.0),
