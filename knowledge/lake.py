@@ -237,8 +237,10 @@ def has_pending_rows(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether this writer's connection holds charge rows not yet written as Parquet (see `flush`)."""
     if _checked_out(con):
         return True
-    writing = con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [_ROWS]).fetchone()
-    return bool(writing) and con.execute(f"SELECT count(*) > 0 FROM temp.main.{_ROWS}").fetchone() == (True,)
+    try:
+        return con.execute(f"SELECT count(*) > 0 FROM temp.main.{_ROWS}").fetchone() == (True,)
+    except duckdb.CatalogException:
+        return False
 
 
 def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None) -> FlushReport:
