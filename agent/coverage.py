@@ -377,8 +377,9 @@ def unfiltered_gpu(ent: Entities, tools: list[str], fields: set[str]) -> str | N
         return None
     if fields & {"gpu_type", "gpu", "instance_type"} or any(h.kind == "resource" for h in ent.names):
         return None
-    if re.search(r"\b(?:cluster|endpoint|instance|node|server|deployment|fleet|box|pod)s?\b", ent.text):
+    if re.search(r"\b(?:cluster|endpoint|instance|node|server|deployment|fleet|box|pod)\b", ent.text):
         return None            # "the h100 inference cluster": the GPU describes one resource, not a filter
+                               # ("GPU instances", plural, are a kind of spend the bill cannot single out)
     return m.group(1).upper() if m is not None else ANY_GPU
 
 

@@ -114,7 +114,8 @@ _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9]
 _TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b"      # "top 5", and "our 2 priciest resources", "the 3 biggest teams"
                   r"|(?<![\d.,$])\b(\d{1,2})\s+(?:most expensive|priciest|costliest|biggest|largest|highest)\b")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
-_WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest)\s+[a-z0-9-]+\s+"     # "priciest ec2 resource"
+_WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest|cheapest|least expensive|smallest|lowest)"
+                    r"\s+[a-z0-9-]+\s+"                                       # "priciest ec2 resource", "cheapest aws region"
                     r"(resources?|services?|endpoints?|models?|apps?|accounts?|regions?|projects?)\b"
                     r"|\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
                     r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest"

@@ -138,7 +138,7 @@ INTENTS: tuple[Intent, ...] = (
         # "# of gpu jobs running rn", "how many jobs are running right now"
         (r"(?:#|\bhow many\b|\bnumber of\b).{0,20}\b(?:jobs|runs) (?:are |r )?(?:still )?(?:running|in flight|active)\b", 3.0),
         # "what did ml-platform's GPU jobs cost last month?": the jobs (plural: what ran), not the whole bill
-        (r"\b(?:gpu|training|fine-?tun\w*) (?:jobs|runs)\b", 2.5),
+        (rf"\b(?:{GPU}|training|fine-?tun\w*) (?:jobs|runs)\b", 2.5),
         # ... unless they are waste: zombie or abandoned jobs, past their TTL, making no progress
         (r"\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\bno progress\b", -2.5),
     )),
