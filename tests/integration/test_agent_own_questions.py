@@ -108,3 +108,14 @@ def test_a_superlative_with_a_provider_in_between_ranks_that_providers_services(
     assert a.kind == "answer", a.text
     body = a.text.split(" By ", 1)[1]
     assert body.startswith("service") and body.find(rows[0][0]) < body.find(rows[1][0]), a.text
+
+
+def test_who_is_footing_the_bill_for_a_resource_is_its_owner(offline: Callable[..., Answer],
+                                                             sql: Callable[..., Any]) -> None:
+    team = sql("SELECT min(Tags['team']) FROM focus_charges WHERE ResourceName = 'acme-research-datasets' "
+               "AND Tags['team'] <> ''")
+    a = offline("who is footing the bill for acme-research-datasets?")
+    assert [c.tool for c in a.tool_calls] == ["who_owns"], a.tool_calls
+    assert f"owned by team {team}" in a.text, a.text
+    missing = offline("who's paying for the acme-quantum-archive bucket?")
+    assert missing.kind == "did_you_mean" and not re.search(r"\$\d", missing.text), missing.text
