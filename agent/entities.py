@@ -60,7 +60,8 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
 TEAM_LEADS = ("for", "of", "on", "by", "did", "does", "do", "is", "team", "from", "about", "and", "will", "would",
               "has", "was", "than")
 # Words after an ambiguous word that make it a team ("search spend", "research's budget").
-TEAM_TRAILS = ("spend", "spending", "spent", "cost", "costs", "budget", "budgets", "bill", "usage", "'s", "owns")
+TEAM_TRAILS = ("spend", "spending", "spent", "cost", "costs", "budget", "budgets", "bill", "usage", "'s", "owns",
+               "jobs", "runs")   # "support's gpu jobs so far this month"
 # group-by words -> canonical dimension, generated from the semantic model (one-word names and synonyms),
 # plus the groupings only the LLM-usage and prompt tools know (tools validate against their own choices).
 _LLM_GROUP_WORDS = {"feature": "feature", "features": "feature", "prompt": "prompt", "prompts": "prompt",
@@ -179,6 +180,8 @@ def normalise(question: str) -> str:
     q = _CONTROL.sub("", normalize(_ANSI.sub("", question)))
     q = q.lower().replace("’", "'").replace("×", "x ").replace("–", "-").replace("—", " ")
     q = re.sub(r"\bsince the (?:1st|first)(?: of (?:the|this) month)?\b", "month to date", q)    # "since the 1st"
+    q = re.sub(r"\b(what|it|that|we|they|this|who|how)'ll\b", r"\1 will", q)              # "what'll that cost"
+    q = re.sub(r"\b(what|how|who|where|why)'d\b", r"\1 did", q)                            # "what'd it cost"
     q = re.sub(r"\bl(\d{1,3}) ?([dwm])\b", lambda m: f"last {m.group(1)} {_UNIT_WORD[m.group(2)]}", q)   # l30d
     q = re.sub(r"\bper-([a-z]+)", r"per \1", q)                          # "per-team costs"
     q = re.sub(r"\b([a-z]+)-by-\1\b", r"\1 by \1", q)                    # "day-by-day"

@@ -47,7 +47,8 @@ def _targets() -> tuple[str, ...]:
                     "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                     "cluster", "owner", "storage", "database", "compute", "network", "budget", "tokens", "endpoint",
                     "savings", "credits", "charge", "amortized", "untagged", "average", "yesterday", "today",
-                    "utilization", "utilisation", "usage", "requests"}
+                    "utilization", "utilisation", "usage", "requests", "before", "services", "teams", "providers",
+                    "regions", "accounts", "projects", "models"}
     return tuple(sorted({w for w in vocabulary() if w.isascii() and not w.endswith("-")} | period_words))
 
 
