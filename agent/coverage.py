@@ -174,6 +174,13 @@ def _typo_of_function_word(word: str) -> bool:
                                   and f[0] == word[0])
 
 
+def _named_before(ent: Entities, start: int, kind: str) -> bool:
+    """The kind noun at `start` follows a name of its kind ("the data team gpu spending"): the name is said
+    already, the word after the noun is not another one."""
+    before = re.findall(r"[a-z0-9][a-z0-9_.-]*", ent.text[:start])
+    return bool(before) and any(fold(n) == fold(before[-1]) for n in ent.known.get(kind, []))
+
+
 def unknown_kind_names(ent: Entities) -> list[tuple[str, str]]:
     """(kind, word) for a word standing where a name of that kind would ("the billing team", "provider foo")
     that is no such name in the store."""
@@ -185,7 +192,8 @@ def unknown_kind_names(ent: Entities) -> list[tuple[str, str]]:
     # After the kind word a name is rarely an English word ("team burning", "app spends" are verbs):
     # only a word that is not English counts there ("provider gooble").
     hits += [(m.start(2), m.end(2), m.group(2), KIND_NOUNS[m.group(1)]) for m in _KIND_AFTER.finditer(text)
-             if not is_english(m.group(2)) or _name_position(text, m.end(2), m.group(2))]
+             if (not is_english(m.group(2)) or _name_position(text, m.end(2), m.group(2)))
+             and not _named_before(ent, m.start(1), KIND_NOUNS[m.group(1)])]
     before_kind = {(m.start(1), m.end(1)) for m in _KIND_BEFORE.finditer(text)}
     for start, end, word, kind in hits:
         # A word right before a kind noun stands where a name would ("the growth team"), whatever else it means.

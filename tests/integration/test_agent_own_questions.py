@@ -145,3 +145,16 @@ def test_misspelt_before_and_a_plural_and_a_contraction_are_read(offline: Callab
     assert usd(team_total("research", *OCTOBER)) in b.text, b.text
     c = offline("top 5 regoins by cost in october")
     assert [c.args.get("group_by") for c in c.tool_calls] == ["region"], c.tool_calls
+
+
+def test_a_word_after_a_named_teams_noun_is_no_second_team(offline: Callable[..., Answer]) -> None:
+    # "the data team gpu spending": 'gpu' is not a team name; the reply is about GPUs (no figure)
+    a = offline("the research team gpu costs last month?")
+    assert a.kind != "answer" and "GPUs only" in a.text and "no team" not in a.text, a.text
+    b = offline("how much did team zorblax spend last month?")
+    assert b.kind == "did_you_mean" and "zorblax" in b.text and not re.search(r"\$\d", b.text), b.text
+
+
+def test_who_is_paying_for_names_only_the_thing(offline: Callable[..., Answer]) -> None:
+    a = offline("who's paying for all those gpus?")
+    assert a.kind == "did_you_mean" and "who's paying" not in a.text and not re.search(r"\$\d", a.text), a.text
