@@ -464,6 +464,7 @@ def _group(ent: Entities) -> None:
 def _names(ent: Entities, index: NameIndex) -> None:
     tokens = ent.tokens
     used = [False] * len(tokens)
+    _model_families(ent, index, used)       # before 'claude' alone is read as the provider
     for n in (4, 3, 2, 1):
         for i in range(len(tokens) - n + 1):
             if any(used[i:i + n]):
@@ -488,6 +489,26 @@ def _names(ent: Entities, index: NameIndex) -> None:
                 if not any(h.kind == kind and h.name == name for h in ent.names):
                     ent.names.append(NameHit(kind, name, span))
     _near_misses(ent, index, used)
+
+
+def _model_families(ent: Entities, index: NameIndex, used: list[bool]) -> None:
+    """"claude haiku": a model named by its vendor and family without the version is that model when exactly
+    one model in the data has that name plus only a version ('claude-haiku-4-5'); two ('claude opus' with 4.1
+    and 4.5 billed) stay a "did you mean"."""
+    tokens = ent.tokens
+    models = index.by_kind.get("model", [])
+    for n in (3, 2):
+        for i in range(len(tokens) - n + 1):
+            if any(used[i:i + n]) or (i + n < len(tokens) and re.match(r"v?\d", tokens[i + n])):
+                continue                    # "claude haiku 4.5": the whole name, read by the exact lookups
+            span = " ".join(tokens[i:i + n])
+            folded = fold(span)
+            found = [m for m in models if fold(m).startswith(folded) and fold(m)[len(folded):].isdigit()]
+            if len(found) != 1:
+                continue
+            for i2 in range(i, i + n):
+                used[i2] = True
+            ent.names.append(NameHit("model", found[0], span))
 
 
 def _topic(ent: Entities, span: str) -> bool:

@@ -158,3 +158,15 @@ def test_a_word_after_a_named_teams_noun_is_no_second_team(offline: Callable[...
 def test_who_is_paying_for_names_only_the_thing(offline: Callable[..., Answer]) -> None:
     a = offline("who's paying for all those gpus?")
     assert a.kind == "did_you_mean" and "who's paying" not in a.text and not re.search(r"\$\d", a.text), a.text
+
+
+def test_a_model_named_by_vendor_and_family_is_that_model(offline: Callable[..., Answer],
+                                                          sql: Callable[..., Any]) -> None:
+    # h10's last miss ("claude haiku"), and "claude opus", which answered with every Anthropic model's spend
+    sonnet = sql("SELECT sum(cost) FROM llm_calls WHERE model = 'claude-sonnet-4-5' AND ts >= ? AND ts < ?", *OCTOBER)
+    anthropic = sql("SELECT sum(cost) FROM llm_calls WHERE provider = 'anthropic' AND ts >= ? AND ts < ?", *OCTOBER)
+    a = offline("how much went to claude sonnet in oct?")
+    assert [c.args.get("model") for c in a.tool_calls] == ["claude-sonnet-4-5"], a.tool_calls
+    assert usd(sonnet) in a.text and usd(anthropic) not in a.text, a.text
+    b = offline("what did claude cost us in october?")          # the vendor alone stays the provider
+    assert usd(anthropic) in b.text, b.text
