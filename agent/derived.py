@@ -264,29 +264,29 @@ def movers(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
         if o["tool"] != "spend" or not o.get("ok", True):
             continue
         r = o["result"]
-        rows = [x for x in r.get("rows") or [] if not x.get("is_other") and x.get("change") not in (None, "")]
+        changed = [(Decimal(str(x["change"])), x) for x in r.get("rows") or []
+                   if not x.get("is_other") and x.get("change") not in (None, "")]
         previous = (r.get("previous") or {}).get("label")
-        if not rows or not previous:
+        if not changed or not previous:
             continue
         by = r.get("group_by") or "group"
         if direction == "up":
-            picked = sorted((x for x in rows if Decimal(str(x["change"])) > 0), key=lambda x: -Decimal(str(x["change"])))
+            picked = sorted((c for c in changed if c[0] > 0), key=lambda c: -c[0])
             head = f"Increases by {by} vs {previous}, largest first"
         elif direction == "down":
-            picked = sorted((x for x in rows if Decimal(str(x["change"])) < 0), key=lambda x: Decimal(str(x["change"])))
+            picked = sorted((c for c in changed if c[0] < 0), key=lambda c: c[0])
             head = f"Decreases by {by} vs {previous}, largest first"
         else:
-            picked = sorted((x for x in rows if Decimal(str(x["change"]))), key=lambda x: -abs(Decimal(str(x["change"]))))
+            picked = sorted((c for c in changed if c[0]), key=lambda c: -abs(c[0]))
             head = f"Biggest changes by {by} vs {previous}"
         if not picked:
             moved = {"up": "rose", "down": "fell"}.get(direction, "changed")
             return f"No {by} {moved} against {previous}."
         parts = []
-        for x in picked[:MAX_ITEMS]:
+        for delta, x in picked[:MAX_ITEMS]:
             pct_text = f", {Decimal(str(x['change_pct'])) * 100:+.1f}%" if x.get("change_pct") not in (None, "") else ""
-            sign = "+" if Decimal(str(x["change"])) > 0 else "-"
-            parts.append(f"{x['key']} {sign}{money(abs(Decimal(str(x['change']))))} ({money(Decimal(str(x['previous_billed'])))} "
-                         f"to {money(Decimal(str(x['billed'])))}{pct_text})")
+            parts.append(f"{x['key']} {'+' if delta > 0 else '-'}{money(abs(delta))} "
+                         f"({money(Decimal(str(x['previous_billed'])))} to {money(Decimal(str(x['billed'])))}{pct_text})")
         return f"{head}: " + "; ".join(parts) + "."
     return None
 

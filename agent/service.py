@@ -20,7 +20,7 @@ from agent.offline_planner import OfflinePlanner
 from agent.planning import Planner, PlannerUnavailable
 from agent.state import new_turn
 from knowledge.bootstrap import ensure_store
-from knowledge.store import StoreError, open_store, resolve_db_path
+from knowledge.store import StoreError, file_version, open_store, resolve_db_path
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-# Stores already found to hold data, by path -> (mtime_ns, size) when checked: `ensure_store` opens the file
-# once more (a second DuckDB connect per question, ~30 ms); an unchanged file need not be checked again.
-_READY: dict[str, tuple[int, int]] = {}
+# Stores already found to hold data, by path -> their file version (knowledge.store.file_version) when checked:
+# `ensure_store` opens the file once more (a second DuckDB connect per question, ~30 ms); an unchanged file need
+# not be checked again.
+_READY: dict[str, str] = {}
 _GRAPH: AgentGraph | None = None   # the graph without memory: built once per process
 # Run one-shot offline questions through LangGraph too (tests compare both ways; FINOPS_LANGGRAPH=1)
 LANGGRAPH_ALWAYS = os.environ.get("FINOPS_LANGGRAPH", "") == "1"
@@ -117,18 +118,15 @@ def _ensure(db: Path | str | None) -> tuple[Path, str | None]:
     had to be done; the demo company is built on first use). Checked once per version of the file."""
     path = resolve_db_path(db)
     key = str(path)
-    try:
-        st = path.stat()
-        if _READY.get(key) == (st.st_mtime_ns, st.st_size):
-            return path, None
-    except OSError:
-        pass
+    version = file_version(path)
+    if version is not None and _READY.get(key) == version:
+        return path, None
     path, notice = ensure_store(db)
-    try:
-        st = path.stat()
-        _READY[key] = (st.st_mtime_ns, st.st_size)
-    except OSError:
+    version = file_version(path)
+    if version is None:
         _READY.pop(key, None)
+    else:
+        _READY[key] = version
     return path, notice
 
 
