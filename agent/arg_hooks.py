@@ -432,11 +432,24 @@ def prompt_audit(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[st
 _TAG_KEY = re.compile(r"\b(team|project|env|environment|owner)[- ]tags?\b|\btags? (?:for|of) (?:the )?(team|project|env|environment|owner)\b")
 
 
+# Names the tag audit scopes by (its `filters`, semantic-model dimensions): name kind -> dimension
+_AUDIT_SCOPES = {"team": "team", "service": "service", "provider": "provider", "region": "region", "account": "account",
+                 "environment": "env", "project": "project"}
+
+
 def tag_audit(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
-    """"missing an owner tag": audit that key alone (its share is then the headline)."""
+    """"missing an owner tag": audit that key alone (its share is then the headline). "ml-platform's untagged
+    spend": the audit scoped to that team (a filter), never the whole company's."""
     keys = list(dict.fromkeys(next(g for g in m.groups() if g) for m in _TAG_KEY.finditer(ent.text)))
     if keys and "keys" in _fields(spec) and "keys" not in args:
         args["keys"] = ["env" if k == "environment" else k for k in keys]
+    if "filters" in _fields(spec):
+        scoped = [{"dimension": _AUDIT_SCOPES[h.kind], "op": "eq", "values": [h.name]} for h in ent.names
+                  if h.kind in _AUDIT_SCOPES]
+        filters = list(args.get("filters") or [])
+        filters += [f for f in scoped if f not in filters]
+        if filters:
+            args["filters"] = filters
     return args
 
 

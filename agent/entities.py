@@ -113,13 +113,17 @@ _AMOUNT = re.compile(
 )
 _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
 _TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b"      # "top 5", and "our 2 priciest resources", "the 3 biggest teams"
-                  r"|(?<![\d.,$])\b(\d{1,2})\s+(?:most expensive|priciest|costliest|biggest|largest|highest)\b")
+                  r"|(?<![\d.,$])\b(\d{1,2})\s+(?:most expensive|priciest|costliest|biggest|largest|highest)\b"
+                  # "which three regions did we spend the most in"
+                  r"|\b(?:which|what)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?=[a-z]+s\b)")
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
 _WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest|cheapest|least expensive|smallest|lowest)"
                     r"\s+[a-z0-9-]+\s+"                                       # "priciest ec2 resource", "cheapest aws region"
                     r"(resources?|services?|endpoints?|models?|apps?|accounts?|regions?|projects?)\b"
                     r"|\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
-                    r"|\b(?:which|what|whose|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest"
+                    r"|\b(?:(?:which|what)(?:\s+(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten))?|whose"
+                    r"|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest"
                     r"|cheapest|least expensive|smallest|lowest)\s+"                  # "cheapest provider last month"
                     r"(?:llm\s+|ai\s+|gpu\s+|single\s+|one\s+|individual\s+)?([a-z_]+)"
                     r"|\b([a-z]+)[- ]wise\b"                                        # "team-wise"
@@ -350,7 +354,8 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         ent.multiplier = Decimal(m.group(1))
     m = _TOP.search(text)
     if m:
-        ent.top = int(m.group(1) or m.group(2))
+        count = m.group(1) or m.group(2) or m.group(3)
+        ent.top = _NUMBER_WORDS.get(count) or int(count)
     ent.ascending = bool(_LEAST.search(text))
     _group(ent)
     _names(ent, index)
@@ -566,6 +571,8 @@ def _has_context(tokens: list[str], i: int, hits: list[tuple[str, str]], index: 
         words = KIND_WORDS.get(kind, ())
         if nxt in words or prev in words or (prev == "the" and prev2 in words):
             return True
+    if prev == "of" and prev2 in ("day", "days", "week", "weeks", "month", "months", "year", "years", "hours", "rows"):
+        return False                 # "across the 90 days of data": the data held, not the team
     # "search's budget", "support's avg daily spend": a possessive with a cost word a few words on
     possessive = nxt == "s" and (any(t in TEAM_TRAILS for t in tokens[i + 2:i + 6]) or i + 2 >= len(tokens))
     if "team" in kinds and (prev in TEAM_LEADS or (prev == "the" and nxt in ("team", "teams"))

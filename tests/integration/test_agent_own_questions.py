@@ -170,3 +170,29 @@ def test_a_model_named_by_vendor_and_family_is_that_model(offline: Callable[...,
     assert usd(sonnet) in a.text and usd(anthropic) not in a.text, a.text
     b = offline("what did claude cost us in october?")          # the vendor alone stays the provider
     assert usd(anthropic) in b.text, b.text
+
+
+# -- my five questions of the review: two were answered for something else -----------------------------------
+def test_an_untagged_share_keeps_the_team_it_names(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # "how much of ml-platform's october spend was untagged?" was the whole company's untagged share
+    untagged = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'search' AND coalesce(Tags['team'], '') = '' "
+                   "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", *OCTOBER)
+    company = sql("SELECT sum(BilledCost) FROM focus_charges WHERE coalesce(Tags['team'], '') = '' "
+                  "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", *OCTOBER)
+    a = offline("search team: what did their untagged resources cost in october?")
+    assert [c.tool for c in a.tool_calls] == ["tag_audit"], a.tool_calls
+    assert usd(untagged) in a.text and usd(company) not in a.text, a.text
+
+
+def test_which_n_of_a_dimension_ranks_that_dimension(offline: Callable[..., Answer], demo_db: Any) -> None:
+    # "which three regions did we spend the most in last week?" was every team's spend
+    import duckdb
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        rows = con.execute("SELECT ProviderName, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
+                           "AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c DESC", list(OCTOBER)).fetchall()
+    finally:
+        con.close()
+    a = offline("which two providers cost us the most in october?")
+    assert [(c.args.get("group_by"), c.args.get("top")) for c in a.tool_calls] == [("provider", 2)], a.tool_calls
+    assert usd(rows[0][1]) in a.text and usd(rows[1][1]) in a.text, a.text
