@@ -268,9 +268,13 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None)
     try:
         if counts:
             charges.mkdir(parents=True, exist_ok=True)
-            con.execute("SET preserve_insertion_order = false")
+            # Each file's rows in ResourceId order: a row group's min/max then prune a lookup of one resource
+            # (who owns, explain a charge, a resource's spend) to the few row groups that hold it, ~10x fewer
+            # rows decoded. DuckDB keeps the ORDER BY in the files only while it preserves insertion order.
+            con.execute("SET preserve_insertion_order = true")
             con.execute(
-                f"COPY (SELECT *, {PERIOD_SQL} AS billing_period, {PROVIDER_SQL} AS provider FROM {table}) "
+                f"COPY (SELECT *, {PERIOD_SQL} AS billing_period, {PROVIDER_SQL} AS provider FROM {table} "
+                f"ORDER BY ResourceId NULLS LAST, ChargePeriodStart) "
                 f"TO '{staging}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (billing_period, provider))")
         tag = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         for part in sorted(counts):
