@@ -19,12 +19,42 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from typer.testing import CliRunner
+import click.testing
+import typer
+
+
+class CliRunner(click.testing.CliRunner):
+    """Typer's CliRunner, with each app's click command built once per worker instead of at every `invoke`.
+
+    Typer's runner turns the app into a click command on every `invoke` (every command's options from its
+    function signature and its args model): ~45 ms a call, ~20 s of CPU over the suite's ~420 in-process
+    runs. This is click's runner (Typer's copies it: same isolation, exit codes, stdout/stderr/output) given
+    `typer.main.get_command(app)`, rebuilt when the app gains a command: what runs is the command `finops`
+    runs."""
+
+    def invoke(self, app: typer.Typer, args: str | Sequence[str] | None = None, input: bytes | str | None = None,  # type: ignore[override]
+               env: Mapping[str, str | None] | None = None, catch_exceptions: bool = True, color: bool = False,
+               **extra: Any) -> click.testing.Result:
+        return super().invoke(click_command(app), args, input, env, catch_exceptions, color, **extra)
+
+
+_COMMANDS: dict[int, tuple[typer.Typer, int, click.Command]] = {}
+
+
+def click_command(app: typer.Typer) -> click.Command:
+    """`typer.main.get_command(app)`, kept while the app has the same commands."""
+    size = len(app.registered_commands) + len(app.registered_groups)
+    hit = _COMMANDS.get(id(app))
+    if hit is None or hit[0] is not app or hit[1] != size:
+        hit = (app, size, typer.main.get_command(app))
+        _COMMANDS[id(app)] = hit
+    return hit[2]
 
 
 @dataclass

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
 from knowledge.prices import gpu_catalog_path, load_catalogs
 from knowledge.store import open_store
+from tests.cli import CliRunner
 
 APPROVER, OTHER_APPROVER = "U0SEARCH1", "U0SEARCH2"
 

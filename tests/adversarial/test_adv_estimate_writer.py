@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
 from knowledge.prices import load_catalogs
 from knowledge.store import open_store
+from tests.cli import CliRunner
 
 FLAGS = ["--name", "sft", "--team", "search", "--gpu-type", "H100", "--gpu-count", "8", "--hours", "2",
          "--budget", "5000"]

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "focus_sample_1000.csv.gz"

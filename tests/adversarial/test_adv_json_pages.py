@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 DAY = 1730419200  # 2024-11-01
 GOOD = ('{"object": "organization.usage.completions.result", "input_tokens": 10, "output_tokens": 1, '

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
 from knowledge.prices import load_catalogs
 from knowledge.store import open_store
+from tests.cli import CliRunner
 
 GOOD = """\
 name: llama-sft

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from fakes.openai_server import FakeOpenAI, Reply, tool_call
-from typer.testing import CliRunner
 
 from agent.configuration import AgentConfig
 from agent.service import ask
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 CAP = 12                    # the documented default of AgentConfig.max_tool_calls
 SPEND = ("spend", {"period": "last week", "group_by": "team"})

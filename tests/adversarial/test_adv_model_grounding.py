@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from fakes.openai_server import FakeOpenAI, Script, final, tool_call
 from fakes.slack_api import BotHarness, FakeSlackApi
-from typer.testing import CliRunner
 
 from agent.service import ask
 from apps.cli.main import app
+from tests.cli import CliRunner
 from tests.conftest import usd
 
 LAST_MONTH = ("2026-10-01", "2026-11-01")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 MONEY = re.compile(r"\$\s?\d")
 

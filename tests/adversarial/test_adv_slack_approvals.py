@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from fakes.slack_api import BotHarness
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 from tests.conftest import catalog_store
 
 BIG = ["--name", "llama-sft", "--team", "search", "--instance-type", "p5.48xlarge", "--gpu-count", "64",

@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from fakes.slack_api import FakeSlackApi
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 runner = CliRunner()
 DEMO_AS_OF = "2026-11-25"

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from agent.answer import Answer
 from apps.cli.main import app
-from tests.cli import finops_cli
+from tests.cli import CliRunner, finops_cli
 from tests.conftest import usd
 
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from fakes.openai_server import FakeOpenAI, Reply, Script, final, tool_call
-from typer.testing import CliRunner
 
 from agent.safety import MARKER
 from agent.service import ask
 from agent.tool_schemas import compact
+from tests.cli import CliRunner
 from tests.conftest import usd
 from tools.registry import registry
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 
 def run(*args: str):

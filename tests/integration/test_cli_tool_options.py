@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 from tools.registry import registry
 
 # command path -> (tool, renamed fields)

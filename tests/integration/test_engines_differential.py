@@ -22,13 +22,13 @@ import duckdb
 import pytest
 import yaml
 from pyspark.sql import SparkSession  # noqa: F401  (the test extra installs it: an ImportError fails the file)
-from typer.testing import CliRunner
 
 from knowledge.engines import select_engine, use_engine
 from knowledge.engines.spark import SparkEngine, spark_session
 from knowledge.errors import FinopsError
 from knowledge.ingest import ingest
 from knowledge.store import Store, create_lake, open_store
+from tests.cli import CliRunner
 from tools.registry import registry, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,10 +83,13 @@ ROWS: list[Row] = []
 
 # -- fixtures: one session, one engine per lake ----------------------------------------------------------
 # The lakes here are small: the cost of this file is the JVM's own work (JIT compiling, GC threads, a task per
-# partition), not the data. So Spark runs on one core with one partition per shuffle, and the JVM compiles
-# with its quick compiler (C1) only and one GC thread. The engine, its SESSION_CONF and every query are the
-# product's; none of this changes a result. On the 2-core CI machine: the JVM's CPU for this file 167 s -> 85 s.
+# partition), not the data. So Spark runs on one core with one partition per shuffle, without adaptive query
+# execution (its re-planning at every shuffle costs more than it saves on a few thousand rows: this file
+# 103 s -> 87 s), and the JVM compiles with its quick compiler (C1) only and one GC thread. The engine, its
+# SESSION_CONF and every query are the product's; none of this changes a result. On the 2-core CI machine:
+# the JVM's CPU for this file 167 s -> 85 s (before turning adaptive execution off).
 SPARK_TEST_CONF = {
+    "spark.sql.adaptive.enabled": "false",
     "spark.sql.shuffle.partitions": "1",
     "spark.default.parallelism": "1",
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",

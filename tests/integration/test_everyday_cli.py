@@ -17,9 +17,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 runner = CliRunner()
 DIGITS = re.compile(r"^-?\d+(\.\d+)?$")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 DATA = Path(__file__).parents[1] / "data"
 WINDOW = ("2026-10-26", "2026-11-25")        # "last 30 days" of the demo as of 2026-11-25

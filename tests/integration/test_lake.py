@@ -13,13 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.cli.main import app
 from knowledge import lake
 from knowledge.ingest import ingest
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.store import Store, StoreError, create_lake, open_store, open_store_for_write
+from tests.cli import CliRunner
 from tools.registry import run_tool
 
 pytestmark = pytest.mark.integration

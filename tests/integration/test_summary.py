@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
 from apps.report.build import build_summary
 from apps.report.layout import Block, DocSection, Document, layout
@@ -23,6 +22,7 @@ from apps.report.render_html import render_html
 from apps.report.render_md import render_markdown
 from apps.report.week import last_full_week, resolve_week
 from knowledge.store import open_store
+from tests.cli import CliRunner
 from tests.conftest import DEMO_AS_OF, usd
 from tools.contract import FinopsError, UnknownNameError, pct
 

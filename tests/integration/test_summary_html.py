@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
+from tests.cli import CliRunner
 from tests.conftest import DEMO_AS_OF
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -6,9 +6,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from apps.cli.main import app
+from tests.cli import CliRunner
 
 runner = CliRunner()
 
