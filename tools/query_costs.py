@@ -18,7 +18,7 @@ from tools.contract import FinopsError, TableView, ToolResult, money, pct
 from tools.names import candidates
 from tools.periods import Period, comparison_period
 from tools.registry import ToolContext, tool
-from tools.sqlparts import charges_range, day_start, during, no_data, show
+from tools.sqlparts import charges_range, data_starts_inside, day_start, during, no_data, partly_covered, show
 
 OTHER_LABEL = "other"
 
@@ -57,6 +57,7 @@ class QueryCostsResult(ToolResult):
     credits: Decimal | None = None        # the credits inside the first money measure's total (negative)
     mixed_units: list[str] = Field(default_factory=list)  # measures whose rows are in different units: no total
     compare_partial_from: date | None = None  # billing data starts inside the comparison period
+    partial_from: date | None = None          # billing data starts inside the period itself
     data_ends: date | None = None
 
     # ---- rendering -------------------------------------------------------------------------------
@@ -87,7 +88,8 @@ class QueryCostsResult(ToolResult):
             return f"No charges{scope} {during(self.period)}{basis}: {first.label} {self._fmt(first.name, Decimal(0)) if first.unit != 'ratio' else 'n/a'}."
         figures = "; ".join(f"{m.label} {self._fmt(m.name, self.totals.get(m.name), total=True)}" for m in self.measures)
         basis = " (on the invoices of the billing periods starting then)" if self.query.period_basis == "billing" else ""
-        parts = [f"{figures[0].upper()}{figures[1:]}{scope} {during(self.period)}{basis}"]
+        covered = partly_covered(self.period, self.partial_from) if self.partial_from else ""
+        parts = [f"{figures[0].upper()}{figures[1:]}{scope} {during(self.period)}{basis}{covered}"]
         if self.compare_period is not None:
             prev = self.previous_totals.get(first.name)
             cur = self.totals.get(first.name)
@@ -236,6 +238,9 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     out_rows = _rows(rows, resolved, asked, totals, mixed, compared=compare is not None)
     credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
     ends, partial_from = _coverage(ctx, period, compare, prev_charges)
+    starts_inside = data_starts_inside(ctx, period)
+    if starts_inside is not None:
+        ctx.note(f"the period is only partly covered: billing data starts {starts_inside.isoformat()}")
     return QueryCostsResult(
         query=args, period=period, compare_period=compare,
         measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description) for m in asked],
@@ -244,7 +249,7 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
         rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
         previous_charges=prev_charges, mixed_units=mixed, compare_partial_from=partial_from,
-        credits=credits if credits else None, data_ends=ends)
+        credits=credits if credits else None, data_ends=ends, partial_from=starts_inside)
 
 
 def _one_currency(rows: list[dict[str, Any]], resolved: ResolvedQuery) -> None:

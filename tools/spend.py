@@ -17,8 +17,10 @@ from tools.registry import ToolContext, tool
 from tools.sqlparts import (
     CHARGE_IN_PERIOD,
     DataRange,
+    data_starts_inside,
     dec,
     during,
+    partly_covered,
     period_params,
     ratio,
     require_charges,
@@ -92,6 +94,7 @@ class SpendResult(ToolResult):
     unallocated_billed: Decimal | None = None  # spend no team owns (when grouped or filtered by team)
     charges: int = 0
     previous_partial_from: date | None = None  # billing data starts inside the previous period
+    partial_from: date | None = None           # billing data starts inside the period itself
     order: Literal["desc", "asc"] = "desc"     # "asc": the groups are listed smallest first
 
     def summary(self) -> str:
@@ -99,8 +102,9 @@ class SpendResult(ToolResult):
         if self.charges == 0:
             return (f"No charges{scope} {during(self.period)}: billed cost $0.00 "
                     f"(the period itself holds billing data).")
-        head = (f"Billed cost{scope} {during(self.period)} was {money(self.total_billed)} "
-                f"(effective cost {money(self.total_effective)})")
+        head = (f"Billed cost{scope} {during(self.period)}"
+                f"{partly_covered(self.period, self.partial_from) if self.partial_from else ''} "
+                f"was {money(self.total_billed)} (effective cost {money(self.total_effective)})")
         if self.previous is not None and self.change is not None:
             if not self.change:
                 head += f", unchanged from {self.previous.describe()}"
@@ -212,6 +216,9 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         data = DataRange(min(r["first_ts"] for r in rows if r["first_ts"] is not None),
                          max(r["last_ts"] for r in rows if r["last_ts"] is not None), charges)
     prev_covered, partial_from = _coverage(ctx, previous, data)
+    starts_inside = data_starts_inside(ctx, period)
+    if starts_inside is not None:
+        ctx.note(f"the period is only partly covered: billing data starts {starts_inside.isoformat()}")
     prev_total = sum((dec(r["prev_billed"]) for r in rows), Decimal(0)) if prev_covered else None
     if data.last is not None and data.last.date() < period.end - timedelta(days=1):
         ctx.note(f"billing data ends {data.last.date().isoformat()}; later days of the period hold no data yet")
@@ -227,6 +234,7 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         total_billed=total_billed, total_effective=total_effective, previous_total_billed=prev_total,
         change=change, change_pct=None if change is None else ratio(change, prev_total),
         unallocated_billed=unallocated, charges=charges, previous_partial_from=partial_from, order=args.order,
+        partial_from=starts_inside,
     )
 
 

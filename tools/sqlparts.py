@@ -188,6 +188,24 @@ def require_charges(ctx: ToolContext, period: Period) -> DataRange:
     return data
 
 
+def data_starts_inside(ctx: ToolContext, period: Period) -> date | None:
+    """The day the store's billing data starts, when that day is inside `period` after its first day: the
+    period is then only partly covered, and a total for it must say so (a 5-day figure read as a month's
+    bill is a figure for a question nobody asked)."""
+    first = ctx.store_fact("billing_first", "SELECT min(ChargePeriodStart) FROM focus_charges")
+    if first is None:
+        return None
+    day = first.date() if isinstance(first, datetime) else first
+    return day if period.start < day < period.end else None
+
+
+def partly_covered(period: Period, first: date) -> str:
+    """' (only partly covered: ...)' for a period whose billing data starts on `first`."""
+    covered, days = (period.end - first).days, (period.end - period.start).days
+    return (f" (only partly covered: the store's billing data starts {first.isoformat()}, "
+            f"{covered} of the period's {days} days)")
+
+
 def ratio(part: Decimal | int | None, whole: Decimal | int | None) -> Decimal | None:
     """part / whole computed in Python from exact sums (None when whole is 0 or unknown)."""
     if part is None or whole is None:

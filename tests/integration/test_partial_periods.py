@@ -1,0 +1,61 @@
+"""A period the billing data covers only in part is said to be so, with the day the data starts and how many
+of the period's days it holds: "Billed cost in August 2026 was $199,186.91" read as August's bill when the
+store starts on August 27 is a figure for a question nobody asked. Expected days come from SQL on the store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from agent.service import ask
+from knowledge.store import open_store
+from tools.registry import run_tool
+
+
+def _first_day(db: Path) -> date:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT CAST(min(ChargePeriodStart) AS DATE) FROM focus_charges").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _month_of(day: date) -> tuple[str, date, date]:
+    start = day.replace(day=1)
+    end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start.strftime("%B %Y"), start, end
+
+
+@pytest.mark.parametrize("tool", ["spend", "query_costs"])
+def test_the_month_the_data_starts_in_is_said_to_be_partly_covered(demo_db: Path, tool: str) -> None:
+    first = _first_day(demo_db)
+    month, start, end = _month_of(first)
+    assert start < first, "the demo's data starts inside a month"
+    args = {"period": month} if tool == "spend" else {"measures": ["billed_cost"], "period": month}
+    with open_store(demo_db, read_only=True) as store:
+        result = run_tool(store, tool, args)
+    text = result.summary()
+    assert f"billing data starts {first.isoformat()}, {(end - first).days} of the period's {(end - start).days} days" in text
+    assert any("only partly covered" in n for n in result.evidence.notes)
+
+
+@pytest.mark.parametrize("tool", ["spend", "query_costs"])
+def test_a_month_the_data_covers_says_nothing_of_coverage(demo_db: Path, tool: str) -> None:
+    first = _first_day(demo_db)
+    _, _, end = _month_of(first)
+    covered, _, _ = _month_of(end)          # the month after: wholly inside the data
+    args = {"period": covered} if tool == "spend" else {"measures": ["billed_cost"], "period": covered}
+    with open_store(demo_db, read_only=True) as store:
+        result = run_tool(store, tool, args)
+    assert "partly covered" not in result.summary().split(" from ")[0]
+
+
+@pytest.mark.parametrize("question", ["what did we spend in august?", "which 2 regions cost the most last quarter?",
+                                      "q3 spend by provider"])
+def test_an_asked_period_the_data_starts_inside_is_flagged_in_the_answer(demo_db: Path, question: str) -> None:
+    answer = ask(question, db=demo_db)
+    assert answer.kind == "answer", answer.text
+    assert f"billing data starts {_first_day(demo_db).isoformat()}" in answer.text
