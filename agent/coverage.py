@@ -75,6 +75,8 @@ def _covered_spans(ent: Entities) -> list[tuple[int, int]]:
         i = text.find(ent.period.lower())
         if i >= 0:
             spans.append((i, i + len(ent.period)))
+    if ent.top_span is not None:           # "which two teams": the count of a ranking
+        spans.append(ent.top_span)
     for hit in ent.names:
         for m in re.finditer(re.escape(hit.span.lower()), text):
             spans.append(m.span())

@@ -282,8 +282,9 @@ def movers(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
         if not picked:
             moved = {"up": "rose", "down": "fell"}.get(direction, "changed")
             return f"No {by} {moved} against {previous}."
+        limit = int(d.get("limit") or MAX_ITEMS)   # "which 3 teams went up the most": three, not every rise
         parts = []
-        for delta, x in picked[:MAX_ITEMS]:
+        for delta, x in picked[:limit]:
             pct_text = f", {Decimal(str(x['change_pct'])) * 100:+.1f}%" if x.get("change_pct") not in (None, "") else ""
             parts.append(f"{x['key']} {'+' if delta > 0 else '-'}{money(abs(delta))} "
                          f"({money(Decimal(str(x['previous_billed'])))} to {money(Decimal(str(x['billed'])))}{pct_text})")

@@ -113,7 +113,8 @@ _AMOUNT = re.compile(
 )
 _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
 _TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b"      # "top 5", and "our 2 priciest resources", "the 3 biggest teams"
-                  r"|(?<![\d.,$])\b(\d{1,2})\s+(?:most expensive|priciest|costliest|biggest|largest|highest)\b"
+                  r"|(?<![\d.,$])\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+"
+                  r"(?:most expensive|priciest|costliest|biggest|largest|highest)\b"
                   # "which three regions did we spend the most in"
                   r"|\b(?:which|what)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?=[a-z]+s\b)")
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -149,6 +150,7 @@ class Entities:
     amount_unit: str | None = None               # month | day | hour | week | year when stated
     multiplier: Decimal | None = None
     top: int | None = None
+    top_span: tuple[int, int] | None = None   # where the count was read ("top 5", "which two")
     ascending: bool = False       # "who spent the least", "lowest-spending team": smallest first
     group_by: list[str] = field(default_factory=list)   # canonical dimensions, most explicit first
     names: list[NameHit] = field(default_factory=list)
@@ -356,6 +358,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     if m:
         count = m.group(1) or m.group(2) or m.group(3)
         ent.top = _NUMBER_WORDS.get(count) or int(count)
+        ent.top_span = m.span()
     ent.ascending = bool(_LEAST.search(text))
     _group(ent)
     _names(ent, index)

@@ -209,6 +209,9 @@ INTENTS: tuple[Intent, ...] = (
          r".{0,12}\bthe most\b", 2.5),
         (r"\b(?:cheapest|least expensive)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
          r"environments?|clouds?)\b|\b(?:smallest|lowest) spenders?\b|\b(?:spent|spend|spends|spending|costs?|paid|pay|pays) (?:\w+ )?the least\b", 1.5),
+        # "what providers did we pay the most in october?", "which two teams did we spend the most on"
+        (r"\b(?:which|what)\s+(?:\w+\s+)?(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
+         r"environments?|clouds?|vendors?)\s+(?:did|do|have|has)\s+(?:we|i|you)\s+(?:pay|paid|spend|spent)\b", 1.5),
         # "which provider was cheapest last month", "what team was the most expensive"
         (r"\b(?:which|what)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|environments?|clouds?)\s+"
          r"(?:was|is|were|are|has been)\s+(?:the\s+)?(?:cheapest|least expensive|most expensive|priciest|costliest)\b", 1.5),
@@ -243,6 +246,9 @@ CUE_WORDS: tuple[str, ...] = (
     "endpoint", "endpoints", "inference", "inferences", "training", "running", "forgotten", "projected",
     "expensive", "priciest", "costliest", "spender", "spenders", "uncached", "cheapest", "lowest", "smallest",
     "movers", "mover", "grew", "shrank", "increased", "decreased", "cheaper", "jumped", "dropped",
+    # more words of MOVE_UP / MOVE_DOWN ("which two teams rose the most" was "I don't know 'rose'"); not 'grow',
+    # 'grown' or 'rise': typo targets that near, 'grows' in "if traffic grows to 10x" was read as 'grown'
+    "rose", "climbed", "fell", "declined", "shrunk", "pricier", "costlier",
 )
 
 

@@ -691,7 +691,7 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
     if MOVERS.search(ent.text) and "spend" in (tools or []):
         direction = ("both" if re.search(r"\bmovers?\b", ent.text) else "down" if MOVERS_DOWN.search(ent.text)
                      else "up" if MOVERS_UP.search(ent.text) else "both")
-        out.append({"kind": "movers", "direction": direction})
+        out.append({"kind": "movers", "direction": direction, "limit": ent.top})   # "which 3 teams went up"
     if BUDGET_LEFT.search(ent.text) or ("budgets" in (tools or []) and LEFT.search(ent.text)):   # "how much of it is left?"
         out.append({"kind": "budget_left"})
     if SHARE.search(ent.text) and len(arg_sets) >= 2:

@@ -196,3 +196,42 @@ def test_which_n_of_a_dimension_ranks_that_dimension(offline: Callable[..., Answ
     a = offline("which two providers cost us the most in october?")
     assert [(c.args.get("group_by"), c.args.get("top")) for c in a.tool_calls] == [("provider", 2)], a.tool_calls
     assert usd(rows[0][1]) in a.text and usd(rows[1][1]) in a.text, a.text
+
+
+# -- this stop's questions: a count said in words, a count on a movers question, "did we pay" -------------------
+SEPTEMBER = ("2026-09-01", "2026-10-01")
+_RISES = """SELECT x_team, sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) - sum(BilledCost) FILTER (WHERE ChargePeriodStart < ?) AS d
+            FROM charges_allocated WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? AND x_team IS NOT NULL
+            GROUP BY 1 HAVING d > 0 ORDER BY d DESC"""
+
+
+@pytest.mark.parametrize(("q", "n"), [("what three teams climbed the most in october?", 3),
+                                      ("which two teams jumped the most in october vs september?", 2)])
+def test_a_movers_question_with_a_count_names_that_many(offline: Callable[..., Answer], demo_db: Any,
+                                                         q: str, n: int) -> None:
+    # "which 3 teams went up the most last month?" listed every team that rose; "which two ..." was "don't know 'two'"
+    import duckdb
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        rises = con.execute(_RISES, [OCTOBER[0], OCTOBER[0], SEPTEMBER[0], OCTOBER[1]]).fetchall()
+    finally:
+        con.close()
+    a = offline(q)
+    assert a.kind == "answer", a.text
+    movers = a.text.split("\n")[0]
+    assert [t for t, _ in rises[:n]] == re.findall(r"([a-z-]+) \+\$", movers), movers
+    assert all(usd(d).replace("$", "+$") in movers for _, d in rises[:n]), movers
+
+
+def test_which_x_did_we_pay_the_most_ranks_that_dimension(offline: Callable[..., Answer], demo_db: Any) -> None:
+    # "what providers did we pay the most in october?" got the help reply
+    import duckdb
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        top = con.execute("SELECT RegionId, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
+                          "AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c DESC LIMIT 1", list(OCTOBER)).fetchone()
+    finally:
+        con.close()
+    a = offline("which regions have we paid the most in october?")
+    assert [c.args.get("group_by") for c in a.tool_calls] == ["region"], a.tool_calls
+    assert top[0] in a.text and usd(top[1]) in a.text, a.text
