@@ -18,7 +18,16 @@ from tools.contract import FinopsError, TableView, ToolResult, money, pct
 from tools.names import candidates
 from tools.periods import Period, comparison_period
 from tools.registry import ToolContext, tool
-from tools.sqlparts import charges_range, data_starts_inside, day_start, during, no_data, partly_covered, show
+from tools.sqlparts import (
+    charges_range,
+    covered_days,
+    data_starts_inside,
+    day_start,
+    during,
+    no_data,
+    partly_covered,
+    show,
+)
 
 OTHER_LABEL = "other"
 
@@ -58,6 +67,7 @@ class QueryCostsResult(ToolResult):
     mixed_units: list[str] = Field(default_factory=list)  # measures whose rows are in different units: no total
     compare_partial_from: date | None = None  # billing data starts inside the comparison period
     partial_from: date | None = None          # billing data starts inside the period itself
+    partial_days: int | None = None           # ... and covers this many of its days
     data_ends: date | None = None
 
     # ---- rendering -------------------------------------------------------------------------------
@@ -88,7 +98,7 @@ class QueryCostsResult(ToolResult):
             return f"No charges{scope} {during(self.period)}{basis}: {first.label} {self._fmt(first.name, Decimal(0)) if first.unit != 'ratio' else 'n/a'}."
         figures = "; ".join(f"{m.label} {self._fmt(m.name, self.totals.get(m.name), total=True)}" for m in self.measures)
         basis = " (on the invoices of the billing periods starting then)" if self.query.period_basis == "billing" else ""
-        covered = partly_covered(self.period, self.partial_from) if self.partial_from else ""
+        covered = partly_covered(self.period, self.partial_from, self.partial_days) if self.partial_from else ""
         parts = [f"{figures[0].upper()}{figures[1:]}{scope} {during(self.period)}{basis}{covered}"]
         if self.compare_period is not None:
             prev = self.previous_totals.get(first.name)
@@ -249,7 +259,9 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
         rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
         previous_charges=prev_charges, mixed_units=mixed, compare_partial_from=partial_from,
-        credits=credits if credits else None, data_ends=ends, partial_from=starts_inside)
+        credits=credits if credits else None, data_ends=ends, partial_from=starts_inside,
+        partial_days=None if starts_inside is None else covered_days(
+            period, starts_inside, None if ends is None else ends + timedelta(days=1)))
 
 
 def _one_currency(rows: list[dict[str, Any]], resolved: ResolvedQuery) -> None:

@@ -17,6 +17,7 @@ from tools.registry import ToolContext, tool
 from tools.sqlparts import (
     CHARGE_IN_PERIOD,
     DataRange,
+    covered_days,
     data_starts_inside,
     dec,
     during,
@@ -95,6 +96,7 @@ class SpendResult(ToolResult):
     charges: int = 0
     previous_partial_from: date | None = None  # billing data starts inside the previous period
     partial_from: date | None = None           # billing data starts inside the period itself
+    partial_days: int | None = None            # ... and covers this many of its days
     order: Literal["desc", "asc"] = "desc"     # "asc": the groups are listed smallest first
 
     def summary(self) -> str:
@@ -103,7 +105,7 @@ class SpendResult(ToolResult):
             return (f"No charges{scope} {during(self.period)}: billed cost $0.00 "
                     f"(the period itself holds billing data).")
         head = (f"Billed cost{scope} {during(self.period)}"
-                f"{partly_covered(self.period, self.partial_from) if self.partial_from else ''} "
+                f"{partly_covered(self.period, self.partial_from, self.partial_days) if self.partial_from else ''} "
                 f"was {money(self.total_billed)} (effective cost {money(self.total_effective)})")
         if self.previous is not None and self.change is not None:
             if not self.change:
@@ -235,6 +237,7 @@ def spend(ctx: ToolContext, args: SpendArgs) -> SpendResult:
         change=change, change_pct=None if change is None else ratio(change, prev_total),
         unallocated_billed=unallocated, charges=charges, previous_partial_from=partial_from, order=args.order,
         partial_from=starts_inside,
+        partial_days=None if starts_inside is None else covered_days(period, starts_inside, _billing_end(ctx)),
     )
 
 

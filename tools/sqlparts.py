@@ -199,11 +199,16 @@ def data_starts_inside(ctx: ToolContext, period: Period) -> date | None:
     return day if period.start < day < period.end else None
 
 
-def partly_covered(period: Period, first: date) -> str:
-    """' (only partly covered: ...)' for a period whose billing data starts on `first`."""
-    covered, days = (period.end - first).days, (period.end - period.start).days
-    return (f" (only partly covered: the store's billing data starts {first.isoformat()}, "
-            f"{covered} of the period's {days} days)")
+def covered_days(period: Period, first: date, until: date | None) -> int:
+    """Days of `period` the billing data covers when it starts on `first` and holds no day from `until` on."""
+    end = period.end if until is None else min(period.end, until)
+    return max(0, (end - first).days)
+
+
+def partly_covered(period: Period, first: date, days: int | None) -> str:
+    """' (only partly covered: ...)' for a period whose billing data starts on `first` and covers `days` of it."""
+    of = "" if days is None else f", {days} of the period's {(period.end - period.start).days} days"
+    return f" (only partly covered: the store's billing data starts {first.isoformat()}{of})"
 
 
 def ratio(part: Decimal | int | None, whole: Decimal | int | None) -> Decimal | None:

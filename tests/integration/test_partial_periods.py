@@ -59,3 +59,18 @@ def test_an_asked_period_the_data_starts_inside_is_flagged_in_the_answer(demo_db
     answer = ask(question, db=demo_db)
     assert answer.kind == "answer", answer.text
     assert f"billing data starts {_first_day(demo_db).isoformat()}" in answer.text
+
+
+def test_a_period_wider_than_the_data_counts_only_the_days_it_holds(demo_db: Path) -> None:
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        first, days = con.execute("SELECT CAST(min(ChargePeriodStart) AS DATE), "
+                                  "date_diff('day', min(ChargePeriodStart), max(ChargePeriodEnd)) FROM focus_charges").fetchone()
+    finally:
+        con.close()
+    start, end = first.replace(day=1), date(first.year + 1, 1, 1)    # the data ends before the year does
+    with open_store(demo_db, read_only=True) as store:
+        result = run_tool(store, "query_costs", {"measures": ["billed_cost"],
+                                                 "period": f"{start.isoformat()}..{end.isoformat()}"})
+    assert (f"billing data starts {first.isoformat()}, {days} of the period's {(result.period.end - start).days} days"
+            in result.summary()), result.summary()
