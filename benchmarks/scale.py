@@ -45,6 +45,39 @@ DAYS = 90
 TODAY = date(2024, 9, 1) + timedelta(days=DAYS)      # the day after the generated data ends
 
 
+def generated_rows(con: Any, rows: int, resources: int, typed: dict[str, str] | None = None) -> str:
+    """A SELECT of `rows` generated FOCUS rows with about `resources` distinct ResourceIds, over the sample
+    loaded into `con`; text columns, or the columns of `typed` (name -> DuckDB type) cast to those types (the
+    sample's 1,000 rows are cast once, not every generated row)."""
+    con.execute("CREATE TABLE IF NOT EXISTS s AS SELECT row_number() OVER () - 1 AS sid, * FROM "
+                "read_csv(?, all_varchar = true, nullstr = 'NULL', allow_quoted_nulls = false)", [str(SAMPLE)])
+    cols = [r[0] for r in con.execute("DESCRIBE s").fetchall() if r[0] != "sid"]
+    table = "s"
+    if typed is not None:
+        cols = [c for c in cols if c in typed]
+        casts = [f'TRY_CAST(TRY_CAST("{c}" AS JSON) AS {typed[c]}) AS "{c}"' if typed[c].startswith("MAP")
+                 else f'"{c}"' if c in ("Id", "ResourceId", "ResourceName") else f'TRY_CAST("{c}" AS {typed[c]}) AS "{c}"'
+                 for c in cols]
+        con.execute(f"CREATE OR REPLACE TABLE st AS SELECT sid, {', '.join(casts)} FROM s")
+        table = "st"
+    m = max(1, resources // SAMPLE_RESOURCES)
+    day = "(k % 60)"     # the sample's 30 days shifted by up to 60: 90 days in all
+    shifted = ("{c} + to_days(CAST({day} AS INTEGER))" if typed is not None
+               else "strftime(CAST({c} AS TIMESTAMP) + to_days(CAST({day} AS INTEGER)), '%Y-%m-%d %H:%M:%S')")
+    select = []
+    for c in cols:
+        if c == "Id":
+            select.append("CAST(k * 1000 + sid AS VARCHAR) AS Id")
+        elif c in ("ChargePeriodStart", "ChargePeriodEnd"):
+            select.append(f"{shifted.format(c=c, day=day)} AS {c}")
+        elif c in ("ResourceId", "ResourceName"):
+            select.append(f"CASE WHEN {c} IS NULL THEN NULL ELSE {c} || '/' || (k % {m}) END AS {c}")
+        else:
+            select.append(f'"{c}"')
+    blocks = (rows + 999) // 1000
+    return f"SELECT {', '.join(select)} FROM range({blocks}) AS r(k), {table} WHERE k * 1000 + sid < {rows}"
+
+
 def generate(path: Path, rows: int, resources: int) -> tuple[float, int]:
     """A FOCUS CSV of `rows` rows with about `resources` distinct ResourceIds; (seconds, distinct ids)."""
     import duckdb
@@ -55,25 +88,7 @@ def generate(path: Path, rows: int, resources: int) -> tuple[float, int]:
     # instead of holding 10M rows in memory (16 GB without a limit).
     con.execute("SET memory_limit = '2GB'")
     con.execute(f"SET temp_directory = '{path.parent / '.gen-spill'}'")
-    con.execute("CREATE TABLE s AS SELECT row_number() OVER () - 1 AS sid, * FROM "
-                "read_csv(?, all_varchar = true, nullstr = 'NULL', allow_quoted_nulls = false)", [str(SAMPLE)])
-    cols = [r[0] for r in con.execute("DESCRIBE s").fetchall() if r[0] != "sid"]
-    m = max(1, resources // SAMPLE_RESOURCES)
-    day = "(k % 60)"     # the sample's 30 days shifted by up to 60: 90 days in all
-    shifted = "strftime(CAST({c} AS TIMESTAMP) + to_days(CAST({day} AS INTEGER)), '%Y-%m-%d %H:%M:%S') AS {c}"
-    select = []
-    for c in cols:
-        if c == "Id":
-            select.append("CAST(k * 1000 + sid AS VARCHAR) AS Id")
-        elif c in ("ChargePeriodStart", "ChargePeriodEnd"):
-            select.append(shifted.format(c=c, day=day))
-        elif c in ("ResourceId", "ResourceName"):
-            select.append(f"CASE WHEN {c} IS NULL THEN NULL ELSE {c} || '/' || (k % {m}) END AS {c}")
-        else:
-            select.append(f'"{c}"')
-    blocks = (rows + 999) // 1000
-    con.execute(f"COPY (SELECT {', '.join(select)} FROM range({blocks}) AS r(k), s WHERE k * 1000 + sid < {rows} "
-                "ORDER BY k, sid) "
+    con.execute(f"COPY ({generated_rows(con, rows, resources)} ORDER BY k, sid) "
                 f"TO '{path}' (HEADER, NULLSTR 'NULL', FORCE_QUOTE (ChargeDescription, ServiceName, Tags))")
     distinct = con.execute("SELECT count(DISTINCT ResourceId) FROM read_csv(?, all_varchar = true, nullstr = 'NULL')",
                            [str(path)]).fetchone()[0]
