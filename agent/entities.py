@@ -112,7 +112,8 @@ _AMOUNT = re.compile(
     r"(?:\s?(?:/|per|a|an)\s?(?P<unit>month|mo|day|hour|hr|week|year)\b|\s(?P<monthly>monthly)\b)?"
 )
 _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
-_TOP = re.compile(r"\btop[\s-]?(\d{1,3})\b"      # "top 5", and "our 2 priciest resources", "the 3 biggest teams"
+_TOP = re.compile(r"\btop[\s-]?(\d{1,3}|two|three|four|five|six|seven|eight|nine|ten)\b"   # "top 5", "top four",
+                  # and "our 2 priciest resources", "the 3 biggest teams"
                   r"|(?<![\d.,$])\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+"
                   r"(?:most expensive|priciest|costliest|biggest|largest|highest)\b"
                   # "which three regions did we spend the most in"
@@ -124,7 +125,8 @@ _WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest|che
                     r"(resources?|services?|endpoints?|models?|apps?|accounts?|regions?|projects?)\b"
                     r"|\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
                     r"|\b(?:(?:which|what)(?:\s+(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten))?|whose"
-                    r"|top(?:[\s-]?\d{1,3})?|most expensive|biggest|largest|costliest|priciest"
+                    r"|top(?:[\s-]?(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten))?"
+                    r"|most expensive|biggest|largest|costliest|priciest"
                     r"|cheapest|least expensive|smallest|lowest)\s+"                  # "cheapest provider last month"
                     r"(?:llm\s+|ai\s+|gpu\s+|single\s+|one\s+|individual\s+)?([a-z_]+)"
                     r"|\b([a-z]+)[- ]wise\b"                                        # "team-wise"

@@ -197,7 +197,8 @@ INTENTS: tuple[Intent, ...] = (
         # "what did we burn", "burning in eu-west-1": money spent (a "burn rate" / "burn-down" is a budget's)
         (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
-        (r"\btop (?:\d+ )?(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bmost expensive\b"
+        (r"\btop (?:\d+ |(?:two|three|four|five|six|seven|eight|nine|ten) )?"
+         r"(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bmost expensive\b"
          r"|\b(?:biggest|largest) (?:services|teams|resources|projects|line items)\b"
          r"|\b(?:biggest|largest) (?:single |one |individual )?(?:service|team|resource|project)\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),

@@ -111,6 +111,12 @@ PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|r
 AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) day\b|\b(?:avg|average|mean) daily\b"
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b"
                              r"|\b(?:per|a|each) day\b.{0,30}\bon (?:an? )?average\b")    # "cost per day on average"
+# "avg monthly spend over the last 6 months", "average per week": no tool computes it, and the period's total
+# is not it (the months may be partly covered, too): asked back, with the query that shows each month
+AVERAGE_PER_SPAN = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) (?P<a>month|week|quarter|year)\b"
+                              r"|\b(?:avg|average|mean) (?P<b>month|week|quarter|year)ly\b|\bannual (?:avg|average)\b"
+                              r"|\b(?P<c>month|week|quarter|year)ly (?:avg|average)\b"
+                              r"|\b(?:per|a|each) (?P<d>month|week)\b.{0,30}\bon (?:an? )?average\b")
 # "which services got cheaper in november?", "top movers by team": per-row change against the compared period
 MOVERS = re.compile(rf"\bmovers?\b|\b(?:which|what|where)\b.{{0,40}}\b(?:{MOVE_DOWN}|{MOVE_UP})\b(?:.{{0,12}}\bthe most\b)?")
 MOVERS_DOWN = re.compile(rf"\b(?:{MOVE_DOWN})\b")
@@ -833,6 +839,14 @@ def _ranking_args(spec: ToolSpec, args: dict[str, Any], ent: Entities) -> None:
     if spec.name == "spend" and MOVERS.search(ent.text):
         args.update(compare=True, top=100)     # every row's change against the compared period (agent.derived.movers)
         _check_movers_comparison(args, ent)
+    average = AVERAGE_PER_SPAN.search(ent.text)
+    if average and spec.name in ("spend", "query_costs", "llm_spend"):
+        unit = next(g for g in average.groups() if g) if any(average.groups()) else "year"
+        by = {"month": "month", "week": "week"}.get(unit)
+        ask = f" Ask for 'spend by {by} over {ent.period or 'the last 3 months'}' to see each {by}'s figure," if by else ""
+        raise NeedMore({"kind": "did_you_mean", "suggestions": [], "text": (
+            f"I don't compute an average per {unit}, and the period's total is not one, so I give no figure.{ask} "
+            f"or ask for the period's total.")})
 
 
 def _check_movers_comparison(args: dict[str, Any], ent: Entities) -> None:

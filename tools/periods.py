@@ -239,6 +239,12 @@ def _between(m: re.Match[str], today: date) -> Period:
                   label=f"{start.strftime('%b')} {start.day} to {last.strftime('%b')} {last.day}")
 
 
+def _week_of(day: date, calendar_week: bool) -> Period:
+    start = day - timedelta(days=day.weekday()) if calendar_week else day
+    end = start + timedelta(days=7)
+    return Period(start=start, end=end, label=f"the week of {start:%b} {start.day}")
+
+
 def _since_weekday(m: re.Match[str], today: date) -> Period:
     back = (today.weekday() - _WEEKDAYS[m.group("wd")]) % 7
     start = today - timedelta(days=back)
@@ -325,6 +331,9 @@ _RULES: list[_Rule] = [
      lambda m, t: Period(start=date.fromisoformat(m.group("a")), end=date.fromisoformat(m.group("a")) + timedelta(days=1),
                          label=m.group("a"))),
     (r"(?P<y>(?:19|20)\d{2})-(?P<mo>\d{2})", lambda m, t: _month(int(m.group("y")), int(m.group("mo")))),
+    # "the wk of nov 16": the Monday-to-Sunday week holding that day; "the week starting nov 12": 7 days from it
+    (rf"(?:the )?(?:week|wk) (?P<how>of|starting|beginning|commencing|from) {_MON} {_DAY}(?:,? {_YEAR})?(?![\d:])",
+     lambda m, t: _week_of(_day_of(m.group("mon"), m.group("day"), m.group("year"), t), m.group("how") == "of")),
     (rf"{_MON} {_DAY}(?:,? {_YEAR})?(?![\d:])",
      lambda m, t: (lambda d: Period(start=d, end=d + timedelta(days=1), label=d.isoformat()))(
          _day_of(m.group("mon"), m.group("day"), m.group("year"), t))),

@@ -235,3 +235,33 @@ def test_which_x_did_we_pay_the_most_ranks_that_dimension(offline: Callable[...,
     a = offline("which regions have we paid the most in october?")
     assert [c.args.get("group_by") for c in a.tool_calls] == ["region"], a.tool_calls
     assert top[0] in a.text and usd(top[1]) in a.text, a.text
+
+
+# -- blind round h11's misses, asked in other words than its questions -------------------------------------------
+def test_the_week_of_a_day_is_that_calendar_week(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # "ml-platform spend ... the wk of nov 16 vs the wk of nov 9" was answered for the day Nov 16 alone
+    def week_of(monday: str) -> Any:
+        return sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'support' AND ChargePeriodStart >= "
+                   "CAST(? AS TIMESTAMP) AND ChargePeriodStart < CAST(? AS TIMESTAMP) + INTERVAL 7 DAY", monday, monday)
+    later, earlier = week_of("2026-11-09"), week_of("2026-11-02")
+    a = offline("support costs in the week of nov 12 compared with the week of nov 5?")
+    assert a.kind == "answer", a.text
+    assert usd(later) in a.text and usd(earlier) in a.text and usd(abs(later - earlier)) in a.text, a.text
+
+
+@pytest.mark.parametrize("q", ["mean weekly cost of the data team in november?",
+                               "on average, what do we spend per month on aws?",
+                               "support's average quarterly bill"])
+def test_an_average_per_month_or_week_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
+    # "whats search's avg monthly spend over the last 6 months?" was answered with the 6 months' total
+    a = offline(q)
+    assert a.kind != "answer" and not re.search(r"\$\d", a.text), a.text
+
+
+def test_top_with_a_count_in_words_ranks_the_dimension_named(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # "top four regions by $ this month so far?" got the help reply, then every team's spend
+    first = sql("SELECT ProviderName FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? "
+                "GROUP BY 1 ORDER BY sum(BilledCost) DESC LIMIT 1", *OCTOBER)
+    a = offline("top three providers in october")
+    assert [(c.args.get("group_by"), c.args.get("top")) for c in a.tool_calls] == [("provider", 3)], a.tool_calls
+    assert first in a.text, a.text

@@ -34,6 +34,9 @@ TODAY = date(2026, 11, 25)  # a Wednesday
         ("the 30th", date(2026, 10, 30), date(2026, 10, 30)),     # November's 30th is still ahead
         ("the full 90-day window", date(2026, 8, 27), date(2026, 11, 24)),
         ("the 14-day period", date(2026, 11, 11), date(2026, 11, 24)),
+        ("the week of nov 11", date(2026, 11, 9), date(2026, 11, 15)),      # Monday to Sunday around the day
+        ("wk of Oct 4, 2026", date(2026, 9, 28), date(2026, 10, 4)),
+        ("the week starting nov 4", date(2026, 11, 4), date(2026, 11, 10)),   # seven days from the day
     ],
 )
 def test_period_phrases(text: str, start: date, last: date) -> None:
