@@ -158,6 +158,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bbudgets?\b", 2.0),
         (r"\bhow much (?:of (?:it|that|this|the budget) )?(?:is |do (?:we|they) have )?(?:left|remaining|remains?)\b", 1.0),
         (r"\bclosest to\b|\bover (?:its |their )?(?:budget|limit)\b|\bburn[- ]?(?:rate|down)\b|\bheadroom\b|\boverspend\w*\b", 1.0),
+        # "is research on track for its november budget?": the budget's burn, not a 30-day forecast
+        (r"\bon track (?:for|against|with|to stay (?:in|within|under)) (?:its |their |our |the )?(?:\w+ )?budget\b", 2.5),
         (rf"\b\d+\s?x?\s?{GPU}|\bwith a budget of\b", -2.0),   # a job's own budget: estimate's verdict
         # "how much spent so far this nov, and what's the nov budget?": spent against budget is the budget's answer
         (r"\b(?:spent|spend|spending)\b.{0,60}(?:\band\b|\bplus\b|\+|&).{0,40}\bbudget\b", 2.0),
@@ -250,6 +252,7 @@ CUE_WORDS: tuple[str, ...] = (
     # more words of MOVE_UP / MOVE_DOWN ("which two teams rose the most" was "I don't know 'rose'"); not 'grow',
     # 'grown' or 'rise': typo targets that near, 'grows' in "if traffic grows to 10x" was read as 'grown'
     "rose", "climbed", "fell", "declined", "shrunk", "pricier", "costlier",
+    "track",       # "on track for its budget" (a forecast cue of two words)
 )
 
 

@@ -265,3 +265,13 @@ def test_top_with_a_count_in_words_ranks_the_dimension_named(offline: Callable[.
     a = offline("top three providers in october")
     assert [(c.args.get("group_by"), c.args.get("top")) for c in a.tool_calls] == [("provider", 3)], a.tool_calls
     assert first in a.text, a.text
+
+
+def test_on_track_for_a_budget_is_the_budgets_burn(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # "is research on track for its november budget?" was "I don't know 'track'" (and, with 'track' known, a
+    # 30-day forecast against no budget)
+    spent = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'data' AND ChargePeriodStart >= "
+                "TIMESTAMP '2026-11-01' AND ChargePeriodStart < TIMESTAMP '2026-11-25'")
+    a = offline("is the data team on track with their budget this month?")
+    assert [c.tool for c in a.tool_calls] == ["budgets"], a.tool_calls
+    assert usd(spent) in a.text, a.text
