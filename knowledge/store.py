@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from knowledge import allocation, lake, name_index
+from knowledge.ingest.session import memory_limit
 from knowledge.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -348,6 +349,9 @@ def create_lake(root: Path, source: str | Path | None = None) -> Path:
     try:
         con = duckdb.connect(str(building))
         try:
+            # Copying a store sorts all its charge rows into the partitions (lake.flush): bounded like an
+            # ingest (spilling beside the state file), or a 100M-row store took 20 GB of RAM.
+            con.execute(f"SET memory_limit = '{memory_limit()}'")
             migrate(con)
             lake.mark(con)
             if source is not None:
