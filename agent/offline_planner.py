@@ -843,10 +843,10 @@ def _ranking_args(spec: ToolSpec, args: dict[str, Any], ent: Entities) -> None:
     if average and spec.name in ("spend", "query_costs", "llm_spend"):
         unit = next(g for g in average.groups() if g) if any(average.groups()) else "year"
         by = {"month": "month", "week": "week"}.get(unit)
-        ask = f" Ask for 'spend by {by} over {ent.period or 'the last 3 months'}' to see each {by}'s figure," if by else ""
+        ask = (f"Ask for 'spend by {by} over {ent.period or 'the last 3 months'}' to see each {by}'s figure, or for "
+               "the period's total." if by else "Ask for the period's total, or for spend by month over it.")
         raise NeedMore({"kind": "did_you_mean", "suggestions": [], "text": (
-            f"I don't compute an average per {unit}, and the period's total is not one, so I give no figure.{ask} "
-            f"or ask for the period's total.")})
+            f"I don't compute an average per {unit}, and the period's total is not one, so I give no figure. {ask}")})
 
 
 def _check_movers_comparison(args: dict[str, Any], ent: Entities) -> None:

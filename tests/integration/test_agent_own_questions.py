@@ -10,12 +10,22 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import duckdb
 import pytest
 
 from agent.answer import Answer
 from tests.conftest import usd
 
 OCTOBER = ("2026-10-01", "2026-11-01")
+
+
+def _rows(db: Any, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of an independent query on the demo store (the expected values)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query, params).fetchall()
+    finally:
+        con.close()
 # A job belongs to the period it ran in (job_runs: "Period the jobs ran in"): it started before the period's
 # end and ended after its start, or is still running (the demo's as-of day).
 RAN_IN = "started_at < ? AND coalesce(ended_at, TIMESTAMP '2026-11-25') > ?"
@@ -65,14 +75,9 @@ def test_zombie_jobs_are_still_waste(offline: Callable[..., Answer]) -> None:
 ])
 def test_a_superlative_ranks_by_the_dimension_it_names(offline: Callable[..., Answer], demo_db: Any,
                                                        q: str, column: str, ascending: bool) -> None:
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        rows = con.execute(f"SELECT {column}, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
-                           f"AND ChargePeriodStart < ? AND {column} IS NOT NULL AND {column} <> '' GROUP BY 1 "
-                           f"ORDER BY c {'ASC' if ascending else 'DESC'}", list(OCTOBER)).fetchall()
-    finally:
-        con.close()
+    rows = _rows(demo_db, f"SELECT {column}, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
+                          f"AND ChargePeriodStart < ? AND {column} IS NOT NULL AND {column} <> '' GROUP BY 1 "
+                          f"ORDER BY c {'ASC' if ascending else 'DESC'}", list(OCTOBER))
     a = offline(q)
     assert a.kind == "answer", a.text
     first, second = rows[0], rows[1]
@@ -96,14 +101,8 @@ def test_jobs_named_by_their_gpu_type_are_the_job_history(offline: Callable[...,
 
 def test_a_superlative_with_a_provider_in_between_ranks_that_providers_services(offline: Callable[..., Answer],
                                                                                  demo_db: Any) -> None:
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        rows = con.execute("SELECT ServiceName, sum(BilledCost) AS c FROM focus_charges WHERE ProviderName = 'AWS' "
-                           "AND ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c ASC",
-                           list(OCTOBER)).fetchall()
-    finally:
-        con.close()
+    rows = _rows(demo_db, "SELECT ServiceName, sum(BilledCost) AS c FROM focus_charges WHERE ProviderName = 'AWS' "
+                          "AND ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c ASC", list(OCTOBER))
     a = offline("least expensive aws service in october?")
     assert a.kind == "answer", a.text
     body = a.text.split(" By ", 1)[1]
@@ -186,13 +185,8 @@ def test_an_untagged_share_keeps_the_team_it_names(offline: Callable[..., Answer
 
 def test_which_n_of_a_dimension_ranks_that_dimension(offline: Callable[..., Answer], demo_db: Any) -> None:
     # "which three regions did we spend the most in last week?" was every team's spend
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        rows = con.execute("SELECT ProviderName, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
-                           "AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c DESC", list(OCTOBER)).fetchall()
-    finally:
-        con.close()
+    rows = _rows(demo_db, "SELECT ProviderName, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
+                          "AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c DESC", list(OCTOBER))
     a = offline("which two providers cost us the most in october?")
     assert [(c.args.get("group_by"), c.args.get("top")) for c in a.tool_calls] == [("provider", 2)], a.tool_calls
     assert usd(rows[0][1]) in a.text and usd(rows[1][1]) in a.text, a.text
@@ -210,12 +204,7 @@ _RISES = """SELECT x_team, sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?)
 def test_a_movers_question_with_a_count_names_that_many(offline: Callable[..., Answer], demo_db: Any,
                                                          q: str, n: int) -> None:
     # "which 3 teams went up the most last month?" listed every team that rose; "which two ..." was "don't know 'two'"
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        rises = con.execute(_RISES, [OCTOBER[0], OCTOBER[0], SEPTEMBER[0], OCTOBER[1]]).fetchall()
-    finally:
-        con.close()
+    rises = _rows(demo_db, _RISES, [OCTOBER[0], OCTOBER[0], SEPTEMBER[0], OCTOBER[1]])
     a = offline(q)
     assert a.kind == "answer", a.text
     movers = a.text.split("\n")[0]
@@ -225,13 +214,8 @@ def test_a_movers_question_with_a_count_names_that_many(offline: Callable[..., A
 
 def test_which_x_did_we_pay_the_most_ranks_that_dimension(offline: Callable[..., Answer], demo_db: Any) -> None:
     # "what providers did we pay the most in october?" got the help reply
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        top = con.execute("SELECT RegionId, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
-                          "AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c DESC LIMIT 1", list(OCTOBER)).fetchone()
-    finally:
-        con.close()
+    (top,) = _rows(demo_db, "SELECT RegionId, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
+                            "AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c DESC LIMIT 1", list(OCTOBER))
     a = offline("which regions have we paid the most in october?")
     assert [c.args.get("group_by") for c in a.tool_calls] == ["region"], a.tool_calls
     assert top[0] in a.text and usd(top[1]) in a.text, a.text
