@@ -352,6 +352,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         other = find_period(ent.period_unparsed[0])
         if other.phrase == ent.period_unparsed[0] and not other.unparsed:
             ent.period_compared, ent.period_unparsed = other.phrase, []
+    _stated_then_asked(ent)
     _amounts(ent)
     m = _MULTIPLIER.search(text)
     if m:
@@ -369,6 +370,23 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     ent.catalog_models = list(dict.fromkeys(index.catalog[t] for t in tokens if t in index.catalog))
     ent.cue_text = _masked(ent)
     return ent
+
+
+# "bigquery was ~12.6k in sept, what did it come to in oct?": a figure the asker states for one period, then the
+# period asked about. The stated period is the one compared with, the other the one answered.
+_STATED = re.compile(r"\b(?:was|were|is|came to|cost|ran)\s+(?:~|about |around |roughly |approx\.? |nearly |almost )?"
+                     r"\$?\d[\d,]*(?:\.\d+)?\s?(?:k|m|thousand|million)?\s+(?:in|for|during|over)\s+$")
+
+
+def _stated_then_asked(ent: Entities) -> None:
+    if not ent.period or ent.period_compared is not None or len(ent.period_unparsed) != 1:
+        return
+    at = ent.text.find(ent.period.lower())
+    if at < 0 or not _STATED.search(ent.text[:at]):
+        return
+    other = find_period(ent.period_unparsed[0])
+    if other.phrase == ent.period_unparsed[0] and not other.unparsed:
+        ent.period, ent.period_compared, ent.period_unparsed = other.phrase, ent.period, []
 
 
 # The head noun of a resource described in words ("the summit replica bucket", "that sentiment endpoint").

@@ -259,3 +259,15 @@ def test_on_track_for_a_budget_is_the_budgets_burn(offline: Callable[..., Answer
     a = offline("is the data team on track with their budget this month?")
     assert [c.tool for c in a.tool_calls] == ["budgets"], a.tool_calls
     assert usd(spent) in a.text, a.text
+
+
+@pytest.mark.parametrize(("q", "team"), [("recsys spend was ~250k in sept, what was it in oct?", "recsys"),
+                                         ("search cost around 200k for september. what did it cost for october?", "search")])
+def test_a_figure_stated_for_one_month_then_another_asked_answers_the_other(
+        offline: Callable[..., Answer], sql: Callable[..., Any], q: str, team: str) -> None:
+    # "bigquery was ~12.6k in sept, what did it come to in oct?" got "I could not read 'oct'"
+    october = sql("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = ? AND ChargePeriodStart >= ? "
+                  "AND ChargePeriodStart < ?", team, *OCTOBER)
+    a = offline(q)
+    assert a.kind == "answer", a.text
+    assert usd(october) in a.text.split(" from ")[0], a.text
