@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from rapidfuzz import fuzz
 
-from agent.intents import vocabulary
+from agent.intents import COUNT_WORD_RE, COUNT_WORDS, vocabulary
 from agent.typos import correct
 from knowledge.semantic.model import DIMENSIONS
 from tools.names import NameTables, fold
@@ -112,20 +112,19 @@ _AMOUNT = re.compile(
     r"(?:\s?(?:/|per|a|an)\s?(?P<unit>month|mo|day|hour|hr|week|year)\b|\s(?P<monthly>monthly)\b)?"
 )
 _MULTIPLIER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:x|×|times)(?![a-z0-9])")
-_TOP = re.compile(r"\btop[\s-]?(\d{1,3}|two|three|four|five|six|seven|eight|nine|ten)\b"   # "top 5", "top four",
+_COUNT = rf"\d{{1,2}}|{COUNT_WORD_RE}"         # a count in digits or words ("3", "three")
+_TOP = re.compile(rf"\btop[\s-]?(\d{{3}}|{_COUNT})\b"   # "top 5", "top four",
                   # and "our 2 priciest resources", "the 3 biggest teams"
-                  r"|(?<![\d.,$])\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+"
-                  r"(?:most expensive|priciest|costliest|biggest|largest|highest)\b"
+                  rf"|(?<![\d.,$])\b({_COUNT})\s+(?:most expensive|priciest|costliest|biggest|largest|highest)\b"
                   # "which three regions did we spend the most in"
-                  r"|\b(?:which|what)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?=[a-z]+s\b)")
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+                  rf"|\b(?:which|what)\s+({_COUNT})\s+(?=[a-z]+s\b)")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
 _WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest|cheapest|least expensive|smallest|lowest)"
                     r"\s+[a-z0-9-]+\s+"                                       # "priciest ec2 resource", "cheapest aws region"
                     r"(resources?|services?|endpoints?|models?|apps?|accounts?|regions?|projects?)\b"
                     r"|\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
-                    r"|\b(?:(?:which|what)(?:\s+(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten))?|whose"
-                    r"|top(?:[\s-]?(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten))?"
+                    rf"|\b(?:(?:which|what)(?:\s+(?:{_COUNT}))?|whose"
+                    rf"|top(?:[\s-]?(?:\d{{3}}|{_COUNT}))?"
                     r"|most expensive|biggest|largest|costliest|priciest"
                     r"|cheapest|least expensive|smallest|lowest)\s+"                  # "cheapest provider last month"
                     r"(?:llm\s+|ai\s+|gpu\s+|single\s+|one\s+|individual\s+)?([a-z_]+)"
@@ -360,7 +359,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     m = _TOP.search(text)
     if m:
         count = m.group(1) or m.group(2) or m.group(3)
-        ent.top = _NUMBER_WORDS.get(count) or int(count)
+        ent.top = COUNT_WORDS.get(count) or int(count)
         ent.top_span = m.span()
     ent.ascending = bool(_LEAST.search(text))
     _group(ent)

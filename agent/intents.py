@@ -34,6 +34,9 @@ GPU = r"(?:h100|h200|a100|l40s|a10g|l4|b200|v100|t4|gpus?)"
 
 # Words of a change between two periods ("which services came down", "where did spend grow the most"): the
 # movers cue below and the offline planner's MOVERS read the same lists.
+# Counts said in words ("top four regions", "which two teams"): one list for the intents and the entities.
+COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+COUNT_WORD_RE = "|".join(COUNT_WORDS)
 MOVE_DOWN = (r"shrank|shrunk|shrink|fell|dropped|drop|decreased|decrease|declined|went down|gone down|go down|"
              r"got cheaper|came down|(?:is|are|was|were) down the most")
 MOVE_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|gone up|go up|climbed|"
@@ -199,7 +202,7 @@ INTENTS: tuple[Intent, ...] = (
         # "what did we burn", "burning in eu-west-1": money spent (a "burn rate" / "burn-down" is a budget's)
         (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
-        (r"\btop (?:\d+ |(?:two|three|four|five|six|seven|eight|nine|ten) )?"
+        (rf"\btop (?:\d+ |(?:{COUNT_WORD_RE}) )?"
          r"(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bmost expensive\b"
          r"|\b(?:biggest|largest) (?:services|teams|resources|projects|line items)\b"
          r"|\b(?:biggest|largest) (?:single |one |individual )?(?:service|team|resource|project)\b"

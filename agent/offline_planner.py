@@ -794,6 +794,7 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
     if "top" in fields and ent.top:
         args["top"] = ent.top
     _ranking_args(spec, args, ent)
+    _check_average(spec, ent)
     if "amount" in fields and ent.amounts and "amount" not in args:
         args["amount"] = str(ent.amounts[0])
     used_spans: set[str] = set()
@@ -839,10 +840,15 @@ def _ranking_args(spec: ToolSpec, args: dict[str, Any], ent: Entities) -> None:
     if spec.name == "spend" and MOVERS.search(ent.text):
         args.update(compare=True, top=100)     # every row's change against the compared period (agent.derived.movers)
         _check_movers_comparison(args, ent)
+
+
+def _check_average(spec: ToolSpec, ent: Entities) -> None:
+    """"avg monthly spend over the last 6 months": no tool computes an average per month, week, quarter or
+    year, and the period's total is not one: asked back, with the query that shows each month."""
     average = AVERAGE_PER_SPAN.search(ent.text)
     if average and spec.name in ("spend", "query_costs", "llm_spend"):
         unit = next(g for g in average.groups() if g) if any(average.groups()) else "year"
-        by = {"month": "month", "week": "week"}.get(unit)
+        by = unit if unit in ("month", "week") else None
         ask = (f"Ask for 'spend by {by} over {ent.period or 'the last 3 months'}' to see each {by}'s figure, or for "
                "the period's total." if by else "Ask for the period's total, or for spend by month over it.")
         raise NeedMore({"kind": "did_you_mean", "suggestions": [], "text": (

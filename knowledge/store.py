@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from knowledge import allocation, lake, name_index
-from knowledge.ingest.session import memory_limit
+from knowledge.ingest.session import bounded_memory
 from knowledge.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -349,16 +349,16 @@ def create_lake(root: Path, source: str | Path | None = None) -> Path:
     try:
         con = duckdb.connect(str(building))
         try:
-            # Copying a store sorts all its charge rows into the partitions (lake.flush): bounded like an
-            # ingest (spilling beside the state file), or a 100M-row store took 20 GB of RAM.
-            con.execute(f"SET memory_limit = '{memory_limit()}'")
             migrate(con)
             lake.mark(con)
-            if source is not None:
-                _copy_tables(con, Path(source), root)
-            lake.attach(con, root)
-            allocation.refresh(con, force=True)
-            name_index.refresh(con, force=True)
+            # Copying a store sorts all its charge rows into the partitions (lake.flush), then indexes them:
+            # bounded like an ingest, spilling beside the state file (a 100M-row store took 20 GB of RAM).
+            with bounded_memory(con, building):
+                if source is not None:
+                    _copy_tables(con, Path(source), root)
+                lake.attach(con, root)
+                allocation.refresh(con, force=True)
+                name_index.refresh(con, force=True)
             con.execute("CHECKPOINT")
         finally:
             con.close()

@@ -19,6 +19,7 @@ from tools.names import candidates
 from tools.periods import Period, comparison_period
 from tools.registry import ToolContext, tool
 from tools.sqlparts import (
+    billing_first,
     charges_range,
     covered_days,
     data_starts_inside,
@@ -337,7 +338,7 @@ def _coverage(ctx: ToolContext, period: Period, compare: Period | None, prev_cha
     if compare is not None and prev_charges == 0:
         ctx.note(f"no billing data for {compare.describe()}: nothing to compare with")
     elif compare is not None:
-        first_ts = charges_range(ctx).first
+        first_ts = billing_first(ctx)
         if first_ts is not None and day_start(compare.start) < first_ts < day_start(compare.end):
             partial_from = first_ts.date()
             ctx.note(f"the comparison period is only partly covered: billing data starts {partial_from.isoformat()}")

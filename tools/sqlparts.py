@@ -192,11 +192,17 @@ def data_starts_inside(ctx: ToolContext, period: Period) -> date | None:
     """The day the store's billing data starts, when that day is inside `period` after its first day: the
     period is then only partly covered, and a total for it must say so (a 5-day figure read as a month's
     bill is a figure for a question nobody asked)."""
-    first = ctx.store_fact("billing_first", "SELECT min(ChargePeriodStart) FROM focus_charges")
+    first = billing_first(ctx)
     if first is None:
         return None
-    day = first.date() if isinstance(first, datetime) else first
+    day = first.date()
     return day if period.start < day < period.end else None
+
+
+def billing_first(ctx: ToolContext) -> datetime | None:
+    """Where the store's billing data starts (its first ChargePeriodStart), read once per read-only store."""
+    first = ctx.store_fact("billing_first", "SELECT min(ChargePeriodStart) FROM focus_charges")
+    return first if isinstance(first, datetime) or first is None else datetime.combine(first, time())
 
 
 def covered_days(period: Period, first: date, until: date | None) -> int:
