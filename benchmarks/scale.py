@@ -135,6 +135,10 @@ def cases(con: Any) -> list[tuple[str, str, dict[str, Any], str, list[Any]]]:
         ("spend by service (top 10)", "spend", {"group_by": "service", "top": 10},
          _SPEND_HAND.format(g="ServiceName", t="focus_charges", limit=" LIMIT 10"), spend),
         ("spend by tag env", "spend", {"group_by": "env"},
+         _SPEND_HAND.format(g="x_tag_env", t="focus_charges", limit=""), spend),
+        # The env tag is a column of the files (knowledge.tag_columns); the same tool against hand SQL that
+        # reads it from the Tags map, as it had to before the column existed.
+        ("spend by tag env vs hand SQL over the map", "spend", {"group_by": "env"},
          _SPEND_HAND.format(g="nullif(Tags['env'], '')", t="focus_charges", limit=""), spend),
         ("top 10 resources", "spend", {"group_by": "resource", "top": 10},
          _SPEND_HAND.format(g="ResourceId", t="focus_charges", limit=" LIMIT 10"), spend),

@@ -6,7 +6,8 @@ table `resource_owners_table`, which `refresh` rebuilds from `resource_owners_li
 ownership rule first, then endpoint metadata, then the GPU job that ran on the resource) when a signature
 of its inputs changed: the charges (row count and ingest runs), the ownership rules, the endpoints and the
 GPU jobs (a hash of every row). Writers call it when they finish (`knowledge.store`), so a question never
-pays for a DISTINCT over the whole bill. `meta.allocation_refreshed_at` says when it last ran.
+pays for a DISTINCT over the whole bill. `meta.allocation_refreshed_at` says when it last ran. A refresh
+also sets the tag columns (knowledge.tag_columns) of charge rows inserted without them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import duckdb
+
+from knowledge import lake, tag_columns
 
 TABLE = "resource_owners_table"
 LIVE = "resource_owners_live"
@@ -49,6 +52,7 @@ def refresh(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
         return False
     con.execute("BEGIN TRANSACTION")
     try:
+        tag_columns.fill(con, lake.main_table(con))     # rows some path inserted without their tag columns
         con.execute(f"DELETE FROM main.{TABLE}")
         con.execute(f"INSERT INTO main.{TABLE} SELECT * FROM {LIVE}")
         _set_meta(con, _SIG_KEY, sig)

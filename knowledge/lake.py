@@ -36,6 +36,8 @@ from pathlib import Path
 
 import duckdb
 
+from knowledge import tag_columns
+
 STATE_FILE = "state.duckdb"
 CHARGES_DIR = "charges"
 CHARGES = "focus_charges"
@@ -103,6 +105,14 @@ def charge_files(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
     return [root / f for _, f, _ in manifest(con)]
 
 
+def _without_tag_columns(con: duckdb.DuckDBPyConnection, root: Path) -> set[Path]:
+    """The files written before the tag columns existed (schema migration 11): read with the columns
+    computed from the map, until a write of their partition replaces them."""
+    db = _database(con)
+    return {root / r[0] for r in con.execute(
+        f'SELECT file FROM "{db}".main.lake_files WHERE NOT tag_columns').fetchall()}
+
+
 def main_table(con: duckdb.DuckDBPyConnection) -> str:
     """The state file's own `focus_charges` table, named so that the temporary view cannot shadow it."""
     return f'"{_database(con)}".main.{CHARGES}'
@@ -126,14 +136,17 @@ def attach(con: duckdb.DuckDBPyConnection, root: Path, *, writer: bool = False) 
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_SUMS} (partition VARCHAR, n BIGINT, h HUGEINT)")
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_ROWS} AS SELECT * FROM {table} LIMIT 0")
         table = f"(SELECT * FROM {table} UNION ALL BY NAME SELECT * FROM temp.main.{_ROWS})"
-    if files:
-        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-        lake_rows = (f"SELECT * EXCLUDE (filename) FROM read_parquet([{listed}], filename = true, hive_partitioning = false) "
-                     f"WHERE filename NOT IN (SELECT file FROM temp.main.{_CHECKOUTS})" if writer
-                     else f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)")
-        body = f"SELECT * FROM {table} UNION ALL BY NAME {lake_rows}"
-    else:
-        body = f"SELECT * FROM {table}"
+    body = f"SELECT * FROM {table}"
+    untagged = _without_tag_columns(con, root)
+    for group, extra in (([f for f in files if f not in untagged], ""),
+                         ([f for f in files if f in untagged], f", {tag_columns.computed_sql()}")):
+        if not group:
+            continue
+        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in group)
+        lake_rows = (f"SELECT * EXCLUDE (filename){extra} FROM read_parquet([{listed}], filename = true, "
+                     f"hive_partitioning = false) WHERE filename NOT IN (SELECT file FROM temp.main.{_CHECKOUTS})"
+                     if writer else f"SELECT *{extra} FROM read_parquet([{listed}], hive_partitioning = false)")
+        body += f" UNION ALL BY NAME {lake_rows}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {CHARGES} AS {body}")
     return len(files)
 
@@ -273,7 +286,8 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None)
             # rows decoded. DuckDB keeps the ORDER BY in the files only while it preserves insertion order.
             con.execute("SET preserve_insertion_order = true")
             con.execute(
-                f"COPY (SELECT *, {PERIOD_SQL} AS billing_period, {PROVIDER_SQL} AS provider FROM {table} "
+                f"COPY (SELECT * REPLACE ({tag_columns.computed_sql()}), {PERIOD_SQL} AS billing_period, "
+                f"{PROVIDER_SQL} AS provider FROM {table} "
                 f"ORDER BY ResourceId NULLS LAST, ChargePeriodStart) "
                 f"TO '{staging}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (billing_period, provider))")
         tag = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -291,7 +305,8 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None)
         con.execute("INSERT INTO main.lake_retired SELECT file, ? FROM main.lake_files "
                     "WHERE partition IN (SELECT unnest(?::VARCHAR[]))", [now, sorted(dirty)])
         con.execute("DELETE FROM main.lake_files WHERE partition IN (SELECT unnest(?::VARCHAR[]))", [sorted(dirty)])
-        con.executemany("INSERT INTO main.lake_files VALUES (?, ?, ?, ?)", [[p, f, n, now] for p, f, n in written])
+        con.executemany("INSERT INTO main.lake_files (partition, file, rows, written_at, tag_columns) "
+                        "VALUES (?, ?, ?, ?, true)", [[p, f, n, now] for p, f, n in written])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -42,7 +42,7 @@ def _dim(name: str) -> str:
 
 SOURCES: tuple[Source, ...] = (
     Source("focus_charges", (
-        ("team", "Tags['team']"), ("project", _dim("project")), ("environment", _dim("env")),
+        ("team", "x_tag_team"), ("project", _dim("project")), ("environment", _dim("env")),
         ("service", _dim("service")), ("provider", _dim("provider")), ("region", _dim("region")),
         ("account", "SubAccountName"), ("account", "SubAccountId"), ("account", "BillingAccountName"),
         ("account", "BillingAccountId"), ("resource", "ResourceId"), ("resource", "ResourceName")), big=True),

@@ -573,8 +573,31 @@ CREATE TABLE IF NOT EXISTS resource_owners_table AS SELECT * FROM resource_owner
 CREATE OR REPLACE VIEW resource_owners AS SELECT * FROM resource_owners_table;
 """
 
+# The common tag keys materialised as columns (knowledge.tag_columns): reading one key of the `Tags` map
+# decodes every row's whole map. Existing rows are filled here; a lake's files written before this
+# migration are marked (`lake_files.tag_columns` false) and read with the columns computed from the map.
+MIGRATION_11 = """
+ALTER TABLE focus_charges ADD COLUMN x_tag_team VARCHAR;
+ALTER TABLE focus_charges ADD COLUMN x_tag_owner VARCHAR;
+ALTER TABLE focus_charges ADD COLUMN x_tag_project VARCHAR;
+ALTER TABLE focus_charges ADD COLUMN x_tag_env VARCHAR;
+ALTER TABLE focus_charges ADD COLUMN x_tag_app VARCHAR;
+ALTER TABLE focus_charges ADD COLUMN x_tag_model VARCHAR;
+UPDATE focus_charges SET x_tag_team = nullif(Tags['team'], ''), x_tag_owner = nullif(Tags['owner'], ''),
+       x_tag_project = nullif(Tags['project'], ''), x_tag_env = nullif(Tags['env'], ''),
+       x_tag_app = nullif(Tags['app'], ''), x_tag_model = nullif(Tags['model'], '')
+WHERE Tags IS NOT NULL;
+ALTER TABLE lake_files ADD COLUMN tag_columns BOOLEAN DEFAULT false;
+CREATE OR REPLACE VIEW charges_allocated AS
+SELECT c.*,
+       coalesce(c.x_tag_team, ro.team) AS x_team,
+       CASE WHEN c.x_tag_team IS NOT NULL THEN 'tag'
+            WHEN ro.team IS NOT NULL THEN ro.how END AS x_team_source
+FROM focus_charges c LEFT JOIN resource_owners ro ON ro.ResourceId = c.ResourceId;
+"""
+
 # Append new migrations here; never edit an earlier one.
 MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7,
-                         MIGRATION_8, MIGRATION_9, MIGRATION_10]
+                         MIGRATION_8, MIGRATION_9, MIGRATION_10, MIGRATION_11]
 
 SCHEMA_VERSION = len(MIGRATIONS)

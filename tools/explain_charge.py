@@ -318,9 +318,8 @@ def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> list[BreakdownLine]:
                    min(ProviderName) AS provider,
                    sum(ConsumedQuantity) AS qty, coalesce(ConsumedUnit, PricingUnit) AS unit,
                    sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, count(*) AS n,
-                   CASE WHEN count(nullif(Tags['team'], '')) = count(*)
-                         AND min(nullif(Tags['team'], '')) = max(nullif(Tags['team'], ''))
-                        THEN min(nullif(Tags['team'], '')) END AS team,
+                   CASE WHEN count(x_tag_team) = count(*) AND min(x_tag_team) = max(x_tag_team)
+                        THEN min(x_tag_team) END AS team,
                    sum(sum(BilledCost)) OVER () AS all_billed, sum(sum(EffectiveCost)) OVER () AS all_effective
             FROM focus_charges WHERE {' AND '.join(where)}
             GROUP BY SkuId, ResourceId, coalesce(ConsumedUnit, PricingUnit)

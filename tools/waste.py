@@ -436,8 +436,8 @@ def _resource_tags(ctx: ToolContext, resource_ids: list[str | None], last_day: d
         return {}
     rows = ctx.query(
         f"""
-        SELECT ResourceId AS rid, max({ENV_SQL}) AS env, max(nullif(Tags['team'], '')) AS tag_team,
-               max(nullif(Tags['owner'], '')) AS tag_owner
+        SELECT ResourceId AS rid, max({ENV_SQL}) AS env, max(x_tag_team) AS tag_team,
+               max(x_tag_owner) AS tag_owner
         FROM focus_charges
         WHERE ChargePeriodStart >= ? AND ResourceId IN ({', '.join('?' for _ in ids)})
         GROUP BY ResourceId ORDER BY ResourceId
@@ -467,7 +467,7 @@ def _left_on(ctx: ToolContext, last_day: date | None) -> list[WasteItem]:
         f"""
         WITH recent AS (
             SELECT ResourceId, max({ENV_SQL}) AS env, max({PROJECT_SQL}) AS project,
-                   max(nullif(Tags['team'], '')) AS tag_team, max(nullif(Tags['owner'], '')) AS tag_owner,
+                   max(x_tag_team) AS tag_team, max(x_tag_owner) AS tag_owner,
                    sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_day_cost
             FROM focus_charges
             WHERE ChargePeriodStart >= ? AND ResourceId IS NOT NULL

@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from knowledge import lake
+from knowledge import lake, tag_columns
 from knowledge.connectors.records import Parsed, Reject
 from knowledge.connectors.targets import STAGE, Target, cost_sql
 from knowledge.ingest import llm as llm_catalog
@@ -256,6 +256,10 @@ def _insert(con: duckdb.DuckDBPyConnection, target: Target, file: str, ingest_id
         values.append(cost)
         if target.priced == "calls":  # provider from the catalog when the log has none
             values[cols.index("provider")] = "coalesce(s.provider, p.provider)"
+    if target.table == "focus_charges" and "Tags" in cols:
+        for col, value in tag_columns.computed(target.value_sql("Tags")):
+            targets.append(col)
+            values.append(value)
     params: list[Any] = []
     for name, value in (("x_source_file", file), ("x_ingest_id", ingest_id)):
         if name in target.lineage:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from knowledge import tag_columns
+
 # The staging shape every generator produces (name, type, default).
 CHARGE_COLUMNS: list[tuple[str, str, str | None]] = [
     ("day", "DATE", None),
@@ -70,7 +72,7 @@ def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str
     con.execute(
         f"""
         INSERT INTO focus_charges BY NAME
-        SELECT
+        SELECT *, {tag_columns.computed_sql()} FROM (SELECT
             s.cost AS BilledCost,
             s.cost AS EffectiveCost,
             coalesce(s.list_cost, s.cost) AS ListCost,
@@ -113,7 +115,7 @@ def insert_focus(con: duckdb.DuckDBPyConnection, source_sql: str, ingest_id: str
             {'s.tags' if prebuilt_tags else tags_sql('s')} AS Tags,
             'demo' AS x_source_file,
             CAST(? AS VARCHAR) AS x_ingest_id
-        FROM ({source_sql}) s JOIN _demo_accounts a ON a.provider = s.provider
+        FROM ({source_sql}) s JOIN _demo_accounts a ON a.provider = s.provider)
         """,
         [ingest_id, *(params or [])],
     )

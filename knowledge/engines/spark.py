@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from knowledge import lake
+from knowledge import lake, tag_columns
 from knowledge.engines import dialect
 from knowledge.errors import FinopsError
 
 if TYPE_CHECKING:  # pyspark is an optional extra: imported when a session is made
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 CHARGES = "focus_charges"
 # Base tables of the state file that are not data a tool asks about (the lake's own bookkeeping).
@@ -183,10 +183,18 @@ class SparkEngine:
                                                "schema_name = 'main' AND table_name = ? ORDER BY column_index",
                                                [db, CHARGES]).fetchall()]
             parquet = self.spark.read.option("mergeSchema", "true").parquet(*self._files)
-            # An older file lacks a column added later: NULL of the state table's type, as DuckDB's view reads it.
+            # An older file lacks a column added later: NULL of the state table's type, as DuckDB's view reads it,
+            # except the tag columns (knowledge.tag_columns), which such a file's rows read from their map.
             types = dict(state_rows.dtypes)
-            parquet = parquet.select(*[F.col(n) if n in parquet.columns else F.lit(None).cast(types[n]).alias(n)
-                                       for n in names])
+            keys = {c: k for k, c in tag_columns.TAG_COLUMNS.items()}
+
+            def column(n: str) -> Column:
+                if n in keys:
+                    from_map = F.nullif(F.try_element_at(F.col("Tags"), F.lit(keys[n])), F.lit(""))
+                    return F.coalesce(F.col(n), from_map).alias(n) if n in parquet.columns else from_map.alias(n)
+                return F.col(n) if n in parquet.columns else F.lit(None).cast(types[n]).alias(n)
+
+            parquet = parquet.select(*[column(n) for n in names])
             frame = parquet if con.execute(f'SELECT count(*) FROM "{db}".main.{CHARGES}').fetchone() == (0,) \
                 else state_rows.unionByName(parquet)
         frame.createOrReplaceTempView(CHARGES)

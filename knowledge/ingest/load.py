@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import duckdb
 
-from knowledge import lake
+from knowledge import lake, tag_columns
 from knowledge.ingest import llm
 from knowledge.ingest.errors import IngestError
 from knowledge.ingest.header import HeaderPlan
@@ -509,6 +509,10 @@ def _insert(
             values.append("p.provider")
         targets.append("cost")
         values.append(llm_cost_sql("s", "p"))
+    if spec.table == "focus_charges" and "Tags" in cols:
+        for col, value in tag_columns.computed("s.Tags"):
+            targets.append(col)
+            values.append(value)
     if "x_source_file" in spec.lineage:
         targets.append("x_source_file")
         values.append("?")

@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowledge import tag_columns
+
 Unit = Literal["USD", "quantity", "count", "ratio"]
 Join = Literal["allocation", "endpoint_model"]
 DimensionKind = Literal["categorical", "time", "tag"]
@@ -112,7 +114,7 @@ def _col(column: str) -> str:
 
 # The model a charge pays for, one definition for every tool: a `model` tag on the charge, else the model
 # the inference endpoint on that resource serves, else the SKU of a token-priced AI API charge.
-MODEL_SQL = ("coalesce(nullif(Tags['model'], ''), x_endpoint_model, "
+MODEL_SQL = ("coalesce(x_tag_model, x_endpoint_model, "
              "CASE WHEN ServiceCategory = 'AI and Machine Learning' AND PricingUnit ILIKE '%token%' "
              "THEN coalesce(nullif(SkuMeter, ''), SkuId) END)")
 
@@ -294,13 +296,13 @@ _DIMENSIONS: tuple[Dimension, ...] = (
               tables=("focus_charges", "llm_calls", "endpoints", "prompts"),
               description="AI model: the `model` tag, else the endpoint's model, else a token-priced AI SKU",
               synonyms=("models", "llm", "llms")),
-    Dimension(name="project", label="project", sql="nullif(Tags['project'], '')", kind="tag", focus_column="Tags",
+    Dimension(name="project", label="project", sql="x_tag_project", kind="tag", focus_column="Tags",
               name_kind="project", tables=("focus_charges", "gpu_jobs"), description="the `project` tag",
               synonyms=("projects",)),
-    Dimension(name="env", label="environment", sql="nullif(Tags['env'], '')", kind="tag", focus_column="Tags",
+    Dimension(name="env", label="environment", sql="x_tag_env", kind="tag", focus_column="Tags",
               name_kind="environment", tables=("focus_charges", "gpu_jobs"), description="the `env` tag",
               synonyms=("environment", "environments", "envs", "stage")),
-    Dimension(name="app", label="app", sql="coalesce(nullif(Tags['app'], ''), nullif(SubAccountName, ''))",
+    Dimension(name="app", label="app", sql="coalesce(x_tag_app, nullif(SubAccountName, ''))",
               kind="tag", focus_column="Tags", name_kind="app", tables=("focus_charges", "llm_calls", "prompts"),
               description="application: the `app` tag, else the AI API project (sub account name)",
               synonyms=("apps", "application", "applications")),
@@ -361,9 +363,11 @@ class SemanticModel(BaseModel):
 
 
 def tag_dimension(key: str) -> Dimension:
-    """`tag:<key>`: the value of any tag key (the key itself is bound as a parameter, never spliced)."""
-    return Dimension(name=f"{TAG_PREFIX}{key}", label=f"tag {key}", sql="nullif(Tags[?], '')", kind="tag",
-                     focus_column="Tags", description=f"the `{key}` tag", params=(key,))
+    """`tag:<key>`: the value of any tag key: its column when the key is materialised (knowledge.tag_columns),
+    else read from the map (the key itself bound as a parameter, never spliced)."""
+    col = tag_columns.column(key)
+    return Dimension(name=f"{TAG_PREFIX}{key}", label=f"tag {key}", sql=col or "nullif(Tags[?], '')", kind="tag",
+                     focus_column="Tags", description=f"the `{key}` tag", params=() if col else (key,))
 
 
 def _lookup_table() -> dict[str, str]:

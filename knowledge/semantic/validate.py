@@ -20,6 +20,7 @@ from knowledge.semantic.model import (
     DERIVED,
     LLM_ONLY_DIMENSIONS,
     MEASURES,
+    TAG_PREFIX,
     DerivedMeasure,
     Dimension,
     Measure,
@@ -62,9 +63,9 @@ def resolve_dimension(name: str, con: duckdb.DuckDBPyConnection | None = None) -
         raise MissingDataError(name, f"'{name}' is a dimension of LLM usage (call logs), not of billing charges; "
                                      f"ask for LLM spend by {name} instead")
     dim = dimension(name)
-    if con is None or not dim.params:
+    if con is None or not dim.name.startswith(TAG_PREFIX):
         return dim
-    key = dim.params[0]
+    key = dim.name[len(TAG_PREFIX):]
     if con.execute("SELECT 1 FROM focus_charges WHERE Tags[?] IS NOT NULL LIMIT 1", [key]).fetchone():
         return dim
     keys = tag_keys(con)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from knowledge.prices import gpu_catalog_path, llm_catalog_path, load_catalogs
-from knowledge.store import Store
+from knowledge.store import Store, refresh_names
 from tests.conftest import MANIFEST
 from tools.contract import FinopsError, UnknownNameError
 from tools.estimate import DEFAULT_EGRESS_USD_PER_GB, DEFAULT_STORAGE_USD_PER_GB_MONTH
@@ -144,6 +144,7 @@ def _team_with_budget(store: Store, team: str, budget: Decimal, spent: Decimal, 
         "INSERT INTO focus_charges (BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd, ProviderName, "
         "ServiceName, ResourceId, Tags) VALUES (999999, 999999, ?, ?, 'AWS', 'EC2', 'i-1', MAP {'team': ?})",
         [month - timedelta(days=1), month, team])
+    refresh_names(store.con)        # what a writer does when it ends: the rows get their tag columns
 
 
 def test_team_budget_left_decides_the_verdict_and_an_approval_overrides(priced: Store) -> None:
