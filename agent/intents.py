@@ -218,6 +218,8 @@ INTENTS: tuple[Intent, ...] = (
         # "what providers did we pay the most in october?", "which two teams did we spend the most on"
         (r"\b(?:which|what)\s+(?:\w+\s+)?(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|"
          r"environments?|clouds?|vendors?)\s+(?:did|do|have|has)\s+(?:we|i|you)\s+(?:pay|paid|spend|spent)\b", 1.5),
+        # "what did I pay the most for": a ranking with nothing named (asked back: which dimension)
+        (r"\bwhat\s+(?:did|do|have|has)\s+(?:we|i|you)\s+(?:pay|paid|spend|spent)\s+(?:the\s+)?most\b", 1.5),
         # "which provider was cheapest last month", "what team was the most expensive"
         (r"\b(?:which|what)\s+(?:teams?|services?|providers?|projects?|regions?|accounts?|envs?|environments?|clouds?)\s+"
          r"(?:was|is|were|are|has been)\s+(?:the\s+)?(?:cheapest|least expensive|most expensive|priciest|costliest)\b", 1.5),

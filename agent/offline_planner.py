@@ -113,6 +113,10 @@ AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) d
                              r"|\b(?:per|a|each) day\b.{0,30}\bon (?:an? )?average\b")    # "cost per day on average"
 # "avg monthly spend over the last 6 months", "average per week": no tool computes it, and the period's total
 # is not it (the months may be partly covered, too): asked back, with the query that shows each month
+# "what did we pay the most for", "what cost us the most": a ranking with nothing named to rank
+UNNAMED_RANKING = re.compile(r"\bwhat\s+(?:(?:did|do|have|has)\s+(?:we|i|you)\s+)?(?:pay|paid|spend|spent|spending)"
+                             r"\s+(?:the\s+)?most\b|\bwhat\s+(?:costs?|cost(?:ed)?)\s+(?:us\s+|me\s+)?(?:the\s+)?most\b",
+                             re.IGNORECASE)
 AVERAGE_PER_SPAN = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) (?P<a>month|week|quarter|year)\b"
                               r"|\b(?:avg|average|mean) (?P<b>month|week|quarter|year)ly\b|\bannual (?:avg|average)\b"
                               r"|\b(?P<c>month|week|quarter|year)ly (?:avg|average)\b"
@@ -795,6 +799,7 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
         args["top"] = ent.top
     _ranking_args(spec, args, ent)
     _check_average(spec, ent)
+    _check_unnamed_ranking(spec, args, ent)
     if "amount" in fields and ent.amounts and "amount" not in args:
         args["amount"] = str(ent.amounts[0])
     used_spans: set[str] = set()
@@ -853,6 +858,20 @@ def _check_average(spec: ToolSpec, ent: Entities) -> None:
                "the period's total." if by else "Ask for the period's total, or for spend by month over it.")
         raise NeedMore({"kind": "did_you_mean", "suggestions": [], "text": (
             f"I don't compute an average per {unit}, and the period's total is not one, so I give no figure. {ask}")})
+
+
+def _check_unnamed_ranking(spec: ToolSpec, args: dict[str, Any], ent: Entities) -> None:
+    """"what did we pay the most for in october?" names no dimension to rank by: the period's total (with a
+    breakdown by whichever dimension) is not the answer, so it is asked back with the rankings there are."""
+    if spec.name not in ("spend", "query_costs") or args.get("group_by") or ent.group_by:
+        return
+    if UNNAMED_RANKING.search(ent.text):
+        period = str(ent.period or "")
+        when = "" if not period else f" {period}" if re.match(r"(?:last|this|past|previous|the)\b", period) else f" in {period}"
+        raise NeedMore({"kind": "did_you_mean", "suggestions": [
+            f"which service did we pay the most for{when}?", f"top resources{when}", f"spend by team{when}"],
+            "text": ("The most of what? I rank spend by service, resource, team, provider, region, account or "
+                     f"project, so I give no figure until you name one: e.g. 'which service cost the most{when}?'")})
 
 
 def _check_movers_comparison(args: dict[str, Any], ent: Entities) -> None:

@@ -271,3 +271,15 @@ def test_a_figure_stated_for_one_month_then_another_asked_answers_the_other(
     a = offline(q)
     assert a.kind == "answer", a.text
     assert usd(october) in a.text.split(" from ")[0], a.text
+
+
+@pytest.mark.parametrize("q", ["what have we spent the most on this quarter?", "what costs us the most?",
+                               "so what did I pay the most for in september"])
+def test_a_ranking_that_names_nothing_to_rank_is_asked_back(offline: Callable[..., Answer], q: str) -> None:
+    # "what did we pay the most for in october?" was the month's total broken down by team: a ranking by a
+    # dimension nobody named
+    a = offline(q)
+    assert a.kind == "did_you_mean" and not re.search(r"\$\d", a.text), a.text
+    assert "service" in a.text and a.suggestions
+    followed = offline(a.suggestions[0])
+    assert [c.args.get("group_by") for c in followed.tool_calls] == ["service"], followed.tool_calls
