@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from agent.entities import Entities
 from agent.state import Reply
+from knowledge.errors import FinopsError
+from tools.periods import parse_period
 from tools.registry import ToolSpec
 
 Hook = Callable[[dict[str, Any], Entities, ToolSpec], "dict[str, Any] | list[dict[str, Any]]"]
@@ -314,19 +316,94 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 
 
 # "EOM", "end of the month", "where does the total land": the month-end figure (horizon to the month's end)
+# "forecast for this month", "the rest of the month", "how will this month end up", "on track this month": the
+# month's total, never the default 30 days ahead (which runs into next month)
 MONTH_END = re.compile(r"\beom\b|\bend of (?:the |this )?month\b|\bmonth[- ]end\b|\bwhere (?:does|do|will) .{0,40}\b"
-                       r"(?:land|end up|finish)\b(?!.*\b(?:quarter|year|eoq|eoy)\b)")
+                       r"(?:land|end up|finish)\b(?!.*\b(?:quarter|year|eoq|eoy)\b)|\brest of (?:the |this )?month\b"
+                       r"|\b(?:forecast\w*|project(?:ed|ion)|expected|predict\w*|on track)\b.{0,30}\b(?:this|the current|current) "
+                       r"month\b|\b(?:this|the current) month\b.{0,30}\b(?:forecast\w*|project(?:ed|ion)|end up|land|finish)\b")
+
+
+def _next_calendar(unit: str, today: date) -> tuple[date, date]:
+    """The calendar week (Monday to Sunday), month, quarter or year after the one holding `today`: [start, end)."""
+    if unit == "week":
+        start = today + timedelta(days=7 - today.weekday())
+        return start, start + timedelta(days=7)
+    if unit == "year":
+        return date(today.year + 1, 1, 1), date(today.year + 2, 1, 1)
+    months = 3 if unit == "quarter" else 1
+    first = today.month - (today.month - 1) % months if unit == "quarter" else today.month
+    index = today.year * 12 + first - 1 + months
+    start = date(index // 12, index % 12 + 1, 1)
+    index += months
+    return start, date(index // 12, index % 12 + 1, 1)
+
+
+def _calendar_period(unit: str, ent: Entities, args: dict[str, Any], spec: ToolSpec) -> None:
+    """ "next month" is the calendar month after this one, not the 30 days after the latest data: the forecast
+    starts on its first day and runs to its last (the days before it are forecast but not counted)."""
+    if ent.today is None:
+        args["horizon_days"] = _UNIT_DAYS[unit]
+        return
+    _forecast_span(*_next_calendar(unit, ent.today), args, spec)
+
+
+def _forecast_span(start: date, end: date, args: dict[str, Any], spec: ToolSpec) -> None:
+    if "start" in _fields(spec):
+        args["horizon_days"] = (end - start).days
+        args["start"] = start.isoformat()
+
+
+_MONTH_NAME = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+
+
+def _future_period(ent: Entities) -> tuple[date, date] | None:
+    """The question's period when it is a future one a forecast can cover ("december" asked in November is
+    the coming December, "Q1 2027"): [start, end); None otherwise."""
+    if not ent.period or ent.today is None:
+        return None
+    text = ent.period.strip().lower()
+    try:
+        period = parse_period(text, ent.today, allow_future=True)
+    except FinopsError:
+        return None
+    start, end = period.start, period.end
+    if end <= ent.today and _MONTH_NAME.fullmatch(text):      # a bare month name: its next occurrence...
+        start, end = start.replace(year=start.year + 1), end.replace(year=end.year + 1)
+        if (start - ent.today).days > 62:                      # ...when it is near ('october' asked in November
+            return None                                        # is last October's spend, asked back)
+    return (start, end) if start >= ent.today else None
+
+
+def asks_month_end(ent: Entities) -> bool:
+    """ "EOM", "the rest of the month", "forecast for november" asked in November: this month's total (spend so
+    far plus the forecast of its remaining days)."""
+    if MONTH_END.search(ent.text):
+        return True
+    if not ent.period or ent.today is None:
+        return False
+    try:
+        period = parse_period(ent.period.strip(), ent.today)
+    except FinopsError:
+        return False
+    return period.start == ent.today.replace(day=1) and period.end > ent.today
 
 
 def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
     m = _HORIZON.search(ent.text)
-    if m and "horizon_days" in _fields(spec):
+    future = _future_period(ent)
+    if future is not None:
+        _forecast_span(*future, args, spec)
+    elif m and "horizon_days" in _fields(spec):
         if m.group(3):
-            args["horizon_days"] = _UNIT_DAYS[m.group(3)]
+            if m.group(3) == "day":
+                args["horizon_days"] = 1
+            else:
+                _calendar_period(m.group(3), ent, args, spec)
         else:
             n = int(m.group(1)) if m.group(1).isdigit() else _WORDS[m.group(1)]
             args["horizon_days"] = n * _UNIT_DAYS[m.group(2)]
-    elif MONTH_END.search(ent.text) and ent.today is not None:
+    elif asks_month_end(ent) and ent.today is not None:
         month_end = (ent.today.replace(day=28) + timedelta(days=4)).replace(day=1)
         _set(args, spec, "horizon_days", max(1, (month_end - ent.today).days))
     return _scoped(args, ent, spec)

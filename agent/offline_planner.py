@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
-from agent.arg_hooks import HOOKS, MONTH_END, NeedMore, rescoped
+from agent.arg_hooks import HOOKS, NeedMore, asks_month_end, rescoped
 from agent.coverage import (
     UNSUPPORTED_MEASURES,
     absent_services,
@@ -269,7 +269,8 @@ def _is_current_month(ent: Entities) -> bool:
 def _period_slots(step: PlanStep, period: str) -> Reply | None:
     """Put the question's period where the calls take it; a reply when no chosen tool can take it."""
     by_name = {t.name: t for t in registry.all()}
-    slots = [c for c in step.calls if "period" in by_name[c["tool"]].args_model.model_fields]
+    # a forecast takes a future period as its first day and length (agent.arg_hooks.forecast)
+    slots = [c for c in step.calls if "period" in by_name[c["tool"]].args_model.model_fields or "start" in c["args"]]
     m = re.fullmatch(r"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) (\d+) ?(?:d|days?)|(\d+) ?(?:d|days)",
                      period.strip())
     for c in step.calls:   # "over the last 30 days" is a waste look-back window of 30 days
@@ -575,7 +576,7 @@ def _answer(intent: Intent, ent: Entities, prev: Turn | None, by_name: dict[str,
         whole = [(by_name["spend"], {k: v for k, v in arg_sets[0].items() if k == "period"})]
     elif SHARE.search(text) and spec.name in ("spend", "llm_spend") and len(arg_sets) == 1:
         arg_sets = with_whole(arg_sets[0], ent)
-    elif spec.name == "forecast" and MONTH_END.search(text) and len(arg_sets) == 1 and "spend" in by_name:
+    elif spec.name == "forecast" and asks_month_end(ent) and len(arg_sets) == 1 and "spend" in by_name:
         # "EOM projection for recsys": this month's spend so far + the forecast of the rest of the month
         scope, name = arg_sets[0].get("scope", "total"), arg_sets[0].get("name")
         field_name = {"team": "team", "service": "service", "provider": "provider", "project": "project",
@@ -708,7 +709,7 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
         out.append({"kind": "share"})
     if PER_HOUR.search(ent.text) and "waste" in (tools or []):
         out.append({"kind": "per_hour"})
-    if MONTH_END.search(ent.text) and "forecast" in (tools or []) and "spend" in (tools or []):
+    if asks_month_end(ent) and "forecast" in (tools or []) and "spend" in (tools or []):
         out.append({"kind": "month_end"})
     if ADD_UP.search(ent.text) and "budgets" in (tools or []):
         out.append({"kind": "budget_total"})

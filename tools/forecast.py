@@ -24,11 +24,12 @@ ForecastScope = Literal["total", "team", "service", "model", "project", "provide
 
 
 class ForecastArgs(BaseModel):
-    scope: ForecastScope = Field("total", description="total, or per team/service/model/project/provider.")
-    name: str | None = Field(None, description="One name (e.g. a team); empty = all of that kind.")
-    horizon_days: int = Field(30, ge=1, le=366, description="Days ahead to forecast.")
+    scope: ForecastScope = Field("total", description="What to forecast.")
+    name: str | None = Field(None, description="One name; empty = all.")
+    horizon_days: int = Field(30, ge=1, le=366, description="Days to forecast.")
+    start: date | None = Field(None, description="First day of a later period (next month: its 1st).")
     history_days: int = Field(56, ge=14, le=366, description="Days of history to learn from.")
-    top: int = Field(10, ge=1, le=100, description="Most scopes to forecast when no name is given.")
+    top: int = Field(10, ge=1, le=100, description="Most scopes when no name.")
 
 
 class ScopeForecast(BaseModel):
@@ -36,7 +37,7 @@ class ScopeForecast(BaseModel):
     total: Decimal
     low: Decimal
     high: Decimal
-    previous: Decimal            # actual cost of the same number of days just before the forecast
+    previous: Decimal            # actual cost of the same number of days up to the latest data
     change: Decimal | None
     slope_per_day: Decimal
     daily: list[tuple[date, Decimal]]
@@ -53,12 +54,17 @@ class ForecastResult(ToolResult):
 
     def summary(self) -> str:
         span = f"{self.start.isoformat()} to {self.end.isoformat()}"
+        gap = (self.start - self.history_end).days > 1       # a later period: the days between are not counted
+
+        def before(n: int) -> str:
+            return f"last {n} days of data (to {self.history_end.isoformat()})" if gap else f"{n} days before"
+
         parts = []
         for f in self.forecasts:
             label = "Total spend" if self.scope_kind == "total" else f"{f.scope} ({self.scope_kind})"
             change = f" ({'+' if f.change >= 0 else ''}{pct(f.change)})" if f.change is not None else ""
             parts.append(f"{label}: {money(f.total)} forecast for {span} (80% interval {money(f.low)} to "
-                         f"{money(f.high)}), vs {money(f.previous)} in the {len(f.daily)} days before{change}; "
+                         f"{money(f.high)}), vs {money(f.previous)} in the {before(len(f.daily))}{change}; "
                          f"trend {'+' if f.slope_per_day >= 0 else '-'}{money(abs(f.slope_per_day))}/day.")
         return " ".join(parts) + (f" Learned from {self.history_start.isoformat()} to {self.history_end.isoformat()}. "
                                   f"Method: {self.method}.")
@@ -70,8 +76,8 @@ class ForecastResult(ToolResult):
 
 
 @tool("forecast",
-      "Forecast spend for the total or a team/service/model/project over the next N days from its daily "
-      "history (weekday pattern and robust trend), with an 80% interval.",
+      "Forecast spend (total or per team/service/model/project) for the next N days or a later period. "
+      "From its daily history (weekday pattern and robust trend), with an 80% interval.",
       examples=["What will we spend next month?", "Forecast the search team's cost for the next 30 days",
                 "Where is BigQuery spend heading?"])
 def forecast(ctx: ToolContext, args: ForecastArgs) -> ForecastResult:
@@ -79,6 +85,10 @@ def forecast(ctx: ToolContext, args: ForecastArgs) -> ForecastResult:
     data_end = last_data_day(ctx)
     history_start = data_end - timedelta(days=args.history_days - 1)
     end = data_end + timedelta(days=1)
+    skip = 0 if args.start is None else (args.start - end).days
+    if skip < 0:
+        raise NoDataError(f"{args.start.isoformat() if args.start else ''} is not after the latest billing data "
+                          f"({data_end.isoformat()}): that is spend, not a forecast; ask for spend over that period")
     fetch_start = min(history_start, end - timedelta(days=args.horizon_days))
     series = daily_costs(ctx, args.scope, fetch_start, end, name=name)
     if args.scope in ("model", "project"):
@@ -91,13 +101,14 @@ def forecast(ctx: ToolContext, args: ForecastArgs) -> ForecastResult:
     method = ""
     for key in keys:
         values = filled(series[key], history_start, end)
-        fc = forecast_series(days, values, args.horizon_days)
+        fc = forecast_series(days, values, args.horizon_days, skip=skip)
         method = fc.method
         prev = sum(filled(series[key], end - timedelta(days=args.horizon_days), end), Decimal(0))
         out.append(ScopeForecast(scope=key, total=fc.total, low=fc.low, high=fc.high, previous=prev,
                                  change=(fc.total - prev) / prev if prev > 0 else None, slope_per_day=fc.slope_per_day,
                                  daily=list(zip(fc.days, fc.values))))
-    return ForecastResult(scope_kind=args.scope, start=end, end=end + timedelta(days=args.horizon_days - 1),
+    first = end + timedelta(days=skip)
+    return ForecastResult(scope_kind=args.scope, start=first, end=first + timedelta(days=args.horizon_days - 1),
                           history_start=history_start, history_end=data_end, method=method, forecasts=out)
 
 

@@ -129,8 +129,9 @@ FORECAST_METHOD = (
 
 
 def forecast_series(days: Sequence[date], values: Sequence[Decimal], horizon: int,
-                    fit_days: int = 28) -> SeriesForecast:
-    """Forecast the `horizon` days after `days[-1]` from the daily history `values`."""
+                    fit_days: int = 28, skip: int = 0) -> SeriesForecast:
+    """Forecast the `horizon` days that start `skip` days after the day after `days[-1]` (skip 0: the days
+    right after the history) from the daily history `values`."""
     if not values:
         raise ValueError("no history to forecast from")
     n = len(values)
@@ -148,13 +149,14 @@ def forecast_series(days: Sequence[date], values: Sequence[Decimal], horizon: in
     offset = n - fit
     fitted = [(intercept + slope * (i - offset)) * factors[d.weekday()] for i, d in enumerate(days)]
     residuals = [v - f for v, f in zip(values, fitted)]
-    out_days = [days[-1] + timedelta(days=h) for h in range(1, horizon + 1)]
-    out = [max(Decimal(0), (intercept + slope * (fit - 1 + h)) * factors[d.weekday()])
-           for h, d in zip(range(1, horizon + 1), out_days)]
+    ahead = range(skip + 1, skip + horizon + 1)
+    out_days = [days[-1] + timedelta(days=h) for h in ahead]
+    out = [max(Decimal(0), (intercept + slope * (fit - 1 + h)) * factors[d.weekday()]) for h, d in zip(ahead, out_days)]
     total = sum(out, Decimal(0))
     window = max(1, min(horizon, n // 2)) if horizon else 1
     sums = [sum(residuals[i:i + window], Decimal(0)) for i in range(0, n - window + 1)]
-    scale = (Decimal(horizon) / window).sqrt() if horizon > window else Decimal(1)
+    # Days forecast but not counted (a later period) still add their uncertainty to the level it starts from.
+    scale = (Decimal(horizon + skip) / window).sqrt() if horizon + skip > window else Decimal(1)
     # The spread around the typical window (centred on the median window, so a history the trend
     # line fits less well far back widens the interval without shifting it).
     centre = median(sums) if sums else Decimal(0)

@@ -183,6 +183,15 @@ def forecast_total(a: Answer, f: dict[str, Any], sql: Callable[..., Any]) -> Non
     assert "forecast" in a.text and usd(last30) in a.text
 
 
+def forecast_next_month(a: Answer, f: dict[str, Any], sql: Callable[..., Any]) -> None:
+    # December on its own (asked on 2026-11-25), compared with the last 31 days of data
+    last31 = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?",
+                 "2026-10-25", AS_OF.isoformat())
+    assert {k: a.tool_calls[0].args.get(k) for k in ("start", "horizon_days")} == {"start": "2026-12-01",
+                                                                                   "horizon_days": 31}
+    assert "forecast for 2026-12-01 to 2026-12-31" in a.text and usd(last31) in a.text, a.text
+
+
 def per_1k_support_bot(a: Answer, f: dict[str, Any], sql: Callable[..., Any]) -> None:
     cost = Decimal(sql("SELECT sum(cost) FROM llm_calls WHERE app = 'support-bot' AND ts >= ? AND ts < ?",
                        "2026-10-26", AS_OF.isoformat()))
@@ -312,9 +321,11 @@ CASES: dict[str, Case] = {
         "what costs are creeping up slowly?",
     ), drift),
     "forecast": Case("forecast", (
-        "What will we spend next month?",
         "forecast our spend for the next 30 days",
     ), forecast_total),
+    "forecast next month": Case("forecast", (
+        "What will we spend next month?",
+    ), forecast_next_month),
     "cost per 1K inferences": Case("unit_costs", (
         "What's our cost per 1,000 inferences on the support bot?",
         "cost per 1k calls for support-bot",

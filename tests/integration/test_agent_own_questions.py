@@ -283,3 +283,35 @@ def test_a_ranking_that_names_nothing_to_rank_is_asked_back(offline: Callable[..
     assert "service" in a.text and a.suggestions
     followed = offline(a.suggestions[0])
     assert [c.args.get("group_by") for c in followed.tool_calls] == ["service"], followed.tool_calls
+
+
+@pytest.mark.parametrize(("q", "start", "days"), [
+    ("how much will the data team spend next month?", "2026-12-01", 31),
+    ("projected spend for december, just gcp", "2026-12-01", 31),
+    ("next week's forecast pls", "2026-11-30", 7),
+    ("forecast Q1 2027", "2027-01-01", 90),
+])
+def test_a_forecast_of_a_later_calendar_period_counts_that_period_only(offline: Callable[..., Answer], q: str,
+                                                                      start: str, days: int) -> None:
+    # "forecast next month" (asked on 2026-11-25, the demo's today) was the 30 days from 2026-11-25 to 12-24
+    a = offline(q)
+    calls = [c for c in a.tool_calls if c.tool == "forecast"]
+    assert [(c.args.get("start"), c.args.get("horizon_days")) for c in calls] == [(start, days)], a.tool_calls
+    assert f"forecast for {start} to " in a.text, a.text
+
+
+@pytest.mark.parametrize("q", ["forecast for november", "are we on track this month?", "how will this month end up?",
+                               "projected total for the rest of the month"])
+def test_a_forecast_of_this_month_is_its_month_end_total(offline: Callable[..., Answer], sql: Callable[..., Any],
+                                                          q: str) -> None:
+    # these got the 30 days ahead (2026-11-25 to 12-24), half of it next month
+    so_far = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?",
+                 "2026-11-01", "2026-11-25")
+    a = offline(q)
+    assert a.text.startswith("Month-end projection"), a.text
+    assert usd(so_far) in a.text and "forecast 2026-11-25 to 2026-11-30" in a.text, a.text
+
+
+def test_a_month_name_already_past_is_not_forecast_a_year_ahead(offline: Callable[..., Answer]) -> None:
+    a = offline("forecast for october")
+    assert a.kind != "answer" and not re.search(r"\$\d", a.text), a.text

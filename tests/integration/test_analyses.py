@@ -228,6 +228,20 @@ def test_forecast_series_continues_a_seasonal_trend() -> None:
     assert abs(fc.total - sum(expected)) / sum(expected) < Decimal("0.005")
 
 
+def test_a_later_period_s_forecast_counts_its_own_days_on_the_same_trend() -> None:
+    start = date(2026, 1, 5)
+    days = [start + timedelta(days=i) for i in range(56)]
+    factor = {5: Decimal("0.5"), 6: Decimal("0.5")}
+    values = [(Decimal(100) + 2 * i) * factor.get(d.weekday(), Decimal("1.2")) for i, d in enumerate(days)]
+    near, later = forecast_series(days, values, 7), forecast_series(days, values, 7, skip=10)
+    assert later.days == [days[-1] + timedelta(days=11 + h) for h in range(7)]
+    expected = [(Decimal(100) + 2 * (56 + 10 + h)) * factor.get(d.weekday(), Decimal("1.2")) for h, d in enumerate(later.days)]
+    assert all(abs(v - e) / e < Decimal("0.01") for v, e in zip(later.values, expected))
+    assert later.total == sum(later.values, Decimal(0))
+    # the days between add uncertainty: a wider interval than the same number of days right after the data
+    assert later.high - later.low > near.high - near.low
+
+
 # -- unit costs -----------------------------------------------------------------------------------------
 def test_cost_per_1k_calls_and_per_endpoint_request(demo_store: Store, demo_facts) -> None:
     as_of = date.fromisoformat(demo_facts["as_of"]["date"])
