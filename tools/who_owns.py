@@ -156,7 +156,8 @@ class WhoOwnsResult(ToolResult):
 )
 def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
     text = args.resource.strip()
-    last = ctx.scalar("SELECT max(ChargePeriodEnd) FROM focus_charges")
+    # a fact of the store, read once per open store version (a full scan of the column on a lake's files)
+    last = ctx.store_fact("charges_last_end", "SELECT max(ChargePeriodEnd) FROM focus_charges")
     anchor = ctx.today
     if last is not None and last.date() < anchor:
         anchor = last.date()
