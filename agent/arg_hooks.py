@@ -310,7 +310,9 @@ def anomalies(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, 
     return _scoped(args, ent, spec)
 
 
-_HORIZON = re.compile(r"\bnext (\d+|one|two|three|six|twelve) (day|week|month|quarter)s?\b|\bnext (day|week|month|quarter|year)\b")
+_HORIZON = re.compile(r"\bnext (\d+|one|two|three|six|twelve) (day|week|month|quarter)s?\b"
+                      r"|\bnext (day|week|wk|month|mo|quarter|qtr|year|yr)\b")
+_UNIT_WORDS = {"wk": "week", "mo": "month", "qtr": "quarter", "yr": "year"}
 _WORDS = {"one": 1, "two": 2, "three": 3, "six": 6, "twelve": 12}
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 
@@ -396,10 +398,11 @@ def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
         _forecast_span(*future, args, spec)
     elif m and "horizon_days" in _fields(spec):
         if m.group(3):
-            if m.group(3) == "day":
+            unit = _UNIT_WORDS.get(m.group(3), m.group(3))
+            if unit == "day":
                 args["horizon_days"] = 1
             else:
-                _calendar_period(m.group(3), ent, args, spec)
+                _calendar_period(unit, ent, args, spec)
         else:
             n = int(m.group(1)) if m.group(1).isdigit() else _WORDS[m.group(1)]
             args["horizon_days"] = n * _UNIT_DAYS[m.group(2)]

@@ -46,7 +46,7 @@ checking find finding pull get got need wondering curious question ask
 monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
 january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
-ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks
+ttl ttls sla slas kpi kpis eom eoq eoy mtd qtd ytd wk wks qtr qtrs yr yrs
 hrs hr api apis est approx pls u ur r tho thru w/ w/o vs etc aka avg average mean
 past wtf omg lol ballpark
 they've rough current side eat eats eating ate deck qbr standup slide slides exec execs atm rn rq

@@ -17,9 +17,10 @@ from rapidfuzz import fuzz
 
 from agent.intents import COUNT_WORD_RE, COUNT_WORDS, vocabulary
 from agent.typos import correct
+from knowledge.errors import FinopsError
 from knowledge.semantic.model import DIMENSIONS
 from tools.names import NameTables, fold
-from tools.periods import find_period
+from tools.periods import find_period, parse_period
 
 # -- tables ------------------------------------------------------------------------------------------
 # Name kinds looked up in the question, in priority order when one span matches several kinds.
@@ -352,6 +353,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
         if other.phrase == ent.period_unparsed[0] and not other.unparsed:
             ent.period_compared, ent.period_unparsed = other.phrase, []
     _stated_then_asked(ent)
+    _same_period_twice(ent)
     _amounts(ent)
     m = _MULTIPLIER.search(text)
     if m:
@@ -386,6 +388,27 @@ def _stated_then_asked(ent: Entities) -> None:
     other = find_period(ent.period_unparsed[0])
     if other.phrase == ent.period_unparsed[0] and not other.unparsed:
         ent.period, ent.period_compared, ent.period_unparsed = other.phrase, ent.period, []
+
+
+def _same_period_twice(ent: Entities) -> None:
+    """"are we on track this month? where do we land for nov": a second period word that names the same
+    period as the one read (the same first day, both reaching today) is understood, not left unread."""
+    if not ent.period or ent.today is None or ent.period_compared is not None or not ent.period_unparsed:
+        return
+    try:
+        read = parse_period(ent.period, ent.today)
+    except FinopsError:
+        return
+    kept = []
+    for word in ent.period_unparsed:
+        try:
+            other = parse_period(word, ent.today) if find_period(word).phrase == word else None
+        except FinopsError:
+            other = None
+        same = other is not None and other.start == read.start and min(other.end, read.end) > ent.today
+        if not same:
+            kept.append(word)
+    ent.period_unparsed = kept
 
 
 # The head noun of a resource described in words ("the summit replica bucket", "that sentiment endpoint").

@@ -170,7 +170,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("forecast", "forecast", (
         (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\b(?:land|end up|finish)\b.{0,20}\b(?:eom|eoq|eoy)\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
         # "at this rate, where does the total land?", "EOM projection at current pace"
-        (r"\b(?:at|on) (?:this|the current|current|our current|today's) (?:rate|pace|burn(?: rate)?|trajectory)\b"
+        (r"\b(?:at|on) (?:this|the current|current|our current|today's) (?:run[- ]rate|rate|pace|burn(?: rate)?|trajectory)\b"
          r"|\bwhere (?:does|do|will) .{0,30}\b(?:land|end up|finish)\b|\beom\b"
          # "how will this month end up?"
          r"|\b(?:this|the current) month\b.{0,30}\b(?:end up|land|finish)\b", 2.5),

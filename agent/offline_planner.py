@@ -115,7 +115,10 @@ AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) d
 # is not it (the months may be partly covered, too): asked back, with the query that shows each month
 # "what did we pay the most for", "what cost us the most": a ranking with nothing named to rank
 UNNAMED_RANKING = re.compile(r"\bwhat\s+(?:(?:did|do|have|has)\s+(?:we|i|you)\s+)?(?:pay|paid|spend|spent|spending)"
-                             r"\s+(?:the\s+)?most\b|\bwhat\s+(?:costs?|cost(?:ed)?)\s+(?:us\s+|me\s+)?(?:the\s+)?most\b",
+                             r"\s+(?:the\s+)?most\b|\bwhat\s+(?:costs?|cost(?:ed)?)\s+(?:us\s+|me\s+)?(?:the\s+)?most\b"
+                             # "which one was the most expensive in october?", "what was the priciest?"
+                             r"|\b(?:which|what)(?:\s+(?:one|ones|thing|things|item|items|line|lines))?\s+(?:was|is|were|are)"
+                             r"\s+(?:the\s+)?(?:most\s+expensive|costliest|priciest)\b",
                              re.IGNORECASE)
 AVERAGE_PER_SPAN = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) (?P<a>month|week|quarter|year)\b"
                               r"|\b(?:avg|average|mean) (?P<b>month|week|quarter|year)ly\b|\bannual (?:avg|average)\b"

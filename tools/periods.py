@@ -290,7 +290,10 @@ _Rule = tuple[str, Callable[[re.Match[str], date], Period]]
 _RULES: list[_Rule] = [
     (r"(?P<a>\d{4}-\d{2}-\d{2}) ?(?:\.\.|to|until|through|-|–) ?(?P<b>\d{4}-\d{2}-\d{2})",
      lambda m, t: _date_range(date.fromisoformat(m.group("a")), date.fromisoformat(m.group("b")))),
-    (rf"(?:between|from) {_MON} {_DAY}(?:,? {_YEAR})? (?:and|to|until|through|-) "
+    (rf"(?:between|from) {_MON} {_DAY}(?:,? {_YEAR})? (?:and|to|until|till|through|thru|-) "
+     rf"(?:(?P<mon2>{_MONTH_RE}) )?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>(?:19|20)\d{{2}}))?", _between),
+    # "nov 1 through nov 15", "oct 3 - oct 9" (a leading 'from' may have been read as a preposition already)
+    (rf"{_MON} {_DAY}(?:,? {_YEAR})? (?:to|until|till|through|thru|-|–) "
      rf"(?:(?P<mon2>{_MONTH_RE}) )?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>(?:19|20)\d{{2}}))?", _between),
     (rf"since {_MON} {_DAY}(?:,? {_YEAR})?",
      lambda m, t: Period(start=_day_of(m.group("mon"), m.group("day"), m.group("year"), t),

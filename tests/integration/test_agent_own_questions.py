@@ -315,3 +315,30 @@ def test_a_forecast_of_this_month_is_its_month_end_total(offline: Callable[..., 
 def test_a_month_name_already_past_is_not_forecast_a_year_ahead(offline: Callable[..., Answer]) -> None:
     a = offline("forecast for october")
     assert a.kind != "answer" and not re.search(r"\$\d", a.text), a.text
+
+
+@pytest.mark.parametrize("q", ["what was the costliest in september?", "which ones were the priciest last week"])
+def test_a_superlative_with_nothing_ranked_is_asked_back(offline: Callable[..., Answer], q: str) -> None:
+    # blind round h12: "which one was the most expensive in october?" was October's total by team
+    a = offline(q)
+    assert a.kind == "did_you_mean" and not re.search(r"\$\d", a.text), a.text
+
+
+@pytest.mark.parametrize(("q", "start", "days"), [
+    ("gcp projection for next qtr", "2027-01-01", 90),
+    ("on the current run rate, what does january 2027 come to?", "2027-01-01", 31),
+    ("search team next mo?? forecast pls", "2026-12-01", 31),
+])
+def test_later_periods_in_short_words_are_forecast_on_their_own(offline: Callable[..., Answer], q: str, start: str,
+                                                                days: int) -> None:
+    a = offline(q)
+    assert [(c.tool, c.args.get("start"), c.args.get("horizon_days")) for c in a.tool_calls] == [
+        ("forecast", start, days)], (a.tool_calls, a.text)
+
+
+def test_the_same_month_named_twice_is_read_once(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # "are we on track this month? where do we land for nov" was "I could not read 'nov'"
+    so_far = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?",
+                 "2026-11-01", "2026-11-25")
+    a = offline("this month, where will we land for november at this pace?")
+    assert a.text.startswith("Month-end projection") and usd(so_far) in a.text, a.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -77,3 +77,14 @@ def test_unknown_name_says_did_you_mean() -> None:
     with pytest.raises(UnknownNameError) as info:
         resolve_in("serch", ["search", "research", "ml-platform"], "team")
     assert str(info.value).startswith("unknown team 'serch'; did you mean 'search'")
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("oct 3 through oct 9", "2026-10-03", "2026-10-09"),
+    ("from sep 28 thru oct 4", "2026-09-28", "2026-10-04"),
+    ("nov 2 to 8", "2026-11-02", "2026-11-08"),
+])
+def test_a_day_to_a_day_without_between_is_that_span(text: str, first: str, last: str) -> None:
+    # "what did the data team spend from nov 1 through nov 15?" could not read its period
+    p = parse_period(text, date(2026, 11, 25))
+    assert (p.start.isoformat(), (p.end - timedelta(days=1)).isoformat()) == (first, last)
