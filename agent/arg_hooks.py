@@ -377,18 +377,22 @@ def _future_period(ent: Entities) -> tuple[date, date] | None:
     return (start, end) if start >= ent.today else None
 
 
-def asks_month_end(ent: Entities) -> bool:
-    """ "EOM", "the rest of the month", "forecast for november" asked in November: this month's total (spend so
-    far plus the forecast of its remaining days)."""
-    if MONTH_END.search(ent.text):
-        return True
-    if not ent.period or ent.today is None:
+def is_current_month(ent: Entities) -> bool:
+    """'for november' asked in November: the current month, which a tool of the current state (budgets)
+    answers as it stands, and a forecast as its month-end total."""
+    if ent.today is None or not ent.period:
         return False
     try:
         period = parse_period(ent.period.strip(), ent.today)
     except FinopsError:
         return False
     return period.start == ent.today.replace(day=1) and period.end > ent.today
+
+
+def asks_month_end(ent: Entities) -> bool:
+    """ "EOM", "the rest of the month", "forecast for november" asked in November: this month's total (spend so
+    far plus the forecast of its remaining days)."""
+    return bool(MONTH_END.search(ent.text)) or is_current_month(ent)
 
 
 def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:

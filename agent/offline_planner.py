@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
-from agent.arg_hooks import HOOKS, NeedMore, asks_month_end, rescoped
+from agent.arg_hooks import HOOKS, NeedMore, asks_month_end, is_current_month, rescoped
 from agent.coverage import (
     UNSUPPORTED_MEASURES,
     absent_services,
@@ -111,8 +111,6 @@ PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|r
 AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) day\b|\b(?:avg|average|mean) daily\b"
                              r"|\bdaily (?:avg|average)\b|\b(?:avg|average|mean) (?:\w+ )?(?:spend|cost) per day\b"
                              r"|\b(?:per|a|each) day\b.{0,30}\bon (?:an? )?average\b")    # "cost per day on average"
-# "avg monthly spend over the last 6 months", "average per week": no tool computes it, and the period's total
-# is not it (the months may be partly covered, too): asked back, with the query that shows each month
 # "what did we pay the most for", "what cost us the most": a ranking with nothing named to rank
 UNNAMED_RANKING = re.compile(r"\bwhat\s+(?:(?:did|do|have|has)\s+(?:we|i|you)\s+)?(?:pay|paid|spend|spent|spending)"
                              r"\s+(?:the\s+)?most\b|\bwhat\s+(?:costs?|cost(?:ed)?)\s+(?:us\s+|me\s+)?(?:the\s+)?most\b"
@@ -120,6 +118,8 @@ UNNAMED_RANKING = re.compile(r"\bwhat\s+(?:(?:did|do|have|has)\s+(?:we|i|you)\s+
                              r"|\b(?:which|what)(?:\s+(?:one|ones|thing|things|item|items|line|lines))?\s+(?:was|is|were|are)"
                              r"\s+(?:the\s+)?(?:most\s+expensive|costliest|priciest)\b",
                              re.IGNORECASE)
+# "avg monthly spend over the last 6 months", "average per week": no tool computes it, and the period's total
+# is not it (the months may be partly covered, too): asked back, with the query that shows each month
 AVERAGE_PER_SPAN = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) (?P<a>month|week|quarter|year)\b"
                               r"|\b(?:avg|average|mean) (?P<b>month|week|quarter|year)ly\b|\bannual (?:avg|average)\b"
                               r"|\b(?P<c>month|week|quarter|year)ly (?:avg|average)\b"
@@ -216,7 +216,7 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
             "so I give no figure for that question. Ask for the top N instead (e.g. 'top 10 apps last week').")})
     duration = ent.period is not None and BARE_DURATION.fullmatch(ent.period.strip()) is not None and all(
         "hours" in c["args"] for c in step.calls)      # "16 H100s, 2 days": the job's length, not a period
-    if ent.period and not _CURRENT.fullmatch(ent.period.strip()) and not _is_current_month(ent) and not duration:
+    if ent.period and not _CURRENT.fullmatch(ent.period.strip()) and not is_current_month(ent) and not duration:
         period_reply = _period_slots(step, ent.period)
         if period_reply is not None:
             return PlanStep(reply=period_reply)
@@ -255,18 +255,6 @@ def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
         if unclaimed:
             return PlanStep(reply=unclaimed_name_reply(*unclaimed[0], _understood(step)))
     return step
-
-
-def _is_current_month(ent: Entities) -> bool:
-    """'for november' asked in November: the current month, which a tool of the current state (budgets)
-    answers as it stands."""
-    if ent.today is None or not ent.period:
-        return False
-    try:
-        period = parse_period(ent.period, ent.today)
-    except FinopsError:
-        return False
-    return period.start == ent.today.replace(day=1) and period.end > ent.today
 
 
 def _period_slots(step: PlanStep, period: str) -> Reply | None:
