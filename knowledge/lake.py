@@ -281,15 +281,7 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None)
     try:
         if counts:
             charges.mkdir(parents=True, exist_ok=True)
-            # Each file's rows in ResourceId order: a row group's min/max then prune a lookup of one resource
-            # (who owns, explain a charge, a resource's spend) to the few row groups that hold it, ~10x fewer
-            # rows decoded. DuckDB keeps the ORDER BY in the files only while it preserves insertion order.
-            con.execute("SET preserve_insertion_order = true")
-            con.execute(
-                f"COPY (SELECT * REPLACE ({tag_columns.computed_sql()}), {PERIOD_SQL} AS billing_period, "
-                f"{PROVIDER_SQL} AS provider FROM {table} "
-                f"ORDER BY ResourceId NULLS LAST, ChargePeriodStart) "
-                f"TO '{staging}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (billing_period, provider))")
+            _write_partitions(con, table, staging)
         tag = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         for part in sorted(counts):
             for i, produced in enumerate(sorted((staging / part).glob("*.parquet"))):
@@ -313,6 +305,33 @@ def flush(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None)
         raise
     _drop_checkouts(con)
     return FlushReport(len(dirty), len(written), sum(counts.values()), round(time.perf_counter() - started, 3))
+
+
+def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, staging: Path) -> None:
+    """Every row of `table` into `staging/<partition>/` as Parquet, each partition's rows in ResourceId order
+    (a row group's min/max then prune a lookup of one resource — who owns, explain a charge — to the few row
+    groups that hold it, ~10x fewer rows decoded), with the tag columns computed from `Tags`.
+
+    Two passes: the rows split into their partitions unsorted (streaming, nothing spilled), then each
+    partition sorted on its own, so a sort spills at most one partition: one ORDER BY over a 100M-row store
+    spilled more than 49 GB and filled the disk."""
+    unsorted = staging.with_name(staging.name + "-unsorted")
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(
+            f"COPY (SELECT * REPLACE ({tag_columns.computed_sql()}), {PERIOD_SQL} AS billing_period, "
+            f"{PROVIDER_SQL} AS provider FROM {table}) "
+            f"TO '{unsorted}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (billing_period, provider))")
+        # DuckDB keeps an ORDER BY in the file only while it preserves insertion order.
+        con.execute("SET preserve_insertion_order = true")
+        for part in sorted(p.relative_to(unsorted) for p in unsorted.glob("*/*") if p.is_dir()):
+            target = staging / part / "data_0.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY (SELECT * FROM read_parquet(?, hive_partitioning = false) "
+                        f"ORDER BY ResourceId NULLS LAST, ChargePeriodStart) TO '{target}' "
+                        "(FORMAT parquet, COMPRESSION zstd)", [str(unsorted / part / "*.parquet")])
+    finally:
+        shutil.rmtree(unsorted, ignore_errors=True)
 
 
 def collect_garbage(con: duckdb.DuckDBPyConnection, root: Path) -> int:
