@@ -43,6 +43,7 @@ CHARGES_DIR = "charges"
 CHARGES = "focus_charges"
 RETIRE_AFTER = timedelta(minutes=15)    # a retired file outlives any reader that opened the old manifest
 ORPHAN_AFTER = timedelta(days=1)        # files no manifest ever named (a write that crashed)
+SORT_ROWS = 4_000_000                   # most rows one sort of the flush holds (spilled beyond the memory limit)
 _CHECKOUTS = "_lake_checkouts"
 _ROWS = "_lake_rows"             # a writer's charge rows (checked out + new): a temporary table, so the state
                                  # file never holds charge rows (a DELETE would not shrink it)
@@ -313,8 +314,10 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, staging: Path)
     groups that hold it, ~10x fewer rows decoded), with the tag columns computed from `Tags`.
 
     Two passes: the rows split into their partitions unsorted (streaming, nothing spilled), then each
-    partition sorted on its own, so a sort spills at most one partition: one ORDER BY over a 100M-row store
-    spilled more than 49 GB and filled the disk."""
+    partition sorted in buckets of at most SORT_ROWS rows by a hash of ResourceId (one file each, so every
+    resource sits in one file, sorted), so no sort holds more than SORT_ROWS rows: one ORDER BY over a
+    100M-row store spilled more than 49 GB under the ingest's memory limit and filled the disk, and so did
+    one ORDER BY over its largest partition."""
     unsorted = staging.with_name(staging.name + "-unsorted")
     try:
         con.execute("SET preserve_insertion_order = false")
@@ -325,11 +328,15 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, staging: Path)
         # DuckDB keeps an ORDER BY in the file only while it preserves insertion order.
         con.execute("SET preserve_insertion_order = true")
         for part in sorted(p.relative_to(unsorted) for p in unsorted.glob("*/*") if p.is_dir()):
-            target = staging / part / "data_0.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"COPY (SELECT * FROM read_parquet(?, hive_partitioning = false) "
-                        f"ORDER BY ResourceId NULLS LAST, ChargePeriodStart) TO '{target}' "
-                        "(FORMAT parquet, COMPRESSION zstd)", [str(unsorted / part / "*.parquet")])
+            files = str(unsorted / part / "*.parquet")
+            row = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata(?)", [files]).fetchone()
+            buckets = max(1, -(-int(row[0] if row and row[0] else 0) // SORT_ROWS))
+            (staging / part).mkdir(parents=True, exist_ok=True)
+            for b in range(buckets):
+                where = "" if buckets == 1 else f"WHERE coalesce(hash(ResourceId), 0) % {buckets} = {b} "
+                con.execute(f"COPY (SELECT * FROM read_parquet(?, hive_partitioning = false) {where}"
+                            f"ORDER BY ResourceId NULLS LAST, ChargePeriodStart) TO '{staging / part / f'data_{b}.parquet'}' "
+                            "(FORMAT parquet, COMPRESSION zstd)", [files])
     finally:
         shutil.rmtree(unsorted, ignore_errors=True)
 

@@ -326,3 +326,33 @@ def test_no_duckdb_progress_bar_reaches_an_answer(demo_lake: Path, demo_db: Path
     for path in (demo_lake, demo_db):
         with open_store(path, read_only=True) as store:
             assert store.con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
+def test_a_partition_bigger_than_one_sort_is_written_in_sorted_buckets(demo_db: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # No sort holds more than lake.SORT_ROWS rows (one ORDER BY over a 100M-row store filled a 49 GB disk):
+    # a partition is split by a hash of ResourceId, each bucket one file in ResourceId order.
+    monkeypatch.setattr(lake, "SORT_ROWS", 5_000)
+    root = tmp_path / "lake"
+    create_lake(root, demo_db)
+    src = duckdb.connect(str(demo_db), read_only=True)
+    expected = src.execute("SELECT count(*), sum(BilledCost) FROM focus_charges").fetchone()
+    src.close()
+    assert _parquet_sum(root) == (expected[0], expected[1])
+    con = duckdb.connect()
+    files = [str(root / f) for _, f, _ in _manifest(root)]
+    per_partition: dict[str, int] = {}
+    for f in files:
+        part = str(Path(f).parent)
+        per_partition[part] = per_partition.get(part, 0) + 1
+        ids = [r[0] for r in con.execute("SELECT ResourceId FROM read_parquet(?) WHERE ResourceId IS NOT NULL", [f]).fetchall()]
+        assert ids == sorted(ids), f
+    assert max(per_partition.values()) > 1
+    spread = con.execute("SELECT count(*) FROM (SELECT ResourceId, parse_dirpath(filename) AS part, "
+                         "count(DISTINCT filename) AS n FROM read_parquet(?, filename = true) "
+                         "GROUP BY ALL HAVING n > 1)", [files]).fetchone()
+    assert spread == (0,)                      # every resource of a partition is in one of its files
+    con.close()
+    with open_store(demo_db, read_only=True) as file_store, open_store(root, read_only=True) as lake_store:
+        args = {"resource": "llm-serving-h100-a"}
+        assert run_tool(lake_store, "who_owns", args).summary() == run_tool(file_store, "who_owns", args).summary()
