@@ -168,7 +168,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\b(?:spent|spend|spending)\b.{0,60}(?:\band\b|\bplus\b|\+|&).{0,40}\bbudget\b", 2.0),
     )),
     Intent("forecast", "forecast", (
-        (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bon track\b|\b(?:land|end up|finish)\b.{0,20}\b(?:eom|eoq|eoy)\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
+        (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\boutlook\b|\bon track\b|\b(?:land|end up|finish)\b.{0,20}\b(?:eom|eoq|eoy)\b|\bwill we (?:spend|end)\b|\bby (?:the )?end of (?:the )?(?:month|quarter|year)\b|\bnext (?:month|quarter|week)\b|\bexpected spend\b", 2.5),
         # "at this rate, where does the total land?", "EOM projection at current pace"
         (r"\b(?:at|on) (?:this|the current|current|our current|today's) (?:run[- ]rate|rate|pace|burn(?: rate)?|trajectory)\b"
          r"|\bwhere (?:does|do|will) .{0,30}\b(?:land|end up|finish)\b|\beom\b"

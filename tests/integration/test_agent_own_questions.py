@@ -342,3 +342,10 @@ def test_the_same_month_named_twice_is_read_once(offline: Callable[..., Answer],
                  "2026-11-01", "2026-11-25")
     a = offline("this month, where will we land for november at this pace?")
     assert a.text.startswith("Month-end projection") and usd(so_far) in a.text, a.text
+
+
+def test_an_outlook_is_a_forecast(offline: Callable[..., Answer]) -> None:
+    # "give me the december outlook for gcp" (asked in December) was December's spend so far
+    a = offline("spend outlook for recsys in december?")
+    assert [(c.tool, c.args.get("start"), c.args.get("name")) for c in a.tool_calls] == [
+        ("forecast", "2026-12-01", "recsys")], a.tool_calls
