@@ -26,7 +26,8 @@ TAG_COLUMNS: dict[str, str] = {
 def value_sql(key: str, tags: str = "Tags") -> str:
     """The value of tag `key` read from the map `tags` (what its column holds): NULL when absent or empty."""
     quoted = key.replace("'", "''")
-    return f"nullif(({tags})['{quoted}'], '')" if tags != "Tags" else f"nullif(Tags['{quoted}'], '')"
+    source = tags if tags == "Tags" else f"({tags})"      # an expression is parenthesised before indexing
+    return f"nullif({source}['{quoted}'], '')"
 
 
 def column(key: str) -> str | None:

@@ -86,8 +86,8 @@ def forecast(ctx: ToolContext, args: ForecastArgs) -> ForecastResult:
     history_start = data_end - timedelta(days=args.history_days - 1)
     end = data_end + timedelta(days=1)
     skip = 0 if args.start is None else (args.start - end).days
-    if skip < 0:
-        raise NoDataError(f"{args.start.isoformat() if args.start else ''} is not after the latest billing data "
+    if args.start is not None and skip < 0:
+        raise NoDataError(f"{args.start.isoformat()} is not after the latest billing data "
                           f"({data_end.isoformat()}): that is spend, not a forecast; ask for spend over that period")
     fetch_start = min(history_start, end - timedelta(days=args.horizon_days))
     series = daily_costs(ctx, args.scope, fetch_start, end, name=name)

@@ -19,6 +19,11 @@ from tests.conftest import usd
 OCTOBER = ("2026-10-01", "2026-11-01")
 
 
+def _no_figure(a: Answer) -> bool:
+    """Not an answer, and no dollar figure anywhere in the reply."""
+    return a.kind != "answer" and not re.search(r"\$\d", a.text)
+
+
 def _rows(db: Any, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Rows of an independent query on the demo store (the expected values)."""
     con = duckdb.connect(str(db), read_only=True)
@@ -36,7 +41,7 @@ RAN_IN = "started_at < ? AND coalesce(ended_at, TIMESTAMP '2026-11-25') > ?"
                                "data team gpu spending in oct, roughly?"])
 def test_money_on_gpus_from_the_bill_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
     a = offline(q)
-    assert a.kind != "answer" and not re.search(r"\$\d", a.text), a.text
+    assert _no_figure(a), a.text
 
 
 @pytest.mark.parametrize("q", ["how much of research's october bill went to gpus?",
@@ -88,7 +93,7 @@ def test_a_superlative_ranks_by_the_dimension_it_names(offline: Callable[..., An
 # -- fixcheck round h9's three misses (written blind by a helper), asked again in other words -----------------
 def test_gpu_nodes_as_a_share_of_a_bill_get_no_figure(offline: Callable[..., Answer]) -> None:
     a = offline("how much of october's ec2 spend was gpu nodes rather than cpu boxes?")
-    assert a.kind != "answer" and not re.search(r"\$\d", a.text), a.text
+    assert _no_figure(a), a.text
 
 
 def test_jobs_named_by_their_gpu_type_are_the_job_history(offline: Callable[..., Answer],
@@ -239,7 +244,7 @@ def test_the_week_of_a_day_is_that_calendar_week(offline: Callable[..., Answer],
 def test_an_average_per_month_or_week_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
     # "whats search's avg monthly spend over the last 6 months?" was answered with the 6 months' total
     a = offline(q)
-    assert a.kind != "answer" and not re.search(r"\$\d", a.text), a.text
+    assert _no_figure(a), a.text
 
 
 def test_top_with_a_count_in_words_ranks_the_dimension_named(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
@@ -314,7 +319,7 @@ def test_a_forecast_of_this_month_is_its_month_end_total(offline: Callable[..., 
 
 def test_a_month_name_already_past_is_not_forecast_a_year_ahead(offline: Callable[..., Answer]) -> None:
     a = offline("forecast for october")
-    assert a.kind != "answer" and not re.search(r"\$\d", a.text), a.text
+    assert _no_figure(a), a.text
 
 
 @pytest.mark.parametrize("q", ["what was the costliest in september?", "which ones were the priciest last week"])

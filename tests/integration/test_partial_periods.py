@@ -12,15 +12,12 @@ import pytest
 
 from agent.service import ask
 from knowledge.store import open_store
+from tests.conftest import db_rows
 from tools.registry import run_tool
 
 
 def _first_day(db: Path) -> date:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute("SELECT CAST(min(ChargePeriodStart) AS DATE) FROM focus_charges").fetchone()[0]
-    finally:
-        con.close()
+    return db_rows(db, "SELECT CAST(min(ChargePeriodStart) AS DATE) FROM focus_charges")[0][0]
 
 
 def _month_of(day: date) -> tuple[str, date, date]:
