@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -347,11 +347,15 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     found = find_period(text)
     ent.period, ent.period_unparsed = found.phrase, list(found.unparsed)
     ent.period_compared = found.compared_with
+    _same_day_a_week_earlier(ent)
     if ent.period and ent.period_compared is None and len(ent.period_unparsed) == 1 and _COMPARE.search(text):
-        # "how does last month's total compare to september?": the one other period word is the one compared
+        # "how does last month's total compare to september?": the one other period word is the one compared;
+        # when it comes first ("yesterday ... against last week"), it is the one asked about
         other = find_period(ent.period_unparsed[0])
         if other.phrase == ent.period_unparsed[0] and not other.unparsed:
             ent.period_compared, ent.period_unparsed = other.phrase, []
+            if 0 <= text.find(other.phrase) < text.find(ent.period):
+                ent.period, ent.period_compared = other.phrase, ent.period
     _stated_then_asked(ent)
     _same_period_twice(ent)
     _amounts(ent)
@@ -371,6 +375,30 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
     ent.catalog_models = list(dict.fromkeys(index.catalog[t] for t in tokens if t in index.catalog))
     ent.cue_text = _masked(ent)
     return ent
+
+
+# "yesterday against the same day a week earlier / last week": the day asked about, compared with that day
+# seven days before (not with the whole of last week, and not with the day before).
+_SAME_DAY_WEEK = re.compile(r"\b(?:the\s+)?same\s+day\s+(?:a\s+week\s+(?:earlier|before|ago|prior)|(?:of\s+)?"
+                            r"(?:last|the\s+previous|the\s+prior)\s+week|the\s+week\s+before)\b")
+
+
+def _same_day_a_week_earlier(ent: Entities) -> None:
+    m = _SAME_DAY_WEEK.search(ent.text)
+    if m is None or ent.today is None or ent.period_compared is not None:
+        return
+    inside = m.group(0)
+    phrases = [p for p in [ent.period, *ent.period_unparsed] if p and p not in inside]
+    if len(phrases) != 1:
+        return                                  # no day, or several: left for the planner to ask about
+    try:
+        day = parse_period(phrases[0], ent.today)
+    except FinopsError:
+        return
+    if day.days != 1:
+        return
+    ent.period, ent.period_unparsed = phrases[0], []
+    ent.period_compared = (day.start - timedelta(days=7)).isoformat()
 
 
 # "bigquery was ~12.6k in sept, what did it come to in oct?": a figure the asker states for one period, then the

@@ -220,6 +220,9 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
         period_reply = _period_slots(step, ent.period)
         if period_reply is not None:
             return PlanStep(reply=period_reply)
+    dropped = _comparison_not_honoured(step, ent)
+    if dropped is not None:
+        return PlanStep(reply=dropped)
     day = LONE_DAY.search(ent.text)
     if day is not None and not (ent.period and day.group(0) in ent.period) and any(
             c["tool"] in TOTAL_TOOLS for c in step.calls):
@@ -864,6 +867,24 @@ def _check_unnamed_ranking(spec: ToolSpec, args: dict[str, Any], ent: Entities) 
             f"which service did we pay the most for{when}?", f"top resources{when}", f"spend by team{when}"],
             "text": ("The most of what? I rank spend by service, resource, team, provider, region, account or "
                      f"project, so I give no figure until you name one: e.g. 'which service cost the most{when}?'")})
+
+
+def _comparison_not_honoured(step: PlanStep, ent: Entities) -> Reply | None:
+    """A second period read as the one compared with ("yesterday vs the same day a week before") that no call
+    compares against: the answer would be the first period alone, or against the period just before it."""
+    if not ent.period_compared or ent.today is None or any("compare_to" in c["args"] for c in step.calls):
+        return None
+    try:
+        other = parse_period(ent.period_compared, ent.today)
+        periods = [parse_period(str(c["args"].get("period") or ent.period), ent.today) for c in step.calls]
+    except FinopsError:
+        return None
+    if periods and all(p.previous().start == other.start and p.previous().end == other.end for p in periods):
+        return None           # the tool's own comparison is the one asked for ("october vs september")
+    return {"kind": "did_you_mean", "suggestions": [f"spend {ent.period} vs {ent.period_compared}"], "text": (
+        f"I read a comparison of {ent.period} with {ent.period_compared}, but the tool I would use does not "
+        f"compare with that period, so I give no figure for it. Ask for the two totals, e.g. "
+        f"'spend {ent.period} vs {ent.period_compared}'.")}
 
 
 def _check_movers_comparison(args: dict[str, Any], ent: Entities) -> None:

@@ -417,10 +417,39 @@ def find_period(question: str) -> PeriodFound:
                 found = PeriodFound(phrase=first_phrase, start=second.start(), end=second.end())
             found.compared_with = other
             rest = rest[:second.start()] + " " * (second.end() - second.start()) + rest[second.end():]
+        earlier = _first(q[:m.start()])
+        if second is None and earlier is not None and _COMPARED.match(q[earlier.end():m.start()]):
+            # "this month compared with last month": the rule list read the later phrase first; the earlier one
+            # is the period asked about, the later one the period it is compared with
+            found = PeriodFound(phrase=earlier.group(0), start=earlier.start(), end=earlier.end(),
+                                compared_with=m.group(0))
+            rest = rest[:earlier.start()] + " " * (earlier.end() - earlier.start()) + rest[earlier.end():]
     rest = _MODAL_MAY.sub(" ", rest)
     rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b", " ", rest)  # amounts, durations
-    found.unparsed = [w.group(0) for w in _TIME_WORD.finditer(rest) if not _month_repeated(w.group(0), found.phrase)]
+    # Any other whole period phrase is left unread too ("yesterday ... the same day last week" read "last week"
+    # by the rule order, and "yesterday" was dropped without a word): the callers ask about it or use it.
+    left: list[tuple[int, str]] = []
+    for _ in range(4):
+        extra = _first(rest)
+        if extra is None:
+            break
+        if extra.group(0) not in _CATCH_ALL and not (m is not None and _restated(q, extra, m)):
+            left.append((extra.start(), extra.group(0)))
+        rest = rest[:extra.start()] + " " * (extra.end() - extra.start()) + rest[extra.end():]
+    left += [(w.start(), w.group(0)) for w in _TIME_WORD.finditer(rest) if not _month_repeated(w.group(0), found.phrase)]
+    found.unparsed = [w for _, w in sorted(left)]
     return found
+
+
+# Words a period rule reads ("all", "everything") that are as often plain words: never reported on their own.
+_CATCH_ALL = frozenset({"all", "all time", "everything", "ever", "to date"})
+_RESTATED = re.compile(r"[\s\-~]*(?:ish|or so|roughly|approx\.?)?[\s,:]*\(\s*")
+
+
+def _restated(q: str, a: re.Match[str], b: re.Match[str]) -> bool:
+    """One period restated in brackets right after the other: "last month-ish (30d)", "past week (7d)"."""
+    first, second = (a, b) if a.start() < b.start() else (b, a)
+    return _RESTATED.fullmatch(q[first.end():second.start()]) is not None
 
 
 def _month_repeated(word: str, phrase: str | None) -> bool:

@@ -70,6 +70,7 @@ class QueryCostsResult(ToolResult):
     partial_from: date | None = None          # billing data starts inside the period itself
     partial_days: int | None = None           # ... and covers this many of its days
     data_ends: date | None = None
+    data_until: date | None = None            # the day after the billing data's last day, inside the period
 
     # ---- rendering -------------------------------------------------------------------------------
     def _fmt(self, name: str, value: Decimal | None, total: bool = False) -> str:
@@ -90,6 +91,30 @@ class QueryCostsResult(ToolResult):
         if row.is_other:
             return f"{OTHER_LABEL} ({row.folded})"
         return " / ".join(show(k) if k is not None else nl for k, nl in zip(row.keys, self.null_labels))
+
+    def _days_held(self) -> tuple[int, int]:
+        """Days of billing data inside the period and inside the comparison period."""
+        assert self.compare_period is not None
+        cur = covered_days(self.period, self.partial_from or self.period.start, self.data_until)
+        prev = covered_days(self.compare_period, self.compare_partial_from or self.compare_period.start, None)
+        return cur, prev
+
+    def _per_day(self, cur: Decimal, prev: Decimal) -> str:
+        """'; not like for like: ...' when the two periods hold different numbers of days of data (this month
+        so far against all of October): the totals' change says little, the daily averages say more."""
+        first = self.measures[0]
+        if first.unit != "USD":          # a count of distinct things has no daily average
+            return ""
+        days, prev_days = self._days_held()
+        if days == prev_days or days <= 0 or prev_days <= 0:
+            return ""
+        if (self.data_until is None and self.partial_from is None and self.compare_partial_from is None
+                and _whole_months(self.period) and self.compare_period is not None and _whole_months(self.compare_period)):
+            return ""          # October against September: whole months, compared as they are
+        daily, prev_daily = cur / days, prev / prev_days
+        rel = f" ({'+' if daily > prev_daily else ''}{pct((daily - prev_daily) / prev_daily)})" if prev_daily else ""
+        return (f"; not like for like: {days} day{'s' if days != 1 else ''} of billing data against {prev_days}, so per day "
+                f"{self._fmt(first.name, daily)} against {self._fmt(first.name, prev_daily)}{rel}")
 
     def summary(self) -> str:
         first = self.measures[0]
@@ -114,6 +139,7 @@ class QueryCostsResult(ToolResult):
                              f"from {self._fmt(first.name, prev)} in {self.compare_period.describe()}")
                 if self.compare_partial_from is not None:
                     parts.append(f" (only partly covered: billing data starts {self.compare_partial_from.isoformat()})")
+                parts.append(self._per_day(cur, prev))
         text = "".join(parts) + "."
         cur_total = self.totals.get(first.name) or Decimal(0)
         if (self.credits and first.unit == "USD" and self.credits != cur_total
@@ -248,7 +274,7 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     totals, previous_totals, mixed = _totals(rows, resolved, asked, compared=compare is not None)
     out_rows = _rows(rows, resolved, asked, totals, mixed, compared=compare is not None)
     credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
-    ends, partial_from = _coverage(ctx, period, compare, prev_charges)
+    ends, until, partial_from = _coverage(ctx, period, compare, prev_charges)
     starts_inside = data_starts_inside(ctx, period)
     if starts_inside is not None:
         ctx.note(f"the period is only partly covered: billing data starts {starts_inside.isoformat()}")
@@ -260,9 +286,13 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
         rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
         previous_charges=prev_charges, mixed_units=mixed, compare_partial_from=partial_from,
-        credits=credits if credits else None, data_ends=ends, partial_from=starts_inside,
+        credits=credits if credits else None, data_ends=ends, data_until=until, partial_from=starts_inside,
         partial_days=None if starts_inside is None else covered_days(
             period, starts_inside, None if ends is None else ends + timedelta(days=1)))
+
+
+def _whole_months(period: Period) -> bool:
+    return period.start.day == 1 and period.end.day == 1 and period.end > period.start
 
 
 def _one_currency(rows: list[dict[str, Any]], resolved: ResolvedQuery) -> None:
@@ -326,11 +356,15 @@ def _rows(rows: list[dict[str, Any]], resolved: ResolvedQuery, asked: tuple[Meas
     return out_rows
 
 
-def _coverage(ctx: ToolContext, period: Period, compare: Period | None, prev_charges: int) -> tuple[date | None, date | None]:
-    """Where the bill ends inside the period, and where it starts inside the comparison period (noted)."""
+def _coverage(ctx: ToolContext, period: Period, compare: Period | None,
+              prev_charges: int) -> tuple[date | None, date | None, date | None]:
+    """Where the bill ends inside the period (its last day, noted when days before the period's last are
+    empty; and the day after it), and where it starts inside the comparison period (noted)."""
     # Where the bill ends comes from the evidence's freshness (computed once per read-only store).
     last = next((f.latest_data for f in ctx.freshness() if f.source == "billing (FOCUS)"), None)
-    ends = None
+    ends = until = None
+    if last is not None and day_start(period.start) < last < day_start(period.end):
+        until = last.date() if last.time() == time() else last.date() + timedelta(days=1)
     if last is not None and day_start(period.start) < last < day_start(period.end) - timedelta(days=1):
         ends = (last - timedelta(microseconds=1)).date() if last.time() == time() else last.date()
         ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
@@ -342,4 +376,4 @@ def _coverage(ctx: ToolContext, period: Period, compare: Period | None, prev_cha
         if first_ts is not None and day_start(compare.start) < first_ts < day_start(compare.end):
             partial_from = first_ts.date()
             ctx.note(f"the comparison period is only partly covered: billing data starts {partial_from.isoformat()}")
-    return ends, partial_from
+    return ends, until, partial_from

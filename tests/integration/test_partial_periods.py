@@ -4,7 +4,7 @@ store starts on August 27 is a figure for a question nobody asked. Expected days
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -12,7 +12,7 @@ import pytest
 
 from agent.service import ask
 from knowledge.store import open_store
-from tests.conftest import db_rows
+from tests.conftest import db_rows, usd
 from tools.registry import run_tool
 
 
@@ -71,3 +71,21 @@ def test_a_period_wider_than_the_data_counts_only_the_days_it_holds(demo_db: Pat
                                                  "period": f"{start.isoformat()}..{end.isoformat()}"})
     assert (f"billing data starts {first.isoformat()}, {days} of the period's {(result.period.end - start).days} days"
             in result.summary()), result.summary()
+
+
+@pytest.mark.parametrize("question", ["spend this month vs october", "total cost month to date vs october",
+                                      "billed cost this month compared with last month"])
+def test_a_month_so_far_against_a_whole_month_gives_the_daily_averages_too(demo_db: Path, question: str) -> None:
+    """24 days of November against 31 of October: the totals' change alone reads as a drop that the daily
+    averages may not show. Days and sums from SQL on the store; the averages are those sums over those days."""
+    (last_day,) = db_rows(demo_db, "SELECT CAST(max(ChargePeriodStart) AS DATE) FROM focus_charges")[0]
+    month = last_day.replace(day=1)
+    prev = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    days, prev_days = (last_day - month).days + 1, (month - prev).days
+    cur_sum, prev_sum = db_rows(demo_db, "SELECT sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND "
+                                "ChargePeriodStart < ?), sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND "
+                                "ChargePeriodStart < ?) FROM focus_charges",
+                                [month, last_day + timedelta(days=1), prev, month])[0]
+    text = ask(question, db=demo_db, planner="offline").text
+    assert f"not like for like: {days} days of billing data against {prev_days}" in text, text
+    assert f"per day {usd(cur_sum / days)} against {usd(prev_sum / prev_days)}" in text, text

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tools.contract import PeriodError, UnknownNameError
 from tools.names import resolve_in
-from tools.periods import parse_period
+from tools.periods import find_period, parse_period
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 
@@ -88,3 +88,27 @@ def test_a_day_to_a_day_without_between_is_that_span(text: str, first: str, last
     # "what did the data team spend from nov 1 through nov 15?" could not read its period
     p = parse_period(text, date(2026, 11, 25))
     assert (p.start.isoformat(), (p.end - timedelta(days=1)).isoformat()) == (first, last)
+
+
+@pytest.mark.parametrize(("question", "asked", "compared"), [
+    ("billed cost this month compared with last month", "this month", "last month"),
+    ("this month vs last month", "this month", "last month"),
+    ("yesterday against last week", "yesterday", "last week"),
+    ("spend last month vs this month", "last month", "this month"),     # already in reading order
+    ("spend this month vs october", "this month", "october"),
+])
+def test_the_period_named_first_is_asked_and_the_other_compared_with(question: str, asked: str, compared: str) -> None:
+    """The rule list can read the later phrase first ("last month" before "this month"); the earlier one
+    was dropped unread and the answer was last month's."""
+    found = find_period(question)
+    assert (found.phrase, found.compared_with, found.unparsed) == (asked, compared, [])
+
+
+@pytest.mark.parametrize(("question", "phrase", "unparsed"), [
+    ("yesterday's aws bill against the same day last week", "last week", ["yesterday"]),   # read, not dropped
+    ("what's our most expensive service over the last month-ish (30d)?", "30d", []),      # restated in brackets
+    ("anthropic = what % of everything we spent in october?", "october", []),            # 'everything' a word
+])
+def test_a_second_whole_period_phrase_is_reported_not_dropped(question: str, phrase: str, unparsed: list[str]) -> None:
+    found = find_period(question)
+    assert (found.phrase, found.unparsed) == (phrase, unparsed)

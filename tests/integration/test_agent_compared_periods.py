@@ -1,0 +1,47 @@
+"""Two periods in one question: the one named first is asked about, the other is the one compared with, and
+a comparison the planned tool cannot make is asked back, never answered against another period. Expected
+figures from SQL on the demo store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from agent.service import ask
+from tests.conftest import db_rows, usd
+
+MONEY_SQL = ("SELECT sum(BilledCost) FROM focus_charges WHERE ProviderName = 'AWS' AND ChargePeriodStart >= ? "
+             "AND ChargePeriodStart < ?")
+
+
+def _last_day(db: Path):
+    return db_rows(db, "SELECT CAST(max(ChargePeriodStart) AS DATE) FROM focus_charges")[0][0]
+
+
+def test_yesterday_against_the_same_day_a_week_earlier(demo_db: Path) -> None:
+    day = _last_day(demo_db)
+    week_before = day - timedelta(days=7)
+    (cur,) = db_rows(demo_db, MONEY_SQL, [day, day + timedelta(days=1)])[0]
+    (prev,) = db_rows(demo_db, MONEY_SQL, [week_before, week_before + timedelta(days=1)])[0]
+    answer = ask("yesterday's aws bill against the same day a week earlier", db=demo_db, planner="offline")
+    assert answer.kind == "answer", answer.text
+    assert usd(cur) in answer.text and usd(prev) in answer.text and week_before.isoformat() in answer.text
+    assert [c.args.get("compare_to") for c in answer.tool_calls] == [week_before.isoformat()]
+
+
+def test_a_comparison_the_tool_would_not_make_is_asked_back(demo_db: Path) -> None:
+    """'aws yesterday vs same day last week' was answered against the day before (spend's own comparison)."""
+    day = _last_day(demo_db)
+    answer = ask("aws yesterday vs same day last week", db=demo_db, planner="offline")
+    (day_before,) = db_rows(demo_db, MONEY_SQL, [day - timedelta(days=1), day])[0]
+    assert answer.kind == "did_you_mean" and not answer.tool_calls, answer.text
+    assert (day - timedelta(days=7)).isoformat() in answer.text and usd(day_before) not in answer.text
+
+
+def test_this_month_against_last_month_is_not_last_month_alone(demo_db: Path) -> None:
+    day = _last_day(demo_db)
+    month = day.replace(day=1)
+    (cur,) = db_rows(demo_db, "SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? "
+                              "AND ChargePeriodStart < ?", [month, day + timedelta(days=1)])[0]
+    answer = ask("billed cost this month compared with last month", db=demo_db, planner="offline")
+    assert answer.kind == "answer" and usd(cur) in answer.text, answer.text
