@@ -220,9 +220,11 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
         period_reply = _period_slots(step, ent.period)
         if period_reply is not None:
             return PlanStep(reply=period_reply)
-    dropped = _comparison_not_honoured(step, ent)
-    if dropped is not None:
-        return PlanStep(reply=dropped)
+    compared = _with_the_compared_period(step, ent)
+    if compared is not None:
+        if compared.reply is not None:
+            return compared
+        step = compared
     day = LONE_DAY.search(ent.text)
     if day is not None and not (ent.period and day.group(0) in ent.period) and any(
             c["tool"] in TOTAL_TOOLS for c in step.calls):
@@ -867,6 +869,20 @@ def _check_unnamed_ranking(spec: ToolSpec, args: dict[str, Any], ent: Entities) 
             f"which service did we pay the most for{when}?", f"top resources{when}", f"spend by team{when}"],
             "text": ("The most of what? I rank spend by service, resource, team, provider, region, account or "
                      f"project, so I give no figure until you name one: e.g. 'which service cost the most{when}?'")})
+
+
+def _with_the_compared_period(step: PlanStep, ent: Entities) -> PlanStep | None:
+    """None when the calls honour the question's compared period; else the one query_costs call that compares
+    with it ("how is research doing this month vs last month": spend compares with the days just before), or,
+    when the semantic model cannot express the question, a reply asking for it (no figure)."""
+    dropped = _comparison_not_honoured(step, ent)
+    if dropped is None:
+        return None
+    by_name = {t.name: t for t in registry.all()}
+    args = semantic_args(ent, cost_question=True) if all(c["tool"] == "spend" for c in step.calls) else None
+    if args is None or "compare_to" not in args or "query_costs" not in by_name:
+        return PlanStep(reply=dropped)
+    return _finish([(by_name["query_costs"], args)], ent, by_name)
 
 
 def _comparison_not_honoured(step: PlanStep, ent: Entities) -> Reply | None:

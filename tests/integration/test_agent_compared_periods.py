@@ -29,13 +29,21 @@ def test_yesterday_against_the_same_day_a_week_earlier(demo_db: Path) -> None:
     assert [c.args.get("compare_to") for c in answer.tool_calls] == [week_before.isoformat()]
 
 
-def test_a_comparison_the_tool_would_not_make_is_asked_back(demo_db: Path) -> None:
+def test_a_spend_question_with_a_compared_period_compares_with_that_period(demo_db: Path) -> None:
     """'aws yesterday vs same day last week' was answered against the day before (spend's own comparison)."""
     day = _last_day(demo_db)
-    answer = ask("aws yesterday vs same day last week", db=demo_db, planner="offline")
+    week_before = day - timedelta(days=7)
+    (prev,) = db_rows(demo_db, MONEY_SQL, [week_before, week_before + timedelta(days=1)])[0]
     (day_before,) = db_rows(demo_db, MONEY_SQL, [day - timedelta(days=1), day])[0]
+    answer = ask("aws yesterday vs same day last week", db=demo_db, planner="offline")
+    assert answer.kind == "answer", answer.text
+    assert usd(prev) in answer.text and usd(day_before) not in answer.text
+
+
+def test_a_comparison_no_tool_can_make_is_asked_back(demo_db: Path) -> None:
+    answer = ask("which budgets are over this month vs last month", db=demo_db, planner="offline")
     assert answer.kind == "did_you_mean" and not answer.tool_calls, answer.text
-    assert (day - timedelta(days=7)).isoformat() in answer.text and usd(day_before) not in answer.text
+    assert "comparison of this month with last month" in answer.text and "$" not in answer.text
 
 
 def test_this_month_against_last_month_is_not_last_month_alone(demo_db: Path) -> None:
