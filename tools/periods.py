@@ -424,8 +424,11 @@ def find_period(question: str) -> PeriodFound:
             found = PeriodFound(phrase=earlier.group(0), start=earlier.start(), end=earlier.end(),
                                 compared_with=m.group(0))
             rest = rest[:earlier.start()] + " " * (earlier.end() - earlier.start()) + rest[earlier.end():]
-    rest = _MODAL_MAY.sub(" ", rest)
-    rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b", " ", rest)  # amounts, durations
+    def blank(x: re.Match[str]) -> str:
+        return " " * len(x.group(0))       # positions kept: they are compared with the question's below
+
+    rest = _MODAL_MAY.sub(blank, rest)
+    rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b", blank, rest)  # amounts, durations
     # Any other whole period phrase is left unread too ("yesterday ... the same day last week" read "last week"
     # by the rule order, and "yesterday" was dropped without a word): the callers ask about it or use it.
     left: list[tuple[int, str]] = []
