@@ -17,7 +17,7 @@ from typing import Any
 from agent.entities import Entities
 from agent.state import Reply
 from knowledge.errors import FinopsError
-from tools.periods import parse_period
+from tools.periods import is_month_name, parse_period
 from tools.registry import ToolSpec
 
 Hook = Callable[[dict[str, Any], Entities, ToolSpec], "dict[str, Any] | list[dict[str, Any]]"]
@@ -356,9 +356,6 @@ def _forecast_span(start: date, end: date, args: dict[str, Any], spec: ToolSpec)
         args["start"] = start.isoformat()
 
 
-_MONTH_NAME = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
-
-
 def _future_period(ent: Entities) -> tuple[date, date] | None:
     """The question's period when it is a future one a forecast can cover ("december" asked in November is
     the coming December, "Q1 2027"): [start, end); None otherwise."""
@@ -370,7 +367,7 @@ def _future_period(ent: Entities) -> tuple[date, date] | None:
     except FinopsError:
         return None
     start, end = period.start, period.end
-    if end <= ent.today and _MONTH_NAME.fullmatch(text):      # a bare month name: its next occurrence...
+    if end <= ent.today and is_month_name(text):      # a bare month name: its next occurrence...
         start, end = start.replace(year=start.year + 1), end.replace(year=end.year + 1)
         if (start - ent.today).days > 62:                      # ...when it is near ('october' asked in November
             return None                                        # is last October's spend, asked back)

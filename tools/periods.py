@@ -407,7 +407,7 @@ def find_period(question: str) -> PeriodFound:
     m = _first(q)
     if m is not None:
         found = PeriodFound(phrase=m.group(0), start=m.start(), end=m.end())
-    rest = q[:found.start] + " " * (found.end - found.start) + q[found.end:] if found.phrase else q
+    rest = _blanked(q, found.start, found.end) if found.phrase else q
     if m is not None:
         second = _first(q, m.end())
         if second is not None and _COMPARED.match(q[m.end():second.start()]):
@@ -416,19 +416,19 @@ def find_period(question: str) -> PeriodFound:
                 first_phrase, other = other, first_phrase
                 found = PeriodFound(phrase=first_phrase, start=second.start(), end=second.end())
             found.compared_with = other
-            rest = rest[:second.start()] + " " * (second.end() - second.start()) + rest[second.end():]
-        earlier = _first(q[:m.start()])
-        if second is None and earlier is not None and _COMPARED.match(q[earlier.end():m.start()]):
-            # "this month compared with last month": the rule list read the later phrase first; the earlier one
-            # is the period asked about, the later one the period it is compared with
-            found = PeriodFound(phrase=earlier.group(0), start=earlier.start(), end=earlier.end(),
-                                compared_with=m.group(0))
-            rest = rest[:earlier.start()] + " " * (earlier.end() - earlier.start()) + rest[earlier.end():]
-    def blank(x: re.Match[str]) -> str:
-        return " " * len(x.group(0))       # positions kept: they are compared with the question's below
-
-    rest = _MODAL_MAY.sub(blank, rest)
-    rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b", blank, rest)  # amounts, durations
+            rest = _blanked(rest, second.start(), second.end())
+        elif second is None:
+            earlier = _first(q[:m.start()])
+            if earlier is not None and _COMPARED.match(q[earlier.end():m.start()]):
+                # "this month compared with last month": the rule list read the later phrase first; the earlier
+                # one is the period asked about, the later one the period it is compared with
+                found = PeriodFound(phrase=earlier.group(0), start=earlier.start(), end=earlier.end(),
+                                    compared_with=m.group(0))
+                rest = _blanked(rest, earlier.start(), earlier.end())
+    # Blanks keep the length of what they hide: positions in `rest` are compared with the question's below.
+    rest = _MODAL_MAY.sub(lambda x: " " * len(x.group(0)), rest)
+    rest = re.sub(r"\$\s?[\d,.]+\s?[km]?|\b\d+(?:\.\d+)?\s?(?:hours?|hrs?|h|gpus?|x)\b",   # amounts, durations
+                  lambda x: " " * len(x.group(0)), rest)
     # Any other whole period phrase is left unread too ("yesterday ... the same day last week" read "last week"
     # by the rule order, and "yesterday" was dropped without a word): the callers ask about it or use it.
     left: list[tuple[int, str]] = []
@@ -438,10 +438,20 @@ def find_period(question: str) -> PeriodFound:
             break
         if extra.group(0) not in _CATCH_ALL and not (m is not None and _restated(q, extra, m)):
             left.append((extra.start(), extra.group(0)))
-        rest = rest[:extra.start()] + " " * (extra.end() - extra.start()) + rest[extra.end():]
+        rest = _blanked(rest, extra.start(), extra.end())
     left += [(w.start(), w.group(0)) for w in _TIME_WORD.finditer(rest) if not _month_repeated(w.group(0), found.phrase)]
     found.unparsed = [w for _, w in sorted(left)]
     return found
+
+
+def _blanked(text: str, start: int, end: int) -> str:
+    """`text` with [start, end) replaced by as many spaces."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def is_month_name(word: str) -> bool:
+    """'december', 'dec', 'dec.', 'sept': a month named alone."""
+    return word.strip().lower().rstrip(".") in _MONTHS
 
 
 # Words a period rule reads ("all", "everything") that are as often plain words: never reported on their own.

@@ -108,8 +108,9 @@ class QueryCostsResult(ToolResult):
         days, prev_days = self._days_held()
         if days == prev_days or days <= 0 or prev_days <= 0:
             return ""
+        assert self.compare_period is not None
         if (self.data_until is None and self.partial_from is None and self.compare_partial_from is None
-                and _whole_months(self.period) and self.compare_period is not None and _whole_months(self.compare_period)):
+                and _whole_months(self.period) and _whole_months(self.compare_period)):
             return ""          # October against September: whole months, compared as they are
         daily, prev_daily = cur / days, prev / prev_days
         rel = f" ({'+' if daily > prev_daily else ''}{pct((daily - prev_daily) / prev_daily)})" if prev_daily else ""
@@ -365,9 +366,9 @@ def _coverage(ctx: ToolContext, period: Period, compare: Period | None,
     ends = until = None
     if last is not None and day_start(period.start) < last < day_start(period.end):
         until = last.date() if last.time() == time() else last.date() + timedelta(days=1)
-    if last is not None and day_start(period.start) < last < day_start(period.end) - timedelta(days=1):
-        ends = (last - timedelta(microseconds=1)).date() if last.time() == time() else last.date()
-        ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
+        if last < day_start(period.end) - timedelta(days=1):
+            ends = until - timedelta(days=1)
+            ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
     partial_from = None
     if compare is not None and prev_charges == 0:
         ctx.note(f"no billing data for {compare.describe()}: nothing to compare with")
