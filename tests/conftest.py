@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -32,6 +33,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return next((i for i, f in enumerate(LONGEST_FIRST) if path.endswith(f)), len(LONGEST_FIRST))
 
     items.sort(key=rank)   # stable: every other test keeps its order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Take what collection imported (the product, langgraph, textual, pyspark, …: hundreds of thousands of
+    long-lived objects) out of the cyclic garbage collector's sight, and let the young generation grow larger
+    before a pass. A worker otherwise re-walks those objects at every full collection: ~5% of its CPU
+    (gc callbacks over a 268-test run: 1.29 s of 24.8 s; frozen: 0.37 s). Reference counting frees as before."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 @pytest.fixture

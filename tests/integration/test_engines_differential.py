@@ -87,9 +87,12 @@ ROWS: list[Row] = []
 # execution (its re-planning at every shuffle costs more than it saves on a few thousand rows: this file
 # 103 s -> 87 s), and without compressing shuffle and broadcast blocks that never leave the machine. The JVM
 # compiles with its quick compiler (C1) only, on one compiler thread, with one GC thread and a fixed 1 GB
-# heap with a 600 MB young generation (by default the heap starts at 1/64 of the RAM and grows). The engine, its SESSION_CONF and every query are the product's; none of this changes a
-# result. JVM CPU for the 28 tool cases (quiet machine): 59 s -> 47 s with the compression, compiler-thread
-# and heap settings; the C1/serial-GC flags before them had taken the file's JVM CPU from 167 s to 85 s.
+# heap with a 600 MB young generation (by default the heap starts at 1/64 of the RAM and grows). Expressions
+# and plans are evaluated by Spark's interpreter instead of being compiled to Java and then to bytecode per
+# query (whole-stage codegen off, the expression factory in NO_CODEGEN mode, the mode Spark's own tests run
+# beside codegen): on a few thousand rows compiling costs more than it saves (this file 97 -> 91 CPU-s).
+# The engine, its SESSION_CONF and every query are the product's; none of this changes a result. JVM CPU
+# for the 28 tool cases (quiet machine): 59 s -> 47 s with the compression, compiler-thread and heap settings; the C1/serial-GC flags before them had taken the file's JVM CPU from 167 s to 85 s.
 SPARK_TEST_CONF = {
     "spark.sql.adaptive.enabled": "false",
     "spark.sql.shuffle.partitions": "1",
@@ -97,6 +100,8 @@ SPARK_TEST_CONF = {
     "spark.shuffle.compress": "false",
     "spark.shuffle.spill.compress": "false",
     "spark.broadcast.compress": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC "
                                      "-XX:-UsePerfData -Xms1g -Xmn600m",
 }
