@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from evals.anchors import anchors, params_for
 from evals.spec import FACT_TYPE, Question, ValueType
+from knowledge.connection import connect
 
 
 class ExpectedValue(BaseModel):
@@ -71,7 +72,7 @@ class GoldContext:
 
     @classmethod
     def for_demo(cls, db: Path) -> GoldContext:
-        con = duckdb.connect(str(db), read_only=True)
+        con = connect(str(db), read_only=True)
         facts = {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM demo_facts").fetchall()}
         if not facts:
             con.close()
@@ -84,7 +85,7 @@ class GoldContext:
     @classmethod
     def for_focus_file(cls, path: Path) -> GoldContext:
         """Gold over the raw file, read by DuckDB as text and cast in each query (no ingestion code)."""
-        con = duckdb.connect(":memory:")
+        con = connect(":memory:")
         literal = str(path).replace("'", "''")   # our own package file, not user text
         con.execute(
             "CREATE TEMP VIEW focus_raw AS SELECT * FROM "

@@ -40,6 +40,7 @@ from evals.gold import Expected, GoldContext
 from evals.report import CaseResult, SetReport
 from evals.scoring import excerpt, score
 from evals.spec import DEMO_STORE_SETS, REPORT_ONLY_SETS, Question, load_set
+from knowledge.connection import connect
 
 DEMO_AS_OF = date(2026, 11, 25)
 DEMO_SEED = 7
@@ -122,7 +123,7 @@ def prepare_focus(workdir: Path, sample: Path | None = None) -> Prepared:
 
 
 def row_counts(path: Path) -> dict[str, int]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(str(path), read_only=True)
     try:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from knowledge.connection import connect
 from knowledge.store import StoreError, resolve_db_path
 
 
@@ -65,7 +66,7 @@ def path_is_demo(path: Path) -> bool:
     if not path.exists():
         return False
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = connect(str(path), read_only=True)
     except duckdb.Error:
         return False
     try:
@@ -78,7 +79,7 @@ def store_has_data(path: Path) -> bool:
     """True when `path` holds a store with a row in any data table (or is not a store we can read:
     then it is not ours to replace)."""
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = connect(str(path), read_only=True)
     except duckdb.Error:
         return True
     try:

@@ -18,12 +18,10 @@ from pathlib import Path
 import duckdb
 
 from knowledge import allocation, lake, name_index
+from knowledge.connection import StoreError as StoreError  # raised here and by the settings check
+from knowledge.connection import connect
 from knowledge.ingest.session import bounded_memory
 from knowledge.schema import MIGRATIONS, SCHEMA_VERSION
-
-
-class StoreError(Exception):
-    """The store cannot be opened or is not a finops store."""
 
 
 def default_db_path() -> Path:
@@ -155,7 +153,7 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
             raise StoreError(f"no store at {path}; run `finops demo` or `finops ingest` first")
         before = file_version(path)
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = connect(str(path), read_only=True)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
         opened = before if before is not None and file_version(path) == before else None   # no swap meanwhile
@@ -172,7 +170,7 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
         return _attached(Store(con, path, True, root, opened))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path))
+        con = connect(str(path))
     except duckdb.Error as exc:
         raise StoreError(f"cannot open {path}: {exc}") from exc
     migrate(con)
@@ -213,7 +211,7 @@ def _attached(store: Store) -> Store:
 
 
 def open_memory_store() -> Store:
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     migrate(con)
     return Store(con, Path(":memory:"), False)
 
@@ -265,7 +263,7 @@ def _snapshot(path: Path, copy: Path, wait_seconds: float) -> None:
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = connect(str(path), read_only=True)
             break
         except duckdb.Error as exc:
             if not _is_lock_conflict(exc):
@@ -347,7 +345,7 @@ def create_lake(root: Path, source: str | Path | None = None) -> Path:
     state = lake.state_path(root)
     building = root / f".{lake.STATE_FILE}.building-{os.getpid()}"
     try:
-        con = duckdb.connect(str(building))
+        con = connect(str(building))
         try:
             migrate(con)
             lake.mark(con)

@@ -17,7 +17,21 @@ from typing import Any
 import duckdb
 import pytest
 
+from knowledge.connection import THREADS_ENV
 from knowledge.store import Store, open_store
+
+# pytest-xdist runs one worker per core; DuckDB would start a thread per core in every database each worker
+# opens on top of that, oversubscribing the cores (whole suite on 2 cores: 189.5 -> 173 s, worker CPU -15%).
+# One DuckDB thread per worker here; subprocesses inherit it unless a test gives them their own environment.
+# tests/integration/test_demo.py checks that answers on a multi-row-group store do not depend on the count.
+os.environ.setdefault(THREADS_ENV, "1")
+
+
+def duckdb_connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Plain DuckDB (no finops code: expected values come from here), on one thread like the product here."""
+    con = duckdb.connect(database, read_only=read_only)
+    con.execute("SET threads = 1")
+    return con
 
 DATA = Path(__file__).parent / "data"
 FOCUS_SAMPLE = DATA / "focus_sample_1000.csv.gz"
@@ -133,7 +147,7 @@ def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     ~1,500 read-only opens of this file in a run costs ~0.3 ms instead of loading the catalog anew (~13 ms).
     The product's open_store runs unchanged; a writable open of this file fails, as the rule above says."""
     path = copy_store(built_demo(request.config), tmp_path_factory.mktemp("demo"), "demo.duckdb")
-    held = duckdb.connect(str(path), read_only=True)
+    held = duckdb_connect(str(path), read_only=True)
     try:
         yield path
     finally:
@@ -163,7 +177,7 @@ def writable_demo(demo_db: Path, tmp_path: Path) -> Path:
 
 def db_rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     """The rows of one query on the store file `db`, read by plain DuckDB (no finops code)."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:
@@ -194,7 +208,7 @@ def usd(value: Any, places: int = 2) -> str:
 @pytest.fixture(scope="module")
 def sql(demo_db: Path) -> Iterator[Callable[..., Any]]:
     """One value from an independent SQL query over the demo store: sql("SELECT ... WHERE x = ?", x)."""
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     yield lambda query, *params: con.execute(query, list(params)).fetchone()[0]
     con.close()
 
@@ -202,7 +216,7 @@ def sql(demo_db: Path) -> Iterator[Callable[..., Any]]:
 @pytest.fixture(scope="module")
 def facts(demo_db: Path) -> dict[str, Any]:
     """The planted facts (module scope, for module-scoped fixtures; `demo_facts` is the per-test one)."""
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM demo_facts").fetchall()}
     finally:

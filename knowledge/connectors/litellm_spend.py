@@ -38,6 +38,7 @@ from typing import Any, Literal, overload
 
 import duckdb
 
+from knowledge.connection import connect
 from knowledge.connectors.inputs import InputDoc
 from knowledge.connectors.jsonpages import Broken, clip, documents, looks_like_json
 from knowledge.connectors.records import ConnectorOptions, Parsed, Reject
@@ -237,7 +238,7 @@ def _parquet_records(doc: InputDoc) -> Iterator[tuple[int, dict, str]]:
         with os.fdopen(fd, "wb") as fh:
             fh.write(doc.data)
         path = tmp
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     try:
         cur = con.execute("SELECT * FROM read_parquet(?)", [path])
         names = [d[0] for d in cur.description]

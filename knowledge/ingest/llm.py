@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from knowledge.connection import connect
 from knowledge.ingest.errors import IngestError
 from knowledge.ingest.postchecks import distinct_values, flag_values
 from knowledge.ingest.session import scalar
@@ -35,7 +36,7 @@ def read_price_file(path: str | Path) -> list[tuple]:
     p = Path(path).expanduser()
     if not p.is_file():
         raise IngestError(f"{path}: no such price file")
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_price_relation()}", [str(p)]).fetchall()]
         lower = {c.lower(): c for c in cols}

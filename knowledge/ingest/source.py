@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from knowledge.connection import connect
 from knowledge.ingest.errors import IngestError
 from knowledge.ingest.session import scalar
 
@@ -173,7 +174,7 @@ def _check_header(header: list[str], shown: str) -> None:
 
 
 def _inspect_parquet(path: Path, shown: str, size: int) -> SourceFile:
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         rows = scalar(con, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)])

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
 from knowledge.prices import gpu_catalog_path, load_catalogs
 from knowledge.store import open_store
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 APPROVER, OTHER_APPROVER = "U0SEARCH1", "U0SEARCH2"
 
@@ -68,7 +68,7 @@ def gate(work: Path, manifest_file: str, *extra: str) -> tuple[int, dict]:
 def decide(work: Path, estimate_id: str, who: str, *, decision: str = "approved", days_ago: float = 0,
            requested_by: str | None = None) -> None:
     ts = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=days_ago)
-    con = duckdb.connect(str(work / "s.duckdb"))
+    con = duckdb_connect(str(work / "s.duckdb"))
     try:
         if requested_by:
             con.execute("INSERT INTO approvals VALUES (?, ?, 'requested', ?, 'C1', NULL)",

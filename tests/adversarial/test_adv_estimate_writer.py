@@ -13,13 +13,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
 from knowledge.prices import load_catalogs
 from knowledge.store import open_store
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 FLAGS = ["--name", "sft", "--team", "search", "--gpu-type", "H100", "--gpu-count", "8", "--hours", "2",
          "--budget", "5000"]
@@ -77,7 +77,7 @@ def estimate(db: Path) -> dict:
 
 
 def stored_ids(db: Path) -> list[str]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return [r[0] for r in con.execute("SELECT estimate_id FROM estimates").fetchall()]
     finally:

@@ -18,11 +18,11 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "focus_sample_1000.csv.gz"
@@ -70,7 +70,7 @@ def billed(rows: list[list[str]]) -> Decimal:
 
 
 def one(db: Path, sql: str, *params: object):
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(sql, list(params)).fetchone()
     finally:
@@ -78,7 +78,7 @@ def one(db: Path, sql: str, *params: object):
 
 
 def all_rows(db: Path, sql: str, *params: object) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(sql, list(params)).fetchall()
     finally:
@@ -422,7 +422,7 @@ def test_a_damaged_file_is_named_and_rolls_back(tmp_path: Path) -> None:
     good = write_csv(tmp_path / "good.csv", ROWS[:5])
     # a Parquet file whose footer reads but whose data pages are damaged
     pq = tmp_path / "export.parquet"
-    con = duckdb.connect()
+    con = duckdb_connect()
     con.execute(f"COPY (SELECT * FROM read_csv('{SAMPLE}', all_varchar = true)) TO '{pq}' (FORMAT parquet)")
     con.close()
     data = bytearray(pq.read_bytes())

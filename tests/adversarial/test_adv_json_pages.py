@@ -11,11 +11,11 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 DAY = 1730419200  # 2024-11-01
 GOOD = ('{"object": "organization.usage.completions.result", "input_tokens": 10, "output_tokens": 1, '
@@ -128,7 +128,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         out.write("".join(parts))
     db = work / "s.duckdb"
     res = finops("ingest", "openai-usage", "--db", str(db), str(f))
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         rows = con.execute("SELECT file, line, reason FROM quarantine").fetchall()
         usage = con.execute("SELECT count(*) FROM llm_usage_buckets").fetchone()
@@ -193,7 +193,7 @@ def test_a_bad_file_is_refused_or_quarantined_with_its_line(tmp_path: Path, text
 
 
 def _count(db: Path, sql: str) -> int:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         row = con.execute(sql).fetchone()
         return int(row[0]) if row else 0

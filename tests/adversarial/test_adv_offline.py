@@ -9,11 +9,11 @@ import re
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 MONEY = re.compile(r"\$\s?\d")
 
@@ -63,7 +63,7 @@ def _fingerprint(db: Path) -> tuple:
     """What a write would change: the file's bytes on disk (size and mtime), its WAL, and the row counts.
     (A hash of every row was ~55 ms a call here; any DuckDB write moves the file or leaves a WAL.)"""
     st = db.stat()
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         counts = tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("focus_charges", "quarantine"))
     finally:
@@ -85,7 +85,7 @@ def test_an_injected_or_unreadable_question_gets_no_figure(store: Path, question
 
 def test_a_bucket_uri_that_exists_is_answered_for_that_bucket(store: Path) -> None:
     """The URI check refuses only names that are not in the data: a real bucket's URI gets its own cost."""
-    con = duckdb.connect(str(store), read_only=True)
+    con = duckdb_connect(str(store), read_only=True)
     try:
         name, cost = con.execute(
             "SELECT ResourceName, sum(BilledCost) FROM focus_charges WHERE ResourceName LIKE '%-s3-%' "

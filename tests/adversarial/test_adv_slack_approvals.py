@@ -7,13 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from fakes.slack_api import BotHarness
 
 from apps.cli.main import app
 from tests.cli import CliRunner
-from tests.conftest import catalog_store
+from tests.conftest import catalog_store, duckdb_connect
 
 BIG = ["--name", "llama-sft", "--team", "search", "--instance-type", "p5.48xlarge", "--gpu-count", "64",
        "--hours", "72", "--region", "us-east-1", "--budget", "40000"]          # within budget, over $10,000
@@ -45,7 +44,7 @@ def gate(store_path: Path, flags: list[str]) -> tuple[int, dict]:
 
 
 def decisions(store_path: Path) -> list[tuple[str, str]]:
-    con = duckdb.connect(str(store_path), read_only=True)
+    con = duckdb_connect(str(store_path), read_only=True)
     try:
         return con.execute("SELECT decided_by, decision FROM approvals ORDER BY ts, decision").fetchall()
     finally:

@@ -9,12 +9,11 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from fakes.slack_api import BotHarness
 
 from agent.service import ask
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 
 ACCESS = """\
 default: []
@@ -33,7 +32,7 @@ def harness(writable_demo: Path, tmp_path: Path):
 
 
 def teams_of(db: Path, resource_id: str) -> set[str | None]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         rows = con.execute(
             """

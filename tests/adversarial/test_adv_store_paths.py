@@ -11,12 +11,12 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from fakes.slack_api import FakeSlackApi
 
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 runner = CliRunner()
 DEMO_AS_OF = "2026-11-25"
@@ -93,7 +93,7 @@ def test_an_existing_named_store_is_used_as_it_is(isolated: Path, demo_db: Path)
 
 
 def _strip_demo_facts(path: Path) -> None:
-    con = duckdb.connect(str(path))
+    con = duckdb_connect(str(path))
     try:
         con.execute("DELETE FROM demo_facts")
     finally:
@@ -121,7 +121,7 @@ def test_summary_post_never_posts_the_demo_company_unmarked(isolated: Path, demo
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     demo = isolated / "demo.duckdb"
     shutil.copy(demo_db, demo)
-    con = duckdb.connect(str(demo))
+    con = duckdb_connect(str(demo))
     con.execute("UPDATE teams SET slack_channel = NULL")   # the company channel only: one summary to build
     con.close()
     with FakeSlackApi() as api:

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from agent.answer import Answer
 from agent.service import ask
+from tests.conftest import duckdb_connect
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,7 +37,7 @@ def instant_demo_build(monkeypatch: pytest.MonkeyPatch, demo_db: Path) -> None:
         started = time.perf_counter()
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(demo_db, db_path)
-        with duckdb.connect(str(db_path), read_only=True) as con:
+        with duckdb_connect(str(db_path), read_only=True) as con:
             as_of = date.fromisoformat(con.execute("SELECT value FROM meta WHERE key = 'as_of'").fetchone()[0])
         return DemoSummary(db_path=str(db_path), as_of=as_of, start=as_of - timedelta(days=90), days=90, seed=7,
                            scale=1, rows={}, seconds=time.perf_counter() - started, ingest_id="copied")

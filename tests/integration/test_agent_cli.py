@@ -10,13 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from agent.answer import Answer
 from apps.cli.main import app
 from tests.cli import CliRunner, finops_cli
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 
 
 def finops(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -46,7 +45,7 @@ def test_first_use_builds_the_demo_and_follow_ups_survive_a_restart(tmp_path: Pa
     assert answer.session_id == "cli-1" and answer.kind == "answer"
     assert [c.tool for c in answer.tool_calls] == ["spend"]
     assert answer.tool_calls[0].args["period"] == "last month" and answer.tool_calls[0].args["team"] == "search"
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb_connect(str(db), read_only=True) as con:
         as_of = con.execute("SELECT value FROM meta WHERE key = 'as_of'").fetchone()[0]
         y, m = int(as_of[:4]), int(as_of[5:7])
         start = f"{y if m > 1 else y - 1}-{(m - 2) % 12 + 1:02d}-01"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from agent.answer import Answer
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 from tools.periods import find_period
 
 OCTOBER = ("2026-10-01", "2026-11-01")
@@ -62,8 +62,7 @@ def _first_named(text: str, names: list[str]) -> str:
 
 def test_the_smallest_spender_comes_first(offline: Callable[..., Answer], sql: Callable[..., Any],
                                           demo_db: Any) -> None:
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     rows = con.execute("SELECT ProviderName, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
                        "AND ChargePeriodStart < ? GROUP BY 1 ORDER BY c ASC", list(OCTOBER)).fetchall()
     con.close()
@@ -120,8 +119,7 @@ def test_a_new_question_the_previous_call_cannot_take_is_not_its_follow_up(offli
 
 
 def _top_resources(demo_db: Any, start: str, end: str, n: int) -> list[tuple[str, Any]]:
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         return con.execute("SELECT ResourceId, sum(BilledCost) AS c FROM focus_charges WHERE ChargePeriodStart >= ? "
                            "AND ChargePeriodStart < ? AND ResourceId IS NOT NULL GROUP BY 1 ORDER BY c DESC LIMIT ?",
@@ -168,8 +166,7 @@ def test_per_day_on_average_is_the_average(offline: Callable[..., Answer], sql: 
 
 
 def _changes(demo_db: Any, column: str, cur: tuple[str, str], prev: tuple[str, str]) -> dict[str, Decimal]:
-    import duckdb
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         rows = con.execute(
             f"SELECT {column}, sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ?) "

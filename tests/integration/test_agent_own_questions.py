@@ -10,11 +10,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import duckdb
 import pytest
 
 from agent.answer import Answer
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 
 OCTOBER = ("2026-10-01", "2026-11-01")
 
@@ -26,7 +25,7 @@ def _no_figure(a: Answer) -> bool:
 
 def _rows(db: Any, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Rows of an independent query on the demo store (the expected values)."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(query, params).fetchall()
     finally:

@@ -9,11 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from apps.alerts import ledger
 from knowledge.store import open_store
 from tests.cli import finops_cli
+from tests.conftest import duckdb_connect
 
 CENT = Decimal("0.01")
 
@@ -34,7 +33,7 @@ def test_planted_facts_are_alerts_with_checked_figures(demo_db: Path, facts: dic
     code, report = alerts_run(demo_db, "--dry-run")
     assert code == 0 and report["dry_run"] and report["held"] == []
     alerts = by_key(report)
-    channels = dict(duckdb.connect(str(demo_db), read_only=True).execute("SELECT team, slack_channel FROM teams").fetchall())
+    channels = dict(duckdb_connect(str(demo_db), read_only=True).execute("SELECT team, slack_channel FROM teams").fetchall())
 
     over = facts["budget_over_80"]                                   # support over 80% of its budget
     budget = alerts[f"budget:team:{over['team']}:{over['period_start']}"]
@@ -65,7 +64,7 @@ def test_planted_facts_are_alerts_with_checked_figures(demo_db: Path, facts: dic
     assert sum(Decimal(a["amounts"]["monthly_cost"]) for a in ttl).quantize(CENT) == Decimal(zombies["monthly_cost"])
     for a in ttl:
         job = a["key"].rsplit(":", 1)[1]
-        team, hours_ttl = duckdb.connect(str(demo_db), read_only=True).execute(
+        team, hours_ttl = duckdb_connect(str(demo_db), read_only=True).execute(
             "SELECT team, ttl_hours FROM gpu_jobs WHERE job_id = ?", [job]).fetchone()
         assert a["channel"] == channels[team] and f"TTL of {hours_ttl:g} hours" in a["figure"]
         change = a["action_change"] or ""
@@ -94,7 +93,7 @@ def test_second_run_delivers_nothing_and_ack_holds_until_the_state_changes(writa
     _, third = alerts_run(writable_demo)                             # and its channel moves: still quiet
     assert by_key(third)[key]["status"] == "acknowledged" and by_key(third)[key]["channel"] == "#support-costs"
 
-    con = duckdb.connect(str(writable_demo))                         # the condition changes: past 90% now
+    con = duckdb_connect(str(writable_demo))                         # the condition changes: past 90% now
     spent = Decimal(by_key(third)[key]["amounts"]["spent"])
     con.execute("UPDATE budgets SET amount = ? WHERE scope_kind = 'team' AND scope_name = ? AND period_start = ?",
                 [(spent / Decimal("0.95")).quantize(CENT), over["team"], over["period_start"]])
@@ -132,7 +131,7 @@ def test_quiet_hours_defer_and_rate_limit_caps_per_channel(writable_demo: Path) 
     assert all(st == "deferred (quiet hours)" for sev, st in statuses if sev != "high")
     assert any(st == "printed" for sev, st in statuses if sev == "high")
     _, day = alerts_run(writable_demo, "--now", "2026-11-26T09:00", env=env)
-    con = duckdb.connect(str(writable_demo), read_only=True)
+    con = duckdb_connect(str(writable_demo), read_only=True)
     per_hour = con.execute("SELECT channel, count(*) FROM alert_ledger WHERE posted_at = TIMESTAMP '2026-11-26 09:00:00' "
                            "AND NOT digest GROUP BY channel").fetchall()
     assert per_hour and all(n <= 3 for _, n in per_hour)

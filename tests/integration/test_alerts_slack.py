@@ -8,11 +8,11 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.slack.alerts import ACK_ACTION, EVIDENCE_ACTION, REMEDIATION_ACTION, SNOOZE_ACTION
 from tests.cli import Ran, finops_cli
+from tests.conftest import duckdb_connect
 from tests.fakes.slack_api import BotHarness, Call, FakeSlackApi
 
 INJECTED = "<!channel> *URGENT* <https://evil.example|approve all>"
@@ -32,7 +32,7 @@ def buttons(call: Call) -> list[dict]:
 
 
 def ledger_messages(db: Path) -> int:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute("SELECT count(DISTINCT ts) FROM alert_ledger").fetchone()[0]
     finally:
@@ -41,7 +41,7 @@ def ledger_messages(db: Path) -> int:
 
 @pytest.fixture
 def store(writable_demo: Path, facts: dict) -> Path:
-    con = duckdb.connect(str(writable_demo))          # a resource name carrying Slack markup (untrusted data)
+    con = duckdb_connect(str(writable_demo))          # a resource name carrying Slack markup (untrusted data)
     con.execute("UPDATE endpoints SET name = ? WHERE endpoint_id = ?", [INJECTED, facts["idle_endpoint"]["endpoint_id"]])
     con.close()
     return writable_demo
@@ -95,7 +95,7 @@ def test_post_click_acknowledge_then_quiet(store: Path, facts: dict) -> None:
             harness.bot.workers.wait_idle(10)
         finally:
             harness.close()
-        con = duckdb.connect(str(store), read_only=True)
+        con = duckdb_connect(str(store), read_only=True)
         decided = con.execute("SELECT alert_key, state, decision, decided_by FROM alert_decisions "
                               "WHERE decision = 'acknowledged'").fetchall()
         snooze = con.execute("SELECT alert_key, until_ts - ts FROM alert_decisions WHERE decision = 'snoozed'").fetchall()
@@ -108,7 +108,7 @@ def test_post_click_acknowledge_then_quiet(store: Path, facts: dict) -> None:
         run_alerts(store, api)                                           # acknowledged and already posted: quiet
         assert len(api.of("chat.postMessage")) == before
 
-        con = duckdb.connect(str(store))                                 # the condition changes: past 90%
+        con = duckdb_connect(str(store))                                 # the condition changes: past 90%
         con.execute("UPDATE budgets SET amount = ? WHERE scope_kind = 'team' AND scope_name = ? AND period_start = ?",
                     [(spent / Decimal("0.95")).quantize(Decimal("0.01")), over["team"], over["period_start"]])
         con.close()

@@ -9,11 +9,11 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from knowledge.store import open_store
 from tests.cli import Ran, finops_cli
+from tests.conftest import duckdb_connect
 from tools.budget_tree import launch_check
 
 SPEND = ("SELECT coalesce(sum(BilledCost), 0) FROM charges_allocated WHERE ChargePeriodStart >= CAST(? AS DATE) "
@@ -26,7 +26,7 @@ def finops(db: Path, *args: str) -> Ran:
 
 
 def one(db: Path, query: str, *params: object) -> object:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(query, list(params)).fetchone()[0]
     finally:

@@ -6,10 +6,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 
 def run(*args: str):
@@ -20,7 +19,7 @@ def test_query_by_service_category_prints_the_sql_total(demo_db: Path):
     res = run("query", "--db", str(demo_db), "--period", "2026-10", "--by", "service_category", "--json")
     assert res.exit_code == 0, res.output
     body = json.loads(res.stdout)
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     gold = con.execute("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= '2026-10-01' "
                        "AND ChargePeriodStart < '2026-11-01'").fetchone()[0]
     con.close()

@@ -13,13 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import duckdb
 import pytest
 
 from knowledge.connectors import ingest_provider
 from knowledge.connectors.live import PullRequest, pull
 from knowledge.ingest import IngestError
 from tests.cli import Ran, finops_cli
+from tests.conftest import duckdb_connect
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parents[1] / "data" / "provider-usage"
@@ -32,7 +32,7 @@ def finops(*args: str, env: dict | None = None, stdin: str | None = None) -> Ran
 
 
 def count(db: Path, sql: str) -> tuple:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(sql).fetchone()
     finally:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from knowledge.connectors import ConnectorOptions, ingest_provider
@@ -25,6 +24,7 @@ from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
 from tests.conftest import db_rows as rows
+from tests.conftest import duckdb_connect
 from tools.registry import run_tool
 
 DATA = Path(__file__).parents[1] / "data" / "provider-usage"
@@ -177,7 +177,7 @@ def test_litellm_json_and_parquet_exports_load_the_same_rows(tmp_path: Path) -> 
     fc = tmp_path / "spend.csv"
     write_csv(fc, records)
     fp = tmp_path / "spend.parquet"
-    con = duckdb.connect()
+    con = duckdb_connect()
     con.execute(f"COPY (SELECT * FROM read_csv('{fc}', all_varchar = true, header = true)) TO '{fp}' (FORMAT parquet)")
     con.close()
     report = ingest_provider(tmp_path / "p.duckdb", "litellm-spend", [fp])

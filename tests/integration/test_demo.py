@@ -14,13 +14,13 @@ import sys
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import pytest
 
 from knowledge.store import Store, open_store
 from tests.cli import finops_cli
-from tests.conftest import DEMO_AS_OF, DEMO_SEED
+from tests.conftest import DEMO_AS_OF, DEMO_SEED, duckdb_connect
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "demo-company.md"
 AS_OF = date.fromisoformat(DEMO_AS_OF)
@@ -390,12 +390,19 @@ def test_finops_demo_cli_is_deterministic_and_atomic(tmp_path: Path, demo_facts:
     assert _facts(target) == demo_facts                                      # a failed run changes nothing
 
 
-@pytest.mark.slow
-def test_scale_two_doubles_ordinary_rows_and_keeps_facts(tmp_path: Path, demo_db: Path, demo_facts: dict) -> None:
+@pytest.fixture(scope="module")
+def demo_x2(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The demo at scale 2 (~218K charge rows: two of DuckDB's row groups, so its scans run in parallel)."""
     from knowledge.demo import build_demo
 
-    path = tmp_path / "x2.duckdb"
-    summary = build_demo(path, as_of=AS_OF, seed=DEMO_SEED, scale=2)
+    path = tmp_path_factory.mktemp("x2") / "x2.duckdb"
+    return path, build_demo(path, as_of=AS_OF, seed=DEMO_SEED, scale=2)
+
+
+@pytest.mark.slow
+def test_scale_two_doubles_ordinary_rows_and_keeps_facts(demo_x2: tuple[Path, Any], demo_db: Path,
+                                                         demo_facts: dict) -> None:
+    path, summary = demo_x2
     ordinary = "SELECT count(*) FROM focus_charges WHERE regexp_matches(ResourceName, '-[0-9]{6}$')"
     with open_store(demo_db, read_only=True) as one_x, open_store(path, read_only=True) as two_x:
         n1 = one_x.con.execute(ordinary).fetchone()[0]
@@ -410,6 +417,48 @@ def test_scale_two_doubles_ordinary_rows_and_keeps_facts(tmp_path: Path, demo_db
         assert facts[key] == demo_facts[key], key
     assert Decimal("0.11") <= Decimal(facts["untagged_share"]["share"]) <= Decimal("0.13")
     assert Decimal(facts["budget_over_80"]["pct"]) > Decimal("0.8")
+
+
+THREAD_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("spend", {"group_by": "service", "period": "last month"}),
+    ("spend", {"group_by": "team", "period": "last 3 months"}),
+    ("spend", {"group_by": "resource", "top": 10}),
+    ("query_costs", {"measures": ["billed_cost", "effective_cost"], "group_by": ["provider", "service_category"],
+                     "period": "last month", "compare": "previous"}),
+    ("anomalies", {}),
+    ("tag_audit", {}),
+    ("forecast", {"scope": "team"}),
+    ("waste", {}),
+    ("who_owns", {"resource": "inference cluster"}),
+    ("budgets", {}),
+]
+
+
+@pytest.mark.slow
+def test_answers_do_not_depend_on_duckdb_s_thread_count(demo_x2: tuple[Path, Any],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite runs DuckDB on one thread per worker (tests/conftest.py); users run it on every core. On a
+    store of several row groups, each tool gives the same result (and the same text) on 1 thread and on 4."""
+    from knowledge.connection import THREADS_ENV
+    from tools.registry import run_tool
+
+    path, _ = demo_x2
+    runs: dict[str, list[Any]] = {}
+    for threads in ("1", "4"):
+        monkeypatch.setenv(THREADS_ENV, threads)
+        with open_store(path, read_only=True) as store:
+            assert store.con.execute("SELECT current_setting('threads')").fetchone()[0] == int(threads)
+            results = [run_tool(store, tool, args) for tool, args in THREAD_CASES]
+        runs[threads] = [(r.model_dump(mode="json", exclude={"evidence"}), r.summary()) for r in results]
+    for (tool, args), one, four in zip(THREAD_CASES, runs["1"], runs["4"], strict=True):
+        assert one == four, f"{tool} {args}: differs between 1 and 4 DuckDB threads"
+
+
+def test_a_bad_thread_count_is_a_clear_error(demo_db: Path) -> None:
+    bad = finops_cli("ask", "spend last month", "--db", str(demo_db), env={**os.environ, "FINOPS_DUCKDB_THREADS": "all"})
+    assert bad.returncode == 2, (bad.returncode, bad.stdout, bad.stderr)
+    assert "FINOPS_DUCKDB_THREADS must be a whole number of threads, 1 or more (got 'all')" in bad.stderr
+    assert "$" not in bad.stdout
 
 
 def test_ensure_store_builds_on_first_use_only(tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -451,7 +500,7 @@ def test_empty_store_counts_as_no_data(empty_store: Store) -> None:
     path = empty_store.path
     empty_store.close()
     assert not store_has_data(path)
-    con = duckdb.connect(str(path))
+    con = duckdb_connect(str(path))
     con.execute("INSERT INTO teams (team) VALUES ('mine')")
     con.close()
     assert store_has_data(path)

@@ -18,7 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import yaml
 from pyspark.sql import SparkSession  # noqa: F401  (the test extra installs it: an ImportError fails the file)
@@ -29,6 +28,7 @@ from knowledge.errors import FinopsError
 from knowledge.ingest import ingest
 from knowledge.store import Store, create_lake, open_store
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 from tools.registry import registry, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,7 +272,7 @@ def test_override_same_on_both_engines(demo_lake: Lake, name: str) -> None:
         from datetime import date, datetime
 
         params = [params[0], params[1], date(2026, 10, 1), datetime(2026, 10, 1, 12, 30)]
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         cur = con.execute(sql, params)
         reference = {"columns": [d[0] for d in cur.description], "rows": [list(r) for r in cur.fetchall()]}

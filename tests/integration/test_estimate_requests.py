@@ -8,12 +8,12 @@ import statistics
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from agent.service import ask
 from knowledge.store import open_store
 from tests.cli import finops_cli
+from tests.conftest import duckdb_connect
 from tools.registry import registry, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_every_manifest_problem_at_once_with_field_and_line(demo_db: Path, tmp_p
 
 
 def test_team_calibration_from_finished_jobs(demo_db: Path) -> None:
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         ratios = [Decimal(a) / Decimal(e) - 1 for a, e in con.execute(
             "SELECT actual_cost, estimated_cost FROM gpu_jobs WHERE team = 'research' AND ended_at IS NOT NULL "
@@ -93,7 +93,7 @@ def test_team_calibration_from_finished_jobs(demo_db: Path) -> None:
 
 
 def test_once_a_job_has_run_its_actual_vs_estimate_is_reported(demo_db: Path) -> None:
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         name, team, job_id, est, act = con.execute(
             "SELECT name, team, job_id, estimated_cost, actual_cost FROM gpu_jobs WHERE ended_at IS NOT NULL "

@@ -12,10 +12,10 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.cli import Ran, finops_cli
+from tests.conftest import duckdb_connect
 from tools.runnable_sql import inline, literal
 
 QUESTION = "How much did we spend last month by team?"
@@ -29,7 +29,7 @@ def finops(demo_db: Path, *args: str) -> Ran:
 
 @pytest.fixture(scope="module")
 def bill_end(demo_db: Path) -> str:
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with duckdb_connect(str(demo_db), read_only=True) as con:
         last = con.execute("SELECT max(ChargePeriodEnd) FROM focus_charges").fetchone()[0]
     return (last - timedelta(days=1)).date().isoformat() if last.hour == 0 else last.isoformat(sep=" ")[:16]
 
@@ -58,7 +58,7 @@ def test_full_evidence_sql_runs_as_printed(demo_db: Path) -> None:
     doc = json.loads(finops(demo_db, QUESTION, "--json").stdout)
     runs = [run for ev in doc["evidence"] for run in ev["sql"]]
     assert len(heads) == len(runs)
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with duckdb_connect(str(demo_db), read_only=True) as con:
         for head, run in zip(heads, runs):
             body: list[str] = []
             for line in lines[head + 1:]:
@@ -95,7 +95,7 @@ def test_inlined_parameters_stay_literals(tmp_path: Path) -> None:
     hostile = "x'); DROP TABLE t; -- ?"
     sql = inline("SELECT ? AS v, '?' AS q, ? AS n, ? AS l -- a ? in a comment\n", [hostile, 3, "['a', 'b']"])
     assert literal("O'Brien") == "'O''Brien'" and literal(None) == "NULL" and literal(True) == "TRUE"
-    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+    with duckdb_connect(str(tmp_path / "t.duckdb")) as con:
         con.execute("CREATE TABLE t (x INT)")
         assert con.execute(sql).fetchone() == (hostile, "?", 3, ["a", "b"])
         assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 0   # the table is still there

@@ -15,11 +15,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 runner = CliRunner()
 DIGITS = re.compile(r"^-?\d+(\.\d+)?$")
@@ -64,7 +64,7 @@ def test_json_query_table_is_exact_against_sql(demo_db: Path) -> None:
     assert res.exit_code == 0, res.output
     table = json.loads(res.stdout)["table"]
     assert table["columns"][:2] == ["provider", "billed_cost_usd"]
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         expected = dict(con.execute(
             "SELECT ProviderName, sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= TIMESTAMP '2026-10-01' "
@@ -147,7 +147,7 @@ def test_help_shows_flags_as_flags_and_offers_completion() -> None:
 
 
 def test_plurals(demo_db: Path) -> None:
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         team = con.execute("SELECT team FROM gpu_jobs WHERE ended_at IS NULL AND job_id IN "
                            "(SELECT unnest(?)) GROUP BY team HAVING count(*) = 1 ORDER BY team LIMIT 1",

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 runner = CliRunner()
 
@@ -29,7 +29,7 @@ def flat(text: str) -> str:
 
 
 def _sql(db: Path, query: str, *params: object) -> object:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(query, list(params)).fetchone()[0]
     finally:
@@ -37,7 +37,7 @@ def _sql(db: Path, query: str, *params: object) -> object:
 
 
 def _edit(db: Path, *statements: str) -> None:
-    con = duckdb.connect(str(db))
+    con = duckdb_connect(str(db))
     try:
         for s in statements:
             con.execute(s)

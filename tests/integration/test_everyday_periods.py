@@ -16,7 +16,7 @@ import pytest
 
 from knowledge.store import open_store
 from tests.cli import finops_cli
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 from tools.periods import Period, comparison_period, complete_days
 from tools.registry import run_tool
 
@@ -31,7 +31,7 @@ def _bill(con: duckdb.DuckDBPyConnection, start: date, end: date) -> Decimal:
 
 @pytest.fixture(scope="module")
 def bill(demo_db: Path) -> Any:
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     first, last, as_of = con.execute(
         "SELECT min(ChargePeriodStart), max(ChargePeriodEnd), (SELECT value FROM meta WHERE key = 'as_of') "
         "FROM focus_charges").fetchone()

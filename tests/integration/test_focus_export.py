@@ -16,6 +16,7 @@ import pytest
 
 from apps.cli.main import app
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 
 DATA = Path(__file__).parents[1] / "data"
 WINDOW = ("2026-10-26", "2026-11-25")        # "last 30 days" of the demo as of 2026-11-25
@@ -50,7 +51,7 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def con(demo_db: Path) -> duckdb.DuckDBPyConnection:
-    c = duckdb.connect(str(demo_db), read_only=True)
+    c = duckdb_connect(str(demo_db), read_only=True)
     yield c
     c.close()
 
@@ -154,7 +155,7 @@ def test_an_unknown_price_stays_empty_never_zero(demo_db: Path, tmp_path: Path) 
     whole (a partial sum is never shown as the total), its list cost (catalog) stays."""
     db = tmp_path / "copy.duckdb"
     shutil.copy(demo_db, db)
-    with duckdb.connect(str(db)) as w:
+    with duckdb_connect(str(db)) as w:
         w.execute("""INSERT INTO llm_calls (ts, provider, model, app, feature, team, prompt_id, prompt_version, calls,
                                             input_tokens, cached_input_tokens, output_tokens, status, cost)
                      VALUES ('2026-11-20 10:00:00', 'openai', 'gpt-unpriced-9', 'support-bot', 'chat', 'support',
@@ -166,7 +167,7 @@ def test_an_unknown_price_stays_empty_never_zero(demo_db: Path, tmp_path: Path) 
                      LIMIT 1""")
     out = tmp_path / "x.parquet"
     _export(db, "2026-11", out)
-    with duckdb.connect(str(db), read_only=True) as c:
+    with duckdb_connect(str(db), read_only=True) as c:
         src = f"read_parquet('{out}')"
         unpriced = c.execute(f"SELECT BilledCost, EffectiveCost, ContractedCost, ListCost, ConsumedQuantity, x_Calls "
                              f"FROM {src} WHERE SkuId = 'gpt-unpriced-9'").fetchall()

@@ -31,6 +31,7 @@ from knowledge.errors import FinopsError, MissingDataError, UnknownNameError
 from knowledge.ingest import ingest
 from knowledge.semantic.validate import UnknownValueError
 from knowledge.store import open_store
+from tests.conftest import duckdb_connect
 from tools.registry import run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     for name, path in FILES.items():
         db = root / f"{name}.duckdb"
         report = ingest(db, "focus", [path])
-        with duckdb.connect(str(db), read_only=True) as con:
+        with duckdb_connect(str(db), read_only=True) as con:
             quarantined = con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall()
         out[name] = {"db": db, "report": report.files[0], "quarantined": quarantined,
                      "store": open_store(db, read_only=True), "gold": _gold_connection(name, [q[0] for q in quarantined])}
@@ -82,7 +83,7 @@ def _spec_types() -> dict[str, str]:
 
 def _gold_connection(name: str, quarantined_lines: list[int]) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with `raw`: the file's rows (minus quarantined lines), typed from the FOCUS spec."""
-    con = duckdb.connect()
+    con = duckdb_connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET threads = 1")  # read_csv keeps file order: row_number() + 1 is the physical line
     types = _spec_types()
@@ -301,7 +302,7 @@ def test_a_focus_13_export_loads_service_provider_name_as_the_provider(tmp_path:
     v13.write_text(header.replace("ProviderName", "ServiceProviderName", 1) + "\n" + body, encoding="utf-8")
     db = tmp_path / "v13.duckdb"
     ingest(db, "focus", [v13])
-    gold = duckdb.connect()
+    gold = duckdb_connect()
     want = dict(gold.execute("SELECT ProviderName, count(*) FROM read_csv(?, all_varchar=true) GROUP BY 1",
                              [str(FILES["fixture"])]).fetchall())
     with open_store(db, read_only=True) as store:

@@ -12,11 +12,11 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from knowledge.ingest import ingest
 from tests.cli import Ran, finops_cli
+from tests.conftest import duckdb_connect
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
@@ -29,7 +29,7 @@ def finops(*args: str, process: bool = False) -> Ran:
 
 
 def snapshot(db: Path) -> tuple:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return tuple(con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {t} AS t").fetchone()
                      for t in ("focus_charges", "quarantine", "ingest_runs", "llm_calls", "llm_prices"))
@@ -53,7 +53,7 @@ def test_cli_prints_the_contract_line_and_exits_0(tmp_path: Path) -> None:
     res = finops("ingest", "focus", "--db", str(db), str(SAMPLE), process=True)
     assert res.returncode == 0, res.stderr
     assert f"{SAMPLE}: read 1000, loaded 1000, quarantined 0" in res.stdout
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     assert con.execute("SELECT count(*), sum(BilledCost) FROM focus_charges").fetchone() == (1000, Decimal("20.52022672899"))
     con.close()
 

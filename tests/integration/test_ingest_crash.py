@@ -13,12 +13,12 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import psutil
 import pytest
 
 from knowledge.ingest import ingest
 from knowledge.ingest.limits import LoadPolicy
+from tests.conftest import duckdb_connect
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
@@ -26,7 +26,7 @@ TABLES = ("focus_charges", "quarantine", "ingest_runs", "llm_prices", "meta")
 
 
 def snapshot(db: Path) -> dict[str, tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return {t: con.execute(f"SELECT count(*), bit_xor(hash(x)) FROM {t} AS x").fetchone() for t in TABLES}
     finally:
@@ -35,7 +35,7 @@ def snapshot(db: Path) -> dict[str, tuple]:
 
 def big_focus_csv(path: Path, rows: int) -> Path:
     """A narrow FOCUS file (the mandatory columns, a resource and tags)."""
-    con = duckdb.connect(":memory:")
+    con = duckdb_connect(":memory:")
     con.execute(f"""
         COPY (SELECT CAST(round((i % 997) * 0.013, 6) AS VARCHAR) AS BilledCost,
                      'acct-' || (i % 3) AS BillingAccountId, 'USD' AS BillingCurrency,
@@ -107,7 +107,7 @@ def test_kill_9_mid_ingest_leaves_the_store_as_it_was(tmp_path: Path, big: Path,
     # and the store still works: the sample re-ingests over itself
     again = ingest(db, "focus", [SAMPLE], policy=LoadPolicy(force=True)).files[0]  # same content: forced
     assert again.rows_replaced == 1000
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     assert con.execute("SELECT count(*), sum(BilledCost) FROM focus_charges").fetchone() == (1000, Decimal("20.52022672899"))
     assert con.execute("SELECT count(*) FROM ingest_runs").fetchone() == (2,)
     con.close()

@@ -11,13 +11,13 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from knowledge.ingest import IngestError, ingest
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.schema import FOCUS_COLUMNS
 from tests.conftest import db_rows as table
+from tests.conftest import duckdb_connect
 
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 
@@ -98,7 +98,7 @@ def test_sample_loads_unchanged_with_the_readme_totals(tmp_path: Path) -> None:
 def test_store_matches_an_independent_read_of_the_sample(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     ingest(db, "focus", [SAMPLE])
-    con = duckdb.connect(":memory:")
+    con = duckdb_connect(":memory:")
     expected = con.execute(
         "SELECT ProviderName, count(*), sum(CAST(BilledCost AS DECIMAL(38,11))), sum(CAST(EffectiveCost AS DECIMAL(38,11))), "
         "sum(CAST(ListCost AS DECIMAL(38,11))), sum(CAST(ConsumedQuantity AS DECIMAL(38,12))) "
@@ -109,7 +109,7 @@ def test_store_matches_an_independent_read_of_the_sample(tmp_path: Path) -> None
 
 
 def _as_parquet(src_csv: Path, out: Path, typed_from: Path | None = None) -> Path:
-    con = duckdb.connect(":memory:")
+    con = duckdb_connect(":memory:")
     if typed_from is None:  # text columns, as a CSV-to-Parquet converter would write them
         con.execute(f"COPY (SELECT * FROM read_csv(?, all_varchar = true, nullstr = 'NULL')) TO '{out}' "
                     "(FORMAT parquet, ROW_GROUP_SIZE 128)", [str(src_csv)])

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from knowledge.ingest import SPECS, IngestError, ingest
@@ -17,6 +16,7 @@ from knowledge.ingest.limits import LoadPolicy
 from knowledge.prices import llm_catalog_path
 from knowledge.store import open_store
 from tests.conftest import db_rows as rows
+from tests.conftest import duckdb_connect
 
 DATA = Path(__file__).parents[1] / "data" / "ingest"
 
@@ -169,7 +169,7 @@ def test_endpoints_ownership_budgets(tmp_path: Path) -> None:
 
 def test_parquet_for_other_kinds(tmp_path: Path) -> None:
     pq = tmp_path / "jobs.parquet"
-    con = duckdb.connect(":memory:")
+    con = duckdb_connect(":memory:")
     con.execute(f"COPY (SELECT 'j-' || i AS job_id, i AS gpu_count, TIMESTAMP '2026-11-01' + to_hours(i) AS started_at, "
                 f"CASE WHEN i = 3 THEN -1.5 ELSE i * 0.1 END AS avg_gpu_util FROM range(1, 6) t(i)) TO '{pq}' (FORMAT parquet)")
     con.close()

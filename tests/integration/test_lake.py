@@ -11,7 +11,6 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.cli.main import app
@@ -20,6 +19,7 @@ from knowledge.ingest import ingest
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.store import Store, StoreError, create_lake, open_store, open_store_for_write
 from tests.cli import CliRunner
+from tests.conftest import duckdb_connect
 from tools.registry import run_tool
 
 pytestmark = pytest.mark.integration
@@ -45,10 +45,10 @@ def _manifest(root: Path) -> list[tuple[str, str, int]]:
 
 def _parquet_sum(root: Path, where: str = "TRUE") -> tuple[int, Decimal]:
     """count and sum(BilledCost) over the manifest's files, read by plain DuckDB (no finops code)."""
-    state = duckdb.connect(str(root / lake.STATE_FILE), read_only=True)
+    state = duckdb_connect(str(root / lake.STATE_FILE), read_only=True)
     files = [str(root / r[0]) for r in state.execute("SELECT file FROM lake_files").fetchall()]
     state.close()
-    con = duckdb.connect()
+    con = duckdb_connect()
     row = con.execute(f"SELECT count(*), sum(BilledCost) FROM read_parquet(?, hive_partitioning = false) "
                       f"WHERE {where}", [files]).fetchone()
     assert row is not None
@@ -56,7 +56,7 @@ def _parquet_sum(root: Path, where: str = "TRUE") -> tuple[int, Decimal]:
 
 
 def test_a_lake_made_from_the_store_holds_every_charge_in_its_partitions(demo_db: Path, demo_lake: Path) -> None:
-    src = duckdb.connect(str(demo_db), read_only=True)
+    src = duckdb_connect(str(demo_db), read_only=True)
     expected = src.execute("SELECT count(*), sum(BilledCost) FROM focus_charges").fetchone()
     parts = src.execute(
         "SELECT strftime(BillingPeriodStart + (coalesce(BillingPeriodEnd, BillingPeriodStart) - BillingPeriodStart) "
@@ -67,7 +67,7 @@ def test_a_lake_made_from_the_store_holds_every_charge_in_its_partitions(demo_db
     by_partition = {p.replace("billing_period=", "").replace("/provider=", "/"): n for p, _, n in _manifest(demo_lake)}
     assert by_partition == dict(parts)
     # The state file holds no charge rows of its own.
-    state = duckdb.connect(str(demo_lake / lake.STATE_FILE), read_only=True)
+    state = duckdb_connect(str(demo_lake / lake.STATE_FILE), read_only=True)
     assert state.execute("SELECT count(*) FROM focus_charges").fetchone() == (0,)
     state.close()
 
@@ -107,7 +107,7 @@ def test_reingesting_a_period_replaces_its_partition_and_leaves_the_others_alone
 
     # Restate September only for Microsoft: a file holding just those rows, costs doubled.
     restated = tmp_path / "restated.csv"
-    con = duckdb.connect()
+    con = duckdb_connect()
     src = f"read_csv('{SAMPLE}', all_varchar = true)"
     cost = "CAST(BilledCost AS DECIMAL(38,12))"
     con.execute(f"COPY (SELECT * REPLACE (CAST({cost} * 2 AS VARCHAR) AS BilledCost) FROM {src} "
@@ -137,7 +137,7 @@ def test_a_restated_month_rewrites_its_partition_but_not_the_neighbouring_months
     ingest(root, "focus", [SAMPLE])
     before = {p: f for p, f, _ in _manifest(root)}
     sept = tmp_path / "oracle-sept.csv"
-    con = duckdb.connect()
+    con = duckdb_connect()
     con.execute(f"COPY (SELECT * FROM read_csv('{SAMPLE}', all_varchar = true) WHERE ProviderName = 'Oracle' "
                 f"AND BillingPeriodStart = '2024-09-01 00:00:00') TO '{sept}' (HEADER)")
     con.close()
@@ -212,7 +212,7 @@ def test_the_slack_bots_state_only_write_records_the_approval_and_refuses_charge
     access.write(lambda store: store.con.execute(
         "INSERT INTO approvals (estimate_id, decided_by, decision, ts, channel, note) "
         "VALUES ('est-2', 'U1', 'approved', now(), 'C1', 'ok')"))
-    state = duckdb.connect(str(root / lake.STATE_FILE), read_only=True)
+    state = duckdb_connect(str(root / lake.STATE_FILE), read_only=True)
     try:
         assert state.execute("SELECT decision FROM approvals WHERE estimate_id = 'est-2'").fetchone() == ("approved",)
     finally:
@@ -335,11 +335,11 @@ def test_a_partition_bigger_than_one_sort_is_written_in_sorted_buckets(demo_db: 
     monkeypatch.setattr(lake, "SORT_ROWS", 5_000)
     root = tmp_path / "lake"
     create_lake(root, demo_db)
-    src = duckdb.connect(str(demo_db), read_only=True)
+    src = duckdb_connect(str(demo_db), read_only=True)
     expected = src.execute("SELECT count(*), sum(BilledCost) FROM focus_charges").fetchone()
     src.close()
     assert _parquet_sum(root) == (expected[0], expected[1])
-    con = duckdb.connect()
+    con = duckdb_connect()
     files = [str(root / f) for _, f, _ in _manifest(root)]
     per_partition: dict[str, int] = {}
     for f in files:

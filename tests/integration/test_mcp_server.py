@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import duckdb
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from apps.mcp.schemas import TOKEN_BUDGET, compact_schema, tool_description
 from knowledge.semantic.model import SemanticModel
+from tests.conftest import duckdb_connect
 from tools.registry import registry
 
 FINOPS = str(Path(sys.executable).with_name("finops"))
@@ -72,7 +72,7 @@ def stdio(store_copy: Path, http_server: subprocess.Popen) -> dict[str, Any]:
 
 
 def _sql(db: Path, query: str, *params: Any) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute(query, list(params)).fetchall()
     finally:

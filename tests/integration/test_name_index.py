@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from knowledge import name_index
@@ -15,6 +14,7 @@ from knowledge.ingest.progress import describe
 from knowledge.ingest.session import transaction
 from knowledge.naming import fold
 from knowledge.store import open_store
+from tests.conftest import duckdb_connect
 from tools.contract import UnknownNameError
 from tools.names import resolve
 
@@ -24,7 +24,7 @@ SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 def test_ingest_indexes_every_resource_with_its_folded_form(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     ingest(db, "focus", [SAMPLE])
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     expected = {r[0] for r in con.execute(
         "SELECT ResourceId FROM focus_charges WHERE ResourceId <> '' UNION SELECT ResourceName FROM focus_charges "
         "WHERE ResourceName <> ''").fetchall()}
@@ -38,7 +38,7 @@ def test_ingest_indexes_every_resource_with_its_folded_form(tmp_path: Path) -> N
 def test_a_store_changed_by_hand_is_caught_up_on_read(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "hand.duckdb"
     shutil.copy(demo_db, db)
-    con = duckdb.connect(str(db))
+    con = duckdb_connect(str(db))
     con.execute("INSERT INTO teams (team) VALUES ('zephyr-labs')")
     con.close()
     with open_store(db, read_only=True) as store:        # read-only: built privately in the temp schema
@@ -68,7 +68,7 @@ def test_big_kinds_resolve_from_the_store_as_small_ones_do(demo_store, monkeypat
 
 
 def test_a_failed_block_is_rolled_back(tmp_path: Path) -> None:
-    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    con = duckdb_connect(str(tmp_path / "t.duckdb"))
     con.execute("CREATE TABLE t (i INTEGER)")
     with pytest.raises(ZeroDivisionError):
         with transaction(con):

@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from agent.service import ask
 from knowledge.store import open_store
-from tests.conftest import db_rows, usd
+from tests.conftest import db_rows, duckdb_connect, usd
 from tools.registry import run_tool
 
 
@@ -59,7 +58,7 @@ def test_an_asked_period_the_data_starts_inside_is_flagged_in_the_answer(demo_db
 
 
 def test_a_period_wider_than_the_data_counts_only_the_days_it_holds(demo_db: Path) -> None:
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     try:
         first, days = con.execute("SELECT CAST(min(ChargePeriodStart) AS DATE), "
                                   "date_diff('day', min(ChargePeriodStart), max(ChargePeriodEnd)) FROM focus_charges").fetchone()

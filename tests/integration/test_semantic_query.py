@@ -6,13 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from knowledge.errors import MissingDataError, UnknownNameError
 from knowledge.store import open_store
+from tests.conftest import duckdb_connect
 from tools.contract import FinopsError
 from tools.registry import run_tool
 
@@ -31,7 +31,7 @@ def demo(demo_db: Path):
 @pytest.fixture(scope="module")
 def raw(demo_db: Path):
     """An independent connection for gold queries (plain SQL on the raw table, not the compiler)."""
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     yield con
     con.close()
 
@@ -170,7 +170,7 @@ def test_credits_are_shown_not_silently_netted(tmp_path):
     db = tmp_path / "focus.duckdb"
     sample = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
     assert CliRunner().invoke(app, ["ingest", "focus", str(sample), "--db", str(db)]).exit_code == 0
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     credit = con.execute("SELECT sum(BilledCost) FROM focus_charges WHERE ChargeCategory = 'Credit' "
                          "AND ChargePeriodStart >= '2024-09-01' AND ChargePeriodStart < '2024-10-01'").fetchone()[0]
     con.close()
@@ -234,7 +234,7 @@ def sample(tmp_path_factory):
     csv = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
     assert CliRunner().invoke(app, ["ingest", "focus", str(csv), "--db", str(db)]).exit_code == 0
     store = open_store(db, read_only=True)
-    raw = duckdb.connect(":memory:")
+    raw = duckdb_connect(":memory:")
     raw.execute(f"CREATE TABLE s AS SELECT * FROM read_csv('{csv}', nullstr='NULL', "
                 "types={'BilledCost': 'DECIMAL(38,12)', 'EffectiveCost': 'DECIMAL(38,12)', "
                 "'ContractedCost': 'DECIMAL(38,12)', 'ConsumedQuantity': 'DECIMAL(38,12)'})")

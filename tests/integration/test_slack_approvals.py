@@ -7,12 +7,11 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from fakes.slack_api import BotHarness
 
 from knowledge.store import open_store
-from tests.conftest import catalog_store, usd
+from tests.conftest import catalog_store, duckdb_connect, usd
 from tools.registry import run_tool
 
 FLAGS = ("--name llama-sft --team search --instance-type p5.48xlarge --gpu-count 64 --hours 72 "
@@ -40,7 +39,7 @@ def harness(store_path: Path):
 
 def _expected_cost(path: Path) -> Decimal:
     """Hand arithmetic: catalog price of a p5.48xlarge (8 GPUs) in us-east-1 x 8 instances x 72 hours."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb_connect(str(path), read_only=True)
     try:
         price = con.execute("SELECT on_demand_usd_per_hour FROM gpu_prices WHERE instance_type = 'p5.48xlarge' "
                             "AND region = 'us-east-1' AND provider = 'aws'").fetchone()[0]
@@ -50,7 +49,7 @@ def _expected_cost(path: Path) -> Decimal:
 
 
 def _approvals(path: Path) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb_connect(str(path), read_only=True)
     try:
         return con.execute("SELECT estimate_id, decided_by, decision, channel, ts FROM approvals "
                            "WHERE decision <> 'requested' ORDER BY ts, decided_by").fetchall()
@@ -77,7 +76,7 @@ def test_estimate_over_threshold_asks_for_approval(harness: BotHarness, store_pa
     buttons = [e for b in request.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["text"]["text"] for b in buttons] == ["Approve", "Reject"]
     estimate_id = buttons[0]["value"]
-    con = duckdb.connect(str(store_path), read_only=True)
+    con = duckdb_connect(str(store_path), read_only=True)
     stored = con.execute("SELECT expected_cost, team FROM estimates WHERE estimate_id = ?", [estimate_id]).fetchone()
     con.close()
     assert stored == (expected, "search")

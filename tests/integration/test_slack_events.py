@@ -12,11 +12,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from fakes.slack_api import BOT_ID, BotHarness, event_body
 
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ def harness(module_demo: Path):
 
 
 def _team_spend(db: Path, team: str, start: date, end: date) -> Decimal:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return con.execute("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = ? "
                            "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", [team, start, end]).fetchone()[0]
@@ -128,7 +127,7 @@ def test_an_estimate_question_over_the_threshold_gets_approval_buttons(harness: 
     request = harness.api.wait_for("chat.postMessage", timeout=60,
                                    where=lambda c: c.args.get("thread_ts") == "1800000006.000001" and "Approve?" in c.texts())[0]
     estimate_id = [b for b in request.args["blocks"] if b["type"] == "actions"][0]["elements"][0]["value"]
-    con = duckdb.connect(str(module_demo), read_only=True)
+    con = duckdb_connect(str(module_demo), read_only=True)
     try:
         team, cost = con.execute("SELECT team, expected_cost FROM estimates WHERE estimate_id = ?", [estimate_id]).fetchone()
         approvers = con.execute("SELECT approvers FROM teams WHERE team = 'search'").fetchone()[0]

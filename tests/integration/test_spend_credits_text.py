@@ -7,14 +7,13 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 from knowledge.store import open_store
+from tests.conftest import duckdb_connect
 from tools.registry import run_tool
 
 
 def test_a_credit_line_is_named_and_the_items_add_up_to_the_total(writable_demo: Path) -> None:
-    con = duckdb.connect(str(writable_demo))
+    con = duckdb_connect(str(writable_demo))
     con.execute(
         "INSERT INTO focus_charges (BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd, ChargeCategory, "
         "ResourceId, ServiceName, ProviderName, BillingCurrency) VALUES (-250000, -250000, TIMESTAMP '2026-11-20', "

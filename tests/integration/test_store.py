@@ -12,6 +12,7 @@ import pytest
 from knowledge import schema
 from knowledge.prices import llm_catalog_path, load_catalogs
 from knowledge.store import SCHEMA_VERSION, StoreError, open_store
+from tests.conftest import duckdb_connect
 
 SHARED_FOCUS_COLUMNS = Path(__file__).parents[1] / "data" / "focus_columns.csv"
 
@@ -44,7 +45,7 @@ def test_focus_columns_are_the_spec_columns() -> None:
 
 def test_old_store_is_migrated_forward(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))  # a store from before any migration: only the meta table
+    con = duckdb_connect(str(path))  # a store from before any migration: only the meta table
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("INSERT INTO meta VALUES ('schema_version', '0')")
     con.close()

@@ -9,11 +9,11 @@ import threading
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from knowledge.ingest import ingest
 from knowledge.store import StoreBusy, open_store, open_store_for_write, writer_lock
+from tests.conftest import duckdb_connect
 
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 
@@ -42,7 +42,7 @@ def test_ingest_runs_while_another_process_reads(tmp_path: Path) -> None:
     finally:
         reader.kill()
         reader.wait()
-    con = duckdb.connect(str(db), read_only=True)                 # the next question sees the new data
+    con = duckdb_connect(str(db), read_only=True)                 # the next question sees the new data
     assert con.execute("SELECT count(*), sum(BilledCost) FROM focus_charges").fetchone() == (
         1000, Decimal("20.52022672899"))
     con.close()

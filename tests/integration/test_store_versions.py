@@ -12,13 +12,14 @@ import pytest
 from knowledge.errors import UnknownNameError
 from knowledge.ingest import ingest
 from knowledge.store import file_version, open_store
+from tests.conftest import duckdb_connect
 from tools.registry import ToolContext, run_tool
 
 DATA = Path(__file__).parents[1] / "data"
 
 
 def _charge_rows(db: Path) -> int:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         (n,) = con.execute("SELECT count(*) FROM focus_charges").fetchone() or (0,)
         return int(n)
@@ -51,7 +52,7 @@ def test_a_write_through_the_writer_protocol_is_a_new_version_with_new_facts(wri
 def test_a_change_made_in_place_is_a_new_version(writable_demo: Path) -> None:
     before_version = file_version(writable_demo)
     before = _billing_freshness_rows(writable_demo)
-    con = duckdb.connect(str(writable_demo))          # someone else's DuckDB session, writing the live file
+    con = duckdb_connect(str(writable_demo))          # someone else's DuckDB session, writing the live file
     con.execute("DELETE FROM focus_charges WHERE rowid IN (SELECT rowid FROM focus_charges LIMIT 10)")
     con.close()
     assert file_version(writable_demo) != before_version

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from apps.report.build import build_summary
@@ -23,7 +22,7 @@ from apps.report.render_md import render_markdown
 from apps.report.week import last_full_week, resolve_week
 from knowledge.store import open_store
 from tests.cli import CliRunner
-from tests.conftest import DEMO_AS_OF, usd
+from tests.conftest import DEMO_AS_OF, duckdb_connect, usd
 from tools.contract import FinopsError, UnknownNameError, pct
 
 WEEK = "2026-W47"
@@ -43,7 +42,7 @@ def w47_md(w47: WeeklySummary) -> str:
 
 @pytest.fixture(scope="module")
 def sql(demo_db: Path):
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     yield lambda q, p=(): con.execute(q, list(p)).fetchone()[0]
     con.close()
 

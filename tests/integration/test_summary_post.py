@@ -11,14 +11,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 from PIL import Image
 
 from apps.report.slack_post import PostSettings, post_summaries
 from apps.report.week import resolve_week
 from knowledge.store import open_store
 from tests.cli import Ran, finops_cli
-from tests.conftest import DEMO_AS_OF, usd
+from tests.conftest import DEMO_AS_OF, duckdb_connect, usd
 from tests.fakes.slack_api import FakeSlackApi
 
 COMPANY_CHANNEL = "#finops-weekly"
@@ -31,7 +30,7 @@ def finops(*args: str, env: dict[str, str]) -> Ran:
 
 def keep_channels(db: Path, teams: list[str]) -> dict[str, str]:
     """Only these teams keep their Slack channel (a team without one is skipped): fewer summaries to build."""
-    con = duckdb.connect(str(db))
+    con = duckdb_connect(str(db))
     try:
         con.execute("UPDATE teams SET slack_channel = NULL WHERE NOT list_contains(?, team)", [teams])
         return dict(con.execute("SELECT team, slack_channel FROM teams WHERE slack_channel IS NOT NULL").fetchall())
@@ -40,7 +39,7 @@ def keep_channels(db: Path, teams: list[str]) -> dict[str, str]:
 
 
 def team_spend_before(db: Path, team: str, start: str, end: str) -> Decimal:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         row = con.execute("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = ? "
                           "AND ChargePeriodStart >= CAST(? AS TIMESTAMP) AND ChargePeriodStart < CAST(? AS TIMESTAMP)",
@@ -90,7 +89,7 @@ def test_post_twice_gives_one_post_per_channel(writable_demo: Path, demo_facts: 
         assert f"--team {over_budget['team']}" in team_post          # the evidence pointer names the scope
         assert len(next(c for c in posts if c.args["channel"] == COMPANY_CHANNEL).args["blocks"]) <= 50
 
-    con = duckdb.connect(str(writable_demo), read_only=True)
+    con = duckdb_connect(str(writable_demo), read_only=True)
     rows = con.execute("SELECT week, scope, channel, ts, file_id FROM summary_posts ORDER BY channel").fetchall()
     con.close()
     assert sorted(r[2] for r in rows) == sorted(expected)

@@ -17,6 +17,7 @@ from knowledge import lake
 from knowledge.ingest import ingest
 from knowledge.schema import MIGRATIONS
 from knowledge.store import create_lake, open_store, open_store_for_write
+from tests.conftest import duckdb_connect
 from tools.registry import run_tool
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ def _mismatches_and_filled(con: duckdb.DuckDBPyConnection, rows: str) -> tuple[i
 
 
 def _lake_files(root: Path) -> list[str]:
-    state = duckdb.connect(str(root / lake.STATE_FILE), read_only=True)
+    state = duckdb_connect(str(root / lake.STATE_FILE), read_only=True)
     try:
         return [str(root / r[0]) for r in state.execute("SELECT file FROM lake_files ORDER BY file").fetchall()]
     finally:
@@ -43,7 +44,7 @@ def _lake_files(root: Path) -> list[str]:
 
 
 def _spend_by_env_from_the_map(db: Path, start: str, end: str) -> dict[str | None, Decimal]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     try:
         return {k: v for k, v in con.execute(
             "SELECT nullif(Tags['env'], ''), sum(BilledCost) FROM focus_charges "
@@ -53,7 +54,7 @@ def _spend_by_env_from_the_map(db: Path, start: str, end: str) -> dict[str | Non
 
 
 def test_the_demo_an_ingest_and_a_lake_carry_the_map_s_values_in_the_columns(demo_db: Path, tmp_path: Path) -> None:
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb_connect(str(demo_db), read_only=True)
     bad, teams, envs = _mismatches_and_filled(con, "focus_charges")
     con.close()
     assert bad == 0 and teams > 0 and envs > 0
@@ -61,14 +62,14 @@ def test_the_demo_an_ingest_and_a_lake_carry_the_map_s_values_in_the_columns(dem
     db = tmp_path / "sample.duckdb"
     report = ingest(db, "focus", [SAMPLE])
     assert report.files[0].rows_loaded == 1000
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     bad, _, envs = _mismatches_and_filled(con, "focus_charges")
     con.close()
     assert bad == 0 and envs == 42          # the sample's `env` key (its other keys stay in the map)
 
     root = tmp_path / "lake"
     create_lake(root, demo_db)
-    con = duckdb.connect()
+    con = duckdb_connect()
     bad, teams_in_files, _ = _mismatches_and_filled(
         con, f"read_parquet({_lake_files(root)!r}, hive_partitioning = false)")
     con.close()
@@ -77,7 +78,7 @@ def test_the_demo_an_ingest_and_a_lake_carry_the_map_s_values_in_the_columns(dem
 
 def test_a_store_made_before_the_tag_columns_gets_them_when_opened(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(db))
+    con = duckdb_connect(str(db))
     for sql in MIGRATIONS[:10]:
         con.execute(sql)
     con.execute("INSERT INTO meta VALUES ('schema_version', '10')")
@@ -92,7 +93,7 @@ def test_a_store_made_before_the_tag_columns_gets_them_when_opened(tmp_path: Pat
 
     with open_store(db, read_only=True) as store:       # migrates through the writer protocol, then reads
         result = run_tool(store, "spend", {"group_by": "env", "period": "October 2026"})
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     assert _mismatches_and_filled(con, "focus_charges") == (0, 1, 1)
     con.close()
     expected = _spend_by_env_from_the_map(db, "2026-10-01", "2026-11-01")
@@ -108,7 +109,7 @@ def test_rows_written_without_their_columns_get_them_before_the_write_ends(tmp_p
         store.con.execute("INSERT INTO focus_charges (BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd, "
                           "ProviderName, ServiceName, ResourceId, Tags) VALUES (7, 7, '2024-09-10', '2024-09-11', "
                           "'AWS', 'EC2', 'i-raw', MAP {'env': 'staging', 'owner': 'ana'})")
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb_connect(str(db), read_only=True)
     assert _mismatches_and_filled(con, "focus_charges")[0] == 0
     assert con.execute("SELECT x_tag_env, x_tag_owner FROM focus_charges WHERE ResourceId = 'i-raw'").fetchall() == [
         ("staging", "ana")]
@@ -121,13 +122,13 @@ def test_lake_files_from_before_the_columns_read_them_from_the_map_until_rewritt
     create_lake(root, demo_db)
     # Make one file look as an older finops wrote it: no tag columns, marked so in the manifest.
     target = _lake_files(root)[0]
-    con = duckdb.connect()
+    con = duckdb_connect()
     old = tmp_path / "old.parquet"
     con.execute(f"COPY (SELECT * EXCLUDE ({', '.join(f'x_tag_{k}' for k in KEYS)}) FROM read_parquet(?, hive_partitioning = false)) "
                 f"TO '{old}' (FORMAT parquet)", [target])
     con.close()
     shutil.move(old, target)
-    state = duckdb.connect(str(root / lake.STATE_FILE))
+    state = duckdb_connect(str(root / lake.STATE_FILE))
     state.execute("UPDATE lake_files SET tag_columns = false WHERE ? LIKE '%' || file", [target])
     state.close()
 

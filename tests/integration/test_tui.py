@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, LoadingIndicator, Sparkline
@@ -24,7 +23,7 @@ from apps.tui.app import ChatApp
 from apps.tui.ask import agent_ask
 from apps.tui.widgets.answer_view import AnswerView
 from apps.tui.widgets.charts import BarsChart, SeriesChart
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 
 SIZE = (100, 30)
 
@@ -41,7 +40,7 @@ def last_month(today: date) -> tuple[date, date]:
 
 def billed_by_team(db: Path, start: date, end: date) -> dict[str, Decimal]:
     """BilledCost per allocated team over [start, end); unallocated spend under 'unallocated'."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb_connect(str(db), read_only=True) as con:
         rows = con.execute(
             "SELECT coalesce(x_team, 'unallocated') AS team, sum(BilledCost) FROM charges_allocated "
             "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY 1 ORDER BY 1",
@@ -51,7 +50,7 @@ def billed_by_team(db: Path, start: date, end: date) -> dict[str, Decimal]:
 
 
 def billed_by_day(db: Path, start: date, end: date) -> dict[str, Decimal]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb_connect(str(db), read_only=True) as con:
         rows = con.execute(
             "SELECT CAST(ChargePeriodStart AS DATE) AS day, sum(BilledCost) FROM focus_charges "
             "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY 1 ORDER BY 1",

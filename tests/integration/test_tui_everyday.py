@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, DataTable, Footer, Input, Static
@@ -23,7 +22,7 @@ from apps.tui.cells import compact_money
 from apps.tui.widgets.answer_view import AnswerView
 from apps.tui.widgets.charts import BarsChart
 from apps.tui.widgets.help_screen import HelpScreen
-from tests.conftest import usd
+from tests.conftest import duckdb_connect, usd
 
 BY_TEAM = "How much did each team spend last month?"
 
@@ -54,7 +53,7 @@ def make(demo_db: Path, tmp_path: Path, session: str | None = None) -> ChatApp:
 def last_month_by_team(demo_db: Path, demo_facts: dict) -> dict[str, Decimal]:
     first = date.fromisoformat(demo_facts["as_of"]["date"]).replace(day=1)
     start = (first - timedelta(days=1)).replace(day=1)
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with duckdb_connect(str(demo_db), read_only=True) as con:
         rows = con.execute("SELECT coalesce(x_team, 'unallocated'), sum(BilledCost) FROM charges_allocated "
                            "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY 1", [start, first]).fetchall()
     return {team: Decimal(str(v)) for team, v in rows}
@@ -117,7 +116,7 @@ def test_headline_first_then_table_with_the_rest_folded(demo_db: Path, demo_fact
 
 def test_waste_bars_are_named_by_job_and_budgets_chart_percent_used(demo_db: Path, demo_facts: dict,
                                                                    tmp_path: Path) -> None:
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with duckdb_connect(str(demo_db), read_only=True) as con:
         zombie_names = {n for (n,) in con.execute("SELECT name FROM gpu_jobs WHERE job_id IN (SELECT unnest(?))",
                                                   [demo_facts["zombie_jobs"]["job_ids"]]).fetchall()}
     over = demo_facts["budget_over_80"]
@@ -206,7 +205,7 @@ def test_copied_sql_runs_as_is_and_gives_the_answer(demo_db: Path, demo_facts: d
         await pilot.press("ctrl+g")
         sql = pilot.app.clipboard
         assert sql.strip().endswith(";") and "?" not in sql.replace("'?'", "")
-        with duckdb.connect(str(demo_db), read_only=True) as con:
+        with duckdb_connect(str(demo_db), read_only=True) as con:
             statements = [s for s in sql.split(";") if s.strip() and not all(
                 line.startswith("--") for line in s.strip().splitlines())]
             assert len(statements) == sum(len(ev.sql) for ev in view.answer.evidence)

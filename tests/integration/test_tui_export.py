@@ -17,13 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 import apps.tui.app as tui_app
 from apps.tui.app import ChatApp
 from apps.tui.widgets.answer_view import AnswerView
+from tests.conftest import duckdb_connect
 
 SIZE = (100, 30)
 SPEND_QUESTION = "How much did each team spend last month?"
@@ -76,7 +76,7 @@ def last_month(demo_facts: dict) -> tuple[date, date]:
 
 
 def one(db: Path, query: str, *params: Any) -> Any:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb_connect(str(db), read_only=True) as con:
         return con.execute(query, list(params)).fetchone()[0]
 
 

@@ -23,9 +23,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: --planner must be auto, offline or model, not {planner!r}", err=True)
             raise typer.Exit(2)
         from knowledge.bootstrap import require_store
+        from knowledge.connection import duckdb_threads
         from knowledge.store import StoreError
 
         try:
+            duckdb_threads()       # a bad FINOPS_DUCKDB_THREADS: say so before the chat opens
             require_store(db)      # a named store that does not exist: say so before the chat opens
         except StoreError as exc:
             typer.echo(f"error: {exc}", err=True)
