@@ -10,6 +10,7 @@ $FINOPS_ENGINES_TABLE (default: the pytest temporary directory)."""
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections.abc import Iterator
@@ -105,6 +106,17 @@ SPARK_TEST_CONF = {
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC "
                                      "-XX:-UsePerfData -Xms1g -Xmn600m",
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_gc_thresholds() -> Iterator[None]:
+    """py4j frees a JVM object when its Python proxy is collected, and proxies caught in reference cycles wait
+    for the cyclic collector. Under the session's larger young generation (tests/conftest.py) the JVM held many
+    more objects alive and worked harder (this file 94 -> 105 CPU-s), so this module runs with the defaults."""
+    old = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*old)
 
 
 @pytest.fixture(scope="module")
