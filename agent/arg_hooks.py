@@ -469,6 +469,14 @@ _JOB_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Words that order a list. job_runs can list by hours run and by start; the offline planner asks back for any
+# other order (agent.offline_planner._order_not_honoured) instead of listing by cost.
+ORDER_WORD = re.compile(r"\b(longest|long-running|shortest|quickest|fastest|slowest|oldest|newest|earliest|"
+                        r"most recent|latest)\b")
+JOB_ORDER_WORDS = {"longest": "hours", "long-running": "hours", "newest": "recent", "most recent": "recent",
+                   "latest": "recent"}
+
+
 def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
     """"which training run was thrown away?": outcome discarded, kind training (first match of each)."""
     for pattern, outcome in _OUTCOMES:
@@ -482,6 +490,9 @@ def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     gpu = _GPU_ONLY.search(ent.text)
     if gpu:                                   # "how many h100 jobs are running"
         _set(args, spec, "gpu_type", gpu.group(1).upper())
+    order = JOB_ORDER_WORDS.get(m.group(1)) if (m := ORDER_WORD.search(ent.text)) else None
+    if order:                                 # "which jobs ran longest": listed by hours, not by cost
+        _set(args, spec, "order", order)
     return args
 
 

@@ -144,6 +144,10 @@ INTENTS: tuple[Intent, ...] = (
         (r"(?:#|\bhow many\b|\bnumber of\b).{0,20}\b(?:jobs|runs) (?:are |r )?(?:still )?(?:running|in flight|active)\b", 3.0),
         # "what did ml-platform's GPU jobs cost last month?": the jobs (plural: what ran), not the whole bill
         (rf"\b(?:{GPU}|training|fine-?tun\w*) (?:jobs|runs)\b", 2.5),
+        # "which GPU job ran the longest", "the newest job the search team kicked off": an ordered list of jobs
+        (r"\b(?:longest|long-running|shortest|quickest|fastest|slowest|oldest|newest|earliest|latest|most recent)\b"
+         r"(?:\W+\w+){0,4}?\W+(?:jobs?|runs?)\b|\b(?:jobs?|runs?)\b(?:\W+\w+){0,3}?\W+(?:the )?"
+         r"(?:longest|shortest|quickest|fastest|slowest)\b", 2.5),
         # ... unless they are waste: zombie or abandoned jobs, past their TTL, making no progress
         (r"\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\bno progress\b", -2.5),
     )),

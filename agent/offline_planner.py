@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
-from agent.arg_hooks import HOOKS, NeedMore, asks_month_end, is_current_month, rescoped
+from agent.arg_hooks import HOOKS, JOB_ORDER_WORDS, ORDER_WORD, NeedMore, asks_month_end, is_current_month, rescoped
 from agent.coverage import (
     UNSUPPORTED_MEASURES,
     absent_services,
@@ -248,7 +248,11 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
 
 def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
     """The scope the question names and the calls cannot keep: a GPU type no call filters on ('h100 spend'),
-    a team or env named by an everyday word the calls did not read ('to run search')."""
+    a team or env named by an everyday word the calls did not read ('to run search'), an order the calls do not
+    list in ('which jobs ran shortest')."""
+    unordered = _order_not_honoured(step, ent)
+    if unordered is not None:
+        return PlanStep(reply=unordered)
     specs = {s.name: s for s in registry.all()}
     gpu = unfiltered_gpu(ent, [c["tool"] for c in step.calls],
                          {f for c in step.calls if c["tool"] in specs for f in specs[c["tool"]].args_model.model_fields})
@@ -883,6 +887,22 @@ def _with_the_compared_period(step: PlanStep, ent: Entities) -> PlanStep | None:
     if args is None or "compare_to" not in args or "query_costs" not in by_name:
         return PlanStep(reply=dropped)
     return _finish([(by_name["query_costs"], args)], ent, by_name)
+
+
+def _order_not_honoured(step: PlanStep, ent: Entities) -> Reply | None:
+    """A list of GPU jobs asked for in an order its calls do not list it in ("which jobs ran shortest"): the
+    answer would list the most expensive first as if they were what was asked."""
+    m = ORDER_WORD.search(ent.text)
+    jobs = [c for c in step.calls if c["tool"] == "job_runs"]
+    if m is None or not jobs:
+        return None
+    wanted = JOB_ORDER_WORDS.get(m.group(1))
+    if wanted is not None and all(c["args"].get("order") == wanted for c in jobs):
+        return None
+    ask = "which gpu jobs ran longest" + (f", {ent.period}" if ent.period else "")
+    return {"kind": "did_you_mean", "suggestions": [ask], "text": (
+        f"I can list GPU jobs by cost, by hours run (longest first) or by start (latest first), but not "
+        f"'{m.group(1)}' first, so I give no figure for that question. Ask e.g. '{ask}'.")}
 
 
 def _comparison_not_honoured(step: PlanStep, ent: Entities) -> Reply | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,16 +22,23 @@ from tools.scopes import ts
 from tools.sqlparts import show
 
 LEAD_ROWS = 5
+# How the jobs are listed: a fixed ORDER BY per choice (never text from the question), and how the answer says so.
+ORDERS: dict[str, tuple[str, str]] = {
+    "cost": ("actual_cost DESC NULLS LAST, started_at DESC NULLS LAST, job_id", ""),
+    "hours": ("hours DESC NULLS LAST, actual_cost DESC NULLS LAST, job_id", "longest first"),
+    "recent": ("started_at DESC NULLS LAST, actual_cost DESC NULLS LAST, job_id", "latest started first"),
+}
 
 
 class JobRunsArgs(BaseModel):
-    period: str = Field("last 30 days", description="Period the jobs ran in.")
-    outcome: str | None = Field(None, description="Only this outcome: completed, discarded, failed, cancelled, running.")
+    period: str = Field("last 30 days", description="When the jobs ran.")
+    outcome: str | None = Field(None, description="Only this outcome ('failed').")
     team: str | None = Field(None, description="Only this team.")
-    kind: str | None = Field(None, description="Only this kind: training, fine-tune, batch-inference, experiment, sweep.")
+    kind: str | None = Field(None, description="Only this kind ('training').")
     project: str | None = Field(None, description="Only this project.")
     gpu_type: str | None = Field(None, description="Only this GPU type ('H100').")
     top: int = Field(50, ge=1, le=1000, description="Most jobs to list.")
+    order: Literal["cost", "hours", "recent"] = "cost"
 
 
 class JobRun(BaseModel):
@@ -64,6 +71,7 @@ class JobRunsResult(ToolResult):
     totals: list[OutcomeTotal]
     total_jobs: int
     total_cost: Decimal | None
+    order: str = "cost"
 
     def summary(self) -> str:
         what = self._what(self.total_jobs)
@@ -75,7 +83,8 @@ class JobRunsResult(ToolResult):
         head = f"{self.total_jobs:,} {what} in {where} cost {cost}"
         if unknown and self.total_cost is not None:
             head += f" (plus {unknown:,} job{'s' if unknown != 1 else ''} with unknown cost)"
-        out = [head + ": " + "; ".join(_describe(j, "outcome" not in self.filters) for j in self.jobs[:LEAD_ROWS])
+        listed = ORDERS.get(self.order, ("", ""))[1]
+        out = [head + (f", {listed}" if listed else "") + ": " + "; ".join(_describe(j, "outcome" not in self.filters) for j in self.jobs[:LEAD_ROWS])
                + (f"; and {self.total_jobs - LEAD_ROWS:,} more" if self.total_jobs > LEAD_ROWS else "") + "."]
         if "outcome" not in self.filters or len(self.totals) > 1:
             out.append("By outcome: " + "; ".join(
@@ -144,7 +153,7 @@ def job_runs(ctx: ToolContext, args: JobRunsArgs) -> JobRunsResult:
                actual_cost, outcome
         FROM gpu_jobs
         WHERE {where}
-        ORDER BY actual_cost DESC NULLS LAST, started_at DESC NULLS LAST, job_id
+        ORDER BY {ORDERS[args.order][0]}
         LIMIT ?
         """,
         [now, *params, args.top],
@@ -169,7 +178,7 @@ def job_runs(ctx: ToolContext, args: JobRunsArgs) -> JobRunsResult:
                          unknown_cost_jobs=int(t["unknown"])) for t in totals]
     known = [t.cost for t in outs if t.cost is not None]
     return JobRunsResult(period=period, filters=filters, jobs=jobs, totals=outs, total_jobs=sum(t.jobs for t in outs),
-                         total_cost=sum(known, Decimal(0)) if known else None)
+                         total_cost=sum(known, Decimal(0)) if known else None, order=args.order)
 
 
 def _where(period: Period, now: datetime, filters: dict[str, str]) -> tuple[str, list[Any]]:
