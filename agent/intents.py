@@ -119,6 +119,8 @@ INTENTS: tuple[Intent, ...] = (
     Intent("anomalies", "anomalies", (
         (r"\bunusual\b|\banomal\w*\b|\bspikes?\b|\bspiked\b|\bweird\b|\bodd\b|\bunexpected\b|\bstrange\b|\bout of the ordinary\b|\bsurprises?\b", 2.5),
         (r"\bwhy did\b.{0,60}\b(?:jump|spike|go up|increase|rise|double)\b|\bjump(?:ed)?\b|\bsurged?\b|\bdrift(?:ing)?\b|\bcreep(?:ing)?\b", 2.0),
+        # "is anything costing more than usual": against its own normal level, not this period against the last
+        (r"\b(?:more|higher|bigger|larger) than (?:usual|normal|typical|expected)\b|\babove (?:normal|usual|baseline)\b", 2.5),
     )),
     Intent("waste", "waste", (
         (r"\bidle\b|\bzombies?\b|\babandoned\b|\bunused\b|\borphan(?:ed)?\b|\bforgotten\b|\bleft (?:on|running)\b", 2.5),

@@ -53,3 +53,14 @@ def test_this_month_against_last_month_is_not_last_month_alone(demo_db: Path) ->
                               "AND ChargePeriodStart < ?", [month, day + timedelta(days=1)])[0]
     answer = ask("billed cost this month compared with last month", db=demo_db, planner="offline")
     assert answer.kind == "answer" and usd(cur) in answer.text, answer.text
+
+
+def test_more_than_usual_is_an_anomaly_check_not_a_period_comparison(demo_db: Path, demo_facts: dict) -> None:
+    """"costing more than usual this week" had been answered with this week's two days of spend against the two
+    days before (a weekday/weekend comparison): usual is each cost's own normal level, what anomalies measures."""
+    drift = demo_facts["drift"]
+    for question in ("is anything costing us more than usual this week", "which services are higher than normal"):
+        answer = ask(question, db=demo_db, planner="offline")
+        assert answer.kind == "answer", (question, answer.text)
+        assert [c.tool for c in answer.tool_calls] == ["anomalies"], question
+        assert drift["scope"] in answer.text and usd(drift["daily_cost_end"]) in answer.text, answer.text
