@@ -44,10 +44,17 @@ class Period(BaseModel):
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
 
+    @property
+    def whole_months(self) -> int:
+        """How many calendar months the period is when it is whole months (October: 1), else 0."""
+        if self.start.day == 1 and self.end.day == 1:
+            return max(_months_between(self.start, self.end), 0)
+        return 0
+
     def previous(self) -> Period:
         """The period just before, of the same kind: previous month for a month, else same length."""
-        if self.start.day == 1 and self.end.day == 1 and _months_between(self.start, self.end) >= 1:
-            n = _months_between(self.start, self.end)
+        n = self.whole_months
+        if n >= 1:
             start = _add_months(self.start, -n)
             return Period(start=start, end=self.start, label=f"previous {n} month(s)" if n > 1 else start.strftime("%B %Y"))
         return Period(start=self.start - timedelta(days=self.days), end=self.start, label=f"the previous {self.days} days")

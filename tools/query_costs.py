@@ -110,7 +110,7 @@ class QueryCostsResult(ToolResult):
             return ""
         assert self.compare_period is not None
         if (self.data_until is None and self.partial_from is None and self.compare_partial_from is None
-                and _whole_months(self.period) and _whole_months(self.compare_period)):
+                and self.period.whole_months and self.compare_period.whole_months):
             return ""          # October against September: whole months, compared as they are
         daily, prev_daily = cur / days, prev / prev_days
         rel = f" ({'+' if daily > prev_daily else ''}{pct((daily - prev_daily) / prev_daily)})" if prev_daily else ""
@@ -290,10 +290,6 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         credits=credits if credits else None, data_ends=ends, data_until=until, partial_from=starts_inside,
         partial_days=None if starts_inside is None else covered_days(
             period, starts_inside, None if ends is None else ends + timedelta(days=1)))
-
-
-def _whole_months(period: Period) -> bool:
-    return period.start.day == 1 and period.end.day == 1 and period.end > period.start
 
 
 def _one_currency(rows: list[dict[str, Any]], resolved: ResolvedQuery) -> None:
