@@ -62,6 +62,8 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the lake an earlier run left in DIR/lake instead of building a new one")
     args = parser.parse_args()
     import duckdb
 
@@ -69,7 +71,11 @@ def main() -> None:
     os.environ["FINOPS_TODAY"] = scale.TODAY.isoformat()
     print(f"duckdb {duckdb.__version__}, {os.cpu_count()} cores, work dir {args.dir}; load average "
           f"{os.getloadavg()[0]:.1f}\n\n{args.rows:,} rows, about {args.resources:,} resources")
-    root = build(args.dir, args.rows, args.resources)
+    root = args.dir / "lake"
+    if args.reuse and (root / "state.duckdb").exists():
+        print(f"  reusing the lake in {root} (not rebuilt)")
+    else:
+        root = build(args.dir, args.rows, args.resources)
     scale.questions_and_asks(root, args.repeat, "lake ")
     print(f"  lake Slack approval recorded (writer protocol): {scale.approval_ms(root):.0f} ms")
 

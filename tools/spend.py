@@ -301,6 +301,9 @@ def _spend_sql(args: SpendArgs, period: Period, previous: Period | None, where: 
     in_cur = f"({CHARGE_IN_PERIOD})"
     if previous is None:
         in_prev, scanned, bounds = "FALSE", in_cur, period_params(period) * 2
+    elif previous.end == period.start:   # adjacent (last month vs the month before): one range to scan
+        in_prev, scanned = in_cur, in_cur
+        bounds = period_params(period) + period_params(previous) + period_params(Period(start=previous.start, end=period.end, label="both"))
     else:
         in_prev, scanned = in_cur, f"({in_cur} OR {in_cur})"
         bounds = period_params(period) + period_params(previous) + period_params(period) + period_params(previous)
