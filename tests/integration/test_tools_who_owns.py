@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from test_tools_support import INJECTION, focus_db, focus_store, mini_db, mini_store  # noqa: F401 - fixtures
 
 from knowledge.store import Store
+from tests.conftest import duckdb_connect
 from tools.contract import UnknownNameError
 from tools.registry import run_tool
 from tools.who_owns import WhoOwnsResult
@@ -120,3 +122,28 @@ def test_a_named_resource_that_exists_is_still_found_by_its_name(demo_db):
     with open_store(demo_db, read_only=True) as store:
         result = run_tool(store, "who_owns", {"resource": "the recsys-ranker-a endpoint"})
     assert isinstance(result, WhoOwnsResult) and result.resource.resource_name == "recsys-ranker-a"
+
+
+def test_the_tags_shown_are_the_latest_tagged_charge_s_even_when_the_latest_charge_is_untagged(
+        writable_demo: Path) -> None:
+    """who_owns reads the latest charge's tag map only; when that charge carries no tags it falls back to the
+    latest tagged one (expected values from SQL over the same file, before the untagged charge is added)."""
+    from knowledge.store import open_store
+
+    con = duckdb_connect(str(writable_demo))
+    rid, tags, last = con.execute(
+        "SELECT ResourceId, Tags, ChargePeriodStart FROM focus_charges "
+        "WHERE cardinality(Tags) > 0 AND x_tag_team IS NOT NULL AND ResourceId IS NOT NULL "
+        "ORDER BY ChargePeriodStart DESC, ResourceId, CAST(Tags AS VARCHAR) LIMIT 1").fetchone()
+    # a later, untagged charge of the same resource (a copy of its latest row, one hour on, no tags)
+    con.execute(
+        "INSERT INTO focus_charges SELECT * REPLACE (ChargePeriodStart + INTERVAL 1 HOUR AS ChargePeriodStart, "
+        "NULL AS Tags, NULL AS x_tag_team, NULL AS x_tag_owner, NULL AS x_tag_project, NULL AS x_tag_env, "
+        "NULL AS x_tag_app, NULL AS x_tag_model) FROM focus_charges "
+        "WHERE ResourceId = ? AND ChargePeriodStart = ? LIMIT 1", [rid, last])
+    con.close()
+    with open_store(writable_demo, read_only=True) as store:
+        r = run_tool(store, "who_owns", {"resource": rid})
+    assert r.resource.resource_id == rid
+    assert r.tags == dict(tags) and r.tags
+    assert any(s.source == "tag" for s in r.sources)
