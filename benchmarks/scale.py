@@ -104,8 +104,9 @@ def _env() -> dict[str, str]:
 
 
 def measure_load(mode: str, db: Path, csv: Path) -> dict[str, Any]:
-    """`finops ingest focus` (mode 'ingest') or DuckDB's own CREATE TABLE AS read_csv (mode 'raw'), in a
-    fresh process; the store is kept for the questions."""
+    """`finops ingest focus` (mode 'ingest'), DuckDB's own CREATE TABLE AS read_csv (mode 'raw', auto types) or
+    DuckDB's INSERT into the store's schema with the same casts and no checks ('raw-typed'), in a fresh
+    process; the store is kept for the questions."""
     from ingest import measure  # benchmarks/ingest.py, beside this script
 
     return measure("raw-null" if mode == "raw" else mode, db, csv, keep=True, env=_env())
@@ -286,19 +287,35 @@ def run_lake(work: Path, csv: Path, rows: int, resources: int, repeat: int, raw:
     return {"ingest": ing, "questions": qs, "asks": asks, "approval_ms": appr}
 
 
-def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool, lake: bool = False) -> dict[str, Any]:
+def _loads(work: Path, db: Path, csv: Path, rounds: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Raw DuckDB (auto types), the ingest and raw DuckDB into the store's own schema (benchmarks/ingest.py's
+    raw-typed: the same casts, no checks), each a fresh process, taking turns `rounds` times; the run with
+    the median wall time of each. Taking turns keeps a machine whose speed drifts from favouring one side."""
+    runs: dict[str, list[dict[str, Any]]] = {"raw": [], "ingest": [], "raw-typed": []}
+    for _ in range(rounds):
+        for mode in runs:
+            target = db if mode == "ingest" else work / f"{mode}.duckdb"
+            runs[mode].append(measure_load(mode, target, csv))
+            if mode != "ingest":
+                target.unlink(missing_ok=True)
+    pick = {m: sorted(r, key=lambda x: x["wall"])[len(r) // 2] for m, r in runs.items()}
+    return pick["raw"], pick["ingest"], pick["raw-typed"]
+
+
+def run_one(work: Path, rows: int, resources: int, repeat: int, keep: bool, lake: bool = False,
+            rounds: int = 1) -> dict[str, Any]:
     csv = work / f"focus_{rows}_{resources}.csv"
     gen, distinct = generate(csv, rows, resources)
     print(f"\n{rows:,} rows, {distinct:,} distinct ResourceIds: {csv.stat().st_size / 1e6:,.0f} MB CSV "
           f"(generated in {gen:.1f} s); load average {os.getloadavg()[0]:.1f}")
-    raw = measure_load("raw", work / "raw.duckdb", csv)
-    (work / "raw.duckdb").unlink(missing_ok=True)
     db = work / f"store_{resources}.duckdb"
-    ing = measure_load("ingest", db, csv)
+    raw, ing, typed = _loads(work, db, csv, rounds)
     print(f"  ingest {rows / ing['wall']:>9,.0f} rows/s ({ing['wall']:6.1f} s, {ing['cpu']:6.1f} CPU-s, peak RSS "
           f"{ing['rss_mb']:6,.0f} MB)  phases " + ", ".join(f"{k} {v:.1f}" for k, v in ing["phases"].items()))
-    print(f"  raw    {rows / raw['wall']:>9,.0f} rows/s ({raw['wall']:6.1f} s, {raw['cpu']:6.1f} CPU-s, peak RSS "
-          f"{raw['rss_mb']:6,.0f} MB)   ingest/raw {raw['wall'] / ing['wall']:.2f}x wall")
+    for label, base in (("raw", raw), ("raw typed", typed)):
+        print(f"  {label:9} {rows / base['wall']:>9,.0f} rows/s ({base['wall']:6.1f} s, {base['cpu']:6.1f} CPU-s, peak RSS "
+              f"{base['rss_mb']:6,.0f} MB)   ingest/{label} {base['wall'] / ing['wall']:.2f}x wall, "
+              f"{base['cpu'] / ing['cpu']:.2f}x CPU")
     qs, asks = questions_and_asks(db, repeat, "")
     names = bench_names(db, repeat)
     print(f"  names of one question: {names['now_ms']:.0f} ms (before the name index: {names['before_ms']:.0f} ms)")
@@ -329,13 +346,15 @@ def main() -> None:
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--lake", action="store_true", help="also ingest into a Parquet lake and measure there")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="load the CSV this many times each way (raw, ingest, raw typed, taking turns); medians")
     args = parser.parse_args()
     import duckdb
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="finops-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"duckdb {duckdb.__version__}, {os.cpu_count()} cores, work dir {work}")
-    results = [run_one(work, args.rows, r, args.repeat, args.keep, args.lake)
+    results = [run_one(work, args.rows, r, args.repeat, args.keep, args.lake, args.rounds)
                for r in (args.resources or [2000, 2_000_000])]
     if len(results) > 1:
         a, b = results[0], results[-1]
