@@ -339,7 +339,7 @@ def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> list[BreakdownLine]:
 def _owner(ctx: ToolContext, c: ChargeCandidate, result: ExplainChargeResult) -> None:
     sources: list[OwnerSource] = []
     if c.resource_id:
-        sources, _ = ownership_sources(ctx, c.resource_id)
+        sources, _ = ownership_sources(ctx, c.resource_id, with_tags=False)
     elif c.grain == "charge" and result.breakdown and result.breakdown[0].team:
         team = result.breakdown[0].team
         sources = [OwnerSource(source="tag", team=team, confidence=Decimal("1.0"),

@@ -419,8 +419,10 @@ def _latest_tags(ctx: ToolContext, rid: str, last_seen: Any) -> Any:
 
 
 # -- how ownership is known -------------------------------------------------------------------------
-def ownership_sources(ctx: ToolContext, rid: str) -> tuple[list[OwnerSource], dict[str, str]]:
-    """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job.
+def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True) -> tuple[list[OwnerSource], dict[str, str]]:
+    """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job,
+    and the resource's latest tag set (read only when `with_tags` or when no team tag names an owner: the
+    other tags then hint at one).
 
     One pass over the resource's charges (its names, accounts and tag sets); the rules, endpoints and jobs
     are matched against those in the small registry tables."""
@@ -491,7 +493,8 @@ def ownership_sources(ctx: ToolContext, rid: str) -> tuple[list[OwnerSource], di
             continue
         out.append(OwnerSource(source="gpu_job", team=j["team"], owner=j["owner"], confidence=CONFIDENCE_JOB,
                                detail=f"{detail} ({show(j['name'])}), which ran on it" if j["name"] else f"{detail}, which ran on it"))
-    latest = _latest_tags(ctx, rid, max(row["last_seen"] for row in seen)) if seen else None
+    wanted = seen and (with_tags or not tagged)
+    latest = _latest_tags(ctx, rid, max(row["last_seen"] for row in seen)) if wanted else None
     tags: dict[str, str] = dict(latest) if latest else {}
     if not tagged:
         for k in sorted(tags):
