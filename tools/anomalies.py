@@ -366,24 +366,32 @@ def _attach_drivers(ctx: ToolContext, found: list[Anomaly], team: str | None, to
     params: list[object] = []
     for kind in sorted({a.scope_kind for a in found}):
         of_kind = [(i, a) for i, a in enumerate(found) if a.scope_kind == kind]
-        values = []
+        values: list[str] = []
+        joined: list[object] = []
         for i, a in of_kind:
             before = a.start - timedelta(days=DRIVER_LOOKBACK_DAYS)
             begin = a.start + timedelta(days=1) if a.kind == "drift" else a.start
             after = a.end + timedelta(days=1)
             windows[i] = (before, begin, after)
             values.append("(?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))")
-            params += [i, "" if a.scope == "unallocated" else a.scope, ts(before), ts(begin), ts(a.start), ts(after)]
+            joined += [i, "" if a.scope == "unallocated" else a.scope, ts(before), ts(begin), ts(a.start), ts(after)]
         team_filter = " AND c.x_team = ?" if team else ""
+        key = SCOPE_KEYS[kind]
+        # The windows and scopes as constants too, so the scan drops every other charge before the join
+        # (the anomalies question at 100M charges: this statement 2.0 -> 1.0 s).
+        scopes = sorted({"" if a.scope == "unallocated" else a.scope for _, a in of_kind})
+        prefilter = (f"WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? "
+                     f"AND coalesce({key}, '') IN ({', '.join('?' for _ in scopes)})")
+        params += [ts(min(w[0] for w in (windows[i] for i, _ in of_kind))),
+                   ts(max(windows[i][2] for i, _ in of_kind)), *scopes, *joined]
         if team:
             params.append(team)
-        key = SCOPE_KEYS[kind]
         parts.append(
             f"""
             SELECT a.i, c.ResourceId AS resource_id, min(c.ResourceName) AS resource_name,
                    sum(c.{COST}) FILTER (WHERE c.ChargePeriodStart >= a.b) AS during,
                    sum(c.{COST}) FILTER (WHERE c.ChargePeriodStart < a.s) AS usual
-            FROM (SELECT *, coalesce({key}, '') AS x_key FROM {source(kind, team)}) c
+            FROM (SELECT *, coalesce({key}, '') AS x_key FROM {source(kind, team)} {prefilter}) c
             JOIN (VALUES {', '.join(values)}) AS a(i, scope, lo, b, s, hi)
               ON c.x_key = a.scope AND c.ChargePeriodStart >= a.lo AND c.ChargePeriodStart < a.hi{team_filter}
             GROUP BY a.i, c.ResourceId"""
