@@ -31,7 +31,17 @@ from pydantic import BaseModel, Field
 from tools.contract import Listing, TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
-from tools.scopes import COST, SCOPE_KEYS, daily_costs, days_between, filled, resolve_scope, source, ts
+from tools.scopes import (
+    COST,
+    SCOPE_KEYS,
+    daily_costs,
+    daily_costs_of_kinds,
+    days_between,
+    filled,
+    resolve_scope,
+    source,
+    ts,
+)
 from tools.sqlparts import quote
 from tools.stats import MAD_TO_SIGMA, mad
 from tools.timeseries import hinge_fit, weekday_baseline, weekday_factors
@@ -196,9 +206,11 @@ def anomalies(ctx: ToolContext, args: AnomaliesArgs) -> AnomaliesResult:
         end = min(period.end, data_end + timedelta(days=1))
         start = period.start - timedelta(days=7 * BASELINE_WEEKS + 7)
         if end > period.start:
+            together = (daily_costs_of_kinds(ctx, list(kinds), start, end, team)
+                        if len(kinds) > 1 and name is None and not {"model", "resource"} & set(kinds) else {})
             for kind in kinds:
                 only = _screen_resources(ctx, start, period.start, end, team, args.min_excess) if kind == "resource" and name is None else None
-                series = daily_costs(ctx, kind, start, end, name=name, only=only, team=team)
+                series = together[kind] if together else daily_costs(ctx, kind, start, end, name=name, only=only, team=team)
                 days = days_between(start, end)
                 for key in sorted(series):
                     if key == "(none)":   # charges outside the scope kind (e.g. no model): not a scope
