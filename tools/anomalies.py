@@ -394,8 +394,8 @@ def _attach_drivers(ctx: ToolContext, found: list[Anomaly], team: str | None, to
         scopes = sorted({"" if a.scope == "unallocated" else a.scope for _, a in of_kind})
         prefilter = (f"WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? "
                      f"AND coalesce({key}, '') IN ({', '.join('?' for _ in scopes)})")
-        params += [ts(min(w[0] for w in (windows[i] for i, _ in of_kind))),
-                   ts(max(windows[i][2] for i, _ in of_kind)), *scopes, *joined]
+        params += [ts(min(windows[i][0] for i, _ in of_kind)), ts(max(windows[i][2] for i, _ in of_kind)),
+                   *scopes, *joined]
         if team:
             params.append(team)
         parts.append(

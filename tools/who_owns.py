@@ -406,18 +406,6 @@ def _is_kind(kind: str, row: dict[str, Any]) -> bool:
     return False
 
 
-def _latest_tags(ctx: ToolContext, rid: str, last_seen: Any) -> Any:
-    """The resource's latest non-empty tag set: its latest charge's (a lookup on two constants, so only
-    those rows' maps are read), else, when that charge is untagged, the latest tagged one (reads every
-    map of the resource)."""
-    order = "ORDER BY ChargePeriodStart DESC, CAST(Tags AS VARCHAR) LIMIT 1"
-    rows = ctx.query(f"SELECT Tags FROM focus_charges WHERE ResourceId = ? AND ChargePeriodStart = ? "
-                     f"AND cardinality(Tags) > 0 {order}", [rid, last_seen])
-    if not rows:
-        rows = ctx.query(f"SELECT Tags FROM focus_charges WHERE ResourceId = ? AND cardinality(Tags) > 0 {order}", [rid])
-    return rows[0]["Tags"] if rows else None
-
-
 # -- how ownership is known -------------------------------------------------------------------------
 def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True) -> tuple[list[OwnerSource], dict[str, str]]:
     """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job,
@@ -503,3 +491,15 @@ def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True) -> tup
                 out.append(OwnerSource(source="tag_hint", team=None, owner=tags[k] if fk == "owner" else None,
                                        confidence=CONFIDENCE_HINT_TAG, detail=f"tag {quote(k)} = {quote(tags[k])}"))
     return out, tags
+
+
+def _latest_tags(ctx: ToolContext, rid: str, last_seen: Any) -> Any:
+    """The resource's latest non-empty tag set: its latest charge's (a lookup on two constants, so only
+    those rows' maps are read), else, when that charge is untagged, the latest tagged one (reads every
+    map of the resource)."""
+    order = "ORDER BY ChargePeriodStart DESC, CAST(Tags AS VARCHAR) LIMIT 1"
+    rows = ctx.query(f"SELECT Tags FROM focus_charges WHERE ResourceId = ? AND ChargePeriodStart = ? "
+                     f"AND cardinality(Tags) > 0 {order}", [rid, last_seen])
+    if not rows:
+        rows = ctx.query(f"SELECT Tags FROM focus_charges WHERE ResourceId = ? AND cardinality(Tags) > 0 {order}", [rid])
+    return rows[0]["Tags"] if rows else None
