@@ -57,7 +57,8 @@ class Period(BaseModel):
         if n >= 1:
             start = _add_months(self.start, -n)
             return Period(start=start, end=self.start, label=f"previous {n} month(s)" if n > 1 else start.strftime("%B %Y"))
-        return Period(start=self.start - timedelta(days=self.days), end=self.start, label=f"the previous {self.days} days")
+        label = "the day before" if self.days == 1 else f"the previous {self.days} days"
+        return Period(start=self.start - timedelta(days=self.days), end=self.start, label=label)
 
     @property
     def dates(self) -> str:
@@ -70,7 +71,7 @@ class Period(BaseModel):
         """The label and its dates, said once when the label is the dates ('2026-11-03 to 2026-11-10')."""
         if self.label in (self.dates, f"{self.start.isoformat()} to {self.last_day.isoformat()}"):
             return self.dates
-        return f"{self.label} ({self.start.isoformat()} to {self.last_day.isoformat()})"
+        return f"{self.label} ({self.dates})"
 
 
 def _to_date_months(period: Period) -> int | None:

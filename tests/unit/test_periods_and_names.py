@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tools.contract import PeriodError, UnknownNameError
 from tools.names import resolve_in
-from tools.periods import find_period, parse_period
+from tools.periods import Period, find_period, parse_period
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 
@@ -112,3 +112,12 @@ def test_the_period_named_first_is_asked_and_the_other_compared_with(question: s
 def test_a_second_whole_period_phrase_is_reported_not_dropped(question: str, phrase: str, unparsed: list[str]) -> None:
     found = find_period(question)
     assert (found.phrase, found.unparsed) == (phrase, unparsed)
+
+
+def test_a_day_s_previous_period_is_the_day_before_shown_by_its_one_date() -> None:
+    day = Period(start=date(2026, 11, 24), end=date(2026, 11, 25), label="yesterday")
+    before = day.previous()
+    assert (before.start, before.end) == (date(2026, 11, 23), date(2026, 11, 24))
+    assert before.describe() == "the day before (2026-11-23)"
+    week = Period(start=date(2026, 11, 17), end=date(2026, 11, 24), label="last 7 days").previous()
+    assert week.describe() == "the previous 7 days (2026-11-10 to 2026-11-16)"
