@@ -118,10 +118,15 @@ def _stored(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, str] | Non
 
 
 def _source_rows_sql(source: Source) -> str:
-    kinds = ", ".join(f"'{k}'" for k, _ in source.columns)
-    exprs = ", ".join(f"CAST({e} AS VARCHAR)" for _, e in source.columns)
-    return (f"SELECT DISTINCT kind, name FROM (SELECT unnest([{kinds}]) AS kind, unnest([{exprs}]) AS name "
-            f"FROM {source.table}) WHERE name IS NOT NULL AND name <> ''")
+    """The distinct (kind, name) pairs of a source: one scan, one GROUPING SET per name column (at 10M charges
+    0.8 s; unnesting every row into one row per column before a DISTINCT took 3.0 s)."""
+    cols = ", ".join(f"CAST({e} AS VARCHAR) AS c{i}" for i, (_, e) in enumerate(source.columns))
+    kind = " ".join(f"WHEN GROUPING(c{i}) = 0 THEN '{k}'" for i, (k, _) in enumerate(source.columns))
+    name = " ".join(f"WHEN GROUPING(c{i}) = 0 THEN c{i}" for i in range(len(source.columns)))
+    sets = ", ".join(f"(c{i})" for i in range(len(source.columns)))
+    return (f"SELECT DISTINCT kind, name FROM (SELECT CASE {kind} END AS kind, CASE {name} END AS name "
+            f"FROM (SELECT {cols} FROM {source.table}) GROUP BY GROUPING SETS ({sets})) "
+            "WHERE name IS NOT NULL AND name <> ''")
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, schema: str, stale: list[Source], sigs: dict[str, str]) -> None:
