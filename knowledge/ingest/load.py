@@ -450,10 +450,12 @@ def _fold_sql(expr: str) -> str:
 def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> int:
     target = lake.write_target(con, "focus_charges")
     con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+    # the distinct raw values first, so the fold's regexp runs on a few rows, not on every staged one
     con.execute(
         f"CREATE TEMP TABLE {_KEYS} AS SELECT DISTINCT {_fold_sql('ProviderName')} AS pf, "
         "trim(BillingAccountId) AS acct, BillingPeriodStart AS ps, BillingPeriodEnd AS pe "
-        f"FROM {STAGE} WHERE x_reason IS NULL"
+        f"FROM (SELECT DISTINCT ProviderName, BillingAccountId, BillingPeriodStart, BillingPeriodEnd "
+        f"FROM {STAGE} WHERE x_reason IS NULL) AS staged"
     )
     mid = "(t.BillingPeriodStart + (coalesce(t.BillingPeriodEnd, t.BillingPeriodStart) - t.BillingPeriodStart) / 2)"
     day = "date_trunc('day', {} + INTERVAL 12 HOUR)"
@@ -597,7 +599,8 @@ def _focus_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]
         f"SELECT DISTINCT BillingAccountId FROM {STAGE} WHERE x_reason IS NULL ORDER BY 1"
     ).fetchall()]
     periods = [r[0] for r in con.execute(
-        f"SELECT DISTINCT strftime(BillingPeriodStart, '%Y-%m') FROM {STAGE} WHERE x_reason IS NULL ORDER BY 1"
+        f"SELECT DISTINCT strftime(ps, '%Y-%m') FROM (SELECT DISTINCT BillingPeriodStart AS ps FROM {STAGE} "
+        "WHERE x_reason IS NULL) AS staged ORDER BY 1"
     ).fetchall()]
     billed = {cur: total for cur, total in con.execute(
         f"SELECT BillingCurrency, sum(BilledCost) FROM {STAGE} WHERE x_reason IS NULL "
