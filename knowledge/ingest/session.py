@@ -7,8 +7,8 @@ loads (`knowledge.ingest.load`) and the connectors (`knowledge.connectors.loader
 to a temp directory beside the store (`FINOPS_INGEST_MEMORY`, e.g. '2GB', overrides the limit; default:
 a quarter of RAM, at least 1 GB and at most 1.25 GB: a 10M-row FOCUS load then peaked at 1.76 GB RSS, at
 0.52x raw DuckDB's speed, in benchmarks/scale.py; 1.9-2.2 GB with 1.5 GB, no faster; 4.4 GB with 4 GB).
-Inserting into the target table does not keep the stage's order (`insertion_order(con, False)`): the stage itself is read in file order, which line
-numbers depend on.
+Inserting into the target table does not keep the stage's order (`insertion_order(con, False)`): the stage
+itself is read in file order, which line numbers depend on.
 """
 
 from __future__ import annotations
