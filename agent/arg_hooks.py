@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.entities import Entities
+from agent.intents import ORDER_WORDS
 from agent.state import Reply
 from knowledge.errors import FinopsError
 from tools.periods import is_month_name, parse_period
@@ -471,8 +472,7 @@ _JOB_KINDS: tuple[tuple[str, str], ...] = (
 
 # Words that order a list. job_runs can list by hours run and by start; the offline planner asks back for any
 # other order (agent.offline_planner._order_not_honoured) instead of listing by cost.
-ORDER_WORD = re.compile(r"\b(longest|long-running|shortest|quickest|fastest|slowest|oldest|newest|earliest|"
-                        r"most recent|latest)\b")
+ORDER_WORD = re.compile(rf"\b({ORDER_WORDS})\b")
 JOB_ORDER_WORDS = {"longest": "hours", "long-running": "hours", "newest": "recent", "most recent": "recent",
                    "latest": "recent"}
 

@@ -42,6 +42,10 @@ MOVE_DOWN = (r"shrank|shrunk|shrink|fell|dropped|drop|decreased|decrease|decline
 MOVE_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|gone up|go up|climbed|"
            r"got (?:more expensive|pricier|costlier)|(?:is|are|was|were) up the most")
 
+# Words that order a list of GPU jobs (the job_runs intent reads them; agent.arg_hooks maps the ones job_runs
+# can list by and the offline planner asks back for the others).
+ORDER_WORDS = "longest|long-running|shortest|quickest|fastest|slowest|oldest|newest|earliest|most recent|latest"
+
 INTENTS: tuple[Intent, ...] = (
     Intent("who_owns", "who_owns", (
         (r"\bwho (?:owns|is responsible for|runs|pays for|created|launched|started|is the owner|kicked off|submitted|"
@@ -147,8 +151,7 @@ INTENTS: tuple[Intent, ...] = (
         # "what did ml-platform's GPU jobs cost last month?": the jobs (plural: what ran), not the whole bill
         (rf"\b(?:{GPU}|training|fine-?tun\w*) (?:jobs|runs)\b", 2.5),
         # "which GPU job ran the longest", "the newest job the search team kicked off": an ordered list of jobs
-        (r"\b(?:longest|long-running|shortest|quickest|fastest|slowest|oldest|newest|earliest|latest|most recent)\b"
-         r"(?:\W+\w+){0,4}?\W+(?:jobs?|runs?)\b|\b(?:jobs?|runs?)\b(?:\W+\w+){0,3}?\W+(?:the )?"
+        (rf"\b(?:{ORDER_WORDS})\b(?:\W+\w+){{0,4}}?\W+(?:jobs?|runs?)\b|\b(?:jobs?|runs?)\b(?:\W+\w+){{0,3}}?\W+(?:the )?"
          r"(?:longest|shortest|quickest|fastest|slowest)\b", 2.5),
         # ... unless they are waste: zombie or abandoned jobs, past their TTL, making no progress
         (r"\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\bno progress\b", -2.5),

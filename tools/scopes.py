@@ -100,12 +100,16 @@ def daily_costs(ctx: ToolContext, kind: str, start: date, end: date, name: str |
         """,
         [ts(start), ts(end), *params],
     )
-    missing = "unallocated" if kind == "team" else "(none)"
     out: dict[str, dict[date, Decimal]] = defaultdict(dict)
     for r in rows:
-        k = r["k"] if r["k"] is not None else missing
-        out[k][r["d"]] = out[k].get(r["d"], Decimal(0)) + Decimal(r["cost"] or 0)
+        _add(out, kind, r["k"], r["d"], r["cost"])
     return dict(out)
+
+
+def _add(series: dict[str, dict[date, Decimal]], kind: str, key: str | None, day: date, cost: Decimal | None) -> None:
+    """Add a day's cost to its scope's series; a NULL key is "unallocated" for teams and "(none)" otherwise."""
+    k = key if key is not None else ("unallocated" if kind == "team" else "(none)")
+    series[k][day] = series[k].get(day, Decimal(0)) + Decimal(cost or 0)
 
 
 def daily_costs_of_kinds(ctx: ToolContext, kinds: list[str], start: date, end: date,
@@ -131,9 +135,7 @@ def daily_costs_of_kinds(ctx: ToolContext, kinds: list[str], start: date, end: d
     out: dict[str, dict[str, dict[date, Decimal]]] = {k: defaultdict(dict) for k in kinds}
     for r in rows:
         i = next(i for i in range(len(kinds)) if r[f"g{i}"] == 0)
-        kind = kinds[i]
-        k = r[f"k{i}"] if r[f"k{i}"] is not None else ("unallocated" if kind == "team" else "(none)")
-        out[kind][k][r["d"]] = out[kind][k].get(r["d"], Decimal(0)) + Decimal(r["cost"] or 0)
+        _add(out[kinds[i]], kinds[i], r[f"k{i}"], r["d"], r["cost"])
     return {kind: dict(series) for kind, series in out.items()}
 
 
