@@ -294,38 +294,47 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
 
 
 def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> list[BreakdownLine]:
+    # The scan keeps the rows of the candidate's days and resource (or service); a charge line's other keys
+    # filter those rows after the scan (MATERIALIZED: DuckDB would push them into the scan too, where each
+    # is a pass over its column: 0.44 s against 0.12 s at 10M charges in load order).
     where = ["ChargePeriodStart >= ?", "ChargePeriodStart < ?"]
     params: list[Any] = [datetime.combine(c.start, datetime.min.time()),
                          datetime.combine(c.end + timedelta(days=1), datetime.min.time())]
-    if c.grain == "charge":
-        for col, value in (("ResourceId", c.resource_id), ("SkuId", c.sku_id), ("ChargeDescription", c.description),
-                           ("ServiceName", c.service)):
-            if value is None:
-                where.append(f"{col} IS NULL")
-            else:
-                where.append(f"{col} = ?")
-                params.append(value)
-        where.append("BilledCost = ?")
-        params.append(c.billed)
-    elif c.grain in ("resource-day", "resource-period"):
-        where.append("ResourceId = ?")
-        params.append(c.resource_id)
+    after: list[str] = []
+    after_params: list[Any] = []
+
+    def equal(conditions: list[str], values: list[Any], col: str, value: Any) -> None:
+        if value is None:
+            conditions.append(f"{col} IS NULL")
+        else:
+            conditions.append(f"{col} = ?")
+            values.append(value)
+
+    if c.grain in ("charge", "resource-day", "resource-period"):
+        equal(where, params, "ResourceId", c.resource_id)
     else:
-        where.append("ServiceName = ?")
-        params.append(c.service)
+        equal(where, params, "ServiceName", c.service)
+    if c.grain == "charge":
+        for col, value in (("SkuId", c.sku_id), ("ChargeDescription", c.description), ("ServiceName", c.service),
+                           ("BilledCost", c.billed)):
+            equal(after, after_params, col, value)
     rows = ctx.query(
-        f"""SELECT SkuId AS sku, min(ChargeDescription) AS descr, ResourceId AS rid, min(ResourceName) AS name,
+        f"""WITH c AS MATERIALIZED (
+                SELECT SkuId, ChargeDescription, ServiceName, ResourceId, ResourceName, ProviderName, ConsumedQuantity,
+                       ConsumedUnit, PricingUnit, BilledCost, EffectiveCost, x_tag_team
+                FROM focus_charges WHERE {' AND '.join(where)})
+            SELECT SkuId AS sku, min(ChargeDescription) AS descr, ResourceId AS rid, min(ResourceName) AS name,
                    min(ProviderName) AS provider,
                    sum(ConsumedQuantity) AS qty, coalesce(ConsumedUnit, PricingUnit) AS unit,
                    sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, count(*) AS n,
                    CASE WHEN count(x_tag_team) = count(*) AND min(x_tag_team) = max(x_tag_team)
                         THEN min(x_tag_team) END AS team,
                    sum(sum(BilledCost)) OVER () AS all_billed, sum(sum(EffectiveCost)) OVER () AS all_effective
-            FROM focus_charges WHERE {' AND '.join(where)}
+            FROM c{' WHERE ' + ' AND '.join(after) if after else ''}
             GROUP BY SkuId, ResourceId, coalesce(ConsumedUnit, PricingUnit)
             ORDER BY billed DESC, sku NULLS LAST, rid NULLS LAST, unit NULLS LAST
             LIMIT 20""",
-        params,
+        params + after_params,
     )
     total = dec(rows[0]["all_billed"]) if rows else Decimal(0)
     c.effective = c.effective if c.effective is not None else (dec(rows[0]["all_effective"]) if rows else Decimal(0))

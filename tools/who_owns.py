@@ -166,7 +166,7 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
     window = Period(start=anchor - timedelta(days=30), end=anchor, label="the last 30 days of data")
     rate_start = anchor - timedelta(days=RUN_RATE_DAYS)
 
-    matches = [] if "$" in text else _exact(ctx, text, window, rate_start)
+    matches, seen = ([], []) if "$" in text else _exact(ctx, text, window, rate_start)
     if not matches:
         matches, weak = _loose(ctx, text, window, rate_start)
         named = _named_identifier(text)
@@ -183,7 +183,7 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
         raise UnknownNameError("resource", text, close_names(NameTables(ctx.con), "resource", text))
     best, alternatives = matches[0], matches[1:4]
 
-    sources, tags = ownership_sources(ctx, best.resource_id)
+    sources, tags = ownership_sources(ctx, best.resource_id, seen=seen or None)
     decided = next((s for s in sources if s.source != "tag_hint"), None)
     team = decided.team if decided else None
     owner, owner_note = (decided.owner if decided else None), None
@@ -215,14 +215,32 @@ def who_owns(ctx: ToolContext, args: WhoOwnsArgs) -> WhoOwnsResult:
 ACCOUNT_SQL = DIMENSIONS["account"].sql  # the semantic model's account: sub account name, else its id
 
 # -- finding the resource ---------------------------------------------------------------------------
-_RESOURCE_SQL = """
-    SELECT ResourceId AS rid, min(ResourceName) AS name, min(ServiceName) AS service, min(ProviderName) AS provider,
-           min(RegionId) AS region, min({ACCOUNT_SQL}) AS account,
-           sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_rate,
-           sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_30
+# The resources an exact id or name names, and what ownership_sources reads of their charges, in one pass
+# over their charges (each column read is a pass over that column when a resource's charges are spread over
+# the bill, as they are in load order). A row per resource (`detail` false): its name, service, region and
+# account, and its cost over the window and the run rate's days, from its charges before the window's end.
+# A row per (name, account, team tag, owner tag) it was seen with over all its charges (`detail` true):
+# ownership_sources' grouping.
+_BEFORE_END = "ChargePeriodStart < ?"
+_EXACT_SQL = f"""
+    SELECT ResourceId AS rid, GROUPING(ResourceName) = 0 AS detail,
+           min(ResourceName) FILTER (WHERE {_BEFORE_END}) AS name,
+           min(ServiceName) FILTER (WHERE {_BEFORE_END}) AS service,
+           min(ProviderName) FILTER (WHERE {_BEFORE_END}) AS provider,
+           min(RegionId) FILTER (WHERE {_BEFORE_END}) AS region,
+           min({ACCOUNT_SQL}) FILTER (WHERE {_BEFORE_END}) AS account,
+           sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND {_BEFORE_END}) AS last_rate,
+           sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND {_BEFORE_END}) AS last_30,
+           count(*) FILTER (WHERE {_BEFORE_END}) AS charges_in,
+           ResourceName AS seen_name, SubAccountId AS sub_id, SubAccountName AS sub_name,
+           {TAG_COLUMNS['team']} AS team, {TAG_COLUMNS['owner']} AS owner,
+           count(*) AS n, max(ChargePeriodStart) AS last_seen
     FROM focus_charges
-    WHERE ResourceId IS NOT NULL AND {where}
-    GROUP BY ResourceId""".replace("{ACCOUNT_SQL}", DIMENSIONS["account"].sql)
+    WHERE ResourceId IN ({{marks}})
+    GROUP BY GROUPING SETS ((ResourceId),
+                            (ResourceId, ResourceName, SubAccountId, SubAccountName, {TAG_COLUMNS['team']}, {TAG_COLUMNS['owner']}))
+    ORDER BY detail, CASE WHEN NOT detail THEN last_30 END DESC NULLS LAST, rid,
+             last_seen DESC, n DESC, seen_name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST"""
 
 
 def _rate_params(window: Period, rate_start: date) -> list[Any]:
@@ -239,9 +257,10 @@ def _to_match(row: dict[str, Any], window: Period, how: str) -> ResourceMatch:
     )
 
 
+# Resources named by a resource name, or by an endpoint's or GPU job's id or name. A resource id is not looked
+# up here: _EXACT_SQL reads the text as one (a resource with no charges gives no row there).
 _IDS_SQL = """
-    SELECT ResourceId FROM focus_charges WHERE ResourceId = ?
-    UNION SELECT ResourceId FROM focus_charges WHERE ResourceName = ? AND ResourceId IS NOT NULL
+    SELECT ResourceId FROM focus_charges WHERE ResourceName = ? AND ResourceId IS NOT NULL
     UNION SELECT resource_id FROM endpoints WHERE endpoint_id = ? AND resource_id IS NOT NULL
     UNION SELECT resource_id FROM endpoints WHERE name = ? AND resource_id IS NOT NULL
     UNION SELECT resource_id FROM gpu_jobs WHERE job_id = ? AND resource_id IS NOT NULL
@@ -249,26 +268,28 @@ _IDS_SQL = """
     ORDER BY 1"""
 
 
-def _exact(ctx: ToolContext, text: str, window: Period, rate_start: date) -> list[ResourceMatch]:
+def _exact(ctx: ToolContext, text: str, window: Period, rate_start: date) -> tuple[list[ResourceMatch], list[dict[str, Any]]]:
     """Id or name, exact or case/punctuation-folded; endpoint and job ids/names map to their resource.
-    Each exact lookup is its own filter (pushed into the scan), then the resources are read by id."""
+    Each exact lookup is its own filter (pushed into the scan), then the resources are read by id, with the
+    rows ownership_sources reads of the best one (the second list)."""
     tables = NameTables(ctx.con)
     named = sorted({n for _, _, n in tables.exact([fold(text)], ["resource"])})
     if not named:
-        return []                       # no resource, endpoint or job has this name, in any spelling
-    ids = [r["ResourceId"] for r in ctx.query(_IDS_SQL, [text] * 6)] if text in named else []
-    if not ids:
+        return [], []                   # no resource, endpoint or job has this name, in any spelling
+    rows: list[dict[str, Any]] = []
+    if text in named:
+        ids = sorted({text, *(r["ResourceId"] for r in ctx.query(_IDS_SQL, [text] * 5))})
+        end = day_start(window.end)
+        rows = ctx.query(_EXACT_SQL.format(marks=", ".join("?" for _ in ids)),
+                         [end] * 5 + [day_start(rate_start), end, day_start(window.start), end, end] + ids)
+    found = [r for r in rows if not r["detail"] and r["charges_in"]]
+    if not found:
         # A folded spelling of one identifier ('I-0ABC_12' -> 'i-0abc-12'); loose text goes to _loose.
         if " " in text or "$" in text or len(named) != 1 or named[0] == text:
-            return []
+            return [], []
         return _exact(ctx, named[0], window, rate_start)
-    marks = ", ".join("?" for _ in ids)
-    rows = ctx.query(
-        _RESOURCE_SQL.format(where=f"ChargePeriodStart < ? AND ResourceId IN ({marks})")
-        + " ORDER BY last_30 DESC NULLS LAST, rid",
-        _rate_params(window, rate_start) + [day_start(window.end)] + ids,
-    )
-    return [_to_match(r, window, "id or name") for r in rows]
+    best = found[0]["rid"]
+    return [_to_match(r, window, "id or name") for r in found], [r for r in rows if r["detail"] and r["rid"] == best]
 
 
 def _parse_amount(text: str) -> tuple[Decimal | None, str, str]:
@@ -407,23 +428,25 @@ def _is_kind(kind: str, row: dict[str, Any]) -> bool:
 
 
 # -- how ownership is known -------------------------------------------------------------------------
-def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True) -> tuple[list[OwnerSource], dict[str, str]]:
+def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True,
+                      seen: list[dict[str, Any]] | None = None) -> tuple[list[OwnerSource], dict[str, str]]:
     """Every source that names an owner, in the order `charges_allocated` decides: tag, rule, endpoint, job,
     and the resource's latest tag set (read only when `with_tags` or when no team tag names an owner: the
     other tags then hint at one).
 
     One pass over the resource's charges (its names, accounts and tag sets); the rules, endpoints and jobs
-    are matched against those in the small registry tables."""
+    are matched against those in the small registry tables. `seen`: those charges' rows when the caller
+    read them already (_EXACT_SQL's detail rows: name, sub_id, sub_name, team, owner, n, last_seen)."""
     out: list[OwnerSource] = []
     # The team and owner tags are columns (knowledge.tag_columns): grouping by the whole Tags map decoded
     # every charge's map (1.1 s of who_owns at 10M charges); only the latest tag set is read as a map.
-    seen = ctx.query(
-        f"""SELECT ResourceName AS name, SubAccountId AS sub_id, SubAccountName AS sub_name,
+    seen = seen if seen is not None else ctx.query(
+        f"""SELECT ResourceName AS seen_name, SubAccountId AS sub_id, SubAccountName AS sub_name,
                   {TAG_COLUMNS['team']} AS team, {TAG_COLUMNS['owner']} AS owner,
                   count(*) AS n, max(ChargePeriodStart) AS last_seen
            FROM focus_charges WHERE ResourceId = ?
            GROUP BY ALL
-           ORDER BY last_seen DESC, n DESC, name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST""",
+           ORDER BY last_seen DESC, n DESC, seen_name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST""",
         [rid],
     )
     # team tags: (team, owner) -> [charges, last seen]
@@ -438,7 +461,7 @@ def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True) -> tup
     for (team, owner), (n, _) in sorted(tagged.items(), key=lambda kv: (-kv[1][1].timestamp(), -kv[1][0], kv[0][0], kv[0][1] or "")):
         out.append(OwnerSource(source="tag", team=team, owner=owner, confidence=CONFIDENCE_TAG,
                                detail=f"the team tag {quote(team)} on {n} of its charges"))
-    names = sorted({(row["name"], row["sub_id"], row["sub_name"]) for row in seen}, key=lambda x: tuple(v or "" for v in x))
+    names = sorted({(row["seen_name"], row["sub_id"], row["sub_name"]) for row in seen}, key=lambda x: tuple(v or "" for v in x))
     if not names:
         names = [(None, None, None)]
     values = ", ".join(["(CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR))"] * len(names))

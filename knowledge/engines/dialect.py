@@ -83,8 +83,9 @@ def literal(value: Any) -> exp.Expression:
 
 def bind(sql: str, params: Sequence[Any]) -> str:
     """`sql` with each `?` (a placeholder token, not one inside a string) replaced by its parameter as a
-    DuckDB literal, in textual order; and `over` used as a name (a CTE `over AS (...)`, which DuckDB allows
-    and sqlglot 18 reads as the window keyword) quoted."""
+    DuckDB literal, in textual order; `over` used as a name (a CTE `over AS (...)`, which DuckDB allows
+    and sqlglot 18 reads as the window keyword) quoted; and a CTE's `AS MATERIALIZED (` written `AS (`
+    (a hint to DuckDB's planner, same result; sqlglot 18 cannot parse it)."""
     tokens = sqlglot.Dialect.get_or_raise(READ)().tokenize(sql)
     placeholders = sum(1 for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?")
     if placeholders != len(params):
@@ -96,6 +97,9 @@ def bind(sql: str, params: Sequence[Any]) -> str:
             text = literal(next(values)).sql(READ)
         elif token.token_type == TokenType.OVER and following != TokenType.L_PAREN:
             text = '"over"'
+        elif (token.token_type == TokenType.VAR and token.text.upper() == "MATERIALIZED" and i > 0
+              and tokens[i - 1].token_type == TokenType.ALIAS and following == TokenType.L_PAREN):
+            text = ""
         else:
             continue
         out.append(sql[at:token.start])

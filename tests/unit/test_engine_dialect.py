@@ -111,6 +111,13 @@ def test_over_as_a_name_is_quoted() -> None:
         "WITH `over` AS (SELECT 1 AS x) SELECT `over`.x, ROW_NUMBER() OVER (ORDER BY x NULLS LAST) FROM `over`")
 
 
+def test_materialized_cte_hint_is_dropped_and_a_name_materialized_is_kept() -> None:
+    assert spark("WITH c AS MATERIALIZED (SELECT 1 AS materialized) SELECT materialized FROM c") == (
+        "WITH c AS (SELECT 1 AS materialized) SELECT materialized FROM c")
+    assert bind("WITH c AS MATERIALIZED (SELECT ? AS x) SELECT x FROM c", [1]) == (
+        "WITH c AS  (SELECT 1 AS x) SELECT x FROM c")
+
+
 def test_date_diff_counts_boundaries() -> None:
     assert spark("SELECT date_diff('day', a, b) FROM t") == "SELECT DATEDIFF(CAST(b AS DATE), CAST(a AS DATE)) FROM t"
     assert spark("SELECT date_diff('month', a, b) FROM t") == (
