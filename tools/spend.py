@@ -140,7 +140,8 @@ class SpendResult(ToolResult):
                 n_rest = sum(r.folded for r in rest)
                 items.append(f"{n_rest} other{'s' if n_rest != 1 else ''} {money(rest_billed)} "
                              f"({pct(ratio(rest_billed, self.total_billed))})")
-            if self.group_by == "team" and not any(r.is_unallocated for r in self.rows):
+            # No spend without a team is news when every team is shown; with one team asked for, it is not.
+            if self.group_by == "team" and "team" not in self.filters and not any(r.is_unallocated for r in self.rows):
                 items.append("unallocated $0.00")
             lowest = ", smallest first" if self.order == "asc" else ""
             parts.append(f"By {self.group_by}{lowest}: " + "; ".join(items) + ".")

@@ -100,6 +100,17 @@ def test_unallocated_filter(demo_store: Store) -> None:
     assert r.total_billed == expected > 0
 
 
+def test_one_team_asked_for_is_not_told_it_has_no_unallocated_spend(demo_store: Store) -> None:
+    """'What did the search team spend' grouped by team: the team's own total, and no "unallocated $0.00"
+    (nothing without a team can be in a team's spend). Every team shown: a zero unallocated line is said."""
+    r = run_tool(demo_store, "spend", {"period": "last month", "group_by": "team", "team": "search"})
+    expected = _sum(demo_store, "SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'search' "
+                    "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?", [_ts(date(2026, 10, 1)), _ts(date(2026, 11, 1))])
+    assert r.total_billed == expected > 0
+    assert [row.key for row in r.rows] == ["search"]
+    assert "unallocated" not in r.summary()
+
+
 def test_unknown_team_says_did_you_mean(demo_store: Store) -> None:
     with pytest.raises(UnknownNameError, match=r"unknown team 'serch'; did you mean 'search'"):
         run_tool(demo_store, "spend", {"team": "serch"})
