@@ -46,8 +46,14 @@ MOVE_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|go
 # can list by and the offline planner asks back for the others).
 ORDER_WORDS = "longest|long-running|shortest|quickest|fastest|slowest|oldest|newest|earliest|most recent|latest"
 
+# "the most expensive storage bucket", "our priciest db": one resource of a kind, described by its cost (who_owns
+# finds it: the costliest of that kind over its window). Plural kinds ("top 3 buckets") are rankings.
+SUPERLATIVE_RESOURCE = (r"\b(?:most expensive|most costly|priciest|costliest|biggest|largest)\s+(?:[\w-]+\s+){0,2}?"
+                        r"(?:bucket|database|db|cluster|instance|vm|server|machine|box|disk|volume|endpoint)\b")
+
 INTENTS: tuple[Intent, ...] = (
     Intent("who_owns", "who_owns", (
+        (SUPERLATIVE_RESOURCE, 5.0),   # over "how much … costing" (spend): a total of the kind is not its costliest one
         (r"\bwho (?:owns|is responsible for|runs|pays for|created|launched|started|is the owner|kicked off|submitted|"
          r"spun up)\b", 2.5),
         # "who's paying for the X bucket?", "who is footing the bill for X"

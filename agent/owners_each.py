@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from agent.intents import SUPERLATIVE_RESOURCE
 from agent.planning import PlanStep
 from agent.state import AgentState, PlannedCall, Reply
 
@@ -30,6 +31,8 @@ def ranking_part(question: str) -> str | None:
     m = OWNER_CLAUSE.search(question)
     if m is None or m.start() == 0 or not RANKING.search(question[:m.start()]):
         return None     # "llm-serving-h100-a - who owns it?": one named resource, not a ranking
+    if re.search(SUPERLATIVE_RESOURCE, question[:m.start()], re.IGNORECASE):
+        return None     # "the priciest storage bucket - who owns it?": one resource, found by who_owns
     return question[:m.start()].rstrip(" ,;-") + "?"
 
 

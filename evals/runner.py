@@ -14,6 +14,9 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   same way; reported, never gated.
 - heldout6_paraphrases, heldout6_mna (`heldout6` names both): a sixth, fresh held-out set written the
   same way; reported, never gated.
+- heldout7_superlatives: who owns the most expensive / priciest resource of a kind, and near misses, written
+  before the tool read superlatives; reported, never gated. heldout7_fixcheck: fresh paraphrases checking the
+  fix made on it.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
@@ -50,7 +53,8 @@ SET_GROUPS: dict[str, tuple[str, ...]] = {"heldout": REPORT_ONLY_SETS, "all": SE
                                            "heldout2": ("heldout2_paraphrases", "heldout2_mna"),
                                            "heldout3": ("heldout3_paraphrases", "heldout3_mna"),
                                            "heldout4": ("heldout4_paraphrases", "heldout4_mna"),
-                                           "heldout6": ("heldout6_paraphrases", "heldout6_mna")}
+                                           "heldout6": ("heldout6_paraphrases", "heldout6_mna"),
+                                           "heldout7": ("heldout7_superlatives", "heldout7_fixcheck")}
 
 
 def expand_sets(name: str) -> list[str]:

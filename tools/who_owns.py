@@ -38,7 +38,11 @@ _STOP = {"the", "a", "an", "this", "that", "our", "my", "who", "owns", "own", "o
          "what", "whose", "per", "month", "monthly", "day", "daily", "mo", "one", "thing", "resource", "about",
          "it", "its", "and", "does", "do", "cost", "costs", "how", "much", "on", "in", "at", "are", "we", "us", "was",
          "were", "pay", "paying", "paid", "basis", "weekly", "serves", "runs", "running", "hosts", "with", "two",
-         "four", "eight", "sixteen", "live", "burn", "burning", "costing"}
+         "four", "eight", "sixteen", "live", "burn", "burning", "costing",
+         # filler of a described resource: "the biggest database in our bill", "the vm we have", "what team is behind"
+         "have", "has", "had", "got", "single", "behind", "bill", "team", "there", "currently",
+         "pays", "each", "every"}
+_PRONOUNS = {"we", "you", "they", "i"}
 # "8xh100", "8x": a GPU count written onto the type is the type; the count alone says nothing about a name
 _COUNT_PREFIX = re.compile(r"^\d+x(?=[a-z]|$)")
 _PLURAL_TYPE = re.compile(r"(?<=\d)s$")      # "h100s": the type "h100"
@@ -54,6 +58,13 @@ _AMOUNT = re.compile(
     r"(?:\$\s*(?P<a>\d[\d,]*(?:\.\d+)?)\s*(?P<am>[kKmM])?|(?P<b>\d[\d,]*(?:\.\d+)?)\s*(?P<bm>[kKmM])\b)"
     r"(?:\s*(?:/|per|a)\s*(?P<unit>month|mo|day|hour|hr|h)\b)?"
 )
+
+
+# "the most expensive / priciest / costliest / biggest storage bucket": the resource of that kind (and words)
+# that cost the most over the window. Removed from the text before its words are read.
+_SUPERLATIVE = re.compile(
+    r"\b(?:(?:the\s+)?most\s+(?:expensive|costly)|priciest|costliest|biggest|largest|highest[-\s]cost(?:ing)?|"
+    r"most\s+spend(?:ing)?|top)\b", re.IGNORECASE)
 
 
 class WhoOwnsArgs(BaseModel):
@@ -324,7 +335,10 @@ def _all_words_in(match: ResourceMatch, named: str) -> bool:
 def _tokens(text: str) -> tuple[list[str], set[str]]:
     words = [w for w in re.split(r"[^a-z0-9.]+", text.lower()) if w and w.strip(".")]
     words = [_PLURAL_TYPE.sub("", _COUNT_PREFIX.sub("", w.strip("."))) for w in words]
-    kinds = {_TYPE_WORDS[w] for w in words if w in _TYPE_WORDS}
+    # "the db we run", "what does it run us": "run" beside a pronoun is the verb, not a training run
+    kinds = {_TYPE_WORDS[w] for i, w in enumerate(words)
+             if w in _TYPE_WORDS and not (w == "run" and ((i and words[i - 1] in _PRONOUNS)
+                                                          or words[i + 1:i + 2] == ["us"]))}
     return [w for w in words if w not in _STOP and w not in _TYPE_WORDS and len(w) > 1], kinds
 
 
@@ -332,8 +346,11 @@ def _loose(ctx: ToolContext, text: str, window: Period,
            rate_start: date) -> tuple[list[ResourceMatch], list[ResourceMatch]]:
     """Resources matching a loose description, best first, and the ones holding under half its words."""
     amount, unit, rest = _parse_amount(text)
+    superlative = amount is None and _SUPERLATIVE.search(rest) is not None
+    if superlative:
+        rest = _SUPERLATIVE.sub(" ", rest)
     words, kinds = _tokens(rest)
-    if amount is None and not words:
+    if amount is None and not words and not superlative:
         return [], []
     monthly = None
     if amount is not None:
@@ -345,10 +362,15 @@ def _loose(ctx: ToolContext, text: str, window: Period,
         week = monthly / MONTH_DAYS * RUN_RATE_DAYS
         having = " HAVING sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) BETWEEN ? AND ?"
         params += [day_start(rate_start), week / Decimal("1.6"), week * Decimal("1.6")]
-    word_filter = ""
-    if monthly is None:
+    kind_cols = "".join(f", ({_KIND_SQL[k]}) AS kind_{k}" for k in sorted(kinds))
+    word_filter, order = "", "ORDER BY rid"
+    if monthly is None and words:
         word_filter = "WHERE " + " OR ".join(["haystack LIKE ?"] * len(words))
         params += [f"%{w}%" for w in words]
+    elif superlative:
+        # no words: the costliest resources of every kind said (of any kind when none is said)
+        word_filter = "WHERE " + " AND ".join(f"kind_{k}" for k in sorted(kinds)) if kinds else ""
+        order = "ORDER BY last_30 DESC NULLS LAST, rid LIMIT 6"
     # The searchable text of a resource: id, name, service, category, and its endpoint / job metadata.
     sql = f"""
         WITH r AS (
@@ -373,15 +395,16 @@ def _loose(ctx: ToolContext, text: str, window: Period,
             SELECT r.*, lower(concat_ws(' ', r.rid, r.name, r.service, r.category, e.txt, j.txt)) AS haystack,
                    e.resource_id IS NOT NULL AS is_endpoint, j.resource_id IS NOT NULL AS has_job
             FROM r LEFT JOIN e ON e.resource_id = r.rid LEFT JOIN j ON j.resource_id = r.rid
-        )
-        SELECT * FROM x {word_filter} ORDER BY rid"""
+        ),
+        k AS (SELECT *{kind_cols} FROM x)
+        SELECT * FROM k {word_filter} {order}"""
     rows = ctx.query(sql, params)
     scored: list[tuple[tuple[Any, ...], ResourceMatch]] = []
     weak: list[tuple[tuple[Any, ...], ResourceMatch]] = []
     for row in rows:
         hay = row["haystack"] or ""
         hits = sum(1 for w in words if w in hay)
-        kind_hits = sum(1 for k in kinds if _is_kind(k, row))
+        kind_hits = sum(1 for k in kinds if row[f"kind_{k}"])
         score = Decimal(hits + kind_hits) / Decimal(max(1, len(words) + len(kinds)))
         how = []
         match = _to_match(row, window, "")
@@ -392,12 +415,16 @@ def _loose(ctx: ToolContext, text: str, window: Period,
             key: tuple[Any, ...] = (-score if words or kinds else 0, closeness, -(match.cost_last_30d or 0), match.resource_id)
         else:
             key = (-score, -(match.cost_last_30d or 0), match.resource_id)
-            if hits == 0:
+            if words and hits == 0:
                 continue
             if 2 * hits < len(words):
                 # under half the words found: a resource sharing a word with the text is not the one described
                 weak.append((key, match))
                 continue
+            if superlative:
+                how.append(f"the highest cost in {window.describe()} ({money(match.cost_last_30d)}) of the resources "
+                           "matching the rest of the description" if words or kinds else
+                           f"the highest cost of any resource in {window.describe()} ({money(match.cost_last_30d)})")
         if words:
             how.append(f"{hits} of {len(words)} words ({', '.join(words)}) in its id, name or metadata")
         if kinds:
@@ -411,20 +438,17 @@ def _loose(ctx: ToolContext, text: str, window: Period,
     return [m for _, m in scored[:6]], [m for _, m in weak[:6]]
 
 
-def _is_kind(kind: str, row: dict[str, Any]) -> bool:
-    category = (row.get("category") or "").lower()
-    service = (row.get("service") or "").lower()
-    if kind == "endpoint":
-        return bool(row["is_endpoint"]) or "sagemaker" in service or "endpoint" in (row["haystack"] or "")
-    if kind == "compute":
-        return category == "compute" or bool(row["has_job"]) or bool(row["is_endpoint"])
-    if kind == "job":
-        return bool(row["has_job"])
-    if kind == "storage":
-        return category == "storage"
-    if kind == "database":
-        return category == "databases"
-    return False
+# What makes a resource of each kind a description names ("endpoint", "cluster", "bucket", ...), over the
+# columns of `_loose`'s x: its category, service, searchable text, and whether an endpoint or a GPU job
+# names it.
+_KIND_SQL = {
+    "endpoint": "is_endpoint OR lower(coalesce(service, '')) LIKE '%sagemaker%' OR coalesce(haystack, '') LIKE '%endpoint%'",
+    "compute": "lower(coalesce(category, '')) = 'compute' OR has_job OR is_endpoint",
+    "job": "has_job",
+    "storage": "lower(coalesce(category, '')) = 'storage'",
+    "database": "lower(coalesce(category, '')) = 'databases'",
+}
+assert set(_KIND_SQL) == set(_TYPE_WORDS.values())
 
 
 # -- how ownership is known -------------------------------------------------------------------------
