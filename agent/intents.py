@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from tools.who_owns import SUPERLATIVE_WORDS
+
 THRESHOLD = 1.0
 
 
@@ -48,7 +50,9 @@ ORDER_WORDS = "longest|long-running|shortest|quickest|fastest|slowest|oldest|new
 
 # "the most expensive storage bucket", "our priciest db": one resource of a kind, described by its cost (who_owns
 # finds it: the costliest of that kind over its window). Plural kinds ("top 3 buckets") are rankings.
-SUPERLATIVE_RESOURCE = (r"\b(?:most expensive|most costly|priciest|costliest|biggest|largest)\s+(?:[\w-]+\s+){0,2}?"
+# The superlatives are who_owns' own (one list); the nouns are the kinds of one piece of infrastructure (not "model",
+# "job" or "run": an LLM model's and a training run's costs have their own tools).
+SUPERLATIVE_RESOURCE = (rf"\b(?:{SUPERLATIVE_WORDS})\s+(?:[\w-]+\s+){{0,2}}?"
                         r"(?:bucket|database|db|cluster|instance|vm|server|machine|box|disk|volume|endpoint)\b")
 
 INTENTS: tuple[Intent, ...] = (

@@ -62,9 +62,9 @@ _AMOUNT = re.compile(
 
 # "the most expensive / priciest / costliest / biggest storage bucket": the resource of that kind (and words)
 # that cost the most over the window. Removed from the text before its words are read.
-_SUPERLATIVE = re.compile(
-    r"\b(?:(?:the\s+)?most\s+(?:expensive|costly)|priciest|costliest|biggest|largest|highest[-\s]cost(?:ing)?|"
-    r"most\s+spend(?:ing)?|top)\b", re.IGNORECASE)
+SUPERLATIVE_WORDS = (r"(?:the\s+)?most\s+(?:expensive|costly)|priciest|costliest|biggest|largest|highest[-\s]cost(?:ing)?|"
+                     r"most\s+spend(?:ing)?|top")
+_SUPERLATIVE = re.compile(rf"\b(?:{SUPERLATIVE_WORDS})\b", re.IGNORECASE)
 
 
 class WhoOwnsArgs(BaseModel):
