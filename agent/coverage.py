@@ -8,7 +8,9 @@ answering with a figure for a different question.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -405,6 +407,54 @@ def unfiltered_gpu_reply(gpu: str, understood: str) -> Reply:
         f"filter on, so I give no figure rather than everything's. Ask about a resource or service that runs on "
         f"{gpu}s (e.g. 'who owns llm-serving-h100-a', 'EC2 spend last month'), the idle or zombie GPU jobs, or an "
         f"estimate ('8 {gpu}s for 24 hours').")}
+
+
+# A kind of resource named in a question ("which storage bucket grew the most", "average cost per db"): the
+# question is about resources of that kind, which a total or a breakdown by team does not answer.
+RESOURCE_KIND_NOUN = re.compile(
+    r"\b(?:buckets?|databases?|dbs?|clusters?|instances?(?!\s+types?\b)|vms?|servers?|machines?(?!\s+learning\b)|"
+    r"disks?|volumes?)\b")
+KIND_TOTAL_TOOLS = ("spend", "llm_spend", "query_costs", "unit_costs", "anomalies")
+
+
+def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
+    """The kind of resource a question names when a planned total or breakdown keeps none of it: not grouped
+    by resource and not filtered to a resource, a service or a service category (spend on "the s3 buckets" is
+    S3's spend; "storage buckets spend" is the Storage category's). A kind asked of each resource ("per
+    bucket", "which db", "by cluster") needs the breakdown by resource itself. unit_costs prices endpoints,
+    requests and tokens, never a bucket or a database; anomalies keep a kind only when scoped to one name."""
+    m = RESOURCE_KIND_NOUN.search(ent.text)
+    if m is None:
+        return None
+    each = re.search(rf"\b(?:per|each|every|by|which|what)\s+(?:[\w-]+\s+)?{re.escape(m.group(0))}\b", ent.text)
+    for c in calls:
+        if c["tool"] not in KIND_TOTAL_TOOLS:
+            continue
+        args = c.get("args") or {}
+        group_by = args.get("group_by")
+        groups = group_by if isinstance(group_by, list) else [group_by]
+        dims = {f.get("dimension") for f in args.get("filters") or [] if isinstance(f, dict)}
+        if c["tool"] == "anomalies":
+            kept = bool(args.get("name")) and each is None
+        elif c["tool"] == "unit_costs":
+            kept = False
+        elif each is not None:
+            kept = "resource" in groups
+        else:
+            kept = bool("resource" in groups or args.get("resource") or args.get("service")
+                        or dims & {"resource", "service", "service_category"})
+        if not kept:
+            return m.group(0)
+    return None
+
+
+def unhonoured_kind_reply(noun: str, understood: str) -> Reply:
+    return {"kind": "did_you_mean", "suggestions": [], "text": (
+        f"I read '{noun}' as resources of one kind, but I would answer {understood}, which is not about each "
+        f"{noun.rstrip('s')}, so I give no figure for it. Ask for the top resources of a service or category "
+        f"(e.g. 'top 10 resources last month', 'S3 spend by resource last month'), or who owns the most expensive "
+        f"one (e.g. 'who owns the most expensive storage bucket')."
+    )}
 
 
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:

@@ -32,6 +32,8 @@ from agent.coverage import (
     unclaimed_names,
     unfiltered_gpu,
     unfiltered_gpu_reply,
+    unhonoured_kind,
+    unhonoured_kind_reply,
     unknown_identifier_reply,
     unknown_identifiers,
     unknown_kind_names,
@@ -258,6 +260,9 @@ def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
                          {f for c in step.calls if c["tool"] in specs for f in specs[c["tool"]].args_model.model_fields})
     if gpu is not None:
         return PlanStep(reply=unfiltered_gpu_reply(gpu, _understood(step)))
+    kind = unhonoured_kind(ent, step.calls)
+    if kind is not None:
+        return PlanStep(reply=unhonoured_kind_reply(kind, _understood(step)))
     if any(c["tool"] in TOTAL_TOOLS for c in step.calls):
         args = " ".join(str(c.get("args") or {}) for c in step.calls).lower()
         unclaimed = [(k, n) for k, n in unclaimed_names(ent) if n.lower() not in args]
