@@ -457,6 +457,38 @@ def unhonoured_kind_reply(noun: str, understood: str) -> Reply:
     )}
 
 
+# A statistic of the figures ("median daily spend", "p90 day", "standard deviation", "mean cost per team"): the
+# totals tools give sums and breakdowns, and the planner derives only the average per day, per unit or per hour.
+STATISTIC = re.compile(
+    r"\b(?:median|averages?|avg|std\.?|stdev|stddev|standard deviation|variance|percentiles?|quantiles?|"
+    r"p[1-9]\d(?![\w.])|mean(?=\s+(?:daily|weekly|monthly|hourly|cost|costs|spend|bill|value|amount|of|per)\b)"
+    r"|(?<=\bthe )mean\b)")
+_AVERAGE = {"average", "averages", "avg", "mean"}
+AVERAGE_DERIVED = {"average_per_day", "per_unit", "per_hour"}
+
+
+def unasked_statistic(ent: Entities, tools: Sequence[str], derived: Sequence[str]) -> str | None:
+    """The statistic a question asks of a total or a breakdown (spend, query_costs, llm_spend) that nothing
+    planned computes: answering would give the sum, or the rows, for a question about their median or spread.
+    An average is computed when the planner derives it (per day, per unit, per hour)."""
+    if not any(t in ("spend", "query_costs", "llm_spend") for t in tools):
+        return None
+    m = STATISTIC.search(ent.text)
+    if m is None:
+        return None
+    word = m.group(0)
+    if word in _AVERAGE and set(derived) & AVERAGE_DERIVED:
+        return None
+    return word
+
+
+def unasked_statistic_reply(word: str, understood: str) -> Reply:
+    return {"kind": "did_you_mean", "suggestions": [], "text": (
+        f"I can answer {understood}, but I don't compute the {word} of it, so I give no figure for that question. "
+        "Ask for the total, a breakdown (e.g. 'spend by day in october'), or the average per day (e.g. 'average "
+        "daily spend in october').")}
+
+
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:
     """(kind, name) of a team or environment whose name is an everyday word and appears in the question
     without being read as that name ("how much did it cost us to run search last month"): the question may

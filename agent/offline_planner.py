@@ -28,6 +28,8 @@ from agent.coverage import (
     corrected_name_reply,
     leftover_words,
     not_understood_reply,
+    unasked_statistic,
+    unasked_statistic_reply,
     unclaimed_name_reply,
     unclaimed_names,
     unfiltered_gpu,
@@ -263,6 +265,9 @@ def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
     kind = unhonoured_kind(ent, step.calls)
     if kind is not None:
         return PlanStep(reply=unhonoured_kind_reply(kind, _understood(step)))
+    statistic = unasked_statistic(ent, [c["tool"] for c in step.calls], [d["kind"] for d in step.derive or []])
+    if statistic is not None:
+        return PlanStep(reply=unasked_statistic_reply(statistic, _understood(step)))
     if any(c["tool"] in TOTAL_TOOLS for c in step.calls):
         args = " ".join(str(c.get("args") or {}) for c in step.calls).lower()
         unclaimed = [(k, n) for k, n in unclaimed_names(ent) if n.lower() not in args]
