@@ -489,6 +489,33 @@ def unasked_statistic_reply(word: str, understood: str) -> Reply:
         "daily spend in october').")}
 
 
+# A slice of time inside the period ("on weekends", "on tuesdays", "at night", "outside business hours", "by the
+# hour"): the totals tools sum whole days of the period and cannot keep only those hours or days.
+TIME_SLICE = re.compile(
+    r"\b(?:weekends?|weekdays?|week[- ]?nights?|nights?|night-?time|overnight|evenings?|mornings?|afternoons?|"
+    r"(?:business|working|office|peak|off[- ]?peak) hours|off[- ]hours|after[- ]hours|"
+    r"mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|"
+    r"hourly|per hour|by (?:the )?hour|each hour|every hour|an hour)\b")
+
+
+def unsliced_time(ent: Entities, tools: Sequence[str]) -> str | None:
+    """The slice of time a question asks a total for that its period does not read ('last weekend' is a
+    period; 'on weekends last month' is a filter no tool has): answering would give the whole period's."""
+    if not any(t in ("spend", "query_costs", "llm_spend") for t in tools):
+        return None
+    for m in TIME_SLICE.finditer(ent.text):
+        if not (ent.period and m.group(0) in ent.period):
+            return m.group(0)
+    return None
+
+
+def unsliced_time_reply(slice_: str, understood: str) -> Reply:
+    return {"kind": "did_you_mean", "suggestions": [], "text": (
+        f"I can answer {understood}, but not for '{slice_}' only: costs are summed over whole days of the period, "
+        "so I give no figure rather than the whole period's. Ask for the days themselves (e.g. 'spend by day last "
+        "week'), a single day ('spend on 2026-11-21') or a weekend ('spend last weekend').")}
+
+
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:
     """(kind, name) of a team or environment whose name is an everyday word and appears in the question
     without being read as that name ("how much did it cost us to run search last month"): the question may

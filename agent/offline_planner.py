@@ -44,6 +44,8 @@ from agent.coverage import (
     unreadable_number_reply,
     unreadable_text,
     unreadable_text_reply,
+    unsliced_time,
+    unsliced_time_reply,
     unsupported_measure_reply,
 )
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
@@ -268,6 +270,9 @@ def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
     statistic = unasked_statistic(ent, [c["tool"] for c in step.calls], [d["kind"] for d in step.derive or []])
     if statistic is not None:
         return PlanStep(reply=unasked_statistic_reply(statistic, _understood(step)))
+    sliced = unsliced_time(ent, [c["tool"] for c in step.calls])
+    if sliced is not None:
+        return PlanStep(reply=unsliced_time_reply(sliced, _understood(step)))
     if any(c["tool"] in TOTAL_TOOLS for c in step.calls):
         args = " ".join(str(c.get("args") or {}) for c in step.calls).lower()
         unclaimed = [(k, n) for k, n in unclaimed_names(ent) if n.lower() not in args]

@@ -100,6 +100,9 @@ def comparison_period(period: Period, how: str = "previous") -> Period | None:
     if how == "year_ago":
         return Period(start=_add_months(period.start, -12), end=_add_months(period.end, -12),
                       label="the same dates a year earlier")
+    if period.label == WEEKEND_LABEL:       # a weekend is compared with the weekend before, not Thursday-Friday
+        return Period(start=period.start - timedelta(days=7), end=period.end - timedelta(days=7),
+                      label="the weekend before")
     n = _to_date_months(period)
     if n is None:
         return period.previous()
@@ -266,6 +269,18 @@ def _weekday(m: re.Match[str], today: date) -> Period:
     return Period(start=d, end=d + timedelta(days=1), label=f"{d.strftime('%A')} {d.isoformat()}")
 
 
+WEEKEND_LABEL = "last weekend"
+
+
+def _weekend(m: re.Match[str], today: date) -> Period:
+    """"last weekend", "over the weekend": the latest Saturday and Sunday both before today (today's data is
+    not complete)."""
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7 or 7)
+    if saturday + timedelta(days=2) > today:
+        saturday -= timedelta(days=7)
+    return Period(start=saturday, end=saturday + timedelta(days=2), label=WEEKEND_LABEL)
+
+
 def _quarter_of(m: re.Match[str], today: date, *, to_date: bool = False) -> Period:
     q = int(m.group("q"))
     year = int(m.group("year")) if m.groupdict().get("year") else today.year
@@ -353,6 +368,7 @@ _RULES: list[_Rule] = [
      lambda m, t: _month(_year_for_month(_MONTHS[m.group("mon")], t), _MONTHS[m.group("mon")])),
     (r"(?<![\w$.,-])(?P<year>(?:19|20)\d{2})(?![\w.,-])", _year_of),
     (rf"(?:last )?(?<![\w-])(?P<wd>{_WEEKDAY_RE})(?![\w-])", _weekday),
+    (r"(?:(?:last|lst|past|previous|prev|this past|over the|on the|the) )?(?<![\w-])weekend(?![\w-])", _weekend),
     (r"\b(?:yesterday|yday|yest|ystrdy)\b", lambda m, t: Period(start=t - timedelta(days=1), end=t, label="yesterday")),
     # "on the 17th", "the 3rd?": the latest such day up to today (not "the 2nd biggest", "the 17th of May")
     (r"(?:(?<=on )|(?<=for )|(?<=since )|^)the (?P<day>\d{1,2})(?:st|nd|rd|th)(?![\w-])(?! of\b)(?!\s+(?:\w+est|most|least)\b)",

@@ -121,3 +121,18 @@ def test_a_day_s_previous_period_is_the_day_before_shown_by_its_one_date() -> No
     assert before.describe() == "the day before (2026-11-23)"
     week = Period(start=date(2026, 11, 17), end=date(2026, 11, 24), label="last 7 days").previous()
     assert week.describe() == "the previous 7 days (2026-11-10 to 2026-11-16)"
+
+
+@pytest.mark.parametrize(("today", "saturday"), [(date(2026, 11, 25), date(2026, 11, 21)),    # a Wednesday
+                                                 (date(2026, 11, 29), date(2026, 11, 21)),    # Sunday: not complete
+                                                 (date(2026, 11, 30), date(2026, 11, 28)),    # Monday after it
+                                                 (date(2026, 11, 28), date(2026, 11, 21))])   # Saturday
+def test_last_weekend_is_the_latest_saturday_and_sunday_before_today(today: date, saturday: date) -> None:
+    for text in ("last weekend", "over the weekend", "the weekend"):
+        p = parse_period(text, today)
+        assert (p.start, p.end) == (saturday, saturday + timedelta(days=2)), text
+    from tools.periods import comparison_period
+    before = comparison_period(parse_period("last weekend", today))
+    assert before is not None and (before.start, before.end) == (saturday - timedelta(days=7), saturday - timedelta(days=5))
+    found = find_period("spend on weekends last month")      # "weekends" is a slice, not a period
+    assert found.phrase == "last month" and not found.unparsed
