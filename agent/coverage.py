@@ -470,7 +470,8 @@ AVERAGE_DERIVED = {"average_per_day", "per_unit", "per_hour"}
 def unasked_statistic(ent: Entities, tools: Sequence[str], derived: Sequence[str]) -> str | None:
     """The statistic a question asks of a total or a breakdown (spend, query_costs, llm_spend) that nothing
     planned computes: answering would give the sum, or the rows, for a question about their median or spread.
-    An average is computed when the planner derives it (per day, per unit, per hour)."""
+    An average is computed when the planner derives it (per day, per unit, per hour), and LLM spend gives its
+    own per call and per token."""
     if not any(t in ("spend", "query_costs", "llm_spend") for t in tools):
         return None
     m = STATISTIC.search(ent.text)
@@ -479,6 +480,8 @@ def unasked_statistic(ent: Entities, tools: Sequence[str], derived: Sequence[str
     word = m.group(0)
     if word in _AVERAGE and set(derived) & AVERAGE_DERIVED:
         return None
+    if word in _AVERAGE and "llm_spend" in tools and re.search(r"\b(?:calls?|requests?|tokens?)\b", ent.text):
+        return None     # llm_spend's answer is the average per 1K calls and per 1M tokens
     return word
 
 
@@ -514,6 +517,31 @@ def unsliced_time_reply(slice_: str, understood: str) -> Reply:
         f"I can answer {understood}, but not for '{slice_}' only: costs are summed over whole days of the period, "
         "so I give no figure rather than the whole period's. Ask for the days themselves (e.g. 'spend by day last "
         "week'), a single day ('spend on 2026-11-21') or a weekend ('spend last weekend').")}
+
+
+# Single LLM calls or API requests ranked ("top 5 most expensive llm calls", "which single request cost the
+# most"): LLM spend ranks models, apps, features, customers and prompts, the bill resources; nothing lists calls.
+_BETWEEN = r"(?:(?!(?:by|per|with|of|in|for)\b)[\w.-]+\s+){0,3}?"
+SINGLE_CALLS = re.compile(
+    rf"\b(?:top\s*\d*|most expensive|most costly|priciest|costliest|biggest|largest|highest[- ]cost)\s+{_BETWEEN}"
+    r"(?:calls|requests|completions|invocations)\b"
+    rf"|\b(?:single|individual)\s+{_BETWEEN}(?:call|request|completion|invocation)s?\b"
+    rf"|\bwhich\s+{_BETWEEN}(?:call|request)s?\s+(?:cost|costs|was|were)\b.{{0,20}}\bmost\b")
+
+
+def ranked_single_calls(ent: Entities, tools: Sequence[str]) -> str | None:
+    """The phrase that asks for single calls or requests ranked when a total tool would answer instead."""
+    if not any(t in ("spend", "query_costs", "llm_spend") for t in tools):
+        return None
+    m = SINGLE_CALLS.search(ent.text)
+    return m.group(0) if m else None
+
+
+def ranked_single_calls_reply(phrase: str, understood: str) -> Reply:
+    return {"kind": "did_you_mean", "suggestions": [], "text": (
+        f"I can answer {understood}, but not '{phrase}': I rank LLM spend by model, app, feature, customer or "
+        "prompt, never call by call, so I give no figure for that question. Ask e.g. 'LLM spend by prompt "
+        "yesterday' or 'top 5 models by cost last week'.")}
 
 
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:

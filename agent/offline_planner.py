@@ -28,6 +28,8 @@ from agent.coverage import (
     corrected_name_reply,
     leftover_words,
     not_understood_reply,
+    ranked_single_calls,
+    ranked_single_calls_reply,
     unasked_statistic,
     unasked_statistic_reply,
     unclaimed_name_reply,
@@ -270,6 +272,9 @@ def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
     statistic = unasked_statistic(ent, [c["tool"] for c in step.calls], [d["kind"] for d in step.derive or []])
     if statistic is not None:
         return PlanStep(reply=unasked_statistic_reply(statistic, _understood(step)))
+    calls = ranked_single_calls(ent, [c["tool"] for c in step.calls])
+    if calls is not None:
+        return PlanStep(reply=ranked_single_calls_reply(calls, _understood(step)))
     sliced = unsliced_time(ent, [c["tool"] for c in step.calls])
     if sliced is not None:
         return PlanStep(reply=unsliced_time_reply(sliced, _understood(step)))

@@ -40,3 +40,19 @@ def test_a_kind_a_service_keeps_is_answered(offline: Callable[..., Answer], sql:
 def test_the_reply_names_the_kind_and_what_would_have_been_answered(offline: Callable[..., Answer]) -> None:
     a = offline("which of our buckets went up the most in october?")
     assert "'buckets'" in a.text and "no figure" in a.text, a.text
+
+
+@pytest.mark.parametrize("q", ["5 costliest gpt-4.1 completions this week", "which individual call was the most expensive yesterday?"])
+def test_single_llm_calls_ranked_get_no_figure(offline: Callable[..., Answer], q: str) -> None:
+    a = offline(q)
+    assert a.kind != "answer" and "$" not in a.text, a.text
+
+
+def test_the_average_cost_of_a_call_is_still_llm_spend_per_1k_calls(offline: Callable[..., Answer],
+                                                                     sql: Callable[..., Any]) -> None:
+    cost, calls = (sql("SELECT sum(cost) FROM llm_calls WHERE model = 'claude-sonnet-4-5' AND ts >= TIMESTAMP '2026-10-01' "
+                       "AND ts < TIMESTAMP '2026-11-01'"),
+                   sql("SELECT sum(calls) FROM llm_calls WHERE model = 'claude-sonnet-4-5' AND ts >= TIMESTAMP '2026-10-01' "
+                       "AND ts < TIMESTAMP '2026-11-01'"))
+    a = offline("on average what did one claude-sonnet-4-5 call cost in october?")
+    assert a.kind == "answer" and usd(cost) in a.text and f"{calls:,}" in a.text, a.text
