@@ -502,9 +502,10 @@ TIME_SLICE = re.compile(
 
 
 def unsliced_time(ent: Entities, tools: Sequence[str]) -> str | None:
-    """The slice of time a question asks a total for that its period does not read ('last weekend' is a
-    period; 'on weekends last month' is a filter no tool has): answering would give the whole period's."""
-    if not any(t in ("spend", "query_costs", "llm_spend") for t in tools):
+    """The slice of time a question asks a total (or its anomalies, or its forecast) for that its period does
+    not read ('last weekend' is a period; 'on weekends last month' is a filter no tool has): answering would
+    give the whole period's."""
+    if not any(t in ("spend", "query_costs", "llm_spend", "anomalies", "forecast") for t in tools):
         return None
     for m in TIME_SLICE.finditer(ent.text):
         if not (ent.period and m.group(0) in ent.period):

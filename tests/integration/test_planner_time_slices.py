@@ -33,3 +33,8 @@ def test_last_weekend_is_answered_and_compared_with_the_weekend_before(offline: 
     a = offline("what was our total cost over the weekend?")
     assert a.kind == "answer" and usd(weekend) in a.text and usd(before) in a.text, a.text
     assert "2026-11-14 to 2026-11-15" in a.text, a.text
+
+
+def test_anomalies_of_a_slice_of_time_get_no_figure(offline: Callable[..., Answer]) -> None:
+    a = offline("were there cost anomalies during the night last week?")
+    assert a.kind != "answer" and "$" not in a.text, a.text
