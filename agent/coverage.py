@@ -324,8 +324,12 @@ def leftover_words(ent: Entities) -> list[str]:
             if word not in out:
                 out.append(word)
             continue
-        if before[-1:] and before[-1] in ("by", "per") and word not in _UNITS_PER and not word.endswith("ing"):
-            if word not in out:                     # "by color": a grouping nobody has
+        # "by color", "per widget", "by tag cost-center", "by the cost-center tag": a grouping nobody has
+        by_tag = (re.search(r"\bby tags? $", text[:start]) is not None
+                  or (re.match(r"\s+tags?\b", text[end:]) is not None and re.search(r"\bby (?:the |a )?$", text[:start])))
+        if ((before[-1:] and before[-1] in ("by", "per") or by_tag) and word not in _UNITS_PER
+                and not word.endswith("ing")):
+            if word not in out:
                 out.append(word)
             continue
         if (_name_position(text, end, word) and not is_english_function(word) and word not in RESOURCE_NOUNS
@@ -419,8 +423,9 @@ KIND_TOTAL_TOOLS = ("spend", "llm_spend", "query_costs", "unit_costs", "anomalie
 
 def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
     """The kind of resource a question names when a planned total or breakdown keeps none of it: not grouped
-    by resource and not filtered to a resource, a service or a service category (spend on "the s3 buckets" is
-    S3's spend; "storage buckets spend" is the Storage category's). A kind asked of each resource ("per
+    by resource and not filtered to a resource or a service (spend on "the s3 buckets" is S3's spend), nor,
+    in query_costs, by any of the semantic model's filters ("storage buckets spend" is the Storage category's,
+    "spot instances" the Dynamic pricing category's). A kind asked of each resource ("per
     bucket", "which db", "by cluster") needs the breakdown by resource itself. unit_costs prices endpoints,
     requests and tokens, never a bucket or a database; anomalies keep a kind only when scoped to one name."""
     m = RESOURCE_KIND_NOUN.search(ent.text)
@@ -440,9 +445,11 @@ def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | 
             kept = False
         elif each is not None:
             kept = "resource" in groups
+        elif c["tool"] == "query_costs":
+            # any filter of the semantic model keeps it: 'spot instances' are the Dynamic pricing category's
+            kept = "resource" in groups or bool(dims)
         else:
-            kept = bool("resource" in groups or args.get("resource") or args.get("service")
-                        or dims & {"resource", "service", "service_category"})
+            kept = bool("resource" in groups or args.get("resource") or args.get("service"))
         if not kept:
             return m.group(0)
     return None

@@ -56,3 +56,21 @@ def test_the_average_cost_of_a_call_is_still_llm_spend_per_1k_calls(offline: Cal
                        "AND ts < TIMESTAMP '2026-11-01'"))
     a = offline("on average what did one claude-sonnet-4-5 call cost in october?")
     assert a.kind == "answer" and usd(cost) in a.text and f"{calls:,}" in a.text, a.text
+
+
+@pytest.mark.parametrize(("q", "category", "measure"), [("reserved instance savings last month", "Committed", "savings"),
+                                                        ("on-demand instance spend last month", "Standard", "billed")])
+def test_a_kind_a_pricing_category_keeps_is_answered(offline: Callable[..., Answer], sql: Callable[..., Any],
+                                                     q: str, category: str, measure: str) -> None:
+    expr = "sum(ListCost - EffectiveCost)" if measure == "savings" else "sum(BilledCost)"
+    expected = sql(f"SELECT {expr} FROM focus_charges WHERE PricingCategory = ? "
+                   "AND ChargePeriodStart >= CAST(? AS TIMESTAMP) AND ChargePeriodStart < CAST(? AS TIMESTAMP)",
+                   category, *OCTOBER)
+    a = offline(q)
+    assert a.kind == "answer" and usd(expected) in a.text, a.text
+
+
+@pytest.mark.parametrize("q", ["spend by the cost-centre tag last month", "october costs by tag business-unit"])
+def test_a_grouping_by_a_tag_key_nobody_has_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
+    a = offline(q)
+    assert a.kind != "answer" and "$" not in a.text, a.text
