@@ -411,7 +411,12 @@ def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     elif asks_month_end(ent) and ent.today is not None:
         month_end = (ent.today.replace(day=28) + timedelta(days=4)).replace(day=1)
         _set(args, spec, "horizon_days", max(1, (month_end - ent.today).days))
-    return _scoped(args, ent, spec)
+    args = _scoped(args, ent, spec)
+    # "projected spend for december by team": every team's forecast, never the total alone
+    by = next((g for g in ent.group_by if g in ("team", "service", "model", "project", "provider")), None)
+    if by is not None and "name" not in args and "scope" in _fields(spec):
+        args.setdefault("scope", by)
+    return args
 
 
 def budgets(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:

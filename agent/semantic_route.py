@@ -130,6 +130,8 @@ def semantic_args(ent: Entities, cost_question: bool = False,
     if not dims:
         dims = [g for g in ent.group_by if g in DIMENSIONS][:3]
     asked = measures(text)
+    if not asked and re.search(r"\bsav(?:e|ed|es)\b", text):
+        asked = ["savings"]              # "how much did search save last month": the savings, never the spend
     # A word inside a name ('ml' of the team 'ml platform') is that name, not a filter word as well (a
     # service's name keeps its concept: 'Kubernetes Engine' is the kubernetes filter too).
     unnamed = text

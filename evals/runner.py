@@ -20,7 +20,7 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   service or category filter does; reported, never gated. heldout9_stats: a statistic of the bill no tool
   computes (median, standard deviation, a percentile) and the average per day; reported, never gated.
 - heldout10_slices: a slice of time inside the period no tool filters on (weekends, nights, one weekday, by the
-  hour); reported, never gated.
+  hour); reported, never gated. heldout11_fixcheck: paraphrases checking the savings-verb and forecast-by fixes.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
