@@ -413,12 +413,16 @@ def unfiltered_gpu_reply(gpu: str, understood: str) -> Reply:
         f"estimate ('8 {gpu}s for 24 hours').")}
 
 
+# The tools whose answer is a total or a breakdown of money: a part of the question they do not keep would be
+# answered with the whole (agent.offline_planner reads the same tuple).
+TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
+
 # A kind of resource named in a question ("which storage bucket grew the most", "average cost per db"): the
 # question is about resources of that kind, which a total or a breakdown by team does not answer.
 RESOURCE_KIND_NOUN = re.compile(
     r"\b(?:buckets?|databases?|dbs?|clusters?|instances?(?!\s+types?\b)|vms?|servers?|machines?(?!\s+learning\b)|"
     r"disks?|volumes?)\b")
-KIND_TOTAL_TOOLS = ("spend", "llm_spend", "query_costs", "unit_costs", "anomalies")
+KIND_TOTAL_TOOLS = (*TOTAL_TOOLS, "unit_costs", "anomalies")
 
 
 def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
@@ -479,7 +483,7 @@ def unasked_statistic(ent: Entities, tools: Sequence[str], derived: Sequence[str
     planned computes: answering would give the sum, or the rows, for a question about their median or spread.
     An average is computed when the planner derives it (per day, per unit, per hour), and LLM spend gives its
     own per call and per token."""
-    if not any(t in ("spend", "query_costs", "llm_spend") for t in tools):
+    if not any(t in TOTAL_TOOLS for t in tools):
         return None
     m = STATISTIC.search(ent.text)
     if m is None:
@@ -512,7 +516,7 @@ def unsliced_time(ent: Entities, tools: Sequence[str]) -> str | None:
     """The slice of time a question asks a total (or its anomalies, or its forecast) for that its period does
     not read ('last weekend' is a period; 'on weekends last month' is a filter no tool has): answering would
     give the whole period's."""
-    if not any(t in ("spend", "query_costs", "llm_spend", "anomalies", "forecast") for t in tools):
+    if not any(t in (*TOTAL_TOOLS, "anomalies", "forecast") for t in tools):
         return None
     for m in TIME_SLICE.finditer(ent.text):
         if not (ent.period and m.group(0) in ent.period):
@@ -524,7 +528,7 @@ def unsliced_time_reply(slice_: str, understood: str) -> Reply:
     return {"kind": "did_you_mean", "suggestions": [], "text": (
         f"I can answer {understood}, but not for '{slice_}' only: costs are summed over whole days of the period, "
         "so I give no figure rather than the whole period's. Ask for the days themselves (e.g. 'spend by day last "
-        "week'), a single day ('spend on 2026-11-21') or a weekend ('spend last weekend').")}
+        "week'), a single day (e.g. 'spend yesterday') or a weekend ('spend last weekend').")}
 
 
 # Single LLM calls or API requests ranked ("top 5 most expensive llm calls", "which single request cost the
@@ -539,7 +543,7 @@ SINGLE_CALLS = re.compile(
 
 def ranked_single_calls(ent: Entities, tools: Sequence[str]) -> str | None:
     """The phrase that asks for single calls or requests ranked when a total tool would answer instead."""
-    if not any(t in ("spend", "query_costs", "llm_spend") for t in tools):
+    if not any(t in TOTAL_TOOLS for t in tools):
         return None
     m = SINGLE_CALLS.search(ent.text)
     return m.group(0) if m else None

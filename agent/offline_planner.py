@@ -21,6 +21,7 @@ from typing import Any
 from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import HOOKS, JOB_ORDER_WORDS, ORDER_WORD, NeedMore, asks_month_end, is_current_month, rescoped
 from agent.coverage import (
+    TOTAL_TOOLS,
     UNSUPPORTED_MEASURES,
     absent_services,
     aimed_at_assistant,
@@ -454,7 +455,6 @@ BETWEEN_CHANGE = re.compile(r"%\s*(?:change|diff\w*|increase|decrease|growth)|\b
                             r"|\bby what (?:percent(?:age)?|%)|\bhow many percent\b")
 BETWEEN_SUM = re.compile(r"\b(?:combined|together|added up|add(?:ed)? them|sum of (?:the two|both|them)|in total)\b")
 BETWEEN_REF = re.compile(r"\b(?:the two|both|them|those|these|that|it|they|between)\b")
-TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
 # A day of the month written on its own ("on the 17th", "11/19"): a period only when the grammar read it.
 LONE_DAY = re.compile(r"\b(?:the )?\d{1,2}(?:st|nd|rd|th)\b|(?<![\d/.-])\d{1,2}/\d{1,2}(?![\d/])")
 
