@@ -556,6 +556,48 @@ def ranked_single_calls_reply(phrase: str, understood: str) -> Reply:
         "yesterday' or 'top 5 models by cost last week'.")}
 
 
+# Conditions a tool has no argument for, asked of it anyway: the largest charge of one provider, team or region
+# (explain_charge searches the whole bill), an estimate at a negotiated discount (the catalog's prices), the
+# budgets above a usage share (the tool's own alert level only).
+_DISCOUNT = re.compile(r"\b(?:discount(?:ed|s)?|edp|negotiated|private pricing|\d+\s?% off|off list)\b")
+_USAGE_THRESHOLD = re.compile(r"(?:\b(?:over|above|more than|at least|past|beyond|under|below|less than)\s+|>\s?)"
+                              r"(\d+(?:\.\d+)?)\s?%")
+# The alert levels every budget has unless set otherwise (knowledge/schema.py: budgets.alert_thresholds
+# '0.8,1.0'): "over 80% of its budget" is what the budgets' alerts answer.
+_BUDGET_ALERTS = {"80", "100"}
+
+
+# A country or continent said as "in the US" ("us" reads as the pronoun, so no name is found): the bill has
+# regions (us-east-1, the US multi-region), not countries.
+_COUNTRY = re.compile(r"\bin the (?:us|usa|u\.s\.(?:a\.)?|uk|eu|states)\b|\bin (?:america|the americas|asia|apac|emea)\b")
+
+
+def unkept_condition(ent: Entities, tools: Sequence[str]) -> str | None:
+    """What the question restricts that its chosen tool cannot: a country (every tool with a figure), the
+    name a largest-charge search would ignore, a discount an estimate would not apply, a usage share budgets
+    would not filter on."""
+    if any(t in (*TOTAL_TOOLS, "explain_charge", "anomalies", "forecast") for t in tools) and (
+            m := _COUNTRY.search(ent.text)):
+        return m.group(0)
+    if "explain_charge" in tools and ent.names and not ent.amounts:
+        # (with an amount the charge is found by it, and the answer names its provider and service)
+        return ent.names[0].span or ent.names[0].name
+    if "estimate" in tools and (m := _DISCOUNT.search(ent.text)):
+        return m.group(0)
+    if "budgets" in tools and (m := _USAGE_THRESHOLD.search(ent.text)) and m.group(1) not in _BUDGET_ALERTS:
+        return m.group(0)
+    return None
+
+
+def unkept_condition_reply(condition: str, understood: str) -> Reply:
+    return {"kind": "did_you_mean", "suggestions": [], "text": (
+        f"I can answer {understood}, but not with '{condition}': that tool has no such filter or setting, so I "
+        "give no figure rather than an answer without it. For one provider, team or region (us-east-1, not a "
+        "country) ask for its top "
+        "resources (e.g. 'top AWS resources last week'); an estimate is priced at the catalog's on-demand or "
+        "spot price; budgets list every budget with its alert level.")}
+
+
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:
     """(kind, name) of a team or environment whose name is an everyday word and appears in the question
     without being read as that name ("how much did it cost us to run search last month"): the question may

@@ -39,6 +39,8 @@ from agent.coverage import (
     unfiltered_gpu_reply,
     unhonoured_kind,
     unhonoured_kind_reply,
+    unkept_condition,
+    unkept_condition_reply,
     unknown_identifier_reply,
     unknown_identifiers,
     unknown_kind_names,
@@ -273,6 +275,9 @@ def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
     statistic = unasked_statistic(ent, [c["tool"] for c in step.calls], [d["kind"] for d in step.derive or []])
     if statistic is not None:
         return PlanStep(reply=unasked_statistic_reply(statistic, _understood(step)))
+    condition = unkept_condition(ent, [c["tool"] for c in step.calls])
+    if condition is not None:
+        return PlanStep(reply=unkept_condition_reply(condition, _understood(step)))
     calls = ranked_single_calls(ent, [c["tool"] for c in step.calls])
     if calls is not None:
         return PlanStep(reply=ranked_single_calls_reply(calls, _understood(step)))

@@ -21,6 +21,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   computes (median, standard deviation, a percentile) and the average per day; reported, never gated.
 - heldout10_slices: a slice of time inside the period no tool filters on (weekends, nights, one weekday, by the
   hour); reported, never gated. heldout11_fixcheck: paraphrases checking the savings-verb and forecast-by fixes.
+- heldout12_dropped: a filter or condition the chosen tool cannot take (a provider for the largest charge, a
+  discount for an estimate, a usage threshold for budgets); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

@@ -53,7 +53,7 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout6_paraphrases", "heldout6_mna", "heldout7_superlatives",
                   "heldout7_fixcheck", "heldout8_kinds",
                   "heldout9_stats", "heldout10_slices",
-                  "heldout11_fixcheck"]
+                  "heldout11_fixcheck", "heldout12_dropped"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -79,13 +79,15 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # a slice of time no tool filters on (weekends, nights, one weekday)
                                      "heldout10_slices",
                                      # paraphrases checking fixes made on questions found by trying the product
-                                     "heldout11_fixcheck")
+                                     "heldout11_fixcheck",
+                                     # a filter or condition the chosen tool cannot take (explain, estimate, budgets)
+                                     "heldout12_dropped")
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", "heldout_paraphrases", "heldout_mna", "heldout2_paraphrases", "heldout2_mna",
                                     "heldout3_paraphrases", "heldout3_mna", "heldout4_paraphrases", "heldout4_mna",
                                     "heldout5_fixcheck", "heldout6_paraphrases", "heldout6_mna",
                                     "heldout7_superlatives", "heldout7_fixcheck", "heldout8_kinds",
                                     "heldout9_stats", "heldout10_slices",
-                                    "heldout11_fixcheck")
+                                    "heldout11_fixcheck", "heldout12_dropped")
 
 VALUE_KINDS: tuple[str, ...] = ("number", "count", "percent", "entity", "estimate", "forecast")
 # The value type a fact holds when the question does not say (`fact_as`), by kind.
