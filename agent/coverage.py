@@ -413,6 +413,11 @@ def unfiltered_gpu_reply(gpu: str, understood: str) -> Reply:
         f"estimate ('8 {gpu}s for 24 hours').")}
 
 
+def _clarification(text: str) -> Reply:
+    """A reply that gives no figure and says what to ask instead."""
+    return {"kind": "did_you_mean", "suggestions": [], "text": text}
+
+
 # The tools whose answer is a total or a breakdown of money: a part of the question they do not keep would be
 # answered with the whole (agent.offline_planner reads the same tuple).
 TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
@@ -460,12 +465,11 @@ def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | 
 
 
 def unhonoured_kind_reply(noun: str, understood: str) -> Reply:
-    return {"kind": "did_you_mean", "suggestions": [], "text": (
+    return _clarification(
         f"I read '{noun}' as resources of one kind, but I would answer {understood}, which is not about each "
         f"{noun.rstrip('s')}, so I give no figure for it. Ask for the top resources of a service or category "
         f"(e.g. 'top 10 resources last month', 'S3 spend by resource last month'), or who owns the most expensive "
-        f"one (e.g. 'who owns the most expensive storage bucket')."
-    )}
+        f"one (e.g. 'who owns the most expensive storage bucket').")
 
 
 # A statistic of the figures ("median daily spend", "p90 day", "standard deviation", "mean cost per team"): the
@@ -497,10 +501,10 @@ def unasked_statistic(ent: Entities, tools: Sequence[str], derived: Sequence[str
 
 
 def unasked_statistic_reply(word: str, understood: str) -> Reply:
-    return {"kind": "did_you_mean", "suggestions": [], "text": (
+    return _clarification(
         f"I can answer {understood}, but I don't compute the {word} of it, so I give no figure for that question. "
         "Ask for the total, a breakdown (e.g. 'spend by day in october'), or the average per day (e.g. 'average "
-        "daily spend in october').")}
+        "daily spend in october').")
 
 
 # A slice of time inside the period ("on weekends", "on tuesdays", "at night", "outside business hours", "by the
@@ -525,10 +529,10 @@ def unsliced_time(ent: Entities, tools: Sequence[str]) -> str | None:
 
 
 def unsliced_time_reply(slice_: str, understood: str) -> Reply:
-    return {"kind": "did_you_mean", "suggestions": [], "text": (
+    return _clarification(
         f"I can answer {understood}, but not for '{slice_}' only: costs are summed over whole days of the period, "
         "so I give no figure rather than the whole period's. Ask for the days themselves (e.g. 'spend by day last "
-        "week'), a single day (e.g. 'spend yesterday') or a weekend ('spend last weekend').")}
+        "week'), a single day (e.g. 'spend yesterday') or a weekend ('spend last weekend').")
 
 
 # Single LLM calls or API requests ranked ("top 5 most expensive llm calls", "which single request cost the
@@ -550,10 +554,10 @@ def ranked_single_calls(ent: Entities, tools: Sequence[str]) -> str | None:
 
 
 def ranked_single_calls_reply(phrase: str, understood: str) -> Reply:
-    return {"kind": "did_you_mean", "suggestions": [], "text": (
+    return _clarification(
         f"I can answer {understood}, but not '{phrase}': I rank LLM spend by model, app, feature, customer or "
         "prompt, never call by call, so I give no figure for that question. Ask e.g. 'LLM spend by prompt "
-        "yesterday' or 'top 5 models by cost last week'.")}
+        "yesterday' or 'top 5 models by cost last week'.")
 
 
 # Conditions a tool has no argument for, asked of it anyway: the largest charge of one provider, team or region
@@ -590,12 +594,12 @@ def unkept_condition(ent: Entities, tools: Sequence[str]) -> str | None:
 
 
 def unkept_condition_reply(condition: str, understood: str) -> Reply:
-    return {"kind": "did_you_mean", "suggestions": [], "text": (
+    return _clarification(
         f"I can answer {understood}, but not with '{condition}': that tool has no such filter or setting, so I "
         "give no figure rather than an answer without it. For one provider, team or region (us-east-1, not a "
         "country) ask for its top "
         "resources (e.g. 'top AWS resources last week'); an estimate is priced at the catalog's on-demand or "
-        "spot price; budgets list every budget with its alert level.")}
+        "spot price; budgets list every budget with its alert level.")
 
 
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:
