@@ -8,7 +8,7 @@ answering with a figure for a different question.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -600,6 +600,26 @@ def unkept_condition_reply(condition: str, understood: str) -> Reply:
         "country) ask for its top "
         "resources (e.g. 'top AWS resources last week'); an estimate is priced at the catalog's on-demand or "
         "spot price; budgets list every budget with its alert level.")
+
+
+def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str],
+                 understood: str) -> Reply | None:
+    """The reply for the first part of the question the planned calls would drop, or None: a kind of resource
+    no call keeps, a statistic nothing computes, a condition a tool has no argument for, single calls ranked, a
+    slice of time inside the period (in that order)."""
+    tools = [c["tool"] for c in calls]
+    checks: tuple[tuple[Callable[[], str | None], Callable[[str, str], Reply]], ...] = (
+        (lambda: unhonoured_kind(ent, calls), unhonoured_kind_reply),
+        (lambda: unasked_statistic(ent, tools, derived), unasked_statistic_reply),
+        (lambda: unkept_condition(ent, tools), unkept_condition_reply),
+        (lambda: ranked_single_calls(ent, tools), ranked_single_calls_reply),
+        (lambda: unsliced_time(ent, tools), unsliced_time_reply),
+    )
+    for find, reply in checks:
+        found = find()
+        if found is not None:
+            return reply(found, understood)
+    return None
 
 
 def unclaimed_names(ent: Entities) -> list[tuple[str, str]]:

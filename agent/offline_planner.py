@@ -27,20 +27,13 @@ from agent.coverage import (
     aimed_at_assistant,
     assistant_refusal,
     corrected_name_reply,
+    dropped_part,
     leftover_words,
     not_understood_reply,
-    ranked_single_calls,
-    ranked_single_calls_reply,
-    unasked_statistic,
-    unasked_statistic_reply,
     unclaimed_name_reply,
     unclaimed_names,
     unfiltered_gpu,
     unfiltered_gpu_reply,
-    unhonoured_kind,
-    unhonoured_kind_reply,
-    unkept_condition,
-    unkept_condition_reply,
     unknown_identifier_reply,
     unknown_identifiers,
     unknown_kind_names,
@@ -49,8 +42,6 @@ from agent.coverage import (
     unreadable_number_reply,
     unreadable_text,
     unreadable_text_reply,
-    unsliced_time,
-    unsliced_time_reply,
     unsupported_measure_reply,
 )
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
@@ -269,21 +260,9 @@ def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
                          {f for c in step.calls if c["tool"] in specs for f in specs[c["tool"]].args_model.model_fields})
     if gpu is not None:
         return PlanStep(reply=unfiltered_gpu_reply(gpu, _understood(step)))
-    kind = unhonoured_kind(ent, step.calls)
-    if kind is not None:
-        return PlanStep(reply=unhonoured_kind_reply(kind, _understood(step)))
-    statistic = unasked_statistic(ent, [c["tool"] for c in step.calls], [d["kind"] for d in step.derive or []])
-    if statistic is not None:
-        return PlanStep(reply=unasked_statistic_reply(statistic, _understood(step)))
-    condition = unkept_condition(ent, [c["tool"] for c in step.calls])
-    if condition is not None:
-        return PlanStep(reply=unkept_condition_reply(condition, _understood(step)))
-    calls = ranked_single_calls(ent, [c["tool"] for c in step.calls])
-    if calls is not None:
-        return PlanStep(reply=ranked_single_calls_reply(calls, _understood(step)))
-    sliced = unsliced_time(ent, [c["tool"] for c in step.calls])
-    if sliced is not None:
-        return PlanStep(reply=unsliced_time_reply(sliced, _understood(step)))
+    dropped = dropped_part(ent, step.calls, [d["kind"] for d in step.derive or []], _understood(step))
+    if dropped is not None:
+        return PlanStep(reply=dropped)
     if any(c["tool"] in TOTAL_TOOLS for c in step.calls):
         args = " ".join(str(c.get("args") or {}) for c in step.calls).lower()
         unclaimed = [(k, n) for k, n in unclaimed_names(ent) if n.lower() not in args]
