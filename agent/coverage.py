@@ -19,8 +19,9 @@ from agent.intents import INTENTS, vocabulary
 from agent.state import Reply
 from agent.typos import semantic_words
 from knowledge.naming import fold, suggest
-from knowledge.semantic.model import CONCEPTS
+from knowledge.semantic.model import CONCEPTS, DERIVED
 from knowledge.service_catalog import held, mentioned_services
+from tools.who_owns import SUPERLATIVE_WORDS
 
 # Closed-class English words and the filler of chat questions: they carry no subject of their own.
 FUNCTION_WORDS: frozenset[str] = frozenset("""
@@ -426,8 +427,8 @@ TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
 # question is about resources of that kind, which a total or a breakdown by team does not answer.
 RESOURCE_KIND_NOUN = re.compile(
     r"\b(?:buckets?|databases?|dbs?|clusters?|instances?(?!\s+types?\b)|vms?|servers?|machines?(?!\s+learning\b)|"
-    r"disks?|volumes?)\b")
-KIND_TOTAL_TOOLS = (*TOTAL_TOOLS, "unit_costs", "anomalies")
+    r"disks?|volumes?|box(?:es)?)\b")
+KIND_TOTAL_TOOLS = (*TOTAL_TOOLS, "unit_costs", "anomalies", "forecast")
 
 
 def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
@@ -436,7 +437,8 @@ def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | 
     in query_costs, by any of the semantic model's filters ("storage buckets spend" is the Storage category's,
     "spot instances" the Dynamic pricing category's). A kind asked of each resource ("per
     bucket", "which db", "by cluster") needs the breakdown by resource itself. unit_costs prices endpoints,
-    requests and tokens, never a bucket or a database; anomalies keep a kind only when scoped to one name."""
+    requests and tokens, never a bucket or a database; anomalies keep a kind only when scoped to one name, a
+    forecast only when scoped to a service."""
     m = RESOURCE_KIND_NOUN.search(ent.text)
     if m is None:
         return None
@@ -452,6 +454,8 @@ def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | 
             kept = bool(args.get("name")) and each is None
         elif c["tool"] == "unit_costs":
             kept = False
+        elif c["tool"] == "forecast":       # a scope's forecast: a service's keeps its resources, a team's none
+            kept = args.get("scope") == "service" and each is None
         elif each is not None:
             kept = "resource" in groups
         elif c["tool"] == "query_costs":
@@ -482,11 +486,16 @@ _AVERAGE = {"average", "averages", "avg", "mean"}
 AVERAGE_DERIVED = {"average_per_day", "per_unit", "per_hour"}
 
 
-def unasked_statistic(ent: Entities, tools: Sequence[str], derived: Sequence[str]) -> str | None:
+# The semantic model's measures that are an average themselves: a ratio of two sums (cost per pricing unit).
+AVERAGE_MEASURES = frozenset(name for name, m in DERIVED.items() if m.formula == "ratio")
+
+
+def unasked_statistic(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str]) -> str | None:
     """The statistic a question asks of a total or a breakdown (spend, query_costs, llm_spend) that nothing
     planned computes: answering would give the sum, or the rows, for a question about their median or spread.
-    An average is computed when the planner derives it (per day, per unit, per hour), and LLM spend gives its
-    own per call and per token."""
+    An average is computed when the planner derives it (per day, per unit, per hour), when a measure asked is
+    one (the average rate paid per unit), and LLM spend gives its own per call and per token."""
+    tools = [c["tool"] for c in calls]
     if not any(t in TOTAL_TOOLS for t in tools):
         return None
     m = STATISTIC.search(ent.text)
@@ -494,6 +503,9 @@ def unasked_statistic(ent: Entities, tools: Sequence[str], derived: Sequence[str
         return None
     word = m.group(0)
     if word in _AVERAGE and set(derived) & AVERAGE_DERIVED:
+        return None
+    if word in _AVERAGE and any(AVERAGE_MEASURES.intersection((c.get("args") or {}).get("measures") or ())
+                                for c in calls):
         return None
     if word in _AVERAGE and "llm_spend" in tools and re.search(r"\b(?:calls?|requests?|tokens?)\b", ent.text):
         return None     # llm_spend's answer is the average per 1K calls and per 1M tokens
@@ -516,16 +528,22 @@ TIME_SLICE = re.compile(
     r"hourly|per hour|by (?:the )?hour|each hour|every hour|an hour)\b")
 
 
-def unsliced_time(ent: Entities, tools: Sequence[str]) -> str | None:
+def unsliced_time(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
     """The slice of time a question asks a total (or its anomalies, or its forecast) for that its period does
     not read ('last weekend' is a period; 'on weekends last month' is a filter no tool has): answering would
-    give the whole period's."""
-    if not any(t in (*TOTAL_TOOLS, "anomalies", "forecast") for t in tools):
+    give the whole period's. "hourly" beside a price per unit asked is its unit (an hourly unit price)."""
+    if not any(c["tool"] in (*TOTAL_TOOLS, "anomalies", "forecast") for c in calls):
         return None
+    per_unit = any(AVERAGE_MEASURES.intersection((c.get("args") or {}).get("measures") or ()) for c in calls)
     for m in TIME_SLICE.finditer(ent.text):
+        if per_unit and m.group(0) in _HOURLY:
+            continue
         if not (ent.period and m.group(0) in ent.period):
             return m.group(0)
     return None
+
+
+_HOURLY = {"hourly", "per hour", "an hour"}
 
 
 def unsliced_time_reply(slice_: str, understood: str) -> Reply:
@@ -573,16 +591,28 @@ _BUDGET_ALERTS = {"80", "100"}
 
 # A country or continent said as "in the US" ("us" reads as the pronoun, so no name is found): the bill has
 # regions (us-east-1, the US multi-region), not countries.
-_COUNTRY = re.compile(r"\bin the (?:us|usa|u\.s\.(?:a\.)?|uk|eu|states)\b|\bin (?:america|the americas|asia|apac|emea)\b")
+# "u.s." ends in a dot, so the end is "no word character or hyphen next" ("in the us-east-1 region" is a region).
+_COUNTRY = re.compile(
+    r"\bin the (?:us|usa|u\.s\.?(?:a\.?)?|uk|u\.k\.?|eu|states|united states|united kingdom)(?![\w-])"
+    r"|\bin (?:usa|u\.s\.(?:a\.?)?|america|the americas|asia|apac|emea|europe|united states)(?![\w-])", re.I)
+
+
+_SUPERLATIVE = re.compile(rf"\b(?:{SUPERLATIVE_WORDS})\b")
+_OWNER_KINDS = ("team", "app", "project")
 
 
 def unkept_condition(ent: Entities, tools: Sequence[str]) -> str | None:
-    """What the question restricts that its chosen tool cannot: a country (every tool with a figure), the
+    """What the question restricts that its chosen tool cannot: a country (every tool with a figure), a
+    team whose costliest resource is asked of who_owns (it ranks by words, not owners), the
     name a largest-charge search would ignore, a discount an estimate would not apply, a usage share budgets
     would not filter on."""
     if any(t in (*TOTAL_TOOLS, "explain_charge", "anomalies", "forecast") for t in tools) and (
             m := _COUNTRY.search(ent.text)):
         return m.group(0)
+    if "who_owns" in tools and ent.first("resource") is None and _SUPERLATIVE.search(ent.text) and (
+            owner := next((h for h in ent.names if h.kind in _OWNER_KINDS), None)):
+        # "the data team's biggest box": who_owns ranks the resources its words match, not a team's own
+        return owner.span or owner.name
     if "explain_charge" in tools and ent.names and not ent.amounts:
         # (with an amount the charge is found by it, and the answer names its provider and service)
         return ent.names[0].span or ent.names[0].name
@@ -610,10 +640,10 @@ def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Seq
     tools = [c["tool"] for c in calls]
     checks: tuple[tuple[Callable[[], str | None], Callable[[str, str], Reply]], ...] = (
         (lambda: unhonoured_kind(ent, calls), unhonoured_kind_reply),
-        (lambda: unasked_statistic(ent, tools, derived), unasked_statistic_reply),
+        (lambda: unasked_statistic(ent, calls, derived), unasked_statistic_reply),
         (lambda: unkept_condition(ent, tools), unkept_condition_reply),
         (lambda: ranked_single_calls(ent, tools), ranked_single_calls_reply),
-        (lambda: unsliced_time(ent, tools), unsliced_time_reply),
+        (lambda: unsliced_time(ent, calls), unsliced_time_reply),
     )
     for find, reply in checks:
         found = find()

@@ -120,7 +120,8 @@ _TOP = re.compile(rf"\btop[\s-]?(\d{{3}}|{_COUNT})\b"   # "top 5", "top four",
                   # "which three regions did we spend the most in"
                   rf"|\b(?:which|what)\s+({_COUNT})\s+(?=[a-z]+s\b)")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
-_WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest|cheapest|least expensive|smallest|lowest)"
+_WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest|cheapest|least expensive|smallest|lowest"
+                    rf"|top(?:[\s-]?(?:\d{{1,3}}|{_COUNT}))?)"                  # "top 5 compute resources"
                     r"\s+[a-z0-9-]+\s+"                                       # "priciest ec2 resource", "cheapest aws region"
                     r"(resources?|services?|endpoints?|models?|apps?|accounts?|regions?|projects?)\b"
                     r"|\b(?:which|what) of (?:our |the |all )?([a-z_]+)(?: ([a-z_]+))?"   # "which of our LLM apps"
@@ -194,6 +195,8 @@ def normalise(question: str) -> str:
     q = re.sub(r"\bper-([a-z]+)", r"per \1", q)                          # "per-team costs"
     q = re.sub(r"\b([a-z]+)-by-\1\b", r"\1 by \1", q)                    # "day-by-day"
     q = re.sub(r"\b(?:company|org|organi[sz]ation|business)[- ]wide\b", "total", q)   # "company-wide spend"
+    q = re.sub(r"\b(?:(?:for|across|in|of) )?(?:the |our )?(?:whole|entire) (?:company|org|organi[sz]ation|business)\b",
+               "total", q)                                          # "run rate, whole org?", "across the entire company"
     q = re.sub(r"\b(?:lowest|least)[- ](?:spending|costing|cost)\b", "cheapest", q)     # "lowest-spending team"
     q = re.sub(r"\b(?:highest|most|biggest|top)[- ](?:spending|costing)\b|\bhighest[- ]cost\b", "most expensive", q)
     q = re.sub(r"\b(?:pricier|costlier|more expensive)\s+than\b", "spend more than", q)    # "was A pricier than B"

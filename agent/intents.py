@@ -52,8 +52,16 @@ ORDER_WORDS = "longest|long-running|shortest|quickest|fastest|slowest|oldest|new
 # finds it: the costliest of that kind over its window). Plural kinds ("top 3 buckets") are rankings.
 # The superlatives are who_owns' own (one list); the nouns are the kinds of one piece of infrastructure (not "model",
 # "job" or "run": an LLM model's and a training run's costs have their own tools).
-SUPERLATIVE_RESOURCE = (rf"\b(?:{SUPERLATIVE_WORDS})\s+(?:[\w-]+\s+){{0,2}}?"
-                        r"(?:bucket|database|db|cluster|instance|vm|server|machine|box|disk|volume|endpoint)\b")
+# A spending pace: "run rate", "burn rate" ("burn-down" is a budget's).
+RUN_RATE = r"\b(?:run|burn)[- ]?rate\b"
+# ... as a forecast's cue: not beside a budget ("at the current burn rate, will support go over its budget?"
+# is the budgets tool's, which forecasts against the budget)
+_PACE_NOT_BUDGET = rf"^(?!.*\bbudget).*?{RUN_RATE}"
+# (one resource: "the top two database resources" or "top 3 buckets" is a ranking of several, spend's)
+SUPERLATIVE_RESOURCE = (rf"\b(?:{SUPERLATIVE_WORDS})\s+(?!(?:\d+|two|three|four|five|six|seven|eight|nine|ten)\b)"
+                        r"(?:[\w-]+\s+){0,2}?"
+                        r"(?:bucket|database|db|cluster|instance|vm|server|machine|box|disk|volume|endpoint)\b"
+                        r"(?!\s+resources\b)")
 
 INTENTS: tuple[Intent, ...] = (
     Intent("who_owns", "who_owns", (
@@ -196,6 +204,9 @@ INTENTS: tuple[Intent, ...] = (
          # "how will this month end up?"
          r"|\b(?:this|the current) month\b.{0,30}\b(?:end up|land|finish)\b", 2.5),
         (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b|\bnext (?:month|quarter|week|year)\b", 1.0),
+        # "what's our run rate?", "the current burn rate": the pace of the whole bill (or a team's: "the run rate
+        # of the search team", offline_planner._run_rate_of_scope); "the run rate of <resource>" is who_owns'
+        (_PACE_NOT_BUDGET, 1.5),
     )),
     Intent("unit_costs", "unit_costs", (
         (r"\bcost per (?!team|service|provider|project|env|region|account|resource|day|week|month|model\b|app\b)|\bper (?:1k|1000|thousand|million|1m) (?:inferences?|requests?|calls?|predictions?|queries|tickets?)\b|\bunit costs?\b", 3.5),

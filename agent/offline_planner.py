@@ -21,6 +21,7 @@ from typing import Any
 from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import HOOKS, JOB_ORDER_WORDS, ORDER_WORD, NeedMore, asks_month_end, is_current_month, rescoped
 from agent.coverage import (
+    RESOURCE_NOUNS,
     TOTAL_TOOLS,
     UNSUPPORTED_MEASURES,
     absent_services,
@@ -46,7 +47,7 @@ from agent.coverage import (
 )
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
 from agent.help import help_reply
-from agent.intents import GREETING, HELP, INTENTS, MOVE_DOWN, MOVE_UP, THRESHOLD, Intent, ranked
+from agent.intents import GREETING, HELP, INTENTS, MOVE_DOWN, MOVE_UP, RUN_RATE, THRESHOLD, Intent, ranked
 from agent.owners_each import not_a_resource_ranking, owner_calls, ranking_part
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
@@ -381,6 +382,7 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     best = scores[0] if scores and scores[0][0] >= THRESHOLD else None
     best = _tool_of_the_whole(ent, best, by_name)
     best = _owner_of_waste(ent, best, scores)
+    best = _run_rate_of_scope(ent, best, scores)
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
     between = _between_previous(ent, history, by_name)
@@ -667,6 +669,25 @@ def _owner_of_waste(ent: Entities, best: tuple[float, Intent] | None, scores: li
         return best
     waste = next((sc for sc in scores if sc[1].tool == "waste" and sc[0] >= THRESHOLD), None)
     return waste or best
+
+
+# The kinds of name a forecast is scoped by, or that a spend total is of: not one resource.
+_SCOPE_KINDS = ("team", "app", "project", "provider", "service", "region", "model")
+_ASKS_OWNER = re.compile(r"\bwho\b|\bwhose\b|\bowns?\b|\bowner\b|\bpays? for\b|\bresponsible\b")
+
+
+def _run_rate_of_scope(ent: Entities, best: tuple[float, Intent] | None, scores: list[tuple[float, Intent]],
+                       ) -> tuple[float, Intent] | None:
+    """"what's the monthly run rate of the search team?": the pace of a team's (a service's, ...) spend is a
+    forecast of that scope, not a resource found by the words around the name (who_owns read "search" in
+    "research-multimodal-…"). A resource named or described ("the support team's box"), or an owner asked
+    for, keeps who_owns."""
+    if (best is None or best[1].tool != "who_owns" or ent.first("resource") is not None
+            or not re.search(RUN_RATE, ent.text) or _ASKS_OWNER.search(ent.text)
+            or RESOURCE_NOUNS.intersection(re.findall(r"[a-z]+", ent.text))
+            or not any(h.kind in _SCOPE_KINDS for h in ent.names)):
+        return best
+    return next((sc for sc in scores if sc[1].tool == "forecast"), best)
 
 
 def with_whole(args: dict[str, Any], ent: Entities) -> list[dict[str, Any]]:
@@ -958,7 +979,9 @@ def _semantic_step(ent: Entities, best: tuple[float, Intent] | None, prev: Turn 
         return None
     if best is not None and best[1].tool not in ("spend", "query_costs") and best[0] >= STRONG:
         return None
-    args = semantic_args(ent, cost_question=best is not None and best[1].tool == "spend")
+    # "top 5 compute resources last month": a ranking of a breakdown with no other tool's cue is one of cost
+    ranking = best is None and ent.top is not None and bool(ent.group_by)
+    args = semantic_args(ent, cost_question=ranking or (best is not None and best[1].tool == "spend"))
     if args is None:
         return None
     only_concepts = (args["measures"] == ["billed_cost"] and not args["group_by"])

@@ -84,13 +84,16 @@ def group_by(text: str) -> list[str]:
     return out[:3]
 
 
+_PACE = re.compile(r"\b(?:run|burn)[- ]$")
+
+
 def measures(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     taken: list[range] = []
     for phrase, name in _measure_phrases():
         for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
-            if any(m.start() in r for r in taken):
-                continue
+            if any(m.start() in r for r in taken) or _PACE.search(text, 0, m.start()):
+                continue        # "run rate", "burn rate": a pace of spend (forecast), not a price per unit
             taken.append(range(m.start(), m.end()))
             found.append((m.start(), name))
     return list(dict.fromkeys(n for _, n in sorted(found)))[:4]
@@ -155,6 +158,7 @@ def semantic_args(ent: Entities, cost_question: bool = False,
         asked = ["billed_cost", *asked]
     filters = list(concepts)
     _name_filters(ent, text, dims, filters)
+    dims += _unit_groups(asked, dims, filters)
     args: dict[str, Any] = {"measures": asked or ["billed_cost"], "group_by": dims, "filters": filters}
     if ent.period:
         args["period"] = ent.period
@@ -169,6 +173,21 @@ def semantic_args(ent: Entities, cost_question: bool = False,
             and not re.search(r"\bin last year\b", text):
         args["compare"] = "year_ago"
     return args
+
+
+def _unit_groups(asked: list[str], dims: list[str], filters: list[dict[str, Any]]) -> list[str]:
+    """The unit dimensions to add to `dims`: those of the quantities the measures asked are computed from, not
+    grouped or filtered on already ("the average rate we pay on S3": a price per unit is per each unit, GB and
+    GB-Mo, never across them)."""
+    out: list[str] = []
+    for name in asked:
+        derived = DERIVED.get(name)
+        for base in (derived.inputs if derived is not None else (name,)):
+            unit = MEASURES[base].unit_dimension if base in MEASURES else None
+            if (unit is not None and unit not in dims and unit not in out and len(dims) + len(out) < 3
+                    and not any(f["dimension"] == unit for f in filters)):
+                out.append(unit)
+    return out
 
 
 def _compared_concepts(concepts: list[dict[str, Any]], dims: list[str]) -> tuple[list[dict[str, Any]], list[str]]:

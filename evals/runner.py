@@ -23,6 +23,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   hour); reported, never gated. heldout11_fixcheck: paraphrases checking the savings-verb and forecast-by fixes.
 - heldout12_dropped: a filter or condition the chosen tool cannot take (a provider for the largest charge, a
   discount for an estimate, a usage threshold for budgets); reported, never gated.
+- heldout13_pace_units: a run rate or burn rate, a country spelt "the u.s." / "the united states", an average price
+  per unit, a team's name inside a loose resource text (found rows, then paraphrases); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

@@ -38,6 +38,7 @@ class MeasureInfo(BaseModel):
     label: str
     unit: str
     description: str
+    per_unit: bool = False      # a price per unit (a ratio of cost to quantity): shown to the tenth of a cent
 
 
 class CostRow(BaseModel):
@@ -74,13 +75,16 @@ class QueryCostsResult(ToolResult):
 
     # ---- rendering -------------------------------------------------------------------------------
     def _fmt(self, name: str, value: Decimal | None, total: bool = False) -> str:
-        unit = next(m.unit for m in self.measures if m.name == name)
+        measure = next(m for m in self.measures if m.name == name)
+        unit = measure.unit
         if value is None and total and name in self.mixed_units:
             return "n/a (units differ)"
         if value is None:
             return "unknown"
         if unit == "USD":
-            return money(value, 2 if abs(value) >= Decimal("0.01") or value == 0 else 6)
+            # a price per unit is read to the tenth of a cent ($0.0230 per GB-Mo, not $0.02)
+            per_unit = measure.per_unit and abs(value) < 1
+            return money(value, 6 if abs(value) < Decimal("0.01") and value != 0 else 4 if per_unit else 2)
         if unit == "ratio":
             return pct(value)
         if unit == "count":
@@ -153,7 +157,7 @@ class QueryCostsResult(ToolResult):
                      + (f" ({pct(r.share)})" if r.share is not None else "") for r in shown]
             # Everything not named is summed into one "others" item: named + others = total, exactly.
             rest = [r for r in self.rows if r not in shown]
-            if rest and first.unit == "ratio":        # a rate is not additive: name how many, not a sum
+            if rest and (first.unit == "ratio" or first.per_unit):   # a rate, a price per unit: not additive
                 n_rest = sum(r.folded for r in rest)
                 items.append(f"{n_rest} other{'s' if n_rest != 1 else ''} in the table")
             elif rest:
@@ -281,7 +285,8 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         ctx.note(f"the period is only partly covered: billing data starts {starts_inside.isoformat()}")
     return QueryCostsResult(
         query=args, period=period, compare_period=compare,
-        measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description) for m in asked],
+        measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description,
+                              per_unit=getattr(m, "formula", None) == "ratio") for m in asked],
         group_by=[d.name for d in resolved.group_by], group_labels=[d.label for d in resolved.group_by],
         null_labels=[d.null_label for d in resolved.group_by],
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
@@ -317,9 +322,13 @@ def _totals(rows: list[dict[str, Any]], resolved: ResolvedQuery, asked: tuple[Me
     totals = _values(total_sums, base, asked, "m")
     previous_totals = _values(prev_sums, base, asked, "p") if compared else {}
     # A quantity grouped by its unit has rows in different units: each row is exact, their sum is not a figure.
-    grouped = {d.name for d in resolved.group_by}
+    # (One unit in every row, e.g. EC2's Hours, keeps its total; "other" folding several rows may hide more.)
+    position = {d.name: i for i, d in enumerate(resolved.group_by)}
+    units = {name: {r.get(f"d{i}") for r in rows if int(r["n"] or 0) or r["is_other"]}
+             | ({"(folded)"} if any(r["is_other"] and int(r["folded"]) > 1 for r in rows) else set())
+             for name, i in position.items()}
     mixed = [m.name for m in asked
-             if any(b.unit_dimension in grouped for b in base
+             if any(b.unit_dimension in position and len(units[b.unit_dimension]) > 1 for b in base
                     if b.name == m.name or (isinstance(m, DerivedMeasure) and b.name in m.inputs))]
     for name in mixed:
         totals[name] = None
@@ -344,7 +353,9 @@ def _rows(rows: list[dict[str, Any]], resolved: ResolvedQuery, asked: tuple[Meas
             values.update({name: None for name in mixed})    # "other" folds rows of different units
         share = None
         value = values.get(first.name)
-        if first.unit != "ratio" and first_total and value is not None:
+        # a share of a rate or of a price per unit is no figure (a row's $0.45 per hour is not 100% of anything)
+        is_rate = first.unit == "ratio" or (isinstance(first, DerivedMeasure) and first.formula == "ratio")
+        if not is_rate and first_total and value is not None:
             share = value / first_total
         out_rows.append(CostRow(
             keys=[None if r.get(f"d{i}") is None else str(r[f"d{i}"]) for i in range(len(resolved.group_by))],
