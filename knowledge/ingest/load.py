@@ -1,7 +1,8 @@
 """Load one file into the store in one transaction: stage, check, replace, insert, quarantine, record.
 
-Set-based: DuckDB reads and types the whole file in one statement into a temp stage (file order kept, so
-a stage row's `rowid + 1` is its record number); the good rows go to the table in one INSERT ... SELECT.
+Set-based: DuckDB reads and types the whole file in one statement into a stage (file order kept, so
+a stage row's `rowid + 1` is its record number; a temp table, or a big FOCUS file's scratch database:
+stage_place.py); the good rows go to the table in one INSERT ... SELECT.
 Python only works out line numbers and raw text for the rejected rows (lines.py) and 'did you mean'
 hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discards the open transaction).
 
@@ -37,6 +38,7 @@ from knowledge.ingest.progress import ProgressSink, polled
 from knowledge.ingest.session import insertion_order, one_row, scalar, transaction
 from knowledge.ingest.source import SourceFile, relation_sql
 from knowledge.ingest.specs import TableSpec
+from knowledge.ingest.stage_place import stage_place
 from knowledge.ingest.staging import STAGE, bind, ident, stage_columns, stage_sql
 
 _REJECTS = "_ingest_rejects"
@@ -138,13 +140,18 @@ def load_file(
     same content, or one loaded before whose rows are all still in the store, is skipped (its report
     says why). Raises ReplaceRefused (nothing of this file loaded) per `policy`."""
     job = _Load(con, spec, src, plan, ingest_id, shown or str(src.path), sink)
-    with job.session():
-        job.stage()
+    with job.session(), stage_place(con, spec.kind, src.estimated_rows) as place:
+        job.stage(place.create)
         skipped = _already_loaded(con, spec, job.digest, earlier or {}, policy, priced_anew=prices is not None)
         if skipped is not None:
             return job.skipped(skipped)
-        with transaction(con):
+        if place.scratch is not None:
+            # a stage in the scratch database is marked before the store's transaction, which may write to
+            # one database only (the checks write to the stage alone; nothing of the store changes)
             job.check(prices, prices_name)
+        with transaction(con):
+            if place.scratch is None:
+                job.check(prices, prices_name)
             job.load(run_ids)
             job.settle(policy)
         job.lap("committing")
@@ -195,16 +202,17 @@ class _Load:
             if self.psink:
                 self.psink.finish()
 
-    def stage(self) -> None:
-        """DuckDB reads and types the whole file into the temp stage (outside the transaction: temp tables
-        live in memory, and a committed temp table numbers its rows 0..n-1 in file order)."""
+    def stage(self, create: str) -> None:
+        """DuckDB reads and types the whole file into the stage, `create` (a temp table, or a big file's table
+        in a scratch database: knowledge.ingest.stage_place), outside the transaction: a committed stage
+        numbers its rows 0..n-1 in file order."""
         con, src = self.con, self.src
         self.bindings = bind(self.spec, self.plan.source_columns)
         source_sql, params = relation_sql(src, _REJECTS, _SCANS)
         self.counter.start()
         try:
             with polled(con, self.psink, "reading", src.estimated_rows):
-                con.execute(stage_sql(self.spec, self.bindings, source_sql), params)
+                con.execute(stage_sql(self.spec, self.bindings, source_sql, create), params)
         except duckdb.InterruptException:
             raise
         except duckdb.Error as exc:  # a corrupt Parquet page, a truncated gzip, ...: name the file

@@ -157,8 +157,9 @@ def bind(spec: TableSpec, source_columns: dict[str, str]) -> list[Binding]:
     ]
 
 
-def stage_sql(spec: TableSpec, bindings: list[Binding], source_sql: str) -> str:
-    """CREATE TEMP TABLE _ingest_stage: the typed columns (store names) and `x_reason`, in file order."""
+def stage_sql(spec: TableSpec, bindings: list[Binding], source_sql: str, create: str = f"TEMP TABLE {STAGE}") -> str:
+    """CREATE `create` (the temp table _ingest_stage by default): the typed columns (store names) and
+    `x_reason`, in file order."""
     inner: list[str] = []
     for b in bindings:
         if b.column.kind == "text":
@@ -184,7 +185,7 @@ def stage_sql(spec: TableSpec, bindings: list[Binding], source_sql: str) -> str:
             outer.append(f"CAST({col.default} AS {col.sql_type}) AS {ident(col.name)}")
     reason = f"nullif(concat_ws('; ', {', '.join(checks)}), '')" if checks else "CAST(NULL AS VARCHAR)"
     return (
-        f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(outer)}, {reason} AS x_reason "
+        f"CREATE {create} AS SELECT {', '.join(outer)}, {reason} AS x_reason "
         f"FROM (SELECT {', '.join(inner)} FROM ({source_sql}) AS src) AS typed"
     )
 
