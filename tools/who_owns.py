@@ -342,6 +342,11 @@ def _tokens(text: str) -> tuple[list[str], set[str]]:
     return [w for w in words if w not in _STOP and w not in _TYPE_WORDS and len(w) > 1], kinds
 
 
+def _word_start(word: str) -> str:
+    """A regular expression finding `word` at the start of a word (after a non-alphanumeric or the start)."""
+    return r"(?:^|[^a-z0-9])" + re.escape(word)
+
+
 def _loose(ctx: ToolContext, text: str, window: Period,
            rate_start: date) -> tuple[list[ResourceMatch], list[ResourceMatch]]:
     """Resources matching a loose description, best first, and the ones holding under half its words."""
@@ -365,8 +370,9 @@ def _loose(ctx: ToolContext, text: str, window: Period,
     kind_cols = "".join(f", ({_KIND_SQL[k]}) AS kind_{k}" for k in sorted(kinds))
     word_filter, order = "", "ORDER BY rid"
     if monthly is None and words:
-        word_filter = "WHERE " + " OR ".join(["haystack LIKE ?"] * len(words))
-        params += [f"%{w}%" for w in words]
+        # each word at the start of a word of the text ("search" is not in "research-multimodal-…")
+        word_filter = "WHERE " + " OR ".join(["regexp_matches(haystack, ?)"] * len(words))
+        params += [_word_start(w) for w in words]
     elif superlative:
         # no words: the costliest resources of every kind said (of any kind when none is said)
         word_filter = "WHERE " + " AND ".join(f"kind_{k}" for k in sorted(kinds)) if kinds else ""
@@ -403,7 +409,7 @@ def _loose(ctx: ToolContext, text: str, window: Period,
     weak: list[tuple[tuple[Any, ...], ResourceMatch]] = []
     for row in rows:
         hay = row["haystack"] or ""
-        hits = sum(1 for w in words if w in hay)
+        hits = sum(1 for w in words if re.search(_word_start(w), hay))
         kind_hits = sum(1 for k in kinds if row[f"kind_{k}"])
         score = Decimal(hits + kind_hits) / Decimal(max(1, len(words) + len(kinds)))
         how = []
