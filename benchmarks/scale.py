@@ -147,9 +147,29 @@ def cases(con: Any) -> list[tuple[str, str, dict[str, Any], str, list[Any]]]:
          "SELECT c.ResourceId, sum(c.BilledCost), min(o.team) FROM focus_charges c LEFT JOIN resource_owners o "
          "ON o.ResourceId = c.ResourceId WHERE c.ResourceId = ? AND c.ChargePeriodStart >= ? GROUP BY c.ResourceId",
          [rid, L30]),
+        # The answer names the resource, its service, region, account, its last 7 and 30 days, the owner its
+        # latest team/owner tags or a rule gives, and its tags: the same tool against hand SQL reading those.
+        ("who owns vs hand SQL of the same fields", "who_owns", {"resource": rid},
+         "WITH r AS (SELECT ResourceId, any_value(ResourceName) AS name, any_value(ServiceName) AS service, "
+         "any_value(ProviderName) AS provider, any_value(RegionId) AS region, any_value(SubAccountId) AS account, "
+         "sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_7, "
+         "sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ?) AS last_30, "
+         "arg_max(x_tag_team, ChargePeriodStart) AS team, arg_max(x_tag_owner, ChargePeriodStart) AS owner, "
+         "arg_max(Tags, ChargePeriodStart) FILTER (WHERE cardinality(Tags) > 0) AS tags "
+         "FROM focus_charges WHERE ResourceId = ? GROUP BY ResourceId) "
+         "SELECT r.*, o.team AS rule_team FROM r LEFT JOIN resource_owners o ON o.ResourceId = r.ResourceId",
+         [L7, L30, rid]),
         ("explain a charge (amount, last 7 days)", "explain_charge", {"amount": float(amount), "period": "last 7 days"},
          "SELECT ResourceId, ServiceName, BilledCost FROM focus_charges WHERE ChargePeriodStart >= ? "
          "AND ChargePeriodStart < ? ORDER BY abs(BilledCost - ?), ResourceId LIMIT 5", [L7, END, amount]),
+        # The answer gives the charge found by its amount and that resource's day, SKU by SKU, with its team:
+        # the same tool against hand SQL doing that.
+        ("explain vs hand SQL of the same fields", "explain_charge", {"amount": float(amount), "period": "last 7 days"},
+         "WITH c AS (SELECT ResourceId, CAST(ChargePeriodStart AS DATE) AS d FROM focus_charges "
+         "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? ORDER BY abs(BilledCost - ?), ResourceId LIMIT 1) "
+         "SELECT f.ResourceId, f.SkuId, f.ChargeDescription, sum(f.BilledCost) AS billed, any_value(f.x_tag_team) AS team "
+         "FROM focus_charges f JOIN c ON f.ResourceId = c.ResourceId AND f.ChargePeriodStart >= c.d "
+         "AND f.ChargePeriodStart < c.d + INTERVAL 1 DAY GROUP BY ALL ORDER BY billed DESC", [L7, END, amount]),
         ("anomalies (service and team, 30 days)", "anomalies", {},
          "SELECT ServiceName, CAST(ChargePeriodStart AS DATE) AS d, sum(BilledCost) FROM focus_charges "
          "WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? GROUP BY ALL", [ts(TODAY - timedelta(days=86)), END]),

@@ -551,8 +551,12 @@ def _latest_tags(ctx: ToolContext, rid: str, last_seen: Any) -> Any:
     those rows' maps are read), else, when that charge is untagged, the latest tagged one (reads every
     map of the resource)."""
     order = "ORDER BY ChargePeriodStart DESC, CAST(Tags AS VARCHAR) LIMIT 1"
-    rows = ctx.query(f"SELECT Tags FROM focus_charges WHERE ResourceId = ? AND ChargePeriodStart = ? "
-                     f"AND cardinality(Tags) > 0 {order}", [rid, last_seen])
+    # The scan keeps the day's rows (~1/90 of a bill's) and the id is compared after it (MATERIALIZED, as in
+    # explain_charge._breakdown): pushed into the scan, the id filter is a pass over the whole ResourceId
+    # column (10M charges in load order: 267 -> 69 CPU-ms).
+    rows = ctx.query(f"WITH c AS MATERIALIZED (SELECT ResourceId, ChargePeriodStart, Tags FROM focus_charges "
+                     f"WHERE ChargePeriodStart = ?) SELECT Tags FROM c WHERE ResourceId = ? "
+                     f"AND cardinality(Tags) > 0 {order}", [last_seen, rid])
     if not rows:
         rows = ctx.query(f"SELECT Tags FROM focus_charges WHERE ResourceId = ? AND cardinality(Tags) > 0 {order}", [rid])
     return rows[0]["Tags"] if rows else None
