@@ -221,20 +221,21 @@ def _estimate_llm_batch(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> 
 
 
 # -- llm_spend -----------------------------------------------------------------------------------------------
-# "GPT-4-class models": every model of the store in that family (one call each), small tiers excluded.
+# "GPT-4-class models": every model of the store in that class (one call each), small tiers excluded;
+# "claude models", "the gpt-4 family": every model of the family, small ones too (haiku is a Claude model).
 _FAMILY = re.compile(r"\b(gpt-?4|gpt-?5|gpt-?3\.?5|claude|sonnet|opus|haiku|llama|gemini|mistral)"
-                     r"(?:[\s-]?(?:class|family|series|tier|models?|line))\b")
+                     r"(?:[\s-]?(class|family|series|tier|models?|line))\b")
 _SMALL = re.compile(r"mini|nano|small|lite|flash|haiku")
 MAX_FAMILY_CALLS = 4
 
 
-def family_models(family: str, models: list[str]) -> list[str]:
+def family_models(family: str, models: list[str], *, small: bool = False) -> list[str]:
     key = family.replace("-", "").replace(".", "")
     out = []
     for m in models:
         folded = m.lower().replace("-", "").replace(".", "")
         if folded.startswith(key) or (key in ("sonnet", "opus", "haiku") and key in folded):
-            if key not in ("haiku",) and _SMALL.search(m.lower()):
+            if not small and key not in ("haiku",) and _SMALL.search(m.lower()):
                 continue
             out.append(m)
     return out
@@ -243,7 +244,13 @@ def family_models(family: str, models: list[str]) -> list[str]:
 def llm_spend(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any] | list[dict[str, Any]]:
     m = _FAMILY.search(ent.text)
     if m and "model" in _fields(spec) and "model" not in args:
-        models = family_models(m.group(1), ent.known.get("model", []))[:MAX_FAMILY_CALLS]
+        models = family_models(m.group(1), ent.known.get("model", []), small=m.group(2) not in ("class", "tier"))
+        if len(models) > MAX_FAMILY_CALLS:
+            # added up, the first few would be a total of part of the family: ask instead of dropping the rest
+            raise NeedMore({"kind": "did_you_mean", "suggestions": models, "text": (
+                f"The {m.group(1)} {m.group(2)} has {len(models)} models in the data ({', '.join(models)}); I add up "
+                f"at most {MAX_FAMILY_CALLS}, so I give no total for all of them. Ask for LLM spend by model, or "
+                "for the provider's spend.")})
         if models:
             if "group_by" in _fields(spec) and "group_by" not in args:
                 args["group_by"] = "team"

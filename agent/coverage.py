@@ -308,6 +308,9 @@ def _name_parts(ent: Entities) -> frozenset[str]:
     return frozenset(out)
 
 
+_FAMILY_NOUNS = {"family", "families", "series", "line", "lineup", "class", "tier"}
+
+
 def leftover_words(ent: Entities) -> list[str]:
     """Words of the question nothing understood that may name something ("blorp", "the billing team", "spend
     on snowflake"), in order; empty when all is understood. An ordinary English word counts only where a
@@ -316,6 +319,9 @@ def leftover_words(ent: Entities) -> list[str]:
     out: list[str] = []
     parts = _name_parts(ent)
     for start, end, word in _uncovered(ent):
+        if word in _FAMILY_NOUNS and re.search(r"(?:claude|gpt-?[\d.]+|sonnet|opus|haiku|llama|gemini|mistral)\s+$",
+                                               text[:start]):
+            continue                                  # "the claude family": the models of a family (llm_spend)
         if word in parts and re.match(r"\s*v?\d", text[end:]) and word not in out:
             out.append(word)                          # 'opus 4.5': a model named by its family and version
             continue

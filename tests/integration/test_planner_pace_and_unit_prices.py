@@ -99,3 +99,15 @@ def test_an_hourly_unit_price_is_not_a_slice_of_time(offline: Callable[..., Answ
                 "AND ChargePeriodStart >= DATE '2026-10-01' AND ChargePeriodStart < DATE '2026-11-01'")
     a = offline("ec2 average hourly unit price in october")
     assert a.kind == "answer" and usd(price, 4) in a.text and "(100.0%)" not in a.text, a.text
+
+
+def test_a_model_family_adds_up_every_model_of_it(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    # "claude models" left haiku out as a "small tier" (only a "-class" question means the big ones)
+    total = sql("SELECT sum(cost) FROM llm_calls WHERE model LIKE 'claude%' "
+                "AND ts >= DATE '2026-11-01' AND ts < DATE '2026-11-25'")
+    a = offline("what have the claude models cost so far this month?")
+    assert a.kind == "answer" and usd(total) in a.text, a.text
+    big = sql("SELECT sum(cost) FROM llm_calls WHERE model IN ('gpt-4.1', 'gpt-4o') "
+              "AND ts >= DATE '2026-10-01' AND ts < DATE '2026-11-01'")
+    a = offline("spend on gpt-4 class models in october")
+    assert a.kind == "answer" and usd(big) in a.text, a.text
