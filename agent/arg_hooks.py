@@ -427,9 +427,12 @@ def forecast(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
 
 
 def budgets(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
-    if re.search(r"\bover (?:its |their |the )?budget\b|\balerts?\b|\bbreach", ent.text):
+    args = _scoped(args, ent, spec)
+    # "which budgets are over?": only those with an alert; "is search over budget?": search's budget, whatever
+    # it says (with only alerts, a budget under its thresholds read as no budget at all)
+    if re.search(r"\bover (?:its |their |the )?budget\b|\balerts?\b|\bbreach", ent.text) and not args.get("name"):
         _set(args, spec, "alerts_only", True)
-    return _scoped(args, ent, spec)
+    return args
 
 
 def unit_costs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:

@@ -65,13 +65,21 @@ class BudgetsResult(ToolResult):
     data_end: date
     budgets: list[BudgetStatus]
     method: str
+    without_alerts: int = 0       # budgets that matched but were left out: only alerts were asked for
 
     def summary(self) -> str:
+        if not self.budgets and self.without_alerts:
+            n = self.without_alerts
+            return (f"No budget has an alert: the {n} budget{'s' if n != 1 else ''} covering "
+                    f"{self.as_of.isoformat()} {'are' if n != 1 else 'is'} under {'their' if n != 1 else 'its'} "
+                    "alert thresholds.")
         if not self.budgets:
             return f"No budgets cover {self.as_of.isoformat()} (or none match)."
         alerted = [b for b in self.budgets if b.alerts]
-        head = (f"{len(alerted)} of {len(self.budgets)} budgets have alerts." if alerted
-                else f"All {len(self.budgets)} budgets are under their alert thresholds.")
+        n = len(self.budgets) + self.without_alerts
+        head = (f"{len(alerted)} of {n} budgets {'has' if len(alerted) == 1 else 'have'} alerts." if alerted
+                else "The budget is under its alert thresholds." if n == 1
+                else f"All {n} budgets are under their alert thresholds.")
         return f"{head} " + " ".join(b.sentence() for b in self.budgets) + f" Forecast method: {self.method}."
 
     def table(self) -> TableView:
@@ -118,6 +126,7 @@ def budgets(ctx: ToolContext, args: BudgetsArgs) -> BudgetsResult:
         for key, s in got.items():
             series[(kind, "total" if kind == "total" else key)] = s
     out: list[BudgetStatus] = []
+    without_alerts = 0
     method = ""
     for r, end in current:
         kind, scope = r["scope_kind"], r["scope_name"]
@@ -157,10 +166,12 @@ def budgets(ctx: ToolContext, args: BudgetsArgs) -> BudgetsResult:
                               forecast_pct=forecast / amount if amount > 0 else Decimal(0), exceed_on=exceed_on,
                               thresholds=thresholds, alerts=alerts)
         if args.alerts_only and not alerts:
+            without_alerts += 1
             continue
         out.append(status)
     out.sort(key=lambda b: (-b.pct, b.scope_kind, b.scope))
-    return BudgetsResult(as_of=today, data_end=data_end, budgets=out, method=method or "no forecast needed")
+    return BudgetsResult(as_of=today, data_end=data_end, budgets=out, method=method or "no forecast needed",
+                         without_alerts=without_alerts)
 
 
 def _thresholds(text: str | None) -> list[Decimal]:

@@ -111,3 +111,15 @@ def test_a_model_family_adds_up_every_model_of_it(offline: Callable[..., Answer]
               "AND ts >= DATE '2026-10-01' AND ts < DATE '2026-11-01'")
     a = offline("spend on gpt-4 class models in october")
     assert a.kind == "answer" and usd(big) in a.text, a.text
+
+
+def test_is_a_team_over_budget_shows_its_budget_even_without_an_alert(offline: Callable[..., Answer],
+                                                                     sql: Callable[..., Any]) -> None:
+    # only budgets with an alert were asked for: a team under its thresholds read as "No budgets cover …"
+    amount = sql("SELECT amount FROM budgets WHERE scope_kind = 'team' AND scope_name = 'recsys' "
+                 "AND period_start = DATE '2026-11-01'")
+    a = offline("is recsys over its budget?")
+    assert a.kind == "answer" and usd(amount) in a.text and "No budgets cover" not in a.text, a.text
+    alerting = sql("SELECT count(*) FROM budgets WHERE period_start = DATE '2026-11-01'")
+    a = offline("which budgets are over budget?")
+    assert f"of {alerting} budgets" in a.text, a.text
