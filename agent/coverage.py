@@ -62,7 +62,10 @@ UNSUPPORTED_MEASURES = re.compile(
     r"wages?|bonus(?:es)?|compensation|api[\s-]*keys?|credit balance|promo(?:tional)? credits?|(?:unused|remaining|leftover) "
     r"credits?|countr(?:y|ies)|cit(?:y|ies)|geograph(?:y|ies|ic)|end[\s-]users?'?s?|slack users?|requesters?)\b"
     r"|\bcredits?\s+(?:do we have\s+)?(?:left|remaining)\b"
-    r"|\btickets? (?:did|do|does)?\s*\S*\s*(?:resolve|close|handle)|\b(?:resolve[sd]?|closed|handled) (?:\w+ )?tickets?\b")
+    r"|\btickets? (?:did|do|does)?\s*\S*\s*(?:resolve|close|handle)|\b(?:resolve[sd]?|closed|handled) (?:\w+ )?tickets?\b"
+    # a unit the data does not count ("cost per ticket", "each conversation"): the tools count calls, requests, runs
+    r"|(?:(?<=\bper )|(?<=\beach )|(?<=\bevery ))(?:single )?(?:support )?(?:tickets?|users?|conversations?|sessions?|"
+    r"seats?|chats?|visitors?|subscribers?|sign-?ups?|orders?|transactions?)\b")
 
 
 @lru_cache(maxsize=1)

@@ -123,3 +123,17 @@ def test_is_a_team_over_budget_shows_its_budget_even_without_an_alert(offline: C
     alerting = sql("SELECT count(*) FROM budgets WHERE period_start = DATE '2026-11-01'")
     a = offline("which budgets are over budget?")
     assert f"of {alerting} budgets" in a.text, a.text
+
+
+@pytest.mark.parametrize("q", ["support-bot spend per user last month?", "cost of each conversation our support bot has",
+                               "what do we pay per seat for the llm apps"])
+def test_a_unit_the_data_does_not_count_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
+    a = offline(q)                                   # it gave the cost per call (or the app's whole spend)
+    assert a.kind != "answer" and "$" not in a.text, a.text
+
+
+def test_a_unit_the_data_counts_is_still_answered(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    per_1k = sql("SELECT sum(cost) / sum(calls) * 1000 FROM llm_calls WHERE app = 'support-bot' "
+                 "AND ts >= DATE '2026-10-26' AND ts < DATE '2026-11-25'")
+    a = offline("support-bot: what does every call cost us?")
+    assert a.kind == "answer" and usd(per_1k, 4) in a.text, a.text
