@@ -641,6 +641,32 @@ def unkept_condition_reply(condition: str, understood: str) -> Reply:
         "spot price; budgets list every budget with its alert level.")
 
 
+# The kinds of name a question scopes a figure by; a name of one that no planned call carries is dropped.
+_SCOPE_NAME_KINDS = ("provider", "region", "team", "service", "app", "model", "project", "account", "environment")
+# Tools whose scope is one name argument (or none): a name they do not carry is a scope they dropped. (The
+# totals tools compare and group names in ways an argument string does not show; they have their own checks.)
+_ONE_SCOPE_TOOLS = ("anomalies", "forecast", "budgets")
+
+
+def unkept_name(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
+    """A name the question scopes by ("anything weird in aws spend", "anomalies in us-east-1") that no planned
+    call carries in its arguments: the answer would be about everything (every service's anomalies)."""
+    if not calls or any(c["tool"] not in _ONE_SCOPE_TOOLS for c in calls):
+        return None
+    carried = " ".join(str(c.get("args") or {}) for c in calls).lower()
+    for hit in ent.names:
+        if hit.kind in _SCOPE_NAME_KINDS and hit.name.lower() not in carried:
+            return hit.span or hit.name
+    return None
+
+
+def unkept_name_reply(name: str, understood: str) -> Reply:
+    return _clarification(
+        f"I can answer {understood}, but not for '{name}' only: that tool cannot be limited to it, so I give no "
+        "figure rather than an answer about everything. Ask for its spend (e.g. 'AWS spend last week by "
+        "service'), or for anomalies of one service or team (e.g. 'anomalies in EC2 this week').")
+
+
 def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str],
                  understood: str) -> Reply | None:
     """The reply for the first part of the question the planned calls would drop, or None: a kind of resource
@@ -653,6 +679,7 @@ def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Seq
         (lambda: unkept_condition(ent, tools), unkept_condition_reply),
         (lambda: ranked_single_calls(ent, tools), ranked_single_calls_reply),
         (lambda: unsliced_time(ent, calls), unsliced_time_reply),
+        (lambda: unkept_name(ent, calls), unkept_name_reply),
     )
     for find, reply in checks:
         found = find()

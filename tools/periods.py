@@ -301,6 +301,32 @@ def _date_range(first: date, last: date) -> Period:
     return Period(start=first, end=end, label=f"{first.isoformat()} to {last.isoformat()}")
 
 
+_NTH = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+
+
+def _part_of_month(m: re.Match[str], today: date) -> Period:
+    """"the first half of october" (1-15), "the second half" (16-end), "the first/second/third/fourth week of
+    october" (days 1-7, 8-14, 15-21, 22-28), "the last week of october" (its last 7 days)."""
+    mon = _MONTHS[m.group("mon")]
+    month = _month(int(m.group("year")) if m.group("year") else _year_for_month(mon, today), mon)
+    name = f"{m.group('nth')} {m.group('part')} of {month.start.strftime('%B %Y')}"
+    if m.group("part") == "half":
+        if m.group("nth") == "last":
+            raise PeriodError(f"'{m.group(0)}' is not a period I read: say 'the second half of {m.group('mon')}'")
+        mid = month.start + timedelta(days=15)
+        return (Period(start=month.start, end=mid, label=name) if _NTH[m.group("nth")] == 0
+                else Period(start=mid, end=month.end, label=name) if _NTH[m.group("nth")] == 1
+                else _no_such_half(m))
+    if m.group("nth") == "last":
+        return Period(start=month.end - timedelta(days=7), end=month.end, label=name)
+    start = month.start + timedelta(days=7 * _NTH[m.group("nth")])
+    return Period(start=start, end=start + timedelta(days=7), label=name)
+
+
+def _no_such_half(m: re.Match[str]) -> Period:
+    raise PeriodError(f"'{m.group(0)}' is not a period: a month has two halves")
+
+
 def _year_of(m: re.Match[str], today: date) -> Period:
     y = int(m.group("year"))
     return Period(start=date(y, 1, 1), end=date(y + 1, 1, 1), label=str(y))
@@ -329,6 +355,9 @@ _RULES: list[_Rule] = [
      lambda m, t: Period(start=_month(int(m.group("year")) if m.group("year") else _year_for_month(_MONTHS[m.group("mon")], t),
                                       _MONTHS[m.group("mon")]).start, end=t + timedelta(days=1),
                          label=f"since {m.group('mon').title()}")),
+    # "the first half of october", "the last week of sept 2026": a part of a named month (before 'last week')
+    (rf"(?:the )?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last) (?P<part>half|week|wk) of "
+     rf"(?:the month of )?{_MON}(?:,? {_YEAR})?(?![\w-])", _part_of_month),
     (rf"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) {_N} ?{_UNIT}", _last_n),
     # "over the full 90-day window", "the 30-day period": the last N days
     (r"(?:the )?(?:full |whole |entire |last |past |trailing )?(?P<n>\d+)-(?P<unit>day|week|month) "
@@ -381,8 +410,15 @@ _COMPILED = [(re.compile(p), fn) for p, fn in _RULES]
 # understood and is reported, never replaced by the default.
 _TIME_WORD = re.compile(
     rf"(?<![\w-])(?:{_MONTH_RE}|{_WEEKDAY_RE}|q\d+|(?:19|20|21)\d{{2}}|fortnight|decade|century|ago|since|"
-    r"quarter|weekend|christmas|xmas|easter|thanksgiving|eoy|eoq|h[12]|fy\d*|\d+ ?(?:d|wks?|mos?|yrs?|years?)|"
+    r"quarter|weekend|christmas|xmas|easter|thanksgiving|eoy|eoq|h[12]|fy\d*|fiscal|\d+ ?(?:d|wks?|mos?|yrs?|years?)|"
+    # "the first 10 days of", "the second week" (of no month said), "early october", "mid-sept"
     r"(?:month|week|day|quarter) \d+)(?![\w-])")
+# "early october", "mid-sept", "late nov", "the first 10 days of october", "the second half of the month": a
+# part of a period no rule reads (reported, never the whole period), unless dates say which days
+# ("the first half of the month, 2024-09-01 to 2024-09-15")
+_PART_OF_MONTH = re.compile(rf"(?<![\w-])(?:early|mid|late|end of|start of|beginning of)(?=[ -](?:{_MONTH_RE})(?![\w]))"
+                            r"|(?<![\w-])(?:first|second|third|fourth|final|last|1st|2nd|3rd|4th) (?:\d+ )?"
+                            r"(?:half|halves|weeks?|fortnight|days)(?= of\b)")
 _MODAL_MAY = re.compile(r"\bmay (?:i|we|you|be|have|need|want|not)\b")
 
 
@@ -464,6 +500,9 @@ def find_period(question: str) -> PeriodFound:
             left.append((extra.start(), extra.group(0)))
         rest = _blanked(rest, extra.start(), extra.end())
     left += [(w.start(), w.group(0)) for w in _TIME_WORD.finditer(rest) if not _month_repeated(w.group(0), found.phrase)]
+    if not (found.phrase and re.search(r"\d{4}-\d{2}-\d{2}", found.phrase)):
+        left += [(w.start(), w.group(0)) for w in _PART_OF_MONTH.finditer(q)
+                 if not (found.phrase and found.start <= w.start() < found.end)]
     found.unparsed = [w for _, w in sorted(left)]
     return found
 

@@ -137,3 +137,17 @@ def test_a_unit_the_data_counts_is_still_answered(offline: Callable[..., Answer]
                  "AND ts >= DATE '2026-10-26' AND ts < DATE '2026-11-25'")
     a = offline("support-bot: what does every call cost us?")
     assert a.kind == "answer" and usd(per_1k, 4) in a.text, a.text
+
+
+@pytest.mark.parametrize("q", ["were there any cost spikes for azure last week?", "unusual spend in us-west-2 lately?",
+                               "forecast for europe-west4 through december"])
+def test_a_name_anomalies_or_forecast_cannot_keep_gets_no_figure(offline: Callable[..., Answer], q: str) -> None:
+    a = offline(q)                        # anomalies listed every service's; the forecast was the whole bill's
+    assert a.kind != "answer" and "$" not in a.text, a.text
+
+
+def test_the_second_half_of_a_month_is_its_days(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    total = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= DATE '2026-09-16' "
+                "AND ChargePeriodStart < DATE '2026-10-01'")
+    a = offline("how much did we spend in the second half of september?")
+    assert a.kind == "answer" and usd(total) in a.text, a.text

@@ -136,3 +136,32 @@ def test_last_weekend_is_the_latest_saturday_and_sunday_before_today(today: date
     assert before is not None and (before.start, before.end) == (saturday - timedelta(days=7), saturday - timedelta(days=5))
     found = find_period("spend on weekends last month")      # "weekends" is a slice, not a period
     assert found.phrase == "last month" and not found.unparsed
+
+
+@pytest.mark.parametrize("text,start,last", [
+    ("the first half of october", date(2026, 10, 1), date(2026, 10, 15)),
+    ("second half of feb 2026", date(2026, 2, 16), date(2026, 2, 28)),
+    ("the 1st week of september", date(2026, 9, 1), date(2026, 9, 7)),
+    ("third week of nov", date(2026, 11, 15), date(2026, 11, 21)),
+    ("the last week of october", date(2026, 10, 25), date(2026, 10, 31)),
+])
+def test_a_part_of_a_named_month(text: str, start: date, last: date) -> None:
+    p = parse_period(text, date(2026, 11, 25))
+    assert (p.start, p.end - timedelta(days=1)) == (start, last)
+
+
+@pytest.mark.parametrize("question,unread", [
+    ("cost last fiscal year", "fiscal"),
+    ("what did search spend in early october", "early"),
+    ("spend mid-sept", "mid"),
+    ("costs for the first 10 days of october", "first 10 days"),
+    ("spend in the second half of the month", "second half"),
+])
+def test_a_part_of_a_period_no_rule_reads_is_reported_not_widened(question: str, unread: str) -> None:
+    # each was answered for the whole month (or the default 30 days) before
+    assert unread in find_period(question).unparsed
+
+
+def test_a_part_restated_by_dates_is_read_from_the_dates() -> None:
+    found = find_period("billed cost for the first half of the month, 2024-09-01 to 2024-09-15?")
+    assert found.phrase == "2024-09-01 to 2024-09-15" and not found.unparsed
