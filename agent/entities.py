@@ -537,6 +537,10 @@ def _group(ent: Entities) -> None:
                 if pattern is _GROUP and word in ("month", "day", "week") and m.group(0).startswith("per"):
                     continue
                 ent.group_by.append(GROUP_WORDS[word])
+    # "who is the biggest spender on openai": a team (the planner's owner of spend), not the models
+    if re.search(r"\bwho(?:'s| is| are)? (?:the |our )?(?:biggest|largest|top|main) (?:spenders?|users?|consumers?)\b",
+                 ent.text) and not ent.group_by:
+        ent.group_by.append("team")
     if re.search(r"\bdaily\b|\bday by day\b|\bper day\b|\beach day\b|\b(?:cost(?:s|ing)?|spend(?:s|ing)?|burn(?:s|ing)?)"
                  r"(?: us)? a day\b", ent.text) and "day" not in ent.group_by:
         ent.group_by.append("day")

@@ -145,6 +145,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bwhy did\b.{0,60}\b(?:jump|spike|go up|increase|rise|double)\b|\bjump(?:ed)?\b|\bsurged?\b|\bdrift(?:ing)?\b|\bcreep(?:ing)?\b", 2.0),
         # "is anything costing more than usual": against its own normal level, not this period against the last
         (r"\b(?:more|higher|bigger|larger) than (?:usual|normal|typical|expected)\b|\babove (?:normal|usual|baseline)\b", 2.5),
+        # the word itself names this tool: "anomalies in gpt-4.1 spend" is not gpt-4.1's spend (LLM's cues add to 2.9)
+        (r"\banomal\w*\b", 1.0),
     )),
     Intent("waste", "waste", (
         (r"\bidle\b|\bzombies?\b|\babandoned\b|\bunused\b|\borphan(?:ed)?\b|\bforgotten\b|\bleft (?:on|running)\b", 2.5),

@@ -151,3 +151,17 @@ def test_the_second_half_of_a_month_is_its_days(offline: Callable[..., Answer], 
                 "AND ChargePeriodStart < DATE '2026-10-01'")
     a = offline("how much did we spend in the second half of september?")
     assert a.kind == "answer" and usd(total) in a.text, a.text
+
+
+@pytest.mark.parametrize("q,model", [("anomalies in gpt-4.1 spend", "gpt-4.1"),
+                                     ("any anomaly on claude-haiku-4-5 over the last two weeks?", "claude-haiku-4-5")])
+def test_anomalies_of_a_model_are_looked_for_not_its_spend(offline: Callable[..., Answer], q: str, model: str) -> None:
+    a = offline(q)                                       # gave the model's LLM spend, no anomaly looked for
+    assert [(c.tool, dict(c.args).get("name")) for c in a.tool_calls] == [("anomalies", model)], a.text
+
+
+def test_the_biggest_spender_is_a_team(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    team = sql("SELECT team FROM llm_calls WHERE provider = 'openai' AND ts >= DATE '2026-10-26' "
+               "AND ts < DATE '2026-11-25' GROUP BY team ORDER BY sum(cost) DESC LIMIT 1")
+    a = offline("who is the largest consumer of openai?")
+    assert a.kind == "answer" and "By team: " + team in a.text, a.text
