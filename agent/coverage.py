@@ -499,6 +499,11 @@ AVERAGE_DERIVED = {"average_per_day", "per_unit", "per_hour"}
 AVERAGE_MEASURES = frozenset(name for name, m in DERIVED.items() if m.formula == "ratio")
 
 
+def _asks_an_average_measure(calls: Sequence[Mapping[str, Any]]) -> bool:
+    """A planned call asks for a measure that is an average itself (a unit price)."""
+    return any(AVERAGE_MEASURES.intersection((c.get("args") or {}).get("measures") or ()) for c in calls)
+
+
 def unasked_statistic(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str]) -> str | None:
     """The statistic a question asks of a total or a breakdown (spend, query_costs, llm_spend) that nothing
     planned computes: answering would give the sum, or the rows, for a question about their median or spread.
@@ -513,8 +518,7 @@ def unasked_statistic(ent: Entities, calls: Sequence[Mapping[str, Any]], derived
     word = m.group(0)
     if word in _AVERAGE and set(derived) & AVERAGE_DERIVED:
         return None
-    if word in _AVERAGE and any(AVERAGE_MEASURES.intersection((c.get("args") or {}).get("measures") or ())
-                                for c in calls):
+    if word in _AVERAGE and _asks_an_average_measure(calls):
         return None
     if word in _AVERAGE and "llm_spend" in tools and re.search(r"\b(?:calls?|requests?|tokens?)\b", ent.text):
         return None     # llm_spend's answer is the average per 1K calls and per 1M tokens
@@ -543,7 +547,7 @@ def unsliced_time(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | No
     give the whole period's. "hourly" beside a price per unit asked is its unit (an hourly unit price)."""
     if not any(c["tool"] in (*TOTAL_TOOLS, "anomalies", "forecast") for c in calls):
         return None
-    per_unit = any(AVERAGE_MEASURES.intersection((c.get("args") or {}).get("measures") or ()) for c in calls)
+    per_unit = _asks_an_average_measure(calls)
     for m in TIME_SLICE.finditer(ent.text):
         if per_unit and m.group(0) in _HOURLY:
             continue

@@ -66,7 +66,8 @@ def memory_limit() -> str:
     return f"{max(MIN_MEMORY, min(MAX_MEMORY, total // 4)) >> 20}MB"
 
 
-def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+def setting(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """A DuckDB setting's current value (None when unset)."""
     row = con.execute("SELECT current_setting(?)", [name]).fetchone()
     return None if row is None or row[0] is None else str(row[0])
 
@@ -74,7 +75,7 @@ def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
 @contextmanager
 def bounded_memory(con: duckdb.DuckDBPyConnection, store_path: Path) -> Iterator[None]:
     """The ingest's memory limit and spill directory for the duration of the block, then the old settings."""
-    old = {k: _setting(con, k) for k in ("memory_limit", "temp_directory")}
+    old = {k: setting(con, k) for k in ("memory_limit", "temp_directory")}
     spill = store_path.parent / f".{store_path.name}.spill"
     # A lake writer's charge rows stay in a temporary table (spilled here) until the write ends and flushes
     # them to Parquet: the settings and the spill stay until then (the writer removes the directory).
@@ -107,7 +108,7 @@ def _restore(con: duckdb.DuckDBPyConnection, old: dict[str, str | None], spill: 
 
 @contextmanager
 def insertion_order(con: duckdb.DuckDBPyConnection, keep: bool) -> Iterator[None]:
-    old = _setting(con, "preserve_insertion_order")
+    old = setting(con, "preserve_insertion_order")
     con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
     try:
         yield

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from knowledge.ingest.session import setting
 from knowledge.ingest.staging import STAGE
 
 SCRATCH = "_ingest_scratch"
@@ -43,20 +44,15 @@ class StagePlace:
     scratch: Path | None   # the scratch database file, when the stage is there
 
 
-def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
-    return "" if row is None or row[0] is None else str(row[0])
-
-
 @contextmanager
 def stage_place(con: duckdb.DuckDBPyConnection, kind: str, estimated_rows: int) -> Iterator[StagePlace]:
     """The place of this load's stage for the duration of the block (see the module doc)."""
-    spill = _setting(con, "temp_directory")
+    spill = setting(con, "temp_directory") or ""
     if kind != "focus" or estimated_rows <= in_memory_rows() or not spill or not Path(spill).is_dir():
         yield StagePlace(f"TEMP TABLE {STAGE}", None)
         return
     path = Path(spill) / f"stage-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb"
-    old_path = _setting(con, "search_path")
+    old_path = setting(con, "search_path") or ""
     database = con.execute("SELECT current_database()").fetchone()
     current = old_path or f'"{database[0] if database else "main"}".main'
     quoted = str(path).replace("'", "''")
