@@ -165,3 +165,10 @@ def test_the_biggest_spender_is_a_team(offline: Callable[..., Answer], sql: Call
                "AND ts < DATE '2026-11-25' GROUP BY team ORDER BY sum(cost) DESC LIMIT 1")
     a = offline("who is the largest consumer of openai?")
     assert a.kind == "answer" and "By team: " + team in a.text, a.text
+
+
+def test_the_average_price_we_pay_is_the_unit_price(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    price = sql("SELECT sum(EffectiveCost) / sum(PricingQuantity) FROM focus_charges WHERE ServiceName = 'Compute Engine' "
+                "AND PricingUnit = 'Hours' AND ChargePeriodStart >= DATE '2026-10-01' AND ChargePeriodStart < DATE '2026-11-01'")
+    a = offline("average price paid per compute engine hour in october?")
+    assert a.kind == "answer" and usd(price, 4) in a.text, a.text
