@@ -671,6 +671,37 @@ def unkept_name_reply(name: str, understood: str) -> Reply:
         "service'), or for anomalies of one service or team (e.g. 'anomalies in EC2 this week').")
 
 
+# "what did ml-platform and data spend together", "search plus recsys": a sum of the named ones only.
+_TOGETHER = re.compile(r"\btogether\b|\bcombined\b|\baltogether\b|\bin total\b|\bsum of\b|\badd(?:s|ed)? up\b"
+                       r"|\btotal(?: \w+)? (?:for|of)\b|\bplus\b|\s\+\s")
+
+
+def unsummed_names(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
+    """Two or more names of a kind asked for together, answered by a bill breakdown by that kind: its headline
+    total is every team's (provider's ...), not the sum of the ones named."""
+    if not _TOGETHER.search(ent.text):
+        return None
+    for kind in dict.fromkeys(h.kind for h in ent.names):
+        named = sorted({h.name for h in ent.names if h.kind == kind})
+        if len(named) < 2 or len(ent.known.get(kind, [])) <= len(named):
+            continue
+        for c in calls:
+            args = c.get("args") or {}
+            groups = args.get("group_by")
+            grouped = kind in (groups if isinstance(groups, list) else [groups])
+            filtered = any(n.lower() in str(args).lower() for n in named)
+            if c["tool"] in ("spend", "query_costs") and grouped and not filtered:
+                return " and ".join(named)
+    return None
+
+
+def unsummed_names_reply(names: str, understood: str) -> Reply:
+    return _clarification(
+        f"I can answer {understood}, but its total is everyone's, not {names} together, and I don't add named rows "
+        "up yet, so I give no figure for it. Ask for each (e.g. 'spend for team search last month'), or for the "
+        "breakdown (e.g. 'spend by team last month').")
+
+
 def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str],
                  understood: str) -> Reply | None:
     """The reply for the first part of the question the planned calls would drop, or None: a kind of resource
@@ -684,6 +715,7 @@ def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Seq
         (lambda: ranked_single_calls(ent, tools), ranked_single_calls_reply),
         (lambda: unsliced_time(ent, calls), unsliced_time_reply),
         (lambda: unkept_name(ent, calls), unkept_name_reply),
+        (lambda: unsummed_names(ent, calls), unsummed_names_reply),
     )
     for find, reply in checks:
         found = find()

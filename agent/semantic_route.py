@@ -85,6 +85,9 @@ def group_by(text: str) -> list[str]:
 
 
 _PACE = re.compile(r"\b(?:run|burn)[- ]$")
+_COST_AFTER = re.compile(r"\s+(?:\S+\s+){0,2}(?:cost(?:s|ing)?|spen[dt]|bill(?:ed)?)\b")
+_COST_OF = re.compile(r"\b(?:cost(?:s|ing)?|spen[dt]|spending|pa(?:y|id|ying)|bill(?:ed)?|charged?|price)\b"
+                      r"(?:\s+\S+){0,5}\s+$")
 
 
 def measures(text: str) -> list[str]:
@@ -94,6 +97,9 @@ def measures(text: str) -> list[str]:
         for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
             if any(m.start() in r for r in taken) or _PACE.search(text, 0, m.start()):
                 continue        # "run rate", "burn rate": a pace of spend (forecast), not a price per unit
+            if phrase in ("usage", "consumption") and (_COST_OF.search(text, 0, m.start())
+                                                       or _COST_AFTER.match(text, m.end())):
+                continue        # "the cost of our vertex ai usage", "what did the usage cost": its cost
             taken.append(range(m.start(), m.end()))
             found.append((m.start(), name))
     return list(dict.fromkeys(n for _, n in sorted(found)))[:4]

@@ -172,3 +172,17 @@ def test_the_average_price_we_pay_is_the_unit_price(offline: Callable[..., Answe
                 "AND PricingUnit = 'Hours' AND ChargePeriodStart >= DATE '2026-10-01' AND ChargePeriodStart < DATE '2026-11-01'")
     a = offline("average price paid per compute engine hour in october?")
     assert a.kind == "answer" and usd(price, 4) in a.text, a.text
+
+
+def test_the_cost_of_usage_is_a_cost_not_a_quantity(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
+    total = sql("SELECT sum(BilledCost) FROM focus_charges WHERE ServiceName = 'BigQuery' "
+                "AND ChargePeriodStart >= DATE '2026-09-01' AND ChargePeriodStart < DATE '2026-10-01'")
+    a = offline("what did our bigquery usage cost in september?")   # it gave the TiB consumed
+    assert a.kind == "answer" and usd(total) in a.text and "TiB" not in a.text, a.text
+
+
+@pytest.mark.parametrize("q", ["what did research and support spend together in october?",
+                               "recsys plus support, total spend last week"])
+def test_two_teams_together_get_no_whole_bill_headline(offline: Callable[..., Answer], q: str) -> None:
+    a = offline(q)                       # it headed with every team's total, the named two among the rows
+    assert a.kind != "answer" and "$" not in a.text, a.text
