@@ -496,7 +496,7 @@ AVERAGE_DERIVED = {"average_per_day", "per_unit", "per_hour"}
 
 
 # The semantic model's measures that are an average themselves: a ratio of two sums (cost per pricing unit).
-AVERAGE_MEASURES = frozenset(name for name, m in DERIVED.items() if m.formula == "ratio")
+AVERAGE_MEASURES = frozenset(name for name, m in DERIVED.items() if m.per_unit)
 
 
 def _asks_an_average_measure(calls: Sequence[Mapping[str, Any]]) -> bool:

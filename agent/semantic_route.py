@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.entities import Entities
+from agent.intents import RUN_RATE
 from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, DerivedMeasure, Measure
 
 # Spend (and llm_spend, for apps) already answer these groupings; only the others need query_costs.
@@ -84,7 +85,6 @@ def group_by(text: str) -> list[str]:
     return out[:3]
 
 
-_PACE = re.compile(r"\b(?:run|burn)[- ]$")
 _COST_AFTER = re.compile(r"\s+(?:\S+\s+){0,2}(?:cost(?:s|ing)?|spen[dt]|bill(?:ed)?)\b")
 _COST_OF = re.compile(r"\b(?:cost(?:s|ing)?|spen[dt]|spending|pa(?:y|id|ying)|bill(?:ed)?|charged?|price)\b"
                       r"(?:\s+\S+){0,5}\s+$")
@@ -95,7 +95,7 @@ def measures(text: str) -> list[str]:
     taken: list[range] = []
     for phrase, name in _measure_phrases():
         for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
-            if any(m.start() in r for r in taken) or _PACE.search(text, 0, m.start()):
+            if any(m.start() in r for r in taken) or re.search(RUN_RATE, text[max(0, m.start() - 6):m.end()]):
                 continue        # "run rate", "burn rate": a pace of spend (forecast), not a price per unit
             if phrase in ("usage", "consumption") and (_COST_OF.search(text, 0, m.start())
                                                        or _COST_AFTER.match(text, m.end())):

@@ -302,6 +302,7 @@ def _date_range(first: date, last: date) -> Period:
 
 
 _NTH = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+_NTH_RE = "|".join(_NTH)
 
 
 def _part_of_month(m: re.Match[str], today: date) -> Period:
@@ -356,7 +357,7 @@ _RULES: list[_Rule] = [
                                       _MONTHS[m.group("mon")]).start, end=t + timedelta(days=1),
                          label=f"since {m.group('mon').title()}")),
     # "the first half of october", "the last week of sept 2026": a part of a named month (before 'last week')
-    (rf"(?:the )?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last) (?P<part>half|week|wk) of "
+    (rf"(?:the )?(?P<nth>{_NTH_RE}|last) (?P<part>half|week|wk) of "
      rf"(?:the month of )?{_MON}(?:,? {_YEAR})?(?![\w-])", _part_of_month),
     (rf"(?:the )?(?:last|lst|past|previous|prev|trailing|prior) {_N} ?{_UNIT}", _last_n),
     # "over the full 90-day window", "the 30-day period": the last N days
@@ -417,7 +418,7 @@ _TIME_WORD = re.compile(
 # part of a period no rule reads (reported, never the whole period), unless dates say which days
 # ("the first half of the month, 2024-09-01 to 2024-09-15")
 _PART_OF_MONTH = re.compile(rf"(?<![\w-])(?:early|mid|late|end of|start of|beginning of)(?=[ -](?:{_MONTH_RE})(?![\w]))"
-                            r"|(?<![\w-])(?:first|second|third|fourth|final|last|1st|2nd|3rd|4th) (?:\d+ )?"
+                            rf"|(?<![\w-])(?:{_NTH_RE}|final|last) (?:\d+ )?"
                             r"(?:half|halves|weeks?|fortnight|days)(?= of\b)")
 _MODAL_MAY = re.compile(r"\bmay (?:i|we|you|be|have|need|want|not)\b")
 

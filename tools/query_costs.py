@@ -286,7 +286,7 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     return QueryCostsResult(
         query=args, period=period, compare_period=compare,
         measures=[MeasureInfo(name=m.name, label=m.label, unit=m.unit, description=m.description,
-                              per_unit=getattr(m, "formula", None) == "ratio") for m in asked],
+                              per_unit=m.per_unit) for m in asked],
         group_by=[d.name for d in resolved.group_by], group_labels=[d.label for d in resolved.group_by],
         null_labels=[d.null_label for d in resolved.group_by],
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
@@ -354,7 +354,7 @@ def _rows(rows: list[dict[str, Any]], resolved: ResolvedQuery, asked: tuple[Meas
         share = None
         value = values.get(first.name)
         # a share of a rate or of a price per unit is no figure (a row's $0.45 per hour is not 100% of anything)
-        is_rate = first.unit == "ratio" or (isinstance(first, DerivedMeasure) and first.formula == "ratio")
+        is_rate = first.unit == "ratio" or first.per_unit
         if not is_rate and first_total and value is not None:
             share = value / first_total
         out_rows.append(CostRow(

@@ -42,6 +42,11 @@ class Measure(BaseModel):
     unit_dimension: str | None = None  # quantities: the dimension naming their unit (never summed across units)
     expression: str | None = None      # summed instead of `column` when the figure is a per-row product
 
+    @property
+    def per_unit(self) -> bool:
+        """A price per unit (never a sum): only derived measures are."""
+        return False
+
 
 class DerivedMeasure(BaseModel):
     """A figure computed in Python from exact sums of base measures (never by a model, never in SQL:
@@ -56,6 +61,11 @@ class DerivedMeasure(BaseModel):
     unit: Unit
     description: str
     synonyms: tuple[str, ...] = ()
+
+    @property
+    def per_unit(self) -> bool:
+        """A price per unit: cost over a quantity ("the average rate paid"); never summed, no share of a total."""
+        return self.formula == "ratio"
 
     def compute(self, values: Mapping[str, object]) -> Decimal | None:
         xs = [values.get(n) for n in self.inputs]
