@@ -14,7 +14,8 @@ ResourceIds. For each --resources value it prints, in one run:
   - names: the name lookups of one question (the planner's index read + a resolve), against the pre-index
     way (SELECT DISTINCT over the 12 name columns, every name folded in Python), and `finops ask` end to
     end in a fresh process (cold);
-  - a Slack approval recorded through the writer protocol (copy, insert, swap).
+  - a Slack approval recorded the way the bot records it (a state-only write: in place on a store file no
+    one has open, else copy, insert, swap).
 With --lake the same CSV is also ingested into a Parquet lake (knowledge/lake.py) and the questions, the
 cold asks and the approval are measured on it (hand SQL there reads the same Parquet files).
 Figures are printed, not asserted.

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from knowledge.connection import connect
-from knowledge.store import StoreError, resolve_db_path
+from knowledge.store import StoreError, connect_reading, resolve_db_path
 
 
 class NoStoreError(StoreError):
@@ -66,8 +65,8 @@ def path_is_demo(path: Path) -> bool:
     if not path.exists():
         return False
     try:
-        con = connect(str(path), read_only=True)
-    except duckdb.Error:
+        con = connect_reading(path)
+    except StoreError:
         return False
     try:
         return is_demo_store(con)
@@ -79,8 +78,8 @@ def store_has_data(path: Path) -> bool:
     """True when `path` holds a store with a row in any data table (or is not a store we can read:
     then it is not ours to replace)."""
     try:
-        con = connect(str(path), read_only=True)
-    except duckdb.Error:
+        con = connect_reading(path)
+    except StoreError:
         return True
     try:
         existing = {r[0] for r in con.execute(

@@ -222,6 +222,16 @@ def _remember_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
             _UP_TO_DATE[str(row[0])] = True
 
 
+def carry_up_to_date(before: str | None, after: str | None) -> None:
+    """A state-only write changed the file from version `before` to `after` without touching a table the
+    index is built from: what was known of the index at `before` holds at `after`."""
+    if before is None or after is None:
+        return
+    with _UP_TO_DATE_LOCK:
+        if _UP_TO_DATE.get(before, False):
+            _UP_TO_DATE[after] = True
+
+
 def _ensure(con: duckdb.DuckDBPyConnection) -> str:
     sigs = signatures(con)
     main = _main(con)

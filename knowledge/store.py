@@ -20,7 +20,7 @@ import duckdb
 from knowledge import allocation, lake, name_index
 from knowledge.connection import StoreError as StoreError  # raised here and by the settings check
 from knowledge.connection import connect
-from knowledge.ingest.session import bounded_memory
+from knowledge.ingest.session import bounded_memory, transaction
 from knowledge.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -152,10 +152,7 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
         if not path.exists():
             raise StoreError(f"no store at {path}; run `finops demo` or `finops ingest` first")
         before = file_version(path)
-        try:
-            con = connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
+        con = connect_reading(path, READ_WAIT_SECONDS)
         opened = before if before is not None and file_version(path) == before else None   # no swap meanwhile
         version = schema_version(con)
         if version != SCHEMA_VERSION:
@@ -177,10 +174,28 @@ def open_store(db: str | Path | None = None, *, read_only: bool = False) -> Stor
     return _attached(Store(con, path, False, root))
 
 
+# A state-only write (an approval) holds the live file for a few ms (see below): a reader opening then waits.
+READ_WAIT_SECONDS = 10.0
+
+
+def connect_reading(path: Path, wait_seconds: float = READ_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path`, waiting while another process writes it (up to `wait_seconds`)."""
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    delay = 0.005
+    while True:
+        try:
+            return connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
+                raise StoreError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 def file_version(path: Path) -> str | None:
     """The identity of a store file as it is now: device, inode, mtime and size of the file and of its WAL.
-    Writers never change a live file in place (they swap in a new one: see below), and anything that does
-    changes its mtime or size, so an equal version means equal data. None when the file cannot be read."""
+    Writers swap in a new file, or (a state-only write) append to the WAL or checkpoint into the file, so
+    any write changes one of them: an equal version means equal data. None when the file cannot be read."""
     try:
         st = path.stat()
     except OSError:
@@ -218,10 +233,17 @@ def open_memory_store() -> Store:
 
 # -- writing while readers stay up ----------------------------------------------------------------
 # DuckDB lets one process write a file, and a writer cannot open it while another process reads it.
-# So writers never write the live file: they take the writer lock (`<store>.lock`, flock), copy the
+# So writers do not write the live file: they take the writer lock (`<store>.lock`, flock), copy the
 # store to a private file beside it, write there, and atomically rename the copy over the live file.
 # Readers that have the old file open keep answering from it; the next question opens the new one.
 # A crash (even kill -9) leaves the live file untouched; the stale copy is removed by the next writer.
+#
+# A state-only write (an approval, an alert state: a few rows of the application's own) is the exception
+# when no connection has the live file open: copying a 10M-charge store for one row takes most of a
+# second, so the row is committed to the live file's WAL instead (DuckDB's own atomic commit; a crash
+# before it leaves nothing, after it the WAL is replayed by the next connection). The writer holds the
+# file for a few ms; a reader opening then waits (`connect_reading`). When a reader has the file open,
+# DuckDB refuses the writable connection and the write takes the copy as above.
 
 
 class StoreBusy(StoreError):
@@ -277,6 +299,11 @@ def _snapshot(path: Path, copy: Path, wait_seconds: float) -> None:
             delay = min(delay * 2, 1.0)
     try:
         shutil.copyfile(path, copy)
+        wal = Path(str(path) + ".wal")            # rows a state-only write committed in place
+        if wal.exists():
+            shutil.copyfile(wal, Path(str(copy) + ".wal"))
+        else:
+            Path(str(copy) + ".wal").unlink(missing_ok=True)
     finally:
         con.close()
 
@@ -294,17 +321,26 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
     `state_only`: the block writes only the application's own records (approvals, estimates, alert states),
     none of the tables the name index and the allocation are built from, so neither is refreshed (their
     signatures alone were ~40 ms of a Slack approval); on a lake, charge rows written in such a block are
-    refused."""
+    refused. On a store file that no connection has open, the block runs in one transaction on the live
+    file instead of a copy (see above): no copy of the billing data for one row."""
     path, root = _lake_state(resolve_db_path(db))
     with writer_lock(path, wait_seconds):
+        live = _open_in_place(path) if state_only and root is None else None
+        if live is not None:
+            before = file_version(path)
+            try:
+                with transaction(live.con):
+                    yield live
+            finally:
+                live.con.close()                # no checkpoint: the committed rows stay in the WAL
+            name_index.carry_up_to_date(before, file_version(path))
+            return
         for stale in path.parent.glob(f".{path.name}.writing-*"):
             stale.unlink(missing_ok=True)
         copy = path.with_name(f".{path.name}.writing-{os.getpid()}")
         wal = Path(str(path) + ".wal")
         if path.exists():
-            if wal.exists():  # a writer that did not checkpoint: fold its log into the file first
-                open_store(path).close()
-            _snapshot(path, copy, wait_seconds)
+            _snapshot(path, copy, wait_seconds)     # the WAL too: opening the copy folds it in
         store = open_store(copy)
         store.lake = root
         try:
@@ -331,8 +367,33 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
         store.con.close()                       # the names were refreshed just above
         shutil.rmtree(copy.parent / f".{copy.name}.spill", ignore_errors=True)   # a lake writer's spilled rows
         Path(str(copy) + ".wal").unlink(missing_ok=True)
+        # The live WAL's rows are in the copy now. Removed first: a reader opening in between sees the file
+        # as it was before them (never the new file with the old file's log).
+        wal.unlink(missing_ok=True)
         os.replace(copy, path)
         store.path = path
+
+
+def _open_in_place(path: Path) -> Store | None:
+    """The live store file opened for a state-only write, or None when another connection has it open (a
+    reader in another process, or in this one) or it needs a migration: the write then takes a copy."""
+    if not path.exists():
+        return None
+    try:
+        con = connect(str(path))
+    except duckdb.Error:
+        return None
+    try:
+        if schema_version(con) != SCHEMA_VERSION:
+            con.close()
+            return None
+        # Closing would fold the WAL into the file: tens of ms on a big store, for one row. The WAL is
+        # replayed by every connection (and folded by the next full write, or past DuckDB's threshold).
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        return _attached(Store(con, path, False))
+    except BaseException:
+        con.close()
+        raise
 
 
 def create_lake(root: Path, source: str | Path | None = None) -> Path:

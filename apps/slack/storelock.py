@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from knowledge.ingest.session import transaction
 from knowledge.store import Store, StoreBusy, open_store, open_store_for_write
 
 T = TypeVar("T")
@@ -80,15 +79,15 @@ class StoreAccess:
             return fn()
 
     def write(self, fn: Callable[[Store], T]) -> T:
-        """Run `fn` in one transaction on a private copy of the store that is swapped in atomically
-        (knowledge.store.open_store_for_write), so other processes reading the store (a TUI, a second
-        bot) are never locked out; wait while another process writes (an ingest). The bot writes only its
-        own records (estimates, approvals, alert states): a state-only write, no billing data touched."""
+        """Run `fn` as one state-only write (knowledge.store.open_store_for_write): the bot writes only its
+        own records (estimates, approvals, alert states), no billing data, in one transaction on the live
+        file when no other process has it open, else on a private copy swapped in atomically, so other
+        processes reading the store (a TUI, a second bot) are never locked out; wait while another process
+        writes (an ingest)."""
         wait = self._write_retries * self._retry_delay
         with self.lock.write():
             try:
-                with open_store_for_write(self.db, wait_seconds=wait, state_only=True) as store, \
-                        transaction(store.con):
+                with open_store_for_write(self.db, wait_seconds=wait, state_only=True) as store:
                     return fn(store)
             except StoreBusy as exc:
                 raise StoreBusyError("the store is busy (another process is writing, e.g. an ingest); "
