@@ -20,6 +20,7 @@ from typing import Any
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import HOOKS, JOB_ORDER_WORDS, ORDER_WORD, NeedMore, asks_month_end, is_current_month, rescoped
+from agent.commitments import commitment_plan
 from agent.coverage import (
     RESOURCE_NOUNS,
     TOTAL_TOOLS,
@@ -391,6 +392,9 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     unresolved = _unresolved_reference(ent, prev)
     if unresolved is not None:
         return unresolved
+    committed = _commitment_step(ent, best, by_name)
+    if committed is not None:
+        return committed
     earlier = EARLIER.search(text) is not None
     marked = FOLLOW_UP.match(text) is not None
     # "which app is the biggest spender of those?": a question about the previous answer's rows is not a
@@ -659,6 +663,18 @@ def _tool_of_the_whole(ent: Entities, best: tuple[float, Intent] | None, by_name
         return best
     alternatives = ranked(ent.cue_text or ent.text, {want}, frozenset(h.kind for h in ent.names))
     return alternatives[0] if alternatives else best
+
+
+def _commitment_step(ent: Entities, best: tuple[float, Intent] | None, by_name: dict[str, ToolSpec]) -> PlanStep | None:
+    """A question about commitment discounts (agent.commitments): their FOCUS measure, or a reply."""
+    plan = commitment_plan(ent, best[1].tool if best is not None else None)
+    if plan is None:
+        return None
+    if plan.reply is not None:
+        return PlanStep(reply=plan.reply)
+    if plan.args is None or "query_costs" not in by_name:
+        return None
+    return _finish([(by_name["query_costs"], plan.args)], ent, by_name)
 
 
 def _owner_of_waste(ent: Entities, best: tuple[float, Intent] | None, scores: list[tuple[float, Intent]],

@@ -25,6 +25,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   discount for an estimate, a usage threshold for budgets); reported, never gated.
 - heldout13_pace_units: a run rate or burn rate, a country spelt "the u.s." / "the united states", an average price
   per unit, a team's name inside a loose resource text (found rows, then paraphrases); reported, never gated.
+- heldout14_commitments: commitment discounts (reservations, RIs, savings plans, CUDs): their coverage, what went
+  unused, their utilisation (found rows, then paraphrases); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

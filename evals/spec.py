@@ -53,7 +53,8 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout6_paraphrases", "heldout6_mna", "heldout7_superlatives",
                   "heldout7_fixcheck", "heldout8_kinds",
                   "heldout9_stats", "heldout10_slices",
-                  "heldout11_fixcheck", "heldout12_dropped", "heldout13_pace_units"]
+                  "heldout11_fixcheck", "heldout12_dropped", "heldout13_pace_units",
+                  "heldout14_commitments"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -83,7 +84,9 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # a filter or condition the chosen tool cannot take (explain, estimate, budgets)
                                      "heldout12_dropped",
                                      # a run rate, a country spelt otherwise, a price per unit (found, then paraphrased)
-                                     "heldout13_pace_units")
+                                     "heldout13_pace_units",
+                                     # commitment discounts: coverage, unused, utilisation (found, then paraphrased)
+                                     "heldout14_commitments")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
