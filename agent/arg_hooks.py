@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.entities import Entities
-from agent.intents import ORDER_WORDS
+from agent.intents import GPU_HOURS, ORDER_WORDS
 from agent.state import Reply
 from knowledge.errors import FinopsError
 from tools.periods import is_month_name, parse_period
@@ -508,7 +508,17 @@ def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
     order = JOB_ORDER_WORDS.get(m.group(1)) if (m := ORDER_WORD.search(ent.text)) else None
     if order:                                 # "which jobs ran longest": listed by hours, not by cost
         _set(args, spec, "order", order)
+    if re.search(GPU_HOURS, ent.text):
+        if _SERVING.search(ent.text):         # an endpoint's GPU hours are not in the job history
+            raise NeedMore({"kind": "refusal", "text": (
+                "I compute the cost per GPU hour for GPU jobs (training, fine-tunes, sweeps, batch inference) from "
+                "their GPUs and hours; an endpoint's GPU hours are not recorded, so I give no figure for them. Ask "
+                "for the endpoints' unit costs instead (e.g. 'cost per 1K requests by endpoint last month').")})
+        _set(args, spec, "per_gpu_hour", True)
     return args
+
+
+_SERVING = re.compile(r"\b(?:endpoints?|inference servers?|serving|deployments?|online inference)\b")
 
 
 @lru_cache(maxsize=64)

@@ -538,8 +538,12 @@ def _group(ent: Entities) -> None:
                     continue
                 ent.group_by.append(GROUP_WORDS[word])
     # "who is the biggest spender on openai": a team (the planner's owner of spend), not the models
-    if re.search(r"\bwho(?:'s| is| are)? (?:the |our )?(?:biggest|largest|top|main) (?:spenders?|users?|consumers?)\b",
-                 ent.text) and not ent.group_by:
+    # ("who's spending the most on anthropic", "who burned the most money on aws", "who is using claude the most")
+    if (re.search(r"\bwho(?:'s| is| are)? (?:the |our )?(?:biggest|largest|top|main|heaviest) (?:spenders?|users?|consumers?)\b",
+                  ent.text)
+            or re.search(r"\bwho(?:'s| is| are| has| have)? (?:been )?(?:spend(?:s|ing)?|spent|burn(?:s|ed|t|ing)?|us(?:es|ed|ing)|"
+                         r"consum(?:es|ed|ing)|pa(?:ys|id|ying)|cost(?:s|ing)?)\b(?: [\w.-]+){0,4}? (?:the )?most\b",
+                         ent.text)) and not ent.group_by:
         ent.group_by.append("team")
     if re.search(r"\bdaily\b|\bday by day\b|\bper day\b|\beach day\b|\b(?:cost(?:s|ing)?|spend(?:s|ing)?|burn(?:s|ing)?)"
                  r"(?: us)? a day\b", ent.text) and "day" not in ent.group_by:

@@ -44,6 +44,8 @@ MOVE_DOWN = (r"shrank|shrunk|shrink|fell|dropped|drop|decreased|decrease|decline
 MOVE_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|gone up|go up|climbed|"
            r"got (?:more expensive|pricier|costlier)|(?:is|are|was|were) up the most")
 
+# GPU hours ("per GPU hour", "gpu-hours"): the job history's GPUs x hours (agent.arg_hooks.job_runs).
+GPU_HOURS = r"\bgpu[\s-]?h(?:ou)?rs?\b"
 # Words that order a list of GPU jobs (the job_runs intent reads them; agent.arg_hooks maps the ones job_runs
 # can list by and the offline planner asks back for the others).
 ORDER_WORDS = "longest|long-running|shortest|quickest|fastest|slowest|oldest|newest|earliest|most recent|latest"
@@ -177,6 +179,9 @@ INTENTS: tuple[Intent, ...] = (
          r"(?:longest|shortest|quickest|fastest|slowest)\b", 2.5),
         # ... unless they are waste: zombie or abandoned jobs, past their TTL, making no progress
         (r"\bzombies?\b|\babandoned\b|\bpast (?:their |its )?ttl\b|\bno progress\b", -2.5),
+        # "cost per gpu hour for training jobs", "total gpu hours used by jobs": GPUs x hours of the jobs
+        (GPU_HOURS, 4.0),
+        (r"\bfine-?tunes\b", 1.0),          # "paying per GPU-hour on fine-tunes": the jobs of that kind
     )),
     Intent("remediations", "remediations", (
         (r"\bfix first\b|\bwhat should (?:we|i) (?:fix|do|cut|change)\b|\bremediat\w*\b|\brecommend\w*\b", 2.5),
@@ -294,6 +299,7 @@ CUE_WORDS: tuple[str, ...] = (
     # 'grown' or 'rise': typo targets that near, 'grows' in "if traffic grows to 10x" was read as 'grown'
     "rose", "climbed", "fell", "declined", "shrunk", "pricier", "costlier",
     "track",       # "on track for its budget" (a forecast cue of two words)
+    "gpu-hour", "gpu-hours", "fine-tune", "fine-tunes",   # "per GPU-hour on fine-tunes" (job_runs)
 )
 
 

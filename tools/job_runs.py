@@ -19,7 +19,7 @@ from tools.contract import NoDataError, TableView, ToolResult, money
 from tools.periods import Period
 from tools.registry import ToolContext, tool
 from tools.scopes import ts
-from tools.sqlparts import show
+from tools.sqlparts import dec, ratio, show
 
 LEAD_ROWS = 5
 # How the jobs are listed: a fixed ORDER BY per choice (never text from the question), and how the answer says so.
@@ -39,6 +39,7 @@ class JobRunsArgs(BaseModel):
     gpu_type: str | None = Field(None, description="Only this GPU type ('H100').")
     top: int = Field(50, ge=1, le=1000, description="Most jobs to list.")
     order: Literal["cost", "hours", "recent"] = "cost"
+    per_gpu_hour: bool = False     # lead with the GPU hours and the cost per GPU hour (the field name says it)
 
 
 class JobRun(BaseModel):
@@ -72,12 +73,35 @@ class JobRunsResult(ToolResult):
     total_jobs: int
     total_cost: Decimal | None
     order: str = "cost"
+    # GPU hours (GPUs x hours) of the ended jobs with a known cost, what those jobs cost, and how many they are:
+    # a running job's hours grow and a job without a cost has no price, so neither is in a cost per GPU hour.
+    gpu_hours: Decimal | None = None
+    gpu_hours_cost: Decimal | None = None
+    gpu_hours_jobs: int = 0
+    per_gpu_hour: bool = False
+
+    @property
+    def cost_per_gpu_hour(self) -> Decimal | None:
+        return ratio(self.gpu_hours_cost, self.gpu_hours)
 
     def summary(self) -> str:
         what = self._what(self.total_jobs)
         where = self.period.describe()
         if not self.total_jobs:
             return f"No {what} in {where}."
+        lead = self._per_gpu_hour(what, where) if self.per_gpu_hour else ""
+        return lead + self._listing(what, where)
+
+    def _per_gpu_hour(self, what: str, where: str) -> str:
+        per = self.cost_per_gpu_hour
+        if per is None or self.gpu_hours is None:
+            return (f"The cost per GPU hour of {what} in {where} is unknown: none of them ended with a known cost "
+                    "and a GPU count. ")
+        basis = f"{self.gpu_hours_jobs:,} ended job{'s' if self.gpu_hours_jobs != 1 else ''} with a known cost"
+        return (f"{what[0].upper() + what[1:]} in {where}: {money(per)} per GPU hour, {money(self.gpu_hours_cost)} "
+                f"over {self.gpu_hours.quantize(Decimal('0.1')):,} GPU hours (GPUs x hours of the {basis}). ")
+
+    def _listing(self, what: str, where: str) -> str:
         unknown = sum(t.unknown_cost_jobs for t in self.totals)
         cost = money(self.total_cost) if self.total_cost is not None else "an unknown amount"
         head = f"{self.total_jobs:,} {what} in {where} cost {cost}"
@@ -126,9 +150,13 @@ def _describe(j: JobRun, with_outcome: bool) -> str:
     return f"{show(j.name or j.job_id)} ({who}), {_gpus(j)} for {hours}{when}{still}{cost}" + (f" ({j.outcome or 'no outcome'})" if with_outcome else "")
 
 
+# The jobs a cost per GPU hour is computed from: ended, with a known cost and a GPU count.
+_PRICED_HOURS = "ended_at IS NOT NULL AND actual_cost IS NOT NULL AND gpu_count IS NOT NULL"
+
+
 @tool("job_runs",
-      "GPU job history: the training, fine-tune, batch and experiment jobs that ran in a period, with hours, "
-      "GPUs, actual cost and outcome (completed, discarded, failed, cancelled, running); totals by outcome.",
+      "GPU jobs of a period (training, fine-tune, batch, experiment): hours, GPUs, cost, cost per GPU hour, "
+      "outcome (completed, discarded, failed, cancelled, running); totals by outcome.",
       examples=["Which training run was thrown away, and what did it cost?", "What did failed runs cost last month?",
                 "Show the job history for team research", "Past runs of the llama-ft project"])
 def job_runs(ctx: ToolContext, args: JobRunsArgs) -> JobRunsResult:
@@ -161,7 +189,11 @@ def job_runs(ctx: ToolContext, args: JobRunsArgs) -> JobRunsResult:
     totals = ctx.query(
         f"""
         SELECT coalesce(outcome, '(none)') AS outcome, count(*) AS jobs, sum(actual_cost) AS cost,
-               count(*) - count(actual_cost) AS unknown
+               count(*) - count(actual_cost) AS unknown,
+               sum(gpu_count * CAST(date_diff('second', started_at, ended_at) AS DECIMAL(18, 3)) / 3600)
+                   FILTER (WHERE {_PRICED_HOURS}) AS gpu_hours,
+               sum(actual_cost) FILTER (WHERE {_PRICED_HOURS}) AS gpu_hours_cost,
+               count(*) FILTER (WHERE {_PRICED_HOURS}) AS gpu_hours_jobs
         FROM gpu_jobs
         WHERE {where}
         GROUP BY coalesce(outcome, '(none)')
@@ -177,8 +209,13 @@ def job_runs(ctx: ToolContext, args: JobRunsArgs) -> JobRunsResult:
     outs = [OutcomeTotal(outcome=t["outcome"], jobs=int(t["jobs"]), cost=None if t["cost"] is None else Decimal(t["cost"]),
                          unknown_cost_jobs=int(t["unknown"])) for t in totals]
     known = [t.cost for t in outs if t.cost is not None]
+    priced = [t for t in totals if t["gpu_hours_jobs"]]
     return JobRunsResult(period=period, filters=filters, jobs=jobs, totals=outs, total_jobs=sum(t.jobs for t in outs),
-                         total_cost=sum(known, Decimal(0)) if known else None, order=args.order)
+                         total_cost=sum(known, Decimal(0)) if known else None, order=args.order,
+                         gpu_hours=sum((dec(t["gpu_hours"]) for t in priced), Decimal(0)) if priced else None,
+                         gpu_hours_cost=sum((dec(t["gpu_hours_cost"]) for t in priced), Decimal(0)) if priced else None,
+                         gpu_hours_jobs=sum(int(t["gpu_hours_jobs"]) for t in priced), per_gpu_hour=args.per_gpu_hour)
+
 
 
 def _where(period: Period, now: datetime, filters: dict[str, str]) -> tuple[str, list[Any]]:

@@ -57,12 +57,12 @@ NEEDS = {"idle_endpoint": ("endpoints",), "zombie_job": ("gpu_jobs",), "low_util
 
 
 class WasteArgs(BaseModel):
-    kinds: list[WasteKind] = Field(default_factory=lambda: list(ALL_KINDS), description="Which kinds of waste to look for.")
+    kinds: list[WasteKind] = Field(default_factory=lambda: list(ALL_KINDS), description="Kinds of waste to look for.")
     team: str | None = Field(None, description="Only this team's waste.")
     lookback_days: int = Field(30, ge=1, le=365, description="Days of endpoint traffic to judge idleness on.")
     idle_requests_per_day: int = Field(10, ge=0, description="At most this many requests a day counts as idle.")
     no_progress_hours: int = Field(24, ge=1, description="A running job with no progress this long is a zombie.")
-    low_util: float = Field(0.3, gt=0, lt=1, description="GPU utilisation under this share counts as low.")
+    low_util: float = Field(0.3, gt=0, lt=1, description="Low GPU use: under this share.")
     top: int = Field(100, ge=1, le=1000, description="Most items to return.")
 
 
