@@ -164,13 +164,13 @@ _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our"
 
 
 _COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:(?:cloud|clouds)\s+)?"
-                        r"(?:spend|spending|spent|cost|costs|costing|bill|billing|charges|invoice|budget|usage)\b")
+                        r"(?:spend|spending|spent|cost|costs|costing|bill|billing|charges|invoice|budget|usage|fees?)\b")
 
 
 def _name_position(text: str, end: int, word: str) -> bool:
     """An English word standing where a name would: before a cost noun ("team growth spend", "Snowflake spend"),
-    not a verb form ("team burning on", "app spends")."""
-    if re.search(r"(?:ing|ed|s)$", word):
+    not a verb form ("team burning on", "app spends"; "egress costs", "glass cost" are names)."""
+    if re.search(r"(?:ing|ed|(?<!s)s)$", word):
         return False
     return bool(_COST_NOUN.match(text[end:]))
 
@@ -227,7 +227,7 @@ def is_english_function(word: str) -> bool:
 _GPU_OR_SIZE = re.compile(r"(?:\d+x?)?(?:h100|h200|a100|a10g?|l40s?|l4|b200|v100|t4|k80|p100|tpu(?:v\d+)?)s?"
                           r"|\d+(?:\.\d+)?-?(?:gpus?|gpu-hours?|nodes?|way|days?|hours?|hrs?|months?|weeks?|token|tokens|"
                           r"minutes?|mins?|seconds?|secs?|k|m|x|percent|pct)|p\d{2}(?:\.\d+)?"
-                          r"|[a-z]\d[a-z]*\.\d*[a-z0-9]+|\d+(?:\.\d+)?(?:k|m|b|x|h|hr|hrs|d|w|%|st|nd|rd|th|gb|tb)?"
+                          r"|gpu-h(?:ou)?rs?|[a-z]\d[a-z]*\.\d*[a-z0-9]+|\d+(?:\.\d+)?(?:k|m|b|x|h|hr|hrs|d|w|%|st|nd|rd|th|gb|tb)?"
                           r"|\d+(?:/\d+)+|\$[\d,.]+[km]?")
 # Words for kinds of resource ("the replica bucket", "that cluster"): the tools search resources by them.
 RESOURCE_NOUNS = {"bucket", "buckets", "cluster", "clusters", "endpoint", "endpoints", "instance", "instances", "job",

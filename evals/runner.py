@@ -27,6 +27,10 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   per unit, a team's name inside a loose resource text (found rows, then paraphrases); reported, never gated.
 - heldout14_commitments: commitment discounts (reservations, RIs, savings plans, CUDs): their coverage, what went
   unused, their utilisation (found rows, then paraphrases); reported, never gated.
+- heldout15_who_and_gpu_hours: "who" spends the most (a team, not the models), the cost of a GPU hour of jobs
+  (found rows, then blind rows); reported, never gated.
+- heldout16_dropped_words: a word ending in "ss" naming what the money went on ("egress costs"), once dropped as a
+  verb form (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

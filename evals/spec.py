@@ -54,7 +54,8 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout7_fixcheck", "heldout8_kinds",
                   "heldout9_stats", "heldout10_slices",
                   "heldout11_fixcheck", "heldout12_dropped", "heldout13_pace_units",
-                  "heldout14_commitments"]
+                  "heldout14_commitments", "heldout15_who_and_gpu_hours",
+                  "heldout16_dropped_words"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -86,7 +87,11 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # a run rate, a country spelt otherwise, a price per unit (found, then paraphrased)
                                      "heldout13_pace_units",
                                      # commitment discounts: coverage, unused, utilisation (found, then paraphrased)
-                                     "heldout14_commitments")
+                                     "heldout14_commitments",
+                                     # "who" spends the most (a team), the cost of a GPU hour of jobs (found, then blind)
+                                     "heldout15_who_and_gpu_hours",
+                                     # a word ending in "ss" naming what the money went on ("egress")
+                                     "heldout16_dropped_words")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
