@@ -527,6 +527,11 @@ def _amounts(ent: Entities) -> None:
             ent.amount_unit = {"mo": "month", "hr": "hour"}.get(unit, unit)
 
 
+# A period of several months, or a trend over time.
+_MONTHS = re.compile(r"\b(?:last|past|previous|the) (?:\d+|two|three|four|five|six|several|few|twelve) months\b"
+                     r"|\bquarters?\b|\bq[1-4]\b|\byear\b|\bytd\b|\bsince\b|\btrend\b|\bover time\b|\bso far\b")
+
+
 def _group(ent: Entities) -> None:
     for pattern in (_GROUP, _WHICH):
         for m in pattern.finditer(ent.text):
@@ -545,6 +550,12 @@ def _group(ent: Entities) -> None:
                          r"consum(?:es|ed|ing)|pa(?:ys|id|ying)|cost(?:s|ing)?)\b(?: [\w.-]+){0,4}? (?:the )?most\b",
                          ent.text)) and not ent.group_by:
         ent.group_by.append("team")
+    # "monthly spend for the last 3 months", "the monthly trend this year": a month each, not one total (a
+    # resource's "monthly cost" with no such period is its run rate)
+    if (re.search(r"\bmonthly\b|\bmonth by month\b|\beach month\b", ent.text) and _MONTHS.search(ent.text)
+            and not re.search(r"\b(?:avg|average|mean|typical|usual|normal)\b", ent.text)   # an average: declined
+            and "month" not in ent.group_by):
+        ent.group_by.append("month")
     if re.search(r"\bdaily\b|\bday by day\b|\bper day\b|\beach day\b|\b(?:cost(?:s|ing)?|spend(?:s|ing)?|burn(?:s|ing)?)"
                  r"(?: us)? a day\b", ent.text) and "day" not in ent.group_by:
         ent.group_by.append("day")

@@ -125,7 +125,8 @@ UNNAMED_RANKING = re.compile(r"\bwhat\s+(?:(?:did|do|have|has)\s+(?:we|i|you)\s+
 # "avg monthly spend over the last 6 months", "average per week": no tool computes it, and the period's total
 # is not it (the months may be partly covered, too): asked back, with the query that shows each month
 AVERAGE_PER_SPAN = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) (?P<a>month|week|quarter|year)\b"
-                              r"|\b(?:avg|average|mean) (?P<b>month|week|quarter|year)ly\b|\bannual (?:avg|average)\b"
+                              r"|\b(?:avg|average|mean|typical|usual|normal) (?P<b>month|week|quarter|year)ly\b"
+                              r"|\bannual (?:avg|average)\b"
                               r"|\b(?P<c>month|week|quarter|year)ly (?:avg|average)\b"
                               r"|\b(?:per|a|each) (?P<d>month|week)\b.{0,30}\bon (?:an? )?average\b")
 # "which services got cheaper in november?", "top movers by team": per-row change against the compared period

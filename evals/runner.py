@@ -31,6 +31,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   (found rows, then blind rows); reported, never gated.
 - heldout16_dropped_words: a word ending in "ss" naming what the money went on ("egress costs"), once dropped as a
   verb form (found rows, then blind rows); reported, never gated.
+- heldout17_monthly: "monthly" spend over several months, a breakdown by month (found row, then blind rows);
+  reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
