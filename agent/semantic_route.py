@@ -172,7 +172,8 @@ def semantic_args(ent: Entities, cost_question: bool = False,
         args["compare_to"] = ent.period_compared
     if ent.top:
         args["top"] = ent.top
-    if re.search(r"\b(?:vs|versus|compared? (?:to|with)|than) (?:the )?(?:previous|prior|last) (?:period|month|week)\b"
+    if re.search(r"\b(?:vs\.?|versus|compared? (?:to|with)|than|against) (?:the )?(?:previous|prior|preceding|last) "
+                 r"(?:period|month|week|quarter|year)\b"
                  r"|\bmonth over month\b|\bchange\b", text):
         args["compare"] = "previous"
     if re.search(r"\b(?:a|one) year (?:ago|earlier|before)\b|\byear over year\b|\byoy\b|\blast year\b", text) \

@@ -33,6 +33,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   verb form (found rows, then blind rows); reported, never gated.
 - heldout17_monthly: "monthly" spend over several months, a breakdown by month (found row, then blind rows);
   reported, never gated.
+- heldout18_previous_period: a named period compared with "the previous month": the month before it, not the
+  month before today (found row, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

@@ -165,3 +165,10 @@ def test_a_part_of_a_period_no_rule_reads_is_reported_not_widened(question: str,
 def test_a_part_restated_by_dates_is_read_from_the_dates() -> None:
     found = find_period("billed cost for the first half of the month, 2024-09-01 to 2024-09-15?")
     assert found.phrase == "2024-09-01 to 2024-09-15" and not found.unparsed
+
+
+@pytest.mark.parametrize("q", ["costs in july vs the previous month",
+                               "july spend against the preceding month", "july compared to prior month"])
+def test_the_previous_month_after_a_named_one_is_not_the_month_before_today(q: str) -> None:
+    found = find_period(q)
+    assert found.phrase == "july" and found.compared_with is None and not found.unparsed, found
