@@ -355,8 +355,11 @@ def open_store_for_write(db: str | Path | None = None, *, wait_seconds: float = 
                     lake.flush(store.con, root)
                     lake.collect_garbage(store.con, root)
                     lake.attach(store.con, root)
-                allocation.refresh(store.con)
-                name_index.refresh(store.con)
+                # Under the ingest's memory limit too: at 100M charges these passes over the whole bill ran
+                # with DuckDB's default limit (most of the machine's memory) once the load's block had ended.
+                with bounded_memory(store.con, copy):
+                    allocation.refresh(store.con)
+                    name_index.refresh(store.con)
             store.con.execute("CHECKPOINT")
         except BaseException:
             store.con.close()                   # discarded: nothing to refresh
