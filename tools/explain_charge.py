@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from knowledge.tag_columns import TAG_COLUMNS
 from tools.contract import TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
@@ -31,7 +30,7 @@ _GRAIN_TEXT = {
 
 class ExplainChargeArgs(BaseModel):
     amount: Decimal | None = Field(None, gt=0, description="Approximate amount in USD, e.g. 17000 for '$17K'.")
-    period: str = Field("last 30 days", description="When charged, e.g. 'last week', '2026-11-18'.")
+    period: str = Field("last 30 days", description="When charged: a date or period, e.g. 'last week', '2026-11-18'.")
     top: int = Field(5, ge=1, le=20, description="How many candidate charges to list.")
 
 
@@ -191,12 +190,12 @@ def explain_charge(ctx: ToolContext, args: ExplainChargeArgs) -> ExplainChargeRe
                                  others=cands[1:])
     if best is None:
         return result
-    result.breakdown, seen = _breakdown(ctx, best)
+    result.breakdown = _breakdown(ctx, best)
     if best.resource_id and best.resource_name is None:
         best.resource_name = next((b.resource_name for b in result.breakdown if b.resource_name), None)
     if best.provider is None:
         best.provider = next((b.provider for b in result.breakdown if b.provider), None)
-    _owner(ctx, best, result, seen)
+    _owner(ctx, best, result)
     return result
 
 
@@ -237,49 +236,28 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
     (or largest first when no amount is given)."""
     order = "abs(billed - ?)" if amount is not None else "-billed"
     order_params = [amount] if amount is not None else []
-    # Single lines in two steps: the `top`-th nearest distance (or largest amount), reading two columns of
-    # the period's charges; then the lines within it, by a range on BilledCost that DuckDB checks in the
-    # scan, so the lines' eleven other columns are decoded only where such a line is (one statement
-    # decoding all thirteen for the whole period took twice as long at 10M charges).
-    if amount is not None:
-        bound = ctx.scalar(
-            f"""SELECT max(d) FROM (SELECT abs(BilledCost - ?) AS d FROM focus_charges WHERE {CHARGE_IN_PERIOD}
-                                    ORDER BY d LIMIT ?) t""",
-            [amount] + period_params(period) + [top])
-        near, near_params = "BilledCost BETWEEN ? AND ?", [amount - dec(bound), amount + dec(bound)]
-    else:
-        bound = ctx.scalar(
-            f"""SELECT min(b) FROM (SELECT BilledCost AS b FROM focus_charges WHERE {CHARGE_IN_PERIOD}
-                                    ORDER BY b DESC LIMIT ?) t""",
-            period_params(period) + [top])
-        near, near_params = "BilledCost >= ?", [dec(bound)]
-    lines = [] if bound is None else ctx.query(
+    lines = ctx.query(
         f"""SELECT 'charge' AS grain, BilledCost AS billed, EffectiveCost AS effective,
                    CAST(ChargePeriodStart AS DATE) AS start, CAST(ChargePeriodEnd AS DATE) AS stop,
                    ResourceId AS rid, ResourceName AS name, ServiceName AS service, ProviderName AS provider,
                    SkuId AS sku, ChargeDescription AS descr, ChargeCategory AS category, ChargeFrequency AS freq,
                    1 AS n
-            FROM focus_charges WHERE {CHARGE_IN_PERIOD} AND {near}
+            FROM focus_charges WHERE {CHARGE_IN_PERIOD}
             ORDER BY {order}, ChargePeriodStart, ResourceId NULLS LAST, SkuId NULLS LAST, ChargeDescription NULLS LAST
             LIMIT ?""",
-        period_params(period) + near_params + order_params + [top],
+        period_params(period) + order_params + [top],
     )
     # Sums read only the columns they group and add (names, providers and effective cost of the chosen
-    # candidate come from its breakdown): at 10M rows every extra column read costs. The charges are summed
-    # once per (resource, service, day), and the three grains are sums of those few rows (three groupings
-    # of every charge took ~25% longer).
+    # candidate come from its breakdown): at 10M rows every extra column read costs.
     groups = ctx.query(
-        f"""WITH rsd AS MATERIALIZED (
-                SELECT ResourceId AS rid, ServiceName AS service, CAST(ChargePeriodStart AS DATE) AS day,
-                       sum(BilledCost) AS billed, count(*) AS n
-                FROM focus_charges WHERE {CHARGE_IN_PERIOD}
-                GROUP BY ALL
-            ), g AS (
-                SELECT CASE WHEN GROUPING(service) = 0 THEN 'service-day'
+        f"""WITH g AS (
+                SELECT CASE WHEN GROUPING(ServiceName) = 0 THEN 'service-day'
                             WHEN GROUPING(day) = 0 THEN 'resource-day' ELSE 'resource-period' END AS grain,
-                       sum(billed) AS billed, day AS start, day AS stop, rid, service, sum(n) AS n
-                FROM rsd
-                GROUP BY GROUPING SETS ((rid, day), (rid), (service, day))
+                       sum(BilledCost) AS billed, day AS start, day AS stop, ResourceId AS rid,
+                       ServiceName AS service, count(*) AS n
+                FROM (SELECT ResourceId, ServiceName, BilledCost, CAST(ChargePeriodStart AS DATE) AS day
+                      FROM focus_charges WHERE {CHARGE_IN_PERIOD}) c
+                GROUP BY GROUPING SETS ((ResourceId, day), (ResourceId), (ServiceName, day))
             )
             SELECT * FROM g
             WHERE (grain = 'service-day' OR rid IS NOT NULL) AND n > 1{"" if amount is not None else " AND grain = 'resource-day'"}
@@ -315,33 +293,19 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
     return out[:top]
 
 
-_LINE_COLUMNS = """SkuId, ChargeDescription, ServiceName, ResourceId, ResourceName, ProviderName, ConsumedQuantity,
-                   ConsumedUnit, PricingUnit, BilledCost, EffectiveCost, x_tag_team"""
-_LINE_SELECT = """SkuId AS sku, min(ChargeDescription) AS descr, ResourceId AS rid, min(ResourceName) AS name,
-                   min(ProviderName) AS provider,
-                   sum(ConsumedQuantity) AS qty, coalesce(ConsumedUnit, PricingUnit) AS unit,
-                   sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, count(*) AS n,
-                   CASE WHEN count(x_tag_team) = count(*) AND min(x_tag_team) = max(x_tag_team)
-                        THEN min(x_tag_team) END AS team,
-                   sum(sum(BilledCost)) OVER () AS all_billed, sum(sum(EffectiveCost)) OVER () AS all_effective"""
-_LINE_GROUP = """GROUP BY SkuId, ResourceId, coalesce(ConsumedUnit, PricingUnit)
-            ORDER BY billed DESC, sku NULLS LAST, rid NULLS LAST, unit NULLS LAST
-            LIMIT 20"""
-# ownership_sources' rows (who_owns): the resource's names, accounts and team/owner tags over all its charges.
-_SEEN_SELECT = f"""ResourceName AS seen_name, SubAccountId AS sub_id, SubAccountName AS sub_name,
-                   {TAG_COLUMNS['team']} AS team, {TAG_COLUMNS['owner']} AS owner,
-                   count(*) AS n, max(ChargePeriodStart) AS last_seen"""
-_SEEN_ORDER = "last_seen DESC, n DESC, seen_name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST"
-
-
-def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> tuple[list[BreakdownLine], list[dict[str, Any]] | None]:
-    """The candidate's lines by SKU, resource and unit; and, for a resource, the rows ownership_sources reads
-    (None otherwise)."""
-    day = ["ChargePeriodStart >= ?", "ChargePeriodStart < ?"]
+def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> list[BreakdownLine]:
+    # The scan keeps the rows of the candidate's days and resource (or service); a charge line's other keys
+    # filter those rows after the scan (MATERIALIZED: DuckDB would push them into the scan too, where each
+    # is a pass over its column: 0.44 s against 0.12 s at 10M charges in load order). Tried and not kept
+    # (each faster on a store whose charges lack 14 FOCUS columns, slower at 10M charges from a full FOCUS
+    # CSV, where every column decoded is dear): one pass over the resource's whole history for these lines
+    # and its ownership rows (0.71 s against 0.10 + 0.30 s), and finding the nearest lines by their distance
+    # bound then reading them by a BilledCost range (0.07 + 0.13 s against 0.11 s).
+    where = ["ChargePeriodStart >= ?", "ChargePeriodStart < ?"]
     params: list[Any] = [datetime.combine(c.start, datetime.min.time()),
                          datetime.combine(c.end + timedelta(days=1), datetime.min.time())]
-    keys: list[str] = []
-    key_params: list[Any] = []
+    after: list[str] = []
+    after_params: list[Any] = []
 
     def equal(conditions: list[str], values: list[Any], col: str, value: Any) -> None:
         if value is None:
@@ -350,53 +314,32 @@ def _breakdown(ctx: ToolContext, c: ChargeCandidate) -> tuple[list[BreakdownLine
             conditions.append(f"{col} = ?")
             values.append(value)
 
+    if c.grain in ("charge", "resource-day", "resource-period"):
+        equal(where, params, "ResourceId", c.resource_id)
+    else:
+        equal(where, params, "ServiceName", c.service)
     if c.grain == "charge":
         for col, value in (("SkuId", c.sku_id), ("ChargeDescription", c.description), ("ServiceName", c.service),
                            ("BilledCost", c.billed)):
-            equal(keys, key_params, col, value)
-    if c.resource_id is not None and c.grain != "service-day":
-        # One pass over the resource's charges for both the candidate's lines and its ownership (each filter
-        # on a resource is a pass over the ResourceId column of the whole bill: ~0.2 s at 10M charges). The
-        # day and the charge line's keys filter the resource's rows after the scan.
-        rows = ctx.query(
-            f"""WITH r AS MATERIALIZED (
-                    SELECT {_LINE_COLUMNS}, {TAG_COLUMNS['owner']}, SubAccountId, SubAccountName, ChargePeriodStart
-                    FROM focus_charges WHERE ResourceId = ?)
-                SELECT 'line' AS part, row_number() OVER (ORDER BY billed DESC, sku NULLS LAST, rid NULLS LAST,
-                                                          unit NULLS LAST) AS ord,
-                       sku, descr, rid, name, provider, qty, unit, billed, effective, n, team, all_billed,
-                       all_effective, NULL AS seen_name, NULL AS sub_id, NULL AS sub_name, NULL AS owner,
-                       NULL AS last_seen
-                FROM (SELECT {_LINE_SELECT} FROM r WHERE {' AND '.join(day + keys)} {_LINE_GROUP}) l
-                UNION ALL
-                SELECT 'seen', row_number() OVER (ORDER BY {_SEEN_ORDER}), NULL, NULL, NULL, NULL, NULL, NULL,
-                       NULL, NULL, NULL, n, team, NULL, NULL, seen_name, sub_id, sub_name, owner, last_seen
-                FROM (SELECT {_SEEN_SELECT} FROM r
-                      GROUP BY ResourceName, SubAccountId, SubAccountName, {TAG_COLUMNS['team']},
-                               {TAG_COLUMNS['owner']}) s
-                ORDER BY part, ord""",
-            [c.resource_id] + params + key_params,
-        )
-        return _lines(c, [r for r in rows if r["part"] == "line"]), [r for r in rows if r["part"] == "seen"]
-    # A service's day (or a line with no resource): the scan keeps the rows of the candidate's days and
-    # service (or null resource); a charge line's other keys filter those rows after the scan (MATERIALIZED:
-    # DuckDB would push them into the scan too, where each is a pass over its column: 0.44 s against 0.12 s
-    # at 10M charges in load order).
-    if c.grain == "service-day":
-        equal(day, params, "ServiceName", c.service)
-    else:
-        equal(day, params, "ResourceId", c.resource_id)
+            equal(after, after_params, col, value)
     rows = ctx.query(
-        f"""WITH c AS MATERIALIZED (SELECT {_LINE_COLUMNS} FROM focus_charges WHERE {' AND '.join(day)})
-            SELECT {_LINE_SELECT}
-            FROM c{' WHERE ' + ' AND '.join(keys) if keys else ''}
-            {_LINE_GROUP}""",
-        params + key_params,
+        f"""WITH c AS MATERIALIZED (
+                SELECT SkuId, ChargeDescription, ServiceName, ResourceId, ResourceName, ProviderName, ConsumedQuantity,
+                       ConsumedUnit, PricingUnit, BilledCost, EffectiveCost, x_tag_team
+                FROM focus_charges WHERE {' AND '.join(where)})
+            SELECT SkuId AS sku, min(ChargeDescription) AS descr, ResourceId AS rid, min(ResourceName) AS name,
+                   min(ProviderName) AS provider,
+                   sum(ConsumedQuantity) AS qty, coalesce(ConsumedUnit, PricingUnit) AS unit,
+                   sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, count(*) AS n,
+                   CASE WHEN count(x_tag_team) = count(*) AND min(x_tag_team) = max(x_tag_team)
+                        THEN min(x_tag_team) END AS team,
+                   sum(sum(BilledCost)) OVER () AS all_billed, sum(sum(EffectiveCost)) OVER () AS all_effective
+            FROM c{' WHERE ' + ' AND '.join(after) if after else ''}
+            GROUP BY SkuId, ResourceId, coalesce(ConsumedUnit, PricingUnit)
+            ORDER BY billed DESC, sku NULLS LAST, rid NULLS LAST, unit NULLS LAST
+            LIMIT 20""",
+        params + after_params,
     )
-    return _lines(c, rows), None
-
-
-def _lines(c: ChargeCandidate, rows: list[dict[str, Any]]) -> list[BreakdownLine]:
     total = dec(rows[0]["all_billed"]) if rows else Decimal(0)
     c.effective = c.effective if c.effective is not None else (dec(rows[0]["all_effective"]) if rows else Decimal(0))
     return [BreakdownLine(sku_id=r["sku"], description=r["descr"], resource_id=r["rid"], resource_name=r["name"],
@@ -406,11 +349,10 @@ def _lines(c: ChargeCandidate, rows: list[dict[str, Any]]) -> list[BreakdownLine
             for r in rows]
 
 
-def _owner(ctx: ToolContext, c: ChargeCandidate, result: ExplainChargeResult,
-           seen: list[dict[str, Any]] | None) -> None:
+def _owner(ctx: ToolContext, c: ChargeCandidate, result: ExplainChargeResult) -> None:
     sources: list[OwnerSource] = []
     if c.resource_id:
-        sources, _ = ownership_sources(ctx, c.resource_id, with_tags=False, seen=seen)
+        sources, _ = ownership_sources(ctx, c.resource_id, with_tags=False)
     elif c.grain == "charge" and result.breakdown and result.breakdown[0].team:
         team = result.breakdown[0].team
         sources = [OwnerSource(source="tag", team=team, confidence=Decimal("1.0"),
