@@ -492,6 +492,10 @@ JOB_ORDER_WORDS = {"longest": "hours", "long-running": "hours", "newest": "recen
                    "latest": "recent"}
 
 
+# Words for a served model's machines: an endpoint's GPU hours are not in the job history.
+_SERVING = re.compile(r"\b(?:endpoints?|inference servers?|serving|deployments?|online inference)\b")
+
+
 def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
     """"which training run was thrown away?": outcome discarded, kind training (first match of each)."""
     for pattern, outcome in _OUTCOMES:
@@ -517,8 +521,6 @@ def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
         _set(args, spec, "per_gpu_hour", True)
     return args
 
-
-_SERVING = re.compile(r"\b(?:endpoints?|inference servers?|serving|deployments?|online inference)\b")
 
 
 @lru_cache(maxsize=64)
