@@ -30,7 +30,7 @@ _GRAIN_TEXT = {
 
 class ExplainChargeArgs(BaseModel):
     amount: Decimal | None = Field(None, gt=0, description="Approximate amount in USD, e.g. 17000 for '$17K'.")
-    period: str = Field("last 30 days", description="When charged: a date or period, e.g. 'last week', '2026-11-18'.")
+    period: str = Field("last 30 days", description="When charged, e.g. 'last week', '2026-11-18'.")
     top: int = Field(5, ge=1, le=20, description="How many candidate charges to list.")
 
 
