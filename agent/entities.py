@@ -20,7 +20,7 @@ from agent.typos import correct
 from knowledge.errors import FinopsError
 from knowledge.semantic.model import DIMENSIONS
 from tools.names import NameTables, fold
-from tools.periods import BEFORE_IT, find_period, parse_period
+from tools.periods import compared_period, find_period, parse_period
 
 # -- tables ------------------------------------------------------------------------------------------
 # Name kinds looked up in the question, in priority order when one span matches several kinds.
@@ -359,8 +359,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
             ent.period_compared, ent.period_unparsed = other.phrase, []
             if 0 <= text.find(other.phrase) < text.find(ent.period):
                 ent.period, ent.period_compared = other.phrase, ent.period
-            if ent.period_compared and BEFORE_IT.fullmatch(ent.period_compared):
-                ent.period_compared = None      # "october vs the previous month": September, not the last month
+            ent.period_compared = compared_period(ent.period_compared)   # "october vs the previous month"
     _stated_then_asked(ent)
     _same_period_twice(ent)
     _amounts(ent)

@@ -116,6 +116,13 @@ def generate(path: Path, rows: int) -> float:
     return time.perf_counter() - started
 
 
+def result_line(mode: str, rows: int, r: dict) -> str:
+    """One measured load: rows/s of wall and CPU time, peak RSS (MiB) and the store's size."""
+    return (f"  {mode:12} {rows / r['wall']:>10,.0f} rows/s wall ({r['wall']:7.1f} s)  "
+            f"{rows / r['cpu']:>10,.0f} rows/CPU-s ({r['cpu']:7.1f} CPU-s)  peak RSS {r['rss_mb']:6,.0f} MiB  "
+            f"store {r['db_mb']:7,.0f} MB")
+
+
 def measure(mode: str, db: Path, csv: Path, *, keep: bool = False, env: dict[str, str] | None = None) -> dict:
     """One load in a fresh interpreter (mode: ingest | ingest-lake | raw-auto | raw-null | raw-typed | raw-parquet): its wall and CPU
     time and peak RSS. The store is deleted afterwards unless `keep` (benchmarks/scale.py queries it)."""
@@ -163,9 +170,7 @@ def main() -> None:
             extra = ""
             if mode == "ingest":
                 extra = f"  load {r['load_seconds']:.1f} s; phases " + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
-            print(f"  {mode:10} {rows / r['wall']:>10,.0f} rows/s wall ({r['wall']:6.1f} s)  "
-                  f"{rows / r['cpu']:>10,.0f} rows/CPU-s ({r['cpu']:6.1f} CPU-s)  peak RSS {r['rss_mb']:6,.0f} MB  "
-                  f"store {r['db_mb']:6,.0f} MB{extra}")
+            print(result_line(mode, rows, r) + extra)
         ing = results["ingest"]
         for base in ("raw-auto", "raw-typed"):
             b = results[base]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scale  # noqa: E402  (benchmarks/scale.py, beside this script)
-from ingest import measure  # noqa: E402  (benchmarks/ingest.py)
+from ingest import measure, result_line  # noqa: E402  (benchmarks/ingest.py)
 
 if str(scale.ROOT) not in sys.path:
     sys.path.insert(0, str(scale.ROOT))
@@ -71,9 +71,7 @@ def main() -> None:
         results[mode] = r = measure(mode, db, src, keep=args.keep, env=dict(os.environ, PYTHONPATH=str(scale.ROOT)))
         if r["rows"] != args.rows:
             raise SystemExit(f"{mode} loaded {r['rows']:,} rows, expected {args.rows:,}")
-        print(f"  {mode:12} {args.rows / r['wall']:>10,.0f} rows/s wall ({r['wall']:7.1f} s)  "
-              f"{args.rows / r['cpu']:>10,.0f} rows/CPU-s ({r['cpu']:7.1f} CPU-s)  peak RSS {r['rss_mb']:6,.0f} MiB  "
-              f"store {r['db_mb']:7,.0f} MB", flush=True)
+        print(result_line(mode, args.rows, r), flush=True)
     raw = results.get("raw-parquet")
     for mode in modes[1:] if raw else []:
         r = results[mode]

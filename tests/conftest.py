@@ -7,9 +7,12 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -221,3 +224,33 @@ def facts(demo_db: Path) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM demo_facts").fetchall()}
     finally:
         con.close()
+
+
+_HOLDING_READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute(sys.argv[2]).fetchone()[0], flush=True)
+sys.stdin.readline()                      # hold the read-only connection until told to go on
+print(con.execute(sys.argv[2]).fetchone()[0], flush=True)
+"""
+
+
+@contextmanager
+def reader_holding(db: Path, sql: str) -> Iterator[tuple[str, Callable[[], str]]]:
+    """Another process that opens `db` read-only and holds it open for the block: its first answer to `sql`,
+    and a call that lets it go on and returns its second answer (from the snapshot it holds)."""
+    reader = subprocess.Popen([sys.executable, "-c", _HOLDING_READER, str(db), sql], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        out, into = reader.stdout, reader.stdin
+
+        def again() -> str:
+            into.write("go\n")
+            into.flush()
+            return out.readline().strip()
+
+        yield out.readline().strip(), again
+    finally:
+        reader.kill()
+        reader.wait()

@@ -449,8 +449,14 @@ class PeriodFound(BaseModel):
     unparsed: list[str] = []
 
 
-# "vs the previous month" after a named period: the period before it (the callers' previous-period comparison).
-BEFORE_IT = re.compile(r"(?:the )?(?:previous|prior|preceding) (?:month|week|quarter|year|period)")
+_BEFORE_IT = re.compile(r"(?:the )?(?:previous|prior|preceding) (?:month|week|quarter|year|period)")
+
+
+def compared_period(phrase: str | None) -> str | None:
+    """The period a named one is compared with, as said: None for "the previous month" (or prior/preceding
+    week, ...), which after a named period means the period before it (the callers' previous-period
+    comparison), not the month before today."""
+    return None if phrase is None or _BEFORE_IT.fullmatch(phrase) else phrase
 _COMPARED = re.compile(r"^\W*(?:(?:than|vs\.?|versus|compared (?:to|with|w/)|against|to|and|or|over)\W+)"
                        r"(?:in |for |during |the )*$")
 
@@ -478,9 +484,7 @@ def find_period(question: str) -> PeriodFound:
             if re.search(r"\bfrom\s+(?:the\s+)?$", q[:m.start()]):      # "from sept to oct": oct vs sept
                 first_phrase, other = other, first_phrase
                 found = PeriodFound(phrase=first_phrase, start=second.start(), end=second.end())
-            # "october vs the previous month": the period before the one asked about (the callers compare with
-            # the previous period), not the month before today
-            found.compared_with = None if BEFORE_IT.fullmatch(other) else other
+            found.compared_with = compared_period(other)
             rest = _blanked(rest, second.start(), second.end())
         elif second is None:
             earlier = _first(q[:m.start()])
@@ -488,7 +492,7 @@ def find_period(question: str) -> PeriodFound:
                 # "this month compared with last month": the rule list read the later phrase first; the earlier
                 # one is the period asked about, the later one the period it is compared with
                 found = PeriodFound(phrase=earlier.group(0), start=earlier.start(), end=earlier.end(),
-                                    compared_with=None if BEFORE_IT.fullmatch(m.group(0)) else m.group(0))
+                                    compared_with=compared_period(m.group(0)))
                 rest = _blanked(rest, earlier.start(), earlier.end())
     # Blanks keep the length of what they hide: positions in `rest` are compared with the question's below.
     rest = _MODAL_MAY.sub(lambda x: " " * len(x.group(0)), rest)

@@ -16,20 +16,14 @@ import pytest
 from apps.slack.storelock import StoreAccess
 from knowledge.ingest import ingest
 from knowledge.store import open_store, open_store_for_write
-from tests.conftest import duckdb_connect
+from tests.conftest import duckdb_connect, reader_holding
 
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
 
 APPROVE = ("INSERT INTO approvals (estimate_id, decided_by, decision, ts, channel, note) "
            "VALUES (?, 'U42', 'approved', TIMESTAMP '2026-12-01 10:00:00', 'C1', 'ok')")
 
-HOLDING_READER = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
-print(con.execute('SELECT count(*) FROM approvals').fetchone()[0], flush=True)
-sys.stdin.readline()                      # hold the read-only connection until told to go on
-print(con.execute('SELECT count(*) FROM approvals').fetchone()[0], flush=True)
-"""
+_COUNT = "SELECT count(*) FROM approvals"
 
 # A second process that opens the store through finops, the way a question does, and reads the approvals.
 OPENING_READER = """
@@ -67,18 +61,10 @@ def test_a_reader_holding_the_file_sends_the_approval_to_a_copy(tmp_path: Path) 
     db = tmp_path / "s.duckdb"
     _store_with_bill(db)
     inode = db.stat().st_ino
-    reader = subprocess.Popen([sys.executable, "-c", HOLDING_READER, str(db)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert reader.stdout is not None and reader.stdin is not None
-        assert reader.stdout.readline().strip() == "0"
+    with reader_holding(db, _COUNT) as (first, again):
+        assert first == "0"
         StoreAccess(db).write(lambda store: store.con.execute(APPROVE, ["est-2"]))
-        reader.stdin.write("go\n")
-        reader.stdin.flush()
-        assert reader.stdout.readline().strip() == "0"         # the open reader keeps its snapshot
-    finally:
-        reader.kill()
-        reader.wait()
+        assert again() == "0"                                 # the open reader keeps its snapshot
     assert db.stat().st_ino != inode                           # written to a copy, swapped in
     assert _approvals(db) == [("est-2", "approved")]
 
@@ -116,16 +102,11 @@ def test_ingest_after_approvals_in_place_keeps_them_and_folds_the_wal(tmp_path: 
     access = StoreAccess(db)
     access.write(lambda store: store.con.execute(APPROVE, ["est-6"]))
     access.write(lambda store: store.con.execute(APPROVE, ["est-7"]))
-    reader = subprocess.Popen([sys.executable, "-c", HOLDING_READER, str(db)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:                      # a reader holds the file: the ingest cannot fold the WAL in place, copies it
-        assert reader.stdout is not None and reader.stdin is not None
-        assert reader.stdout.readline().strip() == "2"
+    # a reader holds the file: the ingest cannot fold the WAL in place, copies it
+    with reader_holding(db, _COUNT) as (first, _):
+        assert first == "2"
         report = ingest(db, "focus", [SAMPLE], wait_seconds=1)
         assert report.files[0].rows_loaded == 1000
-    finally:
-        reader.kill()
-        reader.wait()
     assert not Path(str(db) + ".wal").exists()                 # folded into the new file
     assert _approvals(db) == [("est-6", "approved"), ("est-7", "approved")]
     con = duckdb_connect(str(db), read_only=True)

@@ -3,8 +3,6 @@ and swap it in atomically; a second writer waits for the first."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -13,35 +11,18 @@ import pytest
 
 from knowledge.ingest import ingest
 from knowledge.store import StoreBusy, open_store, open_store_for_write, writer_lock
-from tests.conftest import duckdb_connect
+from tests.conftest import duckdb_connect, reader_holding
 
 SAMPLE = Path(__file__).parents[1] / "data" / "focus_sample_1000.csv.gz"
-
-READER = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
-print(con.execute('SELECT count(*) FROM focus_charges').fetchone()[0], flush=True)
-sys.stdin.readline()                      # hold the read-only connection until told to go on
-print(con.execute('SELECT count(*) FROM focus_charges').fetchone()[0], flush=True)
-"""
-
 
 def test_ingest_runs_while_another_process_reads(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     open_store(db).close()
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert reader.stdout is not None and reader.stdin is not None
-        assert reader.stdout.readline().strip() == "0"
+    with reader_holding(db, "SELECT count(*) FROM focus_charges") as (first, again):
+        assert first == "0"
         report = ingest(db, "focus", [SAMPLE], wait_seconds=1)   # would fail on a lock without the swap
         assert report.files[0].rows_loaded == 1000
-        reader.stdin.write("go\n")
-        reader.stdin.flush()
-        assert reader.stdout.readline().strip() == "0"            # the open reader keeps its snapshot
-    finally:
-        reader.kill()
-        reader.wait()
+        assert again() == "0"                                    # the open reader keeps its snapshot
     con = duckdb_connect(str(db), read_only=True)                 # the next question sees the new data
     assert con.execute("SELECT count(*), sum(BilledCost) FROM focus_charges").fetchone() == (
         1000, Decimal("20.52022672899"))
