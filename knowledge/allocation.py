@@ -7,7 +7,8 @@ ownership rule first, then endpoint metadata, then the GPU job that ran on the r
 of its inputs changed: the charges (row count and ingest runs), the ownership rules, the endpoints and the
 GPU jobs (a hash of every row). Writers call it when they finish (`knowledge.store`), so a question never
 pays for a DISTINCT over the whole bill. `meta.allocation_refreshed_at` says when it last ran. A refresh
-also sets the tag columns (knowledge.tag_columns) of charge rows inserted without them.
+also sets the tag columns (knowledge.tag_columns) of charge rows inserted without them, and rebuilds what
+ownership reads of each resource's charges (knowledge.resource_facts) when the charges changed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from knowledge import lake, tag_columns
+from knowledge import lake, resource_facts, tag_columns
 
 TABLE = "resource_owners_table"
 LIVE = "resource_owners_live"
@@ -46,22 +47,28 @@ def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 
 
 def refresh(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
-    """Rebuild the owners table when its inputs changed (or `force`); returns whether it was rebuilt."""
+    """Rebuild the owners table and the resources' ownership facts (knowledge.resource_facts) when their
+    inputs changed (or `force`); returns whether the owners table was rebuilt."""
     sig = signature(con)
-    if not force and _meta(con, _SIG_KEY) == sig:
+    owners = force or _meta(con, _SIG_KEY) != sig
+    facts = force or resource_facts.stale(con)
+    if not (owners or facts):
         return False
     con.execute("BEGIN TRANSACTION")
     try:
         tag_columns.fill(con, lake.main_table(con))     # rows some path inserted without their tag columns
-        con.execute(f"DELETE FROM main.{TABLE}")
-        con.execute(f"INSERT INTO main.{TABLE} SELECT * FROM {LIVE}")
-        _set_meta(con, _SIG_KEY, sig)
-        _set_meta(con, REFRESHED_KEY, datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"))
+        if facts:
+            resource_facts.rebuild(con)
+        if owners:
+            con.execute(f"DELETE FROM main.{TABLE}")
+            con.execute(f"INSERT INTO main.{TABLE} SELECT * FROM {LIVE}")
+            _set_meta(con, _SIG_KEY, sig)
+            _set_meta(con, REFRESHED_KEY, datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return True
+    return owners
 
 
 def refreshed_at(con: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -596,8 +596,16 @@ SELECT c.*,
 FROM focus_charges c LEFT JOIN resource_owners ro ON ro.ResourceId = c.ResourceId;
 """
 
+# What ownership reads of each resource's charges (knowledge.resource_facts), rebuilt by writers; filled for an
+# existing store by the refresh that follows a migration (its signature is not yet in `meta`).
+MIGRATION_12 = """
+CREATE TABLE IF NOT EXISTS resource_facts (ResourceId VARCHAR NOT NULL, seen_name VARCHAR, sub_id VARCHAR,
+    sub_name VARCHAR, team VARCHAR, owner VARCHAR, n BIGINT NOT NULL, last_seen TIMESTAMP, last_tagged TIMESTAMP);
+CREATE TABLE IF NOT EXISTS resource_latest_tags (ResourceId VARCHAR NOT NULL, Tags MAP(VARCHAR, VARCHAR));
+"""
+
 # Append new migrations here; never edit an earlier one.
 MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7,
-                         MIGRATION_8, MIGRATION_9, MIGRATION_10, MIGRATION_11]
+                         MIGRATION_8, MIGRATION_9, MIGRATION_10, MIGRATION_11, MIGRATION_12]
 
 SCHEMA_VERSION = len(MIGRATIONS)

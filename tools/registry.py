@@ -127,7 +127,7 @@ class ToolContext:
 
     def evidence(self, args: BaseModel) -> Evidence:
         notes = list(self.notes)
-        if any("resource_owners" in r.sql or "charges_allocated" in r.sql for r in self.runs):
+        if any(t in r.sql for r in self.runs for t in ("resource_owners", "charges_allocated", "resource_facts")):
             refreshed = self.store_fact("allocation_refreshed_at",
                                         "SELECT max(value) FROM meta WHERE key = 'allocation_refreshed_at'")
             if refreshed:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge import resource_facts
 from knowledge.semantic.model import DIMENSIONS
 from knowledge.tag_columns import TAG_COLUMNS
 from tools.contract import TableView, ToolResult, UnknownNameError, money
@@ -233,6 +234,8 @@ ACCOUNT_SQL = DIMENSIONS["account"].sql  # the semantic model's account: sub acc
 # A row per (name, account, team tag, owner tag) it was seen with over all its charges (`detail` true):
 # ownership_sources' grouping.
 _BEFORE_END = "ChargePeriodStart < ?"
+# The order of a resource's ownership rows (ownership_sources reads the latest first).
+_SEEN_ORDER = "last_seen DESC, n DESC, seen_name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST"
 _EXACT_SQL = f"""
     SELECT ResourceId AS rid, GROUPING(ResourceName) = 0 AS detail,
            min(ResourceName) FILTER (WHERE {_BEFORE_END}) AS name,
@@ -243,15 +246,12 @@ _EXACT_SQL = f"""
            sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND {_BEFORE_END}) AS last_rate,
            sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND {_BEFORE_END}) AS last_30,
            count(*) FILTER (WHERE {_BEFORE_END}) AS charges_in,
-           ResourceName AS seen_name, SubAccountId AS sub_id, SubAccountName AS sub_name,
-           {TAG_COLUMNS['team']} AS team, {TAG_COLUMNS['owner']} AS owner,
-           count(*) AS n, max(ChargePeriodStart) AS last_seen
+           {resource_facts.SEEN_COLUMNS}, {resource_facts.SEEN_AGGREGATES}
     FROM focus_charges
     WHERE ResourceId IN ({{marks}})
     GROUP BY GROUPING SETS ((ResourceId),
                             (ResourceId, ResourceName, SubAccountId, SubAccountName, {TAG_COLUMNS['team']}, {TAG_COLUMNS['owner']}))
-    ORDER BY detail, CASE WHEN NOT detail THEN last_30 END DESC NULLS LAST, rid,
-             last_seen DESC, n DESC, seen_name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST"""
+    ORDER BY detail, CASE WHEN NOT detail THEN last_30 END DESC NULLS LAST, rid, {_SEEN_ORDER}"""
 
 
 def _rate_params(window: Period, rate_start: date) -> list[Any]:
@@ -470,15 +470,7 @@ def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True,
     out: list[OwnerSource] = []
     # The team and owner tags are columns (knowledge.tag_columns): grouping by the whole Tags map decoded
     # every charge's map (1.1 s of who_owns at 10M charges); only the latest tag set is read as a map.
-    seen = seen if seen is not None else ctx.query(
-        f"""SELECT ResourceName AS seen_name, SubAccountId AS sub_id, SubAccountName AS sub_name,
-                  {TAG_COLUMNS['team']} AS team, {TAG_COLUMNS['owner']} AS owner,
-                  count(*) AS n, max(ChargePeriodStart) AS last_seen
-           FROM focus_charges WHERE ResourceId = ?
-           GROUP BY ALL
-           ORDER BY last_seen DESC, n DESC, seen_name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST""",
-        [rid],
-    )
+    seen = seen if seen is not None else _seen(ctx, rid)
     # team tags: (team, owner) -> [charges, last seen]
     tagged: dict[tuple[str, str | None], list[Any]] = {}
     for row in seen:
@@ -546,11 +538,29 @@ def ownership_sources(ctx: ToolContext, rid: str, with_tags: bool = True,
     return out, tags
 
 
+def _seen(ctx: ToolContext, rid: str) -> list[dict[str, Any]]:
+    """The resource's names, accounts and team/owner tags over all its charges, with how many charges and when
+    last seen: from the table writers keep (knowledge.resource_facts) when it is up to date with the charges,
+    else from the charges (a pass over five columns of the whole bill when they are in load order)."""
+    if _facts_fresh(ctx):
+        return ctx.query(f"SELECT seen_name, sub_id, sub_name, team, owner, n, last_seen FROM {resource_facts.TABLE} "
+                         f"WHERE ResourceId = ? ORDER BY {_SEEN_ORDER}", [rid])
+    return ctx.query(f"SELECT {resource_facts.SEEN_COLUMNS}, {resource_facts.SEEN_AGGREGATES} FROM focus_charges "
+                     f"WHERE ResourceId = ? GROUP BY ALL ORDER BY {_SEEN_ORDER}", [rid])
+
+
+def _facts_fresh(ctx: ToolContext) -> bool:
+    return bool(ctx.store_fact("resource_facts_fresh", resource_facts.FRESH_SQL))
+
+
 def _latest_tags(ctx: ToolContext, rid: str, last_seen: Any) -> Any:
-    """The resource's latest non-empty tag set: its latest charge's (a lookup on two constants, so only
-    those rows' maps are read), else, when that charge is untagged, the latest tagged one (reads every
-    map of the resource)."""
-    order = "ORDER BY ChargePeriodStart DESC, CAST(Tags AS VARCHAR) LIMIT 1"
+    """The resource's latest non-empty tag set: kept by the writers (knowledge.resource_facts) when up to date;
+    else its latest charge's (a lookup on two constants, so only those rows' maps are read), or, when that
+    charge is untagged, the latest tagged one (reads every map of the resource)."""
+    if _facts_fresh(ctx):
+        rows = ctx.query(f"SELECT Tags FROM {resource_facts.TAGS_TABLE} WHERE ResourceId = ?", [rid])
+        return rows[0]["Tags"] if rows else None
+    order = f"ORDER BY {resource_facts.LATEST_TAGS_ORDER} LIMIT 1"
     # The scan keeps the day's rows (~1/90 of a bill's) and the id is compared after it (MATERIALIZED, as in
     # explain_charge._breakdown): pushed into the scan, the id filter is a pass over the whole ResourceId
     # column (10M charges in load order: 267 -> 69 CPU-ms).
