@@ -236,38 +236,46 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
     (or largest first when no amount is given)."""
     order = "abs(billed - ?)" if amount is not None else "-billed"
     order_params = [amount] if amount is not None else []
-    lines = ctx.query(
-        f"""SELECT 'charge' AS grain, BilledCost AS billed, EffectiveCost AS effective,
-                   CAST(ChargePeriodStart AS DATE) AS start, CAST(ChargePeriodEnd AS DATE) AS stop,
-                   ResourceId AS rid, ResourceName AS name, ServiceName AS service, ProviderName AS provider,
-                   SkuId AS sku, ChargeDescription AS descr, ChargeCategory AS category, ChargeFrequency AS freq,
-                   1 AS n
-            FROM focus_charges WHERE {CHARGE_IN_PERIOD}
-            ORDER BY {order}, ChargePeriodStart, ResourceId NULLS LAST, SkuId NULLS LAST, ChargeDescription NULLS LAST
-            LIMIT ?""",
-        period_params(period) + order_params + [top],
-    )
-    # Sums read only the columns they group and add (names, providers and effective cost of the chosen
-    # candidate come from its breakdown): at 10M rows every extra column read costs.
-    groups = ctx.query(
-        f"""WITH g AS (
+    # One read of the period's charges for both the single lines and the sums: every statement that reads
+    # the period pays for decoding its BilledCost (DECIMAL(38,12)) again (at 10M charges in load order: one
+    # statement 101 ms against 69 + 72 ms for two). The sums read only the columns they group and add (names,
+    # providers and effective cost of the chosen candidate come from its breakdown).
+    rows = ctx.query(
+        f"""WITH c AS MATERIALIZED (
+                SELECT BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd, ResourceId, ResourceName,
+                       ServiceName, ProviderName, SkuId, ChargeDescription, ChargeCategory, ChargeFrequency
+                FROM focus_charges WHERE {CHARGE_IN_PERIOD}),
+            lines AS (
+                SELECT 0 AS part, 'charge' AS grain, BilledCost AS billed, EffectiveCost AS effective,
+                       ChargePeriodStart AS charged_at, CAST(ChargePeriodStart AS DATE) AS start,
+                       CAST(ChargePeriodEnd AS DATE) AS stop, ResourceId AS rid, ResourceName AS name,
+                       ServiceName AS service, ProviderName AS provider, SkuId AS sku, ChargeDescription AS descr,
+                       ChargeCategory AS category, ChargeFrequency AS freq, 1 AS n
+                FROM c
+                ORDER BY {order}, ChargePeriodStart, ResourceId NULLS LAST, SkuId NULLS LAST, ChargeDescription NULLS LAST
+                LIMIT ?),
+            g AS (
                 SELECT CASE WHEN GROUPING(ServiceName) = 0 THEN 'service-day'
                             WHEN GROUPING(day) = 0 THEN 'resource-day' ELSE 'resource-period' END AS grain,
                        sum(BilledCost) AS billed, day AS start, day AS stop, ResourceId AS rid,
                        ServiceName AS service, count(*) AS n
-                FROM (SELECT ResourceId, ServiceName, BilledCost, CAST(ChargePeriodStart AS DATE) AS day
-                      FROM focus_charges WHERE {CHARGE_IN_PERIOD}) c
-                GROUP BY GROUPING SETS ((ResourceId, day), (ResourceId), (ServiceName, day))
-            )
-            SELECT * FROM g
-            WHERE (grain = 'service-day' OR rid IS NOT NULL) AND n > 1{"" if amount is not None else " AND grain = 'resource-day'"}
-            ORDER BY {order}, grain, start NULLS FIRST, rid NULLS LAST, service NULLS LAST
-            LIMIT ?""",
-        period_params(period) + order_params + [top * 3],
+                FROM (SELECT ResourceId, ServiceName, BilledCost, CAST(ChargePeriodStart AS DATE) AS day FROM c)
+                GROUP BY GROUPING SETS ((ResourceId, day), (ResourceId), (ServiceName, day))),
+            sums AS (
+                SELECT 1 AS part, grain, billed, NULL AS effective, NULL AS charged_at, start, stop, rid, NULL AS name,
+                       service, NULL AS provider, NULL AS sku, NULL AS descr, NULL AS category, NULL AS freq, n
+                FROM g
+                WHERE (grain = 'service-day' OR rid IS NOT NULL) AND n > 1{"" if amount is not None else " AND grain = 'resource-day'"}
+                ORDER BY {order}, grain, start NULLS FIRST, rid NULLS LAST, service NULLS LAST
+                LIMIT ?)
+            SELECT * FROM (SELECT * FROM lines UNION ALL SELECT * FROM sums)
+            ORDER BY part, {order}, charged_at NULLS FIRST, grain, start NULLS FIRST, rid NULLS LAST, sku NULLS LAST,
+                     descr NULLS LAST, service NULLS LAST""",
+        period_params(period) + order_params + [top] + order_params + [top * 3] + order_params,
     )
     out: list[ChargeCandidate] = []
     seen: set[tuple[Any, ...]] = set()
-    for r in lines + groups:
+    for r in rows:
         billed = dec(r["billed"])
         start, stop = r["start"], r["stop"]
         if r["grain"] == "charge":  # a charge period [start, end): its last day is end - 1 (at least start)
@@ -280,7 +288,7 @@ def _candidates(ctx: ToolContext, period: Period, amount: Decimal | None, top: i
         seen.add(key)
         dist = abs(billed - amount) if amount is not None else None
         out.append(ChargeCandidate(
-            grain=r["grain"], billed=billed, effective=dec(r["effective"]) if "effective" in r else None,
+            grain=r["grain"], billed=billed, effective=dec(r["effective"]) if r["grain"] == "charge" else None,
             start=start, end=stop, resource_id=r["rid"], resource_name=r.get("name"), service=r["service"],
             provider=r.get("provider"),
             sku_id=r.get("sku"), description=r.get("descr"), category=r.get("category"), frequency=r.get("freq"),
