@@ -40,4 +40,7 @@ def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.Du
     con = duckdb.connect(database, read_only=read_only)
     if threads is not None:
         con.execute(f"SET threads = {threads}")
+    # DuckDB prints a progress bar for a query past 2 s (a migration's refresh of a big bill, a lake): never
+    # in a command's output. The ingest's own progress turns tracking back on without printing.
+    con.execute("SET enable_progress_bar = false")
     return con

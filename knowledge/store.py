@@ -211,8 +211,8 @@ def file_version(path: Path) -> str | None:
 
 
 def _attached(store: Store) -> Store:
-    # DuckDB prints a progress bar on stdout for a query past 2 s (a big bill, a lake): never in an answer
-    # or in --json output. The ingest's own progress turns tracking back on without printing.
+    # No DuckDB progress bar in an answer or in --json output (knowledge.connection.connect turns it off; a
+    # caller may have turned it on).
     store.con.execute("SET enable_progress_bar = false")
     if store.read_only and store.version is not None:
         name_index.adopt_version(store.con, store.version)

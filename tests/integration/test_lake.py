@@ -15,6 +15,7 @@ import pytest
 
 from apps.cli.main import app
 from knowledge import lake
+from knowledge.connection import connect
 from knowledge.ingest import ingest
 from knowledge.ingest.limits import LoadPolicy
 from knowledge.store import Store, StoreError, create_lake, open_store, open_store_for_write
@@ -326,6 +327,11 @@ def test_no_duckdb_progress_bar_reaches_an_answer(demo_lake: Path, demo_db: Path
     for path in (demo_lake, demo_db):
         with open_store(path, read_only=True) as store:
             assert store.con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    # Nor in what runs before a store is handed out: a migration's refresh of a 100M-row store printed bars on
+    # stderr for 30 s (every connection the product makes starts with it off).
+    con = connect(":memory:")
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    con.close()
 
 
 def test_a_partition_bigger_than_one_sort_is_written_in_sorted_buckets(demo_db: Path, tmp_path: Path,
