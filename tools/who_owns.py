@@ -232,12 +232,13 @@ ACCOUNT_SQL = DIMENSIONS["account"].sql  # the semantic model's account: sub acc
 # the bill, as they are in load order). A row per resource (`detail` false): its name, service, region and
 # account, and its cost over the window and the run rate's days, from its charges before the window's end.
 # A row per (name, account, team tag, owner tag) it was seen with over all its charges (`detail` true):
-# ownership_sources' grouping.
+# ownership_sources' grouping, read here only when the table the writers keep of it (knowledge.resource_facts)
+# is not up to date.
 _BEFORE_END = "ChargePeriodStart < ?"
 # The order of a resource's ownership rows (ownership_sources reads the latest first).
 _SEEN_ORDER = "last_seen DESC, n DESC, seen_name NULLS LAST, sub_id NULLS LAST, team NULLS LAST, owner NULLS LAST"
-_EXACT_SQL = f"""
-    SELECT ResourceId AS rid, GROUPING(ResourceName) = 0 AS detail,
+_RESOURCE_SQL = f"""
+    SELECT ResourceId AS rid, {{detail}} AS detail,
            min(ResourceName) FILTER (WHERE {_BEFORE_END}) AS name,
            min(ServiceName) FILTER (WHERE {_BEFORE_END}) AS service,
            min(ProviderName) FILTER (WHERE {_BEFORE_END}) AS provider,
@@ -245,13 +246,18 @@ _EXACT_SQL = f"""
            min({ACCOUNT_SQL}) FILTER (WHERE {_BEFORE_END}) AS account,
            sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND {_BEFORE_END}) AS last_rate,
            sum(BilledCost) FILTER (WHERE ChargePeriodStart >= ? AND {_BEFORE_END}) AS last_30,
-           count(*) FILTER (WHERE {_BEFORE_END}) AS charges_in,
-           {resource_facts.SEEN_COLUMNS}, {resource_facts.SEEN_AGGREGATES}
+           count(*) FILTER (WHERE {_BEFORE_END}) AS charges_in{{seen}}
     FROM focus_charges
-    WHERE ResourceId IN ({{marks}})
-    GROUP BY GROUPING SETS ((ResourceId),
-                            (ResourceId, ResourceName, SubAccountId, SubAccountName, {TAG_COLUMNS['team']}, {TAG_COLUMNS['owner']}))
-    ORDER BY detail, CASE WHEN NOT detail THEN last_30 END DESC NULLS LAST, rid, {_SEEN_ORDER}"""
+    WHERE ResourceId IN ({{{{marks}}}})
+    GROUP BY {{groups}}
+    ORDER BY detail, CASE WHEN NOT detail THEN last_30 END DESC NULLS LAST, rid{{order}}"""
+_EXACT_SQL = _RESOURCE_SQL.format(
+    detail="GROUPING(ResourceName) = 0",
+    seen=f",\n           {resource_facts.SEEN_COLUMNS}, {resource_facts.SEEN_AGGREGATES}",
+    groups=f"""GROUPING SETS ((ResourceId),
+                            (ResourceId, ResourceName, SubAccountId, SubAccountName, {TAG_COLUMNS['team']}, {TAG_COLUMNS['owner']}))""",
+    order=f", {_SEEN_ORDER}")
+_RESOURCE_ONLY_SQL = _RESOURCE_SQL.format(detail="false", seen="", groups="ResourceId", order="")
 
 
 def _rate_params(window: Period, rate_start: date) -> list[Any]:
@@ -269,9 +275,11 @@ def _to_match(row: dict[str, Any], window: Period, how: str) -> ResourceMatch:
 
 
 # Resources named by a resource name, or by an endpoint's or GPU job's id or name. A resource id is not looked
-# up here: _EXACT_SQL reads the text as one (a resource with no charges gives no row there).
+# up here: _EXACT_SQL reads the text as one (a resource with no charges gives no row there). The names the
+# charges give their resources are read from the writers' table when it is up to date (on a bill in load
+# order or a lake in ResourceId order, ResourceName = ? is a pass over that column of the whole bill).
 _IDS_SQL = """
-    SELECT ResourceId FROM focus_charges WHERE ResourceName = ? AND ResourceId IS NOT NULL
+    SELECT ResourceId FROM {names} WHERE {name} = ? AND ResourceId IS NOT NULL
     UNION SELECT resource_id FROM endpoints WHERE endpoint_id = ? AND resource_id IS NOT NULL
     UNION SELECT resource_id FROM endpoints WHERE name = ? AND resource_id IS NOT NULL
     UNION SELECT resource_id FROM gpu_jobs WHERE job_id = ? AND resource_id IS NOT NULL
@@ -288,10 +296,14 @@ def _exact(ctx: ToolContext, text: str, window: Period, rate_start: date) -> tup
     if not named:
         return [], []                   # no resource, endpoint or job has this name, in any spelling
     rows: list[dict[str, Any]] = []
+    fresh = _facts_fresh(ctx)
     if text in named:
-        ids = sorted({text, *(r["ResourceId"] for r in ctx.query(_IDS_SQL, [text] * 5))})
+        ids_sql = _IDS_SQL.format(names=resource_facts.TABLE if fresh else "focus_charges",
+                                  name="seen_name" if fresh else "ResourceName")
+        ids = sorted({text, *(r["ResourceId"] for r in ctx.query(ids_sql, [text] * 5))})
         end = day_start(window.end)
-        rows = ctx.query(_EXACT_SQL.format(marks=", ".join("?" for _ in ids)),
+        sql = _RESOURCE_ONLY_SQL if fresh else _EXACT_SQL
+        rows = ctx.query(sql.format(marks=", ".join("?" for _ in ids)),
                          [end] * 5 + [day_start(rate_start), end, day_start(window.start), end, end] + ids)
     found = [r for r in rows if not r["detail"] and r["charges_in"]]
     if not found:
@@ -300,7 +312,8 @@ def _exact(ctx: ToolContext, text: str, window: Period, rate_start: date) -> tup
             return [], []
         return _exact(ctx, named[0], window, rate_start)
     best = found[0]["rid"]
-    return [_to_match(r, window, "id or name") for r in found], [r for r in rows if r["detail"] and r["rid"] == best]
+    matches = [_to_match(r, window, "id or name") for r in found]
+    return matches, _seen(ctx, best) if fresh else [r for r in rows if r["detail"] and r["rid"] == best]
 
 
 def _parse_amount(text: str) -> tuple[Decimal | None, str, str]:

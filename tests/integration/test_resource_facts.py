@@ -109,22 +109,28 @@ def test_a_store_changed_behind_the_writers_back_is_read_from_its_charges(writab
     # refreshed anything.
     con = duckdb_connect(str(writable_demo))
     con.execute("INSERT INTO focus_charges (BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd, ProviderName, "
-                "ServiceName, ResourceId, Tags, x_tag_team) VALUES (98765.43, 98765.43, ? + INTERVAL 1 HOUR, "
-                "? + INTERVAL 2 HOUR, 'AWS', ?, ?, MAP {'team': 'retagged-by-hand'}, 'retagged-by-hand')",
+                "ServiceName, ResourceId, ResourceName, Tags, x_tag_team) VALUES (98765.43, 98765.43, ? + INTERVAL 1 HOUR, "
+                "? + INTERVAL 2 HOUR, 'AWS', ?, ?, 'renamed-by-hand', MAP {'team': 'retagged-by-hand'}, 'retagged-by-hand')",
                 [last, last, service, rid])
     con.close()
     day = (last + timedelta(hours=1)).date().isoformat()
 
     with open_store(writable_demo, read_only=True) as store:
         stale = run_tool(store, "explain_charge", {"amount": 98765.43, "period": day})
+        by_name = run_tool(store, "who_owns", {"resource": "renamed-by-hand"})
     assert stale.match is not None and stale.match.resource_id == rid
     assert stale.team == "retagged-by-hand"              # its latest team tag, read from the charges
-    assert not any("resource_facts" in r.sql or "resource_latest_tags" in r.sql for r in stale.evidence.sql)
+    assert by_name.resource.resource_id == rid and by_name.team == "retagged-by-hand"
+    for result in (stale, by_name):
+        assert not any("resource_facts" in r.sql or "resource_latest_tags" in r.sql for r in result.evidence.sql)
 
     with open_store(writable_demo) as store:             # a writer: its close refreshes what it keeps
         pass
     with open_store(writable_demo, read_only=True) as store:
         fresh = run_tool(store, "explain_charge", {"amount": 98765.43, "period": day})
+        fresh_by_name = run_tool(store, "who_owns", {"resource": "renamed-by-hand"})
     assert fresh.team == "retagged-by-hand" and fresh.owner_sources == stale.owner_sources
-    assert any("FROM resource_facts" in r.sql for r in fresh.evidence.sql)
+    assert fresh_by_name.summary() == by_name.summary()
+    for result in (fresh, fresh_by_name):
+        assert any("FROM resource_facts" in r.sql for r in result.evidence.sql)
     assert team != "retagged-by-hand"
