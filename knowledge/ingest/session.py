@@ -83,7 +83,14 @@ def bounded_memory(con: duckdb.DuckDBPyConnection, store_path: Path) -> Iterator
     con.execute(f"SET memory_limit = '{memory_limit()}'")
     if str(store_path) != ":memory:":
         spill.mkdir(parents=True, exist_ok=True)
-        con.execute("SET temp_directory = ?", [str(spill)])
+        # DuckDB keeps the temporary directory it has spilled to for the life of the database (setting it
+        # again, even to the same path, fails): a block after one that spilled (the writer's refresh after
+        # the load) keeps spilling where it is.
+        if old["temp_directory"] != str(spill):
+            try:
+                con.execute("SET temp_directory = ?", [str(spill)])
+            except duckdb.NotImplementedException:
+                pass
     try:
         yield
     finally:
@@ -97,6 +104,8 @@ def _restore(con: duckdb.DuckDBPyConnection, old: dict[str, str | None], spill: 
             con.execute(f"SET {key} = ?", [value]) if value else con.execute(f"RESET {key}")
         except duckdb.Error:
             pass
+    if setting(con, "temp_directory") == str(spill):
+        return          # still DuckDB's (it spilled there): removed by the writer once the database is closed
     if spill.exists():
         for f in spill.iterdir():
             f.unlink(missing_ok=True)
