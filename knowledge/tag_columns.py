@@ -48,9 +48,12 @@ def computed_sql(tags: str = "Tags") -> str:
 def fill(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Set the tag columns on the rows of `table` that carry one of the keys but have none of the columns
     (rows inserted without them); returns how many rows were set. Rows already filled, and rows with none
-    of the keys, are left as they are."""
+    of the keys, are left as they are, and so are rows a run of finops wrote (an ingest, a connector, the
+    demo: `x_ingest_id` set), which compute their columns as they insert: at 10M ingested charges the test
+    decoded every untagged row's map after each ingest (0.9 s), where the ingest ids' statistics skip it."""
     unset = " AND ".join(f"{c} IS NULL" for c in TAG_COLUMNS.values())
     carried = " OR ".join(f"{value_sql(k)} IS NOT NULL" for k in TAG_COLUMNS)
     sets = ", ".join(f"{c} = {value_sql(k)}" for k, c in TAG_COLUMNS.items())
-    row = con.execute(f"UPDATE {table} SET {sets} WHERE Tags IS NOT NULL AND {unset} AND ({carried})").fetchone()
+    row = con.execute(f"UPDATE {table} SET {sets} WHERE x_ingest_id IS NULL AND Tags IS NOT NULL AND {unset} "
+                      f"AND ({carried})").fetchone()
     return int(row[0]) if row else 0
