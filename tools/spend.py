@@ -3,6 +3,7 @@ spend nobody owns as its own "unallocated" line, and the change vs the previous 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -40,6 +41,7 @@ OTHER_LABEL = "other"
 
 _KEYS: dict[str, str] = {g: DIMENSIONS[g].sql for g in SPEND_GROUPS}
 _TIME_DIMS = {g for g in SPEND_GROUPS if DIMENSIONS[g].kind == "time"}
+_NULLIF_COLUMN = re.compile(r"nullif\((\w+), ''\)")
 
 
 class SpendArgs(BaseModel):
@@ -308,32 +310,42 @@ def _spend_sql(args: SpendArgs, period: Period, previous: Period | None, where: 
     else:
         in_prev, scanned = in_cur, f"({in_cur} OR {in_cur})"
         bounds = period_params(period) + period_params(previous) + period_params(period) + period_params(previous)
+    # A key that is a column with '' read as NULL (service, region, ...) is grouped by the column, then the few
+    # groups by the key: hashing nullif(...) on every charge cost 6-9% of the statement at 100M charges.
+    bare = _NULLIF_COLUMN.fullmatch(key)
     grouped = f"""
         WITH base AS (
-            SELECT {key} AS k, {name_expr} AS nm, BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd,
-                   {in_cur} AS cur, {in_prev} AS prev{", x_team" if needs_alloc else ""}
+            SELECT {bare.group(1) if bare else key} AS k, {name_expr} AS nm, BilledCost, EffectiveCost, ChargePeriodStart,
+                   ChargePeriodEnd, {in_cur} AS cur, {in_prev} AS prev{", x_team" if needs_alloc else ""}
             FROM {source}
             WHERE {scanned}{cond}
         ),
-        g AS (
+        g{"0" if bare else ""} AS (
             SELECT k, min(nm) AS nm,
                    sum(BilledCost) FILTER (WHERE cur) AS billed,
                    sum(EffectiveCost) FILTER (WHERE cur) AS effective,
                    sum(BilledCost) FILTER (WHERE prev) AS prev_billed,
                    count(*) FILTER (WHERE cur) AS n,
-                   count(*) FILTER (WHERE prev) AS prev_n,
                    {unalloc_expr} AS unalloc,
                    min(ChargePeriodStart) AS first_ts, max(ChargePeriodEnd) AS last_ts
             FROM base GROUP BY k
         )"""
+    if bare:
+        grouped += """,
+        g AS (
+            SELECT nullif(k, '') AS k, min(nm) AS nm, sum(billed) AS billed, sum(effective) AS effective,
+                   sum(prev_billed) AS prev_billed, sum(n) AS n, sum(unalloc) AS unalloc,
+                   min(first_ts) AS first_ts, max(last_ts) AS last_ts
+            FROM g0 GROUP BY 1
+        )"""
     scan = bounds + params
     if args.group_by in _TIME_DIMS:
         return grouped + """
-        SELECT k AS key, nm, billed, effective, prev_billed, n, prev_n, unalloc, first_ts, last_ts,
+        SELECT k AS key, nm, billed, effective, prev_billed, n, unalloc, first_ts, last_ts,
                1 AS folded, 1 AS slot
         FROM g ORDER BY k""", scan
     sql = top_n_sql(grouped, ["coalesce(billed, 0)", "coalesce(prev_billed, 0)"],
-                    ["billed", "effective", "prev_billed", "n", "prev_n", "unalloc"],
+                    ["billed", "effective", "prev_billed", "n", "unalloc"],
                     extra="min(nm) AS nm, min(first_ts) AS first_ts, max(last_ts) AS last_ts,",
                     ascending=args.order == "asc")
     return sql, scan + [args.top, args.top + 1]
