@@ -115,15 +115,9 @@ def forecast(ctx: ToolContext, args: ForecastArgs) -> ForecastResult:
 def last_data_day(ctx: ToolContext) -> date:
     """The last day with billing data, not after the day before `today` (read once per read-only store version
     and day: a pass over the ChargePeriodStart column, 100 ms at 100M charges)."""
-    cache = ctx.store_cache("facts")
-    key = f"last_charge_before:{ctx.today.isoformat()}"
-    if cache is not None and key in cache:
-        last = cache[key]
-    else:
-        last = ctx.scalar("SELECT max(ChargePeriodStart) AS last FROM focus_charges WHERE ChargePeriodStart < ?",
-                          [ctx.today + timedelta(days=1)])
-        if cache is not None:
-            cache[key] = last
+    last = ctx.once_per_store(f"last_charge_before:{ctx.today.isoformat()}", lambda: ctx.scalar(
+        "SELECT max(ChargePeriodStart) AS last FROM focus_charges WHERE ChargePeriodStart < ?",
+        [ctx.today + timedelta(days=1)]))
     if last is None:
         raise NoDataError("the store holds no billing data to forecast from (ingest a FOCUS export first)")
     return min(last.date(), ctx.today - timedelta(days=1)) if last.date() >= ctx.today else last.date()

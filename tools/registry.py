@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, cast, get_type_hints
 
 from cachetools import LRUCache
 from pydantic import BaseModel, ValidationError
@@ -29,6 +29,7 @@ from tools.periods import Period, parse_period
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=ToolResult)
+T = TypeVar("T")
 
 # (source name, table, timestamp expression, the ingest_runs.source values that fill the table)
 _FRESHNESS_SOURCES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -112,6 +113,17 @@ class ToolContext:
         if not self.store.read_only:
             return None
         return _caches_of(self.store).setdefault(name, {})
+
+    def once_per_store(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` (which runs its SQL through `query`, so it is evidence when it runs) once per read-only
+        store version; on every call for a writable store."""
+        cache = self.store_cache("facts")
+        if cache is not None and key in cache:
+            return cast(T, cache[key])
+        value = compute()
+        if cache is not None:
+            cache[key] = value
+        return value
 
     def store_fact(self, key: str, sql: str) -> Any:
         """A scalar about the whole store (e.g. how many billing currencies it holds), computed once per

@@ -167,14 +167,12 @@ class DataRange:
 def charges_range(ctx: ToolContext) -> DataRange:
     """What focus_charges holds: read once per read-only store version (a pass over the whole bill, ~50 ms
     at 10M charges), on every call on a writable store."""
-    cache = ctx.store_cache("facts")
-    if cache is not None and isinstance(known := cache.get("charges_range"), DataRange):
-        return known
-    row = ctx.query("SELECT min(ChargePeriodStart) AS first, max(ChargePeriodEnd) AS last, count(*) AS n FROM focus_charges")[0]
-    data = DataRange(row["first"], row["last"], int(row["n"]))
-    if cache is not None:
-        cache["charges_range"] = data
-    return data
+    def read() -> DataRange:
+        row = ctx.query("SELECT min(ChargePeriodStart) AS first, max(ChargePeriodEnd) AS last, count(*) AS n "
+                        "FROM focus_charges")[0]
+        return DataRange(row["first"], row["last"], int(row["n"]))
+
+    return ctx.once_per_store("charges_range", read)
 
 
 def calls_range(ctx: ToolContext) -> DataRange:
