@@ -149,6 +149,7 @@ class Entities:
     period: str | None = None
     period_unparsed: list[str] = field(default_factory=list)   # time words outside the period read: not understood
     period_compared: str | None = None           # "in October than in September": the period compared with
+    period_baseline: str | None = None           # "up compared to August?": a baseline with no period asked about
     amounts: list[Decimal] = field(default_factory=list)
     amount_unit: str | None = None               # month | day | hour | week | year when stated
     multiplier: Decimal | None = None
@@ -362,6 +363,7 @@ def extract(question: str, index: NameIndex, today: date | None = None) -> Entit
             ent.period_compared = compared_period(ent.period_compared)   # "october vs the previous month"
     _stated_then_asked(ent)
     _same_period_twice(ent)
+    _baseline_only(ent)
     _amounts(ent)
     m = _MULTIPLIER.search(text)
     if m:
@@ -420,6 +422,37 @@ def _stated_then_asked(ent: Entities) -> None:
     other = find_period(ent.period_unparsed[0])
     if other.phrase == ent.period_unparsed[0] and not other.unparsed:
         ent.period, ent.period_compared, ent.period_unparsed = other.phrase, ent.period, []
+
+
+# "did our ec2 bill go up compared to october?": the one period named follows a comparison word, so it is the
+# baseline, not the period asked about (it was answered as October against September).
+_BASELINE = re.compile(r"(?:\bcompared\s+(?:to|with)|\bvs\.?|\bversus|\bagainst|\brelative\s+to"
+                       r"|\bthan(?:\s+(?:we|they|it|you)\s+(?:did|were|was|spent|had))?)\s+(?:(?:in|during|for)\s+)*$")
+
+
+_OTHER_TIME = re.compile(r"\b(?:days?|weeks?|weekends?|months?|quarters?|years?|today|yesterday|ytd|mtd|qtd)\b")
+
+
+def _baseline_only(ent: Entities) -> None:
+    """A lone period named as the baseline: the month before this one is this month so far's baseline (spend
+    sets the month to date against the same days of it); any other is kept aside (`period_baseline`) for a
+    reply asking which period to compare with it."""
+    if not ent.period or ent.period_compared is not None or ent.period_unparsed or ent.today is None:
+        return
+    text = ent.text.lower()
+    at = text.find(ent.period.lower())
+    said = _BASELINE.search(text[:at]) if at >= 0 else None
+    if said is None or _OTHER_TIME.search(text[:said.start()]):
+        return      # "the month before vs last month": the period asked about is named before the comparison
+    try:
+        named = parse_period(ent.period, ent.today)
+    except FinopsError:
+        return
+    month = ent.today.replace(day=1)
+    if named.start == (month - timedelta(days=1)).replace(day=1) and named.end == month:
+        ent.period = "this month"
+    else:
+        ent.period, ent.period_baseline = None, ent.period
 
 
 def _same_period_twice(ent: Entities) -> None:

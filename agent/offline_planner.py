@@ -235,9 +235,11 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
             c["tool"] in TOTAL_TOOLS for c in step.calls):
         # "spend on the 17th": a day the period grammar did not read is never the default 30 days
         return PlanStep(reply=period_not_understood_reply([day.group(0).strip()], ent.period))
-    if ent.period_unparsed:
-        # A time phrase that is present but not read is never replaced by the tool's default period.
-        return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period))
+    if ent.period_unparsed or ent.period_baseline:
+        # A time phrase that is present but not read is never replaced by the tool's default period; a baseline
+        # alone ("are we spending more than in august?") is never answered as the period asked about.
+        return PlanStep(reply=period_not_understood_reply(ent.period_unparsed, ent.period) if ent.period_unparsed
+                        else baseline_only_reply(str(ent.period_baseline)))
     absent = absent_services(ent)
     if absent:
         return PlanStep(reply=unknown_name_reply(ent, "service", absent[0], _understood(step)))
@@ -332,6 +334,13 @@ def period_not_understood_reply(words: list[str], read: str | None) -> Reply:
         "'last month', 'October', 'Q3 2026', 'Q4 so far', 'last 90 days', 'since Monday', 'since Oct 1', "
         "'between Oct 3 and 10' or '2026-11-01..2026-11-15'."),
         "suggestions": ["last week", "last month", "last 30 days"]}
+
+
+def baseline_only_reply(baseline: str) -> Reply:
+    ask = f"this month vs {baseline}"
+    return {"kind": "did_you_mean", "suggestions": [ask], "text": (
+        f"I read '{baseline}' as what to compare with, but not the period to compare with it, so I give no "
+        f"figure. Name both, e.g. '{ask}' or 'last month vs {baseline}'.")}
 
 
 def _understood(step: PlanStep) -> str:

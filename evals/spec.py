@@ -55,7 +55,8 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout9_stats", "heldout10_slices",
                   "heldout11_fixcheck", "heldout12_dropped", "heldout13_pace_units",
                   "heldout14_commitments", "heldout15_who_and_gpu_hours",
-                  "heldout16_dropped_words", "heldout17_monthly", "heldout18_previous_period"]
+                  "heldout16_dropped_words", "heldout17_monthly", "heldout18_previous_period",
+                  "heldout19_baseline_period"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -95,7 +96,9 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # "monthly" spend over several months: a breakdown by month
                                      "heldout17_monthly",
                                      # a named period against "the previous month": the one before it
-                                     "heldout18_previous_period")
+                                     "heldout18_previous_period",
+                                     # a period named only as the baseline ("compared to october")
+                                     "heldout19_baseline_period")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
