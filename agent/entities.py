@@ -424,12 +424,11 @@ def _stated_then_asked(ent: Entities) -> None:
         ent.period, ent.period_compared, ent.period_unparsed = other.phrase, ent.period, []
 
 
-# "did our ec2 bill go up compared to october?": the one period named follows a comparison word, so it is the
-# baseline, not the period asked about (it was answered as October against September).
+# "did our ec2 bill go up compared to october?": the one period named follows a comparison word (_COMPARE's,
+# said right before it), so it is the baseline, not the period asked about (it was answered as October against
+# September); unless a time word comes before the comparison ("the month before vs last month").
 _BASELINE = re.compile(r"(?:\bcompared\s+(?:to|with)|\bvs\.?|\bversus|\bagainst|\brelative\s+to"
                        r"|\bthan(?:\s+(?:we|they|it|you)\s+(?:did|were|was|spent|had))?)\s+(?:(?:in|during|for)\s+)*$")
-
-
 _OTHER_TIME = re.compile(r"\b(?:days?|weeks?|weekends?|months?|quarters?|years?|today|yesterday|ytd|mtd|qtd)\b")
 
 
@@ -443,7 +442,7 @@ def _baseline_only(ent: Entities) -> None:
     at = text.find(ent.period.lower())
     said = _BASELINE.search(text[:at]) if at >= 0 else None
     if said is None or _OTHER_TIME.search(text[:said.start()]):
-        return      # "the month before vs last month": the period asked about is named before the comparison
+        return
     try:
         named = parse_period(ent.period, ent.today)
     except FinopsError:
