@@ -876,17 +876,24 @@ def fill(spec: ToolSpec, intent: Intent, ent: Entities, base: dict[str, Any] | N
 
 
 def _movers_without_comparison(state: AgentState) -> PlanStep | None:
-    """"which cloud grew the most in Q3 over Q2?" with no billing data for Q2: the change cannot be ranked, so
-    the question gets that said and no figure (the period's own totals answer another question)."""
+    """"which cloud grew the most in Q3 over Q2?" with no billing data for Q2, or with data for part of it
+    ("which service grew fastest since september" against 85 days of which the data holds 5: +1905%): the
+    change cannot be ranked, so the question gets that said and no figure (the period's own totals answer
+    another question)."""
     if not MOVERS.search(normalise(state.get("question", ""))):
         return None
     for o in state.get("outcomes") or []:
         result = o.get("result") or {}
-        if o.get("tool") == "spend" and o.get("ok") and result.get("previous_total_billed") is None:
-            previous = (result.get("previous") or {}).get("label") or "the period before"
+        if o.get("tool") != "spend" or not o.get("ok"):
+            continue
+        previous = (result.get("previous") or {}).get("label") or "the period before"
+        starts = result.get("previous_partial_from")
+        if result.get("previous_total_billed") is None or starts:
+            why = (f"the billing data starts {starts} and covers {previous} only in part" if starts
+                   else f"there is no billing data for {previous} to compare with")
             return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "withdraw": True, "text": (
-                f"I cannot rank the changes: there is no billing data for {previous} to compare with, so I give "
-                "no figure. Ask about a period whose previous period the data covers (e.g. 'last month').")})
+                f"I cannot rank the changes: {why}, so I give no figure. Ask about a period whose previous "
+                "period the data covers (e.g. 'last month').")})
     return None
 
 
