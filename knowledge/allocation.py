@@ -28,9 +28,7 @@ _SMALL_INPUTS = ("ownership", "endpoints", "gpu_jobs")
 
 def signature(con: duckdb.DuckDBPyConnection) -> str:
     """One string that changes when any input of the owners table changes."""
-    parts = ["(SELECT count(*)::VARCHAR FROM focus_charges)",
-             "(SELECT count(*) || '/' || coalesce(max(ingest_id), '') || '/' || coalesce(max(finished_at)::VARCHAR, '') "
-             "FROM ingest_runs)"]
+    parts = list(resource_facts.SIGNATURE_PARTS)
     parts += [f"(SELECT count(*) || '/' || coalesce(sum(hash(t)), 0)::VARCHAR FROM {name} t)" for name in _SMALL_INPUTS]
     row = con.execute("SELECT " + " || ' ' || ".join(parts)).fetchone()
     return str(row[0]) if row else ""

@@ -24,10 +24,12 @@ TABLE = "resource_facts"
 TAGS_TABLE = "resource_latest_tags"
 SIG_KEY = "resource_facts_signature"
 
-# The charges' signature: row count (no scan) and the ingest runs (a replace keeps the count).
-SIGNATURE_SQL = ("SELECT (SELECT count(*) FROM focus_charges)::VARCHAR || '/' || "
-                 "(SELECT count(*) || '/' || coalesce(max(ingest_id), '') || '/' || "
-                 "coalesce(max(finished_at)::VARCHAR, '') FROM ingest_runs)")
+# The charges' signature: row count (no scan) and the ingest runs (a replace keeps the count); the allocation's
+# signature starts with the same two parts.
+SIGNATURE_PARTS = ("(SELECT count(*)::VARCHAR FROM focus_charges)",
+                   "(SELECT count(*) || '/' || coalesce(max(ingest_id), '') || '/' || "
+                   "coalesce(max(finished_at)::VARCHAR, '') FROM ingest_runs)")
+SIGNATURE_SQL = "SELECT " + " || '/' || ".join(SIGNATURE_PARTS)
 FRESH_SQL = (f"SELECT coalesce((SELECT value FROM main.meta WHERE key = '{SIG_KEY}') = ({SIGNATURE_SQL}), false)")
 
 # The grouping who_owns' _EXACT_SQL does for one resource (its `detail` rows), for every resource.

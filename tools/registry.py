@@ -127,14 +127,8 @@ class ToolContext:
 
     def store_fact(self, key: str, sql: str) -> Any:
         """A scalar about the whole store (e.g. how many billing currencies it holds), computed once per
-        read-only store and on every call otherwise."""
-        cache = self.store_cache("facts")
-        if cache is not None and key in cache:
-            return cache[key]
-        (value,) = _one(self.con.execute(sql).fetchone())
-        if cache is not None:
-            cache[key] = value
-        return value
+        read-only store and on every call otherwise (not evidence: a fact about the store, not the answer's)."""
+        return self.once_per_store(key, lambda: _one(self.con.execute(sql).fetchone())[0])
 
 
     def evidence(self, args: BaseModel) -> Evidence:

@@ -11,14 +11,15 @@ from typing import Any
 from agent.answer import Answer
 from tests.conftest import usd
 
-_TEAM = "SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'ml-platform' AND ChargePeriodStart >= DATE ? AND ChargePeriodStart < DATE ?"
+_TEAM = ("SELECT sum(BilledCost) FROM charges_allocated WHERE x_team = 'ml-platform' "
+         "AND ChargePeriodStart >= CAST(? AS DATE) AND ChargePeriodStart < CAST(? AS DATE)")
 
 
 def test_the_month_before_as_baseline_is_this_month_so_far_against_its_same_days(
         offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
-    so_far = sql(_TEAM.replace("DATE ?", "DATE '2026-11-01'", 1).replace("DATE ?", "DATE '2026-11-25'"))
-    same_days = sql(_TEAM.replace("DATE ?", "DATE '2026-10-01'", 1).replace("DATE ?", "DATE '2026-10-25'"))
-    october = sql(_TEAM.replace("DATE ?", "DATE '2026-10-01'", 1).replace("DATE ?", "DATE '2026-11-01'"))
+    so_far = sql(_TEAM, "2026-11-01", "2026-11-25")
+    same_days = sql(_TEAM, "2026-10-01", "2026-10-25")
+    october = sql(_TEAM, "2026-10-01", "2026-11-01")
     a = offline("has the ml-platform team's bill grown compared to october?")
     assert a.kind == "answer", a.text
     assert usd(so_far) in a.text and f"from {usd(same_days)} in the same days of October 2026" in a.text, a.text
