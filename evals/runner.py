@@ -39,6 +39,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   not the period asked about (found row, then blind rows); reported, never gated.
 - heldout20_partial_baseline: a ranking of changes against a period the billing data only partly covers gets no
   figure (found row, then blind rows); reported, never gated.
+- heldout21_subject_words: what the money went on, said as a plain word between "how much" and the verb ("how
+  much egress did we pay"), gets no figure, never the total (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
