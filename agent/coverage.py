@@ -313,6 +313,19 @@ def _name_parts(ent: Entities) -> frozenset[str]:
 
 _FAMILY_NOUNS = {"family", "families", "series", "line", "lineup", "class", "tier"}
 
+# "how much egress did we pay", "how much outbound traffic were we billed for": the words between "how much" and
+# the verb's auxiliary are what the money went on, an ordinary English word as much as a name. Words that only
+# say "money" ("how much cash did we burn") are not a subject.
+_HOW_MUCH_SUBJECT = re.compile(
+    r"\bhow\s+much\s+((?:[a-z][\w'’-]*\s+){1,3}?)(?:did|do|does|have|has|had|are|were|was|is|will|would|should|"
+    r"could|can)\s+(?:we|you|they|i|our|us|it|the|my|your|their)\b")
+_MONEY_WORDS = {"money", "cash", "dough", "dollars", "dollar", "bucks", "usd", "damage", "moolah", "budget", "spend",
+                "spending", "cost", "costs", "extra", "additional"}
+
+
+def _how_much_slots(text: str) -> list[tuple[int, int]]:
+    return [m.span(1) for m in _HOW_MUCH_SUBJECT.finditer(text)]
+
 
 def leftover_words(ent: Entities) -> list[str]:
     """Words of the question nothing understood that may name something ("blorp", "the billing team", "spend
@@ -321,7 +334,12 @@ def leftover_words(ent: Entities) -> list[str]:
     text = ent.text
     out: list[str] = []
     parts = _name_parts(ent)
+    slots = _how_much_slots(text)
     for start, end, word in _uncovered(ent):
+        if (any(a <= start and end <= b for a, b in slots) and word not in _MONEY_WORDS | RESOURCE_NOUNS | _UNITS_PER
+                and not is_english_function(word) and word not in out):
+            out.append(word)                          # "how much egress did we pay": what the money went on
+            continue
         if word in _FAMILY_NOUNS and re.search(r"(?:claude|gpt-?[\d.]+|sonnet|opus|haiku|llama|gemini|mistral)\s+$",
                                                text[:start]):
             continue                                  # "the claude family": the models of a family (llm_spend)
