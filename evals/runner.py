@@ -41,6 +41,9 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   figure (found row, then blind rows); reported, never gated.
 - heldout21_subject_words: what the money went on, said as a plain word between "how much" and the verb ("how
   much egress did we pay"), gets no figure, never the total (found rows, then blind rows); reported, never gated.
+- heldout22_bill_part: a part of the bill named after it ("how much of october's bill was discounted") or a time
+  of day ("before noon yesterday") gets no figure, never the whole bill (found rows, then blind rows); reported,
+  never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

@@ -57,7 +57,7 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout14_commitments", "heldout15_who_and_gpu_hours",
                   "heldout16_dropped_words", "heldout17_monthly", "heldout18_previous_period",
                   "heldout19_baseline_period", "heldout20_partial_baseline",
-                  "heldout21_subject_words"]
+                  "heldout21_subject_words", "heldout22_bill_part"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -103,7 +103,9 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # a ranking of changes against a partly covered period: no figure
                                      "heldout20_partial_baseline",
                                      # what the money went on said as a plain word ("how much egress did we pay")
-                                     "heldout21_subject_words")
+                                     "heldout21_subject_words",
+                                     # a part of the bill named after it ("how much of october's bill was discounted")
+                                     "heldout22_bill_part")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
