@@ -19,7 +19,7 @@ from agent.intents import INTENTS, vocabulary
 from agent.state import Reply
 from agent.typos import semantic_words
 from knowledge.naming import fold, suggest
-from knowledge.semantic.model import CONCEPTS, DERIVED
+from knowledge.semantic.model import CONCEPTS, DERIVED, MEASURES
 from knowledge.service_catalog import held, mentioned_services
 from tools.who_owns import SUPERLATIVE_WORDS
 
@@ -554,6 +554,7 @@ def unasked_statistic_reply(word: str, understood: str) -> Reply:
 # hour"): the totals tools sum whole days of the period and cannot keep only those hours or days.
 TIME_SLICE = re.compile(
     r"\b(?:weekends?|weekdays?|week[- ]?nights?|nights?|night-?time|overnight|evenings?|mornings?|afternoons?|"
+    r"noon|mid-?day|lunch(?:[- ]?time)?|dinner(?:[- ]?time)?|dawn|dusk|"
     r"(?:business|working|office|peak|off[- ]?peak) hours|off[- ]hours|after[- ]hours|"
     r"mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|"
     r"hourly|per hour|by (?:the )?hour|each hour|every hour|an hour)\b")
@@ -720,6 +721,64 @@ def unsummed_names_reply(names: str, understood: str) -> Reply:
         "breakdown (e.g. 'spend by team last month').")
 
 
+# "how much of october's bill was discounted", "what share of last month's spend went to refunds": the words after
+# the verb name the part of the total asked about.
+_TOTAL_PART = re.compile(
+    r"\b(?:how\s+much|what\s+(?:portion|share|part|fraction|percentage|percent|proportion|amount|chunk|slice))\s+of\s+"
+    r"(?:[\w'’-]+\s+){0,6}?(?:was|were|is|are|went|goes|got|gets)\s+"
+    r"((?:[a-z][\w'’-]*)(?:\s+[a-z][\w'’-]*){0,2})")
+
+
+def unread_part(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
+    """The word naming the part of a total the question asks about that the planned total calls do not read:
+    no name stands there and no filter of the semantic model the calls apply means it ("discounted",
+    "refunded"): the answer would be the whole total. A name ("ec2") or a concept the calls filter by
+    ("compute") is read."""
+    if not calls or not all(c["tool"] in TOTAL_TOOLS for c in calls):
+        return None
+    m = _TOTAL_PART.search(ent.text)
+    if m is None:
+        return None
+    spans = _covered_spans(ent)
+    read = _read_by(calls)
+    filtered = {str(f.get("dimension")) for c in calls for f in ((c.get("args") or {}).get("filters") or [])
+                if isinstance(f, Mapping)}
+    for wm in _WORD.finditer(m.group(1)):
+        start, end, word = m.start(1) + wm.start(), m.start(1) + wm.end(), wm.group(0)
+        if (is_english_function(word) or word in ("to", "on", "for", "spent", "paid", "billed", "charged")
+                or any(a <= start and end <= b for a, b in spans)):
+            continue
+        if any(c.dimension in filtered and (word in c.words or _stem(word) in c.words) for c in CONCEPTS):
+            continue
+        if read(word):
+            continue
+        return word
+    return None
+
+
+def _read_by(calls: Sequence[Mapping[str, Any]]) -> Callable[[str], bool]:
+    """Whether the planned calls read a word themselves: a word of their measures' names and synonyms
+    ("unused" of unused commitment cost), or one that is a cue of their tools' intents ("llm" of llm_spend)."""
+    words: set[str] = set()
+    for c in calls:
+        for name in (c.get("args") or {}).get("measures") or []:
+            m = MEASURES.get(name) or DERIVED.get(name)
+            if m is not None:
+                for text in (m.name, m.label, *m.synonyms):
+                    words.update(re.findall(r"[a-z0-9]+", text.replace("_", " ").lower()))
+    tools = {c["tool"] for c in calls}
+    cues = [p for intent in INTENTS if intent.tool in tools for p, w in intent.cues if w > 0]
+    return lambda word: word in words or _stem(word) in words or any(re.search(p, word) for p in cues)
+
+
+def unread_part_reply(word: str, understood: str) -> Reply:
+    return _clarification(
+        f"I can answer {understood}, but not the part of it that was '{word}': nothing I can filter the data by "
+        "means that, so I give no figure rather than the whole total. Ask for a part the data names (a service, "
+        "team or category, e.g. 'how much of october's bill was compute'), or for the savings from discounts "
+        "('savings in october').")
+
+
 def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str],
                  understood: str) -> Reply | None:
     """The reply for the first part of the question the planned calls would drop, or None: a kind of resource
@@ -732,6 +791,7 @@ def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Seq
         (lambda: unkept_condition(ent, tools), unkept_condition_reply),
         (lambda: ranked_single_calls(ent, tools), ranked_single_calls_reply),
         (lambda: unsliced_time(ent, calls), unsliced_time_reply),
+        (lambda: unread_part(ent, calls), unread_part_reply),
         (lambda: unkept_name(ent, calls), unkept_name_reply),
         (lambda: unsummed_names(ent, calls), unsummed_names_reply),
     )
