@@ -44,6 +44,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
 - heldout22_bill_part: a part of the bill named after it ("how much of october's bill was discounted") or a time
   of day ("before noon yesterday") gets no figure, never the whole bill (found rows, then blind rows); reported,
   never gated.
+- heldout23_service_owner: who owns or pays for a service ("who owns ec2") names the teams that pay for it, never
+  one resource's owner (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

@@ -57,7 +57,8 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout14_commitments", "heldout15_who_and_gpu_hours",
                   "heldout16_dropped_words", "heldout17_monthly", "heldout18_previous_period",
                   "heldout19_baseline_period", "heldout20_partial_baseline",
-                  "heldout21_subject_words", "heldout22_bill_part"]
+                  "heldout21_subject_words", "heldout22_bill_part",
+                  "heldout23_service_owner"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -105,7 +106,9 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # what the money went on said as a plain word ("how much egress did we pay")
                                      "heldout21_subject_words",
                                      # a part of the bill named after it ("how much of october's bill was discounted")
-                                     "heldout22_bill_part")
+                                     "heldout22_bill_part",
+                                     # who owns a service ("who owns ec2"): its teams, not one resource's owner
+                                     "heldout23_service_owner")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
