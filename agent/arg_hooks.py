@@ -40,17 +40,18 @@ def _set(args: dict[str, Any], spec: ToolSpec, name: str, value: Any) -> None:
 
 
 # -- who_owns --------------------------------------------------------------------------------------------
-_OWNER_PREFIX = re.compile(
+OWNER_PREFIX = re.compile(
     r"^\s*(?:(?:so|and|ok|hey)[, ]+)?(?:who|which team|what team|whose team)\s+(?:owns|is responsible for|runs|pays for|"
     r"created|launched|started|is the owner of|owns the|does)\s*|^\s*(?:who'?s|who is) the owner of\s*|"
     r"^\s*(?:who(?:'s| is| are)?\s+(?:paying|footing the bill) for|who foots the bill for)\s*|"   # "who's paying for X"
+    r"^\s*(?:who'?s|who is|who are)\s+(?:responsible for|in charge of|behind)\s*|"
     r"^\s*(?:whose|owner of)\s+(?:is\s+)?", re.IGNORECASE)
 
 
 def who_owns(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, Any]:
     resource = ent.first("resource")
     if resource is None:
-        text = _OWNER_PREFIX.sub("", ent.question).strip().rstrip("?.! ")
+        text = OWNER_PREFIX.sub("", ent.question).strip().rstrip("?.! ")
         text = re.sub(r"\s+(?:belong to|belongs to)$", "", text, flags=re.IGNORECASE)
         resource = text or ent.question
     args["resource"] = resource

@@ -19,7 +19,16 @@ from functools import lru_cache
 from typing import Any
 
 from agent.actions import READ_ALONG, ActionRequest, action_request
-from agent.arg_hooks import HOOKS, JOB_ORDER_WORDS, ORDER_WORD, NeedMore, asks_month_end, is_current_month, rescoped
+from agent.arg_hooks import (
+    HOOKS,
+    JOB_ORDER_WORDS,
+    ORDER_WORD,
+    OWNER_PREFIX,
+    NeedMore,
+    asks_month_end,
+    is_current_month,
+    rescoped,
+)
 from agent.commitments import commitment_plan
 from agent.coverage import (
     RESOURCE_NOUNS,
@@ -394,6 +403,7 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     best = _tool_of_the_whole(ent, best, by_name)
     best = _owner_of_waste(ent, best, scores)
     best = _run_rate_of_scope(ent, best, scores)
+    best, ent = _owner_of_service(ent, best, by_name)
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
     between = _between_previous(ent, history, by_name)
@@ -714,6 +724,35 @@ def _run_rate_of_scope(ent: Entities, best: tuple[float, Intent] | None, scores:
             or not any(h.kind in _SCOPE_KINDS for h in ent.names)):
         return best
     return next((sc for sc in scores if sc[1].tool == "forecast"), best)
+
+
+# Words around a service or provider named as what someone owns ("who owns our ec2 costs"): not a resource.
+_OWNED_FILLER = re.compile(r"\b(?:the|our|my|all|of|whole|entire|total|costs?|bills?|spend(?:ing)?|charges?|usage|"
+                           r"invoices?|account|stuff|thing|services?|provider)\b|['’]s\b|[?.!,]")
+
+
+def _owner_of_service(ent: Entities, best: tuple[float, Intent] | None, by_name: dict[str, ToolSpec],
+                      ) -> tuple[tuple[float, Intent] | None, Entities]:
+    """"who owns ec2?", "which team pays for s3": a service (or provider) is no resource. who_owns would find one
+    of its resources by the word and name that one's owner; the teams that pay for it are its spend by team.
+    A resource named, or one of a kind described ("the s3 bucket"), keeps who_owns."""
+    if best is None or best[1].tool != "who_owns" or ent.first("resource") is not None or "spend" not in by_name:
+        return best, ent
+    scopes = [h for h in ent.names if h.kind in ("service", "provider")]
+    kinds = [h.kind for h in scopes]
+    if not scopes or len(scopes) != len(ent.names) or len(set(kinds)) != len(kinds):
+        return best, ent             # one service and/or its provider, nothing else named
+    rest = OWNER_PREFIX.sub("", ent.text)
+    for h in scopes:
+        rest = re.sub(r"(?<![\w-])" + re.escape(h.span.lower()) + r"(?![\w-])", " ", rest)
+    if ent.period:
+        rest = rest.replace(ent.period.lower(), " ")
+    if _OWNED_FILLER.sub(" ", rest).strip():
+        return best, ent             # more than the service: "the biggest s3 bucket", "ec2 cluster llm-serving"
+    spend = next((i for i in INTENTS if i.tool == "spend" and i.name == "spend"), None)
+    if spend is None:
+        return best, ent
+    return (best[0], spend), replace(ent, group_by=["team", *[g for g in ent.group_by if g != "team"]])
 
 
 def with_whole(args: dict[str, Any], ent: Entities) -> list[dict[str, Any]]:

@@ -278,6 +278,8 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
             raise no_data("billing data", period, data, " (ingest a FOCUS export with `finops ingest focus`)")
     totals, previous_totals, mixed = _totals(rows, resolved, asked, compared=compare is not None)
     out_rows = _rows(rows, resolved, asked, totals, mixed, compared=compare is not None)
+    if not any(d.kind == "time" for d in resolved.group_by):
+        out_rows = _unassigned_in_rank(out_rows, asked[0].name, descending=resolved.order != "asc")
     credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
     ends, until, partial_from = _coverage(ctx, period, compare, prev_charges)
     starts_inside = data_starts_inside(ctx, period)
@@ -295,6 +297,26 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         credits=credits if credits else None, data_ends=ends, data_until=until, partial_from=starts_inside,
         partial_days=None if starts_inside is None else covered_days(
             period, starts_inside, None if ends is None else ends + timedelta(days=1)))
+
+
+def _unassigned_in_rank(rows: list[CostRow], measure: str, *, descending: bool) -> list[CostRow]:
+    """The row of no value ("unallocated", "no region") where its amount ranks among the listed rows. The SQL
+    puts it first so that it is never folded into "other"; listed first in a ranking ("By team: unallocated
+    $1,785.05; research $12,909.37; ...") it reads as the largest."""
+    unassigned = [r for r in rows if not r.is_other and all(k is None for k in r.keys)]
+    if len(unassigned) != 1:
+        return rows
+    row = unassigned[0]
+    rest = [r for r in rows if r is not row]
+    value = row.values.get(measure)
+    at = len([r for r in rest if not r.is_other])
+    if value is not None:
+        for i, r in enumerate(rest):
+            other = r.values.get(measure)
+            if r.is_other or other is None or (value > other if descending else value < other):
+                at = i
+                break
+    return rest[:at] + [row] + rest[at:]
 
 
 def _one_currency(rows: list[dict[str, Any]], resolved: ResolvedQuery) -> None:
