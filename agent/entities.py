@@ -120,7 +120,11 @@ _TOP = re.compile(rf"\btop[\s-]?(\d{{3}}|{_COUNT})\b"   # "top 5", "top four",
                   # "which three regions did we spend the most in"
                   rf"|\b(?:which|what)\s+({_COUNT})\s+(?=[a-z]+s\b)")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
-_WHICH = re.compile(r"\b(?:most expensive|biggest|largest|costliest|priciest|cheapest|least expensive|smallest|lowest"
+_SUPERLATIVE = r"(?:most expensive|most costly|biggest|largest|costliest|priciest|highest[- ]cost)"
+_WHICH = re.compile(rf"\blist\s+(?:(?:all|the|our|my|of)\s+)*(?:top[\s-]?(?:\d{{1,3}}|{_COUNT})\s+)?"   # "list our top 5 …"
+                    rf"(?:{_SUPERLATIVE}\s+)?([a-z_]+)"                          # "list regions by cost"
+                    rf"|\btop[\s-]?(?:\d{{1,3}}|{_COUNT})\s+{_SUPERLATIVE}\s+([a-z_]+)"   # "top 5 most expensive resources"
+                    r"|\b(?:most expensive|most costly|biggest|largest|costliest|priciest|cheapest|least expensive|smallest|lowest"
                     rf"|top(?:[\s-]?(?:\d{{1,3}}|{_COUNT}))?)"                  # "top 5 compute resources"
                     r"\s+[a-z0-9-]+\s+"                                       # "priciest ec2 resource", "cheapest aws region"
                     r"(resources?|services?|endpoints?|models?|apps?|accounts?|regions?|projects?)\b"

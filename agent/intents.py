@@ -245,7 +245,7 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bburn(?:s|ed|t|ing)?\b(?![- ]?(?:rate|down)\b)", 1.0),
         (r"\b(?:by|per|each) (?:team|service|provider|project|env|environment|region|account|resource|day|week|cloud)s?\b", 0.8),
         (rf"\btop (?:\d+ |(?:{COUNT_WORD_RE}) )?"
-         r"(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bmost expensive\b"
+         r"(?:services?|teams?|resources?|projects?|regions?|accounts?|providers?)\b|\bmost (?:expensive|costly)\b"
          r"|\b(?:biggest|largest) (?:services|teams|resources|projects|line items)\b"
          r"|\b(?:biggest|largest) (?:single |one |individual )?(?:service|team|resource|project)\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),
