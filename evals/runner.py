@@ -48,6 +48,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   one resource's owner (found rows, then blind rows); reported, never gated.
 - heldout24_list_and_rank: "list" said as a verb and "top 5 most expensive resources" rank what was asked for,
   never the list cost of everything or the teams (found rows, then blind rows); reported, never gated.
+- heldout25_job_estimates: GPU jobs that cost more than their estimate get no figure, never every job's cost
+  (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

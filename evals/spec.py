@@ -58,7 +58,8 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout16_dropped_words", "heldout17_monthly", "heldout18_previous_period",
                   "heldout19_baseline_period", "heldout20_partial_baseline",
                   "heldout21_subject_words", "heldout22_bill_part",
-                  "heldout23_service_owner", "heldout24_list_and_rank"]
+                  "heldout23_service_owner", "heldout24_list_and_rank",
+                  "heldout25_job_estimates"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -110,7 +111,9 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # who owns a service ("who owns ec2"): its teams, not one resource's owner
                                      "heldout23_service_owner",
                                      # "list" as a verb, "top 5 most expensive resources": the ranking asked for
-                                     "heldout24_list_and_rank")
+                                     "heldout24_list_and_rank",
+                                     # GPU jobs over their estimate: no tool compares them, no figure
+                                     "heldout25_job_estimates")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
