@@ -621,6 +621,15 @@ _USAGE_THRESHOLD = re.compile(r"(?:\b(?:over|above|more than|at least|past|beyon
 _BUDGET_ALERTS = {"80", "100"}
 
 
+# GPU runs compared with their estimate ("which jobs ran over their estimate"): job_runs lists runs and their cost,
+# never against an estimate (the alerts compare them).
+_OVER_ESTIMATE = re.compile(
+    r"\b(?:(?:ran|went|go(?:es|ing)?|came|come|coming|run(?:ning)?)\s+(?:in\s+)?(?:over|above|beyond|past|under|below)|over|above|"
+    r"beyond|exceed(?:ed|s|ing)?|overr?an|overrun|overshot|overshoot|blew\s+(?:past|through)|more than|less than|under)"
+    r"\s+(?:(?:its|their|the|an?|our|what was|what we)\s+)?(?:approved\s+|original\s+|pre-?launch\s+)?estimat\w*"
+    r"|\bcost\s+(?:more|less)\s+than\s+(?:estimated|expected|planned|approved)\b|\bover[- ]estimate\b")
+
+
 # A country or continent said as "in the US" ("us" reads as the pronoun, so no name is found): the bill has
 # regions (us-east-1, the US multi-region), not countries.
 # "u.s." ends in a dot, so the end is "no word character or hyphen next" ("in the us-east-1 region" is a region).
@@ -652,10 +661,18 @@ def unkept_condition(ent: Entities, tools: Sequence[str]) -> str | None:
         return m.group(0)
     if "budgets" in tools and (m := _USAGE_THRESHOLD.search(ent.text)) and m.group(1) not in _BUDGET_ALERTS:
         return m.group(0)
+    if "job_runs" in tools and (m := _OVER_ESTIMATE.search(ent.text)):
+        return m.group(0)
     return None
 
 
 def unkept_condition_reply(condition: str, understood: str) -> Reply:
+    if _OVER_ESTIMATE.fullmatch(condition):
+        return _clarification(
+            f"I can answer {understood}, but not '{condition}': I list GPU jobs with their cost, never against their "
+            "estimate, so I give no figure rather than every job's. `finops alerts run` tells each owner about a run "
+            "that cost more than its estimate; ask e.g. 'GPU jobs of team search last month' for the runs and their "
+            "cost.")
     return _clarification(
         f"I can answer {understood}, but not with '{condition}': that tool has no such filter or setting, so I "
         "give no figure rather than an answer without it. For one provider, team or region (us-east-1, not a "
