@@ -327,6 +327,23 @@ def _how_much_slots(text: str) -> list[tuple[int, int]]:
     return [m.span(1) for m in _HOW_MUCH_SUBJECT.finditer(text)]
 
 
+# Words for the whole of what is named ("for the whole company"): no part of it.
+_WHOLE_WORDS = {"company", "org", "organisation", "organization", "business", "firm", "everyone", "everybody",
+                "account", "accounts", "team", "teams", "cloud", "clouds", "side", "stuff", "bill", "bills", "spend",
+                "cost", "costs", "total", "totals", "usage", "services", "service", "provider", "providers"}
+_NAMED_AFTER_ON = re.compile(r"\b(?:on|for|from)\s+(?:the\s+|our\s+|all\s+)?((?:[\w.:/-]+\s+){1,2})$")
+
+
+def _after_named(text: str, start: int, spans: list[tuple[int, int]]) -> bool:
+    """The word at `start` follows "on / for / from" and one or two words a name covers ("on data egress",
+    "for ec2 licenses")."""
+    m = _NAMED_AFTER_ON.search(text[:start])
+    if m is None:
+        return False
+    return all(any(a <= t.start() + m.start(1) and t.end() + m.start(1) <= b for a, b in spans)
+               for t in re.finditer(r"[\w.:/-]+", m.group(1)))
+
+
 def leftover_words(ent: Entities) -> list[str]:
     """Words of the question nothing understood that may name something ("blorp", "the billing team", "spend
     on snowflake"), in order; empty when all is understood. An ordinary English word counts only where a
@@ -335,6 +352,7 @@ def leftover_words(ent: Entities) -> list[str]:
     out: list[str] = []
     parts = _name_parts(ent)
     slots = _how_much_slots(text)
+    spans = _covered_spans(ent)
     for start, end, word in _uncovered(ent):
         if (any(a <= start and end <= b for a, b in slots) and word not in _MONEY_WORDS | RESOURCE_NOUNS | _UNITS_PER
                 and not is_english_function(word) and word not in out):
@@ -351,6 +369,11 @@ def leftover_words(ent: Entities) -> list[str]:
                 and not word.endswith("ing")):     # "savings from killing zombies" is an action, not a name
             if word not in out:
                 out.append(word)
+            continue
+        if (_after_named(text, start, spans) and not is_english_function(word) and not word.endswith("ing")
+                and word not in RESOURCE_NOUNS | _UNITS_PER | _WHOLE_WORDS):
+            if word not in out:                    # "spend on data egress", "paying for ec2 licenses": the name
+                out.append(word)                   # says whose, the word what of it
             continue
         # "by color", "per widget", "by tag cost-center", "by the cost-center tag": a grouping nobody has
         by_tag = (re.search(r"\bby tags? $", text[:start]) is not None
