@@ -765,7 +765,8 @@ def unsummed_names_reply(names: str, understood: str) -> Reply:
 # the verb name the part of the total asked about.
 _TOTAL_PART = re.compile(
     r"\b(?:how\s+much|what\s+(?:portion|share|part|fraction|percentage|percent|proportion|amount|chunk|slice))\s+of\s+"
-    r"(?:[\w'’-]+\s+){0,6}?(?:was|were|is|are|went|goes|got|gets)\s+"
+    r"(?:[\w'’-]+\s+){0,6}?(?:was|were|is|are|went|goes|got|gets|has|have|had|lacks?|lacked|miss(?:es|ed)?|"
+    r"carr(?:y|ies|ied)|comes?|came)\s+"
     r"((?:[a-z][\w'’-]*)(?:\s+[a-z][\w'’-]*){0,2})")
 
 
@@ -785,7 +786,9 @@ def unread_part(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None
                 if isinstance(f, Mapping)}
     for wm in _WORD.finditer(m.group(1)):
         start, end, word = m.start(1) + wm.start(), m.start(1) + wm.end(), wm.group(0)
-        if (is_english_function(word) or word in ("to", "on", "for", "spent", "paid", "billed", "charged")
+        if (word in FUNCTION_WORDS or word in KIND_NOUNS or word in GROUP_WORDS
+                or word in ("to", "on", "for", "spent", "paid", "billed", "charged", "spend", "spending", "cost", "costs",
+                            "money", "bill")
                 or any(a <= start and end <= b for a, b in spans)):
             continue
         if any(c.dimension in filtered and (word in c.words or _stem(word) in c.words) for c in CONCEPTS):
@@ -813,10 +816,44 @@ def _read_by(calls: Sequence[Mapping[str, Any]]) -> Callable[[str], bool]:
 
 def unread_part_reply(word: str, understood: str) -> Reply:
     return _clarification(
-        f"I can answer {understood}, but not the part of it that was '{word}': nothing I can filter the data by "
+        f"I can answer {understood}, but not the part of it the question names ('{word}'): nothing I can filter the data by "
         "means that, so I give no figure rather than the whole total. Ask for a part the data names (a service, "
         "team or category, e.g. 'how much of october's bill was compute'), or for the savings from discounts "
         "('savings in october').")
+
+
+# Tools that give one figure (or one list) for their scope: a breakdown asked of them ("untagged spend by team",
+# "waste by provider") is one they can give only through an argument that says so.
+_UNGROUPED_TOOLS = ("tag_audit", "waste", "anomalies", "forecast", "unit_costs", "job_runs", "prompt_audit")
+_GROUPING_ARGS = ("group_by", "by", "scope", "scope_kind")
+_TIME_GRAINS = frozenset({"day", "week", "month", "quarter", "year", "hour", "billing_period"})
+
+
+def ungrouped(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
+    """The dimension a question asks a breakdown by ("by team", "per provider", "split by region") that none of
+    its planned calls gives: a tool of `_UNGROUPED_TOOLS` without an argument grouping or scoping by it would
+    answer with its overall figure. The tag audit lists the accounts with the most untagged spend itself."""
+    if not calls or not all(c["tool"] in _UNGROUPED_TOOLS for c in calls):
+        return None
+    from agent.semantic_route import group_by
+
+    for dim in group_by(ent.text):
+        if dim in _TIME_GRAINS:
+            continue
+        if any(c["tool"] == "tag_audit" and dim == "account" for c in calls):
+            continue
+        if any(dim in (v if isinstance(v := (c.get("args") or {}).get(a), list) else [v])
+               for c in calls for a in _GROUPING_ARGS):
+            continue
+        return dim
+    return None
+
+
+def ungrouped_reply(dim: str, understood: str) -> Reply:
+    return _clarification(
+        f"I can answer {understood}, but not broken down by {dim}: that answer is one figure for everything it "
+        f"covers, so I give no figure rather than the total. Ask for one {dim} at a time (e.g. 'untagged spend of "
+        "team search', 'waste of team recsys'), or for spend by it (e.g. 'spend by team last month').")
 
 
 def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str],
@@ -832,6 +869,7 @@ def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Seq
         (lambda: ranked_single_calls(ent, tools), ranked_single_calls_reply),
         (lambda: unsliced_time(ent, calls), unsliced_time_reply),
         (lambda: unread_part(ent, calls), unread_part_reply),
+        (lambda: ungrouped(ent, calls), ungrouped_reply),
         (lambda: unkept_name(ent, calls), unkept_name_reply),
         (lambda: unsummed_names(ent, calls), unsummed_names_reply),
     )
