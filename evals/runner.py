@@ -54,6 +54,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   no figure, never the name's alone (found row, then blind rows); reported, never gated.
 - heldout27_dropped_grouping: a breakdown asked of a tool that cannot give it ("untagged spend by team") gets no
   figure, never the tool's overall one (found rows, then blind rows); reported, never gated.
+- heldout28_per_unit_rank: a ranking per unit ("which model costs the most per call") names the first one first
+  (found row, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
