@@ -37,8 +37,12 @@ def derived_notes(derive: list[dict[str, Any]], outcomes: list[ToolOutcome]) -> 
     return notes
 
 
-def per_unit(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+def per_unit(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """Each row's cost per single unit; ranked by it when the question ranks ("the most per call": the unit
+    asked first, then the others, each by its cost per unit), else in the tool's order."""
     items: list[str] = []
+    ranked: list[tuple[bool, Decimal, str]] = []
+    order, wanted = d.get("order"), str(d.get("unit") or "")
     for o in outcomes:
         result = o["result"]
         if o["tool"] == "unit_costs":
@@ -48,7 +52,9 @@ def per_unit(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
                     continue
                 one = Decimal(str(r["per_unit"])) / THOUSAND
                 unit = label.removeprefix("per 1K ").rstrip("s")
-                items.append(f"{r.get('key')}: {money(one, 4)} per {unit} ({money(Decimal(str(r['per_unit'])), 4)} {label} / 1,000)")
+                text = f"{r.get('key')}: {money(one, 4)} per {unit} ({money(Decimal(str(r['per_unit'])), 4)} {label} / 1,000)"
+                items.append(text)
+                ranked.append((unit != wanted, -one if order == "desc" else one, text))
         elif o["tool"] == "llm_spend":
             total = result.get("total") or {}
             if total.get("cost_per_1k_calls") not in (None, ""):
@@ -56,6 +62,10 @@ def per_unit(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
                 items.append(f"{money(per_1k / THOUSAND, 4)} per call ({money(per_1k, 4)} per 1K calls / 1,000)")
     if not items:
         return None
+    if order in ("asc", "desc") and ranked:
+        first = "highest" if order == "desc" else "lowest"
+        return (f"Per single unit, {first} first: " + "; ".join(t for _, _, t in sorted(ranked, key=lambda x: x[:2])[:MAX_ITEMS])
+                + ".")
     return "Per single unit: " + "; ".join(items[:MAX_ITEMS]) + "."
 
 

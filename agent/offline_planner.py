@@ -116,6 +116,9 @@ MAX_SUBJECTS = 3
 # Tools whose hook reads numbers a follow-up may change ("and with 32 GPUs?", "for 48 hours?").
 FOLLOW_HOOKS = frozenset({"estimate", "prompt_audit"})
 # Derived figures: the question asks a per-unit cost for one unit ("per prediction"), not per 1K.
+# A ranking of the per-unit figures ("the most per call", "cheapest per request").
+PER_ONE_RANK = re.compile(r"\b(?:cheapest|least expensive|least|lowest|most expensive|most|priciest|costliest|highest|"
+                          r"biggest|largest)\b")
 PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|response|completion|message|ticket)\b"
                      r"|\b(?:a|each|an) (?:prediction|inference|request|query|call|answer|response)\b"
                      r"|\b(?:one|a single)\s+(?:[\w-]+\s+)?(?:prediction|inference|request|query|call|answer|response|"
@@ -777,7 +780,14 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
     items counted per team, one model family's calls added up, a named target model's saving."""
     out: list[dict[str, Any]] = []
     if PER_ONE.search(ent.text) and not re.search(r"\bper (?:1k|1000|thousand|million|1m)\b", ent.text):
-        out.append({"kind": "per_unit"})
+        per_unit: dict[str, Any] = {"kind": "per_unit"}
+        ranked_by = PER_ONE_RANK.search(ent.text)
+        if ranked_by is not None:        # "which model costs the most per call": the per-unit figures ranked
+            per_unit["order"] = "asc" if re.match(r"cheap|least|low", ranked_by.group(0)) else "desc"
+            unit = PER_ONE.search(ent.text)
+            if unit is not None:
+                per_unit["unit"] = re.findall(r"[a-z]+", unit.group(0))[-1]
+        out.append(per_unit)
     m = RANK_BY.search(ent.text)
     if m:
         out.append({"kind": "rank", "by": m.group(1)})
