@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process
 
 from agent.entities import AMBIGUOUS, GROUP_WORDS, STOPWORDS, Entities
 from agent.intents import INTENTS, vocabulary
+from agent.semantic_route import group_by
 from agent.state import Reply
 from agent.typos import semantic_words
 from knowledge.naming import fold, suggest
@@ -835,8 +836,6 @@ def ungrouped(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:
     answer with its overall figure. The tag audit lists the accounts with the most untagged spend itself."""
     if not calls or not all(c["tool"] in _UNGROUPED_TOOLS for c in calls):
         return None
-    from agent.semantic_route import group_by
-
     for dim in group_by(ent.text):
         if dim in _TIME_GRAINS:
             continue

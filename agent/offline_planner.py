@@ -116,9 +116,6 @@ MAX_SUBJECTS = 3
 # Tools whose hook reads numbers a follow-up may change ("and with 32 GPUs?", "for 48 hours?").
 FOLLOW_HOOKS = frozenset({"estimate", "prompt_audit"})
 # Derived figures: the question asks a per-unit cost for one unit ("per prediction"), not per 1K.
-# A ranking of the per-unit figures ("the most per call", "cheapest per request").
-PER_ONE_RANK = re.compile(r"\b(?:cheapest|least expensive|least|lowest|most expensive|most|priciest|costliest|highest|"
-                          r"biggest|largest)\b")
 PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|response|completion|message|ticket)\b"
                      r"|\b(?:a|each|an) (?:prediction|inference|request|query|call|answer|response)\b"
                      r"|\b(?:one|a single)\s+(?:[\w-]+\s+)?(?:prediction|inference|request|query|call|answer|response|"
@@ -155,6 +152,9 @@ ADD_UP = re.compile(r"\badd(?:s|ed)? up\b|\bsum(?: of)?\b|\b(?:combined|altogeth
 SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion|slice) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
 RANK_BY = re.compile(r"\b(?:which|what|whose) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
+# A ranking of the per-unit figures ("the most per call", "cheapest per request").
+PER_ONE_RANK = re.compile(r"\b(?:cheapest|least expensive|least|lowest|most expensive|most|priciest|costliest|highest|"
+                          r"biggest|largest)\b")
 
 
 class OfflinePlanner:

@@ -202,6 +202,13 @@ ttl_hours: 96
 """
 
 
+def clarifies(answer: Any, *quoted: str) -> None:
+    """The answer asks back: a clarification that states no figure and quotes each of `quoted`."""
+    assert answer.kind == "did_you_mean" and "$" not in answer.text, answer.text
+    for word in quoted:
+        assert word in answer.text, answer.text
+
+
 def usd(value: Any, places: int = 2) -> str:
     """Money as the answers print it ($1,234.56), for asserting a figure appears in an answer's text."""
     d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
