@@ -731,7 +731,8 @@ def _run_rate_of_scope(ent: Entities, best: tuple[float, Intent] | None, scores:
 
 # Words around a service or provider named as what someone owns ("who owns our ec2 costs"): not a resource.
 _OWNED_FILLER = re.compile(r"\b(?:the|our|my|all|of|whole|entire|total|costs?|bills?|spend(?:ing)?|charges?|usage|"
-                           r"invoices?|account|stuff|thing|services?|provider)\b|['’]s\b|[?.!,]")
+                           r"invoices?|account|stuff|thing|services?|provider|these days|nowadays|lately|now|"
+                           r"currently|at the moment)\b|['’]s\b|[?.!,]")
 
 
 def _owner_of_service(ent: Entities, best: tuple[float, Intent] | None, by_name: dict[str, ToolSpec],

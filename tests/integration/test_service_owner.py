@@ -30,6 +30,14 @@ def test_a_service_owner_is_its_teams_by_spend(offline: Callable[..., Answer], s
     assert _teams_in(a.text, expected)[:3] == expected[:3], a.text
 
 
+def test_a_time_word_after_the_service_keeps_it_a_service(offline: Callable[..., Answer],
+                                                           sql: Callable[..., Any]) -> None:
+    expected = list(sql(_TEAMS.format(where="ServiceName = 'Amazon CloudWatch'")))
+    a = offline("who pays for cloudwatch these days")
+    assert a.kind == "answer" and "/month resource" not in a.text, a.text
+    assert _teams_in(a.text, expected)[:3] == expected[:3], a.text
+
+
 def test_a_provider_owner_is_its_teams_by_spend(offline: Callable[..., Answer], sql: Callable[..., Any]) -> None:
     expected = list(sql(_TEAMS.format(where="ProviderName = 'AWS'")))
     a = offline("which team pays for aws")
