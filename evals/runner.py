@@ -56,6 +56,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   figure, never the tool's overall one (found rows, then blind rows); reported, never gated.
 - heldout28_per_unit_rank: a ranking per unit ("which model costs the most per call") names the first one first
   (found row, then blind rows); reported, never gated.
+- heldout29_unnamed_ranking: "what's costing us the most" names nothing to rank by: asked back, no figure (found
+  row, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
