@@ -127,6 +127,9 @@ AVERAGE_PER_DAY = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) d
 # "what did we pay the most for", "what cost us the most": a ranking with nothing named to rank
 UNNAMED_RANKING = re.compile(r"\bwhat\s+(?:(?:did|do|have|has)\s+(?:we|i|you)\s+)?(?:pay|paid|spend|spent|spending)"
                              r"\s+(?:the\s+)?most\b|\bwhat\s+(?:costs?|cost(?:ed)?)\s+(?:us\s+|me\s+)?(?:the\s+)?most\b"
+                             # "what's costing us the most right now", "what was costing us the most in october"
+                             r"|\bwhat(?:'s|s| is| was| are| were| has| have)?(?:\s+been)?\s+costing\s+(?:us\s+|me\s+)?"
+                             r"(?:the\s+)?most\b"
                              # "which one was the most expensive in october?", "what was the priciest?"
                              r"|\b(?:which|what)(?:\s+(?:one|ones|thing|things|item|items|line|lines))?\s+(?:was|is|were|are)"
                              r"\s+(?:the\s+)?(?:most\s+expensive|costliest|priciest)\b",
