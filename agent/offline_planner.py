@@ -554,6 +554,10 @@ def _follow_up(ent: Entities, best: tuple[float, Intent] | None, prev: Turn, by_
     return step
 
 
+# "what would it cost to run …", "how much does it cost to train …": "it" stands for the clause after it.
+DUMMY_IT = re.compile(r"\bit\s+(?:cost|costs|take|takes|be)\s+(?:us\s+|me\s+)?to\s+[a-z]")
+
+
 def _unresolved_reference(ent: Entities, prev: Turn | None) -> PlanStep | None:
     """"how much have they spent?", "how much was that?" with nothing earlier in the conversation and no name
     in the question: whose figure is wanted is unknown, so ask, rather than answer for the whole company."""
@@ -567,6 +571,8 @@ def _unresolved_reference(ent: Entities, prev: Turn | None) -> PlanStep | None:
     if len(re.findall(r"[\w'$-]+", ent.text[:m.start()])) > 3 and not m.group(0).strip(" ?").startswith("that"):
         return None
     word = m.group(0).strip(" ?")
+    if word == "it" and DUMMY_IT.search(ent.text):
+        return None                 # "what would it cost to run 8 a100s": "it" is what follows, not an earlier answer
     return PlanStep(reply={"kind": "did_you_mean", "text": (
         f"I don't know who or what '{word}' is: there is no earlier question in this conversation to refer to, "
         "so I give no figure. Name it, e.g. 'how much has team search spent this month?' or 'who owns "
