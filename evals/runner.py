@@ -60,6 +60,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   row, then blind rows); reported, never gated.
 - heldout30_month_and_it: "on track for the month" is this month's projection; "what would it cost to run …" is
   an estimate, its "it" no reference (found rows, then blind rows); reported, never gated.
+- heldout31_invoice_and_week: "last month's invoice total" is the month's bill, not the LLM invoices'
+  reconciliation; "per week" / "weekly" is given week by week (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
