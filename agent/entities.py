@@ -596,6 +596,10 @@ def _group(ent: Entities) -> None:
     if re.search(r"\bdaily\b|\bday by day\b|\bper day\b|\beach day\b|\b(?:cost(?:s|ing)?|spend(?:s|ing)?|burn(?:s|ing)?)"
                  r"(?: us)? a day\b", ent.text) and "day" not in ent.group_by:
         ent.group_by.append("day")
+    # "what's our weekly spend", "what is dev costing per week": week by week, not the period's total
+    if (re.search(r"\bweekly\b|\bweek by week\b|\bper week\b|\b(?:cost(?:s|ing)?|spend(?:s|ing)?|burn(?:s|ing)?)"
+                  r"(?: us)? a week\b", ent.text) and "week" not in ent.group_by and "day" not in ent.group_by):
+        ent.group_by.append("week")
 
 
 def _names(ent: Entities, index: NameIndex) -> None:

@@ -241,6 +241,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bhow much\b.{0,40}\b(?:spend|spent|spending|cost|costing|pay|paying|paid|burn(?:ed|t|ing)?)\b", 1.5),
         (r"\bhow much (?:was|is|were|are|did|does) (?:that|it|this|they|those)\b", 1.0),
         (r"\bwhat did we spend\b|\bwhat (?:do|did) we pay\b|\bcosting us\b|\bour (?:cloud |total )?bill\b|\btotal (?:cost|spend)\b", 1.5),
+        # "last month's invoice total", "september invoice amount": the bill (reconcile compares LLM invoices)
+        (r"\binvoiced?\s+(?:total|amount|sum)\b|\btotal\s+(?:of\s+)?(?:the\s+|our\s+)?invoices?\b", 2.5),
         (r"\b(?:spend|spent|spending|cost|costs|billed|bill)\b", 1.0),
         (r"\bwhat(?:'s| is| are)\b.{0,60}\bcosting\b", 1.5),       # "what's the replica bucket costing a day?"
         (r"\bwhat(?:'s|s| is| was) (?:the|our) total\b|\b(?:giving|paying|sending) (?:the )?most (?:money )?to\b", 1.5),
