@@ -332,7 +332,8 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 MONTH_END = re.compile(r"\beom\b|\bend of (?:the |this )?month\b|\bmonth[- ]end\b|\bwhere (?:does|do|will) .{0,40}\b"
                        r"(?:land|end up|finish)\b(?!.*\b(?:quarter|year|eoq|eoy)\b)|\brest of (?:the |this )?month\b"
                        r"|\b(?:forecast\w*|project(?:ed|ion)|expected|predict\w*|on track)\b.{0,30}\b(?:this|the current|current) "
-                       r"month\b|\b(?:forecast\w*|project(?:ed|ion)|on track)\s+for\s+the\s+month\b|\b(?:this|the current) month\b.{0,30}\b(?:forecast\w*|project(?:ed|ion)|end up|land|finish)\b")
+                       r"month\b|\b(?:forecast\w*|project(?:ed|ion)|on track)\s+for\s+the\s+month\b"   # "on track for the month"
+                       r"|\b(?:this|the current) month\b.{0,30}\b(?:forecast\w*|project(?:ed|ion)|end up|land|finish)\b")
 
 
 def _next_calendar(unit: str, today: date) -> tuple[date, date]:

@@ -114,8 +114,7 @@ INTENTS: tuple[Intent, ...] = (
         (rf"\b\d+\s?x?\s?{GPU}.{{0,120}}\b(?:will it fit|fits?|within (?:the |its |our )?budget|over (?:the |its |our )?budget|budget of)\b", 2.0),
         (r"\b(?:will|would) (?:this|it|that|the job|the run|a run) cost\b|\bhow much (?:will|would)\b", 1.2),
         # "how much does it cost to run 16 h100s for a day": the price of running GPUs, not the bill
-        (r"\bcost(?:s)? (?:us |me )?to (?:run|train|rent|launch|spin up|use)\s+(?:\w+\s+)?\d+\s?x?\s?"
-         r"(?:h100|h200|a100|l40s|a10g|l4|b200|v100|t4|gpus?)s?\b", 2.5),
+        (rf"\bcost(?:s)? (?:us |me )?to (?:run|train|rent|launch|spin up|use)\s+(?:\w+\s+)?\d+\s?x?\s?{GPU}s?\b", 2.5),
         (r"\bfor \d+(?:\.\d+)? ?(?:hours?|hrs?|h|days?)\b", 0.8),
         # "double the GPUs", "half the hours": the job priced before, resized (agent.arg_hooks)
         (r"\b(?:double|twice|triple|quadruple|halve|half|\d+(?:\.\d+)?\s?x)\s+(?:the\s+|as\s+many\s+)?(?:gpus?|nodes?|hours?|duration|run ?time)\b", 1.5),
