@@ -62,6 +62,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   an estimate, its "it" no reference (found rows, then blind rows); reported, never gated.
 - heldout31_invoice_and_week: "last month's invoice total" is the month's bill, not the LLM invoices'
   reconciliation; "per week" / "weekly" is given week by week (found rows, then blind rows); reported, never gated.
+- heldout32_biggest_cost: "what's our biggest azure cost" names nothing to rank by: asked back, no figure (found
+  row, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
