@@ -390,8 +390,9 @@ def leftover_words(ent: Entities) -> list[str]:
                 out.append(word)
             continue
         following = re.findall(r"[a-z]+", text[end:end + 14])
-        near_kind = (following[:1] and following[0] in KIND_NOUNS) or (before[-1:] and before[-1] in KIND_NOUNS
-                                                               and before[-1] not in ("service", "model"))
+        near_kind = ((following[:1] and following[0] in KIND_NOUNS) or (before[-1:] and before[-1] in KIND_NOUNS
+                                                                and before[-1] not in ("service", "model"))
+                     ) and word not in _NOT_A_NAME       # "our biggest service cost": a ranking, not a name
         pieces = [p for p in re.split(r"[-’']", word) if p]
         known_word = all(is_english(p) or p in FUNCTION_WORDS or p in semantic_words() or p in vocabulary() for p in pieces)
         if (not known_word or near_kind) and word not in out:

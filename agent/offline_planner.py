@@ -130,6 +130,10 @@ UNNAMED_RANKING = re.compile(r"\bwhat\s+(?:(?:did|do|have|has)\s+(?:we|i|you)\s+
                              # "what's costing us the most right now", "what was costing us the most in october"
                              r"|\bwhat(?:'s|s| is| was| are| were| has| have)?(?:\s+been)?\s+costing\s+(?:us\s+|me\s+)?"
                              r"(?:the\s+)?most\b"
+                             # "what's our biggest azure cost", "what was our largest expense last month"
+                             r"|\bwhat(?:'s|s| is| was| are| were)\s+(?:our|the)\s+(?:biggest|largest|main|top|highest)\s+"
+                             r"(?:[\w-]+\s+)?(?:costs?|expenses?|spend|line items?)\b"
+                             r"|^\s*(?:biggest|largest|top|main)\s+(?:[\w-]+\s+)?(?:costs?|expenses?)\b"
                              # "which one was the most expensive in october?", "what was the priciest?"
                              r"|\b(?:which|what)(?:\s+(?:one|ones|thing|things|item|items|line|lines))?\s+(?:was|is|were|are)"
                              r"\s+(?:the\s+)?(?:most\s+expensive|costliest|priciest)\b",
