@@ -64,6 +64,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   reconciliation; "per week" / "weekly" is given week by week (found rows, then blind rows); reported, never gated.
 - heldout32_biggest_cost: "what's our biggest azure cost" names nothing to rank by: asked back, no figure (found
   row, then blind rows); reported, never gated.
+- heldout33_biggest_charges: "the 5 biggest charges this week" names the largest charges, never their count
+  (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
