@@ -101,7 +101,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bcharges?\b", 0.8),
         (r"\b(?:line item|invoice line|one-off|one off)\b", 1.0),
         # "the biggest gcp charge yesterday": one charge line ranked, not a total (the spend cue's "how much")
-        (r"\b(?:biggest|largest|top|most expensive|priciest|costliest|highest)\s+(?:[\w-]+\s+){0,2}?charge\b", 3.0),
+        (r"\b(?:biggest|largest|top|most expensive|priciest|costliest|highest)\s+(?:[\w-]+\s+){0,2}?"
+         r"(?:charges?|line items?)\b", 3.0),
         (AMOUNT, 0.3),
         # "there's a ~17k line on nov 19, wtf is it?": an amount named as a line of the bill
         (r"(?:~|about |around |roughly |approx\.? )\$?\d[\d.]*\s?k?\s+(?:line|charge|item|line item|entry)\b"

@@ -93,6 +93,8 @@ _COST_OF = re.compile(r"\b(?:cost(?:s|ing)?|spen[dt]|spending|pa(?:y|id|ying)|bi
 # "list" followed by what is listed ("list our top 5 resources", "list teams by spend") is the verb; "list
 # price(s)", "list cost", "list and billed cost", "at list" are list prices.
 _LIST_PRICE = re.compile(r"\s*-?\s*(?:price|prices|pricing|cost|costs|rate|rates|value)\b")
+_RANKED_BEFORE = re.compile(r"\b(?:biggest|largest|top|most expensive|most costly|costliest|priciest|highest)"
+                            r"(?:\s+[\w-]+)?\s+$")
 _LIST_VERB = re.compile(r"\s+(?:the|our|my|all|me|us|them|those|these|every|each|top|of|[a-z]+s)\b")
 
 
@@ -103,6 +105,8 @@ def measures(text: str) -> list[str]:
         for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
             if any(m.start() in r for r in taken) or re.search(RUN_RATE, text[max(0, m.start() - 6):m.end()]):
                 continue        # "run rate", "burn rate": a pace of spend (forecast), not a price per unit
+            if name == "charge_count" and _RANKED_BEFORE.search(text, 0, m.start()):
+                continue        # "the 5 biggest charges", "top 5 line items": the largest charges, not how many
             if phrase == "list" and not _LIST_PRICE.match(text, m.end()) and _LIST_VERB.match(text, m.end()):
                 continue        # "list our top 5 resources", "list teams by spend": the verb, not list prices
             if phrase in ("usage", "consumption") and (_COST_OF.search(text, 0, m.start())
