@@ -66,6 +66,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   row, then blind rows); reported, never gated.
 - heldout33_biggest_charges: "the 5 biggest charges this week" names the largest charges, never their count
   (found rows, then blind rows); reported, never gated.
+- heldout34_usage_rank: "which app uses the most tokens" ranks by tokens (calls), not by cost (found row, then
+  blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
