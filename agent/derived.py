@@ -369,6 +369,36 @@ def month_end(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
             f"{money(so_far + high)}).")
 
 
-_DERIVATIONS = {"per_hour": per_hour, "month_end": month_end, "budget_total": budget_total, "per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
+def usage_rank(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """LLM spend's rows ranked by their tokens (input + output) or calls, when the question ranks by those
+    ("which app uses the most tokens"): the tool lists its rows by cost."""
+    by, descending = str(d.get("by") or "tokens"), d.get("order") != "asc"
+    for o in outcomes:
+        if o["tool"] != "llm_spend":
+            continue
+        rows = [r for r in o["result"].get("rows") or [] if not r.get("is_other")]
+        folded = sum(int(r.get("folded") or 1) for r in o["result"].get("rows") or [] if r.get("is_other"))
+
+        def used(r: dict[str, Any]) -> int | None:
+            if by == "calls":
+                return None if r.get("calls") is None else int(r["calls"])
+            if r.get("input_tokens") is None or r.get("output_tokens") is None:
+                return None
+            return int(r["input_tokens"]) + int(r["output_tokens"])
+
+        known = sorted(((v, str(r.get("key"))) for r in rows if (v := used(r)) is not None),
+                       key=lambda x: (-x[0] if descending else x[0], x[1]))
+        if len(known) < 2:
+            continue
+        label = "calls" if by == "calls" else "tokens (input + output)"
+        note = (f"By {label}, {'most' if descending else 'fewest'} first: "
+                + "; ".join(f"{key} {value:,}" for value, key in known[:MAX_ITEMS]))
+        if folded:
+            note += f" (of the {len(rows)} listed by cost; {folded} more are folded into 'other')"
+        return note + "."
+    return None
+
+
+_DERIVATIONS = {"per_hour": per_hour, "usage_rank": usage_rank, "month_end": month_end, "budget_total": budget_total, "per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
                 "average_per_day": average_per_day, "share": share, "budget_left": budget_left,
                 "difference": difference, "change": change, "sum": total_of_two, "movers": movers}

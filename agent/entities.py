@@ -135,6 +135,8 @@ _WHICH = re.compile(rf"\blist\s+(?:(?:all|the|our|my|of)\s+)*(?:top[\s-]?(?:\d{{
                     r"|cheapest|least expensive|smallest|lowest)\s+"                  # "cheapest provider last month"
                     r"(?:llm\s+|ai\s+|gpu\s+|single\s+|one\s+|individual\s+)?([a-z_]+)"
                     r"|\b([a-z]+)[- ]wise\b"                                        # "team-wise"
+                    # "llm app with the fewest calls", "the model with the most tokens"
+                    r"|\b([a-z_]+)\s+with\s+the\s+(?:most|fewest|least|highest|lowest|biggest|largest)\b"
                     r"|\b(?:rank|order|sort)\s+(?:our |the |all |my |of )*([a-z_]+)")   # "rank our providers"
 
 

@@ -159,6 +159,9 @@ ADD_UP = re.compile(r"\badd(?:s|ed)? up\b|\bsum(?: of)?\b|\b(?:combined|altogeth
 SHARE = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion|slice) of\b|\bwhat %|%\s*of\b|\bhow much of\b")
 # "which team has the most zombie jobs?": count the items per team.
 RANK_BY = re.compile(r"\b(?:which|what|whose) (team|owner)s?\b.{0,40}\b(?:most|biggest number of|largest number of)\b")
+# A ranking of LLM usage by volume ("the most tokens", "the fewest calls"), not by cost.
+USAGE_RANK = re.compile(r"\b(most|fewest|least|highest|lowest|biggest|largest)\s+(?:(?:llm|ai|api)\s+)?"
+                        r"(tokens?|calls?|requests?)\b")
 # A ranking of the per-unit figures ("the most per call", "cheapest per request").
 PER_ONE_RANK = re.compile(r"\b(?:cheapest|least expensive|least|lowest|most expensive|most|priciest|costliest|highest|"
                           r"biggest|largest)\b")
@@ -805,6 +808,10 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
     m = RANK_BY.search(ent.text)
     if m:
         out.append({"kind": "rank", "by": m.group(1)})
+    usage = USAGE_RANK.search(ent.text)
+    if usage and "llm_spend" in (tools or []):      # "which app uses the most tokens": ranked by them, not cost
+        out.append({"kind": "usage_rank", "by": "calls" if usage.group(2).startswith(("call", "request")) else "tokens",
+                    "order": "asc" if usage.group(1) in ("fewest", "least", "lowest") else "desc"})
     models = [a.get("model") for a in arg_sets]
     if len(arg_sets) > 1 and all(models) and len(set(models)) == len(models):
         out.append({"kind": "combine", "field": "model", "values": models})
