@@ -20,7 +20,7 @@ from agent.semantic_route import group_by
 from agent.state import Reply
 from agent.typos import semantic_words
 from knowledge.naming import fold, suggest
-from knowledge.semantic.model import CONCEPTS, DERIVED, MEASURES
+from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES
 from knowledge.service_catalog import held, mentioned_services
 from tools.who_owns import SUPERLATIVE_WORDS
 
@@ -131,10 +131,11 @@ def is_english(word: str) -> bool:
     return any(c in words for c in candidates)
 
 
-def _uncovered(ent: Entities) -> list[tuple[int, int, str]]:
-    """(start, end, word) of every content word that no cue, name, period or vocabulary word covers."""
+def _uncovered(ent: Entities, spans: list[tuple[int, int]] | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every content word that no cue, name, period or vocabulary word covers (`spans`:
+    the question's covered spans when the caller has them already)."""
     text = ent.text
-    spans = _covered_spans(ent)
+    spans = _covered_spans(ent) if spans is None else spans
     known = STOPWORDS | set(GROUP_WORDS) | vocabulary() | semantic_words() | FUNCTION_WORDS
     out: list[tuple[int, int, str]] = []
     for m in _WORD.finditer(text):
@@ -354,7 +355,7 @@ def leftover_words(ent: Entities) -> list[str]:
     parts = _name_parts(ent)
     slots = _how_much_slots(text)
     spans = _covered_spans(ent)
-    for start, end, word in _uncovered(ent):
+    for start, end, word in _uncovered(ent, spans):
         if (any(a <= start and end <= b for a, b in slots) and word not in _MONEY_WORDS | RESOURCE_NOUNS | _UNITS_PER
                 and not is_english_function(word) and word not in out):
             out.append(word)                          # "how much egress did we pay": what the money went on
@@ -828,7 +829,7 @@ def unread_part_reply(word: str, understood: str) -> Reply:
 # "waste by provider") is one they can give only through an argument that says so.
 _UNGROUPED_TOOLS = ("tag_audit", "waste", "anomalies", "forecast", "unit_costs", "job_runs", "prompt_audit")
 _GROUPING_ARGS = ("group_by", "by", "scope", "scope_kind")
-_TIME_GRAINS = frozenset({"day", "week", "month", "quarter", "year", "hour", "billing_period"})
+_TIME_GRAINS = frozenset(d.name for d in DIMENSIONS.values() if d.kind == "time")
 
 
 def ungrouped(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | None:

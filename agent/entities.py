@@ -21,6 +21,7 @@ from knowledge.errors import FinopsError
 from knowledge.semantic.model import DIMENSIONS
 from tools.names import NameTables, fold
 from tools.periods import compared_period, find_period, parse_period
+from tools.who_owns import SUPERLATIVE_WORDS
 
 # -- tables ------------------------------------------------------------------------------------------
 # Name kinds looked up in the question, in priority order when one span matches several kinds.
@@ -120,7 +121,7 @@ _TOP = re.compile(rf"\btop[\s-]?(\d{{3}}|{_COUNT})\b"   # "top 5", "top four",
                   # "which three regions did we spend the most in"
                   rf"|\b(?:which|what)\s+({_COUNT})\s+(?=[a-z]+s\b)")
 _GROUP = re.compile(r"\b(?:by|per|for each|for every|each|broken down by|split by|grouped by|across)\s+(?:the\s+)?([a-z_]+)")
-_SUPERLATIVE = r"(?:most expensive|most costly|biggest|largest|costliest|priciest|highest[- ]cost)"
+_SUPERLATIVE = rf"(?:{SUPERLATIVE_WORDS})"
 _WHICH = re.compile(rf"\blist\s+(?:(?:all|the|our|my|of)\s+)*(?:top[\s-]?(?:\d{{1,3}}|{_COUNT})\s+)?"   # "list our top 5 …"
                     rf"(?:{_SUPERLATIVE}\s+)?([a-z_]+)"                          # "list regions by cost"
                     rf"|\btop[\s-]?(?:\d{{1,3}}|{_COUNT})\s+{_SUPERLATIVE}\s+([a-z_]+)"   # "top 5 most expensive resources"

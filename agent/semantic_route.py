@@ -15,6 +15,7 @@ from typing import Any
 from agent.entities import Entities
 from agent.intents import RUN_RATE
 from knowledge.semantic.model import CONCEPTS, DERIVED, DIMENSIONS, MEASURES, DerivedMeasure, Measure
+from tools.who_owns import SUPERLATIVE_WORDS
 
 # Spend (and llm_spend, for apps) already answer these groupings; only the others need query_costs.
 SPEND_GROUPS = frozenset({"team", "service", "model", "provider", "project", "env", "resource", "region",
@@ -93,8 +94,7 @@ _COST_OF = re.compile(r"\b(?:cost(?:s|ing)?|spen[dt]|spending|pa(?:y|id|ying)|bi
 # "list" followed by what is listed ("list our top 5 resources", "list teams by spend") is the verb; "list
 # price(s)", "list cost", "list and billed cost", "at list" are list prices.
 _LIST_PRICE = re.compile(r"\s*-?\s*(?:price|prices|pricing|cost|costs|rate|rates|value)\b")
-_RANKED_BEFORE = re.compile(r"\b(?:biggest|largest|top|most expensive|most costly|costliest|priciest|highest)"
-                            r"(?:\s+[\w-]+)?\s+$")
+_RANKED_BEFORE = re.compile(rf"\b(?:{SUPERLATIVE_WORDS}|highest)(?:\s+[\w-]+)?\s+$")
 _LIST_VERB = re.compile(r"\s+(?:the|our|my|all|me|us|them|those|these|every|each|top|of|[a-z]+s)\b")
 
 
