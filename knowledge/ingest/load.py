@@ -3,10 +3,16 @@
 Set-based: DuckDB reads and types the whole file in one statement into a stage (file order kept, so
 a stage row's `rowid + 1` is its record number; a temp table, or a big FOCUS file's scratch database:
 stage_place.py); the good rows go to the table in one INSERT ... SELECT.
+A FOCUS file (outside a lake) is first loaded directly: one INSERT ... SELECT of its typed and checked
+rows straight from the file, then the checks that need the loaded rows (every record loaded, by the line
+count or the Parquet row count; no value check failing). When one fails, that transaction is rolled back
+and the file takes the staged path, which numbers what it quarantines. The stage costs about a third of a
+big clean file's load (docs/performance.md); a file with a bad row pays for the rolled-back pass too.
 Python only works out line numbers and raw text for the rejected rows (lines.py) and 'did you mean'
 hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discards the open transaction).
 
-Before the transaction: a file whose content was already loaded is skipped (`already_loaded`). Inside
+Before the transaction (a direct load: before its commit): a file whose content was already loaded is
+skipped (`already_loaded`). Inside
 it, before COMMIT: a file that would replace earlier rows with too many bad ones of its own is refused
 (`knowledge.ingest.limits.check_replace`), which rolls it back like any other error.
 """
@@ -33,19 +39,22 @@ from knowledge.ingest.header import HeaderPlan
 from knowledge.ingest.limits import LoadPolicy, check_replace
 from knowledge.ingest.lines import MAX_LINE_BYTES, LineMap, count_lines, file_digest, map_records, regular
 from knowledge.ingest.models import FileReport, QuarantinedRow
-from knowledge.ingest.postchecks import flag_disallowed, flag_unknown_currencies
+from knowledge.ingest.postchecks import flag_bad_values, value_findings
 from knowledge.ingest.progress import ProgressSink, polled
 from knowledge.ingest.session import insertion_order, one_row, scalar, transaction
 from knowledge.ingest.source import SourceFile, relation_sql
 from knowledge.ingest.specs import TableSpec
 from knowledge.ingest.stage_place import stage_place
-from knowledge.ingest.staging import STAGE, bind, ident, stage_columns, stage_sql
+from knowledge.ingest.staging import STAGE, bind, checked_sql, ident, stage_columns, stage_sql
 
 _REJECTS = "_ingest_rejects"
 _SCANS = "_ingest_scans"
 _LINES = "_ingest_reject_lines"
 _BREAKS = "_ingest_breaks"
 _TEMPS = (STAGE, _REJECTS, _SCANS, _LINES, _BREAKS, "_ingest_replace_keys")
+_NO_LINE = "CAST(NULL AS BIGINT)"
+_ROLLED_BACK = "direct load (rolled back)"
+_STAGED_ROWS: tuple[str, list[object]] = (f"{STAGE} WHERE x_reason IS NULL", [])  # the good rows of the stage, as a relation and its parameters
 
 # How DuckDB's CSV reader names rows it cannot split, in words for the quarantine reason.
 _SPLIT_ERRORS = {
@@ -140,9 +149,30 @@ def load_file(
     same content, or one loaded before whose rows are all still in the store, is skipped (its report
     says why). Raises ReplaceRefused (nothing of this file loaded) per `policy`."""
     job = _Load(con, spec, src, plan, ingest_id, shown or str(src.path), sink)
-    with job.session(), stage_place(con, spec.kind, src.estimated_rows) as place:
+    with job.session():
+        if spec.kind == "focus" and lake.write_target(con, lake.CHARGES) == lake.CHARGES:
+            try:
+                return job.direct(run_ids, policy, earlier or {})
+            except _Restage as why:
+                job.restage(str(why))
+        return _staged(job, run_ids, policy, earlier or {}, prices, prices_name)
+
+
+class _Restage(Exception):
+    """Why a direct load was rolled back: the file has a record it did not load (see `_Load.direct`)."""
+
+
+class _Skip(Exception):
+    """Why a file found already loaded by a direct load is skipped (rolled back)."""
+
+
+def _staged(job: _Load, run_ids: list[str], policy: LoadPolicy, earlier: dict[str, str],
+            prices: list[tuple] | None, prices_name: str | None) -> FileReport:
+    """The load through a stage in file order: every kind of file, and a FOCUS file a direct load did not take."""
+    con, spec, src = job.con, job.spec, job.src
+    with stage_place(con, spec.kind, src.estimated_rows) as place:
         job.stage(place.create)
-        skipped = _already_loaded(con, spec, job.digest, earlier or {}, policy, priced_anew=prices is not None)
+        skipped = _already_loaded(con, spec, job.digest, earlier, policy, priced_anew=prices is not None)
         if skipped is not None:
             return job.skipped(skipped)
         if place.scratch is not None:
@@ -202,6 +232,82 @@ class _Load:
             if self.psink:
                 self.psink.finish()
 
+    def direct(self, run_ids: list[str], policy: LoadPolicy, earlier: dict[str, str]) -> FileReport:
+        """Load a FOCUS file straight from itself: one INSERT of its typed and checked rows, no stage (a stage
+        in file order costs about a third of a big load: docs/performance.md). Kept only when every record
+        of the file loaded; otherwise (a row to quarantine, a row DuckDB could not split, a record over
+        several lines, a NUL byte, an overlong line) rolled back with `_Restage`, and the file is staged."""
+        con, spec, src = self.con, self.spec, self.src
+        self.bindings = bind(spec, self.plan.source_columns)
+        numbered = src.format == "parquet"  # a Parquet row's line is its row number; a CSV charge has none
+        source_sql, params = relation_sql(src, _REJECTS, _SCANS, numbered=numbered)
+        checked = checked_sql(spec, self.bindings, source_sql, ("x_rn",) if numbered else ())
+        good = f"(SELECT * FROM ({checked}) AS c WHERE c.x_reason IS NULL) AS s"
+        cols = stage_columns(spec, self.bindings)
+        line_sql = "s.x_rn" if numbered else _NO_LINE
+        self.counter.start()
+        try:
+            with transaction(con):
+                try:
+                    with polled(con, self.psink, "loading", src.estimated_rows), insertion_order(con, keep=False):
+                        inserted = _insert(con, spec, cols, line_sql, src, self.ingest_id, (good, params))
+                except duckdb.InterruptException:
+                    raise
+                except duckdb.Error as exc:
+                    raise self._unreadable(exc) from exc
+                self.lap("loading")
+                self._counted()
+                why = self._unloaded(inserted)
+                if why is not None:
+                    raise _Restage(why)
+                skipped = _already_loaded(con, spec, self.digest, earlier, policy, priced_anew=False)
+                if skipped is not None:
+                    raise _Skip(skipped)
+                mine: tuple[str, list[object]] = (f"{ident(spec.table)} WHERE x_ingest_id = ?", [self.ingest_id])
+                if value_findings(con, self.bindings, *mine):
+                    raise _Restage("a value to quarantine")
+                self.lap("checking")
+                self.replaced = _replace_focus(con, run_ids + [self.ingest_id], mine)
+                self.lap("replacing")
+                self.staged = self.read = self.loaded = inserted
+                self.settle(policy, mine)
+            self.lap("committing")
+        except _Skip as why:
+            return self.skipped(str(why))
+        return self.report()
+
+    def _unloaded(self, inserted: int) -> str | None:
+        """Why a direct load may have left a record of the file out, or None when it loaded every one."""
+        counter = self.counter
+        if counter.nul[0] or counter.long_lines:
+            return "a NUL byte or an overlong line"
+        if self.src.format == "parquet":
+            return None if inserted == self.src.estimated_rows else "rows to quarantine"
+        if scalar(self.con, f"SELECT count(*) FROM {_REJECTS}"):
+            return "rows DuckDB could not split"
+        if counter.lines is None or not regular(counter.lines, inserted, 0):
+            return "rows to quarantine, blank lines or records over several lines"
+        return None
+
+    def restage(self, why: str) -> None:
+        """After a direct load was rolled back (`why`): its time stays in the report under its own name."""
+        loading = self.lap.seconds.pop("loading", 0.0) + self.lap.seconds.pop("checking", 0.0)
+        self.lap(_ROLLED_BACK)
+        self.lap.seconds[_ROLLED_BACK] = round(self.lap.seconds[_ROLLED_BACK] + loading, 3)
+        _drop_temps(self.con)
+
+    def _unreadable(self, exc: duckdb.Error) -> IngestError:
+        """A corrupt Parquet page, a truncated gzip, ...: the error names the file."""
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return IngestError(f"{self.shown}: cannot read this {self.src.label} file ({first_line}); nothing was loaded")
+
+    def _counted(self) -> None:
+        """Wait for the line counter (started with the read), and refuse a damaged gzip file."""
+        self.counter.join()
+        if self.counter.error is not None:  # DuckDB reads a truncated gzip up to the cut without a word
+            raise IngestError(f"{self.shown}: a damaged gzip file ({self.counter.error}); nothing was loaded")
+        self.digest = self.counter.digest
+
     def stage(self, create: str) -> None:
         """DuckDB reads and types the whole file into the stage, `create` (a temp table, or a big file's table
         in a scratch database: knowledge.ingest.stage_place), outside the transaction: a committed stage
@@ -209,24 +315,21 @@ class _Load:
         con, src = self.con, self.src
         self.bindings = bind(self.spec, self.plan.source_columns)
         source_sql, params = relation_sql(src, _REJECTS, _SCANS)
-        self.counter.start()
+        if self.counter.ident is None:  # not started by a direct load
+            self.counter.start()
         try:
             with polled(con, self.psink, "reading", src.estimated_rows):
                 con.execute(stage_sql(self.spec, self.bindings, source_sql, create), params)
         except duckdb.InterruptException:
             raise
-        except duckdb.Error as exc:  # a corrupt Parquet page, a truncated gzip, ...: name the file
-            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
-            raise IngestError(f"{self.shown}: cannot read this {src.label} file ({first_line}); nothing was loaded") from exc
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from exc
         self.lap("reading")
         staged, first_id, last_id = one_row(con, f"SELECT count(*), min(rowid), max(rowid) FROM {STAGE}")
         if staged and (first_id != 0 or last_id != staged - 1):
             raise RuntimeError(f"ingest stage rows are not numbered 0..{staged - 1}")
         self.staged = staged
-        self.counter.join()
-        if self.counter.error is not None:  # DuckDB reads a truncated gzip up to the cut without a word
-            raise IngestError(f"{self.shown}: a damaged gzip file ({self.counter.error}); nothing was loaded")
-        self.digest = self.counter.digest
+        self._counted()
 
     def skipped(self, why: str) -> FileReport:
         return FileReport(
@@ -246,8 +349,7 @@ class _Load:
             llm.flag_unattributable(con, "provider" in self.plan.source_columns)
         if self.counter.nul[0]:
             _flag_nul_bytes(con, self.bindings)
-        flag_unknown_currencies(con, self.bindings)
-        flag_disallowed(con, self.bindings)
+        flag_bad_values(con, self.bindings)
         if spec.replace == "key":
             _flag_duplicate_keys(con, spec)
         self.rejected = scalar(con, f"SELECT count(x_reason) FROM {STAGE}")
@@ -265,7 +367,8 @@ class _Load:
     def load(self, run_ids: list[str]) -> None:
         """Replace the rows this file restates, insert its good rows, quarantine the bad ones."""
         con = self.con
-        line_sql, mapping = _locate(con, self.src, self.staged, self.rejected, self.split_rows, self.counter, self.notes)
+        line_sql, mapping = _locate(con, self.src, self.staged, self.rejected, self.split_rows, self.counter, self.notes,
+                                    self.spec.csv_lines)
         self.lap("locating lines")
         if self.psink:
             self.psink.update("replacing", None)
@@ -284,11 +387,12 @@ class _Load:
             raise RuntimeError(f"ingest bookkeeping error: read {self.read} != loaded {self.loaded} "
                                f"+ quarantined {self.quarantined}")
 
-    def settle(self, policy: LoadPolicy) -> None:
-        """Refuse a replace with too many bad rows (rolls back), then record the run; COMMIT follows."""
+    def settle(self, policy: LoadPolicy, loaded: tuple[str, list[object]] = _STAGED_ROWS) -> None:
+        """Refuse a replace with too many bad rows (rolls back), then record the run; COMMIT follows.
+        `loaded`: the relation (and its parameters) of the rows this file loads."""
         con, spec = self.con, self.spec
         if spec.kind == "focus":
-            self.accounts, self.periods, self.billed = _focus_summary(con)
+            self.accounts, self.periods, self.billed = _focus_summary(con, loaded)
         self.first = [QuarantinedRow(line=line, reason=reason) for line, reason in con.execute(
             "SELECT line, reason FROM quarantine WHERE ingest_id = ? ORDER BY line, reason LIMIT 5", [self.ingest_id]
         ).fetchall()]
@@ -380,11 +484,15 @@ def _locate(
     split_rows: list[tuple[int, int, str, str]],
     counter: _LineCounter | None,
     notes: list[str],
+    csv_lines: bool = True,
 ) -> tuple[str, LineMap | None]:
-    """How to number loaded rows (SQL for x_line over stage alias `s` with its `x_rn`), and the line map
-    for rejected rows. Scans the file in Python only when something was rejected or lines are irregular."""
+    """How to number loaded rows (SQL for x_line over stage alias `s` with its `x_rn`; NULL for a CSV file's
+    rows unless `csv_lines`), and the line map for rejected rows. Scans the file in Python only when
+    something was rejected, or lines are irregular and loaded rows are numbered."""
     if src.format == "parquet":
         return "s.x_rn", None
+    if not csv_lines and rejected == 0 and not split_rows:
+        return _NO_LINE, None
     if counter is not None:
         counter.join()
     if rejected == 0 and not split_rows and counter is not None and counter.lines is not None:
@@ -394,7 +502,9 @@ def _locate(
     mapping = map_records(src, wanted, [r[0] for r in split_rows], staged)
     if not mapping.exact:
         notes.append("line numbers are approximate: the file's quoting could not be followed exactly")
-        return "CAST(NULL AS BIGINT)", mapping
+        return _NO_LINE, mapping
+    if not csv_lines:
+        return _NO_LINE, mapping
     con.execute(f"DROP TABLE IF EXISTS {_BREAKS}")
     firsts, deltas = zip(*mapping.breakpoints) if mapping.breakpoints else ((), ())
     con.execute(
@@ -455,15 +565,17 @@ def _fold_sql(expr: str) -> str:
     return f"lower(regexp_replace({expr}, '\\s+', '', 'g'))"
 
 
-def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> int:
+def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str],
+                   loaded: tuple[str, list[object]] = _STAGED_ROWS) -> int:
+    """Delete the earlier rows the rows this file loads (`loaded`) restate, except those of `run_ids`."""
     target = lake.write_target(con, "focus_charges")
     con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
-    # the distinct raw values first, so the fold's regexp runs on a few rows, not on every staged one
+    # the distinct raw values first, so the fold's regexp runs on a few rows, not on every loaded one
     con.execute(
         f"CREATE TEMP TABLE {_KEYS} AS SELECT DISTINCT {_fold_sql('ProviderName')} AS pf, "
         "trim(BillingAccountId) AS acct, BillingPeriodStart AS ps, BillingPeriodEnd AS pe "
         f"FROM (SELECT DISTINCT ProviderName, BillingAccountId, BillingPeriodStart, BillingPeriodEnd "
-        f"FROM {STAGE} WHERE x_reason IS NULL) AS staged"
+        f"FROM {loaded[0]}) AS l", loaded[1]
     )
     mid = "(t.BillingPeriodStart + (coalesce(t.BillingPeriodEnd, t.BillingPeriodStart) - t.BillingPeriodStart) / 2)"
     day = "date_trunc('day', {} + INTERVAL 12 HOUR)"
@@ -502,8 +614,10 @@ def _replace(con: duckdb.DuckDBPyConnection, spec: TableSpec, src: SourceFile, r
 
 
 def _insert(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[str], line_sql: str, src: SourceFile, ingest_id: str
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, cols: list[str], line_sql: str, src: SourceFile, ingest_id: str,
+    rows: tuple[str, list[object]] | None = None,
 ) -> int:
+    """Insert the good rows: of the stage (numbered `x_rn`), or of `rows` (a relation `s` and its parameters)."""
     targets = [ident(c) for c in cols]
     values = [f"s.{ident(c)}" for c in cols]
     params: list[object] = []
@@ -536,9 +650,9 @@ def _insert(
         values.append(line_sql)
         if "b.delta" in line_sql:
             joins += f" ASOF LEFT JOIN {_BREAKS} b ON s.x_rn >= b.rn"
-    source = f"(SELECT rowid + 1 AS x_rn, * FROM {STAGE} WHERE x_reason IS NULL) AS s"
+    source = f"(SELECT rowid + 1 AS x_rn, * FROM {STAGE} WHERE x_reason IS NULL) AS s" if rows is None else rows[0]
     sql = f"INSERT INTO {lake.write_target(con, ident(spec.table))} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {source}{joins}"
-    return scalar(con, sql, params)
+    return scalar(con, sql, params + (rows[1] if rows is not None else []))
 
 
 def _quarantine(
@@ -602,16 +716,16 @@ def _quarantine(
     return count
 
 
-def _focus_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], dict[str, Decimal]]:
-    accounts = [r[0] for r in con.execute(
-        f"SELECT DISTINCT BillingAccountId FROM {STAGE} WHERE x_reason IS NULL ORDER BY 1"
-    ).fetchall()]
+def _focus_summary(con: duckdb.DuckDBPyConnection, loaded: tuple[str, list[object]]
+                   ) -> tuple[list[str], list[str], dict[str, Decimal]]:
+    """The billing accounts, periods and billed cost per currency of the rows a file loads (`loaded`)."""
+    rows, params = loaded
+    accounts = [r[0] for r in con.execute(f"SELECT DISTINCT BillingAccountId FROM {rows} ORDER BY 1", params).fetchall()]
     periods = [r[0] for r in con.execute(
-        f"SELECT DISTINCT strftime(ps, '%Y-%m') FROM (SELECT DISTINCT BillingPeriodStart AS ps FROM {STAGE} "
-        "WHERE x_reason IS NULL) AS staged ORDER BY 1"
+        f"SELECT DISTINCT strftime(ps, '%Y-%m') FROM (SELECT DISTINCT BillingPeriodStart AS ps FROM {rows}) AS l "
+        "ORDER BY 1", params
     ).fetchall()]
     billed = {cur: total for cur, total in con.execute(
-        f"SELECT BillingCurrency, sum(BilledCost) FROM {STAGE} WHERE x_reason IS NULL "
-        "GROUP BY BillingCurrency ORDER BY BillingCurrency"
+        f"SELECT BillingCurrency, sum(BilledCost) FROM {rows} GROUP BY BillingCurrency ORDER BY BillingCurrency", params
     ).fetchall()}
     return accounts, periods, billed

@@ -189,8 +189,9 @@ def _inspect_parquet(path: Path, shown: str, size: int) -> SourceFile:
     return SourceFile(path, "parquet", "none", tuple(header), ",", tuple(str(r[1]) for r in described), size, int(rows))
 
 
-def relation_sql(src: SourceFile, rejects_table: str, rejects_scan: str) -> tuple[str, list[Any]]:
-    """SQL (with its parameters) that yields the file's rows in file order, all columns as text c0..cN.
+def relation_sql(src: SourceFile, rejects_table: str, rejects_scan: str, numbered: bool = False) -> tuple[str, list[Any]]:
+    """SQL (with its parameters) that yields the file's rows in file order, all columns as text c0..cN;
+    `numbered`: a Parquet file's rows also carry `x_rn`, their 1-based row number in the file.
 
     CSV: DuckDB's reader with an explicit dialect; rows it cannot split (wrong field count, bad quoting,
     invalid UTF-8) go to the temp table `rejects_table` with their position, instead of failing the load.
@@ -202,6 +203,9 @@ def relation_sql(src: SourceFile, rejects_table: str, rejects_scan: str) -> tupl
             ref = '"' + name.replace('"', '""') + '"'
             nested = typ.upper().startswith(_NESTED_PREFIXES) or typ.endswith("]")
             cols.append(f"CAST(to_json({ref}) AS VARCHAR) AS c{i}" if nested else f"CAST({ref} AS VARCHAR) AS c{i}")
+        if numbered:
+            return (f"SELECT {', '.join(cols)}, file_row_number + 1 AS x_rn FROM read_parquet(?, file_row_number = true)",
+                    [str(src.path)])
         return f"SELECT {', '.join(cols)} FROM read_parquet(?)", [str(src.path)]
     columns = {c: "VARCHAR" for c in src.source_columns()}
     sql = (

@@ -160,7 +160,13 @@ def bind(spec: TableSpec, source_columns: dict[str, str]) -> list[Binding]:
 def stage_sql(spec: TableSpec, bindings: list[Binding], source_sql: str, create: str = f"TEMP TABLE {STAGE}") -> str:
     """CREATE `create` (the temp table _ingest_stage by default): the typed columns (store names) and
     `x_reason`, in file order."""
-    inner: list[str] = []
+    return f"CREATE {create} AS {checked_sql(spec, bindings, source_sql)}"
+
+
+def checked_sql(spec: TableSpec, bindings: list[Binding], source_sql: str, carry: tuple[str, ...] = ()) -> str:
+    """SELECT the typed columns (store names) and `x_reason` of the source's rows; `carry` names source
+    columns passed through as they are (a Parquet file's row number)."""
+    inner: list[str] = [f"src.{c}" for c in carry]
     for b in bindings:
         if b.column.kind == "text":
             inner.append(f"{b.source} AS {b.typed}")
@@ -178,16 +184,14 @@ def stage_sql(spec: TableSpec, bindings: list[Binding], source_sql: str, create:
             cond = check.bad_when.format(**present)
             reason = check.reason.format(**present)
             checks.append(f"CASE WHEN {cond} THEN {reason} END")
-    outer = [f"{_value(b)} AS {ident(b.column.name)}" for b in bindings]
+    outer = list(carry) + [f"{_value(b)} AS {ident(b.column.name)}" for b in bindings]
     bound = {b.column.name for b in bindings}
     for col in spec.columns:  # absent from the file but with a default: load the default
         if col.name not in bound and col.default is not None:
             outer.append(f"CAST({col.default} AS {col.sql_type}) AS {ident(col.name)}")
     reason = f"nullif(concat_ws('; ', {', '.join(checks)}), '')" if checks else "CAST(NULL AS VARCHAR)"
-    return (
-        f"CREATE {create} AS SELECT {', '.join(outer)}, {reason} AS x_reason "
-        f"FROM (SELECT {', '.join(inner)} FROM ({source_sql}) AS src) AS typed"
-    )
+    return (f"SELECT {', '.join(outer)}, {reason} AS x_reason "
+            f"FROM (SELECT {', '.join(inner)} FROM ({source_sql}) AS src) AS typed")
 
 
 def stage_columns(spec: TableSpec, bindings: list[Binding]) -> list[str]:

@@ -259,7 +259,9 @@ def test_out_of_range_dates_are_quarantined_and_ask_still_answers(tmp_path: Path
     assert {file for file, _, _ in q} == {str(f)}
     assert one(db, "SELECT min(ChargePeriodStart) >= TIMESTAMP '2024-01-01', max(ChargePeriodStart) < TIMESTAMP '2025-01-01' "
                    "FROM focus_charges") == (True, True)
-    assert one(db, "SELECT ChargePeriodStart FROM focus_charges WHERE x_line = 20")[0].isoformat() == "2024-01-18T22:00:00"
+    # the zoned row: 14:00 PST is 22:00 UTC
+    assert one(db, "SELECT count(*) FROM focus_charges WHERE ChargePeriodStart = TIMESTAMP '2024-01-18 22:00:00' "
+                   "AND ChargePeriodEnd = TIMESTAMP '2024-09-18 23:00:00'") == (1,)
     ask = finops("ask", "--db", str(db), "total spend in September 2024")
     assert ask.exit_code == 0, ask.output
 
@@ -467,7 +469,7 @@ def test_a_first_row_over_one_megabyte_loads(tmp_path: Path) -> None:
     res = finops("ingest", "focus", "--db", str(db), str(write_csv(tmp_path / "wide.csv", rows)))
     assert res.exit_code == 0, res.stderr
     assert "read 3, loaded 3, quarantined 0" in res.stdout
-    assert one(db, "SELECT cardinality(Tags) FROM focus_charges WHERE x_line = 2") == (12_000,)
+    assert one(db, "SELECT max(cardinality(Tags)) FROM focus_charges") == (12_000,)
 
 
 def test_a_line_over_16_mb_is_quarantined_when_read_and_refused_when_dropped(tmp_path: Path) -> None:

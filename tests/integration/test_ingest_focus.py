@@ -90,9 +90,9 @@ def test_sample_loads_unchanged_with_the_readme_totals(tmp_path: Path) -> None:
     run = table(db, "SELECT source, rows_read, rows_loaded, rows_quarantined, rows_replaced, billing_period, status "
                     "FROM ingest_runs")
     assert run == [("focus", 1000, 1000, 0, 0, "2024-09,2024-10", "ok")]
-    # every row knows its file and physical line (header = line 1)
-    assert table(db, "SELECT min(x_line), max(x_line), count(DISTINCT x_line), count(DISTINCT x_source_file) "
-                     "FROM focus_charges") == [(2, 1001, 1000, 1)]
+    # every row knows its file and its ingest run; a charge loaded from a CSV file has no line (NULL)
+    assert table(db, "SELECT count(x_line), count(DISTINCT x_source_file), count(DISTINCT x_ingest_id) "
+                     "FROM focus_charges") == [(0, 1, 1)]
 
 
 def test_store_matches_an_independent_read_of_the_sample(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def _as_parquet(src_csv: Path, out: Path, typed_from: Path | None = None) -> Pat
                     "(FORMAT parquet, ROW_GROUP_SIZE 128)", [str(src_csv)])
     else:  # typed columns: DECIMAL, TIMESTAMP and Tags as a MAP, small row groups
         con.execute(f"ATTACH '{typed_from}' AS s (READ_ONLY)")
-        con.execute(f"COPY (SELECT * EXCLUDE (x_source_file, x_ingest_id, x_line) FROM s.focus_charges ORDER BY x_line) "
+        con.execute(f"COPY (SELECT * EXCLUDE (x_source_file, x_ingest_id, x_line) FROM s.focus_charges) "
                     f"TO '{out}' (FORMAT parquet, ROW_GROUP_SIZE 100)")
     con.close()
     return out
@@ -202,11 +202,11 @@ def test_bad_rows_go_to_quarantine_with_physical_line_reason_and_raw_text(tmp_pa
     assert "ServiceName is missing" in reasons[11] and "ChargeCategory 'Refund' is not one of" in reasons[11]
     for _, line_no, _, raw in q:  # the raw text is the file's own line
         assert raw == physical[line_no - 1]
-    # loaded rows: their x_line is where they start in the file
-    loaded = table(db, "SELECT x_line, ResourceId FROM focus_charges ORDER BY x_line")
-    assert [x[0] for x in loaded] == [2, 12, 14]
-    expected_resources = {2: rows[0][col("ResourceId")], 12: rows[6][col("ResourceId")], 14: rows[7][col("ResourceId")]}
-    assert {line_no: resource or "NULL" for line_no, resource in loaded} == expected_resources
+    # the loaded rows are the good ones (a charge loaded from a CSV file has no line)
+    loaded = table(db, "SELECT x_line, ResourceId FROM focus_charges ORDER BY ResourceId NULLS LAST")
+    assert [x[0] for x in loaded] == [None, None, None]
+    expected = [rows[i][col("ResourceId")] for i in (0, 6, 7)]
+    assert sorted(resource or "NULL" for _, resource in loaded) == sorted(expected)
     run = table(db, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_runs")[0]
     assert run == (9, 3, 6) and run[0] == run[1] + run[2]
 
@@ -319,7 +319,22 @@ def test_progress_is_reported_per_phase(tmp_path: Path) -> None:
     assert sink.started == [(str(SAMPLE.resolve()), sink.started[0][1])]
     assert 500 <= sink.started[0][1] <= 2000  # the row estimate from the file's first megabyte
     phases = [p for p, _ in sink.updates]
-    assert phases.index("reading") < phases.index("loading")
+    # a file whose every row loads is read and loaded in one pass
+    assert "reading" not in phases and ("loading", 1.0) in sink.updates
+    assert phases.index("loading") < phases.index("committing")
+    assert sink.finished == 1
+
+
+def test_progress_of_a_file_with_a_bad_row_reads_then_loads(tmp_path: Path) -> None:
+    with gzip.open(SAMPLE, "rt", newline="", encoding="utf-8") as fh:
+        lines = fh.read().split("\n")
+    path = tmp_path / "one_bad.csv"
+    path.write_text("\n".join(lines[:2] + ["too,few,fields"] + lines[2:]), encoding="utf-8")
+    sink = RecordingSink()
+    report = ingest(tmp_path / "s.duckdb", "focus", [path], sink=sink)
+    assert report.files[0].counts_line() == "read 1001, loaded 1000, quarantined 1"
+    phases = [p for p, _ in sink.updates]
+    assert phases.index("reading") < phases.index("checking") < phases.index("committing")
     assert ("reading", 1.0) in sink.updates and ("loading", 1.0) in sink.updates
     assert sink.finished == 1
 
