@@ -6,7 +6,8 @@ stage_place.py); the good rows go to the table in one INSERT ... SELECT.
 A FOCUS file (outside a lake) is first loaded directly: one INSERT ... SELECT of its typed and checked
 rows straight from the file, then the checks that need the loaded rows (every record loaded, by the line
 count or the Parquet row count; no value check failing). When one fails, that transaction is rolled back
-and the file takes the staged path, which numbers what it quarantines. The stage costs about a third of a
+and the file takes the staged path, which numbers what it quarantines (FINOPS_INGEST_DIRECT=0 stages
+every file). The stage costs about a third of a
 big clean file's load (docs/performance.md); a file with a bad row pays for the rolled-back pass too.
 Python only works out line numbers and raw text for the rejected rows (lines.py) and 'did you mean'
 hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discards the open transaction).
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
 import threading
 import time
@@ -150,12 +152,20 @@ def load_file(
     says why). Raises ReplaceRefused (nothing of this file loaded) per `policy`."""
     job = _Load(con, spec, src, plan, ingest_id, shown or str(src.path), sink)
     with job.session():
-        if spec.kind == "focus" and lake.write_target(con, lake.CHARGES) == lake.CHARGES:
+        if _direct_first(con, spec):
             try:
                 return job.direct(run_ids, policy, earlier or {})
             except _Restage as why:
                 job.restage(str(why))
         return _staged(job, run_ids, policy, earlier or {}, prices, prices_name)
+
+
+def _direct_first(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
+    """Whether a load tries the direct path first: a FOCUS file outside a lake, unless FINOPS_INGEST_DIRECT=0
+    (every file staged, as before the direct path)."""
+    if os.environ.get("FINOPS_INGEST_DIRECT", "").strip() == "0":
+        return False
+    return spec.kind == "focus" and lake.write_target(con, lake.CHARGES) == lake.CHARGES
 
 
 class _Restage(Exception):
@@ -247,9 +257,10 @@ class _Load:
         line_sql = "s.x_rn" if numbered else _NO_LINE
         self.counter.start()
         try:
-            with transaction(con):
+            # the setting outside the transaction: restoring it inside one an error aborted would hide that error
+            with insertion_order(con, keep=False), transaction(con):
                 try:
-                    with polled(con, self.psink, "loading", src.estimated_rows), insertion_order(con, keep=False):
+                    with polled(con, self.psink, "loading", src.estimated_rows):
                         inserted = _insert(con, spec, cols, line_sql, src, self.ingest_id, (good, params))
                 except duckdb.InterruptException:
                     raise
@@ -579,21 +590,28 @@ def _replace_focus(con: duckdb.DuckDBPyConnection, run_ids: list[str],
     )
     mid = "(t.BillingPeriodStart + (coalesce(t.BillingPeriodEnd, t.BillingPeriodStart) - t.BillingPeriodStart) / 2)"
     day = "date_trunc('day', {} + INTERVAL 12 HOUR)"
-    sql = (
-        f"DELETE FROM {target} t USING ("
-        f"SELECT n.name, k.* FROM {_KEYS} k JOIN (SELECT DISTINCT ProviderName AS name FROM {target}) n "
-        f"ON {_fold_sql('n.name')} = k.pf) AS m "
-        "WHERE t.ProviderName = m.name AND trim(t.BillingAccountId) = m.acct "
-        f"AND (({mid} >= m.ps AND {mid} < m.pe) OR {day.format('t.BillingPeriodStart')} = {day.format('m.ps')})"
-    )
-    params: list[object] = []
-    if run_ids:
-        sql += " AND (t.x_ingest_id IS NULL OR t.x_ingest_id NOT IN (SELECT unnest(?::VARCHAR[])))"
-        params.append(run_ids)
+    earlier = "t.x_ingest_id IS NULL OR NOT list_contains(?::VARCHAR[], t.x_ingest_id)"
     try:
-        return scalar(con, sql, params)
+        # The restated groups first, as their raw values (few: a provider's account and month), then one
+        # DELETE per group. A DELETE joined to the keys made DuckDB hash the table's side when it held
+        # few committed rows and many new ones (a direct load inserts before it replaces): out of memory
+        # at 10M rows.
+        groups = con.execute(
+            f"SELECT DISTINCT t.ProviderName, t.BillingAccountId, t.BillingPeriodStart, t.BillingPeriodEnd "
+            f"FROM (SELECT DISTINCT ProviderName, BillingAccountId, BillingPeriodStart, BillingPeriodEnd "
+            f"FROM {target} t WHERE {earlier}) AS t JOIN {_KEYS} m "
+            f"ON {_fold_sql('t.ProviderName')} = m.pf AND trim(t.BillingAccountId) = m.acct "
+            f"AND (({mid} >= m.ps AND {mid} < m.pe) OR {day.format('t.BillingPeriodStart')} = {day.format('m.ps')})",
+            [run_ids],
+        ).fetchall()
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+    return sum(scalar(
+        con,
+        f"DELETE FROM {target} t WHERE t.ProviderName = ? AND t.BillingAccountId = ? AND t.BillingPeriodStart = ? "
+        f"AND t.BillingPeriodEnd IS NOT DISTINCT FROM ? AND ({earlier})",
+        [*group, run_ids],
+    ) for group in groups)
 
 
 def _replace(con: duckdb.DuckDBPyConnection, spec: TableSpec, src: SourceFile, run_ids: list[str]) -> int:

@@ -1,9 +1,10 @@
 """A big FOCUS file is staged in a scratch database file instead of a temp table (a 100M-row Parquet file
 ran out of memory in the temp table: knowledge/ingest/stage_place.py). FINOPS_INGEST_STAGE_ROWS=0 sends
-every FOCUS file there, so the ingest tests below run again, unchanged, on that path: the README totals, each
-format, quarantine with physical lines and raw text, re-ingest replacing, parts of one export, refusals. Then
-the place itself: the scratch file exists while the load runs and is gone afterwards, the search path as it
-was, on success and on failure."""
+every staged FOCUS file there and FINOPS_INGEST_DIRECT=0 stages every FOCUS file (one whose every row loads
+is otherwise loaded straight from the file), so the ingest tests below run again, unchanged, on that path:
+the README totals, each format, quarantine with physical lines and raw text, re-ingest replacing, parts of
+one export, refusals. Then the place itself: the scratch file exists while the load runs and is gone
+afterwards, the search path as it was, on success and on failure."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from tests.integration.test_ingest_focus import (  # noqa: F401  (collected here
 @pytest.fixture(autouse=True)
 def _every_focus_file_is_big(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FINOPS_INGEST_STAGE_ROWS", "0")
+    monkeypatch.setenv("FINOPS_INGEST_DIRECT", "0")
 
 
 def test_the_scratch_database_holds_the_stage_only_while_the_block_runs(tmp_path: Path) -> None:
