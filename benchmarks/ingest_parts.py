@@ -9,8 +9,8 @@ ingest's memory limit and spill directory, using the ingest's own SQL (`knowledg
   - stage: the typed and checked rows into the temp table the ingest stages in (file order kept);
   - insert: the staged rows into `focus_charges` (what the ingest's "loading" phase runs);
   - insert without FSST: the same, DuckDB's FSST string compression disabled;
-  - direct: one INSERT from the file into `focus_charges`, typed and checked, no stage (no record numbers:
-    what the stage would save, were line numbers not needed);
+  - direct: one INSERT from the file into `focus_charges`, typed and checked, no stage (what the ingest does
+    since 2026-12-06 for a file whose every row loads; a file with a row to quarantine is still staged);
   - raw: `CREATE TABLE AS SELECT * FROM read_csv(FILE, nullstr = 'NULL')`, DuckDB's own load (auto types).
 It prints wall and CPU seconds (all threads) per part, and the store's size after the two inserts. Prints
 figures, asserts nothing. A 3M-row CSV (the first 3,000,001 lines of benchmarks/scale.py's 10M file) runs in

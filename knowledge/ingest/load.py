@@ -6,16 +6,16 @@ stage_place.py); the good rows go to the table in one INSERT ... SELECT.
 A FOCUS file (outside a lake) is first loaded directly: one INSERT ... SELECT of its typed and checked
 rows straight from the file, then the checks that need the loaded rows (every record loaded, by the line
 count or the Parquet row count; no value check failing). When one fails, that transaction is rolled back
-and the file takes the staged path, which numbers what it quarantines (FINOPS_INGEST_DIRECT=0 stages
-every file). The stage costs about a third of a
-big clean file's load (docs/performance.md); a file with a bad row pays for the rolled-back pass too.
+and the file takes the staged path, which numbers what it quarantines (FINOPS_INGEST_DIRECT=0 stages every
+file). The stage costs about a third of a big clean file's load (docs/performance.md); a file with a bad
+row pays for the rolled-back pass too.
 Python only works out line numbers and raw text for the rejected rows (lines.py) and 'did you mean'
 hints. A crash anywhere before COMMIT leaves the store as it was (DuckDB discards the open transaction).
 
-Before the transaction (a direct load: before its commit): a file whose content was already loaded is
-skipped (`already_loaded`). Inside
-it, before COMMIT: a file that would replace earlier rows with too many bad ones of its own is refused
-(`knowledge.ingest.limits.check_replace`), which rolls it back like any other error.
+Before the transaction (in a direct load, before its commit): a file whose content was already loaded is
+skipped (`already_loaded`). Inside it, before COMMIT: a file that would replace earlier rows with too many
+bad ones of its own is refused (`knowledge.ingest.limits.check_replace`), which rolls it back like any
+other error.
 """
 
 from __future__ import annotations
