@@ -62,7 +62,8 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout25_job_estimates", "heldout26_phrase_after_on",
                   "heldout27_dropped_grouping", "heldout28_per_unit_rank",
                   "heldout29_unnamed_ranking", "heldout30_month_and_it", "heldout31_invoice_and_week",
-                  "heldout32_biggest_cost", "heldout33_biggest_charges", "heldout34_usage_rank"]
+                  "heldout32_biggest_cost", "heldout33_biggest_charges", "heldout34_usage_rank",
+                  "heldout35_scope_words"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -134,7 +135,9 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # "the 5 biggest charges this week": the largest charges, not their count
                                      "heldout33_biggest_charges",
                                      # "which app uses the most tokens": ranked by tokens, not cost
-                                     "heldout34_usage_rank")
+                                     "heldout34_usage_rank",
+                                     # savings plans, a forecast of two scopes, "the s3 bucket"
+                                     "heldout35_scope_words")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
