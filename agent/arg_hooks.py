@@ -41,7 +41,7 @@ def _set(args: dict[str, Any], spec: ToolSpec, name: str, value: Any) -> None:
 
 # -- who_owns --------------------------------------------------------------------------------------------
 OWNER_PREFIX = re.compile(
-    r"^\s*(?:(?:so|and|ok|hey)[, ]+)?(?:who|which team|what team|whose team)\s+(?:owns|is responsible for|runs|pays for|"
+    r"^\s*(?:(?:so|and|ok|hey)[, ]+)?(?:who|which team|what team|whose team)\s+(?:owns|is responsible for|runs|pays for|is behind|"
     r"created|launched|started|is the owner of|owns the|does)\s*|^\s*(?:who'?s|who is) the owner of\s*|"
     r"^\s*(?:who(?:'s| is| are)?\s+(?:paying|footing the bill) for|who foots the bill for)\s*|"   # "who's paying for X"
     r"^\s*(?:who'?s|who is|who are)\s+(?:responsible for|in charge of|behind)\s*|"

@@ -1,7 +1,8 @@
 """Questions about commitment discounts (reservations, RIs, savings plans, committed-use discounts).
 
 What the bill says about them is a FOCUS measure of query_costs: the unused commitment cost, the commitment
-utilisation, what they saved. Their *coverage* (the share of eligible usage they cover) needs to know which
+utilisation, what they saved; a kind named (savings plans, reserved instances, CUDs) limits it to that kind's
+rows (CommitmentDiscountType), which a bill that leaves the column empty cannot give. Their *coverage* (the share of eligible usage they cover) needs to know which
 usage could have been covered, which no column of the bill says: declined. A commitment question the other
 tools would read as something else ("savings plan coverage" as the savings, "unused reservations" as idle
 endpoints, "spend on savings plans" as the whole bill) gets a clarification, never that other figure.
@@ -37,6 +38,15 @@ _COMMITMENT_FIELDS = ("commitment_discount", "pricing_category")
 # Tools whose answer is a figure of the bill that says nothing of commitments unless the call asks for them.
 _BLIND_TOOLS = frozenset({"spend", "query_costs", "waste", "anomalies", "forecast", "budgets", "unit_costs"})
 
+# A kind of commitment named (FOCUS CommitmentDiscountType, as the providers' exports spell it): the answer is
+# about that kind's rows only. The query tool refuses a value the data does not hold, and a bill that leaves
+# the column empty (the answer would otherwise be every commitment's: "savings plans saved $20K" of all).
+# "reserved" alone is the purchase option ("reserved vs on-demand": the pricing category), not a kind.
+_KINDS = ((re.compile(r"savings[\s-]plans?"), "Savings Plan"),
+          (re.compile(r"reserved\s+instances?|r\.?i\.?s?"), "Reserved Instance"),
+          (re.compile(r"reservations?|reserved\s+(?:capacity|nodes?|vms?)"), "Reservation"),
+          (re.compile(r"committed[\s-]use(?:\s+discounts?)?|cuds?"), "Committed Use Discount"))
+
 _ASK_INSTEAD = ("Ask for the unused commitment cost, the commitment utilisation, what commitments saved "
                 "(commitment savings) or spend by pricing category (e.g. 'unused commitment cost last month').")
 
@@ -46,6 +56,15 @@ def _masked(ent: Entities) -> Entities:
     text = _SAVINGS_PLAN.sub(lambda m: "commitment" + m.group(2) + " " * (len(m.group(0)) - 10 - len(m.group(2))),
                              ent.text)
     return replace(ent, text=text, cue_text=_SAVINGS_PLAN.sub("commitments", ent.cue_text) if ent.cue_text else ent.cue_text)
+
+
+def _of_kind(args: dict[str, Any], word: str) -> dict[str, Any]:
+    """`args` limited to the kind of commitment `word` names; as they are for a general word ("commitments")."""
+    kind = next((value for pattern, value in _KINDS if pattern.fullmatch(word)), None)
+    if kind is None:
+        return args
+    filters = [f for f in args.get("filters", []) if f.get("dimension") != "commitment_discount_type"]
+    return {**args, "filters": [*filters, {"dimension": "commitment_discount_type", "op": "eq", "values": [kind]}]}
 
 
 def _about_commitments(args: dict[str, Any]) -> bool:
@@ -81,12 +100,12 @@ def commitment_plan(ent: Entities, best_tool: str | None) -> CommitmentPlan | No
         read["measures"] = [measure]
         if ent.period and "period" not in read:
             read["period"] = ent.period
-        return CommitmentPlan(args=read)
+        return CommitmentPlan(args=_of_kind(read, word))
     if best_tool is not None and best_tool not in _BLIND_TOOLS:
         return None
     args = semantic_args(masked, cost_question=True)
     if args is not None and _about_commitments(args):
-        return CommitmentPlan(args=args)
+        return CommitmentPlan(args=_of_kind(args, word))
     return CommitmentPlan(reply={"kind": "did_you_mean", "suggestions": [], "text": (
         f"I read '{word}' as commitment discounts, but none of my answers to this question would be about them, "
         "so I give no figure for it. " + _ASK_INSTEAD)})

@@ -395,7 +395,8 @@ def leftover_words(ent: Entities) -> list[str]:
                                                                 and before[-1] not in ("service", "model"))
                      ) and word not in _NOT_A_NAME       # "our biggest service cost": a ranking, not a name
         pieces = [p for p in re.split(r"[-’']", word) if p]
-        known_word = all(is_english(p) or p in FUNCTION_WORDS or p in semantic_words() or p in vocabulary() for p in pieces)
+        known_word = word in RESOURCE_NOUNS or all(is_english(p) or p in FUNCTION_WORDS or p in semantic_words()
+                                                   or p in vocabulary() for p in pieces)
         if (not known_word or near_kind) and word not in out:
             out.append(word)
     return out
@@ -480,7 +481,7 @@ TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
 # question is about resources of that kind, which a total or a breakdown by team does not answer.
 RESOURCE_KIND_NOUN = re.compile(
     r"\b(?:buckets?|databases?|dbs?|clusters?|instances?(?!\s+types?\b)|vms?|servers?|machines?(?!\s+learning\b)|"
-    r"disks?|volumes?|box(?:es)?)\b")
+    r"disks?|volumes?|box(?:es)?|datasets?)\b")
 KIND_TOTAL_TOOLS = (*TOTAL_TOOLS, "unit_costs", "anomalies", "forecast")
 
 

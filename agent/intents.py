@@ -73,7 +73,7 @@ INTENTS: tuple[Intent, ...] = (
         # "who's paying for the X bucket?", "who is footing the bill for X"
         (r"\bwho(?:'s| is| are)? (?:paying|footing the bill) for\b|\bwho foots the bill for\b"
          r"|\bwho(?:'s| are) responsible for\b|\bwho(?:'s| is| are) in charge of\b", 2.5),
-        (r"\b(?:which|what) teams? (?:owns?|is responsible|are responsible|runs?|pays?)\b", 2.5),
+        (r"\b(?:which|what) teams? (?:owns?|is responsible|are responsible|runs?|pays?|is behind|are behind)\b", 2.5),
         (r"\b(?:which|what) (?:job|pipeline|person|user|deploy\w*) (?:created|launched|started|deployed|spun up)\b", 2.5),
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
         (r"(?<!no )(?<!without )(?<!any )\bowning (?:team|person|group|org)\b|\bwho owns\b", 2.5),

@@ -749,13 +749,19 @@ def _run_rate_of_scope(ent: Entities, best: tuple[float, Intent] | None, scores:
 _OWNED_FILLER = re.compile(r"\b(?:the|our|my|all|of|whole|entire|total|costs?|bills?|spend(?:ing)?|charges?|usage|"
                            r"invoices?|account|stuff|thing|services?|provider|these days|nowadays|lately|now|"
                            r"currently|at the moment)\b|['’]s\b|[?.!,]")
+# What a service's resources are called ("the s3 bucket", "the gke cluster"): with nothing else to tell one
+# from the others, the kind of resource says no more than the service does.
+_RESOURCE_KINDS = re.compile(r"\b(?:buckets?|databases?|dbs?|db instances?|clusters?|instances?|vms?|virtual machines?|"
+                             r"datasets?|functions?|tables?|endpoints?|notebooks?|log groups?|volumes?|disks?|"
+                             r"workspaces?|resources?)\b")
 
 
 def _owner_of_service(ent: Entities, best: tuple[float, Intent] | None, by_name: dict[str, ToolSpec],
                       ) -> tuple[tuple[float, Intent] | None, Entities]:
     """"who owns ec2?", "which team pays for s3": a service (or provider) is no resource. who_owns would find one
     of its resources by the word and name that one's owner; the teams that pay for it are its spend by team.
-    A resource named, or one of a kind described ("the s3 bucket"), keeps who_owns."""
+    So are "the s3 bucket", "the gke cluster": the service and the kind of its resources, nothing that tells one
+    from another. A resource named, or described beyond that ("the biggest s3 bucket"), keeps who_owns."""
     if best is None or best[1].tool != "who_owns" or ent.first("resource") is not None or "spend" not in by_name:
         return best, ent
     scopes = [h for h in ent.names if h.kind in ("service", "provider")]
@@ -767,7 +773,7 @@ def _owner_of_service(ent: Entities, best: tuple[float, Intent] | None, by_name:
         rest = re.sub(r"(?<![\w-])" + re.escape(h.span.lower()) + r"(?![\w-])", " ", rest)
     if ent.period:
         rest = rest.replace(ent.period.lower(), " ")
-    if _OWNED_FILLER.sub(" ", rest).strip():
+    if _OWNED_FILLER.sub(" ", _RESOURCE_KINDS.sub(" ", rest)).strip():
         return best, ent             # more than the service: "the biggest s3 bucket", "ec2 cluster llm-serving"
     spend = next((i for i in INTENTS if i.tool == "spend" and i.name == "spend"), None)
     if spend is None:

@@ -246,10 +246,11 @@ def _resolve_query(con: duckdb.DuckDBPyConnection, q: CostQuery, known: KnownNam
     group_by = tuple(resolve_dimension(g, con) for g in q.group_by)
     if len({d.name for d in group_by}) != len(group_by):
         raise FinopsError("a dimension appears twice in group_by")
-    filters = tuple(_resolve_filter(con, f.dimension, f.op, f.values, known) for f in q.filters)
-    # Filters are checked through their values (a ChargeClass that is NULL everywhere still answers
-    # "no corrections"); grouping by an empty column or summing one is refused.
+    # Grouping by an empty column or summing one is refused, before the filters: a measure the data cannot
+    # give is the first thing to say. Filters are checked through their values (a ChargeClass that is NULL
+    # everywhere still answers "no corrections").
     _check_columns(con, base, list(group_by))
+    filters = tuple(_resolve_filter(con, f.dimension, f.op, f.values, known) for f in q.filters)
     has_time = any(d.kind == "time" for d in group_by)
     top = q.top if q.top is not None else (None if has_time else DEFAULT_TOP)
     resolved = ResolvedQuery(measures=base, group_by=group_by, filters=filters, top=top, order=q.order,

@@ -82,16 +82,25 @@ def test_what_a_savings_plan_left_unused_is_its_unused_cost(on_committed: Callab
     assert usd(unused) in a.text, a.text
 
 
-def test_reservation_utilisation_is_used_over_used_and_unused(on_committed: Callable[[str], Answer],
-                                                             committed_db: Path) -> None:
+def test_savings_plan_utilisation_is_used_over_used_and_unused(on_committed: Callable[[str], Answer],
+                                                               committed_db: Path) -> None:
+    plans = f"CommitmentDiscountType = 'Savings Plan' AND {SEPT}"
     used = _store_sql(committed_db, f"SELECT sum(EffectiveCost) FROM focus_charges "
-                                    f"WHERE CommitmentDiscountStatus = 'Used' AND {SEPT}")
+                                    f"WHERE CommitmentDiscountStatus = 'Used' AND {plans}")
     unused = _store_sql(committed_db, f"SELECT sum(EffectiveCost) FROM focus_charges "
-                                      f"WHERE CommitmentDiscountStatus = 'Unused' AND {SEPT}")
-    a = on_committed("RI utilisation, september 2024")
+                                      f"WHERE CommitmentDiscountStatus = 'Unused' AND {plans}")
+    a = on_committed("savings plan utilisation, september 2024")
     assert a.kind == "answer" and a.tool_calls[0].args["measures"] == ["commitment_utilization"], a.text
     share = Decimal(used) / (Decimal(used) + Decimal(unused)) * 100
     assert f"{share:.1f}%" in a.text, (share, a.text)
+
+
+def test_ri_utilisation_of_a_bill_of_savings_plans_only_gets_no_figure(on_committed: Callable[[str], Answer]) -> None:
+    """Every commitment of this bill is a savings plan: reserved instances have no utilisation here, and the
+    savings plans' is not theirs (it was given as theirs)."""
+    a = on_committed("RI utilisation, september 2024")
+    assert "%" not in a.text and "$" not in a.text, a.text
+    assert "'Reserved Instance'" in a.text and "'Savings Plan'" in a.text, a.text
 
 
 @pytest.mark.parametrize("q", ["how much of our compute do the savings plans cover in september 2024?",
