@@ -70,6 +70,9 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   blind rows); reported, never gated.
 - heldout35_scope_words: savings plans (the bill cannot tell them apart), a forecast of two scopes at once, "who
   owns the s3 bucket" (found rows, then blind rows); reported, never gated.
+- heldout36_forecast_words: a forecast of a name LLM calls also carry ("forecast anthropic spend") is the forecast,
+  never the past 30 days' LLM spend; a month named for it is the next one (found rows, then blind rows);
+  reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
