@@ -319,10 +319,10 @@ def anomalies(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, 
     return _scoped(args, ent, spec)
 
 
-_HORIZON = re.compile(r"\bnext (\d+|one|two|three|six|twelve) (day|week|month|quarter)s?\b"
-                      r"|\bnext (day|week|wk|month|mo|quarter|qtr|year|yr)\b")
+_HORIZON = re.compile(r"\b(?:next|coming) (\d+|one|two|three|four|six|twelve) (day|week|month|quarter)s?\b"
+                      r"|\b(?:next|coming) (day|week|wk|month|mo|quarter|qtr|year|yr)\b")
 _UNIT_WORDS = {"wk": "week", "mo": "month", "qtr": "quarter", "yr": "year"}
-_WORDS = {"one": 1, "two": 2, "three": 3, "six": 6, "twelve": 12}
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12}
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 
 
@@ -366,6 +366,9 @@ def _forecast_span(start: date, end: date, args: dict[str, Any], spec: ToolSpec)
         args["start"] = start.isoformat()
 
 
+_FUTURE_TENSE = re.compile(r"\bwill\b|\bgoing to\b|\w['’]ll\b")
+
+
 def _future_period(ent: Entities) -> tuple[date, date] | None:
     """The question's period when it is a future one a forecast can cover ("december" asked in November is
     the coming December, "Q1 2027"): [start, end); None otherwise."""
@@ -379,8 +382,9 @@ def _future_period(ent: Entities) -> tuple[date, date] | None:
     start, end = period.start, period.end
     if end <= ent.today and is_month_name(text):      # a bare month name: its next occurrence...
         start, end = start.replace(year=start.year + 1), end.replace(year=end.year + 1)
-        if (start - ent.today).days > 62:                      # ...when it is near ('october' asked in November
-            return None                                        # is last October's spend, asked back)
+        if (start - ent.today).days > 62 and not _FUTURE_TENSE.search(ent.text):
+            return None     # ...when it is near or the question says it is ahead ('october' asked in November
+                            # is last October's spend, asked back; 'what will it cost in march' is the coming one)
     return (start, end) if start >= ent.today else None
 
 

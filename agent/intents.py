@@ -215,6 +215,16 @@ INTENTS: tuple[Intent, ...] = (
          # "how will this month end up?"
          r"|\b(?:this|the current) month\b.{0,30}\b(?:end up|land|finish)\b", 2.5),
         (r"\bend of (?:the )?(?:month|quarter|year)\b|\bpredict\w*\b|\bnext (?:month|quarter|week|year)\b", 1.0),
+        # the word itself names this tool: "forecast anthropic spend" is no LLM spend of the past (LLM's cues add
+        # to 2.9); "expected anthropic bill for december" neither
+        (r"\bforecast\w*\b|\bproject(?:ed|ion)\b|\bexpected (?:\w+ )?(?:spend|bill)\b", 1.0),
+        (r"\bexpected (?:\w+ )?bill\b", 2.5),
+        # "how much will the recsys team spend on openai over the next two weeks": spend ahead, not the last 30 days
+        # ("how much will the job cost" stays an estimate: a run is priced, not spent)
+        (r"\bwill (?:[\w.'’-]+ ){1,4}spend\b", 3.5),
+        # "what will anthropic cost us in january": a month ahead ("how much will the job cost" stays an estimate)
+        (r"\bwill (?:[\w.'’-]+ ){1,4}cost (?:us |me |the company )?(?:in|for|during|through|over) (?:the )?"
+         r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)\w*\b", 3.5),
         # "what's our run rate?", "the current burn rate": the pace of the whole bill (or a team's: "the run rate
         # of the search team", offline_planner._run_rate_of_scope); "the run rate of <resource>" is who_owns'
         (_PACE_NOT_BUDGET, 1.5),

@@ -58,7 +58,8 @@ def test_the_average_cost_of_a_call_is_still_llm_spend_per_1k_calls(offline: Cal
     assert a.kind == "answer" and usd(cost) in a.text and f"{calls:,}" in a.text, a.text
 
 
-@pytest.mark.parametrize(("q", "category", "measure"), [("reserved instance savings last month", "Committed", "savings"),
+# ("reserved instance savings" is the reserved instances' own: test_scope_words; the demo cannot tell them apart)
+@pytest.mark.parametrize(("q", "category", "measure"), [("committed instance savings last month", "Committed", "savings"),
                                                         ("on-demand instance spend last month", "Standard", "billed")])
 def test_a_kind_a_pricing_category_keeps_is_answered(offline: Callable[..., Answer], sql: Callable[..., Any],
                                                      q: str, category: str, measure: str) -> None:
