@@ -73,6 +73,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
 - heldout36_forecast_words: a forecast of a name LLM calls also carry ("forecast anthropic spend") is the forecast,
   never the past 30 days' LLM spend; a month named for it is the next one (found rows, then blind rows);
   reported, never gated.
+- heldout37_time_series: "per month", "monthly", "trending", "over time" are answered month by month, never with
+  one total (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
