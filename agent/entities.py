@@ -590,9 +590,11 @@ def _group(ent: Entities) -> None:
                          r"consum(?:es|ed|ing)|pa(?:ys|id|ying)|cost(?:s|ing)?)\b(?: [\w.-]+){0,4}? (?:the )?most\b",
                          ent.text)) and not ent.group_by:
         ent.group_by.append("team")
-    # "monthly spend for the last 3 months", "the monthly trend this year": a month each, not one total (a
-    # resource's "monthly cost" with no such period is its run rate)
-    if (re.search(r"\bmonthly\b|\bmonth by month\b|\beach month\b", ent.text) and _MONTHS.search(ent.text)
+    # "monthly spend for the last 3 months", "the monthly trend this year", "per month this quarter", "how is spend
+    # trending since september": a month each, not one total (a resource's "monthly cost" with no such period is
+    # its run rate)
+    if (re.search(r"\bmonthly\b|\bmonth by month\b|\beach month\b|\bper[ -]month\b|\btrend(?:s|ing|ed)?\b"
+                  r"|\bover time\b", ent.text) and _MONTHS.search(ent.text)
             and not re.search(r"\b(?:avg|average|mean|typical|usual|normal)\b", ent.text)   # an average: declined
             and "month" not in ent.group_by):
         ent.group_by.append("month")
