@@ -551,6 +551,9 @@ def prompt_audit(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[st
     m = _TRIM.search(ent.text)
     if m:
         _set(args, spec, "trim_pct", int(m.group(1) or m.group(2)))
+    target = ent.first("target_model")       # "what would moving X to gpt-4.1-mini save": that move priced too
+    if target is not None:
+        _set(args, spec, "target_model", target)
     return args
 
 

@@ -130,17 +130,30 @@ def combine(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
 
 
 def target_model(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """The move to a named model, per prompt (of the named source model only): what the calls would cost at its
+    catalog prices and the saving (or the extra cost), from the prompt audit's rows."""
     target = str(d.get("model") or "")
+    source = d.get("source")
     for o in outcomes:
         if o["tool"] != "prompt_audit":
             continue
         found = []
         for r in o["result"].get("rows") or []:
+            if source and r.get("model") != source:
+                continue
             for opt in r.get("model_options") or []:
                 if opt.get("model") == target and opt.get("monthly_saving") not in (None, ""):
-                    found.append(f"moving {r.get('app') or r.get('prompt_id')} ({r.get('model')}) to {target} would save "
-                                 f"{money(Decimal(str(opt['monthly_saving'])))}/month "
-                                 f"(its calls re-priced at {target}'s catalog prices)")
+                    saving = Decimal(str(opt["monthly_saving"]))
+                    what = (f"would save {money(saving)}/month" if saving >= 0
+                            else f"would cost {money(-saving)}/month more")
+                    line = (f"moving {r.get('app') or r.get('prompt_id')} ({r.get('model')}) to {target} {what} "
+                            f"(its calls re-priced at {target}'s catalog prices: "
+                            f"{money(Decimal(str(opt['monthly_cost'])))}/month)")
+                    if opt.get("fits") is False:
+                        line += f", though {target} does not take this prompt's longest input or its P95 output"
+                    if opt.get("asked"):
+                        line += "; check answer quality on a sample before switching"
+                    found.append(line)
         if found:
             return found[0][0].upper() + found[0][1:] + ("; " + "; ".join(found[1:]) if found[1:] else "") + "."
         return f"The prompt audit priced no move to {target} for these prompts."

@@ -417,6 +417,7 @@ def decide(ent: Entities, history: list[Turn], specs: list[ToolSpec], *, today: 
     best = _owner_of_waste(ent, best, scores)
     best = _run_rate_of_scope(ent, best, scores)
     best, ent = _owner_of_service(ent, best, by_name)
+    best = _move_to_target(ent, best, by_name)
     prev = next((t for t in reversed(history) if t.get("calls")), None)
 
     between = _between_previous(ent, history, by_name)
@@ -688,6 +689,17 @@ def share_whole(text: str) -> str:
     return re.split(r"\b(?:is|was|are|were|goes|went|has|have|had|does|did|comes|came|to)\b|\?|,", text[start:start + 60])[0]
 
 
+def _move_to_target(ent: Entities, best: tuple[float, Intent] | None, by_name: dict[str, ToolSpec],
+                    ) -> tuple[float, Intent] | None:
+    """"what would switching ticket-router to claude-opus-4-5 do to our costs": a model to move to is a what-if the
+    prompt audit prices; the LLM spend the names would choose is the past, not the move."""
+    if (best is None or best[1].tool != "llm_spend" or ent.first("target_model") is None
+            or "prompt_audit" not in by_name):
+        return best
+    audit = next((i for i in INTENTS if i.tool == "prompt_audit"), None)
+    return best if audit is None else (best[0], audit)
+
+
 def _tool_of_the_whole(ent: Entities, best: tuple[float, Intent] | None, by_name: dict[str, ToolSpec],
                        ) -> tuple[float, Intent] | None:
     """A share of a budget is the budget's use ("how much of its budget has recsys burned": budgets), and a
@@ -823,7 +835,8 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
         out.append({"kind": "combine", "field": "model", "values": models})
     target = ent.first("target_model")
     if target is not None:
-        out.append({"kind": "target_model", "model": target})
+        source = ent.first("model")           # "moving gpt-4.1 traffic to gpt-4.1-mini": that model's prompts only
+        out.append({"kind": "target_model", "model": target, **({"source": source} if source not in (None, target) else {})})
     if AVERAGE_PER_DAY.search(ent.text):
         out.append({"kind": "average_per_day"})
     if MOVERS.search(ent.text) and "spend" in (tools or []):

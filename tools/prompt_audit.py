@@ -20,6 +20,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from knowledge.caching import caching_verdict
+from knowledge.errors import UnknownNameError
+from knowledge.naming import suggest
 from tools.contract import NoDataError, TableView, ToolResult, money, pct
 from tools.periods import Period
 from tools.registry import ToolContext, tool
@@ -46,12 +48,13 @@ _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 
 
 class PromptAuditArgs(BaseModel):
-    period: str = Field("last 30 days", description="Period in which calls/day and output lengths are measured.")
-    trim_pct: int = Field(20, ge=1, le=90, description="Trim the system prompt by this percent.")
+    period: str = Field("last 30 days", description="Period measured.")
+    trim_pct: int = Field(20, ge=1, le=90, description="System prompt trim, percent.")
     app: str | None = Field(None, description="Only this app.")
     prompt: str | None = Field(None, description="Only this prompt id.")
-    team: str | None = Field(None, description="Only this team's prompts.")
-    top: int = Field(10, ge=1, le=50, description="How many prompts to list.")
+    team: str | None = Field(None, description="Only this team.")
+    top: int = Field(10, ge=1, le=50, description="Prompts listed.")
+    target_model: str | None = Field(None, description="Price moving to this model.")
 
 
 class Saving(BaseModel):
@@ -68,7 +71,9 @@ class ModelOption(BaseModel):
     model: str
     tier: str | None
     monthly_cost: Decimal
-    monthly_saving: Decimal
+    monthly_saving: Decimal      # negative: the move costs more
+    asked: bool = False          # priced because the question named it (`target_model`), not suggested by the audit
+    fits: bool = True            # the model takes the prompt's longest input and its P95 output
 
 
 class PromptAuditRow(BaseModel):
@@ -325,6 +330,11 @@ def prompt_audit(ctx: ToolContext, args: PromptAuditArgs) -> PromptAuditResult:
         )
         for row, r in tier_rows:
             _model_tier_saving(row, r, catalog)
+    if args.target_model:
+        target = _catalog_model(ctx, args.target_model)
+        for row, r in zip(out, rows):
+            if r["priced_model"] is not None and row.model != target["model"]:
+                _asked_move(row, r, target)
     out.sort(key=lambda x: (-x.best, -(x.prefix_cost_per_day or 0), -x.calls, x.prompt_id))
     return PromptAuditResult(period=period, measured=measured, trim_pct=args.trim_pct, rows=out[: args.top])
 
@@ -403,6 +413,42 @@ def _max_tokens_saving(row: PromptAuditRow, r: dict[str, Any], days: Decimal) ->
     ))
 
 
+def _catalog_model(ctx: ToolContext, name: str) -> dict[str, Any]:
+    """The price catalog's row of `name` (case ignored); an unknown model is an error with suggestions."""
+    catalog = ctx.query(
+        """SELECT model, provider, tier, input_cost_per_token AS inp, output_cost_per_token AS outp,
+                  cache_read_input_token_cost AS cache, max_input_tokens, max_output_tokens
+           FROM llm_prices WHERE input_cost_per_token IS NOT NULL AND output_cost_per_token IS NOT NULL ORDER BY model""")
+    found = [c for c in catalog if c["model"].lower() == name.strip().lower()]
+    if not found:
+        raise UnknownNameError("model", name, suggest(name, [c["model"] for c in catalog]))
+    return found[0]
+
+
+def _daily_cost(row: PromptAuditRow, inp: Decimal, outp: Decimal, cache: Decimal | None) -> Decimal:
+    """What a day of this prompt's calls costs at these per-token prices (cached input at `cache`, else `inp`)."""
+    in_day, out_day = row.input_tokens_per_day, row.output_tokens_per_day
+    cached_day = (row.cached_share or Decimal(0)) * in_day
+    return (in_day - cached_day) * inp + cached_day * (cache if cache is not None else inp) + out_day * outp
+
+
+def _prices(c: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal | None]:
+    return Decimal(c["inp"]), Decimal(c["outp"]), Decimal(c["cache"]) if c["cache"] is not None else None
+
+
+def _asked_move(row: PromptAuditRow, price: dict[str, Any], target: dict[str, Any]) -> None:
+    """The move the question named, priced like the audit's own (same calls, the target's catalog prices)."""
+    current = _daily_cost(row, *_prices(price))
+    cost = _daily_cost(row, *_prices(target))
+    need_in = int(math.ceil(float(price["max_input_per_call"] or 0)))
+    need_out = int(max(float(row.p95_output or 0), float(row.max_tokens or 0)))
+    fits = ((target["max_input_tokens"] is None or target["max_input_tokens"] >= need_in)
+            and (target["max_output_tokens"] is None or target["max_output_tokens"] >= need_out))
+    row.model_options = [o for o in row.model_options if o.model != target["model"]] + [ModelOption(
+        model=target["model"], tier=target["tier"], monthly_cost=cost * MONTH_DAYS,
+        monthly_saving=(current - cost) * MONTH_DAYS, asked=True, fits=fits)]
+
+
 def _model_tier_saving(row: PromptAuditRow, price: dict[str, Any], catalog: list[dict[str, Any]]) -> None:
     """The cheapest adequate model of the same provider: chat, not frontier, priced, context and output
     limits that fit this prompt's calls; the same family's smaller models are listed too."""
@@ -420,15 +466,10 @@ def _model_tier_saving(row: PromptAuditRow, price: dict[str, Any], catalog: list
         return
     in_day, out_day = row.input_tokens_per_day, row.output_tokens_per_day
     cached_day = (row.cached_share or Decimal(0)) * in_day
-
-    def daily(inp: Decimal, outp: Decimal, cache: Decimal | None) -> Decimal:
-        return (in_day - cached_day) * inp + cached_day * (cache if cache is not None else inp) + out_day * outp
-
-    current = daily(Decimal(price["inp"]), Decimal(price["outp"]),
-                    Decimal(price["cache"]) if price["cache"] is not None else None)
+    current = _daily_cost(row, *_prices(price))
     options = []
     for c in rows:
-        cost = daily(Decimal(c["inp"]), Decimal(c["outp"]), Decimal(c["cache"]) if c["cache"] is not None else None)
+        cost = _daily_cost(row, *_prices(c))
         if cost < current:
             options.append((cost, len(c["model"]), c["model"], c))
     if not options:
