@@ -8,6 +8,8 @@ what four changes would save per month, each with its arithmetic:
   cheapest adequate model of the same provider in the catalog.
 
 The savings overlap (trimming and caching act on the same prefix): each is shown on its own, never summed.
+A move the question names (`target_model`: any model of the price catalog) is priced the same way for every
+prompt, suggested or not (`ModelOption.asked`): its own column in the table, and agent.derived's headline.
 """
 
 from __future__ import annotations
@@ -167,8 +169,16 @@ class PromptAuditResult(ToolResult):
                          "" if r.system_prompt_tokens is None else f"{r.system_prompt_tokens:,}", _num(r.calls_per_day),
                          money(r.prefix_cost_per_day), by.get("trim", "–"), by.get("caching", "–"),
                          by.get("max_tokens", "–"), tier])
-        return TableView(columns=["app", "model", "task", "system tokens", "calls/day", "prefix $/day",
-                                  "trim $/mo", "caching $/mo", "max_tokens $/mo", "cheaper model $/mo"], rows=rows)
+        columns = ["app", "model", "task", "system tokens", "calls/day", "prefix $/day",
+                   "trim $/mo", "caching $/mo", "max_tokens $/mo", "cheaper model $/mo"]
+        # a move the question named (target_model): its saving per prompt (negative: it costs more)
+        asked = next((o.model for r in self.rows for o in r.model_options if o.asked), None)
+        if asked is not None:
+            columns.append(f"to {asked} $/mo saved")
+            for line, r in zip(rows, self.rows):
+                option = next((o for o in r.model_options if o.asked), None)
+                line.append("–" if option is None else money(option.monthly_saving))
+        return TableView(columns=columns, rows=rows)
 
 
 def _who(r: PromptAuditRow) -> str:

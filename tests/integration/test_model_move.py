@@ -50,3 +50,16 @@ def test_a_target_the_catalog_does_not_hold_is_an_error_with_suggestions(demo_db
                      env={"FINOPS_TODAY": "2026-11-25", "PATH": "/usr/bin:/bin"})
     assert ran.returncode != 0 and "unknown model 'gpt-4.1-mimi'" in ran.stderr + ran.stdout, ran
     assert "gpt-4.1-mini" in ran.stderr + ran.stdout, ran
+
+
+def test_the_cli_prices_the_move_it_is_given(demo_db: Path, sql: Callable[..., Any]) -> None:
+    import json
+
+    saving = _cents(sql(_SAVING, "gpt-4.1-mini", "support-bot"))
+    ran = finops_cli("audit", "prompts", "--db", str(demo_db), "--target-model", "GPT-4.1-mini", "--json",
+                     env={"FINOPS_TODAY": "2026-11-25", "PATH": "/usr/bin:/bin"})
+    assert ran.returncode == 0, ran
+    rows = {r["app"]: r for r in json.loads(ran.stdout)["rows"]}
+    asked = [o for o in rows["support-bot"]["model_options"] if o["asked"]]
+    assert [o["model"] for o in asked] == ["gpt-4.1-mini"] and _cents(asked[0]["monthly_saving"]) == saving, asked
+    assert not any(o["asked"] for o in rows["feed-explainer"]["model_options"])   # already on gpt-4.1-mini

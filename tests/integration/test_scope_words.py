@@ -5,7 +5,6 @@ than heldout35_scope_words'; expected figures and orders come from SQL written h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -14,16 +13,7 @@ from typing import Any
 from agent.answer import Answer
 from tests.conftest import usd
 from tests.integration.test_commitment_questions import SEPT, _store_sql, committed_db, on_committed  # noqa: F401
-
-_TEAMS = ("SELECT list(t ORDER BY s DESC, t) FROM (SELECT coalesce(x_team, 'unallocated') AS t, sum(BilledCost) AS s "
-          "FROM charges_allocated WHERE {where} "
-          "AND ChargePeriodStart >= DATE '2026-10-26' AND ChargePeriodStart < DATE '2026-11-25' GROUP BY x_team)")
-
-
-def _teams_in(text: str, teams: list[str]) -> list[str]:
-    listed = text.split("By team:", 1)[1]
-    found = sorted((m.start(), t) for t in teams if (m := re.search(r"(?<![\w-])" + re.escape(t) + r" \$", listed)))
-    return [t for _, t in found]
+from tests.integration.test_service_owner import _TEAMS, _teams_in
 
 
 def test_what_savings_plans_saved_is_their_rows_savings(on_committed: Callable[[str], Answer],  # noqa: F811
