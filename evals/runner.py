@@ -78,6 +78,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
 - heldout38_model_switch: "how much could we save by moving gpt-4.1 traffic to gpt-4.1-mini" is priced (the
   calls re-priced at the target's catalog prices), never answered with the audit's other savings (found row,
   then blind rows); reported, never gated.
+- heldout39_second_looks: fresh wordings of heldout25's and heldout26's wrong-confident after-fix rows (jobs
+  against what was expected, storage classes): no figure; reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
