@@ -650,11 +650,20 @@ _BUDGET_ALERTS = {"80", "100"}
 
 # GPU runs compared with their estimate ("which jobs ran over their estimate"): job_runs lists runs and their cost,
 # never against an estimate (the alerts compare them).
+# ("go over what we expected", "more expensive than planned": what was expected of a run is its estimate)
 _OVER_ESTIMATE = re.compile(
     r"\b(?:(?:ran|went|go(?:es|ing)?|came|come|coming|run(?:ning)?)\s+(?:in\s+)?(?:over|above|beyond|past|under|below)|over|above|"
     r"beyond|exceed(?:ed|s|ing)?|overr?an|overrun|overshot|overshoot|blew\s+(?:past|through)|more than|less than|under)"
-    r"\s+(?:(?:its|their|the|an?|our|what was|what we)\s+)?(?:approved\s+|original\s+|pre-?launch\s+)?estimat\w*"
-    r"|\bcost\s+(?:more|less)\s+than\s+(?:estimated|expected|planned|approved)\b|\bover[- ]estimate\b")
+    r"\s+(?:(?:its|their|the|an?|our|what was|what we|what we'd|what they)\s+)?(?:approved\s+|original\s+|pre-?launch\s+)?"
+    r"(?:estimat\w*|expected|planned)"
+    r"|\b(?:(?:cost|costs|was|were|is|are|came in)\s+)?(?:more|less)(?:\s+expensive)?\s+than\s+(?:(?:we|they|was|were|what we)\s+)?"
+    r"(?:estimated|expected|planned|approved)\b"
+    r"|\bover[- ]estimate\b")
+_RUNS = re.compile(r"\b(?:jobs?|runs?|training|fine-?tun\w*)\b")
+# Storage classes (tiers): no column of the bill says which class a charge is of, so "infrequent access storage"
+# or "s3 by storage class" has no figure (S3's or the Storage category's total is not it).
+_STORAGE_CLASS = re.compile(r"\bstorage (?:class(?:es)?|tiers?)\b|\binfrequent[- ]access\b|\bone[- ]zone\b"
+                            r"|\b(?:intelligent|deep archive|nearline|coldline|archive|cool|cold|hot) (?:tier|storage)\b")
 
 
 # A country or continent said as "in the US" ("us" reads as the pronoun, so no name is found): the bill has
@@ -690,6 +699,11 @@ def unkept_condition(ent: Entities, tools: Sequence[str]) -> str | None:
         return m.group(0)
     if "job_runs" in tools and (m := _OVER_ESTIMATE.search(ent.text)):
         return m.group(0)
+    # "did the recsys training jobs cost more than expected": runs against their estimates, not the anomalies
+    if "anomalies" in tools and _RUNS.search(ent.text) and (m := _OVER_ESTIMATE.search(ent.text)):
+        return m.group(0)
+    if any(t in (*TOTAL_TOOLS, "anomalies", "forecast") for t in tools) and (m := _STORAGE_CLASS.search(ent.text)):
+        return m.group(0)
     return None
 
 
@@ -700,6 +714,11 @@ def unkept_condition_reply(condition: str, understood: str) -> Reply:
             "estimate, so I give no figure rather than every job's. `finops alerts run` tells each owner about a run "
             "that cost more than its estimate; ask e.g. 'GPU jobs of team search last month' for the runs and their "
             "cost.")
+    if _STORAGE_CLASS.fullmatch(condition):
+        return _clarification(
+            f"I can answer {understood}, but not for '{condition}': no column of the bill says which storage class "
+            "a charge is of, so I give no figure rather than all storage's. Ask for a service's storage spend by "
+            "resource (e.g. 'S3 spend by resource last month') or its SKUs (e.g. 'S3 spend by SKU last month').")
     return _clarification(
         f"I can answer {understood}, but not with '{condition}': that tool has no such filter or setting, so I "
         "give no figure rather than an answer without it. For one provider, team or region (us-east-1, not a "
