@@ -80,6 +80,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   then blind rows); reported, never gated.
 - heldout39_second_looks: fresh wordings of heldout25's and heldout26's wrong-confident after-fix rows (jobs
   against what was expected, storage classes): no figure; reported, never gated.
+- heldout40_owner_grouping: "spend by owner" is the breakdown by the `owner` tag, never the total by team (found
+  rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
