@@ -386,7 +386,8 @@ def leftover_words(ent: Entities) -> list[str]:
                 out.append(word)
             continue
         if (_name_position(text, end, word) and not is_english_function(word) and word not in RESOURCE_NOUNS
-                and word not in _UNITS_PER):       # "one response cost": a unit, not a name
+                and word not in _UNITS_PER         # "one response cost": a unit, not a name
+                and word not in _NOT_A_NAME):      # "which team has the highest spend": a ranking, not a name
             if word not in out:                     # "Snowflake spend", "Oracle cloud bill"
                 out.append(word)
             continue

@@ -582,6 +582,10 @@ def _group(ent: Entities) -> None:
                 if pattern is _GROUP and word in ("month", "day", "week") and m.group(0).startswith("per"):
                     continue
                 ent.group_by.append(GROUP_WORDS[word])
+    # "services ranked by cost in october", "our owners sorted by spend": those rows, ranked
+    for m in re.finditer(r"\b([a-z]+)\s+(?:ranked|sorted|ordered|listed)\s+by\b", ent.text):
+        if m.group(1) in GROUP_WORDS and GROUP_WORDS[m.group(1)] not in ent.group_by:
+            ent.group_by.append(GROUP_WORDS[m.group(1)])
     # "who is the biggest spender on openai": a team (the planner's owner of spend), not the models
     # ("who's spending the most on anthropic", "who burned the most money on aws", "who is using claude the most")
     if (re.search(r"\bwho(?:'s| is| are)? (?:the |our )?(?:biggest|largest|top|main|heaviest) (?:spenders?|users?|consumers?)\b",

@@ -78,7 +78,8 @@ INTENTS: tuple[Intent, ...] = (
         (r"\bwhose\b|\bowner of\b|\bwho'?s the owner\b|\bowned by\b|\bwho does .* belong to\b", 2.0),
         (r"(?<!no )(?<!without )(?<!any )\bowning (?:team|person|group|org)\b|\bwho owns\b", 2.5),
         (r"\bbelongs? to\b|\bownership\b", 1.0),
-        (r"\bon the hook for\b|\bowners?\s*\??\s*$", 2.5),   # "which team is on the hook for it?", "X - owner?"
+        # "which team is on the hook for it?", "X - owner?" ("last month, by owner" is a grouping)
+        (r"\bon the hook for\b|(?<!\bby )(?<!\bper )\bowners?\s*\??\s*$", 2.5),
         (r"\brun[ -]?rate of\b|\bmonthly run[ -]?rate\b", 2.0),
         # "8xH100 serving cluster, daily cost?": a cluster that serves today is a resource, not a job to price
         (rf"\b\d+\s?x?\s?{GPU}s?\s+(?:serving|inference|prod(?:uction)?|running|live)\s+"

@@ -311,6 +311,8 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(name="project", label="project", sql="x_tag_project", kind="tag", focus_column="Tags",
               name_kind="project", tables=("focus_charges", "gpu_jobs"), description="the `project` tag",
               synonyms=("projects",)),
+    Dimension(name="owner", label="owner", sql="x_tag_owner", kind="tag", focus_column="Tags",
+              tables=("focus_charges",), description="the `owner` tag", synonyms=("owners",)),
     Dimension(name="env", label="environment", sql="x_tag_env", kind="tag", focus_column="Tags",
               name_kind="environment", tables=("focus_charges", "gpu_jobs"), description="the `env` tag",
               synonyms=("environment", "environments", "envs", "stage")),
