@@ -82,6 +82,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   against what was expected, storage classes): no figure; reported, never gated.
 - heldout40_owner_grouping: "spend by owner" is the breakdown by the `owner` tag, never the total by team (found
   rows, then blind rows); reported, never gated.
+- heldout41_place_words: "spend in us regions" names no region of the bill: no figure (found row, then blind
+  rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
