@@ -672,7 +672,10 @@ _STORAGE_CLASS = re.compile(r"\bstorage (?:class(?:es)?|tiers?)\b|\binfrequent[-
 # "u.s." ends in a dot, so the end is "no word character or hyphen next" ("in the us-east-1 region" is a region).
 _COUNTRY = re.compile(
     r"\bin the (?:us|usa|u\.s\.?(?:a\.?)?|uk|u\.k\.?|eu|states|united states|united kingdom)(?![\w-])"
-    r"|\bin (?:usa|u\.s\.(?:a\.?)?|america|the americas|asia|apac|emea|europe|united states)(?![\w-])", re.I)
+    r"|\bin (?:usa|u\.s\.(?:a\.?)?|america|the americas|asia|apac|emea|europe|united states)(?![\w-])"
+    # "in us regions", "in our US regions": "us" reads as the pronoun; the regions of a country are no region
+    r"|\bin (?:the |our |all )?(?:us|usa|u\.s\.?|american)[- ](?:based )?regions?\b"
+    r"|(?<![\w-])(?:us|usa|u\.s\.?|american)[- ](?:based )?regions\b", re.I)   # (the GCP multi-region "US" is one)
 
 
 _SUPERLATIVE = re.compile(rf"\b(?:{SUPERLATIVE_WORDS})\b")
