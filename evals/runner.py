@@ -84,6 +84,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   rows, then blind rows); reported, never gated.
 - heldout41_place_words: "spend in us regions" names no region of the bill: no figure (found row, then blind
   rows); reported, never gated.
+- heldout42_growth_words: "what's our storage spend growth rate" is the change against the period before, never
+  a unit price (found row, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
