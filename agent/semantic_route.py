@@ -98,6 +98,10 @@ _RANKED_BEFORE = re.compile(rf"\b(?:{SUPERLATIVE_WORDS}|highest)(?:\s+[\w-]+)?\s
 _LIST_VERB = re.compile(r"\s+(?:the|our|my|all|me|us|them|those|these|every|each|top|of|[a-z]+s)\b")
 
 
+# "growth rate", "how fast is X growing": the change against the period before (in percent), not a unit price
+GROWTH = re.compile(r"\bgrowth(?: rate)?\b|\brate of (?:growth|increase)\b|\bhow fast\b.{0,40}\bgrow(?:ing|s)?\b")
+
+
 def measures(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     taken: list[range] = []
@@ -105,6 +109,8 @@ def measures(text: str) -> list[str]:
         for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
             if any(m.start() in r for r in taken) or re.search(RUN_RATE, text[max(0, m.start() - 6):m.end()]):
                 continue        # "run rate", "burn rate": a pace of spend (forecast), not a price per unit
+            if phrase == "rate" and GROWTH.search(text):
+                continue        # "our storage spend growth rate": a change in percent, not a price per unit
             if name == "charge_count" and _RANKED_BEFORE.search(text, 0, m.start()):
                 continue        # "the 5 biggest charges", "top 5 line items": the largest charges, not how many
             if phrase == "list" and not _LIST_PRICE.match(text, m.end()) and _LIST_VERB.match(text, m.end()):
@@ -186,7 +192,7 @@ def semantic_args(ent: Entities, cost_question: bool = False,
         args["top"] = ent.top
     if re.search(r"\b(?:vs\.?|versus|compared? (?:to|with)|than|against) (?:the )?(?:previous|prior|preceding|last) "
                  r"(?:period|month|week|quarter|year)\b"
-                 r"|\bmonth over month\b|\bchange\b", text):
+                 r"|\bmonth over month\b|\bchange\b", text) or GROWTH.search(text):
         args["compare"] = "previous"
     if re.search(r"\b(?:a|one) year (?:ago|earlier|before)\b|\byear over year\b|\byoy\b|\blast year\b", text) \
             and not re.search(r"\bin last year\b", text):
