@@ -11,7 +11,7 @@ only, tokens unknown.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -26,10 +26,12 @@ from tools.sqlparts import (
     CALL_IN_PERIOD,
     CHARGE_IN_PERIOD,
     DataRange,
+    covered_days,
     day_start,
     dec,
     during,
     no_data,
+    partly_covered,
     period_params,
     ratio,
     require_charges,
@@ -106,6 +108,8 @@ class LlmSpendResult(ToolResult):
     previous_cost: Decimal | None = None
     daily: list[DailyCost] = Field(default_factory=list)
     unknown_models: list[str] = Field(default_factory=list)
+    partial_from: date | None = None    # the call logs start inside the period ...
+    partial_days: int | None = None     # ... and cover this many of its days
 
     def nothing_matched(self) -> bool:
         """Filters that match no call (or bill line) in the period: not the same as a $0 cost."""
@@ -132,7 +136,9 @@ class LlmSpendResult(ToolResult):
             cost = money(t.cost) if t.cost is not None else "unknown"
             if t.cost is not None and t.unknown_calls:
                 cost = f"at least {money(t.cost)}"
-            text = (f"LLM spend{scope} {during(self.period)} was {cost} over {t.calls:,} calls "
+            covered = (partly_covered(self.period, self.partial_from, self.partial_days, "the LLM call data")
+                       if self.partial_from else "")
+            text = (f"LLM spend{scope} {during(self.period)}{covered} was {cost} over {t.calls:,} calls "
                     f"({_tokens(t.input_tokens)} input tokens, {pct(t.cached_share)} of them cached; "
                     f"{_tokens(t.output_tokens)} output tokens): {money(t.cost_per_1k_calls, 4)} per 1K calls, "
                     f"{money(t.cost_per_1m_tokens, 4)} per 1M tokens.")
@@ -279,8 +285,17 @@ def llm_spend(ctx: ToolContext, args: LlmSpendArgs) -> LlmSpendResult:
             f"""SELECT DISTINCT coalesce(model, '(no model: not grouped by model)') AS model FROM llm_usage
                 WHERE {CALL_IN_PERIOD}{cond} AND cost IS NULL ORDER BY model""",
             period_params(period) + params)]
+    # a period the call logs start inside is only partly covered: a quarter's figure from its last 35 days says so
+    partial_from, partial_days = None, None
+    first = ctx.store_fact("llm_usage_first", "SELECT min(ts) FROM llm_usage")
+    if first is not None:
+        day = first.date() if isinstance(first, datetime) else first
+        if period.start < day < period.end:
+            partial_from, partial_days = day, covered_days(period, day, None)
+            ctx.note(f"the period is only partly covered: LLM call data starts {day.isoformat()}")
     return LlmSpendResult(period=period, previous=previous, group_by=args.group_by, filters=filters, rows=out,
-                          total=total, previous_cost=total.previous_cost, daily=daily, unknown_models=unknown)
+                          total=total, previous_cost=total.previous_cost, daily=daily, unknown_models=unknown,
+                          partial_from=partial_from, partial_days=partial_days)
 
 
 def _require_calls(ctx: ToolContext, period: Period) -> DataRange | None:

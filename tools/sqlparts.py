@@ -222,10 +222,10 @@ def covered_days(period: Period, first: date, until: date | None) -> int:
     return max(0, (end - first).days)
 
 
-def partly_covered(period: Period, first: date, days: int | None) -> str:
-    """' (only partly covered: ...)' for a period whose billing data starts on `first` and covers `days` of it."""
+def partly_covered(period: Period, first: date, days: int | None, what: str = "the store's billing data") -> str:
+    """' (only partly covered: ...)' for a period whose data (`what`) starts on `first` and covers `days` of it."""
     of = "" if days is None else f", {days} of the period's {(period.end - period.start).days} days"
-    return f" (only partly covered: the store's billing data starts {first.isoformat()}{of})"
+    return f" (only partly covered: {what} starts {first.isoformat()}{of})"
 
 
 def ratio(part: Decimal | int | None, whole: Decimal | int | None) -> Decimal | None:
