@@ -470,7 +470,12 @@ def terse_cost_intent(ent: Entities, by_name: dict[str, ToolSpec]) -> Intent | N
     if not kinds or not (ent.period or "$" in ent.text) or ent.unknown or not kinds <= (LLM_KINDS | BILL_KINDS):
         return None
     tool = "llm_spend" if kinds & LLM_KINDS and not kinds & BILL_KINDS else "spend"
-    return next((i for i in INTENTS if i.tool == tool and i.name == tool and tool in by_name), None)
+    return _main_intent(tool) if tool in by_name else None
+
+
+def _main_intent(tool: str) -> Intent | None:
+    """The intent named after its tool (the tool's plain use, without another intent's preset)."""
+    return next((i for i in INTENTS if i.tool == tool and i.name == tool), None)
 
 
 # "what's the difference between the two?", "% change?": a figure derived from the previous two answers.
@@ -696,7 +701,7 @@ def _move_to_target(ent: Entities, best: tuple[float, Intent] | None, by_name: d
     if (best is None or best[1].tool != "llm_spend" or ent.first("target_model") is None
             or "prompt_audit" not in by_name):
         return best
-    audit = next((i for i in INTENTS if i.tool == "prompt_audit"), None)
+    audit = _main_intent("prompt_audit")
     return best if audit is None else (best[0], audit)
 
 
@@ -787,7 +792,7 @@ def _owner_of_service(ent: Entities, best: tuple[float, Intent] | None, by_name:
         rest = rest.replace(ent.period.lower(), " ")
     if _OWNED_FILLER.sub(" ", _RESOURCE_KINDS.sub(" ", rest)).strip():
         return best, ent             # more than the service: "the biggest s3 bucket", "ec2 cluster llm-serving"
-    spend = next((i for i in INTENTS if i.tool == "spend" and i.name == "spend"), None)
+    spend = _main_intent("spend")
     if spend is None:
         return best, ent
     return (best[0], spend), replace(ent, group_by=["team", *[g for g in ent.group_by if g != "team"]])

@@ -5,7 +5,8 @@
 Each part runs in a fresh store (the product's schema, `knowledge.store.migrate`) in one process, with the
 ingest's memory limit and spill directory, using the ingest's own SQL (`knowledge.ingest.staging`):
   - parse: DuckDB reads every column of the file as text (`read_csv` with the ingest's dialect), nothing kept;
-  - check: the same, typed and checked (`stage_sql`'s SELECT), counted, nothing kept;
+  - check: the same, typed and checked (`checked_sql`, the SELECT the stage and the direct load share), counted,
+    nothing kept;
   - stage: the typed and checked rows into the temp table the ingest stages in (file order kept);
   - insert: the staged rows into `focus_charges` (what the ingest's "loading" phase runs);
   - insert without FSST: the same, DuckDB's FSST string compression disabled;
@@ -38,7 +39,7 @@ from knowledge import tag_columns  # noqa: E402
 from knowledge.ingest.header import plan_header  # noqa: E402
 from knowledge.ingest.source import inspect, relation_sql  # noqa: E402
 from knowledge.ingest.specs import FOCUS  # noqa: E402
-from knowledge.ingest.staging import STAGE, bind, ident, stage_columns, stage_sql  # noqa: E402
+from knowledge.ingest.staging import STAGE, bind, checked_sql, ident, stage_columns, stage_sql  # noqa: E402
 from knowledge.store import migrate  # noqa: E402
 
 
@@ -68,7 +69,7 @@ def main() -> None:
     plan = plan_header(FOCUS, src, str(args.csv))
     bindings = bind(FOCUS, plan.source_columns)
     source_sql, params = relation_sql(src, "_rejects", "_scans")
-    checked = stage_sql(FOCUS, bindings, source_sql, "TEMP TABLE x")[len("CREATE TEMP TABLE x AS "):]
+    checked = checked_sql(FOCUS, bindings, source_sql)
     cols = stage_columns(FOCUS, bindings)
     targets = [ident(c) for c in cols] + [c for c, _ in tag_columns.computed()]
     values = [f"s.{ident(c)}" for c in cols] + [v for _, v in tag_columns.computed("s.Tags")]
