@@ -79,6 +79,9 @@ def test_a_lake_made_from_the_store_holds_every_charge_in_its_partitions(demo_db
     ("who_owns", {"resource": "llm-serving-h100-a"}),
     ("anomalies", {}),
     ("waste", {}),
+    ("explain_charge", {"amount": 17284.50, "period": "last 30 days"}),
+    ("explain_charge", {"period": "last week"}),
+    ("explain_charge", {"amount": 3000, "period": "yesterday"}),
 ])
 def test_tools_answer_the_same_on_the_lake_as_on_the_store_file(demo_db: Path, demo_lake: Path, tool: str,
                                                                args: dict[str, object]) -> None:
@@ -87,6 +90,32 @@ def test_tools_answer_the_same_on_the_lake_as_on_the_store_file(demo_db: Path, d
         on_lake = run_tool(lake_store, tool, args)
     assert on_lake.summary() == on_file.summary()
     assert on_lake.model_dump(exclude={"evidence"}) == on_file.model_dump(exclude={"evidence"})
+
+
+def test_explain_finds_the_same_charges_on_the_lake_as_on_the_store_file(demo_db: Path, demo_lake: Path) -> None:
+    """explain_charge reads a lake's Parquet files in two passes (the nearest lines' bound, then those lines
+    alone) and a store file in one: the same candidates, sums and breakdowns for amounts that are single
+    lines, a resource's day, nothing near, and no amount at all."""
+    src = duckdb_connect(str(demo_db), read_only=True)
+    last = src.execute("SELECT max(ChargePeriodStart) FROM focus_charges").fetchone()[0]
+    lines = [r[0] for r in src.execute(
+        "SELECT BilledCost FROM focus_charges WHERE ChargePeriodStart >= ? - INTERVAL 30 DAY "
+        "ORDER BY hash(ResourceId, ChargePeriodStart, SkuId, BilledCost) LIMIT 8", [last]).fetchall()]
+    days = [r[0] for r in src.execute(
+        "SELECT sum(BilledCost) FROM focus_charges WHERE ChargePeriodStart >= ? - INTERVAL 30 DAY "
+        "GROUP BY ResourceId, CAST(ChargePeriodStart AS DATE) ORDER BY hash(ResourceId, min(ChargePeriodStart)) "
+        "LIMIT 4", [last]).fetchall()]
+    src.close()
+    asks = [{"amount": float(a), "period": "last 30 days", "top": 7} for a in lines + days if a and a > 0]
+    asks += [{"amount": 123456789, "period": "last week"}, {"amount": 0.01, "period": "last 7 days"},
+             {"period": "yesterday", "top": 3}, {"period": "last month", "top": 20}]
+    assert len(asks) >= 14
+    with open_store(demo_db, read_only=True) as file_store, open_store(demo_lake, read_only=True) as lake_store:
+        for args in asks:
+            on_file = run_tool(file_store, "explain_charge", args)
+            on_lake = run_tool(lake_store, "explain_charge", args)
+            assert on_lake.model_dump(exclude={"evidence"}) == on_file.model_dump(exclude={"evidence"}), args
+            assert on_lake.summary() == on_file.summary(), args
 
 
 def test_ask_on_the_lake_prints_the_store_files_answer(demo_db: Path, demo_lake: Path) -> None:
