@@ -161,11 +161,11 @@ def load_file(
 
 
 def _direct_first(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
-    """Whether a load tries the direct path first: a FOCUS file outside a lake, unless FINOPS_INGEST_DIRECT=0
-    (every file staged, as before the direct path)."""
+    """Whether a load tries the direct path first: a FOCUS file (into a store file or a lake), unless
+    FINOPS_INGEST_DIRECT=0 (every file staged, as before the direct path)."""
     if os.environ.get("FINOPS_INGEST_DIRECT", "").strip() == "0":
         return False
-    return spec.kind == "focus" and lake.write_target(con, lake.CHARGES) == lake.CHARGES
+    return spec.kind == "focus"
 
 
 class _Restage(Exception):
@@ -274,10 +274,14 @@ class _Load:
                 skipped = _already_loaded(con, spec, self.digest, earlier, policy, priced_anew=False)
                 if skipped is not None:
                     raise _Skip(skipped)
-                mine: tuple[str, list[object]] = (f"{ident(spec.table)} WHERE x_ingest_id = ?", [self.ingest_id])
+                # in a lake writer the rows went to its temporary table (lake.write_target), not the lake's view
+                target = lake.write_target(con, ident(spec.table))
+                mine: tuple[str, list[object]] = (f"{target} WHERE x_ingest_id = ?", [self.ingest_id])
                 if value_findings(con, self.bindings, *mine):
                     raise _Restage("a value to quarantine")
                 self.lap("checking")
+                if target != ident(spec.table):   # a lake: bring in the partitions these rows may restate
+                    lake.checkout(con, target, "x_ingest_id = '" + self.ingest_id.replace("'", "''") + "'")
                 self.replaced = _replace_focus(con, run_ids + [self.ingest_id], mine)
                 self.lap("replacing")
                 self.staged = self.read = self.loaded = inserted
