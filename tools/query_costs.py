@@ -72,6 +72,7 @@ class QueryCostsResult(ToolResult):
     partial_days: int | None = None           # ... and covers this many of its days
     data_ends: date | None = None
     data_until: date | None = None            # the day after the billing data's last day, inside the period
+    compare_until: date | None = None         # the same, inside the comparison period
 
     # ---- rendering -------------------------------------------------------------------------------
     def _fmt(self, name: str, value: Decimal | None, total: bool = False) -> str:
@@ -100,7 +101,7 @@ class QueryCostsResult(ToolResult):
         """Days of billing data inside the period and inside the comparison period."""
         assert self.compare_period is not None
         cur = covered_days(self.period, self.partial_from or self.period.start, self.data_until)
-        prev = covered_days(self.compare_period, self.compare_partial_from or self.compare_period.start, None)
+        prev = covered_days(self.compare_period, self.compare_partial_from or self.compare_period.start, self.compare_until)
         return cur, prev
 
     def _per_day(self, cur: Decimal, prev: Decimal) -> str:
@@ -113,7 +114,8 @@ class QueryCostsResult(ToolResult):
         if days == prev_days or days <= 0 or prev_days <= 0:
             return ""
         assert self.compare_period is not None
-        if (self.data_until is None and self.partial_from is None and self.compare_partial_from is None
+        if (self.data_until is None and self.compare_until is None and self.partial_from is None
+                and self.compare_partial_from is None
                 and self.period.whole_months and self.compare_period.whole_months):
             return ""          # October against September: whole months, compared as they are
         daily, prev_daily = cur / days, prev / prev_days
@@ -281,7 +283,7 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
     if not any(d.kind == "time" for d in resolved.group_by):
         out_rows = _unassigned_in_rank(out_rows, asked[0].name, descending=resolved.order != "asc")
     credits = sum((_dec(r["cr"]) or Decimal(0) for r in rows), Decimal(0))
-    ends, until, partial_from = _coverage(ctx, period, compare, prev_charges)
+    ends, until, partial_from, compare_until = _coverage(ctx, period, compare, prev_charges)
     starts_inside = data_starts_inside(ctx, period)
     if starts_inside is not None:
         ctx.note(f"the period is only partly covered: billing data starts {starts_inside.isoformat()}")
@@ -294,7 +296,8 @@ def query_costs(ctx: ToolContext, args: CostQuery) -> QueryCostsResult:
         filters=[_describe_filter(f.dimension.label, f.op, f.values, f.dimension.null_label) for f in resolved.filters],
         rows=out_rows, totals=totals, previous_totals=previous_totals, charges=charges,
         previous_charges=prev_charges, mixed_units=mixed, compare_partial_from=partial_from,
-        credits=credits if credits else None, data_ends=ends, data_until=until, partial_from=starts_inside,
+        credits=credits if credits else None, data_ends=ends, data_until=until, compare_until=compare_until,
+        partial_from=starts_inside,
         partial_days=None if starts_inside is None else covered_days(
             period, starts_inside, None if ends is None else ends + timedelta(days=1)))
 
@@ -387,17 +390,23 @@ def _rows(rows: list[dict[str, Any]], resolved: ResolvedQuery, asked: tuple[Meas
 
 
 def _coverage(ctx: ToolContext, period: Period, compare: Period | None,
-              prev_charges: int) -> tuple[date | None, date | None, date | None]:
+              prev_charges: int) -> tuple[date | None, date | None, date | None, date | None]:
     """Where the bill ends inside the period (its last day, noted when days before the period's last are
-    empty; and the day after it), and where it starts inside the comparison period (noted)."""
+    empty; and the day after it), where it starts inside the comparison period (noted), and the day after
+    its end inside the comparison period (noted: "october against november" asked in November)."""
     # Where the bill ends comes from the evidence's freshness (computed once per read-only store).
     last = next((f.latest_data for f in ctx.freshness() if f.source == "billing (FOCUS)"), None)
-    ends = until = None
+    ends = until = compare_until = None
     if last is not None and day_start(period.start) < last < day_start(period.end):
         until = last.date() if last.time() == time() else last.date() + timedelta(days=1)
         if last < day_start(period.end) - timedelta(days=1):
             ends = until - timedelta(days=1)
             ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
+    if compare is not None and last is not None and day_start(compare.start) < last < day_start(compare.end):
+        compare_until = last.date() if last.time() == time() else last.date() + timedelta(days=1)
+        if compare_until < compare.end:
+            ctx.note(f"billing data ends {(compare_until - timedelta(days=1)).isoformat()}; later days of the "
+                     "comparison period hold no data yet")
     partial_from = None
     if compare is not None and prev_charges == 0:
         ctx.note(f"no billing data for {compare.describe()}: nothing to compare with")
@@ -406,4 +415,4 @@ def _coverage(ctx: ToolContext, period: Period, compare: Period | None,
         if first_ts is not None and day_start(compare.start) < first_ts < day_start(compare.end):
             partial_from = first_ts.date()
             ctx.note(f"the comparison period is only partly covered: billing data starts {partial_from.isoformat()}")
-    return ends, until, partial_from
+    return ends, until, partial_from, compare_until
