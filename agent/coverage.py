@@ -162,7 +162,9 @@ _NOT_A_NAME = {"which", "what", "each", "every", "per", "by", "the", "my", "our"
                "spend", "cost", "costs", "budget", "budgets", "spent", "level", "name", "names", "owner", "owners",
                "owning", "responsible", "accountable",
                # superlatives before a kind noun ("our most expensive service", "the priciest app")
-               "expensive", "priciest", "costliest", "cheapest", "largest", "smallest", "highest", "lowest"}
+               "expensive", "priciest", "costliest", "cheapest", "largest", "smallest", "highest", "lowest",
+               # a change before a kind noun ("the fastest growing providers"): a ranking by change (the movers)
+               "growing", "shrinking", "rising", "falling"}
 
 
 _COST_NOUN = re.compile(r"\s*(?:'s\s+)?(?:(?:cloud|clouds)\s+)?"

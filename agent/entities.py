@@ -582,10 +582,13 @@ def _group(ent: Entities) -> None:
                 if pattern is _GROUP and word in ("month", "day", "week") and m.group(0).startswith("per"):
                     continue
                 ent.group_by.append(GROUP_WORDS[word])
-    # "services ranked by cost in october", "our owners sorted by spend": those rows, ranked
-    for m in re.finditer(r"\b([a-z]+)\s+(?:ranked|sorted|ordered|listed)\s+by\b", ent.text):
-        if m.group(1) in GROUP_WORDS and GROUP_WORDS[m.group(1)] not in ent.group_by:
-            ent.group_by.append(GROUP_WORDS[m.group(1)])
+    # "services ranked by cost in october", "our owners sorted by spend", "the fastest growing providers": those
+    # rows, ranked
+    for m in re.finditer(r"\b([a-z]+)\s+(?:ranked|sorted|ordered|listed)\s+by\b"
+                         r"|\b(?:growing|shrinking|rising|falling)\s+([a-z]+)\b", ent.text):
+        word = m.group(1) or m.group(2)
+        if word in GROUP_WORDS and GROUP_WORDS[word] not in ent.group_by:
+            ent.group_by.append(GROUP_WORDS[word])
     # "who is the biggest spender on openai": a team (the planner's owner of spend), not the models
     # ("who's spending the most on anthropic", "who burned the most money on aws", "who is using claude the most")
     if (re.search(r"\bwho(?:'s| is| are)? (?:the |our )?(?:biggest|largest|top|main|heaviest) (?:spenders?|users?|consumers?)\b",

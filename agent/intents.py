@@ -43,6 +43,11 @@ MOVE_DOWN = (r"shrank|shrunk|shrink|fell|dropped|drop|decreased|decrease|decline
              r"got cheaper|came down|(?:is|are|was|were) down the most")
 MOVE_UP = (r"grew|grown|grow|rose|rise|increased|increase|jumped|jump|went up|gone up|go up|climbed|"
            r"got (?:more expensive|pricier|costlier)|(?:is|are|was|were) up the most")
+# A ranking by the change itself ("top 3 services by growth", "fastest growing teams", "biggest increases by
+# service"): the movers too, never a ranking by size.
+GROWTH_RANK = (r"\bby (?:(?:cost|spend|spending|billing) )?(?:growth|increases?|decreases?|change)\b"
+               r"|\bfastest[- ]growing\b|\bgrowing (?:the )?fastest\b|\b(?:biggest|largest|fastest) growth\b"
+               r"|\b(?:biggest|largest|top) (?:increase[sd]|decrease[sd]|drops|jumps|gains)\b")
 
 # GPU hours ("per GPU hour", "gpu-hours"): the job history's GPUs x hours (agent.arg_hooks.job_runs).
 GPU_HOURS = r"\bgpu[\s-]?h(?:ou)?rs?\b"
@@ -266,7 +271,7 @@ INTENTS: tuple[Intent, ...] = (
          r"|\b(?:biggest|largest) (?:single |one |individual )?(?:service|team|resource|project)\b"
          r"|\b(?:priciest|costliest)\b|\b(?:biggest|top|largest) spenders?\b", 1.2),
         # "which services got cheaper in november?", "top movers by team last month" (agent.derived.movers)
-        (rf"\bmovers?\b|\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:teams?|services?|providers?|projects?|regions?|"
+        (rf"\bmovers?\b|{GROWTH_RANK}|\b(?:which|what)\s+(?:\w+\s+){{0,2}}(?:teams?|services?|providers?|projects?|regions?|"
          rf"accounts?|clouds?|envs?|environments?)\b.{{0,40}}\b(?:{MOVE_DOWN}|{MOVE_UP})\b"
          # "where did spend grow the most", "which team is up the most", "what jumped the most from sept to oct"
          rf"|\b(?:which|what|where|who)\b.{{0,50}}\b(?:{MOVE_DOWN}|{MOVE_UP}|(?:is|are|was|were) (?:up|down))\b"

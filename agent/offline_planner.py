@@ -57,7 +57,7 @@ from agent.coverage import (
 )
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
 from agent.help import help_reply
-from agent.intents import GREETING, HELP, INTENTS, MOVE_DOWN, MOVE_UP, RUN_RATE, THRESHOLD, Intent, ranked
+from agent.intents import GREETING, GROWTH_RANK, HELP, INTENTS, MOVE_DOWN, MOVE_UP, RUN_RATE, THRESHOLD, Intent, ranked
 from agent.owners_each import not_a_resource_ranking, owner_calls, ranking_part
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
@@ -146,9 +146,9 @@ AVERAGE_PER_SPAN = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) 
                               r"|\b(?P<c>month|week|quarter|year)ly (?:avg|average)\b"
                               r"|\b(?:per|a|each) (?P<d>month|week)\b.{0,30}\bon (?:an? )?average\b")
 # "which services got cheaper in november?", "top movers by team": per-row change against the compared period
-MOVERS = re.compile(rf"\bmovers?\b|\b(?:which|what|where)\b.{{0,40}}\b(?:{MOVE_DOWN}|{MOVE_UP})\b(?:.{{0,12}}\bthe most\b)?")
-MOVERS_DOWN = re.compile(rf"\b(?:{MOVE_DOWN})\b")
-MOVERS_UP = re.compile(rf"\b(?:{MOVE_UP})\b")
+MOVERS = re.compile(rf"\bmovers?\b|{GROWTH_RANK}|\b(?:which|what|where)\b.{{0,40}}\b(?:{MOVE_DOWN}|{MOVE_UP})\b(?:.{{0,12}}\bthe most\b)?")
+MOVERS_DOWN = re.compile(rf"\b(?:{MOVE_DOWN}|decreases|drops|shrinking|falling)\b")
+MOVERS_UP = re.compile(rf"\b(?:{MOVE_UP}|growth|growing|rising|increases|gains|jumps)\b")
 AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|\bunder\b|\bbelow\b|\bat least\b|\bexceed")
 _CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
                       r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
