@@ -325,6 +325,9 @@ def _honour_group_by(step: PlanStep, ent: Entities, specs: list[ToolSpec]) -> Pl
     the question gets a reply saying so. None when every call already groups as asked."""
     # The model's longest-first reading of "by …" ("by service category") wins over the older one ("service").
     asked = phrase_group_by(ent.text) or [g for g in ent.group_by if g]
+    # ... and a breakdown said apart from it ("daily spend by team", "each provider's spend day by day"), unless
+    # it is a word of one read there ('service' of "by service category")
+    asked += [g for g in ent.group_by if g and g not in asked and not any(g in a.split("_") for a in asked)]
     if not asked:
         return None
     by_name = {s.name: s for s in specs}
@@ -334,17 +337,21 @@ def _honour_group_by(step: PlanStep, ent: Entities, specs: list[ToolSpec]) -> Pl
         return None if f is None else str(c["args"].get(f) or fields[f].default)
 
     grouped = [c for c in step.calls if grouping(c) is not None]
-    if not grouped or any(grouping(c) in asked for c in grouped) or any(
-            set(c["args"].get("group_by") or []) & set(asked) for c in step.calls if c["tool"] == "query_costs"):
+    # Every breakdown asked must be made: "daily spend by team" grouped by team alone gave each team's total.
+    made = {grouping(c) for c in grouped if c["tool"] != "query_costs"} | {
+        g for c in step.calls if c["tool"] == "query_costs" for g in (c["args"].get("group_by") or [])}
+    if not grouped or set(asked) <= made:
         return None
     if grouped:
         dims = [g for g in asked if g in DIMENSIONS][:3]
         args = semantic_args(ent, cost_question=True, force_group_by=dims) if dims and "query_costs" in by_name else None
         if args is not None and all(c["tool"] in ("spend", "query_costs") for c in step.calls):
             return _finish([(by_name["query_costs"], args)], ent, by_name)
+        tools = ", ".join(dict.fromkeys(c["tool"].replace("_", " ") for c in grouped))
+        one_each = " or ".join(f"'{tools} by {g}'" for g in asked[:2]) if len(asked) > 1 else ""
         return PlanStep(reply={"kind": "did_you_mean", "suggestions": [], "text": (
-            f"I can't break {', '.join(dict.fromkeys(c['tool'].replace('_', ' ') for c in grouped))} down by "
-            f"{' and '.join(asked)}, so I give no figure for that breakdown.")})
+            f"I can't break {tools} down by {' and '.join(asked)}, so I give no figure for that breakdown."
+            + (f" Ask for one breakdown at a time ({one_each})." if one_each else ""))})
     return None
 
 
