@@ -49,6 +49,10 @@ GROWTH_RANK = (r"\bby (?:(?:cost|spend|spending|billing) )?(?:growth|increases?|
                r"|\bfastest[- ]growing\b|\bgrowing (?:the )?fastest\b|\b(?:biggest|largest|fastest) growth\b"
                r"|\b(?:biggest|largest|top) (?:increase[sd]|decrease[sd]|drops|jumps|gains)\b")
 
+# One GPU job described by its cost ("the priciest sweep", "which experiment run was costliest"): the job history's.
+_JOB_COSTLIEST = r"most expensive|priciest|costliest|biggest|largest|cheapest|least expensive"
+_JOB_KIND = (rf"{GPU}|training|fine-?tun\w*|batch(?:[- ]inference)?|gpu|sweep|experiment")
+
 # GPU hours ("per GPU hour", "gpu-hours"): the job history's GPUs x hours (agent.arg_hooks.job_runs).
 GPU_HOURS = r"\bgpu[\s-]?h(?:ou)?rs?\b"
 # Words that order a list of GPU jobs (the job_runs intent reads them; agent.arg_hooks maps the ones job_runs
@@ -184,6 +188,11 @@ INTENTS: tuple[Intent, ...] = (
         (r"(?:#|\bhow many\b|\bnumber of\b).{0,20}\b(?:jobs|runs) (?:are |r )?(?:still )?(?:running|in flight|active)\b", 3.0),
         # "what did ml-platform's GPU jobs cost last month?": the jobs (plural: what ran), not the whole bill
         (rf"\b(?:{GPU}|training|fine-?tun\w*) (?:jobs|runs)\b", 2.5),
+        # "the biggest training run", "which gpu job cost the most", "our priciest fine-tune": one job described by
+        # its cost is the job history's (ordered by cost), not the bill's
+        (rf"\b(?:{_JOB_COSTLIEST}) (?:(?:{_JOB_KIND}) )?(?:job|run|fine-?tune|sweep|experiment)s?\b"
+         rf"|\b(?:(?:{_JOB_KIND}) )?(?:job|run)s?\b.{{0,20}}\b(?:cost (?:us )?(?:the )?(?:most|least)|"
+         rf"(?:was|is|were|are) (?:the )?(?:{_JOB_COSTLIEST}))\b", 4.0),
         # "which GPU job ran the longest", "the newest job the search team kicked off": an ordered list of jobs
         (rf"\b(?:{ORDER_WORDS})\b(?:\W+\w+){{0,4}}?\W+(?:jobs?|runs?)\b|\b(?:jobs?|runs?)\b(?:\W+\w+){{0,3}}?\W+(?:the )?"
          r"(?:longest|shortest|quickest|fastest|slowest)\b", 2.5),

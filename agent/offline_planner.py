@@ -269,10 +269,22 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
     named = unknown_kind_names(ent)
     if named:
         return PlanStep(reply=unknown_name_reply(ent, *named[0], _understood(step)))
-    left = leftover_words(ent)
+    left = _left_unread(step, ent)
     if left:
         return PlanStep(reply=not_understood_reply(ent, left, _understood(step)))
     return _scope_checked(step, ent)
+
+
+_JOB_KIND_WORDS = {"sweep", "sweeps", "experiment", "experiments", "batch", "training", "fine-tune", "fine-tunes"}
+
+
+def _left_unread(step: PlanStep, ent: Entities) -> list[str]:
+    """The question's words nothing understood (coverage.leftover_words), less the kind of GPU job the calls
+    list ("how much did the most expensive sweep cost": job_runs reads 'sweep')."""
+    left = leftover_words(ent)
+    if any(c["tool"] == "job_runs" and c["args"].get("kind") for c in step.calls):
+        left = [w for w in left if w not in _JOB_KIND_WORDS]
+    return left
 
 
 def _scope_checked(step: PlanStep, ent: Entities) -> PlanStep:
