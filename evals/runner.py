@@ -96,6 +96,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   rows, then blind rows); reported, never gated.
 - heldout47_job_superlatives: one GPU job or run described by its cost is the job history's, never the bill's
   (found rows, then blind rows); reported, never gated.
+- heldout48_endpoint_scope: a total asked of endpoints that keeps none of them gets no figure (found row, then
+  blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
