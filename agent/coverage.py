@@ -484,7 +484,7 @@ TOTAL_TOOLS = ("spend", "query_costs", "llm_spend")
 # question is about resources of that kind, which a total or a breakdown by team does not answer.
 RESOURCE_KIND_NOUN = re.compile(
     r"\b(?:buckets?|databases?|dbs?|clusters?|instances?(?!\s+types?\b)|vms?|servers?|machines?(?!\s+learning\b)|"
-    r"disks?|volumes?|box(?:es)?|datasets?)\b")
+    r"disks?|volumes?|box(?:es)?|datasets?|endpoints?)\b")
 KIND_TOTAL_TOOLS = (*TOTAL_TOOLS, "unit_costs", "anomalies", "forecast")
 
 
@@ -509,8 +509,8 @@ def unhonoured_kind(ent: Entities, calls: Sequence[Mapping[str, Any]]) -> str | 
         dims = {f.get("dimension") for f in args.get("filters") or [] if isinstance(f, dict)}
         if c["tool"] == "anomalies":
             kept = bool(args.get("name")) and each is None
-        elif c["tool"] == "unit_costs":
-            kept = False
+        elif c["tool"] == "unit_costs":     # it prices endpoints (per request), never a bucket or a database
+            kept = m.group(0).startswith("endpoint")
         elif c["tool"] == "forecast":       # a scope's forecast: a service's keeps its resources, a team's none
             kept = args.get("scope") == "service" and each is None
         elif each is not None:
