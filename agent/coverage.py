@@ -1038,6 +1038,27 @@ def assistant_refusal() -> Reply:
         "waste or estimates instead.")}
 
 
+# What caching saved ("how much did cached tokens save us", "savings from caching"): no tool prices the cached
+# tokens at their uncached price. What caching more prompts could save is the prompt audit's.
+_CACHE = r"\bcach(?:e|ed|es|ing)\b"
+_SAVED = r"\bsav(?:e|ed|es|ing|ings)\b"
+CACHING_SAVED = re.compile(rf"{_CACHE}.*{_SAVED}|{_SAVED}.*{_CACHE}")
+_POTENTIAL = re.compile(r"\b(?:could|would|can|might|if|potential(?:ly)?|should|opportunit(?:y|ies)|more)\b")
+
+
+def caching_saved(text: str) -> bool:
+    """Whether the question asks what caching saved (not what more caching could save)."""
+    return CACHING_SAVED.search(text) is not None and _POTENTIAL.search(text) is None
+
+
+def caching_saved_reply() -> Reply:
+    return {"kind": "did_you_mean", "suggestions": ["how much could we save with prompt caching", "LLM spend last month"],
+            "text": ("I can't say what caching saved: no tool prices the cached tokens at what they would have cost "
+                     "uncached, so I give no figure. I can show the share of input tokens served from the cache "
+                     "('LLM spend last month'), or what caching the prompts that are not cached yet would save ('how "
+                     "much could we save with prompt caching').")}
+
+
 def unsupported_measure_reply(match: str) -> Reply:
     return {"kind": "refusal", "text": (
         f"I have no {match.strip()} data: finops knows costs (billed, effective, list, contracted), usage "

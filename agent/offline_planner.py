@@ -37,6 +37,8 @@ from agent.coverage import (
     absent_services,
     aimed_at_assistant,
     assistant_refusal,
+    caching_saved,
+    caching_saved_reply,
     corrected_name_reply,
     dropped_part,
     leftover_words,
@@ -217,6 +219,8 @@ def _screened(ent: Entities) -> Reply | None:
     unsupported = UNSUPPORTED_MEASURES.search(ent.text)
     if unsupported:
         return unsupported_measure_reply(unsupported.group(0))
+    if caching_saved(ent.text):
+        return caching_saved_reply()
     return None
 
 
