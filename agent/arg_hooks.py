@@ -485,7 +485,7 @@ _OUTCOMES: tuple[tuple[str, str], ...] = (
     (r"\bstill running\b|\bcurrently running\b|\brunning (?:jobs|runs)\b"
      r"|\b(?:jobs?|runs?) (?:are |r )?(?:running|in flight|active)(?: (?:rn|now|right now|atm|currently))?\b", "running"),
 )
-_JOB_KINDS: tuple[tuple[str, str], ...] = (
+JOB_KINDS: tuple[tuple[str, str], ...] = (   # (pattern, gpu_jobs.kind); the planner reads it too
     (r"\bfine-?tun\w*\b", "fine-tune"), (r"\bbatch\b", "batch-inference"), (r"\bsweeps?\b", "sweep"),
     (r"\bexperiments?\b", "experiment"), (r"\btraining\b", "training"),
 )
@@ -508,7 +508,7 @@ def job_runs(args: dict[str, Any], ent: Entities, spec: ToolSpec) -> dict[str, A
         if re.search(pattern, ent.text):
             _set(args, spec, "outcome", outcome)
             break
-    for pattern, kind in _JOB_KINDS:
+    for pattern, kind in JOB_KINDS:
         if re.search(pattern, ent.text):
             _set(args, spec, "kind", kind)
             break

@@ -21,6 +21,7 @@ from typing import Any
 from agent.actions import READ_ALONG, ActionRequest, action_request
 from agent.arg_hooks import (
     HOOKS,
+    JOB_KINDS,
     JOB_ORDER_WORDS,
     ORDER_WORD,
     OWNER_PREFIX,
@@ -279,15 +280,12 @@ def _checked(step: PlanStep, ent: Entities, index: NameIndex) -> PlanStep:
     return _scope_checked(step, ent)
 
 
-_JOB_KIND_WORDS = {"sweep", "sweeps", "experiment", "experiments", "batch", "training", "fine-tune", "fine-tunes"}
-
-
 def _left_unread(step: PlanStep, ent: Entities) -> list[str]:
     """The question's words nothing understood (coverage.leftover_words), less the kind of GPU job the calls
-    list ("how much did the most expensive sweep cost": job_runs reads 'sweep')."""
+    list ("how much did the most expensive sweep cost": job_runs reads 'sweep', agent.arg_hooks.JOB_KINDS)."""
     left = leftover_words(ent)
     if any(c["tool"] == "job_runs" and c["args"].get("kind") for c in step.calls):
-        left = [w for w in left if w not in _JOB_KIND_WORDS]
+        left = [w for w in left if not any(re.search(pattern, w) for pattern, _ in JOB_KINDS)]
     return left
 
 
