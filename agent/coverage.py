@@ -46,7 +46,7 @@ hey hi hello folks guys team's quick quickly roughly approx approximately curren
 overall total totals grand whats hows whos wheres pls plz thx ty asap btw fyi tl dr eh um uh ok okay sir
 number numbers figure figures amount amounts value values breakdown broken split grouped group sorted sort
 ranked rank order ordered list listing listed show showing shown give report tell see look looking check
-checking find finding pull get got need wondering curious question ask
+checking find finding pull get got need wondering curious question ask saw seen ran
 monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
 january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec weekend weekday weekdays
