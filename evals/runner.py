@@ -100,6 +100,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   blind rows); reported, never gated.
 - heldout49_caching_saved: what caching saved gets no figure (no tool prices cached tokens at their uncached
   price); what more caching could save stays the prompt audit's (found rows, then blind rows); reported, never gated.
+- heldout50_outside_places: a place excluded by country or continent ("outside the US") gets no figure (found
+  row, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
