@@ -672,12 +672,20 @@ _STORAGE_CLASS = re.compile(r"\bstorage (?:class(?:es)?|tiers?)\b|\binfrequent[-
 # A country or continent said as "in the US" ("us" reads as the pronoun, so no name is found): the bill has
 # regions (us-east-1, the US multi-region), not countries.
 # "u.s." ends in a dot, so the end is "no word character or hyphen next" ("in the us-east-1 region" is a region).
+_PLACES = (r"us|usa|u\.s\.?(?:a\.?)?|uk|u\.k\.?|eu|states|united states|united kingdom|america|the americas|"
+           r"north america|south america|asia|apac|emea|europe|latam|china|india|japan|canada|germany|france")
 _COUNTRY = re.compile(
     r"\bin the (?:us|usa|u\.s\.?(?:a\.?)?|uk|u\.k\.?|eu|states|united states|united kingdom)(?![\w-])"
     r"|\bin (?:usa|u\.s\.(?:a\.?)?|america|the americas|asia|apac|emea|europe|united states)(?![\w-])"
     # "in us regions", "in our US regions": "us" reads as the pronoun; the regions of a country are no region
     r"|\bin (?:the |our |all )?(?:us|usa|u\.s\.?|american)[- ](?:based )?regions?\b"
-    r"|(?<![\w-])(?:us|usa|u\.s\.?|american)[- ](?:based )?regions\b", re.I)   # (the GCP multi-region "US" is one)
+    r"|(?<![\w-])(?:us|usa|u\.s\.?|american)[- ](?:based )?regions\b"   # (the GCP multi-region "US" is one)
+    # ... or excluded ("outside the US", "excluding the EU", "non-US", "abroad"): no column says a charge's country
+    rf"|\b(?:outside|out of|excluding|exclude|except(?: for)?|not in|apart from|other than)\s+(?:of\s+)?(?:the\s+)?"
+    rf"(?:{_PLACES})(?![\w-])"
+    r"|\bnon[- ](?:us|usa|u\.s\.?|eu|uk|european|american|domestic)\b|\b(?:abroad|overseas|offshore)\b"
+    r"|\b(?:international|foreign|domestic)\s+(?:spend|spending|costs?|bill|charges|usage|infrastructure|clouds?|regions?)\b",
+    re.I)
 
 
 _SUPERLATIVE = re.compile(rf"\b(?:{SUPERLATIVE_WORDS})\b")
