@@ -102,6 +102,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   price); what more caching could save stays the prompt audit's (found rows, then blind rows); reported, never gated.
 - heldout50_outside_places: a place excluded by country or continent ("outside the US") gets no figure (found
   row, then blind rows); reported, never gated.
+- heldout51_per_job: the cost per GPU job is the job history's total over its jobs with a known cost (found
+  rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.
