@@ -540,7 +540,7 @@ STATISTIC = re.compile(
     r"p[1-9]\d(?![\w.])|mean(?=\s+(?:daily|weekly|monthly|hourly|cost|costs|spend|bill|value|amount|of|per)\b)"
     r"|(?<=\bthe )mean\b)")
 _AVERAGE = {"average", "averages", "avg", "mean"}
-AVERAGE_DERIVED = {"average_per_day", "per_unit", "per_hour"}
+AVERAGE_DERIVED = {"average_per_day", "per_unit", "per_hour", "average_per_job"}
 
 
 # The semantic model's measures that are an average themselves: a ratio of two sums (cost per pricing unit).
@@ -558,7 +558,7 @@ def unasked_statistic(ent: Entities, calls: Sequence[Mapping[str, Any]], derived
     An average is computed when the planner derives it (per day, per unit, per hour), when a measure asked is
     one (the average rate paid per unit), and LLM spend gives its own per call and per token."""
     tools = [c["tool"] for c in calls]
-    if not any(t in TOTAL_TOOLS for t in tools):
+    if not any(t in (*TOTAL_TOOLS, "job_runs") for t in tools):    # the job history sums its jobs' costs too
         return None
     m = STATISTIC.search(ent.text)
     if m is None:
@@ -570,6 +570,8 @@ def unasked_statistic(ent: Entities, calls: Sequence[Mapping[str, Any]], derived
         return None
     if word in _AVERAGE and "llm_spend" in tools and re.search(r"\b(?:calls?|requests?|tokens?)\b", ent.text):
         return None     # llm_spend's answer is the average per 1K calls and per 1M tokens
+    if word in _AVERAGE and any(c["tool"] == "job_runs" and (c.get("args") or {}).get("per_gpu_hour") for c in calls):
+        return None     # job_runs' cost per GPU hour is the average it leads with
     return word
 
 

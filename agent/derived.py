@@ -190,6 +190,24 @@ def average_per_day(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | Non
     return None
 
 
+def average_per_job(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
+    """"average cost per gpu job", "a typical training run": the jobs' known costs over how many have one (a
+    job still running or without a cost has no price), the division shown."""
+    for o in outcomes:
+        if o["tool"] != "job_runs":
+            continue
+        totals = o["result"].get("totals") or []
+        known = sum(int(t.get("jobs") or 0) - int(t.get("unknown_cost_jobs") or 0) for t in totals)
+        cost = sum((Decimal(str(t["cost"])) for t in totals if t.get("cost") not in (None, "")), Decimal(0))
+        if known <= 0:
+            return "Average per job: unknown (no job of the period has a known cost)."
+        unknown = sum(int(t.get("unknown_cost_jobs") or 0) for t in totals)
+        left_out = f"; {unknown} job{'s' if unknown != 1 else ''} without a known cost left out" if unknown else ""
+        return (f"Average per job: {money(cost / known)} ({money(cost)} over the {known} job{'s' if known != 1 else ''} "
+                f"with a known cost{left_out}).")
+    return None
+
+
 def share(_: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
     """"what share of last month's total was search?": the scoped total over the unscoped one (two calls of
     the same tool and period, the second without the name)."""
@@ -413,5 +431,6 @@ def usage_rank(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
 
 
 _DERIVATIONS = {"per_hour": per_hour, "usage_rank": usage_rank, "month_end": month_end, "budget_total": budget_total, "per_unit": per_unit, "rank": rank, "combine": combine, "target_model": target_model,
-                "average_per_day": average_per_day, "share": share, "budget_left": budget_left,
+                "average_per_day": average_per_day, "average_per_job": average_per_job, "share": share,
+                "budget_left": budget_left,
                 "difference": difference, "change": change, "sum": total_of_two, "movers": movers}

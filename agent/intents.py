@@ -52,6 +52,8 @@ GROWTH_RANK = (r"\bby (?:(?:cost|spend|spending|billing) )?(?:growth|increases?|
 # One GPU job described by its cost ("the priciest sweep", "which experiment run was costliest"): the job history's.
 _JOB_COSTLIEST = r"most expensive|priciest|costliest|biggest|largest|cheapest|least expensive"
 _JOB_KIND = (rf"{GPU}|training|fine-?tun\w*|batch(?:[- ]inference)?|gpu|sweep|experiment")
+# ... and its average ("the mean cost of our fine-tune runs", "a typical training run")
+_JOB_AVERAGE = r"average|avg|mean|typical"
 
 # GPU hours ("per GPU hour", "gpu-hours"): the job history's GPUs x hours (agent.arg_hooks.job_runs).
 GPU_HOURS = r"\bgpu[\s-]?h(?:ou)?rs?\b"
@@ -193,6 +195,11 @@ INTENTS: tuple[Intent, ...] = (
         (rf"\b(?:{_JOB_COSTLIEST}) (?:(?:{_JOB_KIND}) )?(?:job|run|fine-?tune|sweep|experiment)s?\b"
          rf"|\b(?:(?:{_JOB_KIND}) )?(?:job|run)s?\b.{{0,20}}\b(?:cost (?:us )?(?:the )?(?:most|least)|"
          rf"(?:was|is|were|are) (?:the )?(?:{_JOB_COSTLIEST}))\b", 4.0),
+        # "average cost per gpu job", "what does a typical training run cost", "mean cost of our fine-tune runs":
+        # the jobs' total over their count (agent.derived.average_per_job)
+        (rf"\b(?:cost|spend|spent|pay|pays|paid|paying)\s+(?:per|a|each)\s+(?:(?:{_JOB_KIND})\s+)?(?:job|run)\b"
+         rf"|\b(?:{_JOB_AVERAGE})\b(?:\W+\w+){{0,4}}?\W+(?:(?:{_JOB_KIND})\s+)?(?:jobs?|runs?|fine-?tunes?|sweeps?|experiments?)\b"
+         r"(?![- ]?rate)", 4.0),
         # "which GPU job ran the longest", "the newest job the search team kicked off": an ordered list of jobs
         (rf"\b(?:{ORDER_WORDS})\b(?:\W+\w+){{0,4}}?\W+(?:jobs?|runs?)\b|\b(?:jobs?|runs?)\b(?:\W+\w+){{0,3}}?\W+(?:the )?"
          r"(?:longest|shortest|quickest|fastest|slowest)\b", 2.5),

@@ -60,7 +60,19 @@ from agent.coverage import (
 )
 from agent.entities import NAME_KINDS, Entities, NameHit, NameIndex, extract, normalise
 from agent.help import help_reply
-from agent.intents import GREETING, GROWTH_RANK, HELP, INTENTS, MOVE_DOWN, MOVE_UP, RUN_RATE, THRESHOLD, Intent, ranked
+from agent.intents import (
+    GPU_HOURS,
+    GREETING,
+    GROWTH_RANK,
+    HELP,
+    INTENTS,
+    MOVE_DOWN,
+    MOVE_UP,
+    RUN_RATE,
+    THRESHOLD,
+    Intent,
+    ranked,
+)
 from agent.owners_each import not_a_resource_ranking, owner_calls, ranking_part
 from agent.planning import PlanStep
 from agent.semantic_route import group_by as phrase_group_by
@@ -152,6 +164,8 @@ AVERAGE_PER_SPAN = re.compile(r"\b(?:avg|average|mean)\b.{0,40}\b(?:per|a|each) 
 MOVERS = re.compile(rf"\bmovers?\b|{GROWTH_RANK}|\b(?:which|what|where)\b.{{0,40}}\b(?:{MOVE_DOWN}|{MOVE_UP})\b(?:.{{0,12}}\bthe most\b)?")
 MOVERS_DOWN = re.compile(rf"\b(?:{MOVE_DOWN}|decreases|drops|shrinking|falling)\b")
 MOVERS_UP = re.compile(rf"\b(?:{MOVE_UP}|growth|growing|rising|increases|gains|jumps)\b")
+# "average cost per gpu job", "the mean cost of our fine-tune runs", "a typical training run" (job_runs)
+AVERAGE_PER_JOB = re.compile(r"\b(?:average|avg|mean|typical)\b|\bper\s+(?:[\w-]+\s+)?(?:job|run)\b")
 AMOUNT_THRESHOLD = re.compile(r"\b(?:more|less|fewer) than\b|\bover\b|\babove\b|\bunder\b|\bbelow\b|\bat least\b|\bexceed")
 _CURRENT = re.compile(r"(?:this|current) (?:month|mo|week|wk|quarter|year)(?: so far)?|mtd|qtd|ytd|wtd|today|now"
                       r"|month to date|quarter to date|year to date|so far this (?:month|quarter|year)")
@@ -836,6 +850,15 @@ def with_whole(args: dict[str, Any], ent: Entities) -> list[dict[str, Any]]:
     return [args, {k: v for k, v in args.items() if k not in scoped or k in whole_names}]
 
 
+def _averages(ent: Entities, tools: list[str]) -> list[dict[str, Any]]:
+    """The average the composer derives: per day of the period, or per GPU job of the job history."""
+    if AVERAGE_PER_DAY.search(ent.text):
+        return [{"kind": "average_per_day"}]
+    if "job_runs" in tools and AVERAGE_PER_JOB.search(ent.text) and not re.search(GPU_HOURS, ent.text):
+        return [{"kind": "average_per_job"}]      # (an average per GPU hour is job_runs' own, per_gpu_hour)
+    return []
+
+
 def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] | None = None) -> list[dict[str, Any]]:
     """What the composer should derive from the results in Python (agent.derived): a cost per single unit,
     items counted per team, one model family's calls added up, a named target model's saving."""
@@ -863,8 +886,7 @@ def derivations(ent: Entities, arg_sets: list[dict[str, Any]], tools: list[str] 
     if target is not None:
         source = ent.first("model")           # "moving gpt-4.1 traffic to gpt-4.1-mini": that model's prompts only
         out.append({"kind": "target_model", "model": target, **({"source": source} if source not in (None, target) else {})})
-    if AVERAGE_PER_DAY.search(ent.text):
-        out.append({"kind": "average_per_day"})
+    out += _averages(ent, tools or [])
     if MOVERS.search(ent.text) and "spend" in (tools or []):
         direction = ("both" if re.search(r"\bmovers?\b", ent.text) else "down" if MOVERS_DOWN.search(ent.text)
                      else "up" if MOVERS_UP.search(ent.text) else "both")
