@@ -104,6 +104,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   row, then blind rows); reported, never gated.
 - heldout51_per_job: the cost per GPU job is the job history's total over its jobs with a known cost (found
   rows, then blind rows); reported, never gated.
+- heldout52_open_periods: the time before a period ("before november", "up to october") is never read as that
+  period (found rows, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

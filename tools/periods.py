@@ -512,8 +512,18 @@ def find_period(question: str) -> PeriodFound:
     if not (found.phrase and re.search(r"\d{4}-\d{2}-\d{2}", found.phrase)):
         left += [(w.start(), w.group(0)) for w in _PART_OF_MONTH.finditer(q)
                  if not (found.phrase and found.start <= w.start() < found.end)]
+    # "before november", "prior to q3", "up to october": the time before a period is not that period (no rule reads
+    # an open start), so the word is left unread and the callers say so
+    if found.phrase:
+        bound = _OPEN_START.search(q[:found.start])
+        if bound is not None and not (bound.group(1).startswith("up") and _ADD_UP.search(q[:bound.start()])):
+            left.append((bound.start(), bound.group(1)))
     found.unparsed = [w for _, w in sorted(left)]
     return found
+
+
+_ADD_UP = re.compile(r"\b(?:add|adds|added|adding|sum|sums|summed|total|totals|come|comes|came|amount|amounts)\s+$")  # "add up to"
+_OPEN_START = re.compile(r"\b(before|prior to|up to|up until|until|till|earlier than|ahead of)\s+(?:the\s+)?(?:start\s+of\s+)?$")
 
 
 def _blanked(text: str, start: int, end: int) -> str:
