@@ -106,6 +106,8 @@ each question through `agent.service.ask` (the entry point every surface uses) a
   rows, then blind rows); reported, never gated.
 - heldout52_open_periods: the time before a period ("before november", "up to october") is never read as that
   period (found rows, then blind rows); reported, never gated.
+- heldout53_share_of_part: a share asked of one part of a filtered whole is a share or no figure, never the
+  part's amount alone (found row, then blind rows); reported, never gated.
 - focus: the FinOps Foundation FOCUS sample shipped in `evals/data/`, ingested into a temp store with
   `knowledge.ingest`; gold SQL reads the raw file, not the store.
 The store is opened read-only by the agent; its row counts are checked before and after the run.

@@ -66,7 +66,7 @@ SetName = Literal["demo", "focus", "heldout_paraphrases", "heldout_mna",
                   "heldout35_scope_words", "heldout36_forecast_words",
                   "heldout37_time_series", "heldout38_model_switch", "heldout39_second_looks",
                   "heldout40_owner_grouping", "heldout41_place_words", "heldout42_growth_words",
-                  "heldout43_partial_llm", "heldout44_partial_compare", "heldout45_growth_ranking", "heldout46_two_groupings", "heldout47_job_superlatives", "heldout48_endpoint_scope", "heldout49_caching_saved", "heldout50_outside_places", "heldout51_per_job", "heldout52_open_periods"]
+                  "heldout43_partial_llm", "heldout44_partial_compare", "heldout45_growth_ranking", "heldout46_two_groupings", "heldout47_job_superlatives", "heldout48_endpoint_scope", "heldout49_caching_saved", "heldout50_outside_places", "heldout51_per_job", "heldout52_open_periods", "heldout53_share_of_part"]
 # Sets that are measured and reported but never gated by evals/threshold.yaml: written by people who did
 # not read agent/ and never edited to fit the planner (issue 15). Their questions run on the demo store.
 REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
@@ -156,7 +156,7 @@ REPORT_ONLY_SETS: tuple[str, ...] = ("heldout_paraphrases", "heldout_mna",
                                      # a growth rate is the change in percent, never a unit price
                                      "heldout42_growth_words",
                                      # an LLM period the call data covers in part says so
-                                     "heldout43_partial_llm", "heldout44_partial_compare", "heldout45_growth_ranking", "heldout46_two_groupings", "heldout47_job_superlatives", "heldout48_endpoint_scope", "heldout49_caching_saved", "heldout50_outside_places", "heldout51_per_job", "heldout52_open_periods")
+                                     "heldout43_partial_llm", "heldout44_partial_compare", "heldout45_growth_ranking", "heldout46_two_groupings", "heldout47_job_superlatives", "heldout48_endpoint_scope", "heldout49_caching_saved", "heldout50_outside_places", "heldout51_per_job", "heldout52_open_periods", "heldout53_share_of_part")
 # Every report-only set asks about the demo company, as the demo set does: all run on the demo store.
 DEMO_STORE_SETS: tuple[str, ...] = ("demo", *REPORT_ONLY_SETS)
 
