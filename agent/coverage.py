@@ -853,6 +853,35 @@ def _read_by(calls: Sequence[Mapping[str, Any]]) -> Callable[[str], bool]:
     return lambda word: word in words or _stem(word) in words or any(re.search(p, word) for p in cues)
 
 
+# A share asked ("what percent of ec2 spend is reserved", "fraction of aws spend that is committed"); "how much of"
+# asks the amount, and is answered with it.
+_SHARE_ASKED = re.compile(r"\b(?:share|percent(?:age)?|portion|fraction|proportion) of\b|\bwhat %|%\s*of\b"
+                          r"|\bwhat (?:share|percent(?:age)?|fraction|proportion)\b")
+
+
+def unshared_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Sequence[str]) -> str | None:
+    """A share asked of one filtered query_costs total with nothing that makes it a share (no breakdown, no
+    second call, no share derived, a measure in money): the answer would be the part's amount alone."""
+    m = _SHARE_ASKED.search(ent.text)
+    if m is None or "share" in derived or len(calls) != 1 or calls[0]["tool"] != "query_costs":
+        return None
+    args = calls[0].get("args") or {}
+    if args.get("group_by") or not args.get("filters") or not set(args.get("measures") or ["billed_cost"]) <= _COSTS:
+        return None     # (a rate is a share already; another measure's own checks say more)
+    return m.group(0)
+
+
+_COSTS = {"billed_cost", "effective_cost", "list_cost", "contracted_cost"}
+
+
+def unshared_part_reply(word: str, understood: str) -> Reply:
+    return _clarification(
+        f"I can answer {understood} as an amount, but not as a share of a whole yet ('{word}'), so I give no figure "
+        "rather than the part's amount alone. Ask for a breakdown, which gives each part's share (e.g. 'spend by "
+        "pricing category last month', 'EC2 spend by pricing category'), or for the part as a share of the whole "
+        "bill (e.g. 'what percentage of last month's bill was EC2').")
+
+
 def unread_part_reply(word: str, understood: str) -> Reply:
     return _clarification(
         f"I can answer {understood}, but not the part of it the question names ('{word}'): nothing I can filter the data by "
@@ -906,6 +935,7 @@ def dropped_part(ent: Entities, calls: Sequence[Mapping[str, Any]], derived: Seq
         (lambda: ranked_single_calls(ent, tools), ranked_single_calls_reply),
         (lambda: unsliced_time(ent, calls), unsliced_time_reply),
         (lambda: unread_part(ent, calls), unread_part_reply),
+        (lambda: unshared_part(ent, calls, derived), unshared_part_reply),
         (lambda: ungrouped(ent, calls), ungrouped_reply),
         (lambda: unkept_name(ent, calls), unkept_name_reply),
         (lambda: unsummed_names(ent, calls), unsummed_names_reply),
