@@ -56,8 +56,14 @@ def per_unit(d: dict[str, Any], outcomes: list[ToolOutcome]) -> str | None:
                 items.append(text)
                 ranked.append((unit != wanted, -one if order == "desc" else one, text))
         elif o["tool"] == "llm_spend":
+            rows = [r for r in result.get("rows") or [] if r.get("cost_per_1k_calls") not in (None, "")]
+            for r in rows:          # a breakdown ("which team has the highest llm spend per call"): each row's
+                per_1k = Decimal(str(r["cost_per_1k_calls"]))
+                text = f"{r.get('key')}: {money(per_1k / THOUSAND, 4)} per call ({money(per_1k, 4)} per 1K calls / 1,000)"
+                items.append(text)
+                ranked.append((False, -per_1k if order == "desc" else per_1k, text))
             total = result.get("total") or {}
-            if total.get("cost_per_1k_calls") not in (None, ""):
+            if not rows and total.get("cost_per_1k_calls") not in (None, ""):
                 per_1k = Decimal(str(total["cost_per_1k_calls"]))
                 items.append(f"{money(per_1k / THOUSAND, 4)} per call ({money(per_1k, 4)} per 1K calls / 1,000)")
     if not items:
