@@ -581,6 +581,10 @@ def _group(ent: Entities) -> None:
                 # "per 1K calls", "per month" as a rate is not a grouping
                 if pattern is _GROUP and word in ("month", "day", "week") and m.group(0).startswith("per"):
                     continue
+                # "per llm call", "per model request": a cost per unit, not a grouping
+                if (pattern is _GROUP and m.group(0).startswith("per")
+                        and re.match(r"\s+(?:api\s+)?(?:calls?|requests?|tokens?|responses?)\b", ent.text[m.end():])):
+                    continue
                 ent.group_by.append(GROUP_WORDS[word])
     # "services ranked by cost in october", "our owners sorted by spend", "the fastest growing providers": those
     # rows, ranked

@@ -131,7 +131,8 @@ MAX_SUBJECTS = 3
 # Tools whose hook reads numbers a follow-up may change ("and with 32 GPUs?", "for 48 hours?").
 FOLLOW_HOOKS = frozenset({"estimate", "prompt_audit"})
 # Derived figures: the question asks a per-unit cost for one unit ("per prediction"), not per 1K.
-PER_ONE = re.compile(r"\bper (?:prediction|inference|request|query|call|answer|response|completion|message|ticket)\b"
+PER_ONE = re.compile(r"\bper (?:(?:llm|api|model)\s+)?(?:prediction|inference|request|query|call|answer|response|completion|"
+                     r"message|ticket)\b"
                      r"|\b(?:a|each|an) (?:prediction|inference|request|query|call|answer|response)\b"
                      r"|\b(?:one|a single)\s+(?:[\w-]+\s+)?(?:prediction|inference|request|query|call|answer|response|"
                      r"completion|message|ticket)\b")

@@ -77,6 +77,8 @@ def group_by(text: str) -> list[str]:
             hit = next(((p, d) for p, d in _dimension_phrases() if _word_at(text, pos, p)), None)
             if hit is None:
                 break
+            if m.group(0).startswith("per") and _UNIT_AFTER.match(text, pos + len(hit[0])):
+                break  # "per llm call", "per model request": a cost per unit, not a breakdown
             if hit[1] not in out:
                 out.append(hit[1])
             rest = re.match(r"\s*(?:,|and|&|then)\s*(?:by\s+)?(?:the\s+)?", text[pos + len(hit[0]):])
@@ -86,6 +88,7 @@ def group_by(text: str) -> list[str]:
     return out[:3]
 
 
+_UNIT_AFTER = re.compile(r"\s+(?:api\s+)?(?:calls?|requests?|tokens?|responses?)\b")
 _COST_AFTER = re.compile(r"\s+(?:\S+\s+){0,2}(?:cost(?:s|ing)?|spen[dt]|bill(?:ed)?)\b")
 _COST_OF = re.compile(r"\b(?:cost(?:s|ing)?|spen[dt]|spending|pa(?:y|id|ying)|bill(?:ed)?|charged?|price)\b"
                       r"(?:\s+\S+){0,5}\s+$")
