@@ -446,14 +446,19 @@ def _prices(c: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal | None]:
     return Decimal(c["inp"]), Decimal(c["outp"]), Decimal(c["cache"]) if c["cache"] is not None else None
 
 
+def _fits(c: dict[str, Any], row: PromptAuditRow, price: dict[str, Any]) -> bool:
+    """Whether catalog model `c` takes this prompt's longest input and its P95 output (or max_tokens)."""
+    need_in = int(math.ceil(float(price["max_input_per_call"] or 0)))
+    need_out = int(max(float(row.p95_output or 0), float(row.max_tokens or 0)))
+    return ((c["max_input_tokens"] is None or c["max_input_tokens"] >= need_in)
+            and (c["max_output_tokens"] is None or c["max_output_tokens"] >= need_out))
+
+
 def _asked_move(row: PromptAuditRow, price: dict[str, Any], target: dict[str, Any]) -> None:
     """The move the question named, priced like the audit's own (same calls, the target's catalog prices)."""
     current = _daily_cost(row, *_prices(price))
     cost = _daily_cost(row, *_prices(target))
-    need_in = int(math.ceil(float(price["max_input_per_call"] or 0)))
-    need_out = int(max(float(row.p95_output or 0), float(row.max_tokens or 0)))
-    fits = ((target["max_input_tokens"] is None or target["max_input_tokens"] >= need_in)
-            and (target["max_output_tokens"] is None or target["max_output_tokens"] >= need_out))
+    fits = _fits(target, row, price)
     row.model_options = [o for o in row.model_options if o.model != target["model"]] + [ModelOption(
         model=target["model"], tier=target["tier"], monthly_cost=cost * MONTH_DAYS,
         monthly_saving=(current - cost) * MONTH_DAYS, asked=True, fits=fits)]
@@ -462,11 +467,7 @@ def _asked_move(row: PromptAuditRow, price: dict[str, Any], target: dict[str, An
 def _model_tier_saving(row: PromptAuditRow, price: dict[str, Any], catalog: list[dict[str, Any]]) -> None:
     """The cheapest adequate model of the same provider: chat, not frontier, priced, context and output
     limits that fit this prompt's calls; the same family's smaller models are listed too."""
-    need_in = int(math.ceil(float(price["max_input_per_call"] or 0)))
-    need_out = int(max(float(row.p95_output or 0), float(row.max_tokens or 0)))
-    rows = [c for c in catalog if c["provider"] == price["provider"]
-            and (c["max_input_tokens"] is None or c["max_input_tokens"] >= need_in)
-            and (c["max_output_tokens"] is None or c["max_output_tokens"] >= need_out)]
+    rows = [c for c in catalog if c["provider"] == price["provider"] and _fits(c, row, price)]
     rows = [c for c in rows if not any(bad in c["model"].lower() for bad in _NOT_A_TARGET)]
     # A dated snapshot (gpt-4o-mini-2024-07-18) when its alias (gpt-4o-mini) is there too: keep the alias.
     names = {c["model"] for c in rows}

@@ -397,16 +397,19 @@ def _coverage(ctx: ToolContext, period: Period, compare: Period | None,
     # Where the bill ends comes from the evidence's freshness (computed once per read-only store).
     last = next((f.latest_data for f in ctx.freshness() if f.source == "billing (FOCUS)"), None)
     ends = until = compare_until = None
-    if last is not None and day_start(period.start) < last < day_start(period.end):
-        until = last.date() if last.time() == time() else last.date() + timedelta(days=1)
-        if last < day_start(period.end) - timedelta(days=1):
-            ends = until - timedelta(days=1)
-            ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
-    if compare is not None and last is not None and day_start(compare.start) < last < day_start(compare.end):
-        compare_until = last.date() if last.time() == time() else last.date() + timedelta(days=1)
-        if compare_until < compare.end:
-            ctx.note(f"billing data ends {(compare_until - timedelta(days=1)).isoformat()}; later days of the "
-                     "comparison period hold no data yet")
+    if last is not None:
+        # the day after the bill's last one (a last charge starting at midnight ends the day before)
+        after_last = last.date() if last.time() == time() else last.date() + timedelta(days=1)
+        if day_start(period.start) < last < day_start(period.end):
+            until = after_last
+            if last < day_start(period.end) - timedelta(days=1):
+                ends = after_last - timedelta(days=1)
+                ctx.note(f"billing data ends {ends.isoformat()}; later days of the period hold no data yet")
+        if compare is not None and day_start(compare.start) < last < day_start(compare.end):
+            compare_until = after_last
+            if compare_until < compare.end:
+                ctx.note(f"billing data ends {(after_last - timedelta(days=1)).isoformat()}; later days of the "
+                         "comparison period hold no data yet")
     partial_from = None
     if compare is not None and prev_charges == 0:
         ctx.note(f"no billing data for {compare.describe()}: nothing to compare with")
